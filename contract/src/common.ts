@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+/** Limits that keep a single field from bloating a record or a log line. */
+export const LIMITS = { shortText: 200, mediumText: 2000, longText: 20000, pageSizeMax: 200 } as const;
+
+export const Id = z.uuid({ message: "必须是有效的 ID" });
+export const IdParams = z.object({ id: Id });
+
+/** Query-string booleans arrive as strings. */
+export const QueryBoolean = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+
+export const Pagination = z.object({
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}

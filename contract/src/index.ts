@@ -1,0 +1,6 @@
+export * from "./errors";
+export * from "./enums";
+export * from "./common";
+export * from "./auth";
+export * from "./network";
+export * from "./socket";

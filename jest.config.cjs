@@ -1,0 +1,22 @@
+// One jest run for the whole repo: unit tests beside the code (`*.test.ts`) and cross-package integration,
+// browser and fault tests in tests/. Everything runs against real PostgreSQL and Redis (their own database
+// and key prefix, see tests/env.ts).
+const swc = [
+  "@swc/jest",
+  { jsc: { parser: { syntax: "typescript", tsx: true }, target: "es2022" }, module: { type: "commonjs" } },
+];
+
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>"],
+  testMatch: ["<rootDir>/{contract,server,media,worker,client-sdk,prisma,tests}/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  transform: { "^.+\\.(t|j)sx?$": swc, "^.+\\.mjs$": swc },
+  // ESM-only dependencies are compiled to CommonJS for jest too.
+  transformIgnorePatterns: ["/node_modules/(?!(jose|@socket\\.io|file-type|strtok3|token-types|peek-readable|uint8array-extras|@tokenizer)/)"],
+  moduleFileExtensions: ["ts", "tsx", "js", "mjs", "cjs", "json"],
+  setupFiles: ["<rootDir>/tests/env.ts"],
+  globalSetup: "<rootDir>/tests/global-setup.ts",
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Idempotent preparation run before `npm start` and `npm test`:
+#  - Debian packages (when root and something is missing),
+#  - the mediasoup worker binary (built offline from Debian's libraries, cached per mediasoup version),
+#  - the Prisma client (generated explicitly: dependency install scripts are not run, see .npmrc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${YILIAN_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  bash scripts/install-system-deps.sh
+fi
+
+bin="$(bash scripts/ensure-mediasoup-worker.sh | tail -n 1)"
+if [ -n "$bin" ]; then
+  mkdir -p .cache && printf '%s\n' "$bin" > .cache/mediasoup-worker-path
+fi
+
+# Regenerate the Prisma client when the schema changed since the last generation.
+stamp=node_modules/.prisma/client/.yilian-schema-sha
+sum="$(cat prisma/schema/*.prisma | sha256sum | cut -d" " -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ] || [ ! -f node_modules/.prisma/client/index.js ]; then
+  npx prisma generate >/dev/null
+  printf '%s' "$sum" > "$stamp"
+fi
+echo "setup: ok" >&2

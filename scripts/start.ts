@@ -1,0 +1,59 @@
+// `npm start`: one command brings up the whole system on this machine.
+// Creates the database if missing, applies migrations (Prisma CLI), seeds the demo province on first start,
+// then runs the server (with the media service in-process) and the worker, and prints the URL.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { ensureDatabase, loadConfig, requireDependencies } from "@yilian/server";
+
+const config = loadConfig();
+await requireDependencies(config.DATABASE_URL, config.REDIS_URL, "yilian");
+if (await ensureDatabase(config.DATABASE_URL)) console.log(`start: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+
+const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, REDIS_URL: config.REDIS_URL };
+function runStep(label: string, cmd: string, args: string[]): void {
+  console.log(`start: ${label}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", env });
+  if (r.status !== 0) {
+    console.error(`start: ${label} failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+runStep("applying migrations", "npx", ["prisma", "migrate", "deploy"]);
+if (config.SEED_DEMO_DATA) runStep("seeding demo data (first start only)", "npx", ["tsx", "prisma/seed/main.ts"]);
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function stopAll(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 5000).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
+    process.exit(code),
+  );
+}
+
+function run(name: string, script: string): void {
+  const child = spawn("npx", ["tsx", script], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => `[${name}] ${l}\n`)
+      .join("");
+  child.stdout!.on("data", (c: Buffer) => process.stdout.write(prefix(c)));
+  child.stderr!.on("data", (c: Buffer) => process.stderr.write(prefix(c)));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`start: ${name} exited (${signal ?? code}); stopping everything`);
+      stopAll(code || 1);
+    }
+  });
+  children.push(child);
+}
+
+run("server", "server/src/main.ts");
+run("worker", "worker/src/main.ts");
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll(0));

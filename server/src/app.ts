@@ -1,0 +1,127 @@
+// Builds the HTTP + Socket.IO server. createServer/stop mirror each other; all routers are mounted here.
+import { createServer, type Server as HttpServer } from "node:http";
+import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import pino from "pino";
+import type { Redis } from "ioredis";
+import type { Config } from "./config";
+import { createDb, type Db } from "./db";
+import { createRedis } from "./redis";
+import { runWithContext } from "./http/context";
+import { errorHandler, routeNotFound } from "./http/problem";
+import { metricsMiddleware, metricsRegistry } from "./http/metrics";
+import { openApiDocument } from "./http/openapi";
+import { TokenService } from "./auth/tokens";
+import { AuthService } from "./auth/service";
+import { requireAuth } from "./auth/middleware";
+import { authRoutes } from "./auth/routes";
+import { networkRoutes } from "./network/routes";
+import { userRoutes } from "./users/routes";
+import { createIo, type IoServer } from "./realtime/io";
+
+export interface Services {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  tokens: TokenService;
+  auth: AuthService;
+  logger: pino.Logger;
+}
+
+export interface YilianServer {
+  app: Express;
+  httpServer: HttpServer;
+  io: IoServer;
+  services: Services;
+  listen(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+}
+
+export function createServices(config: Config): Services {
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: "server" } });
+  const db = createDb(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL);
+  redis.on("error", (err) => logger.warn({ err: err.message }, "redis error"));
+  const tokens = new TokenService(config.JWT_SECRET, redis, config.REDIS_PREFIX, config.ACCESS_TOKEN_TTL_S);
+  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S);
+  return { config, db, redis, tokens, auth, logger };
+}
+
+export function createYilianServer(services: Services): YilianServer {
+  const { config, db, redis, tokens, auth, logger } = services;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.TRUST_PROXY);
+  app.set("query parser", "simple");
+
+  app.use((req, res, next) => {
+    const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 64) || randomUUID();
+    res.setHeader("x-request-id", requestId);
+    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"] }, next);
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => res.getHeader("x-request-id") as string,
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
+      redact: ["req.headers.authorization", "req.headers.cookie"],
+    }),
+  );
+  app.use(helmet());
+  app.use(metricsMiddleware);
+  app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const checks = await Promise.all([
+      db.$queryRaw`SELECT 1`.then(() => "ok" as const, () => "unreachable" as const),
+      redis.ping().then(() => "ok" as const, () => "unreachable" as const),
+    ]);
+    const body = { postgres: checks[0], redis: checks[1] };
+    res.status(checks.every((c) => c === "ok") ? 200 : 503).json({ status: checks.every((c) => c === "ok") ? "ready" : "not-ready", ...body });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
+  });
+  app.get("/openapi.json", (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  const authMw = requireAuth(tokens);
+  app.use(authRoutes({ auth, requireAuth: authMw, config, redis }));
+  app.use(networkRoutes({ db, requireAuth: authMw }));
+  app.use(userRoutes({ db, auth, requireAuth: authMw }));
+
+  app.use(routeNotFound);
+  app.use(errorHandler);
+
+  const httpServer = createServer(app);
+  const realtime = createIo(httpServer, { tokens, auth, redis, redisPrefix: config.REDIS_PREFIX });
+
+  return {
+    app,
+    httpServer,
+    io: realtime.io,
+    services,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.PORT, config.HOST, () => {
+          const addr = httpServer.address();
+          const port = typeof addr === "object" && addr ? addr.port : config.PORT;
+          const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
+          resolve({ port, url: config.PUBLIC_URL ?? `http://${host}:${port}` });
+        });
+      }),
+    stop: async () => {
+      await realtime.close();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await db.$disconnect();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+// Login, refresh (rotating, with reuse detection), logout / revoke.
+import { randomUUID } from "node:crypto";
+import { AppError, ErrorCode, type Me, type TokenPair } from "@yilian/contract";
+import type { Db } from "../db";
+import type { AuthUser } from "../authz/principal";
+import { audit } from "../audit/audit";
+import { getContext } from "../http/context";
+import { verifyPassword } from "./passwords";
+import { hashRefreshToken, newRefreshToken, type TokenService } from "./tokens";
+
+const userWithRelations = {
+  institution: { select: { id: true, name: true, tier: true } },
+  department: { select: { id: true, name: true } },
+  region: { select: { id: true, name: true, kind: true } },
+} as const;
+
+type LoadedUser = NonNullable<Awaited<ReturnType<typeof loadUser>>>;
+
+function loadUser(db: Db, where: { id: string } | { username: string }) {
+  return db.user.findUnique({ where, include: userWithRelations });
+}
+
+export function toMe(u: LoadedUser): Me {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    roles: u.roles,
+    title: u.title,
+    institution: u.institution,
+    department: u.department,
+    region: u.region,
+  };
+}
+
+function principal(u: LoadedUser, sessionId: string): AuthUser {
+  return {
+    id: u.id,
+    username: u.username,
+    roles: u.roles,
+    institutionId: u.institutionId,
+    institutionTier: u.institution.tier,
+    departmentId: u.departmentId,
+    region: u.region ? { id: u.region.id, kind: u.region.kind } : null,
+    sessionId,
+  };
+}
+
+export class AuthService {
+  constructor(
+    private readonly db: Db,
+    private readonly tokens: TokenService,
+    private readonly refreshTtlS: number,
+  ) {}
+
+  async me(userId: string): Promise<Me> {
+    const u = await loadUser(this.db, { id: userId });
+    if (!u) throw new AppError(ErrorCode.NOT_FOUND);
+    return toMe(u);
+  }
+
+  async login(username: string, password: string): Promise<TokenPair> {
+    const u = await loadUser(this.db, { username });
+    const ok = await verifyPassword(u?.passwordHash ?? null, password);
+    if (!u || !ok) {
+      await audit(this.db, {
+        action: "auth.login",
+        entityType: "User",
+        entityId: u?.id ?? null,
+        outcome: "DENIED",
+        actorId: u?.id ?? null,
+        actorInstitutionId: u?.institutionId ?? null,
+        detail: { username },
+      });
+      throw new AppError(ErrorCode.INVALID_CREDENTIALS);
+    }
+    if (!u.active) {
+      await audit(this.db, { action: "auth.login", entityType: "User", entityId: u.id, outcome: "DENIED", actorId: u.id, actorInstitutionId: u.institutionId, detail: { reason: "disabled" } });
+      throw new AppError(ErrorCode.ACCOUNT_DISABLED);
+    }
+    const familyId = randomUUID();
+    const pair = await this.issue(u, familyId);
+    await audit(this.db, { action: "auth.login", entityType: "User", entityId: u.id, outcome: "SUCCESS", actorId: u.id, actorInstitutionId: u.institutionId });
+    return pair;
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const hash = hashRefreshToken(refreshToken);
+    const stored = await this.db.refreshToken.findUnique({ where: { tokenHash: hash } });
+    if (!stored) throw new AppError(ErrorCode.TOKEN_INVALID);
+    if (stored.revokedAt) throw new AppError(ErrorCode.TOKEN_REVOKED);
+    if (stored.rotatedAt) {
+      // A rotated token presented again means it leaked: end the whole login.
+      await this.revokeFamilies([stored.familyId]);
+      await audit(this.db, { action: "auth.refresh.reuse", entityType: "User", entityId: stored.userId, outcome: "DENIED", actorId: stored.userId });
+      throw new AppError(ErrorCode.TOKEN_REVOKED);
+    }
+    if (stored.expiresAt.getTime() <= Date.now()) throw new AppError(ErrorCode.TOKEN_EXPIRED);
+    // Only one of several concurrent refreshes with the same token wins the rotation.
+    const { count } = await this.db.refreshToken.updateMany({
+      where: { id: stored.id, rotatedAt: null, revokedAt: null },
+      data: { rotatedAt: new Date() },
+    });
+    if (count !== 1) throw new AppError(ErrorCode.TOKEN_REVOKED);
+    const u = await loadUser(this.db, { id: stored.userId });
+    if (!u || !u.active) {
+      await this.revokeFamilies([stored.familyId]);
+      throw new AppError(ErrorCode.ACCOUNT_DISABLED);
+    }
+    return this.issue(u, stored.familyId);
+  }
+
+  /** Ends the caller's current session, or every session of the caller with `everywhere`. */
+  async logout(user: AuthUser, opts: { everywhere?: boolean } = {}): Promise<void> {
+    if (opts.everywhere) {
+      await this.revokeAllSessions(user.id);
+    } else {
+      await this.revokeFamilies([user.sessionId]);
+    }
+    await audit(this.db, { action: opts.everywhere ? "auth.logout.everywhere" : "auth.logout", entityType: "User", entityId: user.id, outcome: "SUCCESS" });
+  }
+
+  /** Used when an account is disabled or its roles change: every session ends now. */
+  async revokeAllSessions(userId: string): Promise<void> {
+    const families = await this.db.refreshToken.findMany({
+      where: { userId, revokedAt: null },
+      select: { familyId: true },
+      distinct: ["familyId"],
+    });
+    await this.revokeFamilies(families.map((f) => f.familyId));
+  }
+
+  private async revokeFamilies(familyIds: string[]): Promise<void> {
+    if (!familyIds.length) return;
+    await this.db.refreshToken.updateMany({ where: { familyId: { in: familyIds }, revokedAt: null }, data: { revokedAt: new Date() } });
+    await this.tokens.markSessionsRevoked(familyIds);
+  }
+
+  private async issue(u: LoadedUser, familyId: string): Promise<TokenPair> {
+    const { token, hash } = newRefreshToken();
+    const ctx = getContext();
+    await this.db.refreshToken.create({
+      data: {
+        userId: u.id,
+        familyId,
+        tokenHash: hash,
+        expiresAt: new Date(Date.now() + this.refreshTtlS * 1000),
+        ip: ctx?.ip ?? null,
+        userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
+      },
+    });
+    const accessToken = await this.tokens.signAccess(principal(u, familyId));
+    return { accessToken, expiresIn: this.tokens.accessTtlS, refreshToken: token, user: toMe(u) };
+  }
+}

@@ -1,0 +1,65 @@
+// Configuration from the environment, parsed once at start; read everywhere through getConfig().
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const ConfigSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: z.string().default("0.0.0.0"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL")
+    .default("postgresql://postgres@127.0.0.1:5432/yilian"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  /** Prefix for every Redis key of this deployment (queues, adapter channels, rate limits). */
+  REDIS_PREFIX: z.string().min(1).default("yilian"),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).max(90 * 86_400).default(14 * 86_400),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(300),
+  JSON_BODY_LIMIT: z.string().default("256kb"),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Seed the demo province on first start when the database is empty. */
+  SEED_DEMO_DATA: bool.default(true),
+  /** Run the mediasoup media service inside the server process (default) or use separate media nodes. */
+  MEDIA_IN_PROCESS: bool.default(true),
+  TZ_DISPLAY: z.string().default("Asia/Shanghai"),
+});
+export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string };
+
+let current: Config | undefined;
+
+/** Parses the environment; on bad settings prints one line per problem and exits. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      console.error(`config: ${issue.path.join(".")}: ${issue.message}`);
+    }
+    process.exit(78); // EX_CONFIG
+  }
+  const cfg = parsed.data;
+  if (!cfg.JWT_SECRET && cfg.NODE_ENV === "production") {
+    console.error("config: JWT_SECRET: required in production (at least 32 characters)");
+    process.exit(78);
+  }
+  // Development and test get a fixed, clearly-labelled secret so tokens survive restarts.
+  current = { ...cfg, JWT_SECRET: cfg.JWT_SECRET ?? "yilian-development-secret-do-not-use-in-production" };
+  return current;
+}
+
+export function getConfig(): Config {
+  return current ?? loadConfig();
+}
+
+/** For tests: replace settings without touching process.env. */
+export function setConfig(overrides: Partial<Config>): Config {
+  current = { ...getConfig(), ...overrides };
+  return current;
+}

@@ -1,0 +1,21 @@
+// Per-request context (request id, caller, client address) through AsyncLocalStorage, so use cases and the
+// audit log read the caller without threading it through every signature.
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { AuthUser } from "../authz/principal";
+
+export interface RequestContext {
+  requestId: string;
+  ip?: string;
+  userAgent?: string;
+  user?: AuthUser;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+export function getContext(): RequestContext | undefined {
+  return storage.getStore();
+}

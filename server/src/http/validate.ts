@@ -1,0 +1,51 @@
+// zod validation of body, query and path parameters; failures become VALIDATION_FAILED problems with
+// one entry per bad field.
+import type { NextFunction, Request, Response } from "express";
+import { AppError, ErrorCode, type FieldIssue } from "@yilian/contract";
+import type { z } from "zod";
+
+export interface RequestSchemas {
+  body?: z.ZodType;
+  query?: z.ZodType;
+  params?: z.ZodType;
+}
+
+export type Valid<S extends RequestSchemas> = {
+  body: S["body"] extends z.ZodType ? z.output<S["body"]> : undefined;
+  query: S["query"] extends z.ZodType ? z.output<S["query"]> : undefined;
+  params: S["params"] extends z.ZodType ? z.output<S["params"]> : undefined;
+};
+
+export function toFieldIssues(error: z.ZodError, prefix: string): FieldIssue[] {
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].join("."),
+    message: i.message,
+  }));
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issues = toFieldIssues(r.error, where);
+    throw new AppError(ErrorCode.VALIDATION_FAILED, `请求参数不正确：${issues.map((i) => `${i.path} ${i.message}`).join("；")}`.slice(0, 500), {
+      issues,
+    });
+  }
+  return r.data;
+}
+
+/** Parses the request parts named in `schemas` and stores them on `res.locals.valid`. */
+export function validate<S extends RequestSchemas>(schemas: S) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const valid: Record<string, unknown> = {};
+    if (schemas.params) valid.params = parseOrThrow(schemas.params, req.params, "params");
+    if (schemas.query) valid.query = parseOrThrow(schemas.query, req.query, "query");
+    if (schemas.body) valid.body = parseOrThrow(schemas.body, req.body ?? {}, "body");
+    res.locals.valid = valid;
+    next();
+  };
+}
+
+export function valid<S extends RequestSchemas>(res: Response, _schemas: S): Valid<S> {
+  return res.locals.valid as Valid<S>;
+}

@@ -1,0 +1,22 @@
+// Server process entry: checks PostgreSQL and Redis, then serves REST + Socket.IO.
+import { loadConfig } from "./config";
+import { requireDependencies } from "./platform/dependencies";
+import { createServices, createYilianServer } from "./app";
+
+const config = loadConfig();
+await requireDependencies(config.DATABASE_URL, config.REDIS_URL, "server");
+const services = createServices(config);
+const server = createYilianServer(services);
+const { url } = await server.listen();
+services.logger.info({ url }, "server listening");
+console.log(`Yilian server listening on ${url}`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop().catch((err) => services.logger.error({ err }, "error while stopping"));
+    process.exit(0);
+  });
+}

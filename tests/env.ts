@@ -1,0 +1,12 @@
+// Test settings: tests never touch demo data. Own database, own Redis key prefix, quiet logs.
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/yilian_test";
+
+process.env.NODE_ENV = "test";
+process.env.DATABASE_URL = TEST_DATABASE_URL;
+process.env.REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+process.env.REDIS_PREFIX = process.env.TEST_REDIS_PREFIX ?? "yilian-test";
+process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+process.env.LOGIN_RATE_LIMIT = process.env.LOGIN_RATE_LIMIT ?? "100000";
+process.env.PORT = "0";
+process.env.HOST = "127.0.0.1";
+process.env.SEED_DEMO_DATA = "false";
