@@ -13,6 +13,9 @@ fi
 bin="$(bash scripts/ensure-mediasoup-worker.sh | tail -n 1)"
 if [ -n "$bin" ]; then
   mkdir -p .cache && printf '%s\n' "$bin" > .cache/mediasoup-worker-path
+elif [ ! -x node_modules/mediasoup/worker/out/Release/mediasoup-worker ]; then
+  # YILIAN_MEDIASOUP_PREBUILT=1 on a machine with internet: mediasoup's own install (prebuilt download).
+  npm rebuild mediasoup --ignore-scripts=false
 fi
 
 # Regenerate the Prisma client when the schema changed since the last generation.

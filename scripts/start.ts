@@ -35,7 +35,7 @@ function stopAll(code: number): void {
 }
 
 function run(name: string, script: string): void {
-  const child = spawn("npx", ["tsx", script], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", script], { env, stdio: ["ignore", "pipe", "pipe"] });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()

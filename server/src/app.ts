@@ -66,7 +66,11 @@ export function createYilianServer(services: Services): YilianServer {
       logger,
       genReqId: (_req, res) => res.getHeader("x-request-id") as string,
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
-      redact: ["req.headers.authorization", "req.headers.cookie"],
+      // Method, path and status only: headers and query strings may carry tokens or patient details.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
     }),
   );
   app.use(helmet());

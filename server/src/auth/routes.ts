@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from "express";
-import { rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode, LoginBody, LogoutBody, Me, RefreshBody, TokenPair } from "@yilian/contract";
@@ -15,7 +15,7 @@ function loginRateLimit(config: Config, redis: Redis): RequestHandler {
     standardHeaders: "draft-7",
     legacyHeaders: false,
     // Per address and account: one workstation guessing one password, without locking out a whole hospital NAT.
-    keyGenerator: (req) => `${req.ip}|${String(req.body?.username ?? "").slice(0, 64).toLowerCase()}`,
+    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? "unknown")}|${String(req.body?.username ?? "").slice(0, 64).toLowerCase()}`,
     store: new RedisStore({
       prefix: `${config.REDIS_PREFIX}:rl:login:`,
       sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,

@@ -29,7 +29,7 @@ export function routeGroup(router: Router, opts: { prefix: string; tag: string; 
       response: spec.response,
     });
     const chain: RequestHandler[] = [...(opts.auth ? [opts.auth] : []), ...(spec.before ?? []), validate(spec.schemas)];
-    router[spec.method](spec.path, ...chain, async (req, res) => {
+    router[spec.method](opts.prefix + spec.path, ...chain, async (req, res) => {
       const result = await handler(res.locals.valid as Valid<S>, req, res);
       if (!res.headersSent) {
         if (result === undefined) res.status(204).end();

@@ -20,7 +20,8 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = 3000): Prom
     await client.query("SELECT 1");
     return null;
   } catch (e) {
-    return `PostgreSQL is unreachable at ${redact(databaseUrl)} (${(e as Error).message || (e as { code?: string }).code}); ${HOW_TO_START.postgres}`;
+    const err = e as NodeJS.ErrnoException;
+    return `PostgreSQL is unreachable at ${redact(databaseUrl)} (${err.code ?? err.message}); ${HOW_TO_START.postgres}`;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -33,13 +34,15 @@ export async function checkRedis(redisUrl: string, timeoutMs = 3000): Promise<st
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  redis.on("error", () => undefined);
+  let cause: Error | undefined;
+  redis.on("error", (e: Error) => (cause ??= e));
   try {
     await redis.connect();
     await redis.ping();
     return null;
   } catch (e) {
-    return `Redis is unreachable at ${redact(redisUrl)} (${(e as Error).message}); ${HOW_TO_START.redis}`;
+    const err = cause ?? (e as Error);
+    return `Redis is unreachable at ${redact(redisUrl)} (${(err as NodeJS.ErrnoException).code ?? err.message}); ${HOW_TO_START.redis}`;
   } finally {
     redis.disconnect();
   }

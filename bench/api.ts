@@ -1,0 +1,87 @@
+// bench api: 50 concurrent clients log in, then run an authorised institution search (autocannon) against
+// the real server process; the same search through a bare node:http + raw pg server in the same run.
+import autocannon from "autocannon";
+import pg from "pg";
+import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+
+const BENCH = "api";
+const DB = "yilian_bench_api";
+const CLIENTS = 50;
+const DURATION_S = 10;
+const SEARCH = "/api/institutions?q=%E5%8D%AB%E7%94%9F%E9%99%A2&tier=TOWNSHIP&limit=20"; // q=卫生院
+
+async function load(url: string, tokens: string[] | null) {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CLIENTS,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: "GET",
+        path: SEARCH,
+        setupRequest: (req) => (tokens ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } } : req),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result;
+}
+
+export default async function run(): Promise<void> {
+  log("creating and seeding the bench database");
+  const databaseUrl = await createBenchDatabase(DB);
+  const prefix = `yilian-bench-api-${process.pid}`;
+  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123" };
+  const server = await startProcess("npx", ["tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
+  const raw = await startProcess("npx", ["tsx", "bench/baselines/raw-pg-server.ts"], { DATABASE_URL: databaseUrl }, /raw listening on (\d+)/);
+  try {
+    const base = server.match[1]!;
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    const users = (await db.query(`SELECT username FROM "User" WHERE 'DOCTOR' = ANY(roles) ORDER BY username LIMIT $1`, [CLIENTS])).rows.map((r) => r.username as string);
+    await db.end();
+
+    log(`${CLIENTS} concurrent logins`);
+    const loginMs: number[] = [];
+    const tokens = await Promise.all(
+      users.map(async (username) => {
+        const t0 = performance.now();
+        const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+        loginMs.push(performance.now() - t0);
+        if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
+        return ((await r.json()) as { accessToken: string }).accessToken;
+      }),
+    );
+    loginMs.sort((a, b) => a - b);
+
+    log("warm-up");
+    await autocannon({ url: base + SEARCH, connections: 10, amount: 500, headers: { authorization: `Bearer ${tokens[0]}` } });
+    await autocannon({ url: `http://127.0.0.1:${raw.match[1]}${SEARCH}`, connections: 10, amount: 500 });
+
+    log(`authorised search, ${CLIENTS} clients, ${DURATION_S} s`);
+    const ours = await load(base, tokens);
+    log(`raw pg search, ${CLIENTS} clients, ${DURATION_S} s`);
+    const bare = await load(`http://127.0.0.1:${raw.match[1]}`, null);
+
+    emit(BENCH, "p50_ms", ours.latency.p50, "ms");
+    emit(BENCH, "p99_ms", ours.latency.p99, "ms");
+    emit(BENCH, "rps", ours.requests.average, "req/s");
+    emit(BENCH, "raw_pg_p50_ms", bare.latency.p50, "ms");
+    emit(BENCH, "raw_pg_p99_ms", bare.latency.p99, "ms");
+    emit(BENCH, "raw_pg_rps", bare.requests.average, "req/s");
+    // Cost of the product stack (Express, auth, zod, Prisma) per request: raw throughput / ours.
+    emit(BENCH, "ratio_vs_raw_pg", bare.requests.average / ours.requests.average, "ratio");
+    emit(BENCH, "login_p50_ms", percentile(loginMs, 50), "ms");
+    emit(BENCH, "login_p99_ms", percentile(loginMs, 99), "ms");
+  } finally {
+    await stopProcess(server.child);
+    await stopProcess(raw.child);
+    await dropBenchDatabase(DB);
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
+}

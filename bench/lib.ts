@@ -1,0 +1,80 @@
+// Shared benchmark plumbing: the output contract, percentiles, a throwaway seeded database, child processes.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import pg from "pg";
+
+export function emit(bench: string, metric: string, value: number, unit: string): void {
+  process.stdout.write(JSON.stringify({ bench, metric, value: Number.isFinite(value) ? Number(value.toFixed(3)) : value, unit }) + "\n");
+}
+
+export function log(...args: unknown[]): void {
+  console.error("[bench]", ...args);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+
+/** Creates a fresh database, applies the migrations through the Prisma CLI and seeds the demo province. */
+export async function createBenchDatabase(name: string, opts: { seed?: boolean } = {}): Promise<string> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
+  const env = { ...process.env, DATABASE_URL: url };
+  const run = (args: string[]) => {
+    const r = spawnSync("npx", args, { env, stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) throw new Error(`${args.join(" ")} failed`);
+  };
+  run(["prisma", "migrate", "deploy"]);
+  if (opts.seed !== false) run(["tsx", "prisma/seed/main.ts"]);
+  return url;
+}
+
+export async function dropBenchDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
+}
+
+/** Starts a process and resolves once it prints a line matching `ready`. */
+export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${args.join(" ")} not ready in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, match: m });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(" ")} exited (${code}):\n${out}`));
+    });
+  });
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.removeAllListeners("exit");
+  await new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+  });
+}
