@@ -33,8 +33,8 @@ export default async function run(): Promise<void> {
   const databaseUrl = await createBenchDatabase(DB);
   const prefix = `yilian-bench-api-${process.pid}`;
   const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123" };
-  const server = await startProcess("npx", ["tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
-  const raw = await startProcess("npx", ["tsx", "bench/baselines/raw-pg-server.ts"], { DATABASE_URL: databaseUrl }, /raw listening on (\d+)/);
+  const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
+  const raw = await startProcess(process.execPath, ["--import", "tsx", "bench/baselines/raw-pg-server.ts"], { DATABASE_URL: databaseUrl }, /raw listening on (\d+)/);
   try {
     const base = server.match[1]!;
     const db = new pg.Client({ connectionString: databaseUrl });

@@ -11,11 +11,12 @@ if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>; available: ${available.sort().join(", ")}`);
   process.exit(2);
 }
-const mod = (await import(path.join(process.cwd(), "bench", `${name}.ts`))) as { default: () => Promise<void> };
-try {
-  await mod.default();
-  process.exit(0);
-} catch (e) {
-  console.error(`bench ${name} failed:`, e);
-  process.exit(1);
-}
+import(path.join(process.cwd(), "bench", `${name}.ts`))
+  .then((mod: { default: () => Promise<void> }) => mod.default())
+  .then(
+    () => process.exit(0),
+    (e) => {
+      console.error(`bench ${name} failed:`, e);
+      process.exit(1);
+    },
+  );

@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   meson ninja-build pkg-config python3 g++ make
   libuv1-dev libssl-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  ffmpeg poppler-utils dcmtk imagemagick
+  ffmpeg poppler-utils dcmtk imagemagick img2pdf zip
   chromium fonts-noto-cjk fonts-wqy-microhei
   docker-compose
 )

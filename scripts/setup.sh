@@ -25,4 +25,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ] || [ ! -f node_modules/.
   npx prisma generate >/dev/null
   printf '%s' "$sum" > "$stamp"
 fi
+# Build the web console when web/dist is missing or older than its sources.
+bash scripts/ensure-web-built.sh
+
 echo "setup: ok" >&2

@@ -5,10 +5,10 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { ensureDatabase, loadConfig, requireDependencies } from "@yilian/server";
 
 const config = loadConfig();
-await requireDependencies(config.DATABASE_URL, config.REDIS_URL, "yilian");
-if (await ensureDatabase(config.DATABASE_URL)) console.log(`start: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
-
 const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, REDIS_URL: config.REDIS_URL };
+const children: ChildProcess[] = [];
+let stopping = false;
+
 function runStep(label: string, cmd: string, args: string[]): void {
   console.log(`start: ${label}`);
   const r = spawnSync(cmd, args, { stdio: "inherit", env });
@@ -18,23 +18,18 @@ function runStep(label: string, cmd: string, args: string[]): void {
   }
 }
 
-runStep("applying migrations", "npx", ["prisma", "migrate", "deploy"]);
-if (config.SEED_DEMO_DATA) runStep("seeding demo data (first start only)", "npx", ["tsx", "prisma/seed/main.ts"]);
-
-const children: ChildProcess[] = [];
-let stopping = false;
-
 function stopAll(code: number): void {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 5000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
+  void Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
     process.exit(code),
   );
 }
 
-function run(name: string, script: string): void {
+/** Runs a service with its output prefixed by its name; if it dies, everything stops. */
+function runService(name: string, script: string): void {
   const child = spawn(process.execPath, ["--import", "tsx", script], { env, stdio: ["ignore", "pipe", "pipe"] });
   const prefix = (chunk: Buffer) =>
     chunk
@@ -54,6 +49,16 @@ function run(name: string, script: string): void {
   children.push(child);
 }
 
-run("server", "server/src/main.ts");
-run("worker", "worker/src/main.ts");
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll(0));
+async function main(): Promise<void> {
+  // Reachability is checked on the maintenance database: the application database may not exist yet.
+  const maintenanceUrl = Object.assign(new URL(config.DATABASE_URL), { pathname: "/postgres" }).toString();
+  await requireDependencies(maintenanceUrl, config.REDIS_URL, "yilian");
+  if (await ensureDatabase(config.DATABASE_URL)) console.log(`start: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+  runStep("applying migrations", "npx", ["prisma", "migrate", "deploy"]);
+  if (config.SEED_DEMO_DATA) runStep("seeding demo data (first start only)", process.execPath, ["--import", "tsx", "prisma/seed/main.ts"]);
+  runService("server", "server/src/main.ts");
+  runService("worker", "worker/src/main.ts");
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll(0));
+}
+
+void main();

@@ -4,3 +4,6 @@ export * from "./common";
 export * from "./auth";
 export * from "./network";
 export * from "./socket";
+export * from "./consultations";
+export * from "./training";
+export * from "./media";

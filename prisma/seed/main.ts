@@ -6,11 +6,11 @@
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
-import argon2 from "argon2";
 import { buildSeedPlan } from "./build";
 import { countPlan, type PlanCounts } from "./checks";
 import { DEMO_PASSWORD } from "./demo-accounts";
 import { writePlan } from "./write";
+import { hashPassword } from "../../server/src/auth/passwords";
 
 export { DEMO_ACCOUNTS, DEMO_PASSWORD } from "./demo-accounts";
 export { SPECIALTIES } from "./specialties";
@@ -44,7 +44,7 @@ export async function seedDatabase(prisma: PrismaClient, opts: SeedOptions = {})
   }
 
   // One hash for every demo account: argon2 is deliberately slow, and they all share the password.
-  const passwordHash = await argon2.hash(DEMO_PASSWORD, { type: argon2.argon2id });
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
   const plan = buildSeedPlan(passwordHash);
   log(`seed: province built in memory (${Date.now() - started} ms)`);
 

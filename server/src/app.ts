@@ -11,6 +11,7 @@ import { createDb, type Db } from "./db";
 import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
 import { errorHandler, routeNotFound } from "./http/problem";
+import { consoleRoutes } from "./http/console";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
@@ -20,6 +21,10 @@ import { authRoutes } from "./auth/routes";
 import { networkRoutes } from "./network/routes";
 import { userRoutes } from "./users/routes";
 import { createIo, type IoServer } from "./realtime/io";
+import { createConsultationModule, type ConsultationModule } from "./consultations/module";
+import { createTrainingModule } from "./training";
+import { jobRoutes } from "./jobs/routes";
+import { createMediaModule, type MediaModule } from "./media";
 
 export interface Services {
   config: Config;
@@ -35,6 +40,10 @@ export interface YilianServer {
   httpServer: HttpServer;
   io: IoServer;
   services: Services;
+  /** The consultation domain; media calls consultations.markStarted() when a specialist joins a room. */
+  consultations: ConsultationModule;
+  /** Live rooms (mediasoup): admission rules per room kind, peer sessions, the media backend. */
+  media: MediaModule;
   listen(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
 }
@@ -73,7 +82,19 @@ export function createYilianServer(services: Services): YilianServer {
       },
     }),
   );
-  app.use(helmet());
+  // CSP defaults plus what the web console needs: live connection (ws:), blob: previews, PDFs and media.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          "connect-src": ["'self'", "ws:", "wss:"],
+          "img-src": ["'self'", "data:", "blob:"],
+          "media-src": ["'self'", "blob:"],
+          "worker-src": ["'self'", "blob:"],
+        },
+      },
+    }),
+  );
   app.use(metricsMiddleware);
   app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
 
@@ -99,18 +120,36 @@ export function createYilianServer(services: Services): YilianServer {
   app.use(authRoutes({ auth, requireAuth: authMw, config, redis }));
   app.use(networkRoutes({ db, requireAuth: authMw }));
   app.use(userRoutes({ db, auth, requireAuth: authMw }));
+  const consultations = createConsultationModule(services, authMw);
+  app.use(consultations.router);
+  const training = createTrainingModule({ db, redis, redisPrefix: config.REDIS_PREFIX, requireAuth: authMw });
+  app.use(training.router);
+  app.use(jobRoutes(services, authMw));
 
+  const media = createMediaModule(services);
+  app.use(media.router);
+
+  app.use(consoleRoutes());
   app.use(routeNotFound);
   app.use(errorHandler);
 
   const httpServer = createServer(app);
   const realtime = createIo(httpServer, { tokens, auth, redis, redisPrefix: config.REDIS_PREFIX });
+  consultations.attach(realtime.io);
+  training.attach(realtime.io);
+  media.attach(realtime.io);
+  // The first assigned specialist entering a consultation room starts the consultation.
+  media.hub.access.onPeerJoined((kind, roomId, user, grant) => (kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined));
+  training.live.media = { closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId) };
+  training.connectMedia(media.hub.access);
 
   return {
     app,
     httpServer,
     io: realtime.io,
     services,
+    consultations,
+    media,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -122,7 +161,10 @@ export function createYilianServer(services: Services): YilianServer {
         });
       }),
     stop: async () => {
+      await consultations.close(); // first: stops presence announcements before the adapter's clients close
       await realtime.close();
+      await training.close();
+      await media.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await db.$disconnect();
       redis.disconnect();

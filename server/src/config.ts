@@ -1,4 +1,5 @@
 // Configuration from the environment, parsed once at start; read everywhere through getConfig().
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 const bool = z
@@ -29,9 +30,30 @@ export const ConfigSchema = z.object({
   SEED_DEMO_DATA: bool.default(true),
   /** Run the mediasoup media service inside the server process (default) or use separate media nodes. */
   MEDIA_IN_PROCESS: bool.default(true),
+  /** mediasoup workers in this process (one per core when unset). */
+  MEDIA_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** Address the media WebRtcServers listen on; 0.0.0.0 needs MEDIA_ANNOUNCED_IP. */
+  MEDIA_LISTEN_IP: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1"),
+  /** Address browsers are told to send media to (the hospital-reachable address behind NAT). */
+  MEDIA_ANNOUNCED_IP: z.string().min(1).optional(),
+  /** First WebRTC port: worker i uses UDP and TCP port base + i; 0 = ephemeral ports (tests only). */
+  MEDIA_WEBRTC_PORT: z.coerce.number().int().min(0).max(65000).default(40000),
+  /** How long a peer whose connection dropped keeps its place (and media) in a live room. */
+  MEDIA_PEER_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(15_000),
+  /** Video producers: one key-frame request per window (ms); just above libwebrtc's 300 ms gate. 0 = mediasoup default. */
+  MEDIA_KEY_FRAME_REQUEST_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(350),
+  /** Spatial layer new video consumers start on ("lowest": joiners share key frames; raised after the first frame). */
+  MEDIA_CONSUMER_START_LAYER: z.enum(["lowest", "highest"]).default("lowest"),
+  /** Media nodes (MEDIA_IN_PROCESS=false): how often a node refreshes its load in Redis, and when it expires. */
+  MEDIA_NODE_HEARTBEAT_MS: z.coerce.number().int().min(500).max(60_000).default(5_000),
   TZ_DISPLAY: z.string().default("Asia/Shanghai"),
+  /** AES-256-GCM key for patient identifiers at rest: 32 bytes, base64. Required in production. */
+  PATIENT_DATA_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "PATIENT_DATA_KEY must be 32 bytes, base64-encoded")
+    .optional(),
 });
-export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string };
+export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string; PATIENT_DATA_KEY: string };
 
 let current: Config | undefined;
 
@@ -49,8 +71,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     console.error("config: JWT_SECRET: required in production (at least 32 characters)");
     process.exit(78);
   }
+  if (!cfg.PATIENT_DATA_KEY && cfg.NODE_ENV === "production") {
+    console.error("config: PATIENT_DATA_KEY: required in production (32 bytes, base64; e.g. `openssl rand -base64 32`)");
+    process.exit(78);
+  }
   // Development and test get a fixed, clearly-labelled secret so tokens survive restarts.
-  current = { ...cfg, JWT_SECRET: cfg.JWT_SECRET ?? "yilian-development-secret-do-not-use-in-production" };
+  current = {
+    ...cfg,
+    JWT_SECRET: cfg.JWT_SECRET ?? "yilian-development-secret-do-not-use-in-production",
+    // Same idea for patient data: a fixed key derived from a labelled phrase, never used in production.
+    PATIENT_DATA_KEY:
+      cfg.PATIENT_DATA_KEY ?? createHash("sha256").update("yilian-development-patient-key-do-not-use-in-production").digest("base64"),
+  };
   return current;
 }
 

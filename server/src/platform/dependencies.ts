@@ -21,6 +21,9 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = 3000): Prom
     return null;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    if (err.code === "3D000") {
+      return `PostgreSQL database "${new URL(databaseUrl).pathname.slice(1)}" does not exist at ${redact(databaseUrl)}; \`npm start\` creates it and applies the migrations`;
+    }
     return `PostgreSQL is unreachable at ${redact(databaseUrl)} (${err.code ?? err.message}); ${HOW_TO_START.postgres}`;
   } finally {
     await client.end().catch(() => undefined);

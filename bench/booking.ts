@@ -1,0 +1,109 @@
+// bench booking: 200 concurrent attempts to book one specialist's one slot through the real server process
+// (each for its own accepted consultation). Exactly one may win; double_bookings counts overlapping busy rows
+// of that specialist in PostgreSQL afterwards (must be 0). Then 200 bookings of distinct slots, 10 at a time,
+// for the uncontended latency.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+
+const BENCH = "booking";
+const DB = "yilian_bench_booking";
+const ATTEMPTS = 200;
+
+async function login(base: string, username: string) {
+  const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+  if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
+  return (await r.json()) as { accessToken: string; user: { id: string; institution: { id: string } } };
+}
+
+async function post(base: string, token: string, path: string, body: unknown) {
+  const t0 = performance.now();
+  const r = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  await r.arrayBuffer();
+  return { status: r.status, ms: performance.now() - t0 };
+}
+
+/** Accepted consultations assigned to the specialist, written directly (the path to ACCEPTED is not measured). */
+async function acceptedConsultations(db: pg.Client, n: number, doctor: { id: string; inst: string }, target: string, specialistId: string): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  for (const id of ids) {
+    await db.query(
+      `INSERT INTO "Consultation" (id, number, status, urgency, "requestingInstitutionId", "requestingDoctorId", "patientName", "patientSex", "patientBirthDate", "specialtyCode", "targetInstitutionId", "acceptedAt", "updatedAt")
+       VALUES ($1, $2, 'ACCEPTED', 'ROUTINE', $3, $4, '基准患者', 'MALE', '1970-01-01', 'CARDIOLOGY', $5, now(), now())`,
+      [id, `BENCH-${id.slice(0, 8)}`, doctor.inst, doctor.id, target],
+    );
+    await db.query(`INSERT INTO "ConsultationParticipant" ("consultationId", "userId", role) VALUES ($1, $2, 'REQUESTER'), ($1, $3, 'SPECIALIST')`, [id, doctor.id, specialistId]);
+  }
+  return ids;
+}
+
+export default async function run(): Promise<void> {
+  log("creating and seeding the bench database");
+  const databaseUrl = await createBenchDatabase(DB);
+  const prefix = `yilian-bench-booking-${process.pid}`;
+  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", SEED_DEMO_DATA: "false" };
+  const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const base = server.match[1]!;
+    const [coord, spec, doctor] = await Promise.all([login(base, "coord.jdyy"), login(base, "spec.jdyy.1"), login(base, "doctor.hadashan")]);
+    const day = new Date(Date.now() + 8 * 3600_000 + 7 * 86_400_000).toISOString().slice(0, 10);
+    const start = new Date(`${day}T02:00:00Z`); // 10:00 Asia/Shanghai, a week ahead
+    // A long one-off window: slot 0 is contended, slots 1..200 serve the uncontended run (reserved share 0).
+    await db.query(`INSERT INTO "SchedulingPolicy" ("institutionId", "reservedReferralShare", "updatedAt") VALUES ($1, 0, now())`, [coord.user.institution.id]);
+    const w = await post(base, spec.accessToken, `/api/specialists/${spec.user.id}/availability/windows`, { kind: "OPEN", startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 201 * 15 * 60_000).toISOString(), slotMinutes: 15 });
+    if (w.status !== 201) throw new Error(`availability window: ${w.status}`);
+
+    const docRef = { id: doctor.user.id, inst: doctor.user.institution.id };
+    const ids = await acceptedConsultations(db, ATTEMPTS, docRef, coord.user.institution.id, spec.user.id);
+    log(`${ATTEMPTS} concurrent attempts on one slot`);
+    const results = await Promise.all(ids.map((id) => post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: start.toISOString() })));
+    const won = results.filter((r) => r.status === 201).length;
+    const conflicts = results.filter((r) => r.status === 409).length;
+    const other = results.length - won - conflicts;
+    const overlaps = Number(
+      (
+        await db.query(
+          `SELECT count(*) AS n FROM "SpecialistBusyTime" a JOIN "SpecialistBusyTime" b
+             ON a."specialistId" = b."specialistId" AND a.id < b.id AND tstzrange(a."startsAt", a."endsAt") && tstzrange(b."startsAt", b."endsAt")
+           WHERE a."specialistId" = $1`,
+          [spec.user.id],
+        )
+      ).rows[0].n,
+    );
+    const lat = results.map((r) => r.ms).sort((a, b) => a - b);
+    log(`won ${won}, 409 ${conflicts}, other ${other}`);
+
+    log(`${ATTEMPTS} uncontended bookings of distinct slots, 10 at a time`);
+    const more = await acceptedConsultations(db, ATTEMPTS, docRef, coord.user.institution.id, spec.user.id);
+    const unc: number[] = [];
+    let failed = 0;
+    for (let i = 0; i < more.length; i += 10) {
+      const batch = await Promise.all(
+        more.slice(i, i + 10).map((id, j) => post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: new Date(start.getTime() + (1 + i + j) * 15 * 60_000).toISOString() })),
+      );
+      for (const r of batch) (r.status === 201 ? unc.push(r.ms) : failed++);
+    }
+    unc.sort((a, b) => a - b);
+
+    emit(BENCH, "double_bookings", overlaps + Math.max(0, won - 1), "count");
+    emit(BENCH, "p50_ms", percentile(lat, 50), "ms");
+    emit(BENCH, "p99_ms", percentile(lat, 99), "ms");
+    emit(BENCH, "succeeded", won, "count");
+    emit(BENCH, "conflicts_409", conflicts, "count");
+    emit(BENCH, "other_status", other, "count");
+    emit(BENCH, "uncontended_p50_ms", percentile(unc, 50), "ms");
+    emit(BENCH, "uncontended_p99_ms", percentile(unc, 99), "ms");
+    emit(BENCH, "uncontended_failed", failed, "count");
+  } finally {
+    await db.end();
+    await stopProcess(server.child);
+    await dropBenchDatabase(DB);
+    const { Redis } = await import("ioredis");
+    const redis = new Redis();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
+}

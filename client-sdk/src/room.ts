@@ -1,0 +1,465 @@
+// A live room in the browser: one mediasoup-client Device, a send and a receive transport, local publications
+// (camera, microphone, screen) and remote tracks. Reconnects by itself: after a network drop it resumes the same
+// peer (restarting ICE) or, when the server let it go, rebuilds transports and publications.
+import { Device, type types } from "mediasoup-client";
+import type {
+  MediaChatMessage,
+  MediaConsumerInfo,
+  MediaJoinResult,
+  MediaPeerInfo,
+  MediaPermissions,
+  MediaProducerInfo,
+  MediaSource,
+  MediaTransportInfo,
+  RoomKind,
+} from "@yilian/contract";
+import { Emitter } from "./emitter";
+import { YilianError, type YilianClient } from "./client";
+
+export interface RemoteTrack {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: "audio" | "video";
+  source: MediaSource;
+  track: MediaStreamTrack;
+  /** The sender muted it (producer paused). */
+  muted: boolean;
+}
+
+export interface RoomEvents {
+  peerJoined: (peer: MediaPeerInfo) => void;
+  peerLeft: (peer: MediaPeerInfo) => void;
+  track: (t: RemoteTrack) => void;
+  trackEnded: (t: RemoteTrack) => void;
+  /** A remote publication was muted or unmuted. */
+  mute: (e: { peerId: string; source: MediaSource; producerId: string; muted: boolean }) => void;
+  activeSpeaker: (e: { peerId: string | null }) => void;
+  audioLevels: (levels: { peerId: string; volume: number }[]) => void;
+  chat: (m: MediaChatMessage) => void;
+  reconnecting: () => void;
+  reconnected: (e: { resumed: boolean }) => void;
+  closed: (e: { reason: string }) => void;
+  error: (e: Error) => void;
+}
+
+export interface JoinOptions {
+  /** Spatial layer (0 low … 2 high) to receive remote cameras in; default: the highest. */
+  preferredSpatialLayer?: number;
+}
+
+interface LocalPublication {
+  source: MediaSource;
+  track: MediaStreamTrack;
+  options: Pick<types.ProducerOptions, "encodings" | "codecOptions">;
+  producer?: types.Producer;
+  muted: boolean;
+}
+
+const CAMERA_SIMULCAST: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: "L1T3" },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: "L1T3" },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: "L1T3" },
+];
+
+export class Room extends Emitter<RoomEvents> {
+  readonly peers = new Map<string, MediaPeerInfo>();
+  /** Remote tracks by consumer id. */
+  readonly tracks = new Map<string, RemoteTrack>();
+  peerId = "";
+  role = "";
+  permissions: MediaPermissions = { camera: false, microphone: false, screen: false, chat: false };
+  closed = false;
+
+  private device?: Device;
+  private sendTransport?: types.Transport;
+  private recvTransport?: types.Transport;
+  private recvReady!: Promise<types.Transport>;
+  private markRecvReady!: (t: types.Transport) => void;
+  private generation = 0;
+  private resumeKey?: string;
+  private readonly local = new Map<MediaSource, LocalPublication>();
+  private readonly consumers = new Map<string, types.Consumer>(); // by producer id
+  private readonly consuming = new Set<string>();
+  private readonly offs: (() => void)[] = [];
+  private disconnected = false;
+
+  private constructor(
+    private readonly client: YilianClient,
+    readonly kind: RoomKind,
+    readonly roomId: string,
+    private readonly opts: JoinOptions,
+  ) {
+    super();
+    this.resetRecvReady();
+  }
+
+  static async join(client: YilianClient, kind: RoomKind, roomId: string, opts: JoinOptions): Promise<Room> {
+    const room = new Room(client, kind, roomId, opts);
+    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId });
+    room.applyJoin(res);
+    room.listen();
+    const routerRtpCapabilities = await client.request<types.RtpCapabilities>("media:getRouterRtpCapabilities");
+    // factory() picks the browser handler from navigator.userAgentData (secure origins only).
+    room.device = await Device.factory();
+    await room.device.load({ routerRtpCapabilities });
+    await room.createTransports();
+    for (const p of res.producers) void room.consume(p);
+    return room;
+  }
+
+  // ------------------------------------------------------------------------------------------ publishing
+
+  /** Publishes the camera (or the given track) in 3 simulcast layers. */
+  async publishCamera(opts: { track?: MediaStreamTrack; simulcast?: boolean } = {}): Promise<MediaStreamTrack> {
+    const track =
+      opts.track ??
+      (await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } } })).getVideoTracks()[0]!;
+    await this.publish("camera", track, {
+      encodings: opts.simulcast === false ? undefined : CAMERA_SIMULCAST,
+      codecOptions: { videoGoogleStartBitrate: 1000 },
+    });
+    return track;
+  }
+
+  async publishMicrophone(opts: { track?: MediaStreamTrack } = {}): Promise<MediaStreamTrack> {
+    const track =
+      opts.track ?? (await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } })).getAudioTracks()[0]!;
+    await this.publish("microphone", track, { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } });
+    return track;
+  }
+
+  /** Shares the screen (or the given track) as its own publication; ends when the user stops sharing. */
+  async shareScreen(opts: { track?: MediaStreamTrack } = {}): Promise<MediaStreamTrack> {
+    const track = opts.track ?? (await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false })).getVideoTracks()[0]!;
+    // Text and images on a shared screen must stay sharp: favour resolution over frame rate.
+    if ("contentHint" in track) track.contentHint = "detail";
+    await this.publish("screen", track, { encodings: [{ maxBitrate: 1_500_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } });
+    return track;
+  }
+
+  async stopScreenShare(): Promise<void> {
+    await this.unpublish("screen");
+  }
+
+  /** Mutes a publication (default: the microphone); the others see it (producer paused). */
+  async mute(source: MediaSource = "microphone"): Promise<void> {
+    await this.setMuted(source, true);
+  }
+
+  async unmute(source: MediaSource = "microphone"): Promise<void> {
+    await this.setMuted(source, false);
+  }
+
+  isMuted(source: MediaSource = "microphone"): boolean {
+    return this.local.get(source)?.muted ?? false;
+  }
+
+  async unpublish(source: MediaSource): Promise<void> {
+    const pub = this.local.get(source);
+    if (!pub) return;
+    this.local.delete(source);
+    const producer = pub.producer;
+    producer?.close();
+    pub.track.stop();
+    if (producer) await this.client.request("media:closeProducer", { producerId: producer.id }).catch(() => undefined);
+  }
+
+  private async publish(source: MediaSource, track: MediaStreamTrack, options: LocalPublication["options"]): Promise<void> {
+    if (!this.permissions[source]) throw new YilianError("FORBIDDEN", source === "screen" ? "您在此房间中不能共享屏幕" : "您在此房间中不能发送音视频");
+    const previous = this.local.get(source);
+    if (previous) {
+      previous.producer?.close();
+      if (previous.track !== track) previous.track.stop();
+    }
+    const pub: LocalPublication = { source, track, options, muted: false };
+    this.local.set(source, pub);
+    await this.produce(pub);
+  }
+
+  private async produce(pub: LocalPublication): Promise<void> {
+    const transport = this.sendTransport;
+    if (!transport) throw new YilianError("INVALID_STATE", "发送通道尚未就绪");
+    const producer = await transport.produce({
+      track: pub.track,
+      ...pub.options,
+      stopTracks: false, // the track outlives a producer: it is produced again after a reconnect
+      appData: { source: pub.source, paused: pub.muted },
+    });
+    if (pub.muted) producer.pause();
+    pub.producer = producer;
+    producer.on("trackended", () => {
+      // The user ended the share from the browser's own bar (or the device went away).
+      void this.unpublish(pub.source);
+    });
+  }
+
+  private async setMuted(source: MediaSource, muted: boolean): Promise<void> {
+    const pub = this.local.get(source);
+    if (!pub) return;
+    pub.muted = muted;
+    const producer = pub.producer;
+    if (!producer) return;
+    if (muted) producer.pause();
+    else producer.resume();
+    await this.client.request(muted ? "media:pauseProducer" : "media:resumeProducer", { producerId: producer.id });
+  }
+
+  // ------------------------------------------------------------------------------------------ receiving
+
+  /** Asks for a remote camera in another quality (0 low … 2 high), e.g. small tiles in a gallery. */
+  async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+    await this.client.request("media:setPreferredLayers", { consumerId, spatialLayer, temporalLayer });
+  }
+
+  /** WebRTC statistics of the receive transport (inbound-rtp per remote track). */
+  async getStats(): Promise<RTCStatsReport | undefined> {
+    return this.recvTransport?.getStats();
+  }
+
+  private async consume(p: MediaProducerInfo): Promise<void> {
+    if (this.closed || this.consumers.has(p.producerId) || this.consuming.has(p.producerId)) return;
+    this.consuming.add(p.producerId);
+    const generation = this.generation;
+    try {
+      const transport = await this.recvReady;
+      if (generation !== this.generation || this.closed) return;
+      const info = await this.client.request<MediaConsumerInfo>("media:consume", {
+        transportId: transport.id,
+        producerId: p.producerId,
+        rtpCapabilities: this.device!.rtpCapabilities,
+      });
+      if (generation !== this.generation || this.closed) return;
+      const consumer = await transport.consume({
+        id: info.id,
+        producerId: info.producerId,
+        kind: info.kind,
+        rtpParameters: info.rtpParameters as types.RtpParameters,
+      });
+      this.consumers.set(p.producerId, consumer);
+      const remote: RemoteTrack = {
+        consumerId: consumer.id,
+        producerId: info.producerId,
+        peerId: info.peerId,
+        kind: info.kind,
+        source: info.source,
+        track: consumer.track,
+        muted: info.producerPaused,
+      };
+      this.tracks.set(consumer.id, remote);
+      this.emit("track", remote);
+      // The server created it paused; now that the track exists here, let the media flow.
+      await this.client.request("media:resumeConsumer", { consumerId: consumer.id });
+      if (this.opts.preferredSpatialLayer !== undefined && info.kind === "video") {
+        await this.setPreferredLayers(consumer.id, this.opts.preferredSpatialLayer).catch(() => undefined);
+      }
+    } catch (e) {
+      if (!this.closed && generation === this.generation) this.emit("error", e as Error);
+    } finally {
+      this.consuming.delete(p.producerId);
+    }
+  }
+
+  private dropConsumer(producerId: string): void {
+    const consumer = this.consumers.get(producerId);
+    if (!consumer) return;
+    this.consumers.delete(producerId);
+    consumer.close();
+    const remote = this.tracks.get(consumer.id);
+    if (remote) {
+      this.tracks.delete(consumer.id);
+      this.emit("trackEnded", remote);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ transports
+
+  private resetRecvReady(): void {
+    this.recvReady = new Promise((resolve) => (this.markRecvReady = resolve));
+  }
+
+  private async createTransports(): Promise<void> {
+    const device = this.device!;
+    const generation = this.generation;
+    const canSend = this.permissions.camera || this.permissions.microphone || this.permissions.screen;
+    const [sendInfo, recvInfo] = await Promise.all([
+      canSend ? this.client.request<MediaTransportInfo>("media:createTransport", { direction: "send" }) : Promise.resolve(undefined),
+      this.client.request<MediaTransportInfo>("media:createTransport", { direction: "recv" }),
+    ]);
+    if (generation !== this.generation) return;
+    if (sendInfo) {
+      const send = device.createSendTransport(sendInfo as types.TransportOptions);
+      this.wire(send);
+      send.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
+        const a = appData as { source: MediaSource; paused?: boolean };
+        this.client
+          .request<{ id: string }>("media:produce", { transportId: send.id, kind, source: a.source, rtpParameters, paused: !!a.paused })
+          .then(callback, errback);
+      });
+      this.sendTransport = send;
+    }
+    const recv = device.createRecvTransport(recvInfo as types.TransportOptions);
+    this.wire(recv);
+    this.recvTransport = recv;
+    this.markRecvReady(recv);
+  }
+
+  private wire(transport: types.Transport): void {
+    transport.on("connect", ({ dtlsParameters }, callback, errback) => {
+      this.client.request("media:connectTransport", { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    transport.on("connectionstatechange", (state) => {
+      // A path change (Wi-Fi to wired, VPN reconnect): new ICE credentials rather than a new call.
+      if ((state === "failed" || state === "disconnected") && this.client.socket.connected && !this.closed) {
+        void this.restartIce(transport);
+      }
+    });
+  }
+
+  private async restartIce(transport: types.Transport): Promise<void> {
+    if (transport.closed) return;
+    try {
+      const { iceParameters } = await this.client.request<{ iceParameters: types.IceParameters }>("media:restartIce", { transportId: transport.id });
+      if (!transport.closed) await transport.restartIce({ iceParameters });
+    } catch (e) {
+      if (!this.closed) this.emit("error", e as Error);
+    }
+  }
+
+  /** New transports, publications produced again, and the given producers consumed (after a reset). */
+  private async rebuild(producers: MediaProducerInfo[]): Promise<void> {
+    this.generation++;
+    for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
+    this.consuming.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = this.recvTransport = undefined;
+    this.resetRecvReady();
+    await this.createTransports();
+    for (const pub of this.local.values()) {
+      pub.producer = undefined;
+      await this.produce(pub).catch((e) => this.emit("error", e as Error));
+    }
+    for (const p of producers) void this.consume(p);
+  }
+
+  // ------------------------------------------------------------------------------------------ signalling
+
+  private applyJoin(res: MediaJoinResult): void {
+    this.peerId = res.peerId;
+    this.resumeKey = res.resumeKey;
+    this.role = res.role;
+    this.permissions = res.permissions;
+    const seen = new Set(res.peers.map((p) => p.peerId));
+    for (const [id, peer] of [...this.peers]) {
+      if (!seen.has(id)) {
+        this.peers.delete(id);
+        this.emit("peerLeft", peer);
+      }
+    }
+    for (const p of res.peers) {
+      if (!this.peers.has(p.peerId)) {
+        this.peers.set(p.peerId, p);
+        this.emit("peerJoined", p);
+      }
+    }
+  }
+
+  private listen(): void {
+    const s = this.client.socket;
+    const on = <E extends Parameters<typeof s.on>[0]>(event: E, fn: Parameters<typeof s.on<E>>[1]) => {
+      // Listeners are removed on teardown so a closed room never reacts to the shared socket again.
+      const untyped = s as unknown as { on(e: string, f: unknown): void; off(e: string, f: unknown): void };
+      untyped.on(event, fn);
+      this.offs.push(() => untyped.off(event, fn));
+    };
+    on("media:peerJoined", (p) => {
+      this.peers.set(p.peerId, p);
+      this.emit("peerJoined", p);
+    });
+    on("media:peerLeft", ({ peerId }) => {
+      const peer = this.peers.get(peerId);
+      for (const t of [...this.tracks.values()]) if (t.peerId === peerId) this.dropConsumer(t.producerId);
+      if (peer) {
+        this.peers.delete(peerId);
+        this.emit("peerLeft", peer);
+      }
+    });
+    on("media:newProducer", (p) => void this.consume(p));
+    on("media:producerClosed", ({ producerId }) => this.dropConsumer(producerId));
+    const onPause = (muted: boolean) => (e: { producerId: string; peerId: string; source: MediaSource }) => {
+      const c = this.consumers.get(e.producerId);
+      const t = c && this.tracks.get(c.id);
+      if (t) t.muted = muted;
+      this.emit("mute", { peerId: e.peerId, source: e.source, producerId: e.producerId, muted });
+    };
+    on("media:producerPaused", onPause(true));
+    on("media:producerResumed", onPause(false));
+    on("media:activeSpeaker", (e) => this.emit("activeSpeaker", e));
+    on("media:audioLevels", (e) => this.emit("audioLevels", e.levels));
+    on("media:chat", (m) => this.emit("chat", m));
+    on("media:restart", () => {
+      // The room moved to a new mediasoup worker: the peer is kept, its transports are gone.
+      void this.rebuild([]).catch((e) => this.emit("error", e as Error));
+    });
+    on("media:roomClosed", ({ reason }) => this.teardown(reason));
+    on("disconnect", () => {
+      if (this.closed) return;
+      this.disconnected = true;
+      this.emit("reconnecting");
+    });
+    on("connect", () => {
+      if (this.closed || !this.disconnected) return;
+      this.disconnected = false;
+      void this.rejoin();
+    });
+  }
+
+  private async rejoin(): Promise<void> {
+    try {
+      const res = await this.client.request<MediaJoinResult>("media:join", { kind: this.kind, roomId: this.roomId, resumeKey: this.resumeKey });
+      this.applyJoin(res);
+      if (res.resumed) {
+        // Same peer, same transports: refresh ICE in case the path broke, then catch up on missed producers.
+        await Promise.all([this.sendTransport, this.recvTransport].filter((t): t is types.Transport => !!t).map((t) => this.restartIce(t)));
+        const live = new Set(res.producers.map((p) => p.producerId));
+        for (const producerId of [...this.consumers.keys()]) if (!live.has(producerId)) this.dropConsumer(producerId);
+        for (const p of res.producers) void this.consume(p);
+      } else {
+        await this.rebuild(res.producers);
+      }
+      this.emit("reconnected", { resumed: res.resumed });
+    } catch (e) {
+      this.emit("error", e as Error);
+      if ((e as YilianError).code === "NOT_FOUND" || (e as YilianError).code === "INVALID_STATE") this.teardown("refused");
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ chat, leave
+
+  async sendChat(text: string): Promise<MediaChatMessage> {
+    return this.client.request<MediaChatMessage>("media:chat:send", { text });
+  }
+
+  async chatHistory(): Promise<MediaChatMessage[]> {
+    return this.client.request<MediaChatMessage[]>("media:chat:history");
+  }
+
+  async leave(): Promise<void> {
+    if (this.closed) return;
+    await this.client.request("media:leave").catch(() => undefined);
+    this.teardown("left");
+  }
+
+  private teardown(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.offs.splice(0)) off();
+    for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    for (const pub of this.local.values()) pub.track.stop();
+    this.local.clear();
+    this.emit("closed", { reason });
+  }
+}

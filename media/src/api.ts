@@ -1,0 +1,95 @@
+// The boundary between the signalling server and the media service. Everything crossing it is plain data
+// (ids, mediasoup parameter objects, events), so the same interface is served in-process (MediaService) or by
+// a separate media node over the network (see registry.ts) without changing the signalling code.
+import type {
+  MediaConsumerInfo,
+  MediaPeerInfo,
+  MediaProducerInfo,
+  MediaSource,
+  MediaTransportInfo,
+  RoomKind,
+  ServerToClientEvents,
+  TransportDirection,
+} from "@yilian/contract";
+
+type MediaServerEvents = {
+  [K in keyof ServerToClientEvents as K extends `media:${string}` ? K : never]: ServerToClientEvents[K];
+};
+export type MediaEventName = Exclude<keyof MediaServerEvents, "media:chat">;
+
+/** A notification for the peers of a room: all of them (minus `exceptPeerId`) or one (`toPeerId`). */
+export type MediaEvent = {
+  [N in MediaEventName]: {
+    roomKey: string;
+    name: N;
+    payload: Parameters<MediaServerEvents[N]>[0];
+    toPeerId?: string;
+    exceptPeerId?: string;
+  };
+}[MediaEventName];
+
+export interface JoinPeer {
+  peerId: string;
+  userId: string;
+  displayName: string;
+  role: string;
+}
+
+export interface RoomSnapshot {
+  peers: MediaPeerInfo[];
+  producers: MediaProducerInfo[];
+}
+
+export interface MediaLoad {
+  nodeId: string;
+  workers: number;
+  rooms: number;
+  peers: number;
+  consumers: number;
+}
+
+export interface MediaApi {
+  /** Opens the room if needed (idempotent); its router lives on the least loaded worker. */
+  openRoom(kind: RoomKind, roomId: string): Promise<{ roomKey: string }>;
+  closeRoom(roomKey: string, reason: "ended" | "empty" | "replaced" | "error"): Promise<void>;
+  hasRoom(roomKey: string): Promise<boolean>;
+  joinPeer(roomKey: string, peer: JoinPeer): Promise<RoomSnapshot>;
+  /** Removes the peer; the last one out closes the room. */
+  leavePeer(roomKey: string, peerId: string): Promise<void>;
+  /** Closes the peer's transports (and so its producers and consumers) but keeps it in the room. */
+  resetPeerMedia(roomKey: string, peerId: string): Promise<void>;
+  snapshot(roomKey: string): Promise<RoomSnapshot>;
+  getRouterRtpCapabilities(roomKey: string): Promise<unknown>;
+  createTransport(roomKey: string, peerId: string, direction: TransportDirection): Promise<MediaTransportInfo>;
+  /** A plain RTP transport for server-side endpoints (recorder, RTP source, load tests); see Room.createPlainTransport. */
+  createPlainTransport(
+    roomKey: string,
+    peerId: string,
+    opts: { direction: TransportDirection; remote?: { ip: string; port: number; srtpParameters?: unknown }; srtp?: boolean },
+  ): Promise<{ id: string; ip: string; port: number; srtpParameters?: unknown }>;
+  connectTransport(roomKey: string, peerId: string, transportId: string, dtlsParameters: unknown): Promise<void>;
+  produce(
+    roomKey: string,
+    peerId: string,
+    req: { transportId: string; kind: "audio" | "video"; source: MediaSource; rtpParameters: unknown; paused: boolean },
+  ): Promise<{ id: string }>;
+  consume(
+    roomKey: string,
+    peerId: string,
+    req: { transportId: string; producerId: string; rtpCapabilities: unknown },
+  ): Promise<MediaConsumerInfo>;
+  resumeConsumer(roomKey: string, peerId: string, consumerId: string): Promise<void>;
+  setPreferredLayers(roomKey: string, peerId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): Promise<void>;
+  pauseProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
+  resumeProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
+  closeProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
+  /** Closes the peer's producers of one source (e.g. a revoked screen-share permission). */
+  closeProducersBySource(roomKey: string, peerId: string, source: MediaSource): Promise<void>;
+  restartIce(roomKey: string, peerId: string, transportId: string): Promise<{ iceParameters: unknown }>;
+  load(): Promise<MediaLoad>;
+  /** Subscribes to room notifications; returns the unsubscribe function. */
+  onEvent(listener: (e: MediaEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export const roomKeyOf = (kind: RoomKind, roomId: string) => `${kind}:${roomId}`;

@@ -1,0 +1,194 @@
+// Media nodes: separate processes (media/src/main.ts) that each run a MediaService and register in Redis with
+// their load. The signalling server talks to them through the same MediaApi, carried over Redis pub/sub:
+// requests on the node's channel, replies on the caller's channel, room events on the node's event channel.
+// Each room is placed once on the least loaded live node and pinned there (key media:room:<roomKey>).
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { AppError, ErrorCode, type ErrorCode as Code } from "@yilian/contract";
+import type { MediaApi, MediaEvent, MediaLoad } from "./api";
+
+const keys = (prefix: string) => ({
+  nodes: `${prefix}:media:nodes`,
+  node: (id: string) => `${prefix}:media:node:${id}`,
+  room: (roomKey: string) => `${prefix}:media:room:${roomKey}`,
+  rpc: (id: string) => `${prefix}:media:rpc:${id}`,
+  reply: (id: string) => `${prefix}:media:reply:${id}`,
+  events: (id: string) => `${prefix}:media:events:${id}`,
+  eventsPattern: `${prefix}:media:events:*`,
+});
+
+interface RpcRequest {
+  id: string;
+  replyTo: string;
+  method: keyof MediaApi;
+  args: unknown[];
+}
+type RpcReply = { id: string; ok: true; data: unknown } | { id: string; ok: false; error: { code: Code; message: string; details?: Record<string, unknown> } };
+
+const REMOTE_METHODS = [
+  "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
+  "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "resumeConsumer", "setPreferredLayers", "pauseProducer",
+  "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "load",
+] as const satisfies readonly (keyof MediaApi)[];
+
+export interface NodeRecord extends MediaLoad {
+  /** Epoch ms of the last heartbeat. */
+  at: number;
+}
+
+/** Runs on a media node: serves its MediaApi over Redis and keeps its load record fresh. */
+export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi, opts: { heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
+  const k = keys(prefix);
+  const { nodeId } = await api.load();
+  const sub = redis.duplicate();
+  const offEvents = api.onEvent((e) => void redis.publish(k.events(nodeId), JSON.stringify(e)));
+  await sub.subscribe(k.rpc(nodeId));
+  sub.on("message", async (_channel, raw) => {
+    let req: RpcRequest;
+    try {
+      req = JSON.parse(raw) as RpcRequest;
+    } catch {
+      return;
+    }
+    let reply: RpcReply;
+    try {
+      if (!(REMOTE_METHODS as readonly string[]).includes(req.method)) throw new AppError(ErrorCode.VALIDATION_FAILED, "unknown media method");
+      const fn = api[req.method] as (...a: unknown[]) => Promise<unknown>;
+      reply = { id: req.id, ok: true, data: (await fn.apply(api, req.args)) ?? null };
+    } catch (e) {
+      const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL);
+      reply = { id: req.id, ok: false, error: err.toPayload() };
+    }
+    await redis.publish(req.replyTo, JSON.stringify(reply));
+  });
+
+  const beat = async () => {
+    const record: NodeRecord = { ...(await api.load()), at: Date.now() };
+    await redis.multi().set(k.node(nodeId), JSON.stringify(record), "PX", opts.heartbeatMs * 3).sadd(k.nodes, nodeId).exec();
+  };
+  await beat();
+  const timer = setInterval(() => void beat().catch(() => undefined), opts.heartbeatMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      offEvents();
+      await redis.multi().del(k.node(nodeId)).srem(k.nodes, nodeId).exec();
+      sub.disconnect();
+    },
+  };
+}
+
+/** The live media nodes and their load, least loaded first. */
+export async function listMediaNodes(redis: Redis, prefix: string): Promise<NodeRecord[]> {
+  const k = keys(prefix);
+  const ids = await redis.smembers(k.nodes);
+  if (!ids.length) return [];
+  const raws = await redis.mget(ids.map(k.node));
+  const live: NodeRecord[] = [];
+  for (const [i, raw] of raws.entries()) {
+    if (raw) live.push(JSON.parse(raw) as NodeRecord);
+    else await redis.srem(k.nodes, ids[i]!); // expired: the node stopped heart-beating
+  }
+  return live.sort((a, b) => a.peers + a.rooms - (b.peers + b.rooms));
+}
+
+/** Runs in the signalling server: a MediaApi whose rooms live on media nodes. */
+export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { timeoutMs?: number } = {}): Promise<MediaApi> {
+  const k = keys(prefix);
+  const clientId = randomUUID();
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const sub = redis.duplicate();
+  const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
+  const events = new EventEmitter<{ event: [MediaEvent] }>();
+  const roomNode = new Map<string, string>();
+
+  await sub.subscribe(k.reply(clientId));
+  await sub.psubscribe(k.eventsPattern);
+  sub.on("message", (_channel, raw) => {
+    const reply = JSON.parse(raw) as RpcReply;
+    const p = pending.get(reply.id);
+    if (!p) return;
+    pending.delete(reply.id);
+    clearTimeout(p.timer);
+    if (reply.ok) p.resolve(reply.data);
+    else p.reject(new AppError(reply.error.code, reply.error.message, { details: reply.error.details }));
+  });
+  sub.on("pmessage", (_pattern, _channel, raw) => events.emit("event", JSON.parse(raw) as MediaEvent));
+
+  const call = (nodeId: string, method: keyof MediaApi, args: unknown[]) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = randomUUID();
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new AppError(ErrorCode.UNAVAILABLE, "音视频节点无响应"));
+      }, timeoutMs);
+      pending.set(id, { resolve, reject, timer });
+      const req: RpcRequest = { id, replyTo: k.reply(clientId), method, args };
+      void redis.publish(k.rpc(nodeId), JSON.stringify(req)).then((receivers) => {
+        if (receivers === 0) {
+          pending.delete(id);
+          clearTimeout(timer);
+          reject(new AppError(ErrorCode.UNAVAILABLE, "音视频节点不可用"));
+        }
+      });
+    });
+
+  const nodeOf = async (roomKey: string): Promise<string> => {
+    const known = roomNode.get(roomKey) ?? (await redis.get(k.room(roomKey)));
+    if (known) {
+      roomNode.set(roomKey, known);
+      return known;
+    }
+    throw new AppError(ErrorCode.INVALID_STATE, "房间未开启或已关闭");
+  };
+
+  const api: Partial<MediaApi> = {
+    async openRoom(kind, roomId) {
+      const roomKey = `${kind}:${roomId}`;
+      const live = await listMediaNodes(redis, prefix);
+      let nodeId = (await redis.get(k.room(roomKey))) ?? undefined;
+      if (!nodeId || !live.some((n) => n.nodeId === nodeId)) {
+        const best = live[0];
+        if (!best) throw new AppError(ErrorCode.UNAVAILABLE, "没有可用的音视频节点");
+        // First server to place the room wins; the others use its choice.
+        await redis.set(k.room(roomKey), best.nodeId, "NX");
+        if (nodeId) await redis.set(k.room(roomKey), best.nodeId); // the pinned node died: re-place
+        nodeId = (await redis.get(k.room(roomKey)))!;
+      }
+      roomNode.set(roomKey, nodeId);
+      return (await call(nodeId, "openRoom", [kind, roomId])) as { roomKey: string };
+    },
+    async hasRoom(roomKey) {
+      const nodeId = roomNode.get(roomKey) ?? (await redis.get(k.room(roomKey)));
+      return nodeId ? ((await call(nodeId, "hasRoom", [roomKey]).catch(() => false)) as boolean) : false;
+    },
+    async load() {
+      const nodes = await listMediaNodes(redis, prefix);
+      return nodes.reduce<MediaLoad>(
+        (sum, n) => ({ ...sum, workers: sum.workers + n.workers, rooms: sum.rooms + n.rooms, peers: sum.peers + n.peers, consumers: sum.consumers + n.consumers }),
+        { nodeId: nodes.map((n) => n.nodeId).join(",") || "none", workers: 0, rooms: 0, peers: 0, consumers: 0 },
+      );
+    },
+    onEvent(listener) {
+      const wrapped = (e: MediaEvent) => {
+        if (e.name === "media:roomClosed") roomNode.delete(e.roomKey);
+        listener(e);
+      };
+      events.on("event", wrapped);
+      return () => events.off("event", wrapped);
+    },
+    async close() {
+      for (const p of pending.values()) clearTimeout(p.timer);
+      pending.clear();
+      events.removeAllListeners();
+      sub.disconnect();
+    },
+  };
+  // Everything else is addressed to the room's node (first argument: roomKey).
+  for (const method of REMOTE_METHODS) {
+    if (api[method]) continue;
+    (api as Record<string, unknown>)[method] = async (roomKey: string, ...rest: unknown[]) => call(await nodeOf(roomKey), method, [roomKey, ...rest]);
+  }
+  return api as MediaApi;
+}

@@ -1,0 +1,105 @@
+// Delayed jobs of the consultation workflow (BullMQ, in Redis, so they survive restarts of any process):
+// SLA escalation of unanswered requests and reminders before a booked time. The server only enqueues; the
+// processors live in worker/src/queues/consultation-{sla,reminders}.ts. Job ids are deterministic, so
+// enqueueing twice is harmless, and each job re-reads the consultation and does nothing if it moved on.
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Urgency } from "@yilian/contract";
+import type { Db } from "../db";
+
+export const SLA_QUEUE = "consultation-sla";
+export type SlaJobName = "escalate";
+export interface SlaJobData {
+  consultationId: string;
+  /** The submission this job belongs to: a resubmission (after RETURNED) starts a new clock. */
+  submittedAt: string;
+  /** 1 notify the coordinators, 2 notify the institution admins, 3 mark overdue. */
+  level: 1 | 2 | 3;
+}
+
+export const REMINDER_QUEUE = "consultation-reminders";
+export type ReminderJobName = "remind";
+export interface ReminderJobData {
+  consultationId: string;
+  bookingId: string;
+  kind: "24h" | "15m";
+}
+
+export interface SlaTimes {
+  acceptWithinS: number;
+  notifyCoordinatorAtS: number;
+  notifyAdminAtS: number;
+}
+
+/** Defaults of the source documents' practice: EMERGENCY accepted within 30 min, URGENT 24 h, ROUTINE 72 h. */
+export const DEFAULT_SLA: Record<Urgency, SlaTimes> = {
+  EMERGENCY: { acceptWithinS: 30 * 60, notifyCoordinatorAtS: 10 * 60, notifyAdminAtS: 20 * 60 },
+  URGENT: { acceptWithinS: 24 * 3600, notifyCoordinatorAtS: 12 * 3600, notifyAdminAtS: 18 * 3600 },
+  ROUTINE: { acceptWithinS: 72 * 3600, notifyCoordinatorAtS: 36 * 3600, notifyAdminAtS: 60 * 3600 },
+};
+
+/** The network's own policy, else the province-wide one from the database, else the defaults. */
+export async function slaFor(db: Pick<Db, "slaPolicy">, consortiumId: string | null, urgency: Urgency): Promise<SlaTimes> {
+  const rows = await db.slaPolicy.findMany({
+    where: { urgency, OR: [{ consortiumId: null }, ...(consortiumId ? [{ consortiumId }] : [])] },
+  });
+  const row = rows.find((r) => r.consortiumId === consortiumId && consortiumId) ?? rows.find((r) => r.consortiumId === null);
+  return row ?? DEFAULT_SLA[urgency];
+}
+
+const jobOpts = { removeOnComplete: 1000, removeOnFail: 5000, attempts: 5, backoff: { type: "exponential", delay: 2000 } } as const;
+
+export class ConsultationQueues {
+  readonly sla: Queue<SlaJobData, unknown, SlaJobName>;
+  readonly reminders: Queue<ReminderJobData, unknown, ReminderJobName>;
+
+  constructor(redis: Redis, redisPrefix: string) {
+    // Connection options, not the client: each queue owns (and on close() ends) its own connection.
+    const connection = { ...redis.options, maxRetriesPerRequest: null };
+    const prefix = `${redisPrefix}:bull`;
+    this.sla = new Queue(SLA_QUEUE, { connection, prefix });
+    this.reminders = new Queue(REMINDER_QUEUE, { connection, prefix });
+  }
+
+  async scheduleSla(consultationId: string, submittedAt: Date, sla: SlaTimes): Promise<void> {
+    const base = submittedAt.getTime();
+    const steps: [SlaJobData["level"], number][] = [
+      [1, sla.notifyCoordinatorAtS],
+      [2, sla.notifyAdminAtS],
+      [3, sla.acceptWithinS],
+    ];
+    await this.sla.addBulk(
+      steps.map(([level, afterS]) => ({
+        name: "escalate" as const,
+        data: { consultationId, submittedAt: submittedAt.toISOString(), level },
+        opts: { ...jobOpts, jobId: `sla-${consultationId}-${base}-${level}`, delay: Math.max(0, base + afterS * 1000 - Date.now()) },
+      })),
+    );
+  }
+
+  async scheduleReminders(consultationId: string, bookingId: string, startsAt: Date): Promise<void> {
+    const jobs = (
+      [
+        ["24h", 24 * 3600_000],
+        ["15m", 15 * 60_000],
+      ] as const
+    )
+      .map(([kind, before]) => ({ kind, delay: startsAt.getTime() - before - Date.now() }))
+      .filter((j) => j.delay > 0 || j.kind === "15m") // a booking within 15 min still gets its "starting soon"
+      .map(({ kind, delay }) => ({
+        name: "remind" as const,
+        data: { consultationId, bookingId, kind },
+        opts: { ...jobOpts, jobId: `reminder-${bookingId}-${kind}`, delay: Math.max(0, delay) },
+      }));
+    if (jobs.length) await this.reminders.addBulk(jobs);
+  }
+
+  /** Drops the reminders of a cancelled or moved booking (the processor would skip them anyway). */
+  async cancelReminders(bookingId: string): Promise<void> {
+    await Promise.all(["24h", "15m"].map((k) => this.reminders.remove(`reminder-${bookingId}-${k}`).catch(() => 0)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.sla.close(), this.reminders.close()]);
+  }
+}

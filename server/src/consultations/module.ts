@@ -1,0 +1,46 @@
+// Wires the consultation domain into a server process: routes, presence tracking, queues. create/close mirror.
+import type { RequestHandler, Router } from "express";
+import type { Services } from "../app";
+import type { IoServer } from "../realtime/io";
+import { ConsultationQueues } from "./jobs";
+import type { ConsultationDeps } from "./deps";
+import { consultationRoutes } from "./routes";
+import { registerPresence } from "./presence";
+import { markStarted } from "./mark-started";
+
+export interface ConsultationModule {
+  router: Router;
+  deps: ConsultationDeps;
+  attach(io: IoServer): void;
+  /** For the media service: the first assigned specialist joining the room starts the consultation. */
+  markStarted(consultationId: string, userId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createConsultationModule(services: Services, requireAuth: RequestHandler): ConsultationModule {
+  let io: IoServer | undefined;
+  let presence: { stop(): void } | undefined;
+  const deps: ConsultationDeps = {
+    db: services.db,
+    redis: services.redis,
+    config: services.config,
+    queues: new ConsultationQueues(services.redis, services.config.REDIS_PREFIX),
+    sink: () => {
+      if (!io) throw new Error("consultation events before Socket.IO was attached");
+      return io;
+    },
+  };
+  return {
+    router: consultationRoutes(deps, requireAuth),
+    deps,
+    attach(server) {
+      io = server;
+      presence = registerPresence(server, { redis: services.redis, redisPrefix: services.config.REDIS_PREFIX });
+    },
+    markStarted: (consultationId, userId) => markStarted(deps, consultationId, userId),
+    close: async () => {
+      presence?.stop();
+      await deps.queues.close();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { hasRole, type AuthUser } from "../authz/principal";
+import type { Prisma } from "@prisma/client";
+import { AppError, ErrorCode } from "@yilian/contract";
+import { audit } from "../audit/audit";
+import type { Db } from "../db";
+import { loadConsultation, readableConsultations } from "./access";
+import { consultationDetail, consultationRow } from "./view";
+import { decryptPatientId } from "./patient-data";
+
+/** One consultation with its patient data: every call is audited. */
+export async function getConsultation(db: Db, user: AuthUser, id: string) {
+  const c = await loadConsultation(db, user, id, "consultation.read");
+  await audit(db, { action: "consultation.read", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
+  return consultationDetail(db, c);
+}
+
+/** The full ID number, for the people treating the patient only; audited as a separate, explicit read. */
+export async function revealIdNumber(db: Db, user: AuthUser, id: string, key: string) {
+  const c = await loadConsultation(db, user, id, "consultation.reveal-id");
+  const treating = c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");
+  if (!treating) throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生和会诊专家可以查看完整身份证号");
+  await audit(db, { action: "consultation.reveal-id", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
+  return { idNumber: c.patientIdNumberEnc ? decryptPatientId(c.patientIdNumberEnc, key) : null };
+}
+
+export async function listConsultations(db: Db, user: AuthUser, q: { box: "mine" | "requested" | "assigned" | "institution"; status?: Prisma.ConsultationWhereInput["status"]; limit: number; offset: number }) {
+  const scope = await readableConsultations(db, user);
+  const box: Prisma.ConsultationWhereInput =
+    q.box === "requested" ? { requestingDoctorId: user.id } : q.box === "assigned" ? { participants: { some: { userId: user.id, role: "SPECIALIST" } } } : q.box === "institution" ? { OR: [{ requestingInstitutionId: user.institutionId }, { targetInstitutionId: user.institutionId }] } : {};
+  const where: Prisma.ConsultationWhereInput = { AND: [scope, box, ...(q.status ? [{ status: q.status }] : [])] };
+  const [rows, total] = await Promise.all([db.consultation.findMany({ where, orderBy: { createdAt: "desc" }, take: q.limit, skip: q.offset }), db.consultation.count({ where })]);
+  await audit(db, { action: "consultation.list", entityType: "Consultation", outcome: "SUCCESS", detail: { ids: rows.map((r) => r.id) } });
+  return { items: rows.map(consultationRow), total, limit: q.limit, offset: q.offset };
+}
+
+/** The receiving coordinator's triage queue: SUBMITTED requests for their institution, EMERGENCY first, then oldest. */
+export async function triageQueue(db: Db, user: AuthUser, q: { limit: number; offset: number }) {
+  if (!hasRole(user, "COORDINATOR")) throw new AppError(ErrorCode.FORBIDDEN, "只有远程医学中心协调员可以查看分诊队列");
+  // Urgency order is not alphabetical: sort in SQL by an explicit rank.
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Consultation"
+    WHERE "targetInstitutionId" = ${user.institutionId}::uuid AND status = 'SUBMITTED'
+    ORDER BY CASE urgency WHEN 'EMERGENCY' THEN 0 WHEN 'URGENT' THEN 1 ELSE 2 END, "submittedAt" ASC
+    LIMIT ${q.limit} OFFSET ${q.offset}`;
+  const total = await db.consultation.count({ where: { targetInstitutionId: user.institutionId, status: "SUBMITTED" } });
+  const byId = new Map((await db.consultation.findMany({ where: { id: { in: rows.map((r) => r.id) } } })).map((c) => [c.id, c]));
+  await audit(db, { action: "consultation.triage-queue", entityType: "Consultation", outcome: "SUCCESS", detail: { ids: rows.map((r) => r.id) } });
+  return { items: rows.map((r) => consultationRow(byId.get(r.id)!)), total, limit: q.limit, offset: q.offset };
+}

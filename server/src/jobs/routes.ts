@@ -1,0 +1,26 @@
+// Mounts the job-backed domains (uploads, statistics) and the queue console. One entry point keeps app.ts tidy;
+// the producer queues share the server's Redis connection, so the server's stop() closes them too.
+import { Router, type RequestHandler } from "express";
+import type { Services } from "../app";
+import { createStorage, scratchDir, type Storage } from "../storage/storage";
+import { uploadKinds } from "../uploads/kinds";
+import { uploadRoutes } from "../uploads/routes";
+import { statisticsRoutes } from "../statistics/routes";
+import { boardRoutes } from "./board";
+import { createQueues, type AppQueues } from "./queues";
+
+export interface JobRoutesOptions {
+  storage?: Storage;
+  queues?: AppQueues;
+}
+
+export function jobRoutes(services: Services, requireAuth: RequestHandler, opts: JobRoutesOptions = {}): Router {
+  const { db, redis, config, tokens, logger } = services;
+  const storage = opts.storage ?? createStorage();
+  const queues = opts.queues ?? createQueues(redis, config.REDIS_PREFIX);
+  const router = Router();
+  router.use(uploadRoutes({ db, storage, queues, kinds: uploadKinds(), scratch: () => scratchDir(), log: logger, requireAuth }));
+  router.use(statisticsRoutes({ db, queues, requireAuth }));
+  router.use(boardRoutes({ db, redis, redisPrefix: config.REDIS_PREFIX, tokens, queues, requireAuth, secureCookies: config.NODE_ENV === "production" }));
+  return router;
+}

@@ -1,0 +1,216 @@
+// The server's side of live rooms: admission (RoomAccess), the media backend (in-process MediaService by
+// default, or a media node found through Redis), and the peer sessions that bind a signalling socket to a
+// media peer — kept through a short grace window when the network drops, so a reconnect resumes the peer.
+import { randomBytes, randomUUID } from "node:crypto";
+import type pino from "pino";
+import type { Redis } from "ioredis";
+import { AppError, ErrorCode, type MediaJoinResult, type MediaSource, type RoomKind } from "@yilian/contract";
+import type { MediaApi, MediaEvent } from "@yilian/media/api";
+import type { Config } from "../config";
+import type { Db } from "../db";
+import type { AuthUser } from "../authz/principal";
+import type { IoServer } from "../realtime/io";
+import { RoomAccess, type RoomGrant } from "./access";
+import { createMediaBackend } from "./backend";
+
+export interface PeerSession {
+  peerId: string;
+  roomKey: string;
+  user: AuthUser;
+  grant: RoomGrant;
+  resumeKey: string;
+  /** The socket currently bound; null while the peer waits out its grace window. */
+  socketId: string | null;
+  graceTimer?: NodeJS.Timeout;
+}
+
+export const roomChannel = (roomKey: string) => `media:${roomKey}`;
+
+export interface MediaHubDeps {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  logger: pino.Logger;
+}
+
+export class MediaHub {
+  readonly access: RoomAccess;
+  private backend?: Promise<MediaApi>;
+  private io?: IoServer;
+  private readonly sessions = new Map<string, PeerSession>();
+  private readonly bySocket = new Map<string, string>();
+  private closed = false;
+
+  constructor(private readonly deps: MediaHubDeps) {
+    this.access = new RoomAccess(deps.db);
+  }
+
+  attach(io: IoServer): void {
+    this.io = io;
+  }
+
+  /** The media backend, started on first use (a server that never hosts a call never spawns workers). */
+  media(): Promise<MediaApi> {
+    if (this.closed) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE));
+    if (!this.backend) {
+      this.backend = createMediaBackend(this.deps).then((api) => {
+        api.onEvent((e) => this.route(e));
+        return api;
+      });
+      this.backend.catch((err) => {
+        this.deps.logger.error({ err: String(err) }, "media service failed to start");
+        this.backend = undefined;
+      });
+    }
+    return this.backend.catch(() => {
+      throw new AppError(ErrorCode.UNAVAILABLE, "音视频服务暂时不可用，请稍后再试");
+    });
+  }
+
+  /** Whether the backend was started (tests, diagnostics). */
+  get started(): Promise<MediaApi> | undefined {
+    return this.backend;
+  }
+
+  sessionOfSocket(socketId: string): PeerSession | undefined {
+    const peerId = this.bySocket.get(socketId);
+    return peerId ? this.sessions.get(peerId) : undefined;
+  }
+
+  /** Sends media events to the sockets of the room's peers (any server process, through the Redis adapter). */
+  private route(e: MediaEvent): void {
+    const io = this.io;
+    // While stopping, the Socket.IO adapter's Redis clients may already be closed: nothing is sent any more.
+    if (!io || this.closed) return;
+    if (e.toPeerId) {
+      const sid = this.sessions.get(e.toPeerId)?.socketId;
+      if (sid) io.to(sid).emit(e.name, e.payload as never);
+    } else {
+      const except = e.exceptPeerId ? this.sessions.get(e.exceptPeerId)?.socketId : null;
+      // Local sockets only: with media nodes every server process receives every event and serves its own sockets.
+      const room = io.local.to(roomChannel(e.roomKey));
+      (except ? room.except(except) : room).emit(e.name, e.payload as never);
+    }
+    if (e.name === "media:roomClosed") {
+      io.in(roomChannel(e.roomKey)).socketsLeave(roomChannel(e.roomKey));
+      for (const s of [...this.sessions.values()]) if (s.roomKey === e.roomKey) this.forget(s);
+    }
+  }
+
+  private forget(s: PeerSession): void {
+    clearTimeout(s.graceTimer);
+    this.sessions.delete(s.peerId);
+    if (s.socketId && this.bySocket.get(s.socketId) === s.peerId) this.bySocket.delete(s.socketId);
+  }
+
+  private bind(s: PeerSession, socketId: string): void {
+    clearTimeout(s.graceTimer);
+    s.graceTimer = undefined;
+    if (s.socketId) this.bySocket.delete(s.socketId);
+    s.socketId = socketId;
+    this.bySocket.set(socketId, s.peerId);
+  }
+
+  async join(user: AuthUser, socketId: string, kind: RoomKind, roomId: string, resumeKey?: string): Promise<MediaJoinResult> {
+    const current = this.sessionOfSocket(socketId);
+    if (current) await this.removePeer(current);
+    const grant = await this.access.admit(user, kind, roomId);
+    const api = await this.media();
+
+    for (let attempt = 0; ; attempt++) {
+      const { roomKey } = await api.openRoom(kind, roomId);
+      // Resume the peer kept through a network drop: its transports, producers and consumers are still there.
+      const kept = resumeKey ? [...this.sessions.values()].find((s) => s.resumeKey === resumeKey) : undefined;
+      if (kept && kept.user.id === user.id && kept.roomKey === roomKey && (await api.hasRoom(roomKey))) {
+        this.bind(kept, socketId);
+        kept.grant = grant; // permissions are re-evaluated on every join
+        const snap = await api.snapshot(roomKey);
+        return {
+          roomKey,
+          peerId: kept.peerId,
+          resumeKey: kept.resumeKey,
+          resumed: true,
+          permissions: grant.permissions,
+          role: grant.role,
+          peers: snap.peers.filter((p) => p.peerId !== kept.peerId),
+          producers: snap.producers.filter((p) => p.peerId !== kept.peerId),
+        };
+      }
+      // One peer per user and room: a second tab (or a rejoin after the grace window) replaces the older one.
+      for (const s of [...this.sessions.values()]) {
+        if (s.user.id === user.id && s.roomKey === roomKey) {
+          if (s.socketId) this.io?.to(s.socketId).emit("media:roomClosed", { reason: "replaced" });
+          await this.removePeer(s);
+        }
+      }
+      const peerId = randomUUID();
+      try {
+        const snap = await api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role });
+        const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null };
+        this.sessions.set(peerId, session);
+        this.bind(session, socketId);
+        void this.access.peerJoined(user, grant);
+        return {
+          roomKey,
+          peerId,
+          resumeKey: session.resumeKey,
+          resumed: false,
+          permissions: grant.permissions,
+          role: grant.role,
+          peers: snap.peers,
+          producers: snap.producers,
+        };
+      } catch (e) {
+        // The room closed between open and join (its last peer just left): open it again, once.
+        if (attempt === 0 && e instanceof AppError && e.code === ErrorCode.INVALID_STATE) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** The socket went away: a deliberate leave ends the peer now; a network drop starts the grace window. */
+  socketGone(socketId: string, deliberate: boolean): void {
+    const s = this.sessionOfSocket(socketId);
+    if (!s) return;
+    this.bySocket.delete(socketId);
+    s.socketId = null;
+    if (deliberate || this.deps.config.MEDIA_PEER_GRACE_MS === 0) {
+      void this.removePeer(s);
+      return;
+    }
+    s.graceTimer = setTimeout(() => void this.removePeer(s), this.deps.config.MEDIA_PEER_GRACE_MS);
+    s.graceTimer.unref();
+  }
+
+  async removePeer(s: PeerSession): Promise<void> {
+    this.forget(s);
+    const api = await this.backend?.catch(() => undefined);
+    await api?.leavePeer(s.roomKey, s.peerId).catch((err) => this.deps.logger.warn({ err: String(err) }, "media leave failed"));
+  }
+
+  /** Closes a user's producers in a room (e.g. a training attendee whose speaking turn was taken back). */
+  async closeProducersOfUser(kind: RoomKind, roomId: string, userId: string, sources: MediaSource[] = ["camera", "microphone", "screen"]): Promise<void> {
+    const api = await this.backend?.catch(() => undefined);
+    if (!api) return;
+    for (const s of this.sessions.values()) {
+      if (s.roomKey !== `${kind}:${roomId}` || s.user.id !== userId) continue;
+      for (const source of sources) await api.closeProducersBySource(s.roomKey, s.peerId, source).catch(() => undefined);
+    }
+  }
+
+  /** Ends a room (e.g. the consultation was completed or cancelled): everyone in it is told and removed. */
+  async closeRoom(kind: RoomKind, roomId: string, reason: "ended" | "error" = "ended"): Promise<void> {
+    const api = await this.backend?.catch(() => undefined);
+    await api?.closeRoom(`${kind}:${roomId}`, reason).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.sessions.values()) clearTimeout(s.graceTimer);
+    this.sessions.clear();
+    this.bySocket.clear();
+    const api = await this.backend?.catch(() => undefined);
+    await api?.close();
+  }
+}
+

@@ -1,0 +1,139 @@
+// Slot generation: a specialist's bookable times are their weekly rules and one-off OPEN windows, cut into
+// slots, minus EXCEPTION windows, minus busy time (bookings, referral visits, training lectures), minus the past.
+// Reserved referral slots (预留号源): within each specialist's day, an evenly spread share of slots (default
+// 20 %) is flagged reserved; only referred patients may book those.
+import type { Db } from "../db";
+import { addDays, formatLocal, isoWeekday, localDate, localToUtc } from "../consultations/time";
+
+export const DEFAULT_RESERVED_SHARE = 0.2;
+
+export interface GeneratedSlot {
+  specialistId: string;
+  institutionId: string;
+  startsAt: Date;
+  endsAt: Date;
+  reserved: boolean;
+}
+
+interface Rule {
+  specialistId: string;
+  institutionId: string;
+  weekday: number;
+  startMinute: number;
+  endMinute: number;
+  slotMinutes: number;
+  validFrom: Date;
+  validUntil: Date | null;
+}
+interface Window {
+  specialistId: string;
+  institutionId: string;
+  kind: "OPEN" | "EXCEPTION";
+  startsAt: Date;
+  endsAt: Date;
+  slotMinutes: number | null;
+}
+interface Busy {
+  specialistId: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** Slot index i of a day is reserved when the running reserved count steps up: spreads `share` evenly. */
+export function isReservedIndex(i: number, share: number): boolean {
+  return Math.floor((i + 1) * share + 1e-9) > Math.floor(i * share + 1e-9);
+}
+
+const overlaps = (a: { startsAt: Date; endsAt: Date }, s: Date, e: Date) => a.startsAt < e && a.endsAt > s;
+
+/** Pure: every slot of the given specialists in [from, to), flagged reserved, before removing busy times. */
+export function generateSlots(
+  input: { rules: Rule[]; windows: Window[]; busy: Busy[]; shareOf: (institutionId: string) => number },
+  from: Date,
+  to: Date,
+  now: Date = new Date(),
+): GeneratedSlot[] {
+  const bySpecialist = new Map<string, { rules: Rule[]; windows: Window[]; busy: Busy[] }>();
+  const get = (id: string) => {
+    let v = bySpecialist.get(id);
+    if (!v) bySpecialist.set(id, (v = { rules: [], windows: [], busy: [] }));
+    return v;
+  };
+  input.rules.forEach((r) => get(r.specialistId).rules.push(r));
+  input.windows.forEach((w) => get(w.specialistId).windows.push(w));
+  input.busy.forEach((b) => get(b.specialistId).busy.push(b));
+
+  const out: GeneratedSlot[] = [];
+  const firstDay = localDate(from);
+  const lastDay = localDate(to);
+  for (const [specialistId, s] of bySpecialist) {
+    for (let day = firstDay; day <= lastDay; day = addDays(day, 1)) {
+      const dayStart = localToUtc(day, 0);
+      const dayEnd = localToUtc(day, 1440);
+      const wd = isoWeekday(day);
+      const cands = new Map<number, GeneratedSlot>();
+      for (const r of s.rules) {
+        if (r.weekday !== wd) continue;
+        const dayDate = new Date(`${day}T00:00:00Z`);
+        if (r.validFrom > dayDate || (r.validUntil && r.validUntil < dayDate)) continue;
+        for (let m = r.startMinute; m + r.slotMinutes <= r.endMinute; m += r.slotMinutes) {
+          const st = localToUtc(day, m);
+          cands.set(st.getTime(), { specialistId, institutionId: r.institutionId, startsAt: st, endsAt: localToUtc(day, m + r.slotMinutes), reserved: false });
+        }
+      }
+      for (const w of s.windows) {
+        if (w.kind !== "OPEN" || !overlaps(w, dayStart, dayEnd)) continue;
+        const len = (w.slotMinutes ?? 30) * 60_000;
+        const begin = Math.max(w.startsAt.getTime(), dayStart.getTime());
+        for (let t = begin; t + len <= Math.min(w.endsAt.getTime(), dayEnd.getTime()); t += len) {
+          cands.set(t, { specialistId, institutionId: w.institutionId, startsAt: new Date(t), endsAt: new Date(t + len), reserved: false });
+        }
+      }
+      const daySlots = [...cands.values()].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+      daySlots.forEach((slot, i) => {
+        slot.reserved = isReservedIndex(i, input.shareOf(slot.institutionId));
+        if (slot.startsAt < from || slot.startsAt >= to || slot.startsAt < now) return;
+        if (s.windows.some((w) => w.kind === "EXCEPTION" && overlaps(w, slot.startsAt, slot.endsAt))) return;
+        if (s.busy.some((b) => overlaps(b, slot.startsAt, slot.endsAt))) return;
+        out.push(slot);
+      });
+    }
+  }
+  return out.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.specialistId.localeCompare(b.specialistId));
+}
+
+/** Loads availability, exceptions, busy times and reserved shares of the specialists, then generates slots. */
+export async function loadSlots(
+  db: Db,
+  specialistIds: string[],
+  from: Date,
+  to: Date,
+  opts: { ignoreBusySourceId?: string } = {},
+): Promise<GeneratedSlot[]> {
+  if (!specialistIds.length) return [];
+  // Rules are day-granular: widen by a day so a local day straddling `from` is covered.
+  const [rules, windows, busy] = await Promise.all([
+    db.availabilityRule.findMany({
+      where: { specialistId: { in: specialistIds }, validFrom: { lte: to }, OR: [{ validUntil: null }, { validUntil: { gte: new Date(from.getTime() - 86_400_000) } }] },
+    }),
+    db.availabilityWindow.findMany({ where: { specialistId: { in: specialistIds }, startsAt: { lt: to }, endsAt: { gt: from } } }),
+    db.specialistBusyTime.findMany({
+      where: { specialistId: { in: specialistIds }, startsAt: { lt: to }, endsAt: { gt: from }, ...(opts.ignoreBusySourceId ? { NOT: { sourceId: opts.ignoreBusySourceId } } : {}) },
+      select: { specialistId: true, startsAt: true, endsAt: true },
+    }),
+  ]);
+  const institutionIds = [...new Set([...rules, ...windows].map((x) => x.institutionId))];
+  const policies = await db.schedulingPolicy.findMany({ where: { institutionId: { in: institutionIds } } });
+  const share = new Map(policies.map((p) => [p.institutionId, p.reservedReferralShare]));
+  return generateSlots({ rules, windows, busy, shareOf: (id) => share.get(id) ?? DEFAULT_RESERVED_SHARE }, from, to);
+}
+
+export const slotView = (s: GeneratedSlot, names: Map<string, string>) => ({
+  specialistId: s.specialistId,
+  specialistName: names.get(s.specialistId) ?? "",
+  institutionId: s.institutionId,
+  startsAt: s.startsAt.toISOString(),
+  endsAt: s.endsAt.toISOString(),
+  local: formatLocal(s.startsAt),
+  reserved: s.reserved,
+});

@@ -1,0 +1,255 @@
+// Use cases of the uploads domain: accept (store, record, enqueue), list, read, stream content with ranges.
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import type { Request, Response } from "express";
+import type { Upload } from "@prisma/client";
+import { AppError, ErrorCode } from "@yilian/contract";
+import type { Db } from "../db";
+import type { AuthUser } from "../authz/principal";
+import { notFound } from "../authz/policy";
+import { audit, auditData } from "../audit/audit";
+import type { Storage } from "../storage/storage";
+import { uploadJobOptions, type AppQueues } from "../jobs/queues";
+import { consultationAccess } from "./access";
+import { receiveUpload } from "./receive";
+import type { KindSpec } from "./kinds";
+
+export interface UploadsDeps {
+  db: Db;
+  storage: Storage;
+  queues: AppQueues;
+  kinds: Record<string, KindSpec>;
+  scratch: () => Promise<string>;
+  log: { warn(obj: object, msg: string): void };
+}
+
+export const originalKey = (id: string) => `uploads/${id.slice(0, 2)}/${id}`;
+export const previewKey = (id: string) => `previews/${id.slice(0, 2)}/${id}.png`;
+export const deidentifiedKey = (id: string) => `deid/${id.slice(0, 2)}/${id}.dcm`;
+
+export function uploadDto(u: Upload) {
+  return {
+    id: u.id,
+    consultationId: u.consultationId,
+    originalName: u.originalName,
+    kind: u.kind,
+    category: u.category,
+    mime: u.mime,
+    sizeBytes: Number(u.sizeBytes),
+    sha256: u.sha256,
+    status: u.status,
+    rejectCode: u.rejectCode,
+    rejectReason: u.rejectReason,
+    hasPreview: u.previewKey !== null,
+    dicom:
+      u.kind === "DICOM"
+        ? {
+            studyInstanceUid: u.studyInstanceUid,
+            seriesInstanceUid: u.seriesInstanceUid,
+            sopInstanceUid: u.sopInstanceUid,
+            modality: u.modality,
+            bodyPart: u.bodyPart,
+            studyDate: u.studyDate ? u.studyDate.toISOString().slice(0, 10) : null,
+          }
+        : null,
+    pageCount: u.pageCount,
+    width: u.width,
+    height: u.height,
+    uploaderId: u.uploaderId,
+    createdAt: u.createdAt.toISOString(),
+    processedAt: u.processedAt?.toISOString() ?? null,
+  };
+}
+
+/** Streams the file to storage, records it UPLOADED, then enqueues processing (after the commit). */
+export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultationId: string, req: Request) {
+  const { db, storage } = deps;
+  // Scope first: a consultation the caller may not see answers 404 before a byte is stored.
+  const access = await consultationAccess(db, user, consultationId, "upload.create");
+  if (!access.canUpload) {
+    throw new AppError(ErrorCode.INVALID_STATE, "该会诊已结束或您无权上传资料", { details: { consultationStatus: access.consultation.status } });
+  }
+  let file;
+  try {
+    file = await receiveUpload(req, deps.kinds, await deps.scratch());
+  } catch (e) {
+    if (e instanceof AppError) {
+      await audit(db, {
+        action: "upload.create",
+        entityType: "Consultation",
+        entityId: consultationId,
+        outcome: "INVALID",
+        detail: { reason: e.message, code: e.code },
+      });
+    }
+    throw e;
+  }
+  const id = randomUUID();
+  const key = originalKey(id);
+  try {
+    await storage.putFile(key, file.tmpPath, { move: true, contentType: file.spec.mime });
+  } catch (e) {
+    await rm(file.tmpPath, { force: true });
+    throw e;
+  }
+  let row: Upload;
+  try {
+    row = await db.$transaction(async (tx) => {
+      const created = await tx.upload.create({
+        data: {
+          id,
+          consultationId,
+          uploaderId: user.id,
+          uploaderInstitutionId: user.institutionId,
+          originalName: file.originalName,
+          kind: file.spec.kind,
+          category: file.spec.category,
+          mime: file.spec.mime,
+          sizeBytes: BigInt(file.size),
+          sha256: file.sha256,
+          storageKey: key,
+          status: "UPLOADED",
+        },
+      });
+      await tx.auditLog.create({
+        data: auditData({
+          action: "upload.create",
+          entityType: "Upload",
+          entityId: id,
+          outcome: "SUCCESS",
+          detail: { consultationId, kind: file.spec.kind, sizeBytes: file.size, sha256: file.sha256 },
+        }),
+      });
+      return created;
+    });
+  } catch (e) {
+    // No row, no object: the stored bytes go too.
+    await storage.delete(key).catch(() => undefined);
+    throw e;
+  }
+  try {
+    await deps.queues.uploads.add("process", { uploadId: id }, uploadJobOptions(id));
+  } catch (err) {
+    // The row is safe; the worker's periodic sweep enqueues UPLOADED rows that have no job.
+    deps.log.warn({ err: (err as Error).message, uploadId: id }, "enqueue failed; the sweep will pick the upload up");
+  }
+  return uploadDto(row);
+}
+
+export async function listUploads(db: Db, user: AuthUser, consultationId: string) {
+  await consultationAccess(db, user, consultationId, "upload.list");
+  const rows = await db.upload.findMany({ where: { consultationId }, orderBy: { createdAt: "asc" } });
+  await audit(db, { action: "upload.list", entityType: "Consultation", entityId: consultationId, outcome: "SUCCESS", detail: { count: rows.length } });
+  return { items: rows.map(uploadDto) };
+}
+
+async function loadReadable(db: Db, user: AuthUser, uploadId: string) {
+  const row = await db.upload.findUnique({ where: { id: uploadId } });
+  if (!row) throw notFound("文件");
+  try {
+    const access = await consultationAccess(db, user, row.consultationId, "upload.read");
+    return { row, access };
+  } catch (e) {
+    if (e instanceof AppError && e.code === ErrorCode.NOT_FOUND) throw notFound("文件");
+    throw e;
+  }
+}
+
+export async function getUpload(db: Db, user: AuthUser, uploadId: string) {
+  const { row } = await loadReadable(db, user, uploadId);
+  await audit(db, { action: "upload.read", entityType: "Upload", entityId: uploadId, outcome: "SUCCESS" });
+  return uploadDto(row);
+}
+
+/** Parses a single "bytes=a-b" range; multi-range requests are answered with the whole file (RFC 9110 allows it). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return null;
+  const [, a, b] = m;
+  let start: number;
+  let end: number;
+  if (a === "" && b === "") return null;
+  if (a === "") {
+    const suffix = Number(b);
+    if (suffix === 0) return "unsatisfiable";
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === "" ? size - 1 : Math.min(Number(b), size - 1);
+  }
+  if (start >= size || start > end) return "unsatisfiable";
+  return { start, end };
+}
+
+/** Sends a stored object with range support; the caller has already decided the user may read it. */
+export async function sendObject(storage: Storage, key: string, req: Request, res: Response, opts: { contentType: string; fileName?: string; etag?: string }) {
+  const info = await storage.stat(key);
+  if (!info) throw new AppError(ErrorCode.NOT_FOUND, "文件不存在或已被删除");
+  res.setHeader("accept-ranges", "bytes");
+  res.setHeader("content-type", opts.contentType);
+  res.setHeader("cache-control", "private, no-store");
+  if (opts.etag) res.setHeader("etag", `"${opts.etag}"`);
+  if (opts.fileName) res.setHeader("content-disposition", `inline; filename*=UTF-8''${encodeURIComponent(opts.fileName)}`);
+  const range = parseRange(req.headers.range, info.size);
+  if (range === "unsatisfiable") {
+    res.status(416).setHeader("content-range", `bytes */${info.size}`);
+    res.end();
+    return;
+  }
+  if (range) {
+    res.status(206);
+    res.setHeader("content-range", `bytes ${range.start}-${range.end}/${info.size}`);
+    res.setHeader("content-length", String(range.end - range.start + 1));
+  } else {
+    res.status(200);
+    res.setHeader("content-length", String(info.size));
+  }
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  const body = await storage.get(key, range ?? undefined);
+  await new Promise<void>((resolve) => {
+    body.on("error", () => {
+      res.destroy();
+      resolve();
+    });
+    res.on("close", () => {
+      body.destroy();
+      resolve();
+    });
+    body.pipe(res);
+  });
+}
+
+/** The original file, or (DICOM outside the requesting institution) its de-identified copy. */
+export async function sendContent(deps: UploadsDeps, user: AuthUser, uploadId: string, req: Request, res: Response, variant: "original" | "preview") {
+  const { row, access } = await loadReadable(deps.db, user, uploadId);
+  let key: string | null;
+  let deidentified = false;
+  if (variant === "preview") {
+    key = row.previewKey;
+  } else if (row.kind === "DICOM" && !access.insideRequestingInstitution) {
+    key = row.deidentifiedKey;
+    deidentified = true;
+  } else {
+    key = row.storageKey;
+  }
+  if (row.status !== "READY" || !key) {
+    await audit(deps.db, { action: `upload.${variant}`, entityType: "Upload", entityId: uploadId, outcome: "INVALID", detail: { status: row.status } });
+    throw new AppError(ErrorCode.INVALID_STATE, row.status === "REJECTED" ? `文件已被拒收：${row.rejectReason ?? ""}` : variant === "preview" ? "该文件没有预览图" : "文件仍在处理中，请稍后再试", {
+      details: { uploadStatus: row.status },
+    });
+  }
+  // One audit row per download, not per range request of the same player session.
+  if (!req.headers.range || /^bytes=0-/.test(req.headers.range)) {
+    await audit(deps.db, { action: `upload.${variant}`, entityType: "Upload", entityId: uploadId, outcome: "SUCCESS", detail: { deidentified, range: req.headers.range ?? null } });
+  }
+  await sendObject(deps.storage, key, req, res, {
+    contentType: variant === "preview" ? "image/png" : row.mime,
+    fileName: variant === "preview" ? undefined : row.originalName,
+    etag: variant === "original" && !deidentified ? row.sha256 : undefined,
+  });
+}

@@ -1,0 +1,167 @@
+// A training broadcast in real Chromium through the SDK bundle: a lecturer and three township viewers. Viewers
+// decode the lecture (spread over both mediasoup workers through piped routers); a viewer cannot publish; raise
+// hand → promote → the others hear the viewer → demote (the server closes the viewer's producer and refuses the
+// next one); a viewer's network drops and comes back and their attendance stays one continuous record.
+import type { Browser } from "playwright-core";
+import type { BroadcastRoom, MediaService } from "@yilian/media";
+import { startTestServer, type TestServer } from "../helpers/server";
+import { closeTestDb, testDb } from "../helpers/db";
+import { ensureSdkBuilt, flowing, inbound, launchBrowser, openParticipant, pageEvents, waitFor, type Participant } from "../browser/helpers";
+import { provinceLecturers, sessionBody, tokenFor } from "./helpers";
+
+jest.setTimeout(90_000);
+
+/** Enters the live session (presence, Q&A) and its media room; re-enters the session after a reconnect. */
+async function enter(p: Participant, sessionId: string): Promise<{ ok: true; role: string } | { ok: false; code: string; message: string }> {
+  return p.page.evaluate(async (sessionId) => {
+    const yl = (window as unknown as { yl: any }).yl;
+    try {
+      const info = await yl.client.request("training:join", { sessionId });
+      yl.client.socket.on("connect", () => void yl.client.request("training:join", { sessionId }).catch(() => undefined));
+      const room = await yl.client.joinRoom(sessionId, { kind: "training" });
+      yl.room = room;
+      for (const ev of ["peerJoined", "peerLeft", "reconnecting", "reconnected", "closed", "error", "trackEnded"]) {
+        room.on(ev, (e: unknown) => yl.events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
+      }
+      for (const ev of ["training:speaker", "training:hand"]) yl.client.socket.on(ev, (e: unknown) => yl.events.push({ ev, e, at: performance.now() }));
+      room.on("track", (t: any) => {
+        const el = document.createElement(t.kind === "video" ? "video" : "audio") as HTMLMediaElement;
+        el.autoplay = true;
+        el.muted = true;
+        el.srcObject = new MediaStream([t.track]);
+        el.dataset.consumer = t.consumerId;
+        document.body.append(el);
+        void el.play().catch(() => undefined);
+      });
+      room.on("trackEnded", (t: any) => document.querySelector(`[data-consumer="${t.consumerId}"]`)?.remove());
+      return { ok: true as const, role: info.role };
+    } catch (e: any) {
+      return { ok: false as const, code: e.code, message: e.message };
+    }
+  }, sessionId);
+}
+
+const request = (p: Participant, event: string, payload: unknown) =>
+  p.page.evaluate(
+    async ([event, payload]) => {
+      try {
+        return { ok: true, data: await (window as any).yl.client.request(event, payload) };
+      } catch (e: any) {
+        return { ok: false, code: e.code, message: e.message };
+      }
+    },
+    [event, payload] as const,
+  );
+
+const publishMic = (p: Participant) =>
+  p.page.evaluate(async () => {
+    try {
+      await (window as any).yl.room.publishMicrophone();
+      return { ok: true };
+    } catch (e: any) {
+      return { ok: false, code: e.code, message: e.message };
+    }
+  });
+
+describe("training broadcast in Chromium", () => {
+  let ts: TestServer;
+  let browser: Browser;
+  let lecturer: Participant;
+  let viewers: Participant[];
+  let viewerIds: string[];
+  let sessionId: string;
+
+  beforeAll(async () => {
+    await ensureSdkBuilt();
+    ts = await startTestServer({ MEDIA_WEBRTC_PORT: "0", MEDIA_WORKERS: "2", MEDIA_PEER_GRACE_MS: "20000" });
+    browser = await launchBrowser();
+    const lect = await tokenFor(ts, (await provinceLecturers())[5]!.username);
+    const start = new Date(Date.now() + 60_000);
+    const s = await ts.api("/api/training/sessions", {
+      token: lect.token,
+      body: sessionBody({ startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 3600_000).toISOString(), registrationRequired: false, audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
+    });
+    expect(s.status).toBe(201);
+    sessionId = s.body.id;
+    const vs = await Promise.all(["trainee.hadashan", "doctor.hadashan", "doctor.nongan"].map((u) => tokenFor(ts, u)));
+    viewerIds = vs.map((v) => v.id);
+    lecturer = await openParticipant(browser, ts.baseUrl, lect.token);
+    viewers = [];
+    for (const v of vs) viewers.push(await openParticipant(browser, ts.baseUrl, v.token));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => setTimeout(r, 500));
+    await ts?.stop();
+    await closeTestDb();
+  });
+
+  const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
+
+  it("viewers decode the lecture, received through routers on both workers", async () => {
+    expect(await enter(lecturer, sessionId)).toEqual({ ok: true, role: "LECTURER" });
+    await lecturer.page.evaluate(async () => {
+      const room = (window as any).yl.room;
+      await room.publishCamera();
+      await room.publishMicrophone();
+    });
+    for (const v of viewers) expect(await enter(v, sessionId)).toEqual({ ok: true, role: "VIEWER" });
+    const lecturerPeer = await peerIdOf(lecturer);
+    const videos = await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)));
+    for (const v of videos) expect(v.framesDecoded).toBeGreaterThan(0);
+    await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "microphone", 30_000)));
+
+    const media = (await ts.server.media.hub.started!) as MediaService;
+    const room = media.roomObject(`training:${sessionId}`) as BroadcastRoom;
+    expect(room.edgeRouters()).toHaveLength(2);
+    const workers = new Set(await Promise.all(viewers.map(async (v) => room.linkOf(await peerIdOf(v))!.workerIndex)));
+    expect(workers.size).toBe(2);
+  });
+
+  it("a viewer's attempt to publish is refused by the server", async () => {
+    const r = await publishMic(viewers[0]!);
+    expect(r).toMatchObject({ ok: false, code: "FORBIDDEN" });
+  });
+
+  it("raise hand → promote → the others hear the viewer → demote closes the viewer's microphone", async () => {
+    const [a, b, c] = viewers as [Participant, Participant, Participant];
+    expect(await request(a, "training:hand-raise", { sessionId })).toMatchObject({ ok: true, data: { status: "RAISED" } });
+    // Viewers cannot promote each other.
+    expect(await request(b, "training:promote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    expect(await request(lecturer, "training:promote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: true });
+    await waitFor("viewer b to learn that a speaks", async () => (await pageEvents(b)).some((x) => x.ev === "training:speaker" && x.e.speaking));
+
+    expect(await publishMic(a)).toEqual({ ok: true });
+    const aPeer = await peerIdOf(a);
+    const lecturerPeer = await peerIdOf(lecturer);
+    // The others (and the lecturer) hear the promoted viewer.
+    await Promise.all([b, c, lecturer].map((p) => flowing(p, (t) => t.peerId === aPeer && t.source === "microphone", 20_000)));
+
+    expect(await request(lecturer, "training:demote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: true });
+    await waitFor("a's microphone to end at b", async () => !(await inbound(b)).some((t) => t.peerId === aPeer), 10_000);
+    await waitFor("a's microphone to end at c", async () => !(await inbound(c)).some((t) => t.peerId === aPeer), 10_000);
+    expect(await publishMic(a)).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    // The lecture itself goes on.
+    await flowing(b, (t) => t.peerId === lecturerPeer && t.source === "camera");
+  });
+
+  it("a viewer's network drops and comes back: media resumes and attendance stays one continuous record", async () => {
+    const c = viewers[2]!;
+    await c.context.setOffline(true);
+    await waitFor("c to notice the drop", async () => (await pageEvents(c)).some((x) => x.ev === "reconnecting"), 30_000);
+    await c.context.setOffline(false);
+    await waitFor("c to reconnect", async () => (await pageEvents(c)).some((x) => x.ev === "reconnected"), 30_000);
+    const lecturerPeer = await peerIdOf(lecturer);
+    await flowing(c, (t) => t.peerId === lecturerPeer && t.source === "camera", 20_000);
+
+    const att = await waitFor("the rejoin to be recorded", async () => {
+      const row = await testDb().trainingAttendance.findUnique({ where: { sessionId_userId: { sessionId, userId: viewerIds[2]! } } });
+      return row && row.joins >= 2 && row.lastLeaveAt === null ? row : undefined;
+    }, 20_000);
+    expect(att.intervals).toHaveLength(1);
+    expect(await testDb().trainingAttendance.count({ where: { sessionId, userId: viewerIds[2]! } })).toBe(1);
+    const kinds = (await testDb().trainingPresenceEvent.findMany({ where: { sessionId, userId: viewerIds[2]! }, orderBy: { id: "asc" } })).map((e) => e.kind);
+    expect(kinds).toEqual(["JOIN", "LEAVE", "JOIN"]);
+  });
+});

@@ -1,0 +1,124 @@
+// The web console in Chromium, through the UI only: login per role and role-aware navigation, the network
+// browser and user management, a consultation filed by a township doctor reaching the coordinator's triage
+// queue, another institution's consultation answering 未找到, and an expired session returning to the login
+// without losing the half-filled request.
+import type { Browser } from "playwright-core";
+import { startTestServer, type TestServer } from "../helpers/server";
+import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, menuLabels, nav, openTab, screenshot, untranslated, type Tab } from "./helpers";
+
+jest.setTimeout(120_000);
+
+describe("web console", () => {
+  let ts: TestServer;
+  let browser: Browser;
+  const tabs: Tab[] = [];
+  const tab = async () => {
+    const t = await openTab(browser, ts.baseUrl);
+    tabs.push(t);
+    return t;
+  };
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    ts = await startTestServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ts?.stop();
+  });
+  afterEach(async () => {
+    for (const t of tabs.splice(0)) {
+      expect(t.errors).toEqual([]);
+      await t.context.close();
+    }
+  });
+
+  it("serves the console with SPA fallback, cache headers and a CSP it runs under", async () => {
+    const index = await fetch(`${ts.baseUrl}/consultations/123`, { headers: { accept: "text/html" } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    expect(index.headers.get("content-security-policy")).toContain("connect-src 'self' ws: wss:");
+    const html = await index.text();
+    expect(html).toContain('<div id="root">');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const js = await fetch(ts.baseUrl + asset);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("cache-control")).toContain("immutable");
+    // API paths keep answering problem+json, never the console.
+    const api = await fetch(`${ts.baseUrl}/api/nope`, { headers: { accept: "text/html" } });
+    expect(api.status).toBe(404);
+    expect(api.headers.get("content-type")).toContain("application/problem+json");
+  });
+
+  const roles: { user: string; must: string[]; mustNot: string[]; shot: string }[] = [
+    { user: "doctor.hadashan", must: ["工作台", "发起会诊", "会诊列表", "远程培训", "医疗网络"], mustNot: ["分诊队列", "用户管理", "统计分析"], shot: "home-doctor" },
+    { user: "coord.youtian", must: ["会诊列表", "分诊队列"], mustNot: ["发起会诊", "用户管理"], shot: "home-coordinator" },
+    { user: "spec.youtian.1", must: ["会诊列表", "出诊日历"], mustNot: ["发起会诊", "分诊队列"], shot: "home-specialist" },
+    { user: "lect.jdyy", must: ["远程培训"], mustNot: ["发起会诊", "分诊队列", "用户管理"], shot: "home-lecturer" },
+    { user: "province.admin", must: ["统计分析", "医疗网络", "用户管理", "会诊列表"], mustNot: ["发起会诊", "分诊队列"], shot: "home-province-admin" },
+  ];
+  it.each(roles)("logs in as $user and shows the role's navigation", async ({ user, must, mustNot, shot }) => {
+    const { page } = await tab();
+    await page.goto("/");
+    // Not logged in: the login page, in Chinese.
+    await page.waitForURL(/\/login$/);
+    await page.getByText("医联远程医疗协作平台").first().waitFor();
+    if (user === "doctor.hadashan") await screenshot(page, "login");
+    await loginUi(page, user);
+    const labels = await menuLabels(page);
+    for (const m of must) expect(labels).toContain(m);
+    for (const m of mustNot) expect(labels).not.toContain(m);
+    await page.getByText("您好").waitFor();
+    await screenshot(page, shot);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    expect(await untranslated(page)).toEqual([]);
+  });
+
+  it("rejects a wrong password with guidance", async () => {
+    const { page } = await tab();
+    await page.goto("/login");
+    await page.locator("#username").fill("doctor.hadashan");
+    await page.locator("#password").fill("wrong-password");
+    await page.getByRole("button", { name: /登\s?录/ }).click();
+    await page.getByText("用户名或密码错误").waitFor();
+    await page.getByText("处理建议").waitFor();
+  });
+
+  it("browses the four-tier network and the consortia", async () => {
+    const { page } = await tab();
+    await loginUi(page, "province.admin");
+    await nav(page, "医疗网络");
+    await page.waitForURL(/\/network$/);
+    const tree = page.locator(".ant-tree");
+    await tree.getByText("省级").first().waitFor();
+    // Expand the first collapsed hospital (children load on demand) and open one of its children.
+    const before = await tree.locator(".ant-tree-node-content-wrapper").count();
+    await tree.locator(".ant-tree-switcher_close").first().click();
+    await page.waitForFunction((n) => document.querySelectorAll(".ant-tree .ant-tree-node-content-wrapper").length > n, before);
+    await tree.locator(".ant-tree-node-content-wrapper").nth(1).click();
+    await page.locator(".ant-descriptions-title").waitFor();
+    await page.getByText("科室").first().waitFor();
+    await screenshot(page, "network-tree");
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.getByRole("tab", { name: "医联体" }).click();
+    await page.locator(".ant-table-row").first().waitFor();
+    await page.getByText("县域医共体").first().waitFor();
+    await page.locator(".ant-table-row").first().click();
+    await page.getByText("成员单位").first().waitFor();
+    await screenshot(page, "network-consortia");
+    expect(await untranslated(page)).toEqual([]);
+  });
+
+  it("lists and edits users within the administrator's scope", async () => {
+    const { page } = await tab();
+    await loginUi(page, "admin.youtian");
+    await nav(page, "用户管理");
+    await page.locator(".ant-table-row").first().waitFor();
+    const rows = await page.locator(".ant-table-row").allInnerTexts();
+    // Institution administrators see their own institution's staff only.
+    expect(rows.every((r) => r.includes("松原吉林油田医院"))).toBe(true);
+    await screenshot(page, "users");
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+  });
+});

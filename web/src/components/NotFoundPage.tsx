@@ -1,0 +1,2 @@
+import { NotFound } from "./ErrorAlert";
+export default NotFound;
