@@ -10,4 +10,4 @@ if [ -f "$stamp" ] && [ -z "$(find web/src web/public web/index.html web/vite.co
   exit 0
 fi
 echo "setup: building the web console" >&2
-(cd web && npx --no-install vite build --logLevel warn)
+(cd web && NODE_ENV=production npx --no-install vite build --logLevel warn)

@@ -479,7 +479,11 @@ export function createRestClient(opts: RestClientOptions = {}) {
     registerTraining: (sId: string) => post<TrainingRegistrationView>(`/api/training/sessions/${id(sId)}/registration`, {}),
     unregisterTraining: (sId: string) => del<unknown>(`/api/training/sessions/${id(sId)}/registration`),
     trainingQuestions: (sId: string) => get<Page<TrainingQuestionView>>(`/api/training/sessions/${id(sId)}/questions`),
-    trainingAttendance: (sId: string) => get<{ items: AttendanceRow[] } & Record<string, unknown>>(`/api/training/sessions/${id(sId)}/attendance`),
+    trainingAttendance: (sId: string, institutionId?: string) =>
+      get<{ title: string; number: string; rows: AttendanceRow[] }>(`/api/training/sessions/${id(sId)}/attendance`, { institutionId }),
+    trainingAttendanceExport: (sId: string, format: "csv" | "xlsx", institutionId?: string) =>
+      download(`/api/training/sessions/${id(sId)}/attendance`, { format, institutionId }),
+    cancelTraining: (sId: string, reason: string) => post<TrainingSessionView>(`/api/training/sessions/${id(sId)}/cancel`, { reason }),
     // ------------------------------------------------------------------------------------- statistics
     statisticsMonthly: (q: Record<string, string | undefined>) => get<{ rows: StatRow[]; scopeName: string } & Record<string, unknown>>("/api/statistics/monthly", { ...q, format: "json" }),
     statisticsBreakdown: (q: Record<string, string | undefined>) => get<{ rows: StatRow[] } & Record<string, unknown>>("/api/statistics/breakdown", { ...q, format: "json" }),

@@ -178,6 +178,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private async produce(pub: LocalPublication): Promise<void> {
+    if (!this.sendTransport && this.device) await this.createSendTransport();
     const transport = this.sendTransport;
     if (!transport) throw new YilianError("INVALID_STATE", "发送通道尚未就绪");
     const producer = await transport.produce({
@@ -279,29 +280,41 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private async createTransports(): Promise<void> {
-    const device = this.device!;
     const generation = this.generation;
     const canSend = this.permissions.camera || this.permissions.microphone || this.permissions.screen;
-    const [sendInfo, recvInfo] = await Promise.all([
-      canSend ? this.client.request<MediaTransportInfo>("media:createTransport", { direction: "send" }) : Promise.resolve(undefined),
+    const [recvInfo] = await Promise.all([
       this.client.request<MediaTransportInfo>("media:createTransport", { direction: "recv" }),
+      canSend ? this.createSendTransport() : Promise.resolve(),
     ]);
     if (generation !== this.generation) return;
-    if (sendInfo) {
-      const send = device.createSendTransport(sendInfo as types.TransportOptions);
-      this.wire(send);
-      send.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
-        const a = appData as { source: MediaSource; paused?: boolean };
-        this.client
-          .request<{ id: string }>("media:produce", { transportId: send.id, kind, source: a.source, rtpParameters, paused: !!a.paused })
-          .then(callback, errback);
-      });
-      this.sendTransport = send;
-    }
-    const recv = device.createRecvTransport(recvInfo as types.TransportOptions);
+    const recv = this.device!.createRecvTransport(recvInfo as types.TransportOptions);
     this.wire(recv);
     this.recvTransport = recv;
     this.markRecvReady(recv);
+  }
+
+  /**
+   * The send transport; created at join when the peer may send, or on the first publish of a peer allowed to
+   * send later (a training viewer promoted to speak): thousands of viewers do not hold idle send transports.
+   */
+  private async createSendTransport(): Promise<void> {
+    const generation = this.generation;
+    const sendInfo = await this.client.request<MediaTransportInfo>("media:createTransport", { direction: "send" });
+    if (generation !== this.generation || this.sendTransport) return;
+    const send = this.device!.createSendTransport(sendInfo as types.TransportOptions);
+    this.wire(send);
+    send.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
+      const a = appData as { source: MediaSource; paused?: boolean };
+      this.client
+        .request<{ id: string }>("media:produce", { transportId: send.id, kind, source: a.source, rtpParameters, paused: !!a.paused })
+        .then(callback, errback);
+    });
+    this.sendTransport = send;
+  }
+
+  /** Send rights changed during the call (training: promoted or demoted); the server still checks each produce. */
+  updatePermissions(permissions: MediaPermissions): void {
+    this.permissions = permissions;
   }
 
   private wire(transport: types.Transport): void {

@@ -312,6 +312,7 @@ export const CONSULTATION_EVENTS = [
   "consultation:report-signed",
   "consultation:report-amended",
   "consultation:closed",
+  "consultation:expired",
   "consultation:sla-escalation",
 ] as const;
 export type ConsultationEventName = (typeof CONSULTATION_EVENTS)[number];

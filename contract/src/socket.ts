@@ -50,6 +50,8 @@ export interface ServerToClientEvents {
   "consultation:report-signed": (e: ConsultationEvent) => void;
   "consultation:report-amended": (e: ConsultationEvent) => void;
   "consultation:closed": (e: ConsultationEvent) => void;
+  /** Nobody started it within the grace period after its booked end. */
+  "consultation:expired": (e: ConsultationEvent) => void;
   "consultation:sla-escalation": (e: ConsultationEvent) => void;
   "referral:changed": (e: ReferralEvent) => void;
   /** A specialist of the coordinator's institution came online, went offline or into a consultation. */

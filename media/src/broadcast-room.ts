@@ -7,8 +7,8 @@
 // transport (BWE trace) caps the spatial layer, so a weak township link gets the low layer instead of freezing;
 // below the audio-only floor video is paused altogether and resumed with hysteresis when the link recovers.
 import type { types } from "mediasoup";
-import type { MediaEvent } from "./api";
-import type { ConsumerData } from "./peer";
+import type { JoinPeer, MediaEvent, RoomSnapshot } from "./api";
+import { Peer, type ConsumerData } from "./peer";
 import { Room, type PlainTransportInfo, type PlainTransportOptions } from "./room";
 import { mediaCodecs, type MediaSettings } from "./settings";
 import type { PoolWorker, WorkerPool } from "./worker-pool";
@@ -59,6 +59,8 @@ export class BroadcastRoom extends Room {
   private readonly links = new Map<string, ViewerLink>();
   private readonly piping = new Map<string, Promise<void>>();
   policy: LayerPolicy = DEFAULT_LAYER_POLICY;
+  /** false: every receiver on the origin router (the single-router baseline the broadcast benchmark compares with). */
+  spreadViewers = true;
 
   protected constructor(
     key: string,
@@ -102,7 +104,7 @@ export class BroadcastRoom extends Room {
   edgeOf(peerId: string): PoolWorker {
     const existing = this.links.get(peerId);
     if (existing && !existing.edge.worker.closed) return existing.edge;
-    const live = this.pool.workers.filter((w) => this.edges.has(w.index));
+    const live = this.spreadViewers ? this.pool.workers.filter((w) => this.edges.has(w.index)) : [this.worker];
     // The origin worker also carries the producers (and their piping): count it as a little busier.
     const load = (w: PoolWorker) => this.receiversOn(w.index) + (w.index === this.worker.index ? 0.5 : 0);
     const edge = live.reduce((best, w) => (load(w) < load(best) ? w : best));
@@ -160,6 +162,12 @@ export class BroadcastRoom extends Room {
     peerId: string,
     req: { transportId: string; kind: "audio" | "video"; source: MediaSource; rtpParameters: unknown; paused: boolean },
   ): Promise<{ id: string }> {
+    const peer = this.peer(peerId);
+    if (!this.announced.has(peerId)) {
+      // A promoted viewer becomes a sender: everyone learns who they are before their media arrives.
+      this.announced.add(peerId);
+      this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), exceptPeerId: peerId });
+    }
     const result = await super.produce(peerId, req);
     // Registered before any viewer can ask to consume it (they learn of it through a socket round trip).
     const piped = this.pipeEverywhere(result.id);
@@ -254,9 +262,55 @@ export class BroadcastRoom extends Room {
     }
   }
 
+  // -------------------------------------------------------------------------------- who hears about whom
+  // Thousands of viewers must not be told about each other (O(N²) events, a huge join snapshot): a viewer's
+  // arrival and departure go to the senders only, and a viewer's join snapshot lists the senders only. A
+  // promoted viewer is announced to everyone when they first produce.
+
+  private readonly announced = new Set<string>();
+
+  /** Senders: lecturers (by role) and anyone currently producing. */
+  private isSender(p: Peer): boolean {
+    return p.role === "LECTURER" || p.producers.size > 0 || this.announced.has(p.id);
+  }
+
+  override snapshot(exceptPeerId?: string): RoomSnapshot {
+    const peers = [...this.peers.values()].filter((p) => p.id !== exceptPeerId && this.isSender(p));
+    return {
+      peers: peers.map((p) => p.info()),
+      producers: peers.flatMap((p) => [...p.producers.values()].map((pr) => ({ producerId: pr.id, peerId: p.id, kind: pr.kind, source: pr.appData.source, paused: pr.paused }))),
+    };
+  }
+
+  override join(init: JoinPeer): RoomSnapshot {
+    if (init.role === "LECTURER") {
+      this.announced.add(init.peerId);
+      return super.join(init);
+    }
+    if (this.closed) return super.join(init); // Room refuses
+    if (this.peers.has(init.peerId)) return this.snapshot(init.peerId);
+    const peer = new Peer(init.peerId, init.userId, init.displayName, init.role);
+    const snapshot = this.snapshot();
+    this.peers.set(peer.id, peer);
+    for (const sender of this.peers.values()) {
+      if (sender.id !== peer.id && this.isSender(sender)) this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), toPeerId: sender.id });
+    }
+    return snapshot;
+  }
+
   override leave(peerId: string): void {
-    super.leave(peerId);
+    const peer = this.peers.get(peerId);
+    if (peer && !this.isSender(peer)) {
+      this.peers.delete(peerId);
+      peer.close();
+      for (const sender of this.peers.values()) {
+        if (this.isSender(sender)) this.emit({ roomKey: this.key, name: "media:peerLeft", payload: { peerId }, toPeerId: sender.id });
+      }
+    } else {
+      super.leave(peerId);
+    }
     this.links.delete(peerId);
+    this.announced.delete(peerId);
   }
 
   override async migrate(worker: PoolWorker): Promise<void> {

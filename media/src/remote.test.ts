@@ -26,7 +26,7 @@ describe("media nodes through Redis", () => {
     for (const n of nodes) await n.close();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await redis.quit();
   });
 
   it("registers each node with its load and places rooms on the least loaded one", async () => {

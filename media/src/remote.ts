@@ -26,6 +26,9 @@ interface RpcRequest {
 }
 type RpcReply = { id: string; ok: true; data: unknown } | { id: string; ok: false; error: { code: Code; message: string; details?: Record<string, unknown> } };
 
+/** Deletes the room's pin only if it still points at this node. */
+const UNPIN = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+
 const REMOTE_METHODS = [
   "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
   "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "resumeConsumer", "setPreferredLayers", "pauseProducer",
@@ -42,7 +45,11 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   const k = keys(prefix);
   const { nodeId } = await api.load();
   const sub = redis.duplicate();
-  const offEvents = api.onEvent((e) => void redis.publish(k.events(nodeId), JSON.stringify(e)));
+  const offEvents = api.onEvent((e) => {
+    void redis.publish(k.events(nodeId), JSON.stringify(e));
+    // A closed room is no longer pinned here: it is placed afresh when it opens again.
+    if (e.name === "media:roomClosed") void redis.eval(UNPIN, 1, k.room(e.roomKey), nodeId);
+  });
   await sub.subscribe(k.rpc(nodeId));
   sub.on("message", async (_channel, raw) => {
     let req: RpcRequest;
@@ -64,17 +71,21 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   });
 
   const beat = async () => {
+    if (stopped) return;
     const record: NodeRecord = { ...(await api.load()), at: Date.now() };
     await redis.multi().set(k.node(nodeId), JSON.stringify(record), "PX", opts.heartbeatMs * 3).sadd(k.nodes, nodeId).exec();
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), opts.heartbeatMs);
+  let stopped = false;
   return {
     async stop() {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       offEvents();
       await redis.multi().del(k.node(nodeId)).srem(k.nodes, nodeId).exec();
-      sub.disconnect();
+      await sub.quit().catch(() => sub.disconnect());
     },
   };
 }
@@ -182,7 +193,7 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
       for (const p of pending.values()) clearTimeout(p.timer);
       pending.clear();
       events.removeAllListeners();
-      sub.disconnect();
+      await sub.quit().catch(() => sub.disconnect());
     },
   };
   // Everything else is addressed to the room's node (first argument: roomKey).

@@ -220,7 +220,7 @@ export class MediaService implements MediaApi {
   async close(): Promise<void> {
     for (const room of [...this.rooms.values()]) room.close("ended");
     this.rooms.clear();
-    this.pool.close();
+    await this.pool.close();
     this.events.removeAllListeners();
   }
 }

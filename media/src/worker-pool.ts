@@ -37,7 +37,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     try {
       for (let i = 0; i < settings.numWorkers; i++) pool.slots[i] = await pool.start(i, 0);
     } catch (e) {
-      pool.close();
+      await pool.close();
       throw e;
     }
     return pool;
@@ -64,9 +64,20 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     );
   }
 
-  close(): void {
+  /** Closes every worker and waits (up to 3 s) for their processes to exit. */
+  async close(): Promise<void> {
     this.closed = true;
+    const pids = this.slots.filter((s): s is PoolWorker => !!s).map((s) => s.worker.pid);
     for (const s of this.slots) s?.worker.close();
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const until = Date.now() + 3000; pids.some(alive) && Date.now() < until; ) await sleep(20);
   }
 
   private async start(index: number, generation: number): Promise<PoolWorker> {

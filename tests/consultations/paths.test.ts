@@ -44,6 +44,21 @@ it("rejects with a reason, told to the requester; nothing further is possible", 
   expect(noReason.status).toBe(400);
 });
 
+it("orders the triage queue by urgency, then age, and shows it to coordinators only", async () => {
+  const routine = await submitted({ urgency: "ROUTINE" });
+  const emergency = await submitted({ urgency: "EMERGENCY" });
+  const q = await t.api("/api/consultations/triage?limit=200", { token: coord.accessToken });
+  expect(q.status).toBe(200);
+  const items = q.body.items as { id: string; urgency: string; submittedAt: string }[];
+  const rank = { EMERGENCY: 0, URGENT: 1, ROUTINE: 2 } as Record<string, number>;
+  for (let i = 1; i < items.length; i++) {
+    const [a, b] = [items[i - 1]!, items[i]!];
+    expect(rank[a.urgency]! < rank[b.urgency]! || (a.urgency === b.urgency && a.submittedAt <= b.submittedAt)).toBe(true);
+  }
+  expect(items.findIndex((i) => i.id === emergency.id)).toBeLessThan(items.findIndex((i) => i.id === routine.id));
+  expect((await t.api("/api/consultations/triage", { token: doctor.accessToken })).status).toBe(403);
+});
+
 it("lets a named specialist accept directly, and pages the specialists of an EMERGENCY", async () => {
   const c = await submitted({ urgency: "EMERGENCY", kind: "SINGLE_SPECIALIST", targetSpecialistId: spec1.user.id, targetInstitutionId: undefined });
   const s = await openSocket(t.baseUrl, spec1.accessToken);
@@ -113,6 +128,7 @@ it("answers bad input with clear 4xx and writes nothing", async () => {
     [draftBody({ patient: { ...patient, idNumber: "220702199001011230" } }), "body.patient.idNumber"],
     [draftBody({ patient, urgency: "WHENEVER" }), "body.urgency"],
     [draftBody({ patient, extra: 1 }), "body"],
+    [draftBody({ patient, attachmentIds: ["00000000-0000-4000-8000-000000000000"] }), "body.attachmentIds"],
   ];
   for (const [body, path] of cases) {
     const r = await t.api("/api/consultations", { token: doctor.accessToken, body });

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { createDb } from "@yilian/server";
 import type { EventSink } from "@yilian/server/consultations/notify";
 import { initConsultationSla } from "../../worker/src/queues/consultation-sla";
-import { initConsultationReminders } from "../../worker/src/queues/consultation-reminders";
+import { execReminderJob, initConsultationReminders } from "../../worker/src/queues/consultation-reminders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { draftBody, nextEvent, openSocket, type ClientSocket } from "./helpers";
 
@@ -87,6 +87,17 @@ it("reminds every participant before a booked time (starting soon)", async () =>
   const start = new Date(Math.ceil((Date.now() + 10 * 60_000) / 60_000) * 60_000).toISOString();
   await t.api(`/api/specialists/${spec!.user.id}/availability/windows`, { token: spec!.accessToken, body: { kind: "OPEN", startsAt: start, endsAt: new Date(Date.parse(start) + 30 * 60_000).toISOString() } });
   const soon = nextEvent(sDoctor, "consultation:starting-soon", (e) => e.consultationId === d.body.id, 15_000);
-  expect((await t.api(`/api/consultations/${d.body.id}/booking`, { token: coord!.accessToken, body: { startsAt: start } })).status).toBe(201);
+  const booked = await t.api(`/api/consultations/${d.body.id}/booking`, { token: coord!.accessToken, body: { startsAt: start } });
+  expect(booked.status).toBe(201);
   expect(await soon).toMatchObject({ status: "SCHEDULED", scheduledStart: start, reason: "15m" });
+  // The expiry job is queued for the booked end + grace ...
+  const job = await reminders.queue.getJob(`reminder-${booked.body.booking.id}-expire`);
+  expect(job!.opts.delay).toBeGreaterThan(2 * 3600_000);
+  // ... and when it runs on a consultation nobody started, it expires it and frees the time.
+  const expired = nextEvent(sDoctor, "consultation:expired", (e) => e.consultationId === d.body.id);
+  expect(await execReminderJob(db, sink, { consultationId: d.body.id, bookingId: booked.body.booking.id, kind: "expire" })).toEqual({ sent: true });
+  await expired;
+  expect(await db.consultation.findUniqueOrThrow({ where: { id: d.body.id } })).toMatchObject({ status: "EXPIRED" });
+  expect(await db.specialistBusyTime.count({ where: { sourceId: booked.body.booking.id } })).toBe(0);
+  expect(await execReminderJob(db, sink, { consultationId: d.body.id, bookingId: booked.body.booking.id, kind: "expire" })).toEqual({ sent: false });
 }, 30_000);

@@ -24,6 +24,11 @@ async function enter(p: Participant, sessionId: string): Promise<{ ok: true; rol
         room.on(ev, (e: unknown) => yl.events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
       }
       for (const ev of ["training:speaker", "training:hand"]) yl.client.socket.on(ev, (e: unknown) => yl.events.push({ ev, e, at: performance.now() }));
+      // Promoted or demoted: the SDK's send rights follow (the server checks every produce regardless).
+      const me = (await yl.client.request("session:whoami")).id;
+      yl.client.socket.on("training:speaker", (e: { userId: string; speaking: boolean }) => {
+        if (e.userId === me) room.updatePermissions({ ...room.permissions, camera: e.speaking, microphone: e.speaking });
+      });
       room.on("track", (t: any) => {
         const el = document.createElement(t.kind === "video" ? "video" : "audio") as HTMLMediaElement;
         el.autoplay = true;
@@ -53,15 +58,18 @@ const request = (p: Participant, event: string, payload: unknown) =>
     [event, payload] as const,
   );
 
-const publishMic = (p: Participant) =>
-  p.page.evaluate(async () => {
+/** Publishes the microphone; `force` acts like a tampered client that ignores its permissions. */
+const publishMic = (p: Participant, force = false) =>
+  p.page.evaluate(async (force) => {
     try {
+      const room = (window as any).yl.room;
+      if (force) room.updatePermissions({ camera: true, microphone: true, screen: true, chat: true });
       await (window as any).yl.room.publishMicrophone();
       return { ok: true };
     } catch (e: any) {
       return { ok: false, code: e.code, message: e.message };
     }
-  });
+  }, force);
 
 describe("training broadcast in Chromium", () => {
   let ts: TestServer;
@@ -120,8 +128,9 @@ describe("training broadcast in Chromium", () => {
   });
 
   it("a viewer's attempt to publish is refused by the server", async () => {
-    const r = await publishMic(viewers[0]!);
-    expect(r).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    // A tampered client that skips its own permission check: the server refuses the produce.
+    const r = await publishMic(viewers[0]!, true);
+    expect(r).toMatchObject({ ok: false, code: "FORBIDDEN", message: expect.stringContaining("请先举手") });
   });
 
   it("raise hand → promote → the others hear the viewer → demote closes the viewer's microphone", async () => {
@@ -141,7 +150,7 @@ describe("training broadcast in Chromium", () => {
     expect(await request(lecturer, "training:demote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: true });
     await waitFor("a's microphone to end at b", async () => !(await inbound(b)).some((t) => t.peerId === aPeer), 10_000);
     await waitFor("a's microphone to end at c", async () => !(await inbound(c)).some((t) => t.peerId === aPeer), 10_000);
-    expect(await publishMic(a)).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    expect(await publishMic(a, true)).toMatchObject({ ok: false, code: "FORBIDDEN", message: expect.stringContaining("请先举手") });
     // The lecture itself goes on.
     await flowing(b, (t) => t.peerId === lecturerPeer && t.source === "camera");
   });

@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/server/storage/storage";
 import { initUploads } from "../../worker/src/queues/uploads";
+import { initStatistics } from "../../worker/src/queues/statistics";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
 import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, nav, openTab, screenshot, untranslated, type Tab } from "./helpers";
@@ -42,6 +43,7 @@ describe("consultation in the console", () => {
   let ts: TestServer;
   let browser: Browser;
   let worker: Awaited<ReturnType<typeof initUploads>>;
+  let stats: Awaited<ReturnType<typeof initStatistics>>;
   const connection = createRedis(process.env.REDIS_URL!);
   const tabs: Tab[] = [];
   const tab = async () => {
@@ -56,12 +58,15 @@ describe("consultation in the console", () => {
     ensureConsoleBuilt();
     ts = await startTestServer();
     worker = await initUploads({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+    stats = await initStatistics(testDb(), connection, `${process.env.REDIS_PREFIX}:bull`);
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await worker?.worker.close();
     await worker?.queue.close();
+    await stats?.worker.close();
+    await stats?.queue.close();
     connection.disconnect();
     await ts?.stop();
     await closeTestDb();
@@ -176,8 +181,10 @@ describe("consultation in the console", () => {
     const doctor = await tab();
     await loginUi(doctor.page, "doctor.hadashan");
     await doctor.page.goto(consultationUrl);
-    await doctor.page.getByTestId("enter-room").click();
+    // The specialist opens the room (which starts the consultation), then the doctor joins.
     await spec.page.getByTestId("enter-room").click();
+    await spec.page.getByText("已连接").waitFor({ timeout: 20_000 });
+    await doctor.page.getByTestId("enter-room").click();
     const decoding = (p: Page) =>
       p.waitForFunction(
         () => {
@@ -187,7 +194,11 @@ describe("consultation in the console", () => {
         undefined,
         { timeout: 30_000 },
       );
-    await Promise.all([decoding(doctor.page), decoding(spec.page)]);
+    await Promise.all([decoding(doctor.page), decoding(spec.page)]).catch(async (e) => {
+      await screenshot(doctor.page, "failed-video-doctor");
+      await screenshot(spec.page, "failed-video-specialist");
+      throw e;
+    });
     await spec.page.getByRole("textbox", { name: "聊天消息" }).fill("您好，我是心内科金静，请介绍一下患者情况。");
     await spec.page.keyboard.press("Enter");
     await doctor.page.getByTestId("chat-message").filter({ hasText: "请介绍一下患者情况" }).waitFor();
@@ -213,6 +224,24 @@ describe("consultation in the console", () => {
     expect((await import("node:fs")).readFileSync(pdf).subarray(0, 4).toString()).toBe("%PDF");
     await screenshot(doctor.page, "consultation-reported");
     expect(await untranslated(doctor.page)).toEqual([]);
+
+    // The province administrator recomputes this month and sees the consultation in the figures.
+    const admin = await tab();
+    await loginUi(admin.page, "province.admin");
+    await nav(admin.page, "统计分析");
+    await admin.page.getByTestId("trend-chart").locator("canvas").waitFor();
+    await admin.page.getByRole("button", { name: "重新统计本月" }).click();
+    await admin.page.getByText("已提交重新统计本月").waitFor();
+    const kpi = admin.page.getByTestId("kpi-consultations").locator(".ant-statistic-content-value");
+    for (let i = 0; i < 40; i++) {
+      await admin.page.getByRole("button", { name: /刷\s?新/ }).click();
+      await admin.page.waitForTimeout(500);
+      if (Number((await kpi.innerText()).replace(/,/g, "")) >= 1) break;
+    }
+    expect(Number((await kpi.innerText()).replace(/,/g, ""))).toBeGreaterThanOrEqual(1);
+    await admin.page.locator(".ant-table-row").first().waitFor();
+    await screenshot(admin.page, "statistics");
+    expect(await horizontalOverflow(admin.page)).toBeLessThanOrEqual(0);
   });
 
   it("a doctor of another institution gets 未找到 for that consultation's URL", async () => {

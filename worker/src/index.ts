@@ -4,6 +4,7 @@ import { initMaintenance, MAINTENANCE_QUEUE } from "./queues/maintenance";
 import { createStorage } from "@yilian/server/storage/storage";
 import { initUploads, UPLOADS_QUEUE } from "./queues/uploads";
 import { initStatistics, STATISTICS_QUEUE } from "./queues/statistics";
+import { initRecording, RECORDING_QUEUE } from "./queues/recording";
 import { workerSettings } from "./settings";
 import { initTrainingReminders, TRAINING_REMINDERS_QUEUE } from "./queues/training-reminders";
 import { Emitter } from "@socket.io/redis-emitter";
@@ -36,13 +37,19 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
     }),
   );
   started.push(await initStatistics(db, connection, prefix));
+  started.push(
+    await initRecording({ db, storage, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS }, connection, prefix, {
+      ...(settings.WORKER_LOCK_MS !== 30_000 ? { lockDuration: settings.WORKER_LOCK_MS } : {}),
+      stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
+    }),
+  );
   started.push(await initTrainingReminders(db, connection, prefix, config.REDIS_PREFIX));
   // Consultation jobs notify users through the servers' Socket.IO Redis adapter channel.
   const sink = new Emitter(connection, { key: `${config.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
   started.push(await initConsultationSla(db, sink, connection, prefix), await initConsultationReminders(db, sink, connection, prefix));
   for (const { worker } of started) worker.on("error", (err) => console.error(`worker error: ${err.message}`));
   return {
-    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, STATISTICS_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE],
+    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE],
     async stop() {
       await Promise.all(started.map(({ worker }) => worker.close()));
       await Promise.all(started.map(({ queue }) => queue.close()));

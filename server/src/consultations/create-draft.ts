@@ -2,7 +2,7 @@ import { AppError, ErrorCode, type ConsultationDraftInput } from "@yilian/contra
 import { hasRole, type AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import type { ConsultationDeps } from "./deps";
-import { checkTarget } from "./references";
+import { checkAttachments, checkTarget } from "./references";
 import { encryptPatientId, maskIdNumber } from "./patient-data";
 import { nextNumber } from "./number";
 import { loadConsultation } from "./access";
@@ -12,6 +12,7 @@ import { consultationDetail } from "./view";
 export async function createDraft(deps: ConsultationDeps, user: AuthUser, input: ConsultationDraftInput) {
   if (!hasRole(user, "DOCTOR")) throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生可以发起会诊申请");
   const { fields } = await checkTarget(deps.db, user.institutionId, input);
+  await checkAttachments(deps.db, user.id, input.attachmentIds);
   const number = await nextNumber(deps.redis, deps.config.REDIS_PREFIX, "HZ");
   const id = await deps.db.$transaction(async (tx) => {
     const c = await tx.consultation.create({

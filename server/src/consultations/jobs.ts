@@ -2,7 +2,7 @@
 // SLA escalation of unanswered requests and reminders before a booked time. The server only enqueues; the
 // processors live in worker/src/queues/consultation-{sla,reminders}.ts. Job ids are deterministic, so
 // enqueueing twice is harmless, and each job re-reads the consultation and does nothing if it moved on.
-import { Queue } from "bullmq";
+import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Urgency } from "@yilian/contract";
 import type { Db } from "../db";
@@ -22,8 +22,12 @@ export type ReminderJobName = "remind";
 export interface ReminderJobData {
   consultationId: string;
   bookingId: string;
-  kind: "24h" | "15m";
+  /** 24h / 15m: "starting soon"; expire: not started by the booked end + EXPIRE_GRACE_MS → EXPIRED. */
+  kind: "24h" | "15m" | "expire";
 }
+
+/** How long after its booked end an unstarted consultation stays SCHEDULED before it expires. */
+export const EXPIRE_GRACE_MS = 2 * 3600_000;
 
 export interface SlaTimes {
   acceptWithinS: number;
@@ -77,8 +81,8 @@ export class ConsultationQueues {
     );
   }
 
-  async scheduleReminders(consultationId: string, bookingId: string, startsAt: Date): Promise<void> {
-    const jobs = (
+  async scheduleReminders(consultationId: string, bookingId: string, startsAt: Date, endsAt: Date): Promise<void> {
+    const jobs: { name: ReminderJobName; data: ReminderJobData; opts: JobsOptions }[] = (
       [
         ["24h", 24 * 3600_000],
         ["15m", 15 * 60_000],
@@ -91,12 +95,17 @@ export class ConsultationQueues {
         data: { consultationId, bookingId, kind },
         opts: { ...jobOpts, jobId: `reminder-${bookingId}-${kind}`, delay: Math.max(0, delay) },
       }));
-    if (jobs.length) await this.reminders.addBulk(jobs);
+    jobs.push({
+      name: "remind" as const,
+      data: { consultationId, bookingId, kind: "expire" as const },
+      opts: { ...jobOpts, jobId: `reminder-${bookingId}-expire`, delay: Math.max(0, endsAt.getTime() + EXPIRE_GRACE_MS - Date.now()) },
+    });
+    await this.reminders.addBulk(jobs);
   }
 
   /** Drops the reminders of a cancelled or moved booking (the processor would skip them anyway). */
   async cancelReminders(bookingId: string): Promise<void> {
-    await Promise.all(["24h", "15m"].map((k) => this.reminders.remove(`reminder-${bookingId}-${k}`).catch(() => 0)));
+    await Promise.all(["24h", "15m", "expire"].map((k) => this.reminders.remove(`reminder-${bookingId}-${k}`).catch(() => 0)));
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,7 @@ export async function putSchedulingPolicy(db: Db, user: AuthUser, institutionId:
   if (!(hasRole(user, "PROVINCE_ADMIN") || (hasRole(user, "INSTITUTION_ADMIN") && user.institutionId === institutionId))) {
     throw new AppError(ErrorCode.NOT_FOUND, "未找到该机构");
   }
+  if (!(await db.institution.findUnique({ where: { id: institutionId }, select: { id: true } }))) throw new AppError(ErrorCode.NOT_FOUND, "未找到该机构");
   const row = await db.schedulingPolicy.upsert({ where: { institutionId }, create: { institutionId, reservedReferralShare }, update: { reservedReferralShare } });
   await audit(db, { action: "scheduling-policy.put", entityType: "Institution", entityId: institutionId, outcome: "SUCCESS", detail: { reservedReferralShare } });
   return { institutionId, reservedReferralShare: row.reservedReferralShare };

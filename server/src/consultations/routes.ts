@@ -110,7 +110,7 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     const booking = await db.booking.findFirst({ where: { consultationId: c.id }, orderBy: { createdAt: "desc" } });
     if (!booking) throw new AppError(ErrorCode.NOT_FOUND, "该会诊尚未预约");
     const [people, target, sequence] = await Promise.all([
-      db.user.findMany({ where: { id: { in: c.participants.map((p) => p.userId) } }, select: { displayName: true } }),
+      db.user.findMany({ where: { id: { in: c.participants.map((p) => p.userId) } }, select: { id: true, displayName: true } }),
       db.institution.findUnique({ where: { id: c.targetInstitutionId! }, select: { name: true } }),
       db.booking.count({ where: { consultationId: c.id } }),
     ]);
@@ -119,7 +119,7 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     res.send(
       bookingInvite({
         bookingId: booking.id, number: c.number, startsAt: booking.startsAt, endsAt: booking.endsAt, sequence: sequence - 1, institutionName: target?.name ?? "",
-        url: `${base}/consultations/${c.id}/room`, attendees: people.map((p) => ({ name: p.displayName })), cancelled: booking.status !== "ACTIVE",
+        url: `${base}/consultations/${c.id}/room`, attendees: people.map((p) => ({ id: p.id, name: p.displayName })), cancelled: booking.status !== "ACTIVE",
       }),
     );
   });

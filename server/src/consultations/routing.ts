@@ -135,8 +135,13 @@ export async function suggestTargets(db: Db, institutionId: string, specialtyCod
       openLoad: loadOf.get(i.id) ?? 0,
     };
   });
+  return rankTargets(out).slice(0, limit);
+}
+
+/** Best first: matching specialty, then the soonest free slot, then the lightest load, then the nearest link. */
+export function rankTargets(list: TargetSuggestion[]): TargetSuggestion[] {
   const far = Number.MAX_SAFE_INTEGER;
-  out.sort(
+  return [...list].sort(
     (a, b) =>
       Number(b.specialtyMatch) - Number(a.specialtyMatch) ||
       (a.nextSlot ? Date.parse(a.nextSlot) : far) - (b.nextSlot ? Date.parse(b.nextSlot) : far) ||
@@ -144,5 +149,4 @@ export async function suggestTargets(db: Db, institutionId: string, specialtyCod
       LINK_RANK[a.link] - LINK_RANK[b.link] ||
       a.institution.name.localeCompare(b.institution.name, "zh-CN"),
   );
-  return out.slice(0, limit);
 }

@@ -3,7 +3,7 @@ import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import type { ConsultationDeps } from "./deps";
 import { isRequester, loadConsultation } from "./access";
-import { checkTarget } from "./references";
+import { checkAttachments, checkTarget } from "./references";
 import { encryptPatientId, maskIdNumber } from "./patient-data";
 import { assertStatus } from "./state-machine";
 import { consultationDetail } from "./view";
@@ -26,6 +26,7 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
   if (patch.targetInstitutionId !== undefined && patch.targetDepartmentId === undefined) merged.targetDepartmentId = null;
   if (patch.targetInstitutionId !== undefined && patch.targetSpecialistId === undefined) merged.targetSpecialistId = null;
   const { fields } = await checkTarget(deps.db, c.requestingInstitutionId, merged);
+  await checkAttachments(deps.db, user.id, patch.attachmentIds, id);
   const p = patch.patient ?? {};
   await deps.db.$transaction(async (tx) => {
     const { count } = await tx.consultation.updateMany({

@@ -21,6 +21,8 @@ function readable(user: AuthUser): Prisma.ReferralWhereInput {
   if (hasRole(user, "PROVINCE_ADMIN")) return {};
   const or: Prisma.ReferralWhereInput[] = [{ requestedById: user.id }];
   if (hasRole(user, "COORDINATOR", "INSTITUTION_ADMIN")) or.push({ toInstitutionId: user.institutionId }, { fromInstitutionId: user.institutionId });
+  // Grassroots institutions often have no coordinator: their doctors receive patients referred down.
+  if (hasRole(user, "DOCTOR")) or.push({ toInstitutionId: user.institutionId, direction: "DOWN" });
   return { OR: or };
 }
 
@@ -141,7 +143,8 @@ const NEXT: Record<"accept" | "decline" | "arrive" | "cancel", { from: string[];
 export async function moveReferral(deps: ConsultationDeps, user: AuthUser, id: string, action: keyof typeof NEXT, reason?: string) {
   const r = await load(deps, user, id, `referral.${action}`);
   const step = NEXT[action];
-  const receiving = hasRole(user, "COORDINATOR") && r.toInstitutionId === user.institutionId;
+  const receiving =
+    r.toInstitutionId === user.institutionId && (hasRole(user, "COORDINATOR", "INSTITUTION_ADMIN") || (r.direction === "DOWN" && hasRole(user, "DOCTOR")));
   if (action === "cancel" ? r.requestedById !== user.id : !receiving) throw new AppError(ErrorCode.FORBIDDEN, `无权${step.label}该转诊`);
   if (action === "decline" && !reason) throw invalid([{ path: "body.reason", message: "请填写拒绝原因" }]);
   const at = new Date();

@@ -53,7 +53,7 @@ export async function bookConsultation(deps: ConsultationDeps, user: AuthUser, i
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent("consultation:scheduled", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id })]);
-  await deps.queues.scheduleReminders(id, booking.id, start);
+  await deps.queues.scheduleReminders(id, booking.id, start, end);
   return consultationDetail(db, fresh);
 }
 
@@ -79,7 +79,7 @@ export async function rescheduleBooking(deps: ConsultationDeps, user: AuthUser, 
     return b;
   });
   await deps.queues.cancelReminders(old.id);
-  await deps.queues.scheduleReminders(id, booking.id, start);
+  await deps.queues.scheduleReminders(id, booking.id, start, end);
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent("consultation:rescheduled", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id, reason: input.reason })]);
   return consultationDetail(db, fresh);

@@ -9,7 +9,7 @@ export function bookingInvite(b: {
   sequence: number;
   institutionName: string;
   url: string;
-  attendees: { name: string; email?: string }[];
+  attendees: { id: string; name: string }[];
   cancelled?: boolean;
 }): string {
   const cal = ical({ name: "医联远程会诊", prodId: { company: "Yilian", product: "consultations", language: "ZH" }, timezone: "Asia/Shanghai" });
@@ -24,7 +24,8 @@ export function bookingInvite(b: {
     description: `会诊编号：${b.number}\n受邀机构：${b.institutionName}\n请在开始前 15 分钟进入会诊室：${b.url}`,
     location: "医联远程会诊室",
     url: b.url,
-    attendees: b.attendees.map((a) => ({ name: a.name, email: a.email ?? `${encodeURIComponent(a.name)}@users.yilian.invalid` })),
+    // Accounts carry no e-mail address; calendars need one, so each attendee gets a stable non-routable one.
+    attendees: b.attendees.map((a) => ({ name: a.name, email: `${a.id}@users.yilian.invalid` })),
     alarms: [{ type: "display" as never, trigger: 15 * 60 }],
   });
   return cal.toString();

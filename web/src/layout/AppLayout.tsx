@@ -178,7 +178,7 @@ export function AppLayout() {
         </Layout.Header>
         <ReconnectBanner />
         <Layout.Content style={{ padding: 20, minWidth: 0 }}>
-          <Suspense fallback={<Spin style={{ display: "block", marginTop: 80 }} tip={t("common.loading")}><div /></Spin>}>
+          <Suspense fallback={<Spin style={{ display: "block", marginTop: 80 }} description={t("common.loading")}><div /></Spin>}>
             <Outlet />
           </Suspense>
         </Layout.Content>

@@ -23,7 +23,7 @@ export interface ConsoleNotification {
   read: boolean;
 }
 
-const eventTitle: Record<ConsultationEventName, string> = {
+const eventTitle: Partial<Record<ConsultationEventName, string>> & Record<string, string> = {
   "consultation:queued": "有新的会诊申请待分诊",
   "consultation:submitted": "会诊申请已提交",
   "consultation:accepted": "会诊申请已受理",
@@ -39,6 +39,7 @@ const eventTitle: Record<ConsultationEventName, string> = {
   "consultation:report-amended": "会诊报告已修订",
   "consultation:closed": "会诊已结束",
   "consultation:sla-escalation": "会诊申请即将超时，请尽快处理",
+  "consultation:expired": "会诊申请已过期",
 };
 
 interface RealtimeValue {
@@ -84,7 +85,7 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
         push({
           id: `${name}:${e.consultationId}:${e.at}`,
           at: e.at,
-          title: eventTitle[name],
+          title: eventTitle[name] ?? "会诊状态更新",
           body: `${e.number} · ${urgencyLabel[e.urgency]} · ${consultationStatusLabel[e.status]}${e.reason ? ` · ${e.reason}` : ""}`,
           link: `/consultations/${e.consultationId}`,
         });

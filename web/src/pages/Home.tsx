@@ -10,7 +10,7 @@ export default function Home() {
   const user = useUser();
   const shortcuts = NAV.filter((e) => e.path !== "/" && canSee(e, user.roles));
   return (
-    <Space direction="vertical" size={16} style={{ width: "100%" }}>
+    <Space orientation="vertical" size={16} style={{ width: "100%" }}>
       <Typography.Title level={4} style={{ margin: 0 }}>
         {t("home.welcome", { name: user.displayName })}
       </Typography.Title>

@@ -1,9 +1,12 @@
-// consultation-reminders: "starting soon" 24 h and 15 min before a booked time, to every participant.
+// consultation-reminders: "starting soon" 24 h and 15 min before a booked time, to every participant, and
+// expiry of a booked consultation nobody started (booked end + grace → EXPIRED, the time released).
 // A moved or cancelled booking makes its jobs no-ops (the job re-reads the booking).
 import { Queue, Worker, type ConnectionOptions } from "bullmq";
 import type { Db } from "@yilian/server";
 import { REMINDER_QUEUE, type ReminderJobData, type ReminderJobName } from "@yilian/server/consultations/jobs";
 import { consultationEvent, publish, type EventSink } from "@yilian/server/consultations/notify";
+import { transition } from "@yilian/server/consultations/state-machine";
+import { releaseBusyTime } from "@yilian/server/scheduling/busy";
 
 export { REMINDER_QUEUE };
 
@@ -12,6 +15,20 @@ export async function execReminderJob(db: Db, sink: EventSink, data: ReminderJob
   if (!booking || booking.status !== "ACTIVE" || booking.consultationId !== data.consultationId) return { sent: false };
   const c = await db.consultation.findUnique({ where: { id: data.consultationId }, include: { participants: true } });
   if (!c || c.status !== "SCHEDULED") return { sent: false };
+  if (data.kind === "expire") {
+    try {
+      await db.$transaction(async (tx) => {
+        await transition(tx, { consultation: c, to: "EXPIRED", actorId: null, action: "过期", reason: "预约时间已过，会诊未开始", data: { statusReason: "预约时间已过，会诊未开始" } });
+        await tx.booking.update({ where: { id: booking.id }, data: { status: "CANCELLED", endedAt: new Date(), endReason: "expired" } });
+        await releaseBusyTime(tx, "CONSULTATION", booking.id);
+        await tx.auditLog.create({ data: { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" } });
+      });
+    } catch {
+      return { sent: false }; // started (or changed) in the meantime
+    }
+    publish(sink, [consultationEvent("consultation:expired", { ...c, status: "EXPIRED" }, c.participants.map((p) => p.userId))]);
+    return { sent: true };
+  }
   publish(sink, [consultationEvent("consultation:starting-soon", c, c.participants.map((p) => p.userId), { reason: data.kind })]);
   return { sent: true };
 }

@@ -165,7 +165,7 @@ function AvailabilityEditor({ specialistId, avail, onChanged }: { specialistId: 
   const remove = (kind: "rules" | "windows", id: string) => guard(() => api.removeAvailability(specialistId, kind, id), "已删除");
   const timeOptions = times.map((x) => ({ value: x, label: x }));
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size={12}>
+    <Space orientation="vertical" style={{ width: "100%" }} size={12}>
       {error !== null && <ErrorAlert error={error} />}
       <Card size="small" title="每周出诊时间">
         <List

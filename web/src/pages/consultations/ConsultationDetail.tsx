@@ -85,7 +85,7 @@ export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit:
   if (!editing) {
     if (!r || !signed) return <Empty description={t("cons.noReport")} image={Empty.PRESENTED_IMAGE_SIMPLE} />;
     return (
-      <Space direction="vertical" style={{ width: "100%" }}>
+      <Space orientation="vertical" style={{ width: "100%" }}>
         <Descriptions column={1} size="small" bordered styles={{ label: { width: 96, whiteSpace: "nowrap" } }}>
           <Descriptions.Item label="检查所见">{r.findings || "—"}</Descriptions.Item>
           <Descriptions.Item label="会诊意见">
@@ -329,7 +329,7 @@ export default function ConsultationDetail() {
   );
 
   return (
-    <Space direction="vertical" size={16} style={{ width: "100%" }}>
+    <Space orientation="vertical" size={16} style={{ width: "100%" }}>
       <Card
         title={
           <Space wrap>
@@ -425,7 +425,7 @@ export default function ConsultationDetail() {
           </Card>
         </Col>
         <Col span={10}>
-          <Space direction="vertical" size={16} style={{ width: "100%" }}>
+          <Space orientation="vertical" size={16} style={{ width: "100%" }}>
             <Card size="small" title={t("cons.report")}>
               <ReportSection c={c} canEdit={canWriteReport} canAmend={isSpecialist && (s === "REPORTED" || s === "CLOSED")} reload={reload} />
             </Card>

@@ -98,7 +98,7 @@ function TargetStep({ specialtyCode, value, onChange }: { specialtyCode?: string
   // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(load, [specialtyCode]);
   if (state.error) return <ErrorAlert error={state.error} onRetry={load} />;
-  if (state.loading) return <Spin tip="正在计算推荐的会诊医院…"><div style={{ height: 120 }} /></Spin>;
+  if (state.loading) return <Spin description="正在计算推荐的会诊医院…"><div style={{ height: 120 }} /></Spin>;
   if (!state.items.length) return <Empty description="该专科暂无可申请的上级医院，请更换专科或联系本院远程医学中心。" />;
   return (
     <Radio.Group value={value} onChange={(e) => onChange?.(e.target.value)} style={{ width: "100%" }}>
@@ -108,7 +108,7 @@ function TargetStep({ specialtyCode, value, onChange }: { specialtyCode?: string
         renderItem={(s, i) => (
           <List.Item data-testid="target-option">
             <Radio value={s.institution.id}>
-              <Space direction="vertical" size={2}>
+              <Space orientation="vertical" size={2}>
                 <Space>
                   <Typography.Text strong>
                     {i + 1}. {s.institution.name}
@@ -329,7 +329,7 @@ export default function NewConsultation() {
         )}
       </Form>
       {step === 3 && draft.consultationId && (
-        <Space direction="vertical" style={{ width: "100%", maxWidth: 880 }}>
+        <Space orientation="vertical" style={{ width: "100%", maxWidth: 880 }}>
           <Upload.Dragger
             multiple
             showUploadList={false}

@@ -48,7 +48,7 @@ function InstitutionPanel({ id }: { id: string | null }) {
   if (inst.error) return <ErrorAlert error={inst.error} onRetry={inst.reload} />;
   const i = inst.data as (InstitutionSummary & Record<string, unknown>) | null | undefined;
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size={12}>
+    <Space orientation="vertical" style={{ width: "100%" }} size={12}>
       <Descriptions title={i?.name} column={2} size="small" bordered>
         <Descriptions.Item label="级别">{i ? <TierTag tier={i.tier} /> : "—"}</Descriptions.Item>
         <Descriptions.Item label="类型">{i ? institutionKindLabel[i.kind] : "—"}</Descriptions.Item>
@@ -141,7 +141,7 @@ function ConsortiumBrowser() {
   const members = useAsync(async () => (open ? api.consortiumMembers(open.id, { limit: 200 }) : null), [open?.id]);
   const typeOptions = useMemo(() => Object.entries(consortiumTypeLabel).map(([value, label]) => ({ value, label })), []);
   return (
-    <Space direction="vertical" style={{ width: "100%" }}>
+    <Space orientation="vertical" style={{ width: "100%" }}>
       <Space>
         <Select allowClear placeholder="医联体类型" style={{ width: 180 }} options={typeOptions} value={type} onChange={(v) => (setType(v), setPage(1))} />
         <Input.Search placeholder="按名称搜索医联体" allowClear onSearch={(v) => (setQ(v.trim()), setPage(1))} style={{ width: 260 }} />

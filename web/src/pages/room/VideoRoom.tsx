@@ -181,7 +181,23 @@ export default function VideoRoom() {
 
   useEffect(() => {
     if (!room) return;
-    const i = setInterval(() => void measureQuality(room).then(setQuality), 2000);
+    // Quality every 2 s; the same tick re-reads the SDK's peer and track maps so no missed event leaves a
+    // participant out of the grid.
+    const i = setInterval(() => {
+      void measureQuality(room).then(setQuality);
+      const others = [...room.peers.values()].filter((p) => p.peerId !== room.peerId);
+      setPeers((prev) => (prev.length === others.length && prev.every((p) => room.peers.has(p.peerId)) ? prev : others));
+      setMedia((prev) => {
+        let next = prev;
+        for (const t of room.tracks.values()) {
+          const m = next[t.peerId] ?? {};
+          const have = t.kind === "audio" ? m.audio : t.source === "screen" ? m.screen : m.camera;
+          if (have === t.track) continue;
+          next = { ...next, [t.peerId]: t.kind === "audio" ? { ...m, audio: t.track } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track } };
+        }
+        return next;
+      });
+    }, 2000);
     return () => clearInterval(i);
   }, [room]);
 
@@ -289,7 +305,7 @@ export default function VideoRoom() {
           {joinError !== null && <ErrorAlert error={joinError} />}
           {deviceError !== null && <ErrorAlert error={deviceError} />}
           {notice && <Alert type="warning" showIcon title={notice} />}
-          <Spin spinning={joining} tip="正在进入视频会诊…">
+          <Spin spinning={joining} description="正在进入视频会诊…">
             <div style={{ display: "grid", gridTemplateColumns: screens.length ? "1fr" : "repeat(2, 1fr)", gap: 8 }} data-testid="video-grid">
               {screens.map((p) => (
                 <VideoTile key={`${p.peerId}-screen`} track={media[p.peerId]?.screen} label={`${p.displayName} 的屏幕共享`} testId="screen-tile" />

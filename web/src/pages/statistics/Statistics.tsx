@@ -8,6 +8,7 @@ import type { StatRow } from "@yilian/client-sdk";
 import { api, saveFile } from "../../lib/api";
 import { useAsync } from "../../lib/useAsync";
 import { useSession } from "../../lib/session";
+import { useSpecialties } from "../../lib/refdata";
 import { dayjs, fmt, TZ } from "../../lib/dayjs";
 import { explain } from "../../lib/errors";
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -43,6 +44,8 @@ interface Focus {
 export default function Statistics() {
   const { user, hasRole } = useSession();
   const { message } = App.useApp();
+  const specialties = useSpecialties();
+  const keyLabel = (dimension: string, key: string) => (dimension === "specialty" ? specialties.name(key) : (KEY_LABEL[key] ?? key));
   const nowMonth = dayjs().tz(TZ).format("YYYY-MM");
   const [range, setRange] = useState<[string, string]>([dayjs().tz(TZ).subtract(11, "month").format("YYYY-MM"), nowMonth]);
   const [path, setPath] = useState<Focus[]>([]);
@@ -75,7 +78,7 @@ export default function Statistics() {
       series: TREND.map((m) => ({
         name: METRICS[m],
         type: "line",
-        smooth: true,
+        smooth: false,
         data: months.map((mo) => rows.find((r) => r.month === mo && r.metric === m && r.dimension === "")?.value ?? 0),
       })),
     }),
@@ -90,10 +93,11 @@ export default function Statistics() {
       tooltip: {},
       grid: { left: 110, right: 16, top: 8, bottom: 20 },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", data: dimRows.map((r) => KEY_LABEL[r.key] ?? r.key).reverse() },
+      yAxis: { type: "category", data: dimRows.map((r) => keyLabel(r.dimension, r.key)).reverse() },
       series: [{ type: "bar", data: dimRows.map((r) => r.value).reverse(), itemStyle: { color: "#1677ff" } }],
     }),
-    [dimRows],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [dimRows, specialties.list],
   );
 
   const doExport = async (kind: "monthly" | "breakdown", format: "csv" | "xlsx") => {
@@ -134,7 +138,7 @@ export default function Statistics() {
   const lastComputed = computed?.[computed.length - 1];
 
   return (
-    <Space direction="vertical" size={16} style={{ width: "100%" }}>
+    <Space orientation="vertical" size={16} style={{ width: "100%" }}>
       <Card
         size="small"
         title={
@@ -163,6 +167,7 @@ export default function Statistics() {
             <Button icon={<DownloadOutlined />} loading={exporting === "monthly-csv"} onClick={() => void doExport("monthly", "csv")}>
               导出 CSV
             </Button>
+            <Button onClick={() => (void monthly.reload(), void breakdown.reload())}>{t("common.refresh")}</Button>
             {hasRole("PROVINCE_ADMIN") && (
               <Button icon={<ReloadOutlined />} onClick={() => void recompute()}>
                 重新统计本月

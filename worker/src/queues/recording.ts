@@ -1,0 +1,129 @@
+// recording: after a recording stops, checks every raw part with ffprobe, composes one MP4 (H.264/AAC) with a
+// poster, computes duration, size and sha256, stores it and marks the Recording READY, or FAILED with the reason.
+// Re-runnable: outputs have fixed keys and the final update only applies to a PROCESSING row, so a job repeated
+// after a crash ends with the same single result.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Queue, Worker, UnrecoverableError, type ConnectionOptions } from "bullmq";
+import type { Db } from "@yilian/server";
+import { auditData } from "@yilian/server/audit/audit";
+import { scratchDir, type Storage } from "@yilian/server/storage/storage";
+import { RECORDING_QUEUE, type RecordingJobData, type RecordingJobName } from "@yilian/server/jobs/queues";
+import { composeMp4, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
+
+export { RECORDING_QUEUE };
+
+export interface RecordingPart {
+  /** Storage key of the raw part (uploaded by the media node when the recording stopped). */
+  key: string;
+  kind: "audio" | "video";
+  offsetMs: number;
+  producerId?: string;
+  peerId?: string;
+}
+
+export const recordingKey = (id: string) => `recordings/${id}/recording.mp4`;
+export const posterKey = (id: string) => `recordings/${id}/poster.jpg`;
+
+export interface RecordingContext {
+  db: Db;
+  storage: Storage;
+  faultDelayMs?: number;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const c of createReadStream(file)) h.update(c as Buffer);
+  return h.digest("hex");
+}
+
+async function fail(db: Db, id: string, reason: string) {
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.recording.updateMany({ where: { id, status: "PROCESSING" }, data: { status: "FAILED", failureReason: reason, processedAt: new Date() } });
+    if (count) await tx.auditLog.create({ data: auditData({ action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", actorId: null, actorInstitutionId: null, detail: { reason } }) });
+  });
+}
+
+export async function execComposeRecording(ctx: RecordingContext, recordingId: string) {
+  const { db, storage } = ctx;
+  const rec = await db.recording.findUnique({ where: { id: recordingId } });
+  if (!rec || rec.status !== "PROCESSING") return { recordingId, status: rec?.status ?? "MISSING", skipped: true };
+  const parts = (rec.parts as unknown as RecordingPart[]) ?? [];
+  if (!parts.length) {
+    await fail(db, rec.id, "录制期间没有任何音视频流");
+    return { recordingId, status: "FAILED" };
+  }
+  const work = await mkdtemp(path.join(await scratchDir(), "rec-"));
+  try {
+    const inputs: PartInput[] = [];
+    for (const [i, p] of parts.entries()) {
+      if (!(await storage.stat(p.key))) continue; // counted as bad below
+      const local = path.join(work, `part-${i}${path.extname(p.key) || ".mkv"}`);
+      await storage.download(p.key, local);
+      inputs.push({ file: local, kind: p.kind, offsetMs: p.offsetMs });
+    }
+    const { ok, bad } = await probeParts(inputs);
+    const missing = parts.length - inputs.length;
+    if (!ok.length) {
+      await fail(db, rec.id, `录像文件均无效（${bad.length + missing} 个分段无法读取）`);
+      return { recordingId, status: "FAILED" };
+    }
+    const mp4 = path.join(work, "recording.mp4");
+    const jpg = path.join(work, "poster.jpg");
+    try {
+      await composeMp4(ok, mp4);
+    } catch (e) {
+      // A composition error on checked inputs is worth a retry (resources, timeouts); the last attempt records it.
+      throw new Error(`compose failed: ${(e as Error).message}`);
+    }
+    const out = await probeOutput(mp4);
+    if (out.video !== "h264" || !(out.durationS > 0)) throw new Error(`unexpected output: ${JSON.stringify(out)}`);
+    await poster(mp4, jpg, out.durationS);
+    const size = (await stat(mp4)).size;
+    const sha = await sha256File(mp4);
+    await storage.putFile(recordingKey(rec.id), mp4, { move: true, contentType: "video/mp4" });
+    await storage.putFile(posterKey(rec.id), jpg, { move: true, contentType: "image/jpeg" });
+    if (ctx.faultDelayMs) await new Promise((r) => setTimeout(r, ctx.faultDelayMs));
+    await db.$transaction(async (tx) => {
+      const { count } = await tx.recording.updateMany({
+        where: { id: rec.id, status: "PROCESSING" },
+        data: { status: "READY", durationMs: Math.round(out.durationS * 1000), sizeBytes: BigInt(size), sha256: sha, storageKey: recordingKey(rec.id), posterKey: posterKey(rec.id), processedAt: new Date(), failureReason: null },
+      });
+      if (count) {
+        await tx.auditLog.create({
+          data: auditData({ action: "recording.process", entityType: "Recording", entityId: rec.id, outcome: "SUCCESS", actorId: null, actorInstitutionId: null, detail: { parts: parts.length, usable: ok.length, skipped: bad.length + missing, durationS: out.durationS } }),
+        });
+      }
+    });
+    // Raw parts are no longer needed once the playback file is safely stored and recorded.
+    for (const p of parts) await storage.delete(p.key).catch(() => undefined);
+    return { recordingId, status: "READY", durationS: out.durationS, skippedParts: bad.length + missing };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export async function initRecording(ctx: RecordingContext, connection: ConnectionOptions, prefix: string, opts: { lockDuration?: number; stalledInterval?: number } = {}) {
+  const queue = new Queue<RecordingJobData, unknown, RecordingJobName>(RECORDING_QUEUE, { connection, prefix });
+  const worker = new Worker<RecordingJobData, unknown, RecordingJobName>(
+    RECORDING_QUEUE,
+    async (job) => {
+      if (!job.data.recordingId) throw new UnrecoverableError("recordingId missing");
+      return execComposeRecording(ctx, job.data.recordingId);
+    },
+    {
+      connection,
+      prefix,
+      // ffmpeg uses both cores: one composition at a time.
+      concurrency: 1,
+      lockDuration: opts.lockDuration ?? 120_000,
+      ...(opts.stalledInterval ? { stalledInterval: opts.stalledInterval } : {}),
+    },
+  );
+  worker.on("failed", (job, err) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void fail(ctx.db, job.data.recordingId, `录像处理失败：${err.message.slice(0, 300)}`).catch(() => undefined);
+  });
+  return { queue, worker };
+}
