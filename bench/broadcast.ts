@@ -23,7 +23,7 @@ import { buildSdk } from "../client-sdk/build";
 const BENCH = "broadcast";
 const DB_NAME = "yilian_bench_broadcast";
 const REDIS_PREFIX = "yilian-bench-broadcast";
-const STEPS = [0, 100, 200, 400, 600, 800, 1000, 1300, 1600, 2000, 2500, 3000];
+const STEPS = [0, 100, 200, 400, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000];
 const SETTLE_MS = 2000;
 const WINDOW_MS = 5000;
 const MAX_LOSS = 0.01;
@@ -255,7 +255,19 @@ export default async function run(): Promise<void> {
       const results: StepResult[] = [];
       for (const step of STEPS) {
         await addSinks(step - sinks.length);
-        await sleep(SETTLE_MS);
+        let r = await measureStep(label, SETTLE_MS);
+        // One more window before calling it the limit: a burst of new consumers (key-frame requests) or a
+        // neighbour's CPU spike on this shared host must not decide the result alone.
+        if (!r.pass) r = await measureStep(`${label} (again)`, 3 * SETTLE_MS);
+        results.push(r);
+        if (!r.pass) break;
+      }
+      return results;
+    };
+
+    const measureStep = async (label: string, settleMs: number): Promise<StepResult> => {
+      {
+        await sleep(settleMs);
         for (const m of meters) m.reset();
         const cpu0 = await media.pool.cpuTimes();
         const b0 = await browserCounters();
@@ -277,14 +289,12 @@ export default async function run(): Promise<void> {
         const framesOk = b1.every((b, i) => b.frames > b0[i]!.frames);
         const consumers = 2 * (sinks.length + viewers.length);
         const pass = sinkLoss <= MAX_LOSS && browserLoss <= MAX_LOSS && framesOk && cpu.every((c) => c < MAX_CPU_PCT);
-        results.push({ viewers: sinks.length + viewers.length, consumers, cpu, loss: sinkLoss, browserLoss, framesOk, pass });
         log(
           `${label}: ${sinks.length} sinks + 3 browsers, ${consumers} consumers → workers ${cpu.map((c) => c.toFixed(0) + " %").join(" / ")}, ` +
             `sink loss ${(sinkLoss * 100).toFixed(2)} %, browser loss ${(browserLoss * 100).toFixed(2)} %, frames ${framesOk ? "ok" : "STALLED"}${pass ? "" : "  ← limit"}`,
         );
-        if (!pass) break;
+        return { viewers: sinks.length + viewers.length, consumers, cpu, loss: sinkLoss, browserLoss, framesOk, pass };
       }
-      return results;
     };
 
     room.spreadViewers = true;
@@ -300,16 +310,19 @@ export default async function run(): Promise<void> {
     const pts = passing.map((r) => ({ x: r.consumers, y: r.cpu.reduce((a, b) => a + b, 0) }));
     const slope = fit(pts);
     const singleBest = [...single].reverse().find((r) => r.pass);
-    // Pipe overhead at the largest load both runs carried (above the browsers-only step).
-    const common = [...single].reverse().find((r) => r.pass && r.viewers > viewers.length && spread.some((s) => s.viewers === r.viewers));
-    const spreadAt = common && spread.find((s) => s.viewers === common.viewers)!;
-    const ratio = common && spreadAt ? spreadAt.cpu.reduce((a, b) => a + b, 0) / common.cpu.reduce((a, b) => a + b, 0) : NaN;
+    // Pipe overhead: total worker CPU per consumer spread over piped routers vs all on one router (slopes over
+    // every passing step of each run: less noisy than one point).
+    const singleSlope = fit(single.filter((r) => r.pass).map((r) => ({ x: r.consumers, y: r.cpu.reduce((a, b) => a + b, 0) })));
+    const ratio = slope / singleSlope;
+    log(`CPU per consumer: spread ${slope.toFixed(4)} %, single router ${singleSlope.toFixed(4)} %`);
 
     emit(BENCH, "max_consumers", best.pass ? best.consumers : 0, "count");
     emit(BENCH, "max_viewers", best.pass ? best.viewers : 0, "count");
     emit(BENCH, "cpu_per_consumer_pct", slope, "%");
     emit(BENCH, "pipe_overhead_ratio", ratio, "ratio");
     emit(BENCH, "single_router_max_consumers", singleBest?.consumers ?? 0, "count");
+    emit(BENCH, "single_router_cpu_per_consumer_pct", singleSlope, "%");
+    emit(BENCH, "max_worker_cpu_pct_at_max", best.pass ? Math.max(...best.cpu) : NaN, "%");
     emit(BENCH, "workers", media.pool.workers.length, "count");
     emit(BENCH, "simulcast_layers", layers, "count");
     emit(BENCH, "limit_reached", spread.some((r) => !r.pass) ? 1 : 0, "bool");

@@ -28,4 +28,9 @@ fi
 # Build the web console when web/dist is missing or older than its sources.
 bash scripts/ensure-web-built.sh
 
+# Browser SDK bundle and its example page (served under /sdk/): rebuilt when missing or older than its sources.
+sdk=client-sdk/dist/yilian-sdk.js
+if [ ! -f "$sdk" ] || [ -n "$(find client-sdk/src client-sdk/example client-sdk/build.ts -newer "$sdk" 2>/dev/null | head -n 1)" ]; then
+  npx tsx client-sdk/build.ts >/dev/null
+fi
 echo "setup: ok" >&2

@@ -10,3 +10,6 @@ process.env.LOGIN_RATE_LIMIT = process.env.LOGIN_RATE_LIMIT ?? "100000";
 process.env.PORT = "0";
 process.env.HOST = "127.0.0.1";
 process.env.SEED_DEMO_DATA = "false";
+// Live rooms: ephemeral WebRTC ports (parallel test servers never collide) and one mediasoup worker each.
+process.env.MEDIA_WEBRTC_PORT = process.env.MEDIA_WEBRTC_PORT ?? "0";
+process.env.MEDIA_WORKERS = process.env.MEDIA_WORKERS ?? "1";

@@ -7,6 +7,7 @@ import type { Me } from "./auth";
 import type * as M from "./media";
 import type {
   AskQuestionPayload,
+  AudioOnlyPayload,
   HandTargetPayload,
   ModerateQuestionPayload,
   TrainingHandView,
@@ -88,6 +89,7 @@ export interface ClientToServerEvents {
   "training:hand-lower": (p: TrainingSessionRef, ack: AckCallback<null>) => void;
   "training:promote": (p: HandTargetPayload, ack: AckCallback<null>) => void;
   "training:demote": (p: HandTargetPayload, ack: AckCallback<null>) => void;
+  "training:audio-only": (p: AudioOnlyPayload, ack: AckCallback<null>) => void;
   // Live rooms (media.ts): one media room per socket; every request after media:join applies to that room.
   "media:join": (req: z.input<typeof M.MediaJoinRequest>, ack: AckCallback<M.MediaJoinResult>) => void;
   "media:getRouterRtpCapabilities": (ack: AckCallback<unknown>) => void;

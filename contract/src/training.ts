@@ -179,6 +179,10 @@ export const ModerateQuestionPayload = z.discriminatedUnion("action", [
 ]);
 export type ModerateQuestionPayload = z.infer<typeof ModerateQuestionPayload>;
 
+/** A viewer on a very weak (or metered) link asks for audio only; the server pauses their video. */
+export const AudioOnlyPayload = z.object({ sessionId: Id, enabled: z.boolean() });
+export type AudioOnlyPayload = z.infer<typeof AudioOnlyPayload>;
+
 export const HandTargetPayload = z.object({ sessionId: Id, userId: Id });
 export type HandTargetPayload = z.infer<typeof HandTargetPayload>;
 

@@ -28,6 +28,21 @@ export type MediaEvent = {
   };
 }[MediaEventName];
 
+/** A cross-node pipe endpoint and a producer sent through it (plain data: they cross Redis RPC). */
+export interface PipeEndpoint {
+  transportId: string;
+  ip: string;
+  port: number;
+}
+export interface PipedProducer {
+  producerId: string;
+  kind: "audio" | "video";
+  rtpParameters: unknown;
+  paused: boolean;
+  source: MediaSource;
+  peer: MediaPeerInfo;
+}
+
 export interface JoinPeer {
   peerId: string;
   userId: string;
@@ -86,6 +101,18 @@ export interface MediaApi {
   /** Closes the peer's producers of one source (e.g. a revoked screen-share permission). */
   closeProducersBySource(roomKey: string, peerId: string, source: MediaSource): Promise<void>;
   restartIce(roomKey: string, peerId: string, transportId: string): Promise<{ iceParameters: unknown }>;
+  /**
+   * Cross-node pipes of a broadcast (training) room, so one session spans media nodes (see BroadcastRoom):
+   * edge.pipeListen → origin.pipeOffer(edge endpoint) → edge.pipeConnect(origin endpoint, producers); later
+   * producers: origin.pipeProducers → edge.pipeAdopt.
+   */
+  /** Broadcast rooms: the viewer's video paused (audio only) or back; other rooms ignore it. */
+  setAudioOnly(roomKey: string, peerId: string, on: boolean): Promise<void>;
+  pipeListen(roomKey: string): Promise<PipeEndpoint>;
+  pipeOffer(roomKey: string, remote: { ip: string; port: number }): Promise<PipeEndpoint & { producers: PipedProducer[] }>;
+  pipeConnect(roomKey: string, transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]): Promise<void>;
+  pipeProducers(roomKey: string, transportId: string, producerIds?: string[]): Promise<PipedProducer[]>;
+  pipeAdopt(roomKey: string, transportId: string, producers: PipedProducer[]): Promise<void>;
   load(): Promise<MediaLoad>;
   /** Subscribes to room notifications; returns the unsubscribe function. */
   onEvent(listener: (e: MediaEvent) => void): () => void;

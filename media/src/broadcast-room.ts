@@ -7,12 +7,12 @@
 // transport (BWE trace) caps the spatial layer, so a weak township link gets the low layer instead of freezing;
 // below the audio-only floor video is paused altogether and resumed with hysteresis when the link recovers.
 import type { types } from "mediasoup";
-import type { JoinPeer, MediaEvent, RoomSnapshot } from "./api";
-import { Peer, type ConsumerData } from "./peer";
+import type { JoinPeer, MediaEvent, PipeEndpoint, PipedProducer, RoomSnapshot } from "./api";
+import { Peer, type ConsumerData, type ProducerData } from "./peer";
 import { Room, type PlainTransportInfo, type PlainTransportOptions } from "./room";
 import { mediaCodecs, type MediaSettings } from "./settings";
 import type { PoolWorker, WorkerPool } from "./worker-pool";
-import type { MediaTransportInfo, MediaSource, TransportDirection } from "@yilian/contract";
+import { AppError, ErrorCode, type MediaTransportInfo, type MediaSource, type TransportDirection } from "@yilian/contract";
 
 /** Available bitrate (bps) → highest spatial layer. Layers of a 3-layer simulcast: ~150k / ~500k / ~1.5M. */
 export interface LayerPolicy {
@@ -311,6 +311,92 @@ export class BroadcastRoom extends Room {
     }
     this.links.delete(peerId);
     this.announced.delete(peerId);
+  }
+
+  // -------------------------------------------------------------------------------- across media nodes
+  // A session larger than one host spans media nodes: the origin node's router and an edge node's router are
+  // joined by a PipeTransport pair (mediasoup's cross-host pipe). Handshake, orchestrated by the caller:
+  //   edge.pipeListen() → origin.pipeOffer(edgeEndpoint) → edge.pipeConnect(originEndpoint, producers);
+  // later producers (a promoted viewer) follow with origin.pipeProducers() → edge.pipeAdopt().
+  private readonly remotePipes = new Map<string, types.PipeTransport>();
+
+  private async createPipe(): Promise<types.PipeTransport> {
+    // Nodes reach each other on the announced address (the media network between hosts), else the listen one.
+    const t = await this.router.createPipeTransport({ listenIp: { ip: this.settings.listenIp, announcedIp: this.settings.announcedIp } });
+    this.remotePipes.set(t.id, t);
+    t.observer.once("close", () => this.remotePipes.delete(t.id));
+    return t;
+  }
+
+  private pipe(transportId: string): types.PipeTransport {
+    const t = this.remotePipes.get(transportId);
+    if (!t) throw new AppError(ErrorCode.NOT_FOUND, "跨节点管道不存在", { details: { transportId } });
+    return t;
+  }
+
+  /** Edge side, step 1: a pipe endpoint for the origin to connect to. */
+  async pipeListen(): Promise<PipeEndpoint> {
+    const t = await this.createPipe();
+    return { transportId: t.id, ip: t.tuple.localIp, port: t.tuple.localPort };
+  }
+
+  /** Origin side: connects to the edge's endpoint and sends it every current producer. */
+  async pipeOffer(remote: { ip: string; port: number }): Promise<PipeEndpoint & { producers: PipedProducer[] }> {
+    const t = await this.createPipe();
+    await t.connect({ ip: remote.ip, port: remote.port });
+    const producers = await this.pipeProducers(t.id);
+    return { transportId: t.id, ip: t.tuple.localIp, port: t.tuple.localPort, producers };
+  }
+
+  /** Origin side: sends producers (all, or the given ones) through an existing pipe. */
+  async pipeProducers(transportId: string, producerIds?: string[]): Promise<PipedProducer[]> {
+    const t = this.pipe(transportId);
+    const out: PipedProducer[] = [];
+    for (const peer of this.peers.values()) {
+      for (const producer of peer.producers.values()) {
+        if (producerIds && !producerIds.includes(producer.id)) continue;
+        const c = await t.consume({ producerId: producer.id });
+        out.push({ producerId: producer.id, kind: c.kind, rtpParameters: c.rtpParameters, paused: c.producerPaused, source: producer.appData.source, peer: peer.info() });
+      }
+    }
+    return out;
+  }
+
+  /** Edge side, step 3: connects back to the origin and adopts its producers for the local viewers. */
+  async pipeConnect(transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]): Promise<void> {
+    await this.pipe(transportId).connect({ ip: remote.ip, port: remote.port });
+    await this.pipeAdopt(transportId, producers);
+  }
+
+  /** Edge side: producers arriving through a pipe become local producers (same ids), piped to every worker. */
+  async pipeAdopt(transportId: string, producers: PipedProducer[]): Promise<void> {
+    const t = this.pipe(transportId);
+    for (const p of producers) {
+      if (this.peers.get(p.peer.peerId)?.producers.has(p.producerId)) continue;
+      let peer = this.peers.get(p.peer.peerId);
+      if (!peer) {
+        // The remote sender appears here as a sender peer of the same id, so clients see one lecturer.
+        peer = new Peer(p.peer.peerId, p.peer.userId, p.peer.displayName, p.peer.role);
+        this.peers.set(peer.id, peer);
+        this.announced.add(peer.id);
+        this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), exceptPeerId: peer.id });
+      }
+      const producer = await t.produce<ProducerData>({
+        id: p.producerId,
+        kind: p.kind,
+        rtpParameters: p.rtpParameters as types.RtpParameters,
+        paused: p.paused,
+        appData: { peerId: peer.id, source: p.source },
+      });
+      peer.addProducer(producer);
+      const piped = this.pipeEverywhere(producer.id);
+      this.piping.set(producer.id, piped);
+      await piped;
+      producer.observer.once("close", () => {
+        if (!this.quiet) this.emit({ roomKey: this.key, name: "media:producerClosed", payload: { producerId: producer.id, peerId: peer!.id } });
+      });
+      this.emit({ roomKey: this.key, name: "media:newProducer", payload: { producerId: producer.id, peerId: peer.id, kind: producer.kind, source: p.source, paused: producer.paused } });
+    }
   }
 
   override async migrate(worker: PoolWorker): Promise<void> {

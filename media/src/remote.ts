@@ -33,6 +33,7 @@ const REMOTE_METHODS = [
   "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
   "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "resumeConsumer", "setPreferredLayers", "pauseProducer",
   "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "load",
+  "setAudioOnly", "pipeListen", "pipeOffer", "pipeConnect", "pipeProducers", "pipeAdopt",
 ] as const satisfies readonly (keyof MediaApi)[];
 
 export interface NodeRecord extends MediaLoad {
@@ -70,6 +71,7 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
     await redis.publish(req.replyTo, JSON.stringify(reply));
   });
 
+  let stopped = false;
   const beat = async () => {
     if (stopped) return;
     const record: NodeRecord = { ...(await api.load()), at: Date.now() };
@@ -77,7 +79,6 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), opts.heartbeatMs);
-  let stopped = false;
   return {
     async stop() {
       if (stopped) return;

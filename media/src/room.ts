@@ -29,6 +29,8 @@ export interface PlainTransportInfo {
   srtpParameters?: unknown;
 }
 
+const MAX_CONSUMERS_PER_PEER = 300;
+
 const sourceKind: Record<MediaSource, "audio" | "video"> = { camera: "video", microphone: "audio", screen: "video" };
 
 /** mediasoup rejects bad parameters with TypeError; the client gets a validation error, not a 500. */
@@ -224,6 +226,8 @@ export class Room {
     if ((transport.appData as { direction: string }).direction !== "recv") {
       throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不能接收媒体");
     }
+    // A client cannot make one peer pull an unbounded number of streams.
+    if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw new AppError(ErrorCode.CONFLICT, "订阅的媒体流过多");
     const producer = this.findProducer(req.producerId);
     if (producer.appData.peerId === peerId) throw new AppError(ErrorCode.INVALID_STATE, "不能订阅自己的媒体流");
     const rtpCapabilities = req.rtpCapabilities as types.RtpCapabilities;

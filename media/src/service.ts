@@ -3,7 +3,7 @@
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import { AppError, ErrorCode, type MediaSource, type RoomKind, type TransportDirection } from "@yilian/contract";
-import { roomKeyOf, type JoinPeer, type MediaApi, type MediaEvent, type MediaLoad, type RoomSnapshot } from "./api";
+import { roomKeyOf, type JoinPeer, type MediaApi, type MediaEvent, type MediaLoad, type PipedProducer, type RoomSnapshot } from "./api";
 import { Room } from "./room";
 import { BroadcastRoom } from "./broadcast-room";
 import { defaultMediaSettings, type MediaSettings } from "./settings";
@@ -164,6 +164,37 @@ export class MediaService implements MediaApi {
 
   restartIce(roomKey: string, peerId: string, transportId: string) {
     return this.room(roomKey).restartIce(peerId, transportId);
+  }
+
+  private broadcast(roomKey: string): BroadcastRoom {
+    const room = this.room(roomKey);
+    if (!(room instanceof BroadcastRoom)) throw new AppError(ErrorCode.INVALID_STATE, "只有培训直播间可以跨节点");
+    return room;
+  }
+
+  async setAudioOnly(roomKey: string, peerId: string, on: boolean): Promise<void> {
+    const room = this.room(roomKey);
+    if (room instanceof BroadcastRoom) await room.setAudioOnly(peerId, on);
+  }
+
+  pipeListen(roomKey: string) {
+    return this.broadcast(roomKey).pipeListen();
+  }
+
+  pipeOffer(roomKey: string, remote: { ip: string; port: number }) {
+    return this.broadcast(roomKey).pipeOffer(remote);
+  }
+
+  pipeConnect(roomKey: string, transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]) {
+    return this.broadcast(roomKey).pipeConnect(transportId, remote, producers);
+  }
+
+  pipeProducers(roomKey: string, transportId: string, producerIds?: string[]) {
+    return this.broadcast(roomKey).pipeProducers(transportId, producerIds);
+  }
+
+  pipeAdopt(roomKey: string, transportId: string, producers: PipedProducer[]) {
+    return this.broadcast(roomKey).pipeAdopt(transportId, producers);
   }
 
   async load(): Promise<MediaLoad> {

@@ -24,6 +24,7 @@ import { createIo, type IoServer } from "./realtime/io";
 import { createConsultationModule, type ConsultationModule } from "./consultations/module";
 import { createTrainingModule } from "./training";
 import { jobRoutes } from "./jobs/routes";
+import { recordingRoutes } from "./recording/routes";
 import { createMediaModule, type MediaModule } from "./media";
 
 export interface Services {
@@ -128,6 +129,7 @@ export function createYilianServer(services: Services): YilianServer {
 
   const media = createMediaModule(services);
   app.use(media.router);
+  app.use(recordingRoutes(services, authMw, () => media.hub.media()));
 
   app.use(consoleRoutes());
   app.use(routeNotFound);
@@ -140,7 +142,10 @@ export function createYilianServer(services: Services): YilianServer {
   media.attach(realtime.io);
   // The first assigned specialist entering a consultation room starts the consultation.
   media.hub.access.onPeerJoined((kind, roomId, user, grant) => (kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined));
-  training.live.media = { closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId) };
+  training.live.media = {
+    closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId),
+    setAudioOnly: (sessionId, userId, on) => media.hub.setAudioOnlyOfUser("training", sessionId, userId, on),
+  };
   training.connectMedia(media.hub.access);
 
   return {

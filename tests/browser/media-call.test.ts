@@ -59,6 +59,10 @@ describe("consultation call in Chromium", () => {
     expect(sv.framesDecoded).toBeGreaterThan(0);
     expect(da.packetsReceived).toBeGreaterThan(0);
     expect(sa.packetsReceived).toBeGreaterThan(0);
+    // The fake microphones beep: the server's active-speaker observer names someone.
+    await waitFor("an active speaker", async () =>
+      [...(await pageEvents(doctor)), ...(await pageEvents(specialist))].some((x) => x.ev === "activeSpeaker" && [doctorPeer, specPeer].includes(x.e.peerId)),
+    );
     // Each sees the other in the room.
     expect(await doctor.page.evaluate(() => [...(window as any).yl.room.peers.values()].map((p: any) => p.role))).toEqual(["SPECIALIST"]);
   });

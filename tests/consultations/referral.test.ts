@@ -65,6 +65,9 @@ it("refers DOWN to a linked lower institution only, and declines need a reason",
     body: { direction: "DOWN", toInstitutionId: doctor.user.institution.id, patient: { name: "李建国", sex: "MALE", birthDate: "1948-07-02" }, reason: "术后病情稳定，转回基层康复", clinicalSummary: "PCI 术后第 5 天。" },
   });
   expect(down.status).toBe(201);
+  // The township doctor receives the patient referred down (no coordinator at a township centre).
+  expect((await t.api(`/api/referrals/${down.body.id}/accept`, { token: doctor.accessToken, body: {} })).body.status).toBe("ACCEPTED");
+  expect((await t.api(`/api/referrals/${down.body.id}/arrive`, { token: doctor.accessToken, body: {} })).body.status).toBe("ARRIVED");
   const changchun = await t.api("/api/institutions?q=" + encodeURIComponent("长春市中心医院"), { token: doctor.accessToken });
   const bad = await t.api("/api/referrals", { token: doctor.accessToken, body: { direction: "UP", toInstitutionId: changchun.body.items[0].id, patient: { name: "李建国", sex: "MALE", birthDate: "1948-07-02" }, reason: "上转" } });
   expect(bad.status).toBe(400);

@@ -85,6 +85,8 @@ it("runs DRAFT → SUBMITTED → RETURNED → SUBMITTED → ACCEPTED → SCHEDUL
   const slots = await t.api(`/api/slots?specialtyCode=NEUROLOGY&institutionId=${youtian}&from=${encodeURIComponent(start)}&days=1`, { token: doctor.accessToken });
   expect(slots.status).toBe(200);
   expect(slots.body.items[0]).toMatchObject({ specialistId: spec2.user.id, startsAt: start, reserved: false });
+  // The next unreserved slot (another test may change the hospital's reserved referral share meanwhile).
+  const later = (slots.body.items as { startsAt: string }[]).map((x) => x.startsAt).find((x) => x > start)!;
   const scheduled = nextEvent(sSpec2, "consultation:scheduled", (e) => e.consultationId === c.id);
   const booked = await t.api(`/api/consultations/${c.id}/booking`, { token: coord.accessToken, body: { startsAt: start } });
   expect(booked.status).toBe(201);
@@ -94,7 +96,7 @@ it("runs DRAFT → SUBMITTED → RETURNED → SUBMITTED → ACCEPTED → SCHEDUL
 
   // Reschedule by 30 minutes with a reason; the invite follows.
   const rescheduled = nextEvent(sDoctor, "consultation:rescheduled", (e) => e.consultationId === c.id);
-  const moved = await t.api(`/api/consultations/${c.id}/booking`, { token: coord.accessToken, method: "PUT", body: { startsAt: plusMinutes(start, 30), reason: "专家临时手术，顺延半小时" } });
+  const moved = await t.api(`/api/consultations/${c.id}/booking`, { token: coord.accessToken, method: "PUT", body: { startsAt: later, reason: "专家临时手术，顺延半小时" } });
   expect(moved.status).toBe(200);
   expect((await rescheduled).reason).toBe("专家临时手术，顺延半小时");
   const ics = await t.api(`/api/consultations/${c.id}/booking.ics`, { token: spec1.accessToken });
@@ -105,8 +107,8 @@ it("runs DRAFT → SUBMITTED → RETURNED → SUBMITTED → ACCEPTED → SCHEDUL
   expect(ics.body).toContain(`远程会诊 ${c.number}`);
   expect(ics.body).not.toContain("王秀英");
   // The old slot is free again, the new one is taken.
-  const busy = await db.specialistBusyTime.findMany({ where: { specialistId: spec1.user.id, startsAt: { gte: new Date(start) } } });
-  expect(busy.map((b) => b.startsAt.toISOString())).toEqual([plusMinutes(start, 30)]);
+  const busy = await db.specialistBusyTime.findMany({ where: { specialistId: spec1.user.id, startsAt: { gte: new Date(start), lt: new Date(plusMinutes(start, 120)) } } });
+  expect(busy.map((b) => b.startsAt.toISOString())).toEqual([later]);
 
   // The first specialist joining the room starts it (media's join hook calls markStarted).
   const started = nextEvent(sDoctor, "consultation:started", (e) => e.consultationId === c.id);

@@ -155,6 +155,22 @@ describe("training broadcast in Chromium", () => {
     await flowing(b, (t) => t.peerId === lecturerPeer && t.source === "camera");
   });
 
+  it("audio-only mode: a viewer on a very weak link asks for it; the server pauses their video, then resumes it", async () => {
+    const b = viewers[1]!;
+    const media = (await ts.server.media.hub.started!) as MediaService;
+    const room = media.roomObject(`training:${sessionId}`) as BroadcastRoom;
+    const bPeer = await peerIdOf(b);
+    const videoPaused = () => [...room.peers.get(bPeer)!.consumers.values()].filter((c) => c.kind === "video").every((c) => c.paused);
+    expect(await request(b, "training:audio-only", { sessionId, enabled: true })).toMatchObject({ ok: true });
+    expect(room.linkOf(bPeer)).toMatchObject({ audioOnlyRequested: true });
+    expect(videoPaused()).toBe(true);
+    const lecturerPeer = await peerIdOf(lecturer);
+    await flowing(b, (t) => t.peerId === lecturerPeer && t.source === "microphone"); // the lecture is still heard
+    expect(await request(b, "training:audio-only", { sessionId, enabled: false })).toMatchObject({ ok: true });
+    expect(videoPaused()).toBe(false);
+    await flowing(b, (t) => t.peerId === lecturerPeer && t.source === "camera");
+  });
+
   it("a viewer's network drops and comes back: media resumes and attendance stays one continuous record", async () => {
     const c = viewers[2]!;
     await c.context.setOffline(true);

@@ -8,7 +8,12 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { createRedis } from "@yilian/server";
-import { UPLOADS_QUEUE, STATISTICS_QUEUE } from "@yilian/server/jobs/queues";
+import { UPLOADS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, recordingJobOptions } from "@yilian/server/jobs/queues";
+import { createStorage } from "@yilian/server/storage/storage";
+import { recordingKey, posterKey } from "../../worker/src/queues/recording";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { originalKey, previewKey, deidentifiedKey } from "@yilian/server/uploads/uploads";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
@@ -24,6 +29,7 @@ const connection = createRedis(process.env.REDIS_URL!);
 const prefix = `${process.env.REDIS_PREFIX}:bull`;
 const uploads = new Queue(UPLOADS_QUEUE, { connection, prefix });
 const statistics = new Queue(STATISTICS_QUEUE, { connection, prefix });
+const recording = new Queue(RECORDING_QUEUE, { connection, prefix });
 let ts: TestServer;
 let fx: Fixtures;
 const children = new Set<ChildProcess>();
@@ -71,6 +77,7 @@ afterAll(async () => {
   for (const c of children) await kill9(c);
   await uploads.close();
   await statistics.close();
+  await recording.close();
   connection.disconnect();
   await ts?.stop();
   await closeTestDb();
@@ -103,6 +110,45 @@ test("SIGKILL in the middle of an upload job: after restart it completes exactly
   const finished = await uploads.getJob(`upload-${id}`);
   expect(await finished!.getState()).toBe("completed");
   expect(finished!.returnvalue).toMatchObject({ status: "READY" });
+});
+
+test("SIGKILL in the middle of a recording job: after restart one READY recording, one file, one audit row", async () => {
+  for (const c of [...children]) await kill9(c);
+  // Raw parts as the media node leaves them: one video, one audio (real ffmpeg encodes), in storage.
+  const run = (args: string[]) => execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: fx.dir });
+  run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "3", "-c:v", "libvpx", "rv.mkv"]);
+  run(["-f", "lavfi", "-i", "sine=frequency=500", "-t", "3", "-c:a", "libopus", "ra.mkv"]);
+  const storage = createStorage();
+  const id = randomUUID();
+  const parts = [
+    { key: `recordings/${id}/parts/001-video.mkv`, kind: "video", offsetMs: 0 },
+    { key: `recordings/${id}/parts/002-audio.mkv`, kind: "audio", offsetMs: 200 },
+  ];
+  await storage.putFile(parts[0]!.key, path.join(fx.dir, "rv.mkv"));
+  await storage.putFile(parts[1]!.key, path.join(fx.dir, "ra.mkv"));
+  const spec = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
+  await db.recording.create({ data: { id, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: spec.institutionId, startedById: spec.id, status: "PROCESSING", stoppedAt: new Date(), parts } });
+
+  const w1 = await startWorker({ YILIAN_FAULT_DELAY_MS: "8000" });
+  await recording.add("compose", { recordingId: id }, recordingJobOptions(id));
+  // Killed after the MP4 and poster are stored, before the row says READY.
+  await waitFor(() => Promise.resolve(existsSync(path.join(storageDir, posterKey(id)))), 90_000, 100);
+  expect((await db.recording.findUniqueOrThrow({ where: { id } })).status).toBe("PROCESSING");
+  await kill9(w1);
+  await startWorker();
+  const done = await waitFor(async () => {
+    const r = await db.recording.findUniqueOrThrow({ where: { id } });
+    return r.status === "READY" || r.status === "FAILED" ? r : null;
+  }, 120_000, 250);
+  expect(done.status).toBe("READY");
+  const stored = readFileSync(path.join(storageDir, recordingKey(id)));
+  expect(createHash("sha256").update(stored).digest("hex")).toBe(done.sha256);
+  expect(Number(done.sizeBytes)).toBe(stored.length);
+  expect(await db.auditLog.count({ where: { entityType: "Recording", entityId: id, action: "recording.process" } })).toBe(1);
+  expect(await db.recording.count({ where: { id } })).toBe(1);
+  // The raw parts are gone only now that the playback file is recorded.
+  for (const p of parts) expect(existsSync(path.join(storageDir, p.key))).toBe(false);
+  expect(await (await recording.getJob(`recording-${id}`))!.getState()).toBe("completed");
 });
 
 test("a job that keeps failing ends in the failed set with its reason, the upload is told so", async () => {

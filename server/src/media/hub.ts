@@ -22,6 +22,8 @@ export interface PeerSession {
   /** The socket currently bound; null while the peer waits out its grace window. */
   socketId: string | null;
   graceTimer?: NodeJS.Timeout;
+  /** The room's media was rebuilt (worker replaced) while this peer was away: it must rebuild on resume. */
+  mediaReset?: boolean;
 }
 
 export const roomChannel = (roomKey: string) => `media:${roomKey}`;
@@ -91,6 +93,9 @@ export class MediaHub {
       const room = io.local.to(roomChannel(e.roomKey));
       (except ? room.except(except) : room).emit(e.name, e.payload as never);
     }
+    if (e.name === "media:restart") {
+      for (const s of this.sessions.values()) if (s.roomKey === e.roomKey && !s.socketId) s.mediaReset = true;
+    }
     if (e.name === "media:roomClosed") {
       io.in(roomChannel(e.roomKey)).socketsLeave(roomChannel(e.roomKey));
       for (const s of [...this.sessions.values()]) if (s.roomKey === e.roomKey) this.forget(s);
@@ -124,12 +129,16 @@ export class MediaHub {
       if (kept && kept.user.id === user.id && kept.roomKey === roomKey && (await api.hasRoom(roomKey))) {
         this.bind(kept, socketId);
         kept.grant = grant; // permissions are re-evaluated on every join
+        // Missed a media restart while away: its transports are gone, so the client rebuilds (resumed: false).
+        const resumed = !kept.mediaReset;
+        kept.mediaReset = false;
+        if (!resumed) await api.resetPeerMedia(roomKey, kept.peerId);
         const snap = await api.snapshot(roomKey);
         return {
           roomKey,
           peerId: kept.peerId,
           resumeKey: kept.resumeKey,
-          resumed: true,
+          resumed,
           permissions: grant.permissions,
           role: grant.role,
           peers: snap.peers.filter((p) => p.peerId !== kept.peerId),
@@ -196,6 +205,19 @@ export class MediaHub {
       if (s.roomKey !== `${kind}:${roomId}` || s.user.id !== userId) continue;
       for (const source of sources) await api.closeProducersBySource(s.roomKey, s.peerId, source).catch(() => undefined);
     }
+  }
+
+  /** A broadcast (training) viewer's video paused for audio only, or back. */
+  async setAudioOnlyOfUser(kind: RoomKind, roomId: string, userId: string, on: boolean): Promise<boolean> {
+    const api = await this.backend?.catch(() => undefined);
+    if (!api) return false;
+    let found = false;
+    for (const s of this.sessions.values()) {
+      if (s.roomKey !== `${kind}:${roomId}` || s.user.id !== userId) continue;
+      await api.setAudioOnly(s.roomKey, s.peerId, on);
+      found = true;
+    }
+    return found;
   }
 
   /** Ends a room (e.g. the consultation was completed or cancelled): everyone in it is told and removed. */

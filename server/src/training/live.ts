@@ -29,6 +29,8 @@ export interface EventSink {
 /** What the media side offers the training domain: close a demoted viewer's producers wherever they are. */
 export interface TrainingMediaHooks {
   closeProducersOf(sessionId: string, userId: string): Promise<void>;
+  /** Pauses (or resumes) the viewer's video in the broadcast; false when they are not in the media room. */
+  setAudioOnly?(sessionId: string, userId: string, on: boolean): Promise<boolean>;
 }
 
 

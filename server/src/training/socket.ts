@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import {
   AppError,
   AskQuestionPayload,
+  AudioOnlyPayload,
   ErrorCode,
   HandTargetPayload,
   ModerateQuestionPayload,
@@ -138,6 +139,16 @@ export function registerTrainingHandlers(
     handleAck(ack, async () => {
       const p = parseOrThrow(HandTargetPayload, payload, "payload");
       await live.demote(user, p.sessionId, p.userId);
+      return null;
+    }),
+  );
+
+  socket.on("training:audio-only", (payload: unknown, ack: unknown) =>
+    handleAck(ack, async () => {
+      const p = parseOrThrow(AudioOnlyPayload, payload, "payload");
+      if (!socket.rooms.has(trainingRooms.all(p.sessionId))) throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间");
+      const done = await live.media?.setAudioOnly?.(p.sessionId, user.id, p.enabled);
+      if (!done) throw new AppError(ErrorCode.INVALID_STATE, "尚未连接音视频，请稍后再试");
       return null;
     }),
   );

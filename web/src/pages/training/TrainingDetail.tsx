@@ -1,3 +1,395 @@
-export default function Page() {
-  return <div>建设中</div>;
+// One training session: details, registration, start / end for its lecturers; the live lecture (lecturer's
+// camera and screen/slides, raise hand, promotion to speak, Q&A with moderation); the attendance report.
+import { useEffect, useRef, useState } from "react";
+import { useParams } from "react-router";
+import { App, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Table, Tabs, Tag, Typography } from "antd";
+import { AudioOutlined, DesktopOutlined, DownloadOutlined, PushpinOutlined } from "@ant-design/icons";
+import { audienceKindLabel, tierLabel, type AttendanceRow, type TrainingHandView, type TrainingJoinInfo, type TrainingQuestionView, type TrainingSessionView } from "@yilian/contract";
+import type { RemoteTrack, Room } from "@yilian/client-sdk";
+import { api, saveFile } from "../../lib/api";
+import { liveClient } from "../../lib/live";
+import { useAsync } from "../../lib/useAsync";
+import { useUser } from "../../lib/session";
+import { fmt } from "../../lib/dayjs";
+import { explain } from "../../lib/errors";
+import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
+import { TrainingStatusTag } from "./TrainingList";
+
+function Video({ track, label, testId }: { track?: MediaStreamTrack; label: string; testId?: string }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.srcObject = track ? new MediaStream([track]) : null;
+  }, [track]);
+  return (
+    <div style={{ position: "relative", background: "#141414", borderRadius: 8, overflow: "hidden", aspectRatio: "16 / 9" }} data-testid={testId}>
+      {track ? <video ref={ref} autoPlay playsInline muted style={{ width: "100%", height: "100%", objectFit: "contain" }} /> : <div style={{ position: "absolute", inset: 0, display: "flex", alignItems: "center", justifyContent: "center", color: "#8c8c8c" }}>等待授课画面…</div>}
+      <span style={{ position: "absolute", left: 8, bottom: 6, color: "#fff", fontSize: 12, textShadow: "0 1px 2px #000" }}>{label}</span>
+    </div>
+  );
+}
+
+function audienceText(s: TrainingSessionView): string {
+  return s.audience
+    .map((a) => (a.kind === "PROVINCE" ? "全省" : a.kind === "TIER" ? tierLabel[a.tier] : audienceKindLabel[a.kind]))
+    .join("、");
+}
+
+function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
+  const { message } = App.useApp();
+  const [info, setInfo] = useState<TrainingJoinInfo | null>(null);
+  const [room, setRoom] = useState<Room | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [tracks, setTracks] = useState<RemoteTrack[]>([]);
+  const [questions, setQuestions] = useState<TrainingQuestionView[]>([]);
+  const [hands, setHands] = useState<TrainingHandView[]>([]);
+  const [speakers, setSpeakers] = useState<string[]>([]);
+  const [ask, setAsk] = useState("");
+  const [answer, setAnswer] = useState<Record<string, string>>({});
+  const [myHand, setMyHand] = useState(false);
+  const [local, setLocal] = useState<{ camera?: MediaStreamTrack; screen?: MediaStreamTrack }>({});
+  const client = liveClient();
+  const user = useUser();
+  const moderator = info?.role === "LECTURER" || info?.role === "MODERATOR";
+  const me = s.me;
+
+  useEffect(() => {
+    let r: Room | null = null;
+    let stop = false;
+    const sock = client.socket;
+    const onQ = (q: TrainingQuestionView) => q.sessionId === s.id && setQuestions((prev) => [q, ...prev.filter((x) => x.id !== q.id)]);
+    const onQR = (e: { sessionId: string; questionId: string }) => e.sessionId === s.id && setQuestions((prev) => prev.filter((x) => x.id !== e.questionId));
+    const onHand = (h: TrainingHandView) => h.sessionId === s.id && setHands((prev) => [...prev.filter((x) => x.user.id !== h.user.id), h].filter((x) => x.status === "RAISED" || x.status === "PROMOTED"));
+    const onSpeaker = (e: { sessionId: string; userId: string; speaking: boolean }) => {
+      if (e.sessionId !== s.id) return;
+      setSpeakers((prev) => (e.speaking ? [...new Set([...prev, e.userId])] : prev.filter((x) => x !== e.userId)));
+    };
+    const onStatus = (e: { sessionId: string; status: string }) => e.sessionId === s.id && e.status === "ENDED" && onEnded();
+    sock.on("training:question", onQ);
+    sock.on("training:question-removed", onQR);
+    sock.on("training:hand", onHand);
+    sock.on("training:speaker", onSpeaker);
+    sock.on("training:status", onStatus);
+    (async () => {
+      try {
+        const joined = await client.request<TrainingJoinInfo>("training:join", { sessionId: s.id });
+        if (stop) return;
+        setInfo(joined);
+        setQuestions(joined.questions);
+        setHands(joined.hands.filter((h) => h.status === "RAISED" || h.status === "PROMOTED"));
+        setSpeakers(joined.speakers);
+        r = await client.joinRoom(s.id, { kind: "training" });
+        if (stop) return void r.leave();
+        setRoom(r);
+        setTracks([...r.tracks.values()]);
+        r.on("track", (t) => setTracks((prev) => [...prev.filter((x) => x.consumerId !== t.consumerId), t]));
+        r.on("trackEnded", (t) => setTracks((prev) => prev.filter((x) => x.consumerId !== t.consumerId)));
+        if (joined.role === "LECTURER") {
+          const camera = await r.publishCamera();
+          await r.publishMicrophone();
+          setLocal({ camera });
+        }
+      } catch (e) {
+        setError(e);
+      }
+    })();
+    return () => {
+      stop = true;
+      sock.off("training:question", onQ);
+      sock.off("training:question-removed", onQR);
+      sock.off("training:hand", onHand);
+      sock.off("training:speaker", onSpeaker);
+      sock.off("training:status", onStatus);
+      void r?.leave().catch(() => undefined);
+      void client.request("training:leave", { sessionId: s.id }).catch(() => undefined);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [s.id]);
+
+  // Promoted to speak: publish the microphone; demoted: stop it (the server checks every produce).
+  const speaking = !!info && !moderator && speakers.includes(user.id);
+  useEffect(() => {
+    if (!room || moderator) return;
+    if (speaking) {
+      room.updatePermissions({ ...room.permissions, microphone: true });
+      void room.publishMicrophone().catch((e) => setError(e));
+    } else if (room.permissions.microphone) {
+      void room.unpublish("microphone").catch(() => undefined);
+      room.updatePermissions({ ...room.permissions, microphone: false });
+    }
+  }, [speaking, room, moderator]);
+
+  const act = async (fn: () => Promise<unknown>, ok?: string) => {
+    try {
+      await fn();
+      if (ok) message.success(ok);
+    } catch (e) {
+      const x = explain(e);
+      message.error(`${x.message}。${x.guidance}`);
+    }
+  };
+  const lecturerVideo = tracks.find((t) => t.kind === "video" && t.source === "camera");
+  const screen = local.screen ?? tracks.find((t) => t.source === "screen")?.track;
+  const audio = tracks.filter((t) => t.kind === "audio");
+
+  return (
+    <Row gutter={16}>
+      <Col span={15}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
+          {error !== null && <ErrorAlert error={error} />}
+          {screen && <Video track={screen} label="课件 / 屏幕共享" testId="training-screen" />}
+          <Video track={local.camera ?? lecturerVideo?.track} label={s.lecturers.map((l) => l.displayName).join("、") || "授课专家"} testId="training-video" />
+          {audio.map((a) => (
+            <audio key={a.consumerId} autoPlay ref={(el) => void (el && (el.srcObject = new MediaStream([a.track])))} />
+          ))}
+          <Space>
+            {info?.role === "LECTURER" && room && (
+              <Button
+                icon={<DesktopOutlined />}
+                onClick={() =>
+                  void act(async () => {
+                    if (local.screen) {
+                      await room.stopScreenShare();
+                      setLocal((l) => ({ ...l, screen: undefined }));
+                    } else {
+                      const t = await room.shareScreen();
+                      setLocal((l) => ({ ...l, screen: t }));
+                    }
+                  })
+                }
+              >
+                {local.screen ? "停止共享课件" : "共享课件 / 屏幕"}
+              </Button>
+            )}
+            {!moderator && info && (
+              <Button
+                icon={<AudioOutlined />}
+                type={myHand ? "primary" : "default"}
+                onClick={() =>
+                  void act(async () => {
+                    if (myHand) await client.request("training:hand-lower", { sessionId: s.id });
+                    else await client.request("training:hand-raise", { sessionId: s.id });
+                    setMyHand(!myHand);
+                  }, myHand ? "已放下举手" : "已举手，等待授课专家邀请发言")
+                }
+                data-testid="raise-hand"
+              >
+                {myHand ? "放下手" : "举手发言"}
+              </Button>
+            )}
+            {speaking && <Tag color="green">您已获邀发言，麦克风已打开</Tag>}
+            <Tag color={room ? "green" : "default"}>{room ? "已连接直播" : "正在连接…"}</Tag>
+          </Space>
+        </Space>
+      </Col>
+      <Col span={9}>
+        <Space orientation="vertical" style={{ width: "100%" }}>
+          {moderator && (
+            <Card size="small" title={<Space>举手<Badge count={hands.filter((h) => h.status === "RAISED").length} /></Space>}>
+              <List
+                size="small"
+                dataSource={hands}
+                locale={{ emptyText: "暂无举手" }}
+                renderItem={(h) => (
+                  <List.Item
+                    data-testid="hand-item"
+                    actions={[
+                      h.status === "PROMOTED" ? (
+                        <Button key="d" size="small" onClick={() => void act(() => client.request("training:demote", { sessionId: s.id, userId: h.user.id }))}>
+                          结束发言
+                        </Button>
+                      ) : (
+                        <Button key="p" size="small" type="primary" onClick={() => void act(() => client.request("training:promote", { sessionId: s.id, userId: h.user.id }), `已邀请 ${h.user.displayName} 发言`)}>
+                          邀请发言
+                        </Button>
+                      ),
+                    ]}
+                  >
+                    {h.user.displayName}
+                    <Typography.Text type="secondary"> · {h.user.institutionName}</Typography.Text>
+                    {h.status === "PROMOTED" && <Tag color="green" style={{ marginLeft: 6 }}>发言中</Tag>}
+                  </List.Item>
+                )}
+              />
+            </Card>
+          )}
+          <Card size="small" title="问答">
+            <List
+              size="small"
+              style={{ maxHeight: 320, overflow: "auto" }}
+              dataSource={questions}
+              locale={{ emptyText: "还没有提问" }}
+              renderItem={(q) => (
+                <List.Item style={{ display: "block" }} data-testid="question">
+                  <div>
+                    {q.pinned && <PushpinOutlined style={{ color: "#1677ff", marginRight: 4 }} />}
+                    <Typography.Text strong>{q.author.displayName}</Typography.Text>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}> · {fmt(q.createdAt, "HH:mm")}</Typography.Text>
+                    {q.status === "HIDDEN" && <Tag style={{ marginLeft: 6 }}>已隐藏</Tag>}
+                  </div>
+                  <div>{q.text}</div>
+                  {q.answer && <div style={{ color: "#389e0d" }}>答：{q.answer}</div>}
+                  {moderator && (
+                    <Space size={4} style={{ marginTop: 4 }}>
+                      <Input size="small" placeholder="回答" value={answer[q.id] ?? ""} onChange={(e) => setAnswer((a) => ({ ...a, [q.id]: e.target.value }))} style={{ width: 160 }} />
+                      <Button size="small" disabled={!answer[q.id]?.trim()} onClick={() => void act(() => client.request("training:moderate", { questionId: q.id, action: "answer", answer: answer[q.id]!.trim() }))}>
+                        回答
+                      </Button>
+                      <Button size="small" onClick={() => void act(() => client.request("training:moderate", { questionId: q.id, action: q.pinned ? "unpin" : "pin" }))}>
+                        {q.pinned ? "取消置顶" : "置顶"}
+                      </Button>
+                      <Button size="small" onClick={() => void act(() => client.request("training:moderate", { questionId: q.id, action: q.status === "HIDDEN" ? "show" : "hide" }))}>
+                        {q.status === "HIDDEN" ? "显示" : "隐藏"}
+                      </Button>
+                    </Space>
+                  )}
+                </List.Item>
+              )}
+            />
+            {!me.lecturer && (
+              <Space.Compact style={{ width: "100%", marginTop: 8 }}>
+                <Input value={ask} onChange={(e) => setAsk(e.target.value)} maxLength={500} placeholder="输入问题，回车提交" aria-label="提问" onPressEnter={() => ask.trim() && void act(async () => (await client.request("training:ask", { sessionId: s.id, text: ask.trim() }), setAsk("")))} />
+                <Button type="primary" disabled={!ask.trim()} onClick={() => void act(async () => (await client.request("training:ask", { sessionId: s.id, text: ask.trim() }), setAsk("")))}>
+                  提问
+                </Button>
+              </Space.Compact>
+            )}
+          </Card>
+        </Space>
+      </Col>
+    </Row>
+  );
+}
+
+function Attendance({ s }: { s: TrainingSessionView }) {
+  const { message } = App.useApp();
+  const report = useAsync(() => api.trainingAttendance(s.id), [s.id]);
+  const [busy, setBusy] = useState<string | null>(null);
+  const exp = async (format: "csv" | "xlsx") => {
+    setBusy(format);
+    try {
+      const f = await api.trainingAttendanceExport(s.id, format);
+      saveFile(f.blob, f.filename ?? `参训统计_${s.number}.${format}`);
+    } catch (e) {
+      const x = explain(e);
+      message.error(`${x.message}。${x.guidance}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+  if (report.error) return <ErrorAlert error={report.error} onRetry={report.reload} />;
+  return (
+    <Space orientation="vertical" style={{ width: "100%" }}>
+      <Space>
+        <Button icon={<DownloadOutlined />} loading={busy === "xlsx"} onClick={() => void exp("xlsx")}>
+          导出 XLSX
+        </Button>
+        <Button icon={<DownloadOutlined />} loading={busy === "csv"} onClick={() => void exp("csv")}>
+          导出 CSV
+        </Button>
+        <Button onClick={() => void report.reload()}>刷新</Button>
+      </Space>
+      <Table<AttendanceRow>
+        rowKey="userId"
+        size="small"
+        loading={report.loading}
+        dataSource={report.data?.rows ?? []}
+        pagination={{ pageSize: 10, showSizeChanger: false }}
+        locale={{ emptyText: "暂无参训记录" }}
+        columns={[
+          { title: "姓名", dataIndex: "displayName", width: 100 },
+          { title: "机构", render: (_, r) => r.institution.name, ellipsis: true },
+          { title: "科室", dataIndex: "department", width: 110, render: (v: string | null) => v ?? "—" },
+          { title: "报名", dataIndex: "registered", width: 60, render: (v: boolean) => (v ? "是" : "否") },
+          { title: "首次进入", dataIndex: "firstJoinAt", width: 110, render: (v: string | null) => fmt(v, "MM-DD HH:mm") },
+          { title: "在线(分钟)", dataIndex: "minutes", width: 90, align: "right" },
+          { title: "出勤", dataIndex: "attended", width: 80, render: (v: boolean) => (v ? <Tag color="green">达标</Tag> : <Tag>未达标</Tag>) },
+        ]}
+      />
+    </Space>
+  );
+}
+
+export default function TrainingDetail() {
+  const { id = "" } = useParams();
+  const { message } = App.useApp();
+  const q = useAsync(() => api.trainingSession(id), [id]);
+  const [busy, setBusy] = useState(false);
+  const [tab, setTab] = useState<string | undefined>();
+  if (q.error) return <LoadError error={q.error} onRetry={q.reload} />;
+  const s = q.data;
+  if (!s) return <Card loading />;
+  const run = async (fn: () => Promise<unknown>, ok: string) => {
+    setBusy(true);
+    try {
+      await fn();
+      message.success(ok);
+      await q.reload();
+    } catch (e) {
+      const x = explain(e);
+      message.error(`${x.message}。${x.guidance}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const live = s.status === "LIVE" && (s.me.canJoin || s.me.canManage || s.me.lecturer);
+  const items = [
+    ...(live ? [{ key: "live", label: "直播", children: <Live s={s} onEnded={() => void q.reload()} /> }] : []),
+    {
+      key: "info",
+      label: "培训信息",
+      children: (
+        <Descriptions column={2} size="small" bordered>
+          <Descriptions.Item label="主办机构">{s.hostInstitution.name}</Descriptions.Item>
+          <Descriptions.Item label="授课专家">{s.lecturers.map((l) => l.displayName).join("、") || "—"}</Descriptions.Item>
+          <Descriptions.Item label="时间">
+            {fmt(s.startsAt)} – {fmt(s.endsAt, "HH:mm")}
+          </Descriptions.Item>
+          <Descriptions.Item label="专科">{s.specialty?.name ?? "—"}</Descriptions.Item>
+          <Descriptions.Item label="培训对象">{audienceText(s)}</Descriptions.Item>
+          <Descriptions.Item label="报名">
+            {s.registeredCount}
+            {s.capacity ? ` / ${s.capacity}` : "（不限名额）"}
+          </Descriptions.Item>
+          <Descriptions.Item label="内容简介" span={2}>
+            {s.description || "—"}
+          </Descriptions.Item>
+        </Descriptions>
+      ),
+    },
+    ...(s.me.canManage || s.me.lecturer ? [{ key: "attendance", label: "参训统计", children: <Attendance s={s} /> }] : []),
+  ];
+  return (
+    <Card
+      title={
+        <Space>
+          <span data-testid="training-title">{s.title}</span>
+          <TrainingStatusTag s={s.status} />
+          <Typography.Text type="secondary" style={{ fontSize: 13 }}>
+            {s.number}
+          </Typography.Text>
+        </Space>
+      }
+      extra={
+        <Space>
+          {s.status === "SCHEDULED" && !s.me.lecturer && s.registrationRequired && (
+            <Button type={s.me.registered ? "default" : "primary"} loading={busy} onClick={() => void run(() => (s.me.registered ? api.unregisterTraining(s.id) : api.registerTraining(s.id)), s.me.registered ? "已取消报名" : "报名成功")}>
+              {s.me.registered ? "取消报名" : "报名"}
+            </Button>
+          )}
+          {s.status === "SCHEDULED" && (s.me.canManage || s.me.lecturer) && (
+            <Button type="primary" danger loading={busy} onClick={() => void run(() => api.startTraining(s.id), "直播已开始").then(() => setTab("live"))}>
+              开始直播
+            </Button>
+          )}
+          {s.status === "LIVE" && (s.me.canManage || s.me.lecturer) && (
+            <Button danger loading={busy} onClick={() => void run(() => api.endTraining(s.id), "直播已结束，出勤已统计").then(() => setTab("attendance"))}>
+              结束直播
+            </Button>
+          )}
+        </Space>
+      }
+    >
+      {items.length ? <Tabs activeKey={tab ?? items[0]!.key} onChange={setTab} items={items} destroyOnHidden /> : <Empty />}
+    </Card>
+  );
 }

@@ -1,0 +1,207 @@
+// Records a room: the recorder joins as a peer of its own, and for every producer it creates a PlainTransport
+// towards a local ffmpeg that writes one Matroska part per producer. Order matters (verified): the consumer is
+// created paused, ffmpeg is started on the SDP and has bound its port, then the consumer is resumed — resuming a
+// video consumer requests a key frame, which ffmpeg needs to start a valid file. Uses only MediaApi, so it works
+// against an in-process MediaService or a remote media node.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { MediaApi, MediaEvent } from "../api";
+
+export interface RecordedPart {
+  file: string;
+  kind: "audio" | "video";
+  producerId: string;
+  peerId: string;
+  /** When this part's media starts, relative to the start of the recording. */
+  offsetMs: number;
+}
+
+interface Codec {
+  mimeType: string;
+  payloadType: number;
+  clockRate: number;
+  channels?: number;
+  parameters?: Record<string, unknown>;
+}
+
+export interface RecorderOptions {
+  recordingId: string;
+  /** Directory for SDP files and parts (local to this media node). */
+  dir: string;
+  ffmpegPath?: string;
+  /** Called when the recorder is the last peer left in the room (the session ended without a stop). */
+  onIdle?: () => void;
+  log?: (msg: string, data?: Record<string, unknown>) => void;
+}
+
+/** A free UDP port on 127.0.0.1 (bound and released; ffmpeg binds it right after). */
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket("udp4");
+    s.once("error", reject);
+    s.bind(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once someone (ffmpeg) holds the UDP port. */
+async function waitUntilBound(port: number, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const s = createSocket("udp4");
+      s.once("error", () => resolve(true));
+      s.bind(port, "127.0.0.1", () => s.close(() => resolve(false)));
+    });
+    if (taken) return;
+    if (Date.now() > until) throw new Error(`ffmpeg did not open udp port ${port}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function sdpFor(kind: "audio" | "video", port: number, codec: Codec): string {
+  const name = codec.mimeType.split("/")[1]!;
+  const lines = [
+    "v=0",
+    "o=- 0 0 IN IP4 127.0.0.1",
+    "s=yilian-recording",
+    "c=IN IP4 127.0.0.1",
+    "t=0 0",
+    `m=${kind} ${port} RTP/AVP ${codec.payloadType}`,
+    `a=rtpmap:${codec.payloadType} ${name}/${codec.clockRate}${codec.channels ? `/${codec.channels}` : ""}`,
+  ];
+  const fmtp = Object.entries(codec.parameters ?? {})
+    .filter(([k]) => !k.startsWith("x-google"))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(";");
+  if (fmtp) lines.push(`a=fmtp:${codec.payloadType} ${fmtp}`);
+  lines.push("a=rtcp-mux", "a=recvonly");
+  return lines.join("\r\n") + "\r\n";
+}
+
+interface Active {
+  part: RecordedPart;
+  stderr: () => string;
+  ffmpeg: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export class RoomRecorder {
+  private readonly parts = new Map<string, Active>();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly peerId: string;
+  private startedAt = 0;
+  private stopped = false;
+  private unsubscribe: () => void = () => undefined;
+  private caps: unknown;
+  private seq = 0;
+
+  private constructor(
+    private readonly api: MediaApi,
+    readonly roomKey: string,
+    private readonly opts: RecorderOptions,
+  ) {
+    this.peerId = `recorder-${opts.recordingId}`;
+  }
+
+  static async start(api: MediaApi, roomKey: string, opts: RecorderOptions): Promise<RoomRecorder> {
+    const r = new RoomRecorder(api, roomKey, opts);
+    await r.begin();
+    return r;
+  }
+
+  private async begin(): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true });
+    // ffmpeg takes one plain stream per port: no RTX retransmission stream, no transport-wide feedback.
+    const caps = (await this.api.getRouterRtpCapabilities(this.roomKey)) as { codecs?: { mimeType: string; rtcpFeedback?: { type: string }[] }[]; headerExtensions?: unknown[] };
+    this.caps = {
+      ...caps,
+      codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== "transport-cc") })),
+      headerExtensions: [],
+    };
+    // Visible to everyone in the room: being recorded is never a secret.
+    const snap = await this.api.joinPeer(this.roomKey, { peerId: this.peerId, userId: "00000000-0000-0000-0000-000000000000", displayName: "录制", role: "RECORDER" });
+    this.startedAt = Date.now();
+    this.unsubscribe = this.api.onEvent((e) => this.onEvent(e));
+    await Promise.all(snap.producers.map((p) => this.track(p.producerId, p.peerId)));
+  }
+
+  private onEvent(e: MediaEvent): void {
+    if (e.roomKey !== this.roomKey || this.stopped) return;
+    if (e.name === "media:newProducer" && e.payload.peerId !== this.peerId) void this.track(e.payload.producerId, e.payload.peerId);
+    if (e.name === "media:peerLeft" || e.name === "media:roomClosed") {
+      void this.api
+        .snapshot(this.roomKey)
+        .then((s) => {
+          if (s.peers.every((p) => p.peerId === this.peerId)) this.opts.onIdle?.();
+        })
+        .catch(() => this.opts.onIdle?.());
+    }
+  }
+
+  private track(producerId: string, peerId: string): Promise<void> {
+    const p = this.addProducer(producerId, peerId).catch((err) => this.opts.log?.("recorder: producer not recorded", { producerId, err: String(err) }));
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+    return p;
+  }
+
+  private async addProducer(producerId: string, peerId: string): Promise<void> {
+    if (this.parts.has(producerId) || this.stopped) return;
+    const port = await freeUdpPort();
+    const transport = await this.api.createPlainTransport(this.roomKey, this.peerId, { direction: "recv", remote: { ip: "127.0.0.1", port } });
+    // 1. consumer created paused (the media service always creates consumers paused)
+    const consumer = await this.api.consume(this.roomKey, this.peerId, { transportId: transport.id, producerId, rtpCapabilities: this.caps });
+    const codec = (consumer.rtpParameters as { codecs: Codec[] }).codecs[0]!;
+    const n = ++this.seq;
+    const base = path.join(this.opts.dir, `${String(n).padStart(3, "0")}-${consumer.kind}`);
+    await writeFile(`${base}.sdp`, sdpFor(consumer.kind, port, codec));
+    // 2. ffmpeg on the SDP, copying the codec as is into Matroska
+    const ffmpeg = spawn(
+      this.opts.ffmpegPath ?? "ffmpeg",
+      ["-hide_banner", "-loglevel", process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL ?? "error", "-nostdin", "-protocol_whitelist", "file,udp,rtp", "-fflags", "+genpts", "-analyzeduration", "3000000", "-fpsprobesize", "0", "-reorder_queue_size", "64", "-i", `${base}.sdp`, "-map", "0", "-c", "copy", "-f", "matroska", `${base}.mkv`],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let err = "";
+    ffmpeg.stderr!.on("data", (c: Buffer) => {
+      err = (err + c.toString()).slice(-2000);
+    });
+    const exited = new Promise<number | null>((resolve) => ffmpeg.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+    void exited.then((code) => {
+      if (code && !this.stopped) this.opts.log?.("recorder: ffmpeg exited early", { producerId, code, err });
+    });
+    await waitUntilBound(port);
+    const part: RecordedPart = { file: `${base}.mkv`, kind: consumer.kind, producerId, peerId, offsetMs: Date.now() - this.startedAt };
+    this.parts.set(producerId, { part, ffmpeg, exited, stderr: () => err });
+    // 3. resume: for video this requests the key frame ffmpeg starts from
+    await this.api.resumeConsumer(this.roomKey, this.peerId, consumer.id);
+  }
+
+  /** Stops every ffmpeg cleanly (finalising the files) and leaves the room; returns the parts written. */
+  async stop(): Promise<{ parts: RecordedPart[]; durationMs: number }> {
+    if (this.stopped) return { parts: [...this.parts.values()].map((a) => a.part), durationMs: 0 };
+    await Promise.allSettled([...this.pending]);
+    this.stopped = true;
+    this.unsubscribe();
+    const durationMs = Date.now() - this.startedAt;
+    await Promise.all(
+      [...this.parts.values()].map(async (a) => {
+        // SIGINT makes ffmpeg write the Matroska cues and trailer. It is acted on when the next packet arrives,
+        // so the media keeps flowing until ffmpeg is done; a second SIGINT interrupts a read that waits for ever.
+        a.ffmpeg.kill("SIGINT");
+        const again = setTimeout(() => a.ffmpeg.kill("SIGINT"), 3000);
+        const kill = setTimeout(() => a.ffmpeg.kill("SIGKILL"), 10_000);
+        const code = await a.exited;
+        clearTimeout(again);
+        clearTimeout(kill);
+        if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL) this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
+      }),
+    );
+    await this.api.leavePeer(this.roomKey, this.peerId).catch(() => undefined);
+    return { parts: [...this.parts.values()].map((a) => a.part), durationMs };
+  }
+}

@@ -1,0 +1,184 @@
+// Recordings (录像) of consultation and training rooms: start/stop by the assigned specialist or the lecturer
+// (consultations only with the patient's consent recorded), post-processing by the `recording` job, playback with
+// range requests for the people allowed to see the consultation or the training session. Every step is audited.
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { Request, Response } from "express";
+import type { Recording } from "@prisma/client";
+import { z } from "zod";
+import { AppError, ErrorCode } from "@yilian/contract";
+import type { MediaApi } from "@yilian/media/api";
+import { RoomRecorder } from "@yilian/media/recording/recorder";
+import type { Db } from "../db";
+import type { AuthUser } from "../authz/principal";
+import { notFound } from "../authz/policy";
+import { audit, auditData } from "../audit/audit";
+import { loadConsultation } from "../consultations/access";
+import { loadAudienceMember, visibleSessionsWhere } from "../training/audience";
+import { scratchDir, type Storage } from "../storage/storage";
+import { recordingJobOptions, type AppQueues } from "../jobs/queues";
+import { sendObject } from "../uploads/uploads";
+
+export const StartRecordingBody = z.object({
+  subject: z.enum(["CONSULTATION", "TRAINING"]),
+  subjectId: z.uuid(),
+  /** Consultations: the specialist confirms the patient agreed to be recorded. */
+  consent: z.boolean().default(false),
+});
+
+export interface RecordingDeps {
+  db: Db;
+  storage: Storage;
+  queues: AppQueues;
+  media: () => Promise<MediaApi>;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/** Recorders live in the process that started them (the media node's plain transports point at its ffmpeg). */
+const active = new Map<string, RoomRecorder>();
+
+export function recordingDto(r: Recording) {
+  return {
+    id: r.id,
+    subject: r.subject,
+    subjectId: r.subjectId,
+    status: r.status,
+    consentRecorded: r.consentRecorded,
+    startedAt: r.startedAt.toISOString(),
+    stoppedAt: r.stoppedAt?.toISOString() ?? null,
+    durationMs: r.durationMs,
+    sizeBytes: r.sizeBytes === null ? null : Number(r.sizeBytes),
+    sha256: r.sha256,
+    hasPoster: r.posterKey !== null,
+    failureReason: r.failureReason,
+  };
+}
+
+/** Whom a recording may be shown to: readers of the consultation / the training session's audience and managers. */
+async function assertCanView(db: Db, user: AuthUser, subject: "CONSULTATION" | "TRAINING", subjectId: string, action: string) {
+  if (subject === "CONSULTATION") {
+    await loadConsultation(db, user, subjectId, action);
+    return;
+  }
+  const member = await loadAudienceMember(db, user);
+  const s = await db.trainingSession.findFirst({ where: { id: subjectId, AND: [visibleSessionsWhere(user, member)] }, select: { id: true } });
+  if (!s) {
+    await audit(db, { action, entityType: "TrainingSession", entityId: subjectId, outcome: "NOT_FOUND" });
+    throw notFound("培训");
+  }
+}
+
+/** Who may start and stop: an assigned specialist of the consultation, a lecturer of the training session. */
+async function controlTarget(db: Db, user: AuthUser, subject: "CONSULTATION" | "TRAINING", subjectId: string) {
+  if (subject === "CONSULTATION") {
+    const c = await loadConsultation(db, user, subjectId, "recording.start");
+    if (!c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST")) throw new AppError(ErrorCode.FORBIDDEN, "只有受邀会诊专家可以录像");
+    return { institutionId: c.requestingInstitutionId, roomKey: `consultation:${subjectId}` };
+  }
+  await assertCanView(db, user, subject, subjectId, "recording.start");
+  const s = await db.trainingSession.findUniqueOrThrow({ where: { id: subjectId }, select: { hostInstitutionId: true, createdById: true, lecturers: { select: { userId: true } } } });
+  if (s.createdById !== user.id && !s.lecturers.some((l) => l.userId === user.id)) throw new AppError(ErrorCode.FORBIDDEN, "只有授课专家可以录像");
+  return { institutionId: s.hostInstitutionId, roomKey: `training:${subjectId}` };
+}
+
+export async function startRecording(deps: RecordingDeps, user: AuthUser, body: z.output<typeof StartRecordingBody>) {
+  const { db } = deps;
+  const target = await controlTarget(db, user, body.subject, body.subjectId);
+  if (body.subject === "CONSULTATION" && !body.consent) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "录制会诊前须确认患者已知情同意", { issues: [{ path: "body.consent", message: "须为 true" }] });
+  }
+  const running = await db.recording.findFirst({ where: { subject: body.subject, subjectId: body.subjectId, status: "RECORDING" } });
+  if (running) throw new AppError(ErrorCode.CONFLICT, "该房间正在录像", { details: { recordingId: running.id } });
+  const api = await deps.media();
+  if (!(await api.hasRoom(target.roomKey))) throw new AppError(ErrorCode.INVALID_STATE, "房间尚未开始，无法录像");
+  const rec = await db.$transaction(async (tx) => {
+    const r = await tx.recording.create({
+      data: { subject: body.subject, subjectId: body.subjectId, institutionId: target.institutionId, startedById: user.id, consentRecorded: body.consent, status: "RECORDING" },
+    });
+    await tx.auditLog.create({ data: auditData({ action: "recording.start", entityType: "Recording", entityId: r.id, outcome: "SUCCESS", detail: { subject: body.subject, subjectId: body.subjectId, consent: body.consent } }) });
+    return r;
+  });
+  try {
+    const recorder = await RoomRecorder.start(api, target.roomKey, {
+      recordingId: rec.id,
+      dir: path.join(await scratchDir(), `recording-${rec.id}`),
+      onIdle: () => void finishRecording(deps, rec.id, null).catch((err) => deps.log.warn({ err: String(err), recordingId: rec.id }, "auto-stop failed")),
+      log: (msg, data) => deps.log.warn({ ...data, recordingId: rec.id }, msg),
+    });
+    active.set(rec.id, recorder);
+  } catch (e) {
+    await db.recording.update({ where: { id: rec.id }, data: { status: "FAILED", failureReason: "录像启动失败", stoppedAt: new Date() } });
+    throw e;
+  }
+  return recordingDto(rec);
+}
+
+/** Stops the recorder, stores its parts, hands the recording to the `recording` job. */
+async function finishRecording(deps: RecordingDeps, id: string, actor: AuthUser | null) {
+  const recorder = active.get(id);
+  if (!recorder) return;
+  active.delete(id);
+  const { parts } = await recorder.stop();
+  const stored: { key: string; kind: "audio" | "video"; offsetMs: number; producerId: string; peerId: string }[] = [];
+  for (const [i, p] of parts.entries()) {
+    const key = `recordings/${id}/parts/${String(i + 1).padStart(3, "0")}-${p.kind}.mkv`;
+    try {
+      await deps.storage.putFile(key, p.file, { move: true, contentType: "video/x-matroska" });
+      stored.push({ key, kind: p.kind, offsetMs: p.offsetMs, producerId: p.producerId, peerId: p.peerId });
+    } catch (err) {
+      deps.log.warn({ err: String(err), recordingId: id, file: p.file }, "recording part not stored");
+    }
+  }
+  await rm(path.join(await scratchDir(), `recording-${id}`), { recursive: true, force: true });
+  await deps.db.$transaction(async (tx) => {
+    await tx.recording.update({ where: { id }, data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored } });
+    await tx.auditLog.create({ data: auditData({ action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length } }) });
+  });
+  await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));
+}
+
+export async function stopRecording(deps: RecordingDeps, user: AuthUser, id: string) {
+  const rec = await deps.db.recording.findUnique({ where: { id } });
+  if (!rec) throw notFound("录像");
+  await controlTarget(deps.db, user, rec.subject, rec.subjectId).catch((e) => {
+    throw e instanceof AppError && e.code === ErrorCode.NOT_FOUND ? notFound("录像") : e;
+  });
+  if (rec.status !== "RECORDING") throw new AppError(ErrorCode.INVALID_STATE, "该录像已停止");
+  if (!active.has(id)) throw new AppError(ErrorCode.INVALID_STATE, "该录像不在本服务节点上运行");
+  await finishRecording(deps, id, user);
+  return recordingDto(await deps.db.recording.findUniqueOrThrow({ where: { id } }));
+}
+
+async function loadViewable(db: Db, user: AuthUser, id: string, action: string) {
+  const rec = await db.recording.findUnique({ where: { id } });
+  if (!rec) throw notFound("录像");
+  try {
+    await assertCanView(db, user, rec.subject, rec.subjectId, action);
+  } catch (e) {
+    throw e instanceof AppError && e.code === ErrorCode.NOT_FOUND ? notFound("录像") : e;
+  }
+  return rec;
+}
+
+export async function listRecordings(db: Db, user: AuthUser, subject: "CONSULTATION" | "TRAINING", subjectId: string) {
+  await assertCanView(db, user, subject, subjectId, "recording.list");
+  const rows = await db.recording.findMany({ where: { subject, subjectId }, orderBy: { startedAt: "asc" } });
+  return { items: rows.map(recordingDto) };
+}
+
+export async function getRecording(db: Db, user: AuthUser, id: string) {
+  return recordingDto(await loadViewable(db, user, id, "recording.read"));
+}
+
+export async function sendRecording(deps: RecordingDeps, user: AuthUser, id: string, req: Request, res: Response, variant: "video" | "poster") {
+  const rec = await loadViewable(deps.db, user, id, `recording.${variant}`);
+  const key = variant === "video" ? rec.storageKey : rec.posterKey;
+  if (rec.status !== "READY" || !key) {
+    throw new AppError(ErrorCode.INVALID_STATE, rec.status === "FAILED" ? `录像处理失败：${rec.failureReason ?? ""}` : "录像仍在处理中，请稍后再试", { details: { recordingStatus: rec.status } });
+  }
+  // A player fetches many ranges: one audit row per playback start.
+  if (!req.headers.range || /^bytes=0-/.test(req.headers.range)) {
+    await audit(deps.db, { action: `recording.${variant === "video" ? "play" : "poster"}`, entityType: "Recording", entityId: id, outcome: "SUCCESS" });
+  }
+  await sendObject(deps.storage, key, req, res, { contentType: variant === "video" ? "video/mp4" : "image/jpeg", etag: variant === "video" ? (rec.sha256 ?? undefined) : undefined });
+}

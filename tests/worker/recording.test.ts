@@ -1,0 +1,192 @@
+// Recording end to end with real pieces: mediasoup (the server's media backend) receives RTP from an ffmpeg test
+// source through PlainTransports, the recorder records it through PlainTransports into ffmpeg, the `recording` job
+// composes the MP4 (H.264/AAC) and poster, and the video plays back over HTTP with Range for allowed users only.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { createSocket, type Socket } from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomUUID, createHash } from "node:crypto";
+import { createRedis } from "@yilian/server";
+import { createStorage } from "@yilian/server/storage/storage";
+import type { MediaApi } from "@yilian/media/api";
+import { initRecording, execComposeRecording } from "../../worker/src/queues/recording";
+import { composeMp4, probeParts, probeOutput } from "../../worker/src/recording/compose";
+import { startTestServer, type TestServer } from "../helpers/server";
+import { testDb, closeTestDb } from "../helpers/db";
+import { makeConsultation, waitFor } from "./helpers";
+
+jest.setTimeout(120_000);
+
+const storageDir = mkdtempSync(path.join(tmpdir(), "yilian-recst-"));
+process.env.STORAGE_DIR = storageDir;
+const db = testDb();
+const connection = createRedis(process.env.REDIS_URL!);
+let ts: TestServer;
+let worker: Awaited<ReturnType<typeof initRecording>>;
+let sender: ChildProcess | null = null;
+const relays: Socket[] = [];
+
+/**
+ * ffmpeg sends RTP and RTCP from two different local ports, while the PlainTransport is rtcp-mux + comedia (it
+ * locks onto the first source address): a one-socket relay makes both arrive from one address, as a real RTP
+ * endpoint would.
+ */
+function relayTo(ip: string, port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createSocket("udp4");
+    relays.push(s);
+    s.on("message", (m) => s.send(m, port, ip));
+    s.bind(0, "127.0.0.1", () => resolve(s.address().port));
+  });
+}
+const work = mkdtempSync(path.join(tmpdir(), "yilian-rec-"));
+
+/** An ffmpeg test source (colour bars + 440 Hz) sending VP8 and Opus RTP to two mediasoup PlainTransports. */
+async function produceFromFfmpeg(api: MediaApi, roomKey: string, peerId: string) {
+  const v = await api.createPlainTransport(roomKey, peerId, { direction: "send" });
+  const a = await api.createPlainTransport(roomKey, peerId, { direction: "send" });
+  await api.produce(roomKey, peerId, {
+    transportId: v.id,
+    kind: "video",
+    source: "camera",
+    paused: false,
+    rtpParameters: { codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }] }], encodings: [{ ssrc: 22222222 }] },
+  });
+  await api.produce(roomKey, peerId, {
+    transportId: a.id,
+    kind: "audio",
+    source: "microphone",
+    paused: false,
+    rtpParameters: { codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 11111111 }] },
+  });
+  const vPort = await relayTo(v.ip, v.port);
+  const aPort = await relayTo(a.ip, a.port);
+  sender = spawn(
+    "ffmpeg",
+    [
+      "-hide_banner", "-loglevel", "error", "-re",
+      "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+      "-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k", "-g", "25", "-ssrc", "22222222", "-payload_type", "101",
+      "-f", "rtp", `rtp://127.0.0.1:${vPort}?rtcpport=${vPort}&pkt_size=1200`,
+      "-map", "1:a", "-c:a", "libopus", "-ac", "2", "-ar", "48000", "-ssrc", "11111111", "-payload_type", "100",
+      "-f", "rtp", `rtp://127.0.0.1:${aPort}?rtcpport=${aPort}&pkt_size=1200`,
+    ],
+    { stdio: "ignore" },
+  );
+}
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  worker = await initRecording({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`);
+}, 60_000);
+
+afterAll(async () => {
+  sender?.kill("SIGKILL");
+  for (const r of relays) r.close();
+  await worker?.worker.close();
+  await worker?.queue.close();
+  connection.disconnect();
+  await ts?.stop();
+  await closeTestDb();
+  rmSync(storageDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+test("record a live consultation room, compose the MP4, play it back with Range", async () => {
+  const consultationId = await makeConsultation(db, { status: "IN_PROGRESS" });
+  const api = await ts.server.media.hub.media();
+  const { roomKey } = await api.openRoom("consultation", consultationId);
+  const doctorUser = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
+  await api.joinPeer(roomKey, { peerId: "doctor-peer", userId: doctorUser.id, displayName: "乡镇医生", role: "REQUESTER" });
+  await produceFromFfmpeg(api, roomKey, "doctor-peer");
+
+  const spec = (await ts.login("spec.youtian.1")).accessToken;
+  const doctor = (await ts.login("doctor.hadashan")).accessToken;
+  // Consent is required for consultations; only the assigned specialist starts.
+  expect((await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId } })).status).toBe(400);
+  expect((await ts.api("/api/recordings", { token: doctor, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } })).status).toBe(403);
+  const start = await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } });
+  expect(start.status).toBe(201);
+  expect(start.body).toMatchObject({ status: "RECORDING", consentRecorded: true });
+  expect((await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } })).status).toBe(409);
+  // Everyone in the room sees the recorder.
+  expect((await api.snapshot(roomKey)).peers.some((p) => p.displayName === "录制")).toBe(true);
+
+  await new Promise((r) => setTimeout(r, 6000));
+  const stop = await ts.api(`/api/recordings/${start.body.id}/stop`, { token: spec, method: "POST" });
+  expect(stop.status).toBe(200);
+  expect(stop.body.status).toBe("PROCESSING");
+  const row = await db.recording.findUniqueOrThrow({ where: { id: start.body.id } });
+  expect((row.parts as unknown[]).length).toBe(2);
+
+  const done = await waitFor(async () => {
+    const r = await db.recording.findUniqueOrThrow({ where: { id: start.body.id } });
+    return r.status === "READY" || r.status === "FAILED" ? r : null;
+  }, 90_000, 250);
+  expect(done.failureReason).toBeNull();
+  expect(done.status).toBe("READY");
+  expect(done.durationMs).toBeGreaterThan(1500);
+  expect(done.durationMs).toBeLessThan(10_000);
+
+  const full = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, { headers: { authorization: `Bearer ${doctor}` } });
+  expect(full.status).toBe(200);
+  expect(full.headers.get("content-type")).toBe("video/mp4");
+  const bytes = Buffer.from(await full.arrayBuffer());
+  expect(bytes.length).toBe(Number(done.sizeBytes));
+  expect(createHash("sha256").update(bytes).digest("hex")).toBe(done.sha256);
+  const mp4 = path.join(work, "played.mp4");
+  writeFileSync(mp4, bytes);
+  const probe = await probeOutput(mp4);
+  expect(probe).toMatchObject({ video: "h264", audio: "aac" });
+  const part = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, { headers: { authorization: `Bearer ${spec}`, range: "bytes=0-99" } });
+  expect(part.status).toBe(206);
+  expect(part.headers.get("content-range")).toBe(`bytes 0-99/${bytes.length}`);
+  expect((await fetch(`${ts.baseUrl}/api/recordings/${done.id}/poster`, { headers: { authorization: `Bearer ${doctor}` } })).headers.get("content-type")).toBe("image/jpeg");
+
+  // Someone outside the consultation: the recording does not exist for them.
+  const outsider = (await ts.login("doctor.nongan")).accessToken;
+  expect((await ts.api(`/api/recordings/${done.id}/video`, { token: outsider })).status).toBe(404);
+  expect((await ts.api(`/api/recordings/${done.id}`, { token: outsider })).status).toBe(404);
+  const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: done.id }, select: { action: true } });
+  expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(["recording.start", "recording.stop", "recording.process", "recording.play"]));
+  sender?.kill("SIGKILL");
+  await api.closeRoom(roomKey, "ended");
+});
+
+test("compose: bad parts are skipped, a recording with none usable ends FAILED with the reason", async () => {
+  const run = (args: string[]) => execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: work });
+  run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "2", "-c:v", "libvpx", "v1.mkv"]);
+  run(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2", "-c:v", "libvpx", "v2.mkv"]);
+  run(["-f", "lavfi", "-i", "sine=frequency=300", "-t", "2", "-c:a", "libopus", "a1.mkv"]);
+  writeFileSync(path.join(work, "junk.mkv"), Buffer.alloc(5000, 7));
+  const probed = await probeParts([
+    { file: path.join(work, "v1.mkv"), kind: "video", offsetMs: 0 },
+    { file: path.join(work, "v2.mkv"), kind: "video", offsetMs: 1000 },
+    { file: path.join(work, "a1.mkv"), kind: "audio", offsetMs: 500 },
+    { file: path.join(work, "junk.mkv"), kind: "video", offsetMs: 0 },
+  ]);
+  expect(probed.ok).toHaveLength(3);
+  expect(probed.bad).toHaveLength(1);
+  const out = path.join(work, "grid.mp4");
+  await composeMp4(probed.ok, out);
+  const info = await probeOutput(out);
+  expect(info).toMatchObject({ video: "h264", audio: "aac" });
+  expect(info.durationS).toBeGreaterThan(2.8); // the second video starts at 1 s
+
+  // All parts unusable → FAILED with a readable reason, no retry storm.
+  const storage = createStorage();
+  const id = randomUUID();
+  const key = `recordings/${id}/parts/001-video.mkv`;
+  await storage.putFile(key, path.join(work, "junk.mkv"));
+  const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
+  await db.recording.create({ data: { id, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "PROCESSING", parts: [{ key, kind: "video", offsetMs: 0 }] } });
+  const r = await execComposeRecording({ db, storage }, id);
+  expect(r.status).toBe("FAILED");
+  const row = await db.recording.findUniqueOrThrow({ where: { id } });
+  expect(row.status).toBe("FAILED");
+  expect(row.failureReason).toMatch(/无效/);
+  // Running the job again changes nothing.
+  expect((await execComposeRecording({ db, storage }, id)).skipped).toBe(true);
+});
