@@ -3,6 +3,7 @@
 // of that specialist in PostgreSQL afterwards (must be 0). Then 200 bookings of distinct slots, 10 at a time,
 // for the uncontended latency.
 import { randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import pg from "pg";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
 
@@ -96,6 +97,8 @@ export default async function run(): Promise<void> {
     emit(BENCH, "uncontended_p50_ms", percentile(unc, 50), "ms");
     emit(BENCH, "uncontended_p99_ms", percentile(unc, 99), "ms");
     emit(BENCH, "uncontended_failed", failed, "count");
+    // Context for the absolute figures: the machine is shared (2 cores).
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     await db.end();
     await stopProcess(server.child);

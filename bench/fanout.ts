@@ -1,4 +1,4 @@
-// bench fanout: one producer (ffmpeg: 720p VP8 ~1 Mb/s + opus, as RTP), N consumers on SRTP-encrypted
+// bench fanout: one producer (720p VP8 ~1 Mb/s + opus encoded by ffmpeg, replayed as RTP), N consumers on SRTP-encrypted
 // PlainTransports sending to a UDP sink — through our media service (rooms, peers, observers, paused-then-
 // resumed consumers) and, in the same run and at the same time, on bare mediasoup (a worker, a router,
 // transports and consumers, nothing else). Both workers get the same packets from one relay, and their CPU is
@@ -38,40 +38,103 @@ async function startSink(): Promise<{ port: number; child: ChildProcess }> {
   return { port, child };
 }
 
-/** Receives ffmpeg's RTP and copies every packet to each registered target (our producer, the bare one). */
-async function startRelay() {
-  const targets: { video: { port: number }[]; audio: { port: number }[] } = { video: [], audio: [] };
-  const out = dgram.createSocket("udp4");
-  const bind = (kind: "video" | "audio") =>
-    new Promise<number>((resolve) => {
-      const s = dgram.createSocket("udp4");
-      s.on("message", (msg) => {
-        for (const t of targets[kind]) out.send(msg, t.port, "127.0.0.1");
-      });
-      s.bind(0, "127.0.0.1", () => resolve((s.address() as AddressInfo).port));
-      sockets.push(s);
-    });
-  const sockets: dgram.Socket[] = [out];
-  await new Promise<void>((r) => out.bind(0, "127.0.0.1", () => r()));
-  const videoPort = await bind("video");
-  const audioPort = await bind("audio");
-  return { targets, videoPort, audioPort, close: () => sockets.forEach((s) => s.close()) };
+interface Clip {
+  /** Packets with their send offset (ms) from the clip start, paced by RTP timestamps. */
+  packets: { at: number; buf: Buffer }[];
+  count: number;
+  /** RTP timestamp advance per loop of the clip. */
+  tsSpan: number;
 }
 
-function startFfmpeg(videoPort: number, audioPort: number): ChildProcess {
+/**
+ * Encodes a few seconds of 720p VP8 (~1 Mb/s) and opus with ffmpeg once, capturing its RTP packets. The replay
+ * is paced by the packets' RTP timestamps, so the input rate stays the same on a busy machine (an encoder that
+ * falls behind real time would otherwise lower the very load it is meant to create).
+ */
+async function captureClips(): Promise<{ video: Clip; audio: Clip }> {
+  const sockets: dgram.Socket[] = [];
+  const grab = (clock: number, frameTicks: number) =>
+    new Promise<{ port: number; done: () => Clip }>((resolve) => {
+      const s = dgram.createSocket("udp4");
+      const raw: Buffer[] = [];
+      s.on("message", (msg) => raw.push(Buffer.from(msg)));
+      s.bind(0, "127.0.0.1", () =>
+        resolve({
+          port: (s.address() as AddressInfo).port,
+          done: () => {
+            const rtp = raw.filter((b) => b.length > 12 && (b[1]! & 0x7f) >= 96 && (b[1]! & 0x7f) <= 127); // no RTCP
+            if (!rtp.length) throw new Error("ffmpeg sent no RTP");
+            const first = rtp[0]!.readUInt32BE(4);
+            const packets = rtp.map((buf) => ({ at: (((buf.readUInt32BE(4) - first) >>> 0) / clock) * 1000, buf }));
+            const last = (rtp[rtp.length - 1]!.readUInt32BE(4) - first) >>> 0;
+            return { packets, count: rtp.length, tsSpan: last + frameTicks };
+          },
+        }),
+      );
+      sockets.push(s);
+    });
+  const v = await grab(90000, 3000);
+  const a = await grab(48000, 960);
   const args = [
     "-hide_banner", "-loglevel", "error", "-re",
-    "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+    "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=8",
+    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=8",
     "-map", "0:v", "-c:v", "libvpx", "-b:v", "1000k", "-deadline", "realtime", "-cpu-used", "8", "-g", "60",
     "-error-resilient", "1", "-auto-alt-ref", "0", "-ssrc", String(VIDEO_SSRC), "-payload_type", "101",
-    "-f", "rtp", `rtp://127.0.0.1:${videoPort}?pkt_size=1200`,
+    "-f", "rtp", `rtp://127.0.0.1:${v.port}?pkt_size=1200`,
     "-map", "1:a", "-c:a", "libopus", "-b:a", "48k", "-ac", "2", "-ssrc", String(AUDIO_SSRC), "-payload_type", "100",
-    "-f", "rtp", `rtp://127.0.0.1:${audioPort}?pkt_size=1200`,
+    "-f", "rtp", `rtp://127.0.0.1:${a.port}?pkt_size=1200`,
   ];
-  const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "inherit"] });
-  child.on("error", (e) => log("ffmpeg failed to start:", e.message));
-  return child;
+  const ffmpeg = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "inherit"] });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    ffmpeg.once("error", reject);
+    ffmpeg.once("exit", resolve);
+  });
+  await sleep(100);
+  sockets.forEach((s) => s.close());
+  if (code !== 0) throw new Error("ffmpeg failed; is it installed (scripts/install-system-deps.sh)?");
+  return { video: v.done(), audio: a.done() };
+}
+
+/** Replays the clips in a loop to every registered target, renumbering sequence numbers and timestamps. */
+function startReplay(clips: { video: Clip; audio: Clip }) {
+  const targets: { video: number[]; audio: number[] } = { video: [], audio: [] };
+  const out = dgram.createSocket("udp4");
+  const state = (["video", "audio"] as const).map((kind) => ({
+    kind,
+    clip: clips[kind],
+    lengthMs: (clips[kind].tsSpan / (kind === "video" ? 90000 : 48000)) * 1000,
+    loop: 0,
+    i: 0,
+  }));
+  let sentBytes = 0;
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now() - t0;
+    for (const st of state) {
+      for (;;) {
+        const p = st.clip.packets[st.i]!;
+        if (st.loop * st.lengthMs + p.at > now) break;
+        const buf = Buffer.from(p.buf);
+        buf.writeUInt16BE((buf.readUInt16BE(2) + st.loop * st.clip.count) & 0xffff, 2);
+        buf.writeUInt32BE((buf.readUInt32BE(4) + st.loop * st.clip.tsSpan) >>> 0, 4);
+        for (const port of targets[st.kind]) out.send(buf, port, "127.0.0.1");
+        sentBytes += buf.length;
+        if (++st.i === st.clip.packets.length) {
+          st.i = 0;
+          st.loop++;
+        }
+      }
+    }
+  }, 5);
+  return {
+    targets,
+    kbps: () => (sentBytes * 8) / (performance.now() - t0),
+    close: () => {
+      clearInterval(timer);
+      out.close();
+    },
+  };
 }
 
 interface Side {
@@ -83,8 +146,10 @@ interface Side {
   close(): Promise<void>;
 }
 
+type Replay = ReturnType<typeof startReplay>;
+
 /** Our media service: a room with a source peer and one peer per viewer, through the Room/Peer API. */
-async function ours(relay: Awaited<ReturnType<typeof startRelay>>): Promise<Side> {
+async function ours(relay: Replay): Promise<Side> {
   const media = await MediaService.start({ numWorkers: 1, webRtcPortBase: 0 });
   // A consultation room: one router, our Room/Peer bookkeeping (training rooms add pipes; see bench broadcast).
   const { roomKey } = await media.openRoom("consultation", "00000000-0000-4000-8000-00000000fa00");
@@ -93,8 +158,8 @@ async function ours(relay: Awaited<ReturnType<typeof startRelay>>): Promise<Side
   const a = await media.createPlainTransport(roomKey, "source", { direction: "send" });
   const video = await media.produce(roomKey, "source", { transportId: v.id, kind: "video", source: "camera", rtpParameters: videoRtp, paused: false });
   const audio = await media.produce(roomKey, "source", { transportId: a.id, kind: "audio", source: "microphone", rtpParameters: audioRtp, paused: false });
-  relay.targets.video.push({ port: v.port });
-  relay.targets.audio.push({ port: a.port });
+  relay.targets.video.push(v.port);
+  relay.targets.audio.push(a.port);
   const caps = await media.getRouterRtpCapabilities(roomKey);
   let count = 0;
   const worker = media.pool.workers[0]!.worker;
@@ -123,7 +188,7 @@ async function ours(relay: Awaited<ReturnType<typeof startRelay>>): Promise<Side
 }
 
 /** Bare mediasoup: the same media path with no application objects around it. */
-async function bare(relay: Awaited<ReturnType<typeof startRelay>>): Promise<Side> {
+async function bare(relay: Replay): Promise<Side> {
   const mediasoup = await loadMediasoup();
   const worker = await mediasoup.createWorker({ logLevel: "warn" });
   const router = await worker.createRouter({ mediaCodecs });
@@ -132,8 +197,8 @@ async function bare(relay: Awaited<ReturnType<typeof startRelay>>): Promise<Side
   const a = await plain();
   const video = await v.produce({ kind: "video", rtpParameters: videoRtp as types.RtpParameters });
   const audio = await a.produce({ kind: "audio", rtpParameters: audioRtp as types.RtpParameters });
-  relay.targets.video.push({ port: v.tuple.localPort });
-  relay.targets.audio.push({ port: a.tuple.localPort });
+  relay.targets.video.push(v.tuple.localPort);
+  relay.targets.audio.push(a.tuple.localPort);
   let count = 0;
   return {
     name: "bare",
@@ -165,16 +230,16 @@ function fit(points: { x: number; y: number }[]): { slope: number; intercept: nu
 }
 
 export default async function run(): Promise<void> {
+  log("encoding the producer's clip (ffmpeg: 720p VP8 ~1 Mb/s + opus, 8 s)");
+  const clips = await captureClips();
   const sink = await startSink();
-  const relay = await startRelay();
-  let ffmpeg: ChildProcess | undefined;
   const sides: Side[] = [];
+  let replay: Replay | undefined;
   try {
-    sides.push(await ours(relay), await bare(relay));
-    ffmpeg = startFfmpeg(relay.videoPort, relay.audioPort);
-    log("producer (ffmpeg → relay → both workers) started; warming up");
-    await sleep(3000);
-    if (ffmpeg.exitCode !== null) throw new Error("ffmpeg exited; is it installed (scripts/install-system-deps.sh)?");
+    replay = startReplay(clips);
+    sides.push(await ours(replay), await bare(replay));
+    log("producer replay → both workers started; warming up");
+    await sleep(2000);
     const samples: Record<string, { x: number; y: number }[]> = { ours: [], bare: [] };
     for (const step of STEPS) {
       for (const side of sides) await side.addConsumers(step - side.consumers(), sink.port);
@@ -190,6 +255,7 @@ export default async function run(): Promise<void> {
         log(`${s.name}: ${s.consumers()} consumers → worker ${pct.toFixed(1)} % of a core`);
       });
     }
+    log(`producer input over the run: ${replay.kbps().toFixed(0)} kb/s`);
     const o = fit(samples.ours!);
     const b = fit(samples.bare!);
     log(`ours: ${o.slope.toFixed(4)} %/consumer (+${o.intercept.toFixed(1)} %), bare: ${b.slope.toFixed(4)} %/consumer (+${b.intercept.toFixed(1)} %)`);
@@ -199,9 +265,8 @@ export default async function run(): Promise<void> {
     emit(BENCH, "bare_cpu_per_consumer_pct", b.slope, "%");
     emit(BENCH, "bare_consumers_at_85pct", Math.floor((85 - b.intercept) / b.slope), "count");
   } finally {
-    ffmpeg?.kill("SIGKILL");
+    replay?.close();
     for (const s of sides) await s.close().catch(() => undefined);
-    relay.close();
     sink.child.kill("SIGKILL");
   }
 }

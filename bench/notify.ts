@@ -5,6 +5,7 @@
 // load then runs against two bare socket.io servers with the same Redis adapter setup; ratio_vs_bare = p95/p95.
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
+import { loadavg } from "node:os";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { io as connect, type Socket } from "socket.io-client";
@@ -168,6 +169,8 @@ export default async function run(): Promise<void> {
     emit(BENCH, "ratio_vs_bare_at_500", p[500]!.p95 / bare[500]!.p95, "ratio");
     emit(BENCH, "lost_events", p[500]!.lost + p[2000]!.lost, "count");
     emit(BENCH, "bare_lost_events", bare[500]!.lost + bare[2000]!.lost, "count");
+    // Context for the absolute figures: the machine is shared (2 cores).
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     await Promise.all(children.map((c) => stopProcess(c.child)));
     const keys = await redis.keys(`${prefix}*`);

@@ -171,6 +171,18 @@ export const AvailabilityRuleInput = z
   .refine((r) => !r.validUntil || r.validUntil >= r.validFrom, { message: "结束日期不能早于开始日期", path: ["validUntil"] });
 export type AvailabilityRuleInput = z.infer<typeof AvailabilityRuleInput>;
 
+/** Weekend expert days (周末专家下沉): Saturday and Sunday windows for the experts an upper hospital sends. */
+export const WeekendExpertDaysInput = z
+  .strictObject({
+    specialistIds: z.array(Id).min(1, "请至少选择一名专家").max(8, "最多 8 名专家"),
+    start: hhmm,
+    end: hhmm,
+    slotMinutes: z.number().int().min(5).max(240).default(30),
+    validFrom: isoDate,
+    validUntil: isoDate.optional(),
+  })
+  .refine((r) => r.end > r.start, { message: "结束时间必须晚于开始时间", path: ["end"] });
+
 export const AvailabilityWindowInput = z
   .strictObject({
     kind: z.enum(["OPEN", "EXCEPTION"]),

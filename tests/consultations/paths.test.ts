@@ -202,3 +202,27 @@ it("shows coordinators their specialists' presence: online, in consultation, off
   sOther.disconnect();
   await offline;
 });
+
+it("publishes weekend expert days (周末专家下沉) for several experts, all or nothing", async () => {
+  const jdyyCoord = await t.login("coord.jdyy");
+  const inst = jdyyCoord.user.institution.id;
+  const experts = await db.user.findMany({
+    where: { institutionId: inst, active: true, roles: { has: "SPECIALIST" }, department: { specialtyCode: { not: null } } },
+    select: { id: true, department: { select: { specialtyCode: true } } },
+    take: 3,
+    orderBy: { username: "desc" },
+  });
+  const body = { specialistIds: experts.map((e) => e.id), start: "08:00", end: "12:00", slotMinutes: 30, validFrom: "2030-01-01", validUntil: "2030-12-31" };
+  const r = await t.api(`/api/institutions/${inst}/weekend-expert-days`, { token: jdyyCoord.accessToken, body });
+  expect(r.status).toBe(201);
+  expect(r.body.items).toHaveLength(6);
+  expect(r.body.items.every((x: { label: string; weekday: number }) => x.label === "周末专家下沉" && [6, 7].includes(x.weekday))).toBe(true);
+  const again = await t.api(`/api/institutions/${inst}/weekend-expert-days`, { token: jdyyCoord.accessToken, body });
+  expect(again.status).toBe(409);
+  expect(await db.availabilityRule.count({ where: { specialistId: { in: experts.map((e) => e.id) }, label: "周末专家下沉" } })).toBe(6);
+  // Another institution's coordinator cannot publish for it.
+  expect((await t.api(`/api/institutions/${inst}/weekend-expert-days`, { token: coord.accessToken, body })).status).toBe(404);
+  // Saturday 2030-01-05 08:00 Asia/Shanghai is offered.
+  const slot = await t.api(`/api/slots?specialtyCode=${experts[0]!.department!.specialtyCode}&specialistId=${experts[0]!.id}&from=2030-01-04T16:00:00Z&days=1`, { token: doctor.accessToken });
+  expect(slot.body.items[0]).toMatchObject({ startsAt: "2030-01-05T00:00:00.000Z", local: "2030-01-05 08:00" });
+});

@@ -120,6 +120,15 @@ describe("web console", () => {
     // Institution administrators see their own institution's staff only.
     expect(rows.every((r) => r.includes("松原吉林油田医院"))).toBe(true);
     await screenshot(page, "users");
+    // Edit a colleague's title through the dialog; the table shows the change.
+    const row = page.locator(".ant-table-row", { hasText: "doc.jl070001" });
+    await row.getByRole("button", { name: /编\s?辑/ }).click();
+    const dialog = page.locator(".ant-modal");
+    await dialog.getByLabel("职称").click();
+    await page.locator(".ant-select-item-option", { hasText: "副主任医师" }).click();
+    await dialog.getByRole("button", { name: /保\s?存/ }).click();
+    await page.getByText("已保存").waitFor();
+    await row.getByText("副主任医师").waitFor();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
   });
 });

@@ -6,7 +6,9 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
 import { createStorage, LocalStorage } from "@yilian/server/storage/storage";
-import { initUploads } from "../../worker/src/queues/uploads";
+import { initUploads, execSweep } from "../../worker/src/queues/uploads";
+import { mkdirSync, utimesSync, existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
 import { makeFixtures, dcmdump, type Fixtures } from "./fixtures";
@@ -229,4 +231,27 @@ test("storage abstraction: local puts are atomic and ranges are inclusive", asyn
   await s.delete("a/b/blob");
   expect(await s.stat("a/b/blob")).toBeNull();
   rmSync(s.root, { recursive: true, force: true });
+});
+
+test("the sweep removes orphan objects and re-enqueues uploads that lost their job", async () => {
+  const orphanId = randomUUID();
+  const orphan = path.join(storageDir, "uploads", orphanId.slice(0, 2), orphanId);
+  mkdirSync(path.dirname(orphan), { recursive: true });
+  writeFileSync(orphan, "left by a crash between storing and recording");
+  const old = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(orphan, old, old);
+  // A row committed while Redis was unreachable: stored and UPLOADED, but no job.
+  const doctorRow = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
+  const lostId = randomUUID();
+  const key = `uploads/${lostId.slice(0, 2)}/${lostId}`;
+  mkdirSync(path.join(storageDir, path.dirname(key)), { recursive: true });
+  writeFileSync(path.join(storageDir, key), readFileSync(fx.png));
+  await db.upload.create({
+    data: { id: lostId, consultationId, uploaderId: doctorRow.id, uploaderInstitutionId: doctorRow.institutionId, originalName: "scan.png", kind: "PNG", category: "IMAGING", mime: "image/png", sizeBytes: BigInt(readFileSync(fx.png).length), sha256: "x".repeat(64), storageKey: key, createdAt: new Date(Date.now() - 5 * 60_000) },
+  });
+  const r = await execSweep({ db, storage: createStorage() }, worker.queue);
+  expect(r.removed).toBeGreaterThanOrEqual(1);
+  expect(r.requeued).toBe(1);
+  expect(existsSync(orphan)).toBe(false);
+  expect((await waitForFinal(db, lostId)).status).toBe("READY");
 });

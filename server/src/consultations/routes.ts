@@ -4,7 +4,7 @@ import { z } from "zod";
 import {
   AcceptInput, AmendInput, AvailabilityRuleInput, AvailabilityWindowInput, BookInput, ConsultationDraftInput, ConsultationDraftPatch,
   ConsultationListQuery, DecisionInput, Id, IdParams, Pagination, ReasonInput, ReferralBookInput, ReferralInput, ReportInput,
-  RescheduleInput, SchedulingPolicyInput, SlaPolicyInput, SlotSearchQuery, SubmitInput, SuggestTargetsQuery, TriageQueueQuery,
+  RescheduleInput, SchedulingPolicyInput, SlaPolicyInput, SlotSearchQuery, SubmitInput, SuggestTargetsQuery, TriageQueueQuery, WeekendExpertDaysInput,
 } from "@yilian/contract";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
@@ -29,7 +29,7 @@ import { reportPdf } from "./report-pdf";
 import { consultationDetail } from "./view";
 import { loadConsultation } from "./access";
 import { decryptPatientId } from "./patient-data";
-import { addRule, addWindow, listAvailability, removeAvailability } from "../scheduling/availability";
+import { addRule, addWindow, listAvailability, publishWeekendExpertDays, removeAvailability } from "../scheduling/availability";
 import { searchSlots } from "../scheduling/search";
 import { bookConsultation, cancelBooking, rescheduleBooking } from "../scheduling/book";
 import { bookingInvite } from "../scheduling/ics";
@@ -130,6 +130,10 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
   route({ method: "post", path: "/specialists/:id/availability/rules", summary: "Add a weekly window (e.g. weekend expert day)", schemas: { params: SpecialistParams, body: AvailabilityRuleInput } }, async ({ params, body }, _req, res) => {
     res.status(201);
     return addRule(db, currentUser(res), params.id, body);
+  });
+  route({ method: "post", path: "/institutions/:id/weekend-expert-days", summary: "Publish weekend expert days (周末专家下沉) for several experts", schemas: { params: IdParams, body: WeekendExpertDaysInput } }, async ({ params, body }, _req, res) => {
+    res.status(201);
+    return publishWeekendExpertDays(db, currentUser(res), params.id, body);
   });
   route({ method: "post", path: "/specialists/:id/availability/windows", summary: "Add a one-off window or an exception", schemas: { params: SpecialistParams, body: AvailabilityWindowInput } }, async ({ params, body }, _req, res) => {
     res.status(201);

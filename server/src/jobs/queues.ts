@@ -65,8 +65,20 @@ export interface AppQueues {
   close(): Promise<void>;
 }
 
-/** Producer-side queues (the server enqueues; Bull Board inspects). */
+const shared = new WeakMap<object, Map<string, AppQueues>>();
+
+/** Producer-side queues (the server enqueues; Bull Board inspects). One set per shared connection and prefix. */
 export function createQueues(connection: ConnectionOptions, redisPrefix: string): AppQueues {
+  const byPrefix = typeof connection === "object" ? (shared.get(connection) ?? new Map<string, AppQueues>()) : null;
+  if (byPrefix && typeof connection === "object") shared.set(connection, byPrefix);
+  const cached = byPrefix?.get(redisPrefix);
+  if (cached) return cached;
+  const made = makeQueues(connection, redisPrefix);
+  byPrefix?.set(redisPrefix, made);
+  return made;
+}
+
+function makeQueues(connection: ConnectionOptions, redisPrefix: string): AppQueues {
   const prefix = bullPrefix(redisPrefix);
   const uploads = new Queue<UploadsJobData, unknown, UploadsJobName>(UPLOADS_QUEUE, { connection, prefix });
   const statistics = new Queue<StatisticsJobData, unknown, StatisticsJobName>(STATISTICS_QUEUE, { connection, prefix });

@@ -41,32 +41,62 @@ export async function listAvailability(db: Db, user: AuthUser, specialistId: str
   };
 }
 
-export async function addRule(db: Db, user: AuthUser, specialistId: string, input: AvailabilityRuleInput) {
-  const s = await loadSpecialist(db, user, specialistId, true);
+type RuleTx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+/** Checks and inserts one weekly rule inside a transaction; the advisory lock serialises one specialist's rules. */
+async function insertRule(tx: RuleTx, specialist: { id: string; institutionId: string }, input: AvailabilityRuleInput) {
   const startMinute = minutesOf(input.start);
   const endMinute = minutesOf(input.end);
   const validFrom = new Date(`${input.validFrom}T00:00:00Z`);
   const validUntil = input.validUntil ? new Date(`${input.validUntil}T00:00:00Z`) : null;
-  const rule = await db.$transaction(async (tx) => {
-    // Serialises rule changes of one specialist, so two overlapping rules cannot both pass the check.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`availability:${specialistId}`}))`;
-    const clash = await tx.availabilityRule.findFirst({
-      where: {
-        specialistId,
-        weekday: input.weekday,
-        startMinute: { lt: endMinute },
-        endMinute: { gt: startMinute },
-        AND: [{ OR: [{ validUntil: null }, { validUntil: { gte: validFrom } }] }, ...(validUntil ? [{ validFrom: { lte: validUntil } }] : [])],
-      },
-    });
-    if (clash) throw new AppError(ErrorCode.CONFLICT, `与已有出诊时间重叠（星期${clash.weekday} ${hhmmOf(clash.startMinute)}–${hhmmOf(clash.endMinute)}）`, { details: { ruleId: clash.id } });
-    const r = await tx.availabilityRule.create({
-      data: { specialistId, institutionId: s.institutionId, weekday: input.weekday, startMinute, endMinute, slotMinutes: input.slotMinutes, validFrom, validUntil, label: input.label ?? null },
-    });
-    await audit(tx, { action: "availability.rule.create", entityType: "AvailabilityRule", entityId: r.id, outcome: "SUCCESS", detail: { specialistId } });
-    return r;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`availability:${specialist.id}`}))`;
+  const clash = await tx.availabilityRule.findFirst({
+    where: {
+      specialistId: specialist.id,
+      weekday: input.weekday,
+      startMinute: { lt: endMinute },
+      endMinute: { gt: startMinute },
+      AND: [{ OR: [{ validUntil: null }, { validUntil: { gte: validFrom } }] }, ...(validUntil ? [{ validFrom: { lte: validUntil } }] : [])],
+    },
   });
-  return ruleView(rule);
+  if (clash) throw new AppError(ErrorCode.CONFLICT, `与已有出诊时间重叠（星期${clash.weekday} ${hhmmOf(clash.startMinute)}–${hhmmOf(clash.endMinute)}）`, { details: { ruleId: clash.id, specialistId: specialist.id } });
+  const r = await tx.availabilityRule.create({
+    data: { specialistId: specialist.id, institutionId: specialist.institutionId, weekday: input.weekday, startMinute, endMinute, slotMinutes: input.slotMinutes, validFrom, validUntil, label: input.label ?? null },
+  });
+  await audit(tx, { action: "availability.rule.create", entityType: "AvailabilityRule", entityId: r.id, outcome: "SUCCESS", detail: { specialistId: specialist.id } });
+  return r;
+}
+
+export async function addRule(db: Db, user: AuthUser, specialistId: string, input: AvailabilityRuleInput) {
+  const s = await loadSpecialist(db, user, specialistId, true);
+  return ruleView(await db.$transaction((tx) => insertRule(tx, s, input)));
+}
+
+/**
+ * Weekend expert days (周末专家下沉): an upper hospital's coordinator publishes Saturday and Sunday windows for the
+ * experts it sends (3–4 in the source documents), all or nothing.
+ */
+export async function publishWeekendExpertDays(
+  db: Db,
+  user: AuthUser,
+  institutionId: string,
+  input: { specialistIds: string[]; start: string; end: string; slotMinutes: number; validFrom: string; validUntil?: string },
+) {
+  if (!(hasRole(user, "COORDINATOR", "INSTITUTION_ADMIN") && user.institutionId === institutionId)) throw notFound("机构");
+  const specialists = await db.user.findMany({ where: { id: { in: input.specialistIds }, institutionId, active: true, roles: { has: "SPECIALIST" } }, select: { id: true, institutionId: true } });
+  if (specialists.length !== new Set(input.specialistIds).size) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "专家必须是本机构在岗的会诊专家", { issues: [{ path: "body.specialistIds", message: "专家必须是本机构在岗的会诊专家" }] });
+  }
+  const rules = await db.$transaction(async (tx) => {
+    const out = [];
+    for (const s of specialists) {
+      for (const weekday of [6, 7]) {
+        out.push(await insertRule(tx, s, { weekday, start: input.start, end: input.end, slotMinutes: input.slotMinutes, validFrom: input.validFrom, validUntil: input.validUntil, label: "周末专家下沉" }));
+      }
+    }
+    return out;
+  });
+  return { items: rules.map((r) => ({ specialistId: r.specialistId, ...ruleView(r) })) };
 }
 
 export async function addWindow(db: Db, user: AuthUser, specialistId: string, input: AvailabilityWindowInput) {

@@ -1,16 +1,17 @@
 // The SDK's live client (one authenticated Socket.IO connection per logged-in tab), shared by the notification
-// centre and the video rooms. Created on first use inside the authenticated shell, closed when it unmounts.
-import { createClient, type YilianClient } from "@yilian/client-sdk";
+// centre and the video rooms. Loaded on demand: Socket.IO and mediasoup-client stay out of the first paint of
+// every screen. Created on first use inside the authenticated shell, closed when it unmounts.
+import type { YilianClient } from "@yilian/client-sdk";
 import { api } from "./api";
 
-let client: YilianClient | null = null;
+let client: Promise<YilianClient> | null = null;
 
-export function liveClient(): YilianClient {
-  client ??= createClient({ token: async () => (await api.accessToken()) ?? "" });
+export function liveClient(): Promise<YilianClient> {
+  client ??= import("@yilian/client-sdk").then(({ createClient }) => createClient({ token: async () => (await api.accessToken()) ?? "" }));
   return client;
 }
 
 export function closeLiveClient(): void {
-  client?.close();
+  void client?.then((c) => c.close());
   client = null;
 }

@@ -60,12 +60,23 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   const subscribers = useRef(new Set<(name: ConsultationEventName, e: ConsultationEvent) => void>());
 
   useEffect(() => {
+    let s: YSocket | null = null;
+    let unmounted = false;
     // The SDK presents a fresh access token on every (re)connect.
-    const s: YSocket = liveClient().socket;
+    void liveClient().then((client) => {
+      if (unmounted) return;
+      s = client.socket;
+      wire(s);
+    });
+    const wire = (s: YSocket) => {
     setSocket(s);
     if (s.connected) setState("connected");
     s.on("connect", () => setState("connected"));
-    s.on("disconnect", () => setState("reconnecting"));
+    s.on("disconnect", (reason) => {
+      setState("reconnecting");
+      // Socket.IO does not retry after a server-side disconnect (restart, revoked token refreshed since): retry.
+      if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000);
+    });
     s.on("connect_error", () => setState((p) => (p === "connecting" ? "connecting" : "reconnecting")));
     s.io.on("reconnect_attempt", () => setState("reconnecting"));
     const push = (n: Omit<ConsoleNotification, "read">) => setNotifications((prev) => [{ ...n, read: false }, ...prev].slice(0, 50));
@@ -95,8 +106,10 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     s.on("referral:changed", (e) =>
       push({ id: `referral:${e.referralId}:${e.at}`, at: e.at, title: e.direction === "UP" ? "上转申请状态更新" : "下转申请状态更新", body: e.number }),
     );
+    };
     return () => {
-      s.removeAllListeners();
+      unmounted = true;
+      (s as YSocket | null)?.removeAllListeners();
       closeLiveClient();
     };
   }, []);

@@ -4,7 +4,6 @@ import { useState } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router";
 import { Alert, Button, Card, Form, Input, Typography } from "antd";
 import { LockOutlined, UserOutlined } from "@ant-design/icons";
-import { LoginBody } from "@yilian/contract";
 import { useSession, EXPIRED_FLAG } from "../lib/session";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { t } from "../i18n";
@@ -27,12 +26,12 @@ export default function Login() {
   if (user) return <Navigate to={target} replace />;
 
   const onFinish = async (values: { username: string; password: string }) => {
-    const parsed = LoginBody.safeParse(values);
-    if (!parsed.success) return;
+    // The form's rules mirror the contract's LoginBody; the server validates with it.
+    const username = values.username.trim();
     setBusy(true);
     setError(null);
     try {
-      await login(parsed.data.username, parsed.data.password);
+      await login(username, values.password);
       navigate(target, { replace: true });
     } catch (e) {
       setError(e);

@@ -2,7 +2,7 @@
 // Upload READY or REJECTED. Safe to repeat: derived objects have deterministic keys, the final update is
 // conditional, so a job re-run after a crash changes nothing twice. A periodic sweep re-enqueues uploads that lost
 // their job and removes objects that no row owns.
-import { mkdtemp, rm } from "node:fs/promises";
+import { lstat, mkdtemp, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
@@ -157,7 +157,18 @@ export async function execSweep(ctx: UploadsContext, queue: Queue<UploadsJobData
     }
     if (batch.length) await flush();
   }
-  return { requeued, removed };
+  // Scratch left by processes that were killed mid-upload or mid-job.
+  let scratchRemoved = 0;
+  const scratch = await scratchDir();
+  for (const name of await readdir(scratch).catch(() => [] as string[])) {
+    const p = path.join(scratch, name);
+    const s = await lstat(p).catch(() => null);
+    if (s && s.mtimeMs < Date.now() - 86_400_000) {
+      await rm(p, { recursive: true, force: true });
+      scratchRemoved++;
+    }
+  }
+  return { requeued, removed, scratchRemoved };
 }
 
 export async function initUploads(ctx: UploadsContext, connection: ConnectionOptions, prefix: string, opts: { concurrency?: number; lockDuration?: number; stalledInterval?: number } = {}) {

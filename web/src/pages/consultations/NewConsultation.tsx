@@ -266,7 +266,7 @@ export default function NewConsultation() {
         requiredMark
       >
         <div style={{ display: step === 0 ? "block" : "none" }}>
-          <Space size={16} wrap align="start">
+          <Space size={16} wrap align="start" style={{ display: "flex" }}>
             <Form.Item name="patientName" label="患者姓名" rules={[{ required: true, whitespace: true, message: "请输入患者姓名" }]} style={{ width: 200 }}>
               <Input id="patientName" maxLength={50} />
             </Form.Item>
@@ -283,7 +283,7 @@ export default function NewConsultation() {
               <DatePicker id="birthDate" disabledDate={(d) => d.isAfter(dayjs())} style={{ width: 160 }} placeholder="YYYY-MM-DD" />
             </Form.Item>
           </Space>
-          <Space size={16} wrap align="start">
+          <Space size={16} wrap align="start" style={{ display: "flex" }}>
             <Form.Item name="idNumber" label="身份证号" tooltip="选填；仅在治疗医生间显示，其他人看到的是脱敏号码" style={{ width: 260 }}>
               <Input maxLength={18} id="idNumber" />
             </Form.Item>
@@ -291,7 +291,7 @@ export default function NewConsultation() {
               <Input maxLength={64} id="recordNumber" />
             </Form.Item>
           </Space>
-          <Space size={16} wrap align="start">
+          <Space size={16} wrap align="start" style={{ display: "flex" }}>
             <Form.Item name="urgency" label="紧急程度" rules={[{ required: true }]}>
               <Radio.Group optionType="button" buttonStyle="solid" options={Urgency.options.map((u) => ({ value: u, label: urgencyLabel[u] }))} />
             </Form.Item>

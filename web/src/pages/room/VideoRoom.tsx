@@ -135,7 +135,7 @@ export default function VideoRoom() {
     const onEnded = (t: RemoteTrack) => update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: undefined } : t.source === "screen" ? { ...m, screen: undefined } : { ...m, camera: undefined }));
     (async () => {
       try {
-        r = await liveClient().joinRoom(id);
+        r = await (await liveClient()).joinRoom(id);
         if (cancelled) {
           void r.leave();
           return;

@@ -1,11 +1,11 @@
 // One training session: details, registration, start / end for its lecturers; the live lecture (lecturer's
 // camera and screen/slides, raise hand, promotion to speak, Q&A with moderation); the attendance report.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useParams } from "react-router";
 import { App, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Table, Tabs, Tag, Typography } from "antd";
 import { AudioOutlined, DesktopOutlined, DownloadOutlined, PushpinOutlined } from "@ant-design/icons";
 import { audienceKindLabel, tierLabel, type AttendanceRow, type TrainingHandView, type TrainingJoinInfo, type TrainingQuestionView, type TrainingSessionView } from "@yilian/contract";
-import type { RemoteTrack, Room } from "@yilian/client-sdk";
+import type { RemoteTrack, Room, YilianClient } from "@yilian/client-sdk";
 import { api, saveFile } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { useAsync } from "../../lib/useAsync";
@@ -47,15 +47,19 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
   const [answer, setAnswer] = useState<Record<string, string>>({});
   const [myHand, setMyHand] = useState(false);
   const [local, setLocal] = useState<{ camera?: MediaStreamTrack; screen?: MediaStreamTrack }>({});
-  const client = liveClient();
   const user = useUser();
+  // Requests go through the SDK's live client, loaded on demand.
+  const client = useMemo(
+    () => ({ request: async <T,>(event: Parameters<YilianClient["request"]>[0], ...payload: unknown[]) => (await liveClient()).request<T>(event, ...payload) }),
+    [],
+  );
   const moderator = info?.role === "LECTURER" || info?.role === "MODERATOR";
   const me = s.me;
 
   useEffect(() => {
     let r: Room | null = null;
     let stop = false;
-    const sock = client.socket;
+    let sock: YilianClient["socket"] | null = null;
     const onQ = (q: TrainingQuestionView) => q.sessionId === s.id && setQuestions((prev) => [q, ...prev.filter((x) => x.id !== q.id)]);
     const onQR = (e: { sessionId: string; questionId: string }) => e.sessionId === s.id && setQuestions((prev) => prev.filter((x) => x.id !== e.questionId));
     const onHand = (h: TrainingHandView) => h.sessionId === s.id && setHands((prev) => [...prev.filter((x) => x.user.id !== h.user.id), h].filter((x) => x.status === "RAISED" || x.status === "PROMOTED"));
@@ -64,20 +68,23 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
       setSpeakers((prev) => (e.speaking ? [...new Set([...prev, e.userId])] : prev.filter((x) => x !== e.userId)));
     };
     const onStatus = (e: { sessionId: string; status: string }) => e.sessionId === s.id && e.status === "ENDED" && onEnded();
-    sock.on("training:question", onQ);
-    sock.on("training:question-removed", onQR);
-    sock.on("training:hand", onHand);
-    sock.on("training:speaker", onSpeaker);
-    sock.on("training:status", onStatus);
     (async () => {
       try {
-        const joined = await client.request<TrainingJoinInfo>("training:join", { sessionId: s.id });
+        const live = await liveClient();
+        if (stop) return;
+        sock = live.socket;
+        sock.on("training:question", onQ);
+        sock.on("training:question-removed", onQR);
+        sock.on("training:hand", onHand);
+        sock.on("training:speaker", onSpeaker);
+        sock.on("training:status", onStatus);
+        const joined = await live.request<TrainingJoinInfo>("training:join", { sessionId: s.id });
         if (stop) return;
         setInfo(joined);
         setQuestions(joined.questions);
         setHands(joined.hands.filter((h) => h.status === "RAISED" || h.status === "PROMOTED"));
         setSpeakers(joined.speakers);
-        r = await client.joinRoom(s.id, { kind: "training" });
+        r = await live.joinRoom(s.id, { kind: "training" });
         if (stop) return void r.leave();
         setRoom(r);
         setTracks([...r.tracks.values()]);
@@ -94,11 +101,12 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
     })();
     return () => {
       stop = true;
-      sock.off("training:question", onQ);
-      sock.off("training:question-removed", onQR);
-      sock.off("training:hand", onHand);
-      sock.off("training:speaker", onSpeaker);
-      sock.off("training:status", onStatus);
+      const so = sock as YilianClient["socket"] | null;
+      so?.off("training:question", onQ);
+      so?.off("training:question-removed", onQR);
+      so?.off("training:hand", onHand);
+      so?.off("training:speaker", onSpeaker);
+      so?.off("training:status", onStatus);
       void r?.leave().catch(() => undefined);
       void client.request("training:leave", { sessionId: s.id }).catch(() => undefined);
     };
