@@ -30,7 +30,12 @@ const MAX_LOSS = 0.01;
 const MAX_CPU_PCT = 85;
 /** Sinks whose packets are counted (sequence gaps = loss); the rest go to a port nobody reads. */
 const METERED_EVERY = 100;
+/** Each ramp (spread, single router) stops here even without reaching a limit: the run stays bounded. */
+const RAMP_BUDGET_MS = 150_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A browser starved of CPU may not answer: that counts as a stalled viewer, not a hung benchmark. */
+const within = <T>(p: Promise<T>, ms: number, fallback: T): Promise<T> =>
+  Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms))]);
 
 /** A UDP port that is bound but never read (the kernel drops what overflows, at no CPU cost to a reader). */
 async function startBlackhole(): Promise<{ port: number; child: ChildProcess }> {
@@ -206,12 +211,13 @@ export default async function run(): Promise<void> {
     blackhole = await startBlackhole();
     let sinkSeq = 0;
     const sinks: string[] = [];
-    const addSinks = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const peerId = `sink-${sinkSeq++}`;
+    const addSink = async () => {
+      {
+        const seq = sinkSeq++;
+        const peerId = `sink-${seq}`;
         room.join({ peerId, userId: peerId, displayName: peerId, role: "VIEWER" });
         let port = blackhole!.port;
-        if (sinks.length % METERED_EVERY === 0) {
+        if (seq % METERED_EVERY === 0) {
           const m = new Meter();
           await m.start();
           meters.push(m);
@@ -226,6 +232,10 @@ export default async function run(): Promise<void> {
         sinks.push(peerId);
       }
     };
+    const addSinks = async (n: number) => {
+      // Batches of 20 in parallel: creating thousands of consumers one by one would take longer than measuring.
+      for (let done = 0; done < n; done += 20) await Promise.all(Array.from({ length: Math.min(20, n - done) }, () => addSink()));
+    };
     const removeSinks = () => {
       for (const id of sinks.splice(0)) room.leave(id);
       for (const m of meters.splice(0)) m.close();
@@ -234,7 +244,7 @@ export default async function run(): Promise<void> {
     const browserCounters = async () =>
       Promise.all(
         viewers.map(async (v) => {
-          const stats = await v.page.evaluate(async () => {
+          const stats = await within(v.page.evaluate(async () => {
             const report: RTCStatsReport = await (window as any).yl.room.getStats();
             let lost = 0;
             let received = 0;
@@ -245,15 +255,21 @@ export default async function run(): Promise<void> {
               }
             });
             return { lost, received };
-          });
-          const cam = (await inbound(v)).find((t) => t.source === "camera");
+          }).catch(() => ({ lost: 0, received: 0 })), 10_000, { lost: 0, received: 0 });
+          // A closed or starved page reads as no frames: a stalled viewer.
+          const cam = (await within(inbound(v).catch(() => []), 10_000, [])).find((t) => t.source === "camera");
           return { ...stats, frames: cam?.framesDecoded ?? 0 };
         }),
       );
 
     const measure = async (label: string): Promise<StepResult[]> => {
       const results: StepResult[] = [];
+      const started = performance.now();
       for (const step of STEPS) {
+        if (performance.now() - started > RAMP_BUDGET_MS) {
+          log(`${label}: time budget used up at ${sinks.length} sinks without reaching a limit`);
+          break;
+        }
         await addSinks(step - sinks.length);
         let r = await measureStep(label, SETTLE_MS);
         // One more window before calling it the limit: a burst of new consumers (key-frame requests) or a

@@ -75,6 +75,18 @@ describe("web console", () => {
     expect(await untranslated(page)).toEqual([]);
   });
 
+  it("shows the reconnecting banner while the live connection is down, and clears it when back", async () => {
+    const { page } = await tab();
+    await loginUi(page, "doctor.hadashan");
+    await page.locator('[data-testid="live-state"][data-state="connected"]').waitFor();
+    ts.server.io.disconnectSockets(true);
+    await page.getByTestId("reconnect-banner").waitFor({ timeout: 5000 });
+    expect(await page.getByTestId("reconnect-banner").innerText()).toContain("正在重新连接");
+    await screenshot(page, "reconnecting");
+    await page.getByTestId("reconnect-banner").waitFor({ state: "detached", timeout: 15_000 });
+    await page.locator('[data-testid="live-state"][data-state="connected"]').waitFor();
+  });
+
   it("rejects a wrong password with guidance", async () => {
     const { page } = await tab();
     await page.goto("/login");

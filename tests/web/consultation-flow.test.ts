@@ -225,6 +225,16 @@ describe("consultation in the console", () => {
     await screenshot(doctor.page, "consultation-reported");
     expect(await untranslated(doctor.page)).toEqual([]);
 
+    // The doctor refers the patient up as advised, then records the decision taken (→ CLOSED).
+    await doctor.page.getByLabel("转诊原因").fill("需行冠状动脉造影，本院无条件");
+    await doctor.page.getByRole("button", { name: "提交转诊申请" }).click();
+    await doctor.page.getByText(/已提交转诊申请 \S+/).waitFor();
+    await doctor.page.getByLabel("处置决定").fill("已按会诊意见安排上转，继续双联抗血小板治疗。");
+    await doctor.page.getByRole("button", { name: "记录处置决定" }).click();
+    await doctor.page.locator('[data-status="CLOSED"]').first().waitFor();
+    await doctor.page.getByRole("tab", { name: "流转记录" }).click();
+    await doctor.page.getByTestId("timeline").getByText("已结束").waitFor();
+
     // The province administrator recomputes this month and sees the consultation in the figures.
     const admin = await tab();
     await loginUi(admin.page, "province.admin");

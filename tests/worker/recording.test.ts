@@ -10,7 +10,7 @@ import { randomUUID, createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/server/storage/storage";
 import type { MediaApi } from "@yilian/media/api";
-import { initRecording, execComposeRecording } from "../../worker/src/queues/recording";
+import { initRecording, execComposeRecording, execSweepRecordings } from "../../worker/src/queues/recording";
 import { composeMp4, probeParts, probeOutput } from "../../worker/src/recording/compose";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
@@ -189,4 +189,22 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
   expect(row.failureReason).toMatch(/无效/);
   // Running the job again changes nothing.
   expect((await execComposeRecording({ db, storage }, id)).skipped).toBe(true);
+});
+
+test("the sweep fails recordings whose recorder was lost and re-enqueues stopped ones without a job", async () => {
+  const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
+  const lost = randomUUID();
+  const orphaned = randomUUID();
+  await db.recording.create({ data: { id: lost, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "RECORDING", startedAt: new Date(Date.now() - 13 * 3600_000) } });
+  await db.recording.create({ data: { id: orphaned, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "PROCESSING", stoppedAt: new Date(Date.now() - 3600_000), parts: [] } });
+  const r = await execSweepRecordings({ db, storage: createStorage() }, worker.queue);
+  expect(r.failed).toBeGreaterThanOrEqual(1);
+  expect(r.requeued).toBeGreaterThanOrEqual(1);
+  expect((await db.recording.findUniqueOrThrow({ where: { id: lost } })).failureReason).toMatch(/意外中断/);
+  // The re-enqueued job runs: no parts → FAILED with a reason.
+  const done = await waitFor(async () => {
+    const x = await db.recording.findUniqueOrThrow({ where: { id: orphaned } });
+    return x.status !== "PROCESSING" ? x : null;
+  }, 30_000);
+  expect(done.status).toBe("FAILED");
 });

@@ -177,7 +177,9 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     const detail = await consultationDetail(db, c);
     await audit(db, { action: "consultation.fhir", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" });
     res.type("application/fhir+json");
-    return consultationBundle(detail, { idNumber: c.patientIdNumberEnc ? decryptPatientId(c.patientIdNumberEnc, deps.config.PATIENT_DATA_KEY) : null });
+    // The full identifier travels only to the people treating the patient (as for /reveal-id).
+    const treating = c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");
+    return consultationBundle(detail, { idNumber: treating && c.patientIdNumberEnc ? decryptPatientId(c.patientIdNumberEnc, deps.config.PATIENT_DATA_KEY) : null });
   });
 
   // ---- referral

@@ -17,9 +17,10 @@ export interface StatisticsJobData {
   month?: string;
 }
 
-export type RecordingJobName = "compose";
+export type RecordingJobName = "compose" | "sweep";
 export interface RecordingJobData {
-  recordingId: string;
+  /** Absent for the periodic sweep. */
+  recordingId?: string;
 }
 
 /** Every BullMQ key of a deployment sits under this prefix (shared with the worker). */

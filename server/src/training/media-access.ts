@@ -4,7 +4,7 @@
 import type { MediaPermissions, MediaSource } from "@yilian/contract";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
-import { enterSession } from "./socket";
+import { enterSession } from "./enter";
 import type { TrainingLive } from "./live";
 
 export interface TrainingRoomAccess {

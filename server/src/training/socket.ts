@@ -18,8 +18,7 @@ import type { Db } from "../db";
 import { handleAck } from "../realtime/ack";
 import { parseOrThrow } from "../http/validate";
 import type { AuthUser } from "../authz/principal";
-import { isLecturer, joinRefusal, loadVisibleSession, startTraining, toViews } from "./sessions";
-import { isRegistered } from "./registration";
+import { enterSession } from "./enter";
 import { recordPresence } from "./presence";
 import type { TrainingLive } from "./live";
 
@@ -27,21 +26,6 @@ const SESSION_ROOM = /^training:([0-9a-f-]{36})$/;
 
 /** Per socket: the sessions it is in and the presence connection id of each (a JOIN and its LEAVE share it). */
 const joined = new WeakMap<Socket, Map<string, string>>();
-
-export async function enterSession(db: Db, user: AuthUser, sessionId: string) {
-  const { session, member, manages, inAudience } = await loadVisibleSession(db, user, sessionId);
-  const registered = await isRegistered(db, sessionId, user.id);
-  const refusal = joinRefusal(session, { manages, inAudience, registered });
-  if (refusal) {
-    const code = session.status === "ENDED" || session.status === "CANCELLED" || refusal.includes("尚未开始") ? ErrorCode.INVALID_STATE : ErrorCode.FORBIDDEN;
-    throw new AppError(code, refusal);
-  }
-  const lecturer = isLecturer(session, user.id);
-  // The lecturer entering is the lecture going live.
-  const current = lecturer && session.status === "SCHEDULED" ? await startTraining(db, user, sessionId) : session;
-  const [view] = await toViews(db, user, [current], member);
-  return { session: current, view: view!, manages, lecturer, registered };
-}
 
 export function registerTrainingHandlers(
   socket: Socket,

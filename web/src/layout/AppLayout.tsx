@@ -41,7 +41,7 @@ const icons: Record<string, React.ReactNode> = {
 };
 
 function NotificationCentre() {
-  const { notifications, markAllRead } = useRealtime();
+  const { notifications, markAllRead, state } = useRealtime();
   const navigate = useNavigate();
   const unread = notifications.filter((n) => !n.read).length;
   const content = (
@@ -72,6 +72,7 @@ function NotificationCentre() {
     </div>
   );
   return (
+    <span data-testid="live-state" data-state={state}>
     <Popover
       trigger="click"
       placement="bottomRight"
@@ -89,6 +90,7 @@ function NotificationCentre() {
         <Button type="text" icon={<BellOutlined style={{ fontSize: 18 }} />} aria-label={t("notify.title")} />
       </Badge>
     </Popover>
+    </span>
   );
 }
 

@@ -10,7 +10,7 @@ import { Queue, Worker, UnrecoverableError, type ConnectionOptions } from "bullm
 import type { Db } from "@yilian/server";
 import { auditData } from "@yilian/server/audit/audit";
 import { scratchDir, type Storage } from "@yilian/server/storage/storage";
-import { RECORDING_QUEUE, type RecordingJobData, type RecordingJobName } from "@yilian/server/jobs/queues";
+import { RECORDING_QUEUE, recordingJobOptions, type RecordingJobData, type RecordingJobName } from "@yilian/server/jobs/queues";
 import { composeMp4, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
 
 export { RECORDING_QUEUE };
@@ -105,11 +105,39 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
   }
 }
 
+/** Recordings nobody stopped (the recording server process died) end FAILED after this long. */
+export const MAX_RECORDING_MS = 12 * 3600_000;
+
+/**
+ * Periodic housekeeping: a recording still RECORDING long after any session could last lost its recorder; a
+ * PROCESSING recording without a job (Redis was unreachable at stop) gets its job again.
+ */
+export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<RecordingJobData, unknown, RecordingJobName>, now = Date.now()) {
+  const stale = await ctx.db.recording.findMany({ where: { status: "RECORDING", startedAt: { lt: new Date(now - MAX_RECORDING_MS) } }, select: { id: true } });
+  for (const { id } of stale) {
+    await ctx.db.$transaction(async (tx) => {
+      const { count } = await tx.recording.updateMany({ where: { id, status: "RECORDING" }, data: { status: "FAILED", failureReason: "录制意外中断（录制服务已停止），本次录像不可用", stoppedAt: new Date(now) } });
+      if (count) await tx.auditLog.create({ data: auditData({ action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", actorId: null, actorInstitutionId: null, detail: { reason: "recorder lost" } }) });
+    });
+  }
+  const processing = await ctx.db.recording.findMany({ where: { status: "PROCESSING", stoppedAt: { lt: new Date(now - 5 * 60_000) } }, select: { id: true } });
+  let requeued = 0;
+  for (const { id } of processing) {
+    if (!(await queue.getJob(recordingJobOptions(id).jobId!))) {
+      await queue.add("compose", { recordingId: id }, recordingJobOptions(id));
+      requeued++;
+    }
+  }
+  return { failed: stale.length, requeued };
+}
+
 export async function initRecording(ctx: RecordingContext, connection: ConnectionOptions, prefix: string, opts: { lockDuration?: number; stalledInterval?: number } = {}) {
   const queue = new Queue<RecordingJobData, unknown, RecordingJobName>(RECORDING_QUEUE, { connection, prefix });
+  await queue.upsertJobScheduler("recording-sweep" as RecordingJobName, { every: 30 * 60_000 }, { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
   const worker = new Worker<RecordingJobData, unknown, RecordingJobName>(
     RECORDING_QUEUE,
     async (job) => {
+      if (job.name === "sweep") return execSweepRecordings(ctx, queue);
       if (!job.data.recordingId) throw new UnrecoverableError("recordingId missing");
       return execComposeRecording(ctx, job.data.recordingId);
     },
@@ -123,7 +151,7 @@ export async function initRecording(ctx: RecordingContext, connection: Connectio
     },
   );
   worker.on("failed", (job, err) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void fail(ctx.db, job.data.recordingId, `录像处理失败：${err.message.slice(0, 300)}`).catch(() => undefined);
+    if (job?.data.recordingId && job.attemptsMade >= (job.opts.attempts ?? 1)) void fail(ctx.db, job.data.recordingId, `录像处理失败：${err.message.slice(0, 300)}`).catch(() => undefined);
   });
   return { queue, worker };
 }

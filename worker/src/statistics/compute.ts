@@ -48,15 +48,15 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
 function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; recording: boolean }): string {
   const parts = [
     `SELECT c."requestingInstitutionId" AS inst, 'consultations' AS metric, d.dim, d.key, 1::float8 AS v
-       FROM "Consultation" c
+       FROM cm c
        CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ('urgency', c.urgency::text), ('kind', c.kind::text),
                                   ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3`,
     `SELECT c."targetInstitutionId", 'consultations_received', d.dim, d.key, 1::float8
-       FROM "Consultation" c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text)) AS d(dim, key)
+       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text)) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."targetInstitutionId" IS NOT NULL`,
     `SELECT c."requestingInstitutionId", 'sla_breaches', d.dim, d.key, 1::float8
-       FROM "Consultation" c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
+       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3
         AND (c.overdue OR (c."slaDueAt" IS NOT NULL AND c."acceptedAt" > c."slaDueAt"))`,
   ];
@@ -93,12 +93,12 @@ function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; 
 const DURATION_FACTS = `
   SELECT c."requestingInstitutionId" AS inst, 'acceptance_minutes' AS metric, d.dim, d.key,
          EXTRACT(EPOCH FROM (c."acceptedAt" - c."submittedAt")) / 60.0 AS v
-    FROM "Consultation" c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
+    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
    WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."acceptedAt" IS NOT NULL
   UNION ALL
   SELECT c."requestingInstitutionId", 'report_minutes', d.dim, d.key,
          EXTRACT(EPOCH FROM (c."reportedAt" - c."submittedAt")) / 60.0
-    FROM "Consultation" c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
+    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
    WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."reportedAt" IS NOT NULL`;
 
 /** Institution → consortia (explicit members, plus every institution for consortia that cover the province). */
@@ -128,7 +128,8 @@ function insertSql(facts: string, aggregates: { suffix: string; expr: string }[]
       FROM scoped f JOIN members m ON m.inst = f.inst
      GROUP BY m.cid, f.metric, f.dim, f.key`);
   return `
-    WITH facts AS (${facts}),
+    WITH cm AS MATERIALIZED (SELECT * FROM "Consultation" WHERE "submittedAt" >= $2 AND "submittedAt" < $3),
+    facts AS (${facts}),
     members AS (${MEMBERS}),
     scoped AS (
       SELECT f.inst, f.metric, f.dim, f.key, f.v, i.id::text AS inst_id, i."countyId"::text AS county,

@@ -1,0 +1,22 @@
+// Entering a live session (the Socket.IO live room and the media room share this rule): the audience (others
+// get 404), registration when required, the time window; a lecturer entering takes the session live.
+import { AppError, ErrorCode } from "@yilian/contract";
+import type { Db } from "../db";
+import type { AuthUser } from "../authz/principal";
+import { isLecturer, joinRefusal, loadVisibleSession, startTraining, toViews } from "./sessions";
+import { isRegistered } from "./registration";
+
+export async function enterSession(db: Db, user: AuthUser, sessionId: string) {
+  const { session, member, manages, inAudience } = await loadVisibleSession(db, user, sessionId);
+  const registered = await isRegistered(db, sessionId, user.id);
+  const refusal = joinRefusal(session, { manages, inAudience, registered });
+  if (refusal) {
+    const code = session.status === "ENDED" || session.status === "CANCELLED" || refusal.includes("尚未开始") ? ErrorCode.INVALID_STATE : ErrorCode.FORBIDDEN;
+    throw new AppError(code, refusal);
+  }
+  const lecturer = isLecturer(session, user.id);
+  // The lecturer entering is the lecture going live.
+  const current = lecturer && session.status === "SCHEDULED" ? await startTraining(db, user, sessionId) : session;
+  const [view] = await toViews(db, user, [current], member);
+  return { session: current, view: view!, manages, lecturer, registered };
+}
