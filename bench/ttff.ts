@@ -4,6 +4,7 @@
 // frame of the doctor's camera. Run twice in the same invocation: with our key-frame tuning (producer
 // keyFrameRequestDelay 350 ms, joiners start on the lowest layer) and with mediasoup's defaults.
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { createServices, createYilianServer, loadConfig } from "@yilian/server";
 import { buildSdk } from "../client-sdk/build";
@@ -12,6 +13,7 @@ import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from ".
 const BENCH = "ttff";
 const DB = "yilian_bench_ttff";
 const JOINS = 20;
+const REDIS_PREFIX = `yilian-bench-ttff-${process.pid}`;
 const ARGS = [
   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
   "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -99,7 +101,7 @@ async function runOnce(browser: Browser, databaseUrl: string, label: string, tun
   const config = loadConfig({
     ...process.env,
     DATABASE_URL: databaseUrl,
-    REDIS_PREFIX: `yilian-bench-ttff-${process.pid}`,
+    REDIS_PREFIX: REDIS_PREFIX,
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
@@ -188,5 +190,9 @@ export default async function run(): Promise<void> {
   } finally {
     await browser.close();
     await dropBenchDatabase(DB);
+    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+    const keys = await redis.keys(`${REDIS_PREFIX}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   }
 }

@@ -99,7 +99,8 @@ export class Room extends Emitter<RoomEvents> {
     const res = await client.request<MediaJoinResult>("media:join", { kind, roomId });
     room.applyJoin(res);
     room.listen();
-    const routerRtpCapabilities = await client.request<types.RtpCapabilities>("media:getRouterRtpCapabilities");
+    const routerRtpCapabilities =
+      (res.routerRtpCapabilities as types.RtpCapabilities | undefined) ?? (await client.request<types.RtpCapabilities>("media:getRouterRtpCapabilities"));
     // factory() picks the browser handler from navigator.userAgentData (secure origins only).
     room.device = await Device.factory();
     await room.device.load({ routerRtpCapabilities });

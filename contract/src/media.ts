@@ -107,6 +107,8 @@ export interface MediaJoinResult {
   role: string;
   peers: MediaPeerInfo[];
   producers: MediaProducerInfo[];
+  /** The room router's RTP capabilities (saves a media:getRouterRtpCapabilities round trip on slow links). */
+  routerRtpCapabilities: unknown;
 }
 
 export interface MediaTransportInfo {

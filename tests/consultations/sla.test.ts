@@ -28,7 +28,7 @@ afterAll(async () => {
   }
   await t.stop();
   await db.$disconnect();
-  redis.disconnect();
+  await redis.quit(); // quit, not disconnect: waits for the emitter's last PUBLISH replies
 });
 
 it("escalates an unanswered EMERGENCY request: coordinator, then institution admin, then overdue", async () => {

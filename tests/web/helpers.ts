@@ -43,6 +43,8 @@ export interface Tab {
 export async function openTab(browser: Browser, baseUrl: string): Promise<Tab> {
   const context = await browser.newContext({ viewport: VIEWPORT, locale: "zh-CN", timezoneId: "Asia/Shanghai", baseURL: baseUrl });
   const page = await context.newPage();
+  // Generous: the machine's CPU is shared with other test suites and media workers.
+  page.setDefaultTimeout(45_000);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {

@@ -133,9 +133,10 @@ export class MediaHub {
         const resumed = !kept.mediaReset;
         kept.mediaReset = false;
         if (!resumed) await api.resetPeerMedia(roomKey, kept.peerId);
-        const snap = await api.snapshot(roomKey);
+        const [snap, routerRtpCapabilities] = await Promise.all([api.snapshot(roomKey), api.getRouterRtpCapabilities(roomKey)]);
         return {
           roomKey,
+          routerRtpCapabilities,
           peerId: kept.peerId,
           resumeKey: kept.resumeKey,
           resumed,
@@ -154,13 +155,17 @@ export class MediaHub {
       }
       const peerId = randomUUID();
       try {
-        const snap = await api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role });
+        const [snap, routerRtpCapabilities] = await Promise.all([
+          api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role }),
+          api.getRouterRtpCapabilities(roomKey),
+        ]);
         const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null };
         this.sessions.set(peerId, session);
         this.bind(session, socketId);
         void this.access.peerJoined(user, grant);
         return {
           roomKey,
+          routerRtpCapabilities,
           peerId,
           resumeKey: session.resumeKey,
           resumed: false,

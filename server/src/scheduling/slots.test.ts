@@ -31,3 +31,10 @@ it("cuts weekly rules into slots in Shanghai time, removing exceptions and busy 
 it("never offers a slot in the past", () => {
   expect(generateSlots({ rules: [rule], windows: [], busy: [], shareOf: () => 0 }, from, to, new Date("2030-01-05T02:00:00Z"))).toHaveLength(4);
 });
+
+it("cuts a one-off window that spans local midnight from its own start", () => {
+  // 23:40–01:10 Asia/Shanghai in 30-minute slots: 23:40, 00:10, 00:40 (the first ends after midnight).
+  const w = { specialistId: spec, institutionId: inst, kind: "OPEN" as const, startsAt: new Date("2030-01-05T15:40:00Z"), endsAt: new Date("2030-01-05T17:10:00Z"), slotMinutes: 30 };
+  const slots = generateSlots({ rules: [], windows: [w], busy: [], shareOf: () => 0 }, new Date("2030-01-05T12:00:00Z"), new Date("2030-01-06T12:00:00Z"), past);
+  expect(slots.map((s) => s.startsAt.toISOString())).toEqual(["2030-01-05T15:40:00.000Z", "2030-01-05T16:10:00.000Z", "2030-01-05T16:40:00.000Z"]);
+});

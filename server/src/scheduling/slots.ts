@@ -83,9 +83,11 @@ export function generateSlots(
       }
       for (const w of s.windows) {
         if (w.kind !== "OPEN" || !overlaps(w, dayStart, dayEnd)) continue;
+        // Slots step from the window's own start (a window may span local midnight); a slot belongs to the
+        // day it starts on and may end after midnight.
         const len = (w.slotMinutes ?? 30) * 60_000;
-        const begin = Math.max(w.startsAt.getTime(), dayStart.getTime());
-        for (let t = begin; t + len <= Math.min(w.endsAt.getTime(), dayEnd.getTime()); t += len) {
+        const skip = Math.max(0, Math.ceil((dayStart.getTime() - w.startsAt.getTime()) / len));
+        for (let t = w.startsAt.getTime() + skip * len; t < dayEnd.getTime() && t + len <= w.endsAt.getTime(); t += len) {
           cands.set(t, { specialistId, institutionId: w.institutionId, startsAt: new Date(t), endsAt: new Date(t + len), reserved: false });
         }
       }

@@ -61,7 +61,8 @@ export class TrainingQueues {
 
   async close(): Promise<void> {
     await this.queue.close();
-    this.connection.disconnect();
+    // quit waits for replies still in flight (a disconnect would reject them: "Connection is closed").
+    await this.connection.quit().catch(() => this.connection.disconnect());
   }
 }
 

@@ -76,7 +76,7 @@ export async function initTrainingReminders(db: Db, connection: Redis, prefix: s
   const closeWorker = worker.close.bind(worker);
   worker.close = async (force?: boolean) => {
     await closeWorker(force);
-    emitterRedis.disconnect();
+    await emitterRedis.quit().catch(() => emitterRedis.disconnect());
   };
   return { queue, worker };
 }
