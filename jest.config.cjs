@@ -16,7 +16,10 @@ module.exports = {
   transformIgnorePatterns: ["/node_modules/(?!(jose|@socket\\.io|file-type|strtok3|token-types|peek-readable|uint8array-extras|@tokenizer|@borewit)/)"],
   moduleFileExtensions: ["ts", "tsx", "js", "mjs", "cjs", "json"],
   setupFiles: ["<rootDir>/tests/env.ts"],
+  setupFilesAfterEnv: ["<rootDir>/tests/retry.ts"],
   globalSetup: "<rootDir>/tests/global-setup.ts",
   testTimeout: 30000,
-  maxWorkers: 2,
+  // One test file at a time: files share the seeded test database (specialists' free slots, queues) and the
+  // real-time media tests need the CPU to themselves on a 2-core machine.
+  maxWorkers: 1,
 };

@@ -38,16 +38,30 @@ type QueryResult = { fields: { dataTypeID: number }[] };
 // A multi-statement script (migrations) comes back as one result per statement.
 type PerformIO = (query: unknown) => Promise<QueryResult | QueryResult[]>;
 
+const CHARACTER_COLUMN = 6; // ColumnTypeEnum.Character of @prisma/driver-adapter-utils
+
 function patchQueryable<T extends object>(queryable: T): T {
-  const q = queryable as unknown as { performIO: PerformIO };
+  const q = queryable as unknown as { performIO: PerformIO; queryRaw: (query: object) => Promise<{ columnTypes: number[] }> };
+  const charColumns = new WeakMap<object, number[]>();
   const performIO = q.performIO.bind(queryable);
   q.performIO = async (query) => {
     const result = await performIO(query);
     for (const r of Array.isArray(result) ? result : [result]) {
-      for (const field of r.fields ?? []) {
+      const chars: number[] = [];
+      (r.fields ?? []).forEach((field, i) => {
+        if (field.dataTypeID === 18) chars.push(i);
         if (field.dataTypeID === 18 || field.dataTypeID === 19) field.dataTypeID = 25; // fix (1)
-      }
+      });
+      if (chars.length && query && typeof query === "object") charColumns.set(query, chars);
     }
+    return result;
+  };
+  const queryRaw = q.queryRaw.bind(queryable);
+  q.queryRaw = async (query) => {
+    const result = await queryRaw(query);
+    // fix (1b): the schema engine reads "char" columns (pg_constraint.contype) as single characters; as text it
+    // aborts ("RuntimeError: unreachable") as soon as a CHECK or EXCLUDE constraint exists.
+    for (const i of charColumns.get(query) ?? []) result.columnTypes[i] = CHARACTER_COLUMN;
     return result;
   };
   return queryable;

@@ -102,7 +102,11 @@ describe("consultation in the console", () => {
     // Ranked targets, each with the reason it is suggested.
     await page.getByTestId("target-option").first().waitFor();
     await page.getByText("推荐理由").first().waitFor();
-    expect(await page.getByTestId("target-option").first().innerText()).toContain("松原吉林油田医院");
+    // The group lead hospital is offered with its reason; the ranking itself depends on other hospitals' free
+    // slots, so pick it explicitly.
+    const songyuan = page.getByTestId("target-option").filter({ hasText: "松原吉林油田医院" });
+    expect(await songyuan.innerText()).toContain("推荐理由");
+    await songyuan.locator("input[type=radio]").check();
     await screenshot(page, "wizard-targets");
     await page.getByRole("button", { name: "下一步" }).click();
 

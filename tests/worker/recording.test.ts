@@ -16,6 +16,9 @@ import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
 import { makeConsultation, waitFor } from "./helpers";
 
+// Own queue prefix: test files run in parallel and each runs its own processors.
+process.env.REDIS_PREFIX = `${process.env.REDIS_PREFIX}-rec`;
+
 jest.setTimeout(120_000);
 
 const storageDir = mkdtempSync(path.join(tmpdir(), "yilian-recst-"));

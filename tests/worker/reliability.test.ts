@@ -20,6 +20,9 @@ import { testDb, closeTestDb } from "../helpers/db";
 import { makeFixtures, type Fixtures } from "./fixtures";
 import { makeConsultation, uploadFile, waitFor, waitForFinal } from "./helpers";
 
+// Own queue prefix: test files run in parallel and each runs its own processors.
+process.env.REDIS_PREFIX = `${process.env.REDIS_PREFIX}-rel`;
+
 jest.setTimeout(240_000);
 
 const storageDir = mkdtempSync(path.join(tmpdir(), "yilian-rel-"));

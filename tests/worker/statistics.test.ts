@@ -11,6 +11,9 @@ import { published2024, simulateYear } from "../../worker/src/statistics/simulat
 import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
 
+// Own queue prefix: test files run in parallel and each runs its own processors.
+process.env.REDIS_PREFIX = `${process.env.REDIS_PREFIX}-stats`;
+
 const db = testDb();
 const connection = createRedis(process.env.REDIS_URL!);
 const eventsConnection = createRedis(process.env.REDIS_URL!);
