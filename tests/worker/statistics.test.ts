@@ -2,6 +2,7 @@
 // the real `statistics` BullMQ queue, must add up exactly; recomputes are idempotent; months follow Asia/Shanghai;
 // the API answers from rollups within the administrator's scope, with CSV and XLSX exports.
 import ExcelJS from "exceljs";
+import { tierLabel } from "@yilian/contract";
 import { createRedis } from "@yilian/server";
 import { QueueEvents } from "bullmq";
 import { STATISTICS_QUEUE } from "@yilian/server/jobs/queues";
@@ -163,7 +164,7 @@ describe("statistics API", () => {
 
     const tiers = await ts.api("/api/statistics/breakdown?month=2024-03&scope=TIER&metric=training_attendances", { token: accessToken });
     expect(tiers.status).toBe(200);
-    expect(tiers.body.rows.map((x: { scopeName: string }) => x.scopeName)).toEqual(expect.arrayContaining(["乡镇（社区）级"]));
+    expect(tiers.body.rows.map((x: { scopeName: string }) => x.scopeName)).toEqual(expect.arrayContaining([tierLabel.TOWNSHIP]));
   });
 
   test("region and institution admins see their own scope only; others are refused", async () => {

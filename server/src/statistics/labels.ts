@@ -1,4 +1,6 @@
-// zh-CN labels for statistics exports and the admin console.
+// zh-CN labels for statistics exports and the admin console; domain enums use the contract's label tables.
+import { consultationKindLabel, consultationStatusLabel, tierLabel, urgencyLabel } from "@yilian/contract";
+
 export const METRIC_LABELS: Record<string, string> = {
   consultations: "远程会诊申请数",
   consultations_received: "受邀会诊数",
@@ -28,25 +30,9 @@ export const DIMENSION_LABELS: Record<string, string> = {
 
 export const KEY_LABELS: Record<string, string> = {
   "": "",
-  DRAFT: "草稿",
-  SUBMITTED: "已提交",
-  RETURNED: "已退回",
-  ACCEPTED: "已受理",
-  SCHEDULED: "已排期",
-  IN_PROGRESS: "会诊中",
-  REPORTED: "已出报告",
-  CLOSED: "已结束",
-  REJECTED: "已拒绝",
-  CANCELLED: "已取消",
-  EXPIRED: "已过期",
-  ROUTINE: "普通",
-  URGENT: "加急",
-  EMERGENCY: "急诊",
-  SINGLE_SPECIALIST: "单专家会诊",
-  MULTIDISCIPLINARY: "多学科会诊",
-  IMAGING_READING: "影像会诊",
-  ECG_READING: "心电会诊",
-  PATHOLOGY_READING: "病理会诊",
+  ...consultationStatusLabel,
+  ...urgencyLabel,
+  ...consultationKindLabel,
   UP: "上转",
   DOWN: "下转",
   IMAGING: "影像资料",
@@ -70,4 +56,4 @@ export const SCOPE_LABELS: Record<string, string> = {
   PROVINCE: "全省",
 };
 
-export const TIER_LABELS: Record<string, string> = { PROVINCE: "省级", CITY: "市级", COUNTY: "县级", TOWNSHIP: "乡镇（社区）级" };
+export const TIER_LABELS: Record<string, string> = tierLabel;

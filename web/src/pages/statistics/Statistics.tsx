@@ -5,6 +5,7 @@ import { useMemo, useState } from "react";
 import { App, Breadcrumb, Button, Card, Col, DatePicker, Row, Segmented, Select, Space, Statistic, Table, Typography } from "antd";
 import { DownloadOutlined, ReloadOutlined } from "@ant-design/icons";
 import type { StatRow } from "@yilian/client-sdk";
+import { consultationKindLabel, consultationStatusLabel, tierLabel, urgencyLabel } from "@yilian/contract";
 import { api, saveFile } from "../../lib/api";
 import { useAsync } from "../../lib/useAsync";
 import { useSession } from "../../lib/session";
@@ -31,7 +32,7 @@ const KPI = ["consultations", "sla_breaches", "referrals", "training_attendances
 const TREND = ["consultations", "sla_breaches", "referrals", "training_attendances"];
 const LEVEL_LABEL: Record<Scope, string> = { PROVINCE: "全省", TIER: "按机构级别", CITY: "按市", COUNTY: "按县(区)", INSTITUTION: "按机构", CONSORTIUM: "按医联体" };
 const DIM_LABEL: Record<string, string> = { specialty: "按专科", urgency: "按紧急程度", status: "按状态", kind: "按会诊类型" };
-const KEY_LABEL: Record<string, string> = { ROUTINE: "普通", URGENT: "加急", EMERGENCY: "急诊", PROVINCE: "省级", CITY: "市级", COUNTY: "县级", TOWNSHIP: "乡镇(社区)级", SUBMITTED: "已提交", ACCEPTED: "已受理", SCHEDULED: "已排期", IN_PROGRESS: "会诊中", REPORTED: "已出报告", CLOSED: "已结束", REJECTED: "已拒绝", CANCELLED: "已取消", RETURNED: "已退回", EXPIRED: "已过期", DRAFT: "草稿", SINGLE_SPECIALIST: "单专家会诊", MULTIDISCIPLINARY: "多学科会诊", IMAGING_READING: "影像会诊", ECG_READING: "心电会诊", PATHOLOGY_READING: "病理会诊" };
+const KEY_LABEL: Record<string, string> = { ...urgencyLabel, ...tierLabel, ...consultationStatusLabel, ...consultationKindLabel };
 /** What a drill-down into a row of one level shows next. */
 const CHILD_LEVEL: Partial<Record<Scope, Scope>> = { PROVINCE: "CITY", CITY: "COUNTY", COUNTY: "INSTITUTION" };
 
