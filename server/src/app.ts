@@ -141,6 +141,7 @@ export function createYilianServer(services: Services): YilianServer {
   training.attach(realtime.io);
   media.attach(realtime.io);
   // The first assigned specialist entering a consultation room starts the consultation.
+  consultations.onSessionEnded((id) => void media.hub.closeRoom("consultation", id));
   media.hub.access.onPeerJoined((kind, roomId, user, grant) => (kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined));
   training.live.media = {
     closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId),

@@ -200,4 +200,16 @@ describe("network drops", () => {
     expect(await closed).toEqual({ reason: "ended" });
     expect(await req(s, "media:getRouterRtpCapabilities")).toMatchObject({ ok: false, error: { code: "INVALID_STATE" } });
   });
+
+  it("the consultation's session ending (request withdrawn) closes its room for everyone inside", async () => {
+    const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+    // The doctor waits in the booked room (a specialist joining would start it, and a started one cannot be withdrawn).
+    const s = await open("doctor.hadashan");
+    expect(await req(s, "media:join", { kind: "consultation", roomId: consultationId })).toMatchObject({ ok: true });
+    const closed = next(s, "media:roomClosed");
+    const { accessToken } = await t.login("doctor.hadashan");
+    const r = await t.api(`/api/consultations/${consultationId}/cancel`, { token: accessToken, body: { reason: "患者已转院，撤回申请" } });
+    expect(r.status).toBe(200);
+    expect(await closed).toEqual({ reason: "ended" });
+  });
 });
