@@ -54,14 +54,25 @@ describe("consultation in the console", () => {
   let consultationUrl = "";
   let number = "";
 
+  const startedAt = new Date();
   beforeAll(async () => {
     ensureConsoleBuilt();
+    // Test files share one database: requests other files left in this hospital's triage queue would push this
+    // flow's request off the queue's first page. Withdraw them so the coordinator sees a working day's queue.
+    const lead = await testDb().institution.findUniqueOrThrow({ where: { name: "松原吉林油田医院" } });
+    await testDb().consultation.updateMany({
+      where: { targetInstitutionId: lead.id, status: { in: ["SUBMITTED", "RETURNED"] } },
+      data: { status: "CANCELLED", statusReason: "测试准备：清空分诊队列" },
+    });
     ts = await startTestServer();
     worker = await initUploads({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
     stats = await initStatistics(testDb(), connection, `${process.env.REDIS_PREFIX}:bull`);
     browser = await launchBrowser();
   });
   afterAll(async () => {
+    // The specialist's opening hours added through the UI would change other files' slot searches.
+    await testDb().availabilityRule.deleteMany({ where: { createdAt: { gte: startedAt } } });
+    await testDb().availabilityWindow.deleteMany({ where: { createdAt: { gte: startedAt } } });
     await browser?.close();
     await worker?.worker.close();
     await worker?.queue.close();
