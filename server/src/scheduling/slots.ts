@@ -113,10 +113,11 @@ export async function loadSlots(
   opts: { ignoreBusySourceId?: string } = {},
 ): Promise<GeneratedSlot[]> {
   if (!specialistIds.length) return [];
-  // Rules are day-granular: widen by a day so a local day straddling `from` is covered.
+  // Rules are day-granular (validFrom/validUntil are dates at 00:00 UTC): widen by a day on both sides, or between
+  // 00:00 and 08:00 Asia/Shanghai a one-minute booking check would miss a rule valid from that local day.
   const [rules, windows, busy] = await Promise.all([
     db.availabilityRule.findMany({
-      where: { specialistId: { in: specialistIds }, validFrom: { lte: to }, OR: [{ validUntil: null }, { validUntil: { gte: new Date(from.getTime() - 86_400_000) } }] },
+      where: { specialistId: { in: specialistIds }, validFrom: { lte: new Date(to.getTime() + 86_400_000) }, OR: [{ validUntil: null }, { validUntil: { gte: new Date(from.getTime() - 86_400_000) } }] },
     }),
     db.availabilityWindow.findMany({ where: { specialistId: { in: specialistIds }, startsAt: { lt: to }, endsAt: { gt: from } } }),
     db.specialistBusyTime.findMany({
