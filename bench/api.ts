@@ -2,7 +2,7 @@
 // the real server process; the same search through a bare node:http + raw pg server in the same run.
 import autocannon from "autocannon";
 import pg from "pg";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess, deleteRedisKeys } from "./lib";
 
 const BENCH = "api";
 const DB = "yilian_bench_api";
@@ -78,10 +78,6 @@ export default async function run(): Promise<void> {
     await stopProcess(server.child);
     await stopProcess(raw.child);
     await dropBenchDatabase(DB);
-    const { Redis } = await import("ioredis");
-    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(prefix);
   }
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
 import pg from "pg";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess, deleteRedisKeys } from "./lib";
 
 const BENCH = "booking";
 const DB = "yilian_bench_booking";
@@ -103,10 +103,6 @@ export default async function run(): Promise<void> {
     await db.end();
     await stopProcess(server.child);
     await dropBenchDatabase(DB);
-    const { Redis } = await import("ioredis");
-    const redis = new Redis();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(prefix);
   }
 }

@@ -78,3 +78,12 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
     setTimeout(() => child.kill("SIGKILL"), 5000).unref();
   });
 }
+
+/** Removes every Redis key of a benchmark's own prefix. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+}

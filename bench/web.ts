@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { chromium, type Browser } from "playwright-core";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess, deleteRedisKeys } from "./lib";
 
 const BENCH = "web";
 const DB = "yilian_bench_web";
@@ -112,10 +112,6 @@ export default async function run(): Promise<void> {
     await browser?.close();
     await stopProcess(server.child);
     await dropBenchDatabase(DB);
-    const { Redis } = await import("ioredis");
-    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(prefix);
   }
 }
