@@ -5,20 +5,16 @@
 // keyFrameRequestDelay 350 ms, joiners start on the lowest layer) and with mediasoup's defaults.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createServices, createYilianServer, loadConfig } from "@yilian/server";
 import { buildSdk } from "../client-sdk/build";
+import { launchBrowser } from "../tests/helpers/chromium";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 
 const BENCH = "ttff";
 const DB = "yilian_bench_ttff";
 const JOINS = 20;
 const REDIS_PREFIX = `yilian-bench-ttff-${process.pid}`;
-const ARGS = [
-  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-];
 
 // Page scripts are strings: functions compiled by tsx would carry helpers the page does not have.
 const SETUP = `async (token) => {
@@ -170,7 +166,7 @@ export default async function run(): Promise<void> {
   log("building the SDK bundle and a seeded bench database");
   await buildSdk(undefined, { minify: true });
   const databaseUrl = await createBenchDatabase(DB);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: ARGS });
+  const browser = await launchBrowser();
   try {
     const tuned = await runOnce(browser, databaseUrl, "tuned", true);
     const plain = await runOnce(browser, databaseUrl, "mediasoup defaults", false);

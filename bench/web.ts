@@ -6,13 +6,13 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchBrowser } from "../tests/helpers/chromium";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess, deleteRedisKeys } from "./lib";
 
 const BENCH = "web";
 const DB = "yilian_bench_web";
 const LOADS = 10;
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 // Runs in the page before its own scripts: long tasks and the moment the route's main control appears.
 const PROBE = (selector: string) => `
@@ -89,7 +89,7 @@ export default async function run(): Promise<void> {
     const session = JSON.stringify({ accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: Date.now() + pair.expiresIn * 1000, user: pair.user });
     const loggedIn = `if (!sessionStorage.getItem("yilian.session")) sessionStorage.setItem("yilian.session", ${JSON.stringify(session)});`;
 
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: ARGS });
+    browser = await launchBrowser();
     // One warm-up load each (server caches, Chromium start-up), not counted.
     await load(browser, `${base}/login`, "#username");
     await load(browser, `${base}/consultations`, ".ant-table-row", loggedIn);

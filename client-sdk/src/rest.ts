@@ -26,6 +26,12 @@ import {
   type CreateUserBody,
   type UpdateUserBody,
   type Urgency,
+  type MonthlyStatsQuery,
+  type MonthlyStatsView,
+  type StatBreakdownQuery,
+  type StatBreakdownView,
+  type StatRowView,
+  type StatScopeRef,
 } from "@yilian/contract";
 import type { z } from "zod";
 import type {
@@ -36,6 +42,9 @@ import type {
   AttendanceRow,
   TrainingRegistrationView,
   TrainingQuestionView,
+  RecordingConsentView,
+  RecordingRoomState,
+  RecordingView,
 } from "@yilian/contract";
 
 /** An API error: the problem's code, status, message (zh-CN) and field issues. */
@@ -264,10 +273,7 @@ export interface AvailabilityView {
   windows: { id: string; kind: "OPEN" | "EXCEPTION"; startsAt: string; endsAt: string; slotMinutes: number | null; reason: string | null }[];
 }
 
-export interface StatRow {
-  month: string;
-  [k: string]: unknown;
-}
+export type StatRow = StatRowView;
 
 // ------------------------------------------------------------------------------------------------- client
 
@@ -484,10 +490,26 @@ export function createRestClient(opts: RestClientOptions = {}) {
     trainingAttendanceExport: (sId: string, format: "csv" | "xlsx", institutionId?: string) =>
       download(`/api/training/sessions/${id(sId)}/attendance`, { format, institutionId }),
     cancelTraining: (sId: string, reason: string) => post<TrainingSessionView>(`/api/training/sessions/${id(sId)}/cancel`, { reason }),
+    // ------------------------------------------------------------------------------------- recordings
+    recordings: (subject: "CONSULTATION" | "TRAINING", subjectId: string) => get<{ items: RecordingView[] }>("/api/recordings", { subject, subjectId }),
+    recording: (recId: string) => get<RecordingView>(`/api/recordings/${id(recId)}`),
+    /** Training (lecturer): starts at once. Consultations go through requestRecordingConsent. */
+    startRecording: (body: { subject: "CONSULTATION" | "TRAINING"; subjectId: string; consent?: boolean }) => post<RecordingView>("/api/recordings", body),
+    stopRecording: (recId: string) => post<RecordingView>(`/api/recordings/${id(recId)}/stop`, {}),
+    recordingRoomState: (consultationId: string) => get<RecordingRoomState>("/api/recordings/room-state", { subjectId: consultationId }),
+    /** The specialist confirms the patient's consent and asks everyone present; recording starts when all agreed. */
+    requestRecordingConsent: (consultationId: string) => post<RecordingConsentView>("/api/recordings/consent-requests", { subjectId: consultationId, patientConsent: true }),
+    answerRecordingConsent: (requestId: string, agree: boolean) => post<RecordingConsentView>(`/api/recordings/consent-requests/${id(requestId)}/answer`, { agree }),
+    /** Entered while recording: agree, or refuse (which stops the recording). */
+    answerRunningRecording: (recId: string, agree: boolean) => post<RecordingRoomState>(`/api/recordings/${id(recId)}/consent`, { agree }),
+    recordingVideo: (recId: string) => download(`/api/recordings/${id(recId)}/video`),
+    recordingPoster: (recId: string) => download(`/api/recordings/${id(recId)}/poster`),
     // ------------------------------------------------------------------------------------- statistics
-    statisticsMonthly: (q: Record<string, string | undefined>) => get<{ rows: StatRow[]; scopeName: string } & Record<string, unknown>>("/api/statistics/monthly", { ...q, format: "json" }),
-    statisticsBreakdown: (q: Record<string, string | undefined>) => get<{ rows: StatRow[] } & Record<string, unknown>>("/api/statistics/breakdown", { ...q, format: "json" }),
-    statisticsExport: (kind: "monthly" | "breakdown", q: Record<string, string | undefined>, format: "csv" | "xlsx") =>
+    statisticsMonthly: (q: Omit<MonthlyStatsQuery, "format">) => get<MonthlyStatsView>("/api/statistics/monthly", { ...q, format: "json" }),
+    statisticsBreakdown: (q: Omit<StatBreakdownQuery, "format">) => get<StatBreakdownView>("/api/statistics/breakdown", { ...q, format: "json" }),
+    /** Names of a drill-down path ("CITY:<id>,COUNTY:<id>"), for a breadcrumb. */
+    statisticsPath: (path: string) => get<{ items: StatScopeRef[] }>("/api/statistics/scopes", { path }),
+    statisticsExport: (kind: "monthly" | "breakdown", q: Omit<MonthlyStatsQuery, "format"> | Omit<StatBreakdownQuery, "format">, format: "csv" | "xlsx") =>
       download(`/api/statistics/${kind}`, { ...q, format }),
   };
 }

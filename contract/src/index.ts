@@ -7,3 +7,5 @@ export * from "./socket";
 export * from "./consultations";
 export * from "./training";
 export * from "./media";
+export * from "./statistics";
+export * from "./recording";

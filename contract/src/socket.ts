@@ -19,6 +19,7 @@ import type {
   TrainingStatusEvent,
 } from "./training";
 import type { ConsultationEvent, PresenceEvent, ReferralEvent } from "./consultations";
+import type { RecordingChangedEvent, RecordingConsentView } from "./recording";
 
 /** A live notification for a user (personal room) or an institution (institution room). */
 export interface Notification {
@@ -76,6 +77,11 @@ export interface ServerToClientEvents {
   "media:chat": (m: M.MediaChatMessage) => void;
   "media:restart": (p: M.MediaRestart) => void;
   "media:roomClosed": (p: M.MediaRoomClosed) => void;
+  // Recordings (recording.ts): sent to the peers of the media room concerned.
+  /** A consent request was made or answered (its status and everyone's answer). */
+  "recording:consent": (e: RecordingConsentView) => void;
+  /** A recording started, stopped or failed. */
+  "recording:changed": (e: RecordingChangedEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -25,6 +25,8 @@ export type MediaEvent = {
     payload: Parameters<MediaServerEvents[N]>[0];
     toPeerId?: string;
     exceptPeerId?: string;
+    /** The media node that emitted it (set by remote nodes): with a session spanning nodes, it is for that node's peers only. */
+    nodeId?: string;
   };
 }[MediaEventName];
 
@@ -53,6 +55,8 @@ export interface JoinPeer {
 export interface RoomSnapshot {
   peers: MediaPeerInfo[];
   producers: MediaProducerInfo[];
+  /** joinPeer with media nodes: the node the peer's media lives on. */
+  nodeId?: string;
 }
 
 export interface MediaLoad {

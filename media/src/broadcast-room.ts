@@ -319,12 +319,23 @@ export class BroadcastRoom extends Room {
   //   edge.pipeListen() → origin.pipeOffer(edgeEndpoint) → edge.pipeConnect(originEndpoint, producers);
   // later producers (a promoted viewer) follow with origin.pipeProducers() → edge.pipeAdopt().
   private readonly remotePipes = new Map<string, types.PipeTransport>();
+  /** Pipe transport id → producers already sent through it (a retried or raced pipeProducers sends each once). */
+  private readonly pipedThrough = new Map<string, Set<string>>();
+
+  /** Joined to other media nodes: the room is not empty while the session has peers elsewhere. */
+  get spansNodes(): boolean {
+    return this.remotePipes.size > 0;
+  }
 
   private async createPipe(): Promise<types.PipeTransport> {
     // Nodes reach each other on the announced address (the media network between hosts), else the listen one.
     const t = await this.router.createPipeTransport({ listenIp: { ip: this.settings.listenIp, announcedIp: this.settings.announcedIp } });
     this.remotePipes.set(t.id, t);
-    t.observer.once("close", () => this.remotePipes.delete(t.id));
+    this.pipedThrough.set(t.id, new Set());
+    t.observer.once("close", () => {
+      this.remotePipes.delete(t.id);
+      this.pipedThrough.delete(t.id);
+    });
     return t;
   }
 
@@ -348,14 +359,20 @@ export class BroadcastRoom extends Room {
     return { transportId: t.id, ip: t.tuple.localIp, port: t.tuple.localPort, producers };
   }
 
-  /** Origin side: sends producers (all, or the given ones) through an existing pipe. */
+  /**
+   * Sends producers (all, or the given ones) through an existing pipe: origin → edge, or an edge's own sender
+   * (a promoted viewer there) → origin. Each producer crosses a given pipe once.
+   */
   async pipeProducers(transportId: string, producerIds?: string[]): Promise<PipedProducer[]> {
     const t = this.pipe(transportId);
+    const sent = this.pipedThrough.get(transportId)!;
     const out: PipedProducer[] = [];
     for (const peer of this.peers.values()) {
       for (const producer of peer.producers.values()) {
-        if (producerIds && !producerIds.includes(producer.id)) continue;
+        if ((producerIds && !producerIds.includes(producer.id)) || sent.has(producer.id)) continue;
+        sent.add(producer.id);
         const c = await t.consume({ producerId: producer.id });
+        c.observer.once("close", () => sent.delete(producer.id));
         out.push({ producerId: producer.id, kind: c.kind, rtpParameters: c.rtpParameters, paused: c.producerPaused, source: producer.appData.source, peer: peer.info() });
       }
     }

@@ -1,12 +1,14 @@
 // Media nodes: separate processes (media/src/main.ts) that each run a MediaService and register in Redis with
 // their load. The signalling server talks to them through the same MediaApi, carried over Redis pub/sub:
 // requests on the node's channel, replies on the caller's channel, room events on the node's event channel.
-// Each room is placed once on the least loaded live node and pinned there (key media:room:<roomKey>).
+// Each room is placed once on the least loaded live node and pinned there (key media:room:<roomKey>); a training
+// session larger than one node spans several (span.ts).
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode, type ErrorCode as Code } from "@yilian/contract";
-import type { MediaApi, MediaEvent, MediaLoad } from "./api";
+import type { MediaApi, MediaEvent, MediaLoad, RoomSnapshot } from "./api";
+import { SessionSpans, spansNodes } from "./span";
 
 const keys = (prefix: string) => ({
   nodes: `${prefix}:media:nodes`,
@@ -47,7 +49,7 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   const { nodeId } = await api.load();
   const sub = redis.duplicate();
   const offEvents = api.onEvent((e) => {
-    void redis.publish(k.events(nodeId), JSON.stringify(e));
+    void redis.publish(k.events(nodeId), JSON.stringify({ ...e, nodeId }));
     // A closed room is no longer pinned here: it is placed afresh when it opens again.
     if (e.name === "media:roomClosed") void redis.eval(UNPIN, 1, k.room(e.roomKey), nodeId);
   });
@@ -106,7 +108,7 @@ export async function listMediaNodes(redis: Redis, prefix: string): Promise<Node
 }
 
 /** Runs in the signalling server: a MediaApi whose rooms live on media nodes. */
-export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { timeoutMs?: number } = {}): Promise<MediaApi> {
+export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { timeoutMs?: number; spanAfterPeers?: number } = {}): Promise<MediaApi> {
   const k = keys(prefix);
   const clientId = randomUUID();
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -126,7 +128,11 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
     if (reply.ok) p.resolve(reply.data);
     else p.reject(new AppError(reply.error.code, reply.error.message, { details: reply.error.details }));
   });
-  sub.on("pmessage", (_pattern, _channel, raw) => events.emit("event", JSON.parse(raw) as MediaEvent));
+  sub.on("pmessage", (_pattern, _channel, raw) => {
+    const e = JSON.parse(raw) as MediaEvent;
+    events.emit("event", e);
+    void spans.onNodeEvent(e).catch(() => undefined);
+  });
 
   const call = (nodeId: string, method: keyof MediaApi, args: unknown[]) =>
     new Promise<unknown>((resolve, reject) => {
@@ -154,6 +160,16 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
     }
     throw new AppError(ErrorCode.INVALID_STATE, "房间未开启或已关闭");
   };
+  const spans = new SessionSpans({
+    redis,
+    prefix,
+    call,
+    originOf: nodeOf,
+    liveNodes: () => listMediaNodes(redis, prefix),
+    spanAfterPeers: opts.spanAfterPeers ?? 600,
+  });
+  /** The node serving a peer's media: its home in a spanning session, else the room's node. */
+  const peerNode = (roomKey: string, peerId: string) => (spansNodes(roomKey) ? spans.homeOf(roomKey, peerId) : nodeOf(roomKey));
 
   const api: Partial<MediaApi> = {
     async openRoom(kind, roomId) {
@@ -171,6 +187,26 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
       roomNode.set(roomKey, nodeId);
       return (await call(nodeId, "openRoom", [kind, roomId])) as { roomKey: string };
     },
+    async closeRoom(roomKey, reason) {
+      if (spansNodes(roomKey)) await spans.closeAll(roomKey, reason);
+      else await call(await nodeOf(roomKey), "closeRoom", [roomKey, reason]);
+    },
+    async joinPeer(roomKey, peer) {
+      const nodeId = spansNodes(roomKey) ? await spans.place(roomKey, peer) : await nodeOf(roomKey);
+      const snapshot = (await call(nodeId, "joinPeer", [roomKey, peer])) as RoomSnapshot;
+      return { ...snapshot, nodeId };
+    },
+    async leavePeer(roomKey, peerId) {
+      const nodeId = await peerNode(roomKey, peerId);
+      await call(nodeId, "leavePeer", [roomKey, peerId]);
+      if (spansNodes(roomKey)) await spans.left(roomKey, peerId, nodeId);
+    },
+    async produce(roomKey, peerId, req) {
+      const nodeId = await peerNode(roomKey, peerId);
+      const produced = (await call(nodeId, "produce", [roomKey, peerId, req])) as { id: string };
+      if (spansNodes(roomKey)) await spans.fanOut(roomKey, nodeId, [produced.id]);
+      return produced;
+    },
     async hasRoom(roomKey) {
       const nodeId = roomNode.get(roomKey) ?? (await redis.get(k.room(roomKey)));
       return nodeId ? ((await call(nodeId, "hasRoom", [roomKey]).catch(() => false)) as boolean) : false;
@@ -184,7 +220,7 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
     },
     onEvent(listener) {
       const wrapped = (e: MediaEvent) => {
-        if (e.name === "media:roomClosed") roomNode.delete(e.roomKey);
+        if (e.name === "media:roomClosed" && (!e.nodeId || roomNode.get(e.roomKey) === e.nodeId)) roomNode.delete(e.roomKey);
         listener(e);
       };
       events.on("event", wrapped);
@@ -197,10 +233,16 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
       await sub.quit().catch(() => sub.disconnect());
     },
   };
-  // Everything else is addressed to the room's node (first argument: roomKey).
+  // Everything else is addressed to the node of the peer (second argument) or of the room (first argument).
+  const perPeer = new Set<keyof MediaApi>([
+    "resetPeerMedia", "createTransport", "createPlainTransport", "connectTransport", "consume", "resumeConsumer", "setPreferredLayers",
+    "pauseProducer", "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "setAudioOnly",
+  ]);
   for (const method of REMOTE_METHODS) {
     if (api[method]) continue;
-    (api as Record<string, unknown>)[method] = async (roomKey: string, ...rest: unknown[]) => call(await nodeOf(roomKey), method, [roomKey, ...rest]);
+    (api as Record<string, unknown>)[method] = perPeer.has(method)
+      ? async (roomKey: string, peerId: string, ...rest: unknown[]) => call(await peerNode(roomKey, peerId), method, [roomKey, peerId, ...rest])
+      : async (roomKey: string, ...rest: unknown[]) => call(await nodeOf(roomKey), method, [roomKey, ...rest]);
   }
   return api as MediaApi;
 }

@@ -103,7 +103,8 @@ export class MediaService implements MediaApi {
     const room = this.rooms.get(roomKey);
     if (!room) return;
     room.leave(peerId);
-    if (room.peers.size === 0) room.close("empty");
+    // A session spanning media nodes is emptied by its orchestrator (remote.ts), which sees every node's peers.
+    if (room.peers.size === 0 && !(room instanceof BroadcastRoom && room.spansNodes)) room.close("empty");
   }
 
   async resetPeerMedia(roomKey: string, peerId: string): Promise<void> {

@@ -129,7 +129,8 @@ export function createYilianServer(services: Services): YilianServer {
 
   const media = createMediaModule(services);
   app.use(media.router);
-  app.use(recordingRoutes(services, authMw, () => media.hub.media()));
+  let io: IoServer | undefined; // created below with the HTTP server; recordings announce through it
+  app.use(recordingRoutes(services, authMw, () => media.hub.media(), { io: () => io }));
 
   app.use(consoleRoutes());
   app.use(routeNotFound);
@@ -137,6 +138,7 @@ export function createYilianServer(services: Services): YilianServer {
 
   const httpServer = createServer(app);
   const realtime = createIo(httpServer, { tokens, auth, redis, redisPrefix: config.REDIS_PREFIX });
+  io = realtime.io;
   consultations.attach(realtime.io);
   training.attach(realtime.io);
   media.attach(realtime.io);

@@ -46,6 +46,8 @@ export const ConfigSchema = z.object({
   MEDIA_CONSUMER_START_LAYER: z.enum(["lowest", "highest"]).default("lowest"),
   /** Media nodes (MEDIA_IN_PROCESS=false): how often a node refreshes its load in Redis, and when it expires. */
   MEDIA_NODE_HEARTBEAT_MS: z.coerce.number().int().min(500).max(60_000).default(5_000),
+  /** Media nodes: peers of one training session a node takes before the session spans to the next node. */
+  MEDIA_SPAN_AFTER_PEERS: z.coerce.number().int().min(1).max(100_000).default(600),
   TZ_DISPLAY: z.string().default("Asia/Shanghai"),
   /** AES-256-GCM key for patient identifiers at rest: 32 bytes, base64. Required in production. */
   PATIENT_DATA_KEY: z

@@ -1,34 +1,15 @@
 // Real Chromium (Debian's, driven by playwright-core) against a real server: each participant is its own
 // browser context on the SDK example origin (http://127.0.0.1:<port>, a secure origin for WebRTC).
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildSdk } from "../../client-sdk/build";
 
-export const CHROMIUM_ARGS = [
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  "--allow-loopback-in-peer-connection",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  // Screen capture without a picker in headless runs.
-  "--auto-select-desktop-capture-source=Entire screen",
-  "--autoplay-policy=no-user-gesture-required",
-];
+export { launchBrowser } from "../helpers/chromium";
 
 let built: Promise<string> | undefined;
 /** Builds the SDK bundle into client-sdk/dist once per test process (the server serves it under /sdk/). */
 export function ensureSdkBuilt(): Promise<string> {
   built ??= buildSdk(undefined, { minify: false });
   return built;
-}
-
-export async function launchBrowser(): Promise<Browser> {
-  // launch() gives every run a fresh temporary user-data dir.
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
 }
 
 export interface Participant {

@@ -5,46 +5,23 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { Redis } from "ioredis";
 import { listMediaNodes } from "@yilian/media/remote";
 import type { MediaApi, PipedProducer } from "@yilian/media/api";
+import { startMediaNodes, type MediaNodes } from "../helpers/media-nodes";
 
 jest.setTimeout(60_000);
 
 const PREFIX = `${process.env.REDIS_PREFIX}-nodes`;
-const root = path.resolve(__dirname, "../..");
 const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
 
 let redis: Redis;
 let sub: Redis;
+let nodes: MediaNodes;
 const children: ChildProcess[] = [];
 const pending = new Map<string, (r: { ok: boolean; data?: unknown; error?: { code: string; message: string } }) => void>();
 const replyChannel = `${PREFIX}:media:reply:test-${randomUUID()}`;
-
-function startNode(id: string): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", "media/src/main.ts"], {
-    cwd: root,
-    env: { ...process.env, REDIS_PREFIX: PREFIX, MEDIA_NODE_ID: id, MEDIA_WORKERS: "2", MEDIA_WEBRTC_PORT: "0", MEDIA_NODE_HEARTBEAT_MS: "1000" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`media node ${id} not ready:\n${out}`)), 30_000);
-    const on = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(`media node ${id} ready`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on("data", on);
-    child.stderr!.on("data", on);
-    child.once("exit", (code) => reject(new Error(`media node ${id} exited (${code}):\n${out}`)));
-  });
-}
 
 /** The media nodes' Redis RPC, addressed to one node (the server's client pins a room to one node). */
 function node(nodeId: string): MediaApi {
@@ -67,12 +44,12 @@ beforeAll(async () => {
     pending.get(r.id)?.(r);
     pending.delete(r.id);
   });
-  await Promise.all([startNode("node-a"), startNode("node-b")]);
+  nodes = await startMediaNodes(PREFIX, ["node-a", "node-b"]);
 });
 
 afterAll(async () => {
   for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
+  await nodes?.stop();
   const keys = await redis.keys(`${PREFIX}*`);
   if (keys.length) await redis.del(...keys);
   sub.disconnect();

@@ -3,22 +3,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DEMO_PASSWORD } from "../helpers/server";
 
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  "--allow-loopback-in-peer-connection",
-  "--autoplay-policy=no-user-gesture-required",
-];
+export { launchBrowser } from "../helpers/chromium";
 
 export const VIEWPORT = { width: 1366, height: 768 };
 export const SCREENSHOTS = path.resolve(__dirname, "../../test-output/screenshots");
@@ -26,11 +14,6 @@ export const SCREENSHOTS = path.resolve(__dirname, "../../test-output/screenshot
 /** Builds web/dist when it is missing or older than its sources (no-op otherwise). */
 export function ensureConsoleBuilt(): void {
   execFileSync("bash", [path.resolve(__dirname, "../../scripts/ensure-web-built.sh")], { stdio: ["ignore", "ignore", "inherit"] });
-}
-
-export async function launchBrowser(): Promise<Browser> {
-  // launch() uses a fresh temporary user-data dir each time.
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
 }
 
 export interface Tab {

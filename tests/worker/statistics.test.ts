@@ -195,6 +195,90 @@ describe("statistics API", () => {
     expect((await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12")).status).toBe(401);
   });
 
+  test("drill-down: breakdowns filtered to a focus and a specialty, enforced by the caller's scope", async () => {
+    const admin = (await ts.login("province.admin")).accessToken;
+    const month = "2024-03";
+    const songyuan = await db.region.findFirstOrThrow({ where: { name: "松原市" } });
+    const changchun = await db.region.findFirstOrThrow({ where: { name: "长春市" } });
+    const rowsOf = (r: { status: number; body: { rows: { scopeId: string; key: string; value: number }[] } }) => {
+      expect(r.status).toBe(200);
+      return r.body.rows;
+    };
+    const sum = (rows: { value: number }[]) => rows.reduce((a, x) => a + x.value, 0);
+    const cityTotal = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=CITY&metric=consultations`, { token: admin })).find((x) => x.scopeId === songyuan.id)!.value;
+    expect(cityTotal).toBeGreaterThan(0);
+
+    // City → its counties; its institutions add up to the city's figure.
+    const counties = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}`, { token: admin }));
+    const countyIds = new Set((await db.region.findMany({ where: { parentId: songyuan.id }, select: { id: true } })).map((x) => x.id));
+    expect(counties.length).toBeGreaterThan(0);
+    expect(counties.every((x) => countyIds.has(x.scopeId))).toBe(true);
+    const inCity = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=CITY&withinId=${songyuan.id}`, { token: admin }));
+    expect(sum(inCity)).toBe(cityTotal);
+    // County → its institutions.
+    const county = counties[0]!;
+    const inCounty = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${county.scopeId}`, { token: admin }));
+    const countyInst = new Set((await db.institution.findMany({ where: { countyId: county.scopeId }, select: { id: true } })).map((x) => x.id));
+    expect(inCounty.every((x) => countyInst.has(x.scopeId))).toBe(true);
+    expect(sum(inCounty)).toBe(county.value);
+    // Tier and consortium → their institutions.
+    const tierInst = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=TIER&withinId=TOWNSHIP`, { token: admin }));
+    const townships = new Set((await db.institution.findMany({ where: { tier: "TOWNSHIP" }, select: { id: true } })).map((x) => x.id));
+    expect(tierInst.length).toBeGreaterThan(0);
+    expect(tierInst.every((x) => townships.has(x.scopeId))).toBe(true);
+    const community = await db.consortium.findFirstOrThrow({ where: { type: "COUNTY_MEDICAL_COMMUNITY", coversAll: false } });
+    const members = new Set((await db.consortiumMember.findMany({ where: { consortiumId: community.id }, select: { institutionId: true } })).map((x) => x.institutionId));
+    const inCommunity = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=CONSORTIUM&withinId=${community.id}`, { token: admin }));
+    expect(inCommunity.every((x) => members.has(x.scopeId))).toBe(true);
+
+    // Specialty: the breakdown by specialty adds up to the total; a specialty filter narrows trends and levels.
+    const bySpecialty = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=SPECIALTY&withinScope=CITY&withinId=${songyuan.id}`, { token: admin }));
+    expect(sum(bySpecialty)).toBe(cityTotal);
+    const top = bySpecialty[0]!.key;
+    const filtered = await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&scope=CITY&scopeId=${songyuan.id}&specialty=${top}`, { token: admin });
+    expect(filtered.status).toBe(200);
+    expect(filtered.body).toMatchObject({ scope: "CITY", scopeName: "松原市", specialty: top });
+    expect(filtered.body.totals.consultations).toBe(bySpecialty[0]!.value);
+    expect(filtered.body.rows.every((x: { dimension: string; key: string }) => x.dimension === "specialty" && x.key === top)).toBe(true);
+    expect(filtered.body.totals.referrals).toBeUndefined(); // referrals have no specialty
+    const countiesOfTop = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}&specialty=${top}`, { token: admin }));
+    expect(sum(countiesOfTop)).toBeLessThanOrEqual(bySpecialty[0]!.value);
+    expect(countiesOfTop.every((x) => x.key === top && countyIds.has(x.scopeId))).toBe(true);
+    // SLA breaches and training attendance are split by specialty too (they add up to the province's totals).
+    for (const metric of ["sla_breaches", "training_attendances"]) {
+      const whole = await province(month, metric);
+      expect(sum(rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=SPECIALTY&metric=${metric}`, { token: admin })))).toBeCloseTo(whole, 6);
+    }
+
+    // Breadcrumb names of a path, and the CSV of a drilled view holds that city's rows only.
+    const names = await ts.api(`/api/statistics/scopes?path=CITY:${songyuan.id},COUNTY:${county.scopeId}`, { token: admin });
+    expect(names.status).toBe(200);
+    expect(names.body.items.map((x: { name: string }) => x.name)[0]).toBe("松原市");
+    const csv = await fetch(`${ts.baseUrl}/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}&format=csv`, { headers: { authorization: `Bearer ${admin}` } });
+    const lines = (await csv.text()).trim().split("\r\n").slice(1);
+    const countyNames = new Set((await db.region.findMany({ where: { parentId: songyuan.id }, select: { name: true } })).map((x) => x.name));
+    expect(lines.length).toBe(counties.length);
+    expect(lines.every((l) => countyNames.has(l.split(",")[2]!))).toBe(true);
+
+    // A city admin drills inside their city only: another city's focus "does not exist" (404).
+    const city = (await ts.login("region.changchun")).accessToken;
+    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}`, { token: city })).status).toBe(404);
+    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${county.scopeId}`, { token: city })).status).toBe(404);
+    expect((await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&scope=COUNTY&scopeId=${county.scopeId}`, { token: city })).status).toBe(404);
+    expect((await ts.api(`/api/statistics/scopes?path=CITY:${songyuan.id}`, { token: city })).status).toBe(404);
+    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=TIER&withinId=TOWNSHIP`, { token: city })).status).toBe(403);
+    const ownCounty = await db.region.findFirstOrThrow({ where: { parentId: changchun.id } });
+    const ownInst = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${ownCounty.id}`, { token: city }));
+    const ownCountyInst = new Set((await db.institution.findMany({ where: { countyId: ownCounty.id }, select: { id: true } })).map((x) => x.id));
+    expect(ownInst.every((x) => ownCountyInst.has(x.scopeId))).toBe(true);
+
+    // Validation (400): a level that cannot be listed inside the focus, half a focus, a malformed specialty or path.
+    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=CITY&withinScope=COUNTY&withinId=${county.scopeId}`, { token: admin })).status).toBe(400);
+    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY`, { token: admin })).status).toBe(400);
+    expect((await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&specialty=drop%20table`, { token: admin })).status).toBe(400);
+    expect((await ts.api(`/api/statistics/scopes?path=CITY`, { token: admin })).status).toBe(400);
+  });
+
   test("validation and on-demand recompute", async () => {
     const admin = (await ts.login("province.admin")).accessToken;
     expect((await ts.api("/api/statistics/monthly?from=2024-13&to=2024-12", { token: admin })).status).toBe(400);

@@ -6,7 +6,7 @@ import type { MediaHubDeps } from "./hub";
 
 export async function createMediaBackend({ config, redis, logger }: MediaHubDeps): Promise<MediaApi> {
   if (!config.MEDIA_IN_PROCESS) {
-    const api = await connectRemoteMedia(redis, config.REDIS_PREFIX);
+    const api = await connectRemoteMedia(redis, config.REDIS_PREFIX, { spanAfterPeers: config.MEDIA_SPAN_AFTER_PEERS });
     logger.info({ node: (await api.load()).nodeId }, "media: using a remote media node");
     return api;
   }

@@ -24,6 +24,8 @@ export interface PeerSession {
   graceTimer?: NodeJS.Timeout;
   /** The room's media was rebuilt (worker replaced) while this peer was away: it must rebuild on resume. */
   mediaReset?: boolean;
+  /** With media nodes: the node this peer's media lives on (a training session may span several). */
+  nodeId?: string;
 }
 
 export const roomChannel = (roomKey: string) => `media:${roomKey}`;
@@ -84,9 +86,15 @@ export class MediaHub {
     const io = this.io;
     // While stopping, the Socket.IO adapter's Redis clients may already be closed: nothing is sent any more.
     if (!io || this.closed) return;
+    // A session spanning media nodes: each node's events are for the peers whose media lives on that node.
+    const inRoom = [...this.sessions.values()].filter((s) => s.roomKey === e.roomKey);
+    const spanning = !!e.nodeId && inRoom.some((s) => s.nodeId !== e.nodeId);
+    const audience = spanning ? inRoom.filter((s) => s.nodeId === e.nodeId) : inRoom;
     if (e.toPeerId) {
       const sid = this.sessions.get(e.toPeerId)?.socketId;
       if (sid) io.to(sid).emit(e.name, e.payload as never);
+    } else if (spanning) {
+      for (const s of audience) if (s.socketId && s.peerId !== e.exceptPeerId) io.to(s.socketId).emit(e.name, e.payload as never);
     } else {
       const except = e.exceptPeerId ? this.sessions.get(e.exceptPeerId)?.socketId : null;
       // Local sockets only: with media nodes every server process receives every event and serves its own sockets.
@@ -94,11 +102,18 @@ export class MediaHub {
       (except ? room.except(except) : room).emit(e.name, e.payload as never);
     }
     if (e.name === "media:restart") {
-      for (const s of this.sessions.values()) if (s.roomKey === e.roomKey && !s.socketId) s.mediaReset = true;
+      for (const s of audience) if (!s.socketId) s.mediaReset = true;
     }
     if (e.name === "media:roomClosed") {
-      io.in(roomChannel(e.roomKey)).socketsLeave(roomChannel(e.roomKey));
-      for (const s of [...this.sessions.values()]) if (s.roomKey === e.roomKey) this.forget(s);
+      if (spanning) {
+        for (const s of audience) {
+          if (s.socketId) io.in(s.socketId).socketsLeave(roomChannel(e.roomKey));
+          this.forget(s);
+        }
+      } else {
+        io.in(roomChannel(e.roomKey)).socketsLeave(roomChannel(e.roomKey));
+        for (const s of inRoom) this.forget(s);
+      }
     }
   }
 
@@ -159,7 +174,7 @@ export class MediaHub {
           api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role }),
           api.getRouterRtpCapabilities(roomKey),
         ]);
-        const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null };
+        const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null, nodeId: snap.nodeId };
         this.sessions.set(peerId, session);
         this.bind(session, socketId);
         void this.access.peerJoined(user, grant);

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Request, Response } from "express";
 import type { Recording } from "@prisma/client";
 import { z } from "zod";
-import { AppError, ErrorCode } from "@yilian/contract";
+import { AppError, ErrorCode, type RecordingChangedEvent, type RecordingView } from "@yilian/contract";
 import type { MediaApi } from "@yilian/media/api";
 import { RoomRecorder } from "@yilian/media/recording/recorder";
 import type { Db } from "../db";
@@ -32,12 +32,16 @@ export interface RecordingDeps {
   queues: AppQueues;
   media: () => Promise<MediaApi>;
   log: { warn(obj: object, msg: string): void };
+  /** Tells the room's participants (Socket.IO, media room channel) that a recording changed. */
+  announce?: (roomKey: string, e: RecordingChangedEvent) => void;
 }
+
+export const roomKeyOf = (subject: "CONSULTATION" | "TRAINING", subjectId: string) => `${subject === "CONSULTATION" ? "consultation" : "training"}:${subjectId}`;
 
 /** Recorders live in the process that started them (the media node's plain transports point at its ffmpeg). */
 const active = new Map<string, RoomRecorder>();
 
-export function recordingDto(r: Recording) {
+export function recordingDto(r: Recording): RecordingView {
   return {
     id: r.id,
     subject: r.subject,
@@ -69,19 +73,19 @@ async function assertCanView(db: Db, user: AuthUser, subject: "CONSULTATION" | "
 }
 
 /** Who may start and stop: an assigned specialist of the consultation, a lecturer of the training session. */
-async function controlTarget(db: Db, user: AuthUser, subject: "CONSULTATION" | "TRAINING", subjectId: string) {
+export async function controlTarget(db: Db, user: AuthUser, subject: "CONSULTATION" | "TRAINING", subjectId: string) {
   if (subject === "CONSULTATION") {
     const c = await loadConsultation(db, user, subjectId, "recording.start");
     if (!c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST")) throw new AppError(ErrorCode.FORBIDDEN, "只有受邀会诊专家可以录像");
-    return { institutionId: c.requestingInstitutionId, roomKey: `consultation:${subjectId}` };
+    return { institutionId: c.requestingInstitutionId, roomKey: roomKeyOf(subject, subjectId) };
   }
   await assertCanView(db, user, subject, subjectId, "recording.start");
   const s = await db.trainingSession.findUniqueOrThrow({ where: { id: subjectId }, select: { hostInstitutionId: true, createdById: true, lecturers: { select: { userId: true } } } });
   if (s.createdById !== user.id && !s.lecturers.some((l) => l.userId === user.id)) throw new AppError(ErrorCode.FORBIDDEN, "只有授课专家可以录像");
-  return { institutionId: s.hostInstitutionId, roomKey: `training:${subjectId}` };
+  return { institutionId: s.hostInstitutionId, roomKey: roomKeyOf(subject, subjectId) };
 }
 
-export async function startRecording(deps: RecordingDeps, user: AuthUser, body: z.output<typeof StartRecordingBody>) {
+export async function startRecording(deps: RecordingDeps, user: AuthUser, body: z.output<typeof StartRecordingBody>, via?: { consentRequestId: string }) {
   const { db } = deps;
   const target = await controlTarget(db, user, body.subject, body.subjectId);
   if (body.subject === "CONSULTATION" && !body.consent) {
@@ -95,7 +99,18 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
     const r = await tx.recording.create({
       data: { subject: body.subject, subjectId: body.subjectId, institutionId: target.institutionId, startedById: user.id, consentRecorded: body.consent, status: "RECORDING" },
     });
-    await tx.auditLog.create({ data: auditData({ action: "recording.start", entityType: "Recording", entityId: r.id, outcome: "SUCCESS", detail: { subject: body.subject, subjectId: body.subjectId, consent: body.consent } }) });
+    // The actor is the one who asked for it, also when the last participant's consent is what starts it.
+    await tx.auditLog.create({
+      data: auditData({
+        action: "recording.start",
+        entityType: "Recording",
+        entityId: r.id,
+        outcome: "SUCCESS",
+        actorId: user.id,
+        actorInstitutionId: user.institutionId,
+        detail: { subject: body.subject, subjectId: body.subjectId, consent: body.consent, ...(via ? { consentRequestId: via.consentRequestId } : {}) },
+      }),
+    });
     return r;
   });
   try {
@@ -107,14 +122,16 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
     });
     active.set(rec.id, recorder);
   } catch (e) {
+    deps.announce?.(target.roomKey, { recording: recordingDto({ ...rec, status: "FAILED", failureReason: "录像启动失败" }) });
     await db.recording.update({ where: { id: rec.id }, data: { status: "FAILED", failureReason: "录像启动失败", stoppedAt: new Date() } });
     throw e;
   }
+  deps.announce?.(target.roomKey, { recording: recordingDto(rec) });
   return recordingDto(rec);
 }
 
 /** Stops the recorder, stores its parts, hands the recording to the `recording` job. */
-async function finishRecording(deps: RecordingDeps, id: string, actor: AuthUser | null) {
+export async function finishRecording(deps: RecordingDeps, id: string, actor: AuthUser | null, reason?: string) {
   const recorder = active.get(id);
   if (!recorder) return;
   active.delete(id);
@@ -132,9 +149,11 @@ async function finishRecording(deps: RecordingDeps, id: string, actor: AuthUser 
   await rm(path.join(await scratchDir(), `recording-${id}`), { recursive: true, force: true });
   await deps.db.$transaction(async (tx) => {
     await tx.recording.update({ where: { id }, data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored } });
-    await tx.auditLog.create({ data: auditData({ action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length } }) });
+    await tx.auditLog.create({ data: auditData({ action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length, ...(reason ? { reason } : {}) } }) });
   });
   await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));
+  const row = await deps.db.recording.findUniqueOrThrow({ where: { id } });
+  deps.announce?.(roomKeyOf(row.subject, row.subjectId), { recording: recordingDto(row), ...(reason ? { reason } : {}) });
 }
 
 export async function stopRecording(deps: RecordingDeps, user: AuthUser, id: string) {

@@ -1,29 +1,41 @@
-// Recording endpoints: start / stop (specialist or lecturer), list and status, playback with Range, poster.
+// Recording endpoints: start / stop (specialist or lecturer), participants' consent (consultations), list and
+// status, playback with Range, poster. State changes are sent to the room's participants over Socket.IO.
 import { Router, type RequestHandler } from "express";
 import { z } from "zod";
+import { RecordingConsentAnswerBody, RecordingConsentRequestBody } from "@yilian/contract";
 import type { MediaApi } from "@yilian/media/api";
 import type { Services } from "../app";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
 import { createStorage, type Storage } from "../storage/storage";
 import { createQueues, type AppQueues } from "../jobs/queues";
+import type { IoServer } from "../realtime/io";
+import { roomChannel } from "../media/hub";
 import * as rec from "./recordings";
+import * as consent from "./consent";
 
 const IdParams = z.object({ id: z.uuid() });
 const ListQuery = z.object({ subject: z.enum(["CONSULTATION", "TRAINING"]), subjectId: z.uuid() });
+const StateQuery = z.object({ subjectId: z.uuid() });
 
 export function recordingRoutes(
   services: Pick<Services, "db" | "redis" | "config" | "logger">,
   requireAuth: RequestHandler,
   media: () => Promise<MediaApi>,
-  opts: { storage?: Storage; queues?: AppQueues } = {},
+  opts: { storage?: Storage; queues?: AppQueues; io?: () => IoServer | undefined } = {},
 ): Router {
-  const deps: rec.RecordingDeps = {
+  // Recording events go to the media room's channel: everyone present, on any server process (Redis adapter).
+  const toRoom = (roomKey: string) => opts.io?.()?.to(roomChannel(roomKey));
+  const deps: consent.ConsentDeps = {
     db: services.db,
     storage: opts.storage ?? createStorage(),
     queues: opts.queues ?? createQueues(services.redis, services.config.REDIS_PREFIX),
     media,
     log: services.logger,
+    redis: services.redis,
+    prefix: services.config.REDIS_PREFIX,
+    announce: (roomKey, e) => void toRoom(roomKey)?.emit("recording:changed", e),
+    announceConsent: (roomKey, v) => void toRoom(roomKey)?.emit("recording:consent", v),
   };
   const router = Router();
   const route = routeGroup(router, { prefix: "/api/recordings", tag: "recordings", auth: requireAuth });
@@ -32,6 +44,19 @@ export function recordingRoutes(
   });
   route({ method: "post", path: "/:id/stop", summary: "Stop a recording; post-processing follows (status PROCESSING → READY / FAILED)", schemas: { params: IdParams } }, ({ params }, _req, res) =>
     rec.stopRecording(deps, currentUser(res), params.id),
+  );
+  // Consultations: participants' consent before recording (rule in contract/src/recording.ts).
+  route({ method: "post", path: "/consent-requests", summary: "Ask the participants present to agree to recording a consultation (assigned specialist)", schemas: { body: RecordingConsentRequestBody } }, async ({ body }, _req, res) => {
+    res.status(201).json(await consent.requestConsent(deps, currentUser(res), body.subjectId));
+  });
+  route({ method: "post", path: "/consent-requests/:id/answer", summary: "Agree or refuse to be recorded (a participant asked)", schemas: { params: IdParams, body: RecordingConsentAnswerBody } }, ({ params, body }, _req, res) =>
+    consent.answerConsent(deps, currentUser(res), params.id, body.agree),
+  );
+  route({ method: "get", path: "/room-state", summary: "A consultation room's running recording and pending consent request", schemas: { query: StateQuery } }, ({ query }, _req, res) =>
+    consent.roomState(deps, currentUser(res), query.subjectId),
+  );
+  route({ method: "post", path: "/:id/consent", summary: "Agree or refuse to a running recording (entered while recording; refusing stops it)", schemas: { params: IdParams, body: RecordingConsentAnswerBody } }, ({ params, body }, _req, res) =>
+    consent.answerRunning(deps, currentUser(res), params.id, body.agree),
   );
   route({ method: "get", path: "", summary: "Recordings of a consultation or training session", schemas: { query: ListQuery } }, ({ query }, _req, res) =>
     rec.listRecordings(deps.db, currentUser(res), query.subject, query.subjectId),

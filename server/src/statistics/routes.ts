@@ -1,8 +1,8 @@
-// Statistics endpoints: monthly rollups for an administrator's scope (JSON, CSV, XLSX), a ranking of one level,
-// and on-demand recomputation of a month (province administrators).
+// Statistics endpoints: monthly rollups for an administrator's scope (JSON, CSV, XLSX), a ranking of one level inside a
+// drill-down focus, the names of a drill-down path, and on-demand recomputation of a month (province administrators).
 import { Router, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import { AppError, ErrorCode } from "@yilian/contract";
+import { AppError, ErrorCode, MonthlyStatsQuery, RecomputeStatsBody, StatBreakdownQuery, StatPathQuery } from "@yilian/contract";
 import type { Db } from "../db";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
@@ -35,25 +35,29 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
     {
       method: "get",
       path: "/monthly",
-      summary: "Monthly rollups of one scope (default: the caller's own region or institution); format=json|csv|xlsx",
-      schemas: { query: stats.MonthlyQuery },
+      summary: "Monthly rollups of one scope (default: the caller's own region or institution), optionally one specialty's share; format=json|csv|xlsx",
+      schemas: { query: MonthlyStatsQuery },
     },
     async ({ query }, _req, res) => {
       const body = await stats.monthly(db, currentUser(res), query);
-      return send(db, res, query.format, body, `月度统计_${body.scopeName}_${query.from}_${query.to}`);
+      return send(db, res, query.format, body, `月度统计_${body.scopeName}${body.specialtyName ? `_${body.specialtyName}` : ""}_${query.from}_${query.to}`);
     },
   );
   route(
     {
       method: "get",
       path: "/breakdown",
-      summary: "One metric of one month for every institution / county / city / tier / consortium within the caller's reach",
-      schemas: { query: stats.BreakdownQuery },
+      summary: "One metric of one month for every institution / county / city / tier / consortium / specialty inside a focus (withinScope, withinId; default the caller's own scope), optionally one specialty's share",
+      schemas: { query: StatBreakdownQuery },
     },
     async ({ query }, _req, res) => {
       const body = await stats.breakdown(db, currentUser(res), query);
-      return send(db, res, query.format, body, `月度统计排名_${query.month}_${query.metric}`);
+      return send(db, res, query.format, body, `月度统计明细_${body.within.name}_${query.month}_${query.metric}`);
     },
+  );
+  route(
+    { method: "get", path: "/scopes", summary: "Names of a drill-down path (SCOPE:id,...), each segment authorised", schemas: { query: StatPathQuery } },
+    async ({ query }, _req, res) => stats.pathNames(db, currentUser(res), query),
   );
   route({ method: "get", path: "/runs", summary: "Computed months and when", schemas: { query: z.object({}) } }, async (_v, _req, res) => {
     stats.defaultScope(currentUser(res));
@@ -61,7 +65,7 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
     return { items: runs.map((r) => ({ month: r.month.toISOString().slice(0, 7), computedAt: r.computedAt.toISOString(), durationMs: r.durationMs, rows: r.rows })) };
   });
   route(
-    { method: "post", path: "/recompute", summary: "Recompute one month now (province administrators); idempotent", schemas: { body: stats.RecomputeBody } },
+    { method: "post", path: "/recompute", summary: "Recompute one month now (province administrators); idempotent", schemas: { body: RecomputeStatsBody } },
     async ({ body }, _req, res) => {
       const user = currentUser(res);
       requireRole(user, "PROVINCE_ADMIN");

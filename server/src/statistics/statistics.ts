@@ -1,7 +1,22 @@
 // The statistics API reads rollup rows only (computed by the worker's `statistics` queue), scoped by the
 // administrator's reach: the province admin sees everything, a region admin their city or county and the
-// institutions in it, an institution admin their own institution.
-import { AppError, ErrorCode } from "@yilian/contract";
+// institutions in it, an institution admin their own institution. Drill-down: a breakdown lists one level inside a
+// focus the caller may read (a city's counties, a county's or tier's or consortium's institutions, any scope's
+// specialties), optionally only one specialty's share; a focus outside the caller's region is 404.
+import {
+  AppError,
+  ErrorCode,
+  STAT_CHILD_LEVELS,
+  STAT_SPECIALTY_METRICS,
+  Tier,
+  type MonthlyStatsQuery,
+  type MonthlyStatsView,
+  type StatBreakdownView,
+  type StatBreakdownQuery,
+  type StatPathQuery,
+  type StatRowView,
+  type StatScopeRef,
+} from "@yilian/contract";
 import type { Prisma, StatScope } from "@prisma/client";
 import { z } from "zod";
 import type { Db } from "../db";
@@ -9,38 +24,6 @@ import { hasRole, type AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
 import { DIMENSION_LABELS, KEY_LABELS, METRIC_LABELS, SCOPE_LABELS, TIER_LABELS } from "./labels";
-
-const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "月份格式应为 YYYY-MM");
-export const Scope = z.enum(["INSTITUTION", "COUNTY", "CITY", "TIER", "CONSORTIUM", "PROVINCE"]);
-
-export const MonthlyQuery = z
-  .object({
-    from: Month,
-    to: Month,
-    scope: Scope.optional(),
-    scopeId: z.string().min(1).max(64).optional(),
-    /** Comma-separated metric names; all when absent. */
-    metrics: z.string().max(500).optional(),
-    format: z.enum(["json", "csv", "xlsx"]).default("json"),
-  })
-  .refine((q) => q.from <= q.to, { message: "起始月份不能晚于结束月份", path: ["from"] })
-  .refine((q) => monthsBetween(q.from, q.to) <= 120, { message: "一次最多查询 120 个月", path: ["to"] });
-
-export const BreakdownQuery = z.object({
-  month: Month,
-  /** Which level to list: every institution / county / city ... within the caller's reach. */
-  scope: Scope,
-  metric: z.string().min(1).max(64).default("consultations"),
-  format: z.enum(["json", "csv", "xlsx"]).default("json"),
-});
-
-export const RecomputeBody = z.object({ month: Month });
-
-function monthsBetween(a: string, b: string): number {
-  const [ya, ma] = a.split("-").map(Number) as [number, number];
-  const [yb, mb] = b.split("-").map(Number) as [number, number];
-  return (yb - ya) * 12 + (mb - ma) + 1;
-}
 
 const toDate = (m: string) => new Date(`${m}-01T00:00:00Z`);
 
@@ -85,23 +68,35 @@ export async function authorizeScope(db: Db, user: AuthUser, scope: StatScope, s
   if (!inside) throw notFound("统计范围");
 }
 
-/** Which scope ids of a level the caller may list (null = all). */
-async function listableIds(db: Db, user: AuthUser, scope: StatScope): Promise<string[] | null> {
+/** The focus of a query, authorised: the given scope, or the caller's own when none is given. */
+async function resolveFocus(db: Db, user: AuthUser, scope?: StatScope, scopeId?: string): Promise<{ scope: StatScope; scopeId: string }> {
   const own = defaultScope(user);
-  if (own.scope === "PROVINCE") return null;
-  if (scope === "PROVINCE" || scope === "TIER" || scope === "CONSORTIUM") throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
-  if (own.scope === "INSTITUTION") {
-    if (scope !== "INSTITUTION") throw new AppError(ErrorCode.FORBIDDEN, "机构管理员只能查看本机构统计");
-    return [user.institutionId];
+  const s = scope ?? own.scope;
+  const id = scopeId ?? (scope && scope !== own.scope ? (s === "PROVINCE" ? "PROVINCE" : undefined) : own.scopeId);
+  if (!id) throw new AppError(ErrorCode.VALIDATION_FAILED, "请指定统计范围 scopeId", { issues: [{ path: "query.scopeId", message: "必填" }] });
+  await authorizeScope(db, user, s, id);
+  return { scope: s, scopeId: id };
+}
+
+/** Ids of `level` inside an (authorised) focus (null = all): containment, so never beyond the caller's reach. */
+async function idsWithin(db: Db, level: StatScope, focus: { scope: StatScope; scopeId: string }): Promise<string[] | null> {
+  if (focus.scope === "PROVINCE") return null;
+  if (level === focus.scope) return [focus.scopeId];
+  if (level === "COUNTY") return (await db.region.findMany({ where: { parentId: focus.scopeId }, select: { id: true } })).map((r) => r.id);
+  // level INSTITUTION (STAT_CHILD_LEVELS allows nothing else below a focus other than the province)
+  let where: Prisma.InstitutionWhereInput;
+  if (focus.scope === "CITY") where = { cityId: focus.scopeId };
+  else if (focus.scope === "COUNTY") where = { countyId: focus.scopeId };
+  else if (focus.scope === "TIER") {
+    const tier = Tier.safeParse(focus.scopeId);
+    if (!tier.success) return [];
+    where = { tier: tier.data };
   }
-  const region = user.region!;
-  if (scope === own.scope) return [own.scopeId];
-  if (scope === "CITY") throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
-  if (scope === "COUNTY") {
-    if (region.kind !== "CITY") throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
-    return (await db.region.findMany({ where: { parentId: region.id }, select: { id: true } })).map((r) => r.id);
-  }
-  const where: Prisma.InstitutionWhereInput = region.kind === "CITY" ? { cityId: region.id } : { countyId: region.id };
+  else if (focus.scope === "CONSORTIUM") {
+    const c = await db.consortium.findUnique({ where: { id: focus.scopeId }, select: { coversAll: true } });
+    if (c?.coversAll) return null;
+    where = { memberships: { some: { consortiumId: focus.scopeId } } };
+  } else return [focus.scopeId];
   return (await db.institution.findMany({ where, select: { id: true } })).map((i) => i.id);
 }
 
@@ -116,44 +111,45 @@ export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promi
   return names;
 }
 
-export interface StatRow {
-  month: string;
-  scope: StatScope;
-  scopeId: string;
-  scopeName: string;
-  metric: string;
-  dimension: string;
-  key: string;
-  value: number;
-}
+export type StatRow = StatRowView;
 
-export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyQuery>) {
-  const own = defaultScope(user);
-  const scope = q.scope ?? own.scope;
-  const scopeId = q.scopeId ?? (q.scope && q.scope !== own.scope ? (scope === "PROVINCE" ? "PROVINCE" : undefined) : own.scopeId);
-  if (!scopeId) throw new AppError(ErrorCode.VALIDATION_FAILED, "请指定统计范围 scopeId", { issues: [{ path: "query.scopeId", message: "必填" }] });
-  await authorizeScope(db, user, scope, scopeId);
-  const metrics = q.metrics?.split(",").map((m) => m.trim()).filter(Boolean);
+/** Rows of a total, or of one specialty's share when filtering by specialty. */
+const slice = (specialty?: string) => (specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" });
+
+export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyStatsQuery>): Promise<MonthlyStatsView> {
+  const { scope, scopeId } = await resolveFocus(db, user, q.scope, q.scopeId);
+  let metrics = q.metrics?.split(",").map((m) => m.trim()).filter(Boolean);
+  if (q.specialty) metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m));
   // Independent reads run together: the answer is three indexed lookups on rollups plus the audit row.
-  const [rows, runs, names] = await Promise.all([
+  const [rows, runs, names, specialty] = await Promise.all([
     db.monthlyStat.findMany({
-      where: { scope, scopeId, month: { gte: toDate(q.from), lte: toDate(q.to) }, ...(metrics?.length ? { metric: { in: metrics } } : {}) },
+      where: {
+        scope,
+        scopeId,
+        month: { gte: toDate(q.from), lte: toDate(q.to) },
+        ...(metrics ? { metric: { in: metrics } } : {}),
+        ...(q.specialty ? slice(q.specialty) : {}),
+      },
       orderBy: [{ month: "asc" }, { metric: "asc" }, { dimension: "asc" }, { key: "asc" }],
       select: { month: true, metric: true, dimension: true, key: true, value: true },
     }),
     db.monthlyStatRun.findMany({ where: { month: { gte: toDate(q.from), lte: toDate(q.to) } }, orderBy: { month: "asc" } }),
     scopeNames(db, scope, [scopeId]),
-    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to } }),
+    q.specialty ? db.specialty.findUnique({ where: { code: q.specialty }, select: { name: true } }) : null,
+    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
   ]);
   const name = names.get(scopeId) ?? scopeId;
   const out: StatRow[] = rows.map((r) => ({ month: r.month.toISOString().slice(0, 7), scope, scopeId, scopeName: name, metric: r.metric, dimension: r.dimension, key: r.key, value: r.value }));
   // Totals over the range for additive metrics (percentiles do not add up).
   const totals: Record<string, number> = {};
-  for (const r of out) if (r.dimension === "" && !/_p\d+$/.test(r.metric)) totals[r.metric] = (totals[r.metric] ?? 0) + r.value;
+  const total = slice(q.specialty);
+  for (const r of out) if (r.dimension === total.dimension && r.key === total.key && !/_p\d+$/.test(r.metric)) totals[r.metric] = (totals[r.metric] ?? 0) + r.value;
   return {
     scope,
     scopeId,
     scopeName: name,
+    specialty: q.specialty ?? null,
+    specialtyName: q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null,
     from: q.from,
     to: q.to,
     computedMonths: runs.map((r) => ({ month: r.month.toISOString().slice(0, 7), computedAt: r.computedAt.toISOString() })),
@@ -162,21 +158,57 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
   };
 }
 
-export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof BreakdownQuery>) {
-  const ids = await listableIds(db, user, q.scope);
-  const rows = await db.monthlyStat.findMany({
-    where: { scope: q.scope, month: toDate(q.month), metric: q.metric, dimension: "", ...(ids ? { scopeId: { in: ids } } : {}) },
-    orderBy: { value: "desc" },
-    select: { scopeId: true, value: true },
-  });
-  const names = await scopeNames(db, q.scope, rows.map((r) => r.scopeId));
-  await audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${q.scope}:*`, outcome: "SUCCESS", detail: { month: q.month, metric: q.metric } });
+export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatBreakdownQuery>): Promise<StatBreakdownView> {
+  const focus = await resolveFocus(db, user, q.withinScope, q.withinId);
+  if (q.scope !== focus.scope && !STAT_CHILD_LEVELS[focus.scope].includes(q.scope)) {
+    const own = defaultScope(user);
+    if (q.scope !== own.scope && !STAT_CHILD_LEVELS[own.scope].includes(q.scope)) throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "该维度不能在当前范围内展开", { issues: [{ path: "query.scope", message: "该维度不能在当前范围内展开" }] });
+  }
+  const month = toDate(q.month);
+  const focusName = (await scopeNames(db, focus.scope, [focus.scopeId])).get(focus.scopeId) ?? focus.scopeId;
+  let rows: StatRow[];
+  if (q.scope === "SPECIALTY") {
+    // The focus's own rows of the specialty dimension: one per specialty.
+    const found = await db.monthlyStat.findMany({
+      where: { scope: focus.scope, scopeId: focus.scopeId, month, metric: q.metric, dimension: "specialty", ...(q.specialty ? { key: q.specialty } : {}) },
+      orderBy: { value: "desc" },
+      select: { key: true, value: true },
+    });
+    rows = found.map((r) => ({ month: q.month, scope: focus.scope, scopeId: focus.scopeId, scopeName: focusName, metric: q.metric, dimension: "specialty", key: r.key, value: r.value }));
+  } else {
+    const level = q.scope;
+    const ids = await idsWithin(db, level, focus);
+    const found = await db.monthlyStat.findMany({
+      where: { scope: level, month, metric: q.metric, ...slice(q.specialty), ...(ids ? { scopeId: { in: ids } } : {}) },
+      orderBy: { value: "desc" },
+      select: { scopeId: true, dimension: true, key: true, value: true },
+    });
+    const names = await scopeNames(db, level, found.map((r) => r.scopeId));
+    rows = found.map((r) => ({ month: q.month, scope: level, scopeId: r.scopeId, scopeName: names.get(r.scopeId) ?? r.scopeId, metric: q.metric, dimension: r.dimension, key: r.key, value: r.value }));
+  }
+  await audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`, outcome: "SUCCESS", detail: { month: q.month, metric: q.metric, specialty: q.specialty } });
   return {
     month: q.month,
     scope: q.scope,
+    within: { scope: focus.scope, scopeId: focus.scopeId, name: focusName } satisfies StatScopeRef,
+    specialty: q.specialty ?? null,
     metric: q.metric,
-    rows: rows.map<StatRow>((r) => ({ month: q.month, scope: q.scope, scopeId: r.scopeId, scopeName: names.get(r.scopeId) ?? r.scopeId, metric: q.metric, dimension: "", key: "", value: r.value })),
+    rows,
   };
+}
+
+/** Names of the segments of a drill-down path (breadcrumb), each authorised like a query of it. */
+export async function pathNames(db: Db, user: AuthUser, q: z.output<typeof StatPathQuery>): Promise<{ items: StatScopeRef[] }> {
+  const items: StatScopeRef[] = [];
+  for (const seg of q.path.split(",")) {
+    const [scope, scopeId] = seg.split(":") as [StatScope, string];
+    await authorizeScope(db, user, scope, scopeId);
+    const name = (await scopeNames(db, scope, [scopeId])).get(scopeId);
+    if (!name) throw notFound("统计范围");
+    items.push({ scope, scopeId, name });
+  }
+  return { items };
 }
 
 export async function labelRows(db: Db, rows: StatRow[]) {

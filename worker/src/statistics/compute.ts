@@ -4,16 +4,18 @@
 //
 // Months are calendar months in Asia/Shanghai. Facts and who they count for:
 //   consultations            requesting institution, by submittedAt; dims status / urgency / kind / specialty
-//   consultations_received   target institution, by submittedAt
+//   consultations_received   target institution, by submittedAt; dims status / specialty
 //   acceptance_minutes_p50/_p90, report_minutes_p50/_p90
-//                            submission → acceptance / → report, consultations submitted in the month; dim urgency
-//   sla_breaches             overdue or accepted after slaDueAt; dim urgency
+//                            submission → acceptance / → report, consultations submitted in the month; dims urgency /
+//                            specialty
+//   sla_breaches             overdue or accepted after slaDueAt; dims urgency / specialty
 //   referrals                from-institution, by requestedAt; dim direction UP / DOWN
-//   training_sessions        host institution, by startsAt, not cancelled
-//   training_attendances     attendee's institution, attended = true, sessions starting in the month
-//   training_person_minutes  attendee's institution, sum of present minutes
+//   training_sessions        host institution, by startsAt, not cancelled; dim specialty (of the session)
+//   training_attendances     attendee's institution, attended = true, sessions starting in the month; dim specialty
+//   training_person_minutes  attendee's institution, sum of present minutes; dim specialty
 //   uploads                  uploader's institution, READY files by createdAt; dims category (IMAGING / CASE), kind
 //   recording_minutes        recording's institution, READY recordings by stoppedAt; dim subject
+// The specialty dimension (UNSPECIFIED when none) is what the statistics dashboard's specialty filter reads.
 import type { Db } from "@yilian/server";
 
 export const TZ = "Asia/Shanghai";
@@ -53,10 +55,10 @@ function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; 
                                   ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3`,
     `SELECT c."targetInstitutionId", 'consultations_received', d.dim, d.key, 1::float8
-       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text)) AS d(dim, key)
+       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."targetInstitutionId" IS NOT NULL`,
     `SELECT c."requestingInstitutionId", 'sla_breaches', d.dim, d.key, 1::float8
-       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
+       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3
         AND (c.overdue OR (c."slaDueAt" IS NOT NULL AND c."acceptedAt" > c."slaDueAt"))`,
   ];
@@ -67,12 +69,15 @@ function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; 
   }
   if (has.training) {
     parts.push(
-      `SELECT s."hostInstitutionId", 'training_sessions', '', '', 1::float8
-         FROM "TrainingSession" s WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
-      `SELECT a."institutionId", m.metric, '', '', m.v
+      `SELECT s."hostInstitutionId", 'training_sessions', d.dim, d.key, 1::float8
+         FROM "TrainingSession" s
+         CROSS JOIN LATERAL (VALUES ('', ''), ('specialty', COALESCE(s."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+        WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
+      `SELECT a."institutionId", m.metric, d.dim, d.key, m.v
          FROM "TrainingAttendance" a JOIN "TrainingSession" s ON s.id = a."sessionId"
          CROSS JOIN LATERAL (VALUES ('training_attendances', CASE WHEN a.attended THEN 1 ELSE 0 END::float8),
                                     ('training_person_minutes', a.minutes::float8)) AS m(metric, v)
+         CROSS JOIN LATERAL (VALUES ('', ''), ('specialty', COALESCE(s."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
         WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
     );
   }
@@ -93,12 +98,12 @@ function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; 
 const DURATION_FACTS = `
   SELECT c."requestingInstitutionId" AS inst, 'acceptance_minutes' AS metric, d.dim, d.key,
          EXTRACT(EPOCH FROM (c."acceptedAt" - c."submittedAt")) / 60.0 AS v
-    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
+    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
    WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."acceptedAt" IS NOT NULL
   UNION ALL
   SELECT c."requestingInstitutionId", 'report_minutes', d.dim, d.key,
          EXTRACT(EPOCH FROM (c."reportedAt" - c."submittedAt")) / 60.0
-    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text)) AS d(dim, key)
+    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
    WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."reportedAt" IS NOT NULL`;
 
 /** Institution → consortia (explicit members, plus every institution for consortia that cover the province). */

@@ -16,6 +16,7 @@ import { countdown, fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { StatusTag, TierTag, UrgencyTag } from "../../components/labels";
 import { UploadCard } from "../../components/UploadPreview";
+import { RecordingList } from "../../components/RecordingList";
 import { AcceptDialog, BookDialog, ReasonDialog, type ReasonAction } from "../../components/ConsultationActions";
 import { t } from "../../i18n";
 
@@ -432,6 +433,7 @@ export default function ConsultationDetail() {
             <Card size="small" title={t("cons.decision")}>
               <DecisionSection c={c} canDecide={isRequester && s === "REPORTED"} reload={reload} />
             </Card>
+            <RecordingList consultationId={c.id} />
             {isRequester && (s === "REPORTED" || s === "CLOSED") && (
               <Card size="small" title={t("cons.referral")}>
                 <ReferralSection c={c} />

@@ -3,7 +3,7 @@
 // specialist, the report editor. Media goes through the client SDK (createClient → joinRoom → Room).
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router";
-import { Alert, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Spin, Tabs, Tag, Tooltip, Typography } from "antd";
+import { Alert, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Spin, Tabs, Tag, Typography } from "antd";
 import {
   AudioMutedOutlined,
   AudioOutlined,
@@ -22,6 +22,7 @@ import { fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
 import { ReportSection } from "../consultations/ConsultationDetail";
+import { ConsentPrompt, RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "./RecordingControls";
 
 type Quality = "good" | "fair" | "poor" | "unknown";
 const qualityLabel: Record<Quality, { text: string; status: "success" | "warning" | "error" | "default" }> = {
@@ -84,6 +85,13 @@ function AudioSink({ track }: { track: MediaStreamTrack }) {
   return <audio ref={ref} autoPlay />;
 }
 
+/**
+ * The socket holds one media room, and `media:leave` ends whichever peer the socket holds at that moment: a room
+ * component unmounted while its join was in flight (StrictMode's double mount, a quick back-and-forward) must not
+ * leave after the next instance joined, or it removes that instance's peer. Joins and leaves go through this chain.
+ */
+let roomChain: Promise<unknown> = Promise.resolve();
+
 /** Packet loss and jitter of each remote video track → a three-level quality per peer. */
 async function measureQuality(room: Room): Promise<Map<string, Quality>> {
   const out = new Map<string, Quality>();
@@ -129,17 +137,20 @@ export default function VideoRoom() {
   useEffect(() => {
     let r: Room | null = null;
     let cancelled = false;
+    let settle!: () => void;
+    const joined = new Promise<void>((resolve) => (settle = resolve));
     const update = (peerId: string, f: (m: PeerMedia) => PeerMedia) => setMedia((prev) => ({ ...prev, [peerId]: f(prev[peerId] ?? {}) }));
     const onTrack = (t: RemoteTrack) =>
       update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: t.track, micMuted: t.muted } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track, cameraMuted: t.muted }));
     const onEnded = (t: RemoteTrack) => update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: undefined } : t.source === "screen" ? { ...m, screen: undefined } : { ...m, camera: undefined }));
     (async () => {
       try {
-        r = await (await liveClient()).joinRoom(id);
-        if (cancelled) {
-          void r.leave();
-          return;
-        }
+        await roomChain.catch(() => undefined);
+        if (cancelled) return;
+        const client = await liveClient();
+        r = await client.joinRoom(id);
+        settle();
+        if (cancelled) return; // left by the cleanup, in order
         setRoom(r);
         setPeers([...r.peers.values()].filter((p) => p.peerId !== r!.peerId));
         for (const t of r.tracks.values()) onTrack(t);
@@ -168,14 +179,16 @@ export default function VideoRoom() {
         }
         setLocal({ camera, cam: !!camera, mic: perms.microphone, screen: false });
       } catch (e) {
-        setJoinError(e);
+        if (!cancelled) setJoinError(e);
       } finally {
-        setJoining(false);
+        settle();
+        if (!cancelled) setJoining(false);
       }
     })();
     return () => {
       cancelled = true;
-      void r?.leave().catch(() => undefined);
+      // The next room waits until this one's join has settled and its leave went out.
+      roomChain = joined.then(() => r?.leave()).catch(() => undefined);
     };
   }, [id]);
 
@@ -191,9 +204,10 @@ export default function VideoRoom() {
         let next = prev;
         for (const t of room.tracks.values()) {
           const m = next[t.peerId] ?? {};
-          const have = t.kind === "audio" ? m.audio : t.source === "screen" ? m.screen : m.camera;
-          if (have === t.track) continue;
-          next = { ...next, [t.peerId]: t.kind === "audio" ? { ...m, audio: t.track } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track } };
+          // Tracks and their muted state: a missed unmute must not leave a participant's tile dark.
+          const fresh: PeerMedia = t.kind === "audio" ? { ...m, audio: t.track, micMuted: t.muted } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track, cameraMuted: t.muted };
+          if (fresh.audio === m.audio && fresh.screen === m.screen && fresh.camera === m.camera && fresh.micMuted === m.micMuted && fresh.cameraMuted === m.cameraMuted) continue;
+          next = { ...next, [t.peerId]: fresh };
         }
         return next;
       });
@@ -238,7 +252,10 @@ export default function VideoRoom() {
   };
 
   const isSpecialist = !!c.data?.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");
-  const screens = useMemo(() => peers.filter((p) => media[p.peerId]?.screen), [peers, media]);
+  // The recorder is a peer of the room without media of its own: it is shown by the indicator, not as a tile.
+  const people = useMemo(() => peers.filter((p) => p.role !== "RECORDER"), [peers]);
+  const screens = useMemo(() => people.filter((p) => media[p.peerId]?.screen), [people, media]);
+  const rec = useRoomRecording(id, user.id, !!room);
 
   if (c.error) return <LoadError error={c.error} onRetry={c.reload} />;
   const cons = c.data;
@@ -289,29 +306,32 @@ export default function VideoRoom() {
           title={
             <Space>
               视频会诊
-              <Tag color={room ? "green" : "default"}>{room ? `已连接 · ${peers.length + 1} 人` : joining ? "正在连接…" : "未连接"}</Tag>
-              <Tooltip title="本系统目前不录制视频会诊；如需录像，须先取得患者知情同意。">
-                <Tag data-testid="recording-indicator">未录像</Tag>
-              </Tooltip>
+              <Tag color={room ? "green" : "default"}>{room ? `已连接 · ${people.length + 1} 人` : joining ? "正在连接…" : "未连接"}</Tag>
+              {room && <RecordingIndicator rec={rec} />}
             </Space>
           }
           extra={
-            <Button danger icon={<LogoutOutlined />} onClick={() => void leave()}>
-              离开
-            </Button>
+            <Space>
+              {room && isSpecialist && <RecordingButton consultationId={id} rec={rec} />}
+              <Button danger icon={<LogoutOutlined />} onClick={() => void leave()}>
+                离开
+              </Button>
+            </Space>
           }
           styles={{ body: { height: "calc(100vh - 150px)", minHeight: 520, display: "flex", flexDirection: "column", gap: 8 } }}
         >
           {joinError !== null && <ErrorAlert error={joinError} />}
           {deviceError !== null && <ErrorAlert error={deviceError} />}
           {notice && <Alert type="warning" showIcon title={notice} />}
+          <RecordingProcessing rec={rec} />
+          {room && <ConsentPrompt rec={rec} />}
           <Spin spinning={joining} description="正在进入视频会诊…">
             <div style={{ display: "grid", gridTemplateColumns: screens.length ? "1fr" : "repeat(2, 1fr)", gap: 8 }} data-testid="video-grid">
               {screens.map((p) => (
                 <VideoTile key={`${p.peerId}-screen`} track={media[p.peerId]?.screen} label={`${p.displayName} 的屏幕共享`} testId="screen-tile" />
               ))}
               <VideoTile track={local.cam ? local.camera : undefined} label={`${user.displayName}（我）`} muted={!local.mic} mirror active={active === room?.peerId} testId="local-tile" />
-              {peers.map((p) => (
+              {people.map((p) => (
                 <VideoTile
                   key={p.peerId}
                   track={media[p.peerId]?.cameraMuted ? undefined : media[p.peerId]?.camera}

@@ -7,7 +7,8 @@ import { CanvasRenderer } from "echarts/renderers";
 
 echarts.use([LineChart, BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
-export function EChart({ option, height = 280, onClick, testId }: { option: echarts.EChartsCoreOption; height?: number; onClick?: (name: string) => void; testId?: string }) {
+/** A chart; `onClick` gets the clicked item's category name and data index (drill-down). */
+export function EChart({ option, height = 280, onClick, testId }: { option: echarts.EChartsCoreOption; height?: number; onClick?: (name: string, dataIndex: number) => void; testId?: string }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   useEffect(() => {
@@ -28,8 +29,8 @@ export function EChart({ option, height = 280, onClick, testId }: { option: echa
   useEffect(() => {
     const c = chart.current;
     if (!c || !onClick) return;
-    const h = (p: { name?: string }) => {
-      if (p.name) onClick(p.name);
+    const h = (p: { name?: string; dataIndex?: number }) => {
+      if (p.name) onClick(p.name, p.dataIndex ?? -1);
     };
     c.on("click", h);
     return () => void c.off("click", h);

@@ -1,0 +1,79 @@
+// Recordings (录像) of live rooms: the recording view, the participants' consent to record a consultation, the
+// Socket.IO events that keep every participant's indicator current, and zh-CN labels.
+//
+// Consent rule (consultations): the assigned specialist confirms the patient's informed consent, then asks the
+// participants present in the room; recording starts only when every one of them agreed (each answer is an audit
+// row). One refusal cancels the request. Someone who enters while a recording runs is asked too, and a refusal
+// then stops the recording: nobody is recorded without having agreed.
+import { z } from "zod";
+import { Id } from "./common";
+
+export const RecordingStatus = z.enum(["RECORDING", "PROCESSING", "READY", "FAILED"]);
+export type RecordingStatus = z.infer<typeof RecordingStatus>;
+export const recordingStatusLabel: Record<RecordingStatus, string> = {
+  RECORDING: "录制中",
+  PROCESSING: "处理中",
+  READY: "可回放",
+  FAILED: "处理失败",
+};
+
+export type RecordingSubject = "CONSULTATION" | "TRAINING";
+
+export interface RecordingView {
+  id: string;
+  subject: RecordingSubject;
+  subjectId: string;
+  status: RecordingStatus;
+  consentRecorded: boolean;
+  /** ISO 8601, UTC. */
+  startedAt: string;
+  stoppedAt: string | null;
+  durationMs: number | null;
+  sizeBytes: number | null;
+  sha256: string | null;
+  hasPoster: boolean;
+  failureReason: string | null;
+}
+
+/** The specialist asks the participants present to agree to recording a consultation. */
+export const RecordingConsentRequestBody = z.object({
+  subjectId: Id,
+  /** The specialist confirms the patient (or guardian) agreed to be recorded. */
+  patientConsent: z.literal(true, { error: "须先确认患者已知情同意" }),
+});
+
+export const RecordingConsentAnswerBody = z.object({ agree: z.boolean() });
+
+export const ConsentAnswer = z.enum(["PENDING", "AGREED", "DECLINED"]);
+export type ConsentAnswer = z.infer<typeof ConsentAnswer>;
+export const consentAnswerLabel: Record<ConsentAnswer, string> = { PENDING: "待确认", AGREED: "已同意", DECLINED: "不同意" };
+
+export const ConsentRequestStatus = z.enum(["PENDING", "STARTED", "DECLINED", "EXPIRED", "FAILED"]);
+export type ConsentRequestStatus = z.infer<typeof ConsentRequestStatus>;
+
+export interface RecordingConsentView {
+  id: string;
+  subject: "CONSULTATION";
+  subjectId: string;
+  status: ConsentRequestStatus;
+  requestedBy: { userId: string; name: string };
+  /** Everyone present when it was asked (the requester excluded), with their answer. */
+  participants: { userId: string; name: string; answer: ConsentAnswer }[];
+  /** The recording started once everyone agreed. */
+  recordingId: string | null;
+  /** ISO 8601, UTC: unanswered requests lapse. */
+  expiresAt: string;
+}
+
+/** The recording state of a room: the running recording (with who agreed to it) and a pending request. */
+export interface RecordingRoomState {
+  request: RecordingConsentView | null;
+  recording: (RecordingView & { agreedUserIds: string[] }) | null;
+}
+
+/** Sent to the room's participants when a recording starts, stops, fails or is ready. */
+export interface RecordingChangedEvent {
+  recording: RecordingView;
+  /** Why it stopped when nobody pressed stop, e.g. a participant's refusal. */
+  reason?: string;
+}
