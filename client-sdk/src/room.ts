@@ -39,7 +39,8 @@ export interface RoomEvents {
   chat: (m: MediaChatMessage) => void;
   reconnecting: () => void;
   reconnected: (e: { resumed: boolean }) => void;
-  closed: (e: { reason: string }) => void;
+  /** `message`: a zh-CN explanation for the user, when the server gave one (e.g. the media node was lost). */
+  closed: (e: { reason: string; message?: string }) => void;
   error: (e: Error) => void;
 }
 
@@ -412,11 +413,13 @@ export class Room extends Emitter<RoomEvents> {
     on("media:activeSpeaker", (e) => this.emit("activeSpeaker", e));
     on("media:audioLevels", (e) => this.emit("audioLevels", e.levels));
     on("media:chat", (m) => this.emit("chat", m));
-    on("media:restart", () => {
-      // The room moved to a new mediasoup worker: the peer is kept, its transports are gone.
-      void this.rebuild([]).catch((e) => this.emit("error", e as Error));
+    on("media:restart", ({ producers }) => {
+      // The room moved to a new mediasoup worker or media node: the peer is kept, its transports are gone; the
+      // publications are produced again, and the others' come back as media:newProducer (or are listed, when
+      // this peer alone moved to a node that already has them).
+      void this.rebuild(producers ?? []).catch((e) => this.emit("error", e as Error));
     });
-    on("media:roomClosed", ({ reason }) => this.teardown(reason));
+    on("media:roomClosed", ({ reason, message }) => this.teardown(reason, message));
     on("disconnect", () => {
       if (this.closed) return;
       this.disconnected = true;
@@ -465,7 +468,7 @@ export class Room extends Emitter<RoomEvents> {
     this.teardown("left");
   }
 
-  private teardown(reason: string): void {
+  private teardown(reason: string, message?: string): void {
     if (this.closed) return;
     this.closed = true;
     for (const off of this.offs.splice(0)) off();
@@ -474,6 +477,6 @@ export class Room extends Emitter<RoomEvents> {
     this.recvTransport?.close();
     for (const pub of this.local.values()) pub.track.stop();
     this.local.clear();
-    this.emit("closed", { reason });
+    this.emit("closed", message ? { reason, message } : { reason });
   }
 }

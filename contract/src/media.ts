@@ -160,10 +160,18 @@ export interface MediaConsumerLayers {
   spatialLayer: number | null;
   temporalLayer: number | null;
 }
-/** The media path of the room was rebuilt (e.g. its mediasoup worker died and was replaced): make new transports. */
+/**
+ * The media path of the room was rebuilt (its mediasoup worker died and was replaced, or its media node was lost
+ * and the room moved to another node): make new transports and produce again.
+ */
 export interface MediaRestart {
-  reason: "worker-replaced" | "peer-reset";
+  reason: "worker-replaced" | "peer-reset" | "node-lost";
+  /** `node-lost`: the producers already on the peer's new node (e.g. the lecture, for a viewer moved to another edge). */
+  producers?: MediaProducerInfo[];
 }
 export interface MediaRoomClosed {
-  reason: "ended" | "empty" | "replaced" | "error";
+  /** `node-lost`: the room's media node went away and no other could take the room. */
+  reason: "ended" | "empty" | "replaced" | "error" | "node-lost";
+  /** For the user (zh-CN), when the reason needs explaining. */
+  message?: string;
 }

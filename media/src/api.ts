@@ -57,6 +57,8 @@ export interface RoomSnapshot {
   producers: MediaProducerInfo[];
   /** joinPeer with media nodes: the node the peer's media lives on. */
   nodeId?: string;
+  /** Everyone in the room, also the viewers a broadcast snapshot leaves out (the recorder's "am I alone?"). */
+  peerCount?: number;
 }
 
 export interface MediaLoad {

@@ -92,3 +92,21 @@ it("a weak downlink caps the layer, then goes audio only; it comes back with hys
   await room.setAudioOnly("weak", false);
   expect(consumer.paused).toBe(false);
 });
+
+it("a recorder hears of every viewer and counts them: it is alone only when everyone left", async () => {
+  const { roomKey } = await lectureRoom();
+  await media.joinPeer(roomKey, { peerId: "viewer", userId: "u-v", displayName: "学员", role: "VIEWER" });
+  await media.joinPeer(roomKey, { peerId: "rec", userId: "u-rec", displayName: "录制", role: "RECORDER" });
+  expect((await media.snapshot(roomKey)).peerCount).toBe(3);
+  // The lecturer leaves first: the snapshot lists no sender, yet the viewer is still there.
+  await media.leavePeer(roomKey, "lecturer");
+  const after = await media.snapshot(roomKey);
+  expect(after.peers).toEqual([]);
+  expect(after.peerCount).toBe(2);
+  // With no sender left, the viewer's departure is still told to the recorder.
+  await media.leavePeer(roomKey, "viewer");
+  expect(events.some((e) => e.roomKey === roomKey && e.name === "media:peerLeft" && e.payload.peerId === "viewer" && e.toPeerId === "rec")).toBe(true);
+  expect((await media.snapshot(roomKey)).peerCount).toBe(1);
+  await media.leavePeer(roomKey, "rec");
+  expect(await media.hasRoom(roomKey)).toBe(false);
+});

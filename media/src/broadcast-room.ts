@@ -274,11 +274,17 @@ export class BroadcastRoom extends Room {
     return p.role === "LECTURER" || p.producers.size > 0 || this.announced.has(p.id);
   }
 
+  /** Told of every viewer's arrival and departure: the senders, and a recorder (it stops when left alone). */
+  private followsViewers(p: Peer): boolean {
+    return this.isSender(p) || p.role === "RECORDER";
+  }
+
   override snapshot(exceptPeerId?: string): RoomSnapshot {
     const peers = [...this.peers.values()].filter((p) => p.id !== exceptPeerId && this.isSender(p));
     return {
       peers: peers.map((p) => p.info()),
       producers: peers.flatMap((p) => [...p.producers.values()].map((pr) => ({ producerId: pr.id, peerId: p.id, kind: pr.kind, source: pr.appData.source, paused: pr.paused }))),
+      peerCount: this.peers.size,
     };
   }
 
@@ -293,7 +299,7 @@ export class BroadcastRoom extends Room {
     const snapshot = this.snapshot();
     this.peers.set(peer.id, peer);
     for (const sender of this.peers.values()) {
-      if (sender.id !== peer.id && this.isSender(sender)) this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), toPeerId: sender.id });
+      if (sender.id !== peer.id && this.followsViewers(sender)) this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), toPeerId: sender.id });
     }
     return snapshot;
   }
@@ -304,7 +310,7 @@ export class BroadcastRoom extends Room {
       this.peers.delete(peerId);
       peer.close();
       for (const sender of this.peers.values()) {
-        if (this.isSender(sender)) this.emit({ roomKey: this.key, name: "media:peerLeft", payload: { peerId }, toPeerId: sender.id });
+        if (this.followsViewers(sender)) this.emit({ roomKey: this.key, name: "media:peerLeft", payload: { peerId }, toPeerId: sender.id });
       }
     } else {
       super.leave(peerId);

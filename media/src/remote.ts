@@ -30,6 +30,10 @@ type RpcReply = { id: string; ok: true; data: unknown } | { id: string; ok: fals
 
 /** Deletes the room's pin only if it still points at this node. */
 const UNPIN = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+/** Pins the room to ARGV[2] if it is unpinned or still pinned to the dead node ARGV[1]; returns the pin. */
+const REPIN = `local cur = redis.call("GET", KEYS[1]) if not cur or cur == ARGV[1] then redis.call("SET", KEYS[1], ARGV[2]) return ARGV[2] end return cur`;
+/** Shown when a spanning training session lost its origin node. */
+const SESSION_NODE_LOST = "承载本场直播的音视频节点出现故障，直播已中断，请稍后重新进入。";
 
 const REMOTE_METHODS = [
   "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
@@ -107,8 +111,17 @@ export async function listMediaNodes(redis: Redis, prefix: string): Promise<Node
   return live.sort((a, b) => a.peers + a.rooms - (b.peers + b.rooms));
 }
 
-/** Runs in the signalling server: a MediaApi whose rooms live on media nodes. */
-export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { timeoutMs?: number; spanAfterPeers?: number } = {}): Promise<MediaApi> {
+/**
+ * Runs in the signalling server: a MediaApi whose rooms live on media nodes. A watchdog checks, every node
+ * heartbeat, that the nodes holding this server's rooms still beat; for a room on a node that vanished it emits
+ * `media:restart` with reason `node-lost` and that node's id (the hub re-opens the room elsewhere and re-joins its
+ * peers), or `media:roomClosed` (`node-lost`) when a spanning session lost its origin.
+ */
+export async function connectRemoteMedia(
+  redis: Redis,
+  prefix: string,
+  opts: { timeoutMs?: number; spanAfterPeers?: number; heartbeatMs?: number } = {},
+): Promise<MediaApi> {
   const k = keys(prefix);
   const clientId = randomUUID();
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -116,6 +129,18 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
   const events = new EventEmitter<{ event: [MediaEvent] }>();
   const roomNode = new Map<string, string>();
+  /** Every node each of this server's rooms lives on (a spanning session's origin and edges): what the watchdog checks. */
+  const roomNodes = new Map<string, Set<string>>();
+  const track = (roomKey: string, nodeId: string) => {
+    const set = roomNodes.get(roomKey) ?? new Set<string>();
+    roomNodes.set(roomKey, set.add(nodeId));
+  };
+  const untrack = (roomKey: string, nodeId: string): boolean => {
+    const set = roomNodes.get(roomKey);
+    if (!set?.delete(nodeId)) return false;
+    if (!set.size) roomNodes.delete(roomKey);
+    return true;
+  };
 
   await sub.subscribe(k.reply(clientId));
   await sub.psubscribe(k.eventsPattern);
@@ -130,6 +155,7 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
   });
   sub.on("pmessage", (_pattern, _channel, raw) => {
     const e = JSON.parse(raw) as MediaEvent;
+    if (e.name === "media:roomClosed" && e.nodeId) untrack(e.roomKey, e.nodeId);
     events.emit("event", e);
     void spans.onNodeEvent(e).catch(() => undefined);
   });
@@ -171,20 +197,56 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
   /** The node serving a peer's media: its home in a spanning session, else the room's node. */
   const peerNode = (roomKey: string, peerId: string) => (spansNodes(roomKey) ? spans.homeOf(roomKey, peerId) : nodeOf(roomKey));
 
+  /** A node of the room stopped heart-beating: reported once per room and node. */
+  const nodeLost = async (roomKey: string, nodeId: string) => {
+    if (!untrack(roomKey, nodeId)) return;
+    const origin = roomNode.get(roomKey) ?? (await redis.get(k.room(roomKey)));
+    if (spansNodes(roomKey) && (await spans.links(roomKey)).size) {
+      if (origin === nodeId) {
+        // The origin carried the lecture into every edge: the session cannot go on without it.
+        roomNode.delete(roomKey);
+        roomNodes.delete(roomKey);
+        events.emit("event", { roomKey, name: "media:roomClosed", payload: { reason: "node-lost", message: SESSION_NODE_LOST } });
+        await spans.closeAll(roomKey, "error");
+        return;
+      }
+      // An edge: its peers are placed again (origin or another edge) when the hub re-joins them.
+      await spans.edgeLost(roomKey, nodeId);
+    } else if (origin === nodeId) {
+      roomNode.delete(roomKey); // openRoom places it afresh
+    }
+    events.emit("event", { roomKey, name: "media:restart", payload: { reason: "node-lost" }, nodeId });
+  };
+  const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  let watching = false;
+  const watchdog = setInterval(() => {
+    if (watching || !roomNodes.size) return;
+    watching = true;
+    void (async () => {
+      const live = new Set((await listMediaNodes(redis, prefix)).map((n) => n.nodeId));
+      for (const [roomKey, nodes] of [...roomNodes]) for (const nodeId of [...nodes]) if (!live.has(nodeId)) await nodeLost(roomKey, nodeId);
+    })()
+      .catch(() => undefined)
+      .finally(() => (watching = false));
+  }, heartbeatMs);
+  watchdog.unref();
+
   const api: Partial<MediaApi> = {
     async openRoom(kind, roomId) {
       const roomKey = `${kind}:${roomId}`;
       const live = await listMediaNodes(redis, prefix);
       let nodeId = (await redis.get(k.room(roomKey))) ?? undefined;
       if (!nodeId || !live.some((n) => n.nodeId === nodeId)) {
+        const dead = nodeId;
         const best = live[0];
         if (!best) throw new AppError(ErrorCode.UNAVAILABLE, "没有可用的音视频节点");
-        // First server to place the room wins; the others use its choice.
-        await redis.set(k.room(roomKey), best.nodeId, "NX");
-        if (nodeId) await redis.set(k.room(roomKey), best.nodeId); // the pinned node died: re-place
-        nodeId = (await redis.get(k.room(roomKey)))!;
+        // First server to place the room (or re-place it off its dead node) wins; the others use its choice.
+        nodeId = (await redis.eval(REPIN, 1, k.room(roomKey), dead ?? "", best.nodeId)) as string;
+        // Someone joins before the watchdog noticed: this server's peers on the dead node move now.
+        if (dead && roomNodes.get(roomKey)?.has(dead)) await nodeLost(roomKey, dead);
       }
       roomNode.set(roomKey, nodeId);
+      track(roomKey, nodeId);
       return (await call(nodeId, "openRoom", [kind, roomId])) as { roomKey: string };
     },
     async closeRoom(roomKey, reason) {
@@ -194,6 +256,7 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
     async joinPeer(roomKey, peer) {
       const nodeId = spansNodes(roomKey) ? await spans.place(roomKey, peer) : await nodeOf(roomKey);
       const snapshot = (await call(nodeId, "joinPeer", [roomKey, peer])) as RoomSnapshot;
+      track(roomKey, nodeId);
       return { ...snapshot, nodeId };
     },
     async leavePeer(roomKey, peerId) {
@@ -227,6 +290,7 @@ export async function connectRemoteMedia(redis: Redis, prefix: string, opts: { t
       return () => events.off("event", wrapped);
     },
     async close() {
+      clearInterval(watchdog);
       for (const p of pending.values()) clearTimeout(p.timer);
       pending.clear();
       events.removeAllListeners();

@@ -95,6 +95,7 @@ export class Room {
     return {
       peers: peers.map((p) => p.info()),
       producers: peers.flatMap((p) => [...p.producers.values()].map((pr) => this.producerInfo(pr))),
+      peerCount: this.peers.size,
     };
   }
 

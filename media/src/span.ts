@@ -127,6 +127,22 @@ export class SessionSpans {
     if ((await this.d.redis.hlen(this.peersKey(roomKey))) === 0) await this.closeAll(roomKey, "empty");
   }
 
+  /**
+   * An edge's node died: it leaves the session, and its peers' copies on the other nodes go (as if they left);
+   * the signalling server then joins those peers again, placed afresh. The origin's pipe towards the dead edge
+   * stays until the session ends (it carries nothing any more).
+   */
+  async edgeLost(roomKey: string, edge: string): Promise<void> {
+    await this.d.redis.hdel(this.spanKey(roomKey), edge);
+    const homes = await this.d.redis.hgetall(this.peersKey(roomKey));
+    const gone = Object.entries(homes).filter(([, n]) => n === edge).map(([p]) => p);
+    if (!gone.length) return;
+    await this.d.redis.hdel(this.peersKey(roomKey), ...gone);
+    const origin = await this.d.originOf(roomKey).catch(() => undefined);
+    const others = [origin, ...(await this.links(roomKey)).keys()].filter((n): n is string => !!n);
+    for (const peerId of gone) await Promise.all(others.map((n) => this.d.call(n, "leavePeer", [roomKey, peerId]).catch(() => undefined)));
+  }
+
   /** Closes the session's room on every node it spans. */
   async closeAll(roomKey: string, reason: "ended" | "empty" | "replaced" | "error"): Promise<void> {
     const links = await this.links(roomKey);
@@ -153,7 +169,7 @@ export class SessionSpans {
         const gone = Object.entries(homes).filter(([, n]) => n === e.nodeId).map(([p]) => p);
         if (gone.length) await this.d.redis.hdel(this.peersKey(e.roomKey), ...gone);
       } else if (links.size) {
-        await this.closeAll(e.roomKey, e.payload.reason);
+        await this.closeAll(e.roomKey, e.payload.reason === "node-lost" ? "error" : e.payload.reason);
       } else {
         await this.d.redis.del(this.peersKey(e.roomKey));
       }

@@ -147,6 +147,7 @@ export function createYilianServer(services: Services): YilianServer {
   media.hub.access.onPeerJoined((kind, roomId, user, grant) => (kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined));
   training.live.media = {
     closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId),
+    closeRoom: (sessionId) => media.hub.closeRoom("training", sessionId),
     setAudioOnly: (sessionId, userId, on) => media.hub.setAudioOnlyOfUser("training", sessionId, userId, on),
   };
   training.connectMedia(media.hub.access);

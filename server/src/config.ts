@@ -44,7 +44,7 @@ export const ConfigSchema = z.object({
   MEDIA_KEY_FRAME_REQUEST_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(350),
   /** Spatial layer new video consumers start on ("lowest": joiners share key frames; raised after the first frame). */
   MEDIA_CONSUMER_START_LAYER: z.enum(["lowest", "highest"]).default("lowest"),
-  /** Media nodes (MEDIA_IN_PROCESS=false): how often a node refreshes its load in Redis, and when it expires. */
+  /** Media nodes (MEDIA_IN_PROCESS=false): how often a node refreshes its load in Redis (it expires after 3) and the server checks it. */
   MEDIA_NODE_HEARTBEAT_MS: z.coerce.number().int().min(500).max(60_000).default(5_000),
   /** Media nodes: peers of one training session a node takes before the session spans to the next node. */
   MEDIA_SPAN_AFTER_PEERS: z.coerce.number().int().min(1).max(100_000).default(600),

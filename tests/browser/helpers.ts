@@ -28,20 +28,12 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
     // An indirect eval keeps the dynamic import a real browser import (jest compiles `import()` to require()).
     const sdk = await (0, eval)('import("/sdk/yilian-sdk.js")');
     const w = window as unknown as { yl: Record<string, unknown> };
-    w.yl = { sdk, client: sdk.createClient({ token }), events: [] as unknown[] };
-  }, token);
-  return { context, page };
-}
-
-/** Joins the room in the page and renders every remote video track (so it is decoded and shown). */
-export async function joinInPage(p: Participant, roomId: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
-  return p.page.evaluate(async (roomId) => {
-    const yl = (window as unknown as { yl: any }).yl;
-    try {
-      const room = await yl.client.joinRoom(roomId);
-      yl.room = room;
-      for (const ev of ["peerJoined", "peerLeft", "mute", "activeSpeaker", "reconnecting", "reconnected", "closed", "error", "chat"]) {
-        room.on(ev, (e: unknown) => yl.events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
+    const events: unknown[] = [];
+    /** Keeps the room, logs its events and renders every remote track (so it is decoded and shown). */
+    const watch = (room: any) => {
+      w.yl.room = room;
+      for (const ev of ["peerJoined", "peerLeft", "mute", "activeSpeaker", "reconnecting", "reconnected", "closed", "error", "chat", "trackEnded"]) {
+        room.on(ev, (e: unknown) => events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
       }
       room.on("track", (t: any) => {
         const el = document.createElement(t.kind === "video" ? "video" : "audio") as HTMLMediaElement;
@@ -53,6 +45,18 @@ export async function joinInPage(p: Participant, roomId: string): Promise<{ ok: 
         void el.play().catch(() => undefined);
       });
       room.on("trackEnded", (t: any) => document.querySelector(`[data-consumer="${t.consumerId}"]`)?.remove());
+    };
+    w.yl = { sdk, client: sdk.createClient({ token }), events, watch };
+  }, token);
+  return { context, page };
+}
+
+/** Joins the room in the page and renders every remote video track (so it is decoded and shown). */
+export async function joinInPage(p: Participant, roomId: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+  return p.page.evaluate(async (roomId) => {
+    const yl = (window as unknown as { yl: any }).yl;
+    try {
+      yl.watch(await yl.client.joinRoom(roomId));
       return { ok: true as const };
     } catch (e: any) {
       return { ok: false as const, code: e.code, message: e.message };

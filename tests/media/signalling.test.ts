@@ -151,6 +151,20 @@ describe("requests", () => {
     await req(doctor, "media:leave");
     await req(spec, "media:leave");
   });
+
+  it("cuts off a chat flood at 10 messages in 10 s: the rest is refused with RATE_LIMITED and not stored", async () => {
+    const db = testDb();
+    const { consultationId } = await createConsultationRoom(db, { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+    const doctor = await open("doctor.hadashan");
+    await req(doctor, "media:join", { kind: "consultation", roomId: consultationId });
+    const acks = await Promise.all(Array.from({ length: 14 }, (_, i) => req(doctor, "media:chat:send", { text: `消息 ${i}` })));
+    expect(acks.filter((a) => a.ok)).toHaveLength(10);
+    const refused = acks.filter((a) => !a.ok);
+    expect(refused).toHaveLength(4);
+    expect(refused[0]).toMatchObject({ ok: false, error: { code: "RATE_LIMITED", message: "发送过于频繁，请稍后再试" } });
+    expect(await db.roomChatMessage.count({ where: { roomId: consultationId } })).toBe(10);
+    await req(doctor, "media:leave");
+  });
 });
 
 describe("network drops", () => {

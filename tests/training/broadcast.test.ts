@@ -6,9 +6,8 @@ import type { Browser } from "playwright-core";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
-import { ensureSdkBuilt, flowing, inbound, launchBrowser, openParticipant, pageEvents, waitFor, type Participant } from "../browser/helpers";
-import { provinceLecturers, sessionBody, tokenFor } from "./helpers";
-import { enter, publishMic, request } from "./live-page";
+import { ensureSdkBuilt, flowing, inbound, launchBrowser, pageEvents, waitFor, type Participant } from "../browser/helpers";
+import { enter, openLecture, publishMic, request } from "./live-page";
 
 jest.setTimeout(90_000);
 
@@ -19,24 +18,13 @@ describe("training broadcast in Chromium", () => {
   let viewers: Participant[];
   let viewerIds: string[];
   let sessionId: string;
+  let lecturerToken: string;
 
   beforeAll(async () => {
     await ensureSdkBuilt();
     ts = await startTestServer({ MEDIA_WEBRTC_PORT: "0", MEDIA_WORKERS: "2", MEDIA_PEER_GRACE_MS: "20000" });
     browser = await launchBrowser();
-    const lect = await tokenFor(ts, (await provinceLecturers())[5]!.username);
-    const start = new Date(Date.now() + 60_000);
-    const s = await ts.api("/api/training/sessions", {
-      token: lect.token,
-      body: sessionBody({ startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 3600_000).toISOString(), registrationRequired: false, audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
-    });
-    expect(s.status).toBe(201);
-    sessionId = s.body.id;
-    const vs = await Promise.all(["trainee.hadashan", "doctor.hadashan", "doctor.nongan"].map((u) => tokenFor(ts, u)));
-    viewerIds = vs.map((v) => v.id);
-    lecturer = await openParticipant(browser, ts.baseUrl, lect.token);
-    viewers = [];
-    for (const v of vs) viewers.push(await openParticipant(browser, ts.baseUrl, v.token));
+    ({ sessionId, lecturerToken, lecturer, viewers, viewerIds } = await openLecture(ts, browser, 5));
   });
 
   afterAll(async () => {
@@ -129,5 +117,23 @@ describe("training broadcast in Chromium", () => {
     expect(await testDb().trainingAttendance.count({ where: { sessionId, userId: viewerIds[2]! } })).toBe(1);
     const kinds = (await testDb().trainingPresenceEvent.findMany({ where: { sessionId, userId: viewerIds[2]! }, orderBy: { id: "asc" } })).map((e) => e.kind);
     expect(kinds).toEqual(["JOIN", "LEAVE", "JOIN"]);
+  });
+
+  it("the lecturer ends the session: its media room closes for everyone and the running recording stops", async () => {
+    const rec = await ts.api("/api/recordings", { token: lecturerToken, body: { subject: "TRAINING", subjectId: sessionId } });
+    expect(rec.status).toBe(201);
+    const ended = await ts.api(`/api/training/sessions/${sessionId}/end`, { token: lecturerToken, method: "POST" });
+    expect(ended.status).toBe(200);
+    for (const p of [lecturer, ...viewers]) {
+      const closed = await waitFor("the room to close", async () => (await pageEvents(p)).find((x) => x.ev === "closed"), 10_000);
+      expect(closed.e).toMatchObject({ reason: "ended" });
+    }
+    expect(await (await ts.server.media.hub.media()).hasRoom(`training:${sessionId}`)).toBe(false);
+    const stopped = await waitFor("the recording to stop", async () => {
+      const row = await testDb().recording.findUniqueOrThrow({ where: { id: rec.body.id } });
+      return row.status !== "RECORDING" ? row : undefined;
+    }, 20_000);
+    expect(stopped.status).toBe("PROCESSING");
+    expect(stopped.stoppedAt).not.toBeNull();
   });
 });

@@ -118,6 +118,12 @@ it("Q&A: everyone sees a question; a hidden one disappears for viewers but not f
   const list = await t.api(`/api/training/sessions/${sessionId}/questions`, { token: viewerB.token });
   expect(list.body.items[0]).toMatchObject({ id: qid, pinned: true });
   expect(await call(a, "training:ask", { sessionId, text: "" })).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+  // A flood of questions is cut off (10 in 10 s per person), not stored, not shown.
+  const flood = await Promise.all(Array.from({ length: 12 }, (_, i) => call(b, "training:ask", { sessionId, text: `刷屏 ${i}` })));
+  const refused = flood.filter((r) => !r.ok);
+  expect(refused.length).toBeGreaterThanOrEqual(2);
+  for (const r of refused) expect(r).toMatchObject({ error: { code: "RATE_LIMITED" } });
+  expect(await testDb().trainingQuestion.count({ where: { sessionId, text: { startsWith: "刷屏" } } })).toBe(12 - refused.length);
 });
 
 it("raise hand → promote → the viewer may produce → demote → refused again (enforced on the server)", async () => {

@@ -3,26 +3,16 @@
 // viewer land on one node and the next two viewers on the other, joined by a PipeTransport pair. Everyone
 // decodes the lecture; a viewer on the second node is promoted and heard on the first; the session's end
 // closes the room on both nodes.
-import { randomUUID } from "node:crypto";
-import type { Browser } from "playwright-core";
-import { Redis } from "ioredis";
 import { listMediaNodes } from "@yilian/media/remote";
-import { startTestServer, type TestServer } from "../helpers/server";
-import { closeTestDb } from "../helpers/db";
-import { startMediaNodes, type MediaNodes } from "../helpers/media-nodes";
-import { ensureSdkBuilt, flowing, inbound, launchBrowser, openParticipant, pageEvents, waitFor, type Participant } from "../browser/helpers";
-import { provinceLecturers, sessionBody, tokenFor } from "./helpers";
-import { enter, publishMic, request } from "./live-page";
+import { mediaCluster } from "../helpers/media-nodes";
+import { flowing, inbound, pageEvents, waitFor, type Participant } from "../browser/helpers";
+import { enter, openLecture, publishMic, request } from "./live-page";
 
 jest.setTimeout(120_000);
 
-const PREFIX = `${process.env.REDIS_PREFIX}-span-${randomUUID().slice(0, 8)}`;
-
 describe("a training session spanning two media nodes", () => {
-  let nodes: MediaNodes;
-  let redis: Redis;
-  let ts: TestServer;
-  let browser: Browser;
+  const cluster = mediaCluster("span", ["node-a", "node-b"], { server: { MEDIA_SPAN_AFTER_PEERS: "2", MEDIA_PEER_GRACE_MS: "0" } });
+  const { prefix: PREFIX, redis } = cluster;
   let lecturer: Participant;
   let viewers: Participant[];
   let viewerIds: string[];
@@ -31,34 +21,7 @@ describe("a training session spanning two media nodes", () => {
   const homes = async () => redis.hgetall(`${PREFIX}:media:peers:training:${sessionId}`);
 
   beforeAll(async () => {
-    redis = new Redis(process.env.REDIS_URL!);
-    await ensureSdkBuilt();
-    nodes = await startMediaNodes(PREFIX, ["node-a", "node-b"]);
-    ts = await startTestServer({ REDIS_PREFIX: PREFIX, MEDIA_IN_PROCESS: "false", MEDIA_SPAN_AFTER_PEERS: "2", MEDIA_PEER_GRACE_MS: "0" });
-    browser = await launchBrowser();
-    const lect = await tokenFor(ts, (await provinceLecturers())[6]!.username);
-    const start = new Date(Date.now() + 60_000);
-    const s = await ts.api("/api/training/sessions", {
-      token: lect.token,
-      body: sessionBody({ startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 3600_000).toISOString(), registrationRequired: false, audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
-    });
-    expect(s.status).toBe(201);
-    sessionId = s.body.id;
-    const vs = await Promise.all(["trainee.hadashan", "doctor.hadashan", "doctor.nongan"].map((u) => tokenFor(ts, u)));
-    viewerIds = vs.map((v) => v.id);
-    lecturer = await openParticipant(browser, ts.baseUrl, lect.token);
-    viewers = [];
-    for (const v of vs) viewers.push(await openParticipant(browser, ts.baseUrl, v.token));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await ts?.stop();
-    await nodes?.stop();
-    const keys = await redis.keys(`${PREFIX}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await closeTestDb();
+    ({ sessionId, lecturer, viewers, viewerIds } = await openLecture(cluster.ts, cluster.browser, 6));
   });
 
   it("the session fills one node, then spans to the other; every viewer decodes the lecture", async () => {

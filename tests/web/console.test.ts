@@ -2,51 +2,27 @@
 // browser and user management, a consultation filed by a township doctor reaching the coordinator's triage
 // queue, another institution's consultation answering 未找到, and an expired session returning to the login
 // without losing the half-filled request.
-import type { Browser } from "playwright-core";
-import { startTestServer, type TestServer } from "../helpers/server";
-import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, menuLabels, nav, openTab, screenshot, untranslated, type Tab } from "./helpers";
+import { consoleSuite, horizontalOverflow, loginUi, menuLabels, nav, screenshot, untranslated } from "./helpers";
 
 jest.setTimeout(120_000);
 
 describe("web console", () => {
-  let ts: TestServer;
-  let browser: Browser;
-  const tabs: Tab[] = [];
-  const tab = async () => {
-    const t = await openTab(browser, ts.baseUrl);
-    tabs.push(t);
-    return t;
-  };
-
-  beforeAll(async () => {
-    ensureConsoleBuilt();
-    ts = await startTestServer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await ts?.stop();
-  });
-  afterEach(async () => {
-    for (const t of tabs.splice(0)) {
-      expect(t.errors).toEqual([]);
-      await t.context.close();
-    }
-  });
+  const web = consoleSuite();
+  const tab = () => web.tab();
 
   it("serves the console with SPA fallback, cache headers and a CSP it runs under", async () => {
-    const index = await fetch(`${ts.baseUrl}/consultations/123`, { headers: { accept: "text/html" } });
+    const index = await fetch(`${web.ts.baseUrl}/consultations/123`, { headers: { accept: "text/html" } });
     expect(index.status).toBe(200);
     expect(index.headers.get("cache-control")).toBe("no-cache");
     expect(index.headers.get("content-security-policy")).toContain("connect-src 'self' ws: wss:");
     const html = await index.text();
     expect(html).toContain('<div id="root">');
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
-    const js = await fetch(ts.baseUrl + asset);
+    const js = await fetch(web.ts.baseUrl + asset);
     expect(js.status).toBe(200);
     expect(js.headers.get("cache-control")).toContain("immutable");
     // API paths keep answering problem+json, never the console.
-    const api = await fetch(`${ts.baseUrl}/api/nope`, { headers: { accept: "text/html" } });
+    const api = await fetch(`${web.ts.baseUrl}/api/nope`, { headers: { accept: "text/html" } });
     expect(api.status).toBe(404);
     expect(api.headers.get("content-type")).toContain("application/problem+json");
   });
@@ -79,7 +55,7 @@ describe("web console", () => {
     const { page } = await tab();
     await loginUi(page, "doctor.hadashan");
     await page.locator('[data-testid="live-state"][data-state="connected"]').waitFor();
-    ts.server.io.disconnectSockets(true);
+    web.ts.server.io.disconnectSockets(true);
     await page.getByTestId("reconnect-banner").waitFor({ timeout: 5000 });
     expect(await page.getByTestId("reconnect-banner").innerText()).toContain("正在重新连接");
     await screenshot(page, "reconnecting");

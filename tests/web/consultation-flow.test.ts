@@ -5,14 +5,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/server/storage/storage";
 import { initUploads } from "../../worker/src/queues/uploads";
 import { initStatistics } from "../../worker/src/queues/statistics";
-import { startTestServer, type TestServer } from "../helpers/server";
-import { testDb, closeTestDb } from "../helpers/db";
-import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, nav, openTab, screenshot, untranslated, type Tab } from "./helpers";
+import { testDb } from "../helpers/db";
+import { consoleSuite, horizontalOverflow, loginUi, nav, screenshot, untranslated } from "./helpers";
 
 jest.setTimeout(180_000);
 
@@ -40,54 +39,37 @@ async function chooseOption(page: Page, selector: string, text: string) {
 }
 
 describe("consultation in the console", () => {
-  let ts: TestServer;
-  let browser: Browser;
   let worker: Awaited<ReturnType<typeof initUploads>>;
   let stats: Awaited<ReturnType<typeof initStatistics>>;
   const connection = createRedis(process.env.REDIS_URL!);
-  const tabs: Tab[] = [];
-  const tab = async () => {
-    const t = await openTab(browser, ts.baseUrl);
-    tabs.push(t);
-    return t;
-  };
   let consultationUrl = "";
   let number = "";
 
   const startedAt = new Date();
-  beforeAll(async () => {
-    ensureConsoleBuilt();
-    // Test files share one database: requests other files left in this hospital's triage queue would push this
-    // flow's request off the queue's first page. Withdraw them so the coordinator sees a working day's queue.
-    const lead = await testDb().institution.findUniqueOrThrow({ where: { name: "松原吉林油田医院" } });
-    await testDb().consultation.updateMany({
-      where: { targetInstitutionId: lead.id, status: { in: ["SUBMITTED", "RETURNED"] } },
-      data: { status: "CANCELLED", statusReason: "测试准备：清空分诊队列" },
-    });
-    ts = await startTestServer();
-    worker = await initUploads({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
-    stats = await initStatistics(testDb(), connection, `${process.env.REDIS_PREFIX}:bull`);
-    browser = await launchBrowser();
+  const web = consoleSuite({
+    before: async () => {
+      // Test files share one database: requests other files left in this hospital's triage queue would push this
+      // flow's request off the queue's first page. Withdraw them so the coordinator sees a working day's queue.
+      const lead = await testDb().institution.findUniqueOrThrow({ where: { name: "松原吉林油田医院" } });
+      await testDb().consultation.updateMany({
+        where: { targetInstitutionId: lead.id, status: { in: ["SUBMITTED", "RETURNED"] } },
+        data: { status: "CANCELLED", statusReason: "测试准备：清空分诊队列" },
+      });
+      worker = await initUploads({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+      stats = await initStatistics(testDb(), connection, `${process.env.REDIS_PREFIX}:bull`);
+    },
+    after: async () => {
+      // The specialist's opening hours added through the UI would change other files' slot searches.
+      await testDb().availabilityRule.deleteMany({ where: { createdAt: { gte: startedAt } } });
+      await testDb().availabilityWindow.deleteMany({ where: { createdAt: { gte: startedAt } } });
+      await worker?.worker.close();
+      await worker?.queue.close();
+      await stats?.worker.close();
+      await stats?.queue.close();
+      connection.disconnect();
+    },
   });
-  afterAll(async () => {
-    // The specialist's opening hours added through the UI would change other files' slot searches.
-    await testDb().availabilityRule.deleteMany({ where: { createdAt: { gte: startedAt } } });
-    await testDb().availabilityWindow.deleteMany({ where: { createdAt: { gte: startedAt } } });
-    await browser?.close();
-    await worker?.worker.close();
-    await worker?.queue.close();
-    await stats?.worker.close();
-    await stats?.queue.close();
-    connection.disconnect();
-    await ts?.stop();
-    await closeTestDb();
-  });
-  afterEach(async () => {
-    for (const t of tabs.splice(0)) {
-      expect(t.errors).toEqual([]);
-      await t.context.close();
-    }
-  });
+  const tab = () => web.tab();
 
   it("a township doctor files a request with a DICOM attachment and the coordinator sees it in the queue", async () => {
     const doctor = await tab();

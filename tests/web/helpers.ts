@@ -4,9 +4,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { DEMO_PASSWORD } from "../helpers/server";
+import { DEMO_PASSWORD, startTestServer, type TestServer } from "../helpers/server";
+import { closeTestDb } from "../helpers/db";
+import { launchBrowser } from "../helpers/chromium";
 
-export { launchBrowser } from "../helpers/chromium";
+export { launchBrowser };
 
 export const VIEWPORT = { width: 1366, height: 768 };
 export const SCREENSHOTS = path.resolve(__dirname, "../../test-output/screenshots");
@@ -76,4 +78,54 @@ export async function untranslated(page: Page): Promise<string[]> {
 /** Clicks an entry of the side menu. */
 export async function nav(page: Page, label: string): Promise<void> {
   await page.getByRole("navigation", { name: "主导航" }).getByRole("link", { name: label, exact: true }).click();
+}
+
+export interface ConsoleSuite {
+  /** The test server (started in beforeAll). */
+  readonly ts: TestServer;
+  /** Opens a workstation-sized zh-CN tab; after each test it is checked for page errors and closed. */
+  tab(): Promise<Tab>;
+}
+
+/**
+ * The server and Chromium of a describe block of console tests. `before` runs before the server starts (data it
+ * reads, workers it needs), `after` after the browser closed and before the server stops.
+ */
+export function consoleSuite(hooks: { before?: () => Promise<void>; after?: () => Promise<void> } = {}): ConsoleSuite {
+  let ts: TestServer | undefined;
+  let browser: Browser | undefined;
+  const tabs: Tab[] = [];
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    await hooks.before?.();
+    ts = await startTestServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await hooks.after?.();
+    await ts?.stop();
+    await closeTestDb();
+  });
+  afterEach(async () => {
+    for (const t of tabs.splice(0)) {
+      expect(t.errors).toEqual([]);
+      await t.context.close();
+    }
+  });
+  const started = () => {
+    if (!ts || !browser) throw new Error("consoleSuite: used before beforeAll ran");
+    return { ts, browser };
+  };
+  return {
+    get ts() {
+      return started().ts;
+    },
+    async tab() {
+      const { ts, browser } = started();
+      const t = await openTab(browser, ts.baseUrl);
+      tabs.push(t);
+      return t;
+    },
+  };
 }

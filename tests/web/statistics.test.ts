@@ -3,13 +3,12 @@
 // the KPIs follow the focus; the breadcrumb and the back button step out; a specialty filters everything; the CSV
 // of a drilled view holds only that city's rows. A city administrator opening another city's link gets 未找到.
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { StatScope } from "@yilian/contract";
 import { computeMonth } from "../../worker/src/statistics/compute";
 import { published2024, simulateYear } from "../../worker/src/statistics/simulate";
-import { startTestServer, type TestServer } from "../helpers/server";
-import { testDb, closeTestDb } from "../helpers/db";
-import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, openTab, screenshot, untranslated, type Tab } from "./helpers";
+import { testDb } from "../helpers/db";
+import { consoleSuite, horizontalOverflow, loginUi, screenshot, untranslated } from "./helpers";
 
 jest.setTimeout(240_000);
 
@@ -51,34 +50,14 @@ async function downloadCsv(page: Page, testId: string): Promise<string[][]> {
 }
 
 describe("statistics dashboard", () => {
-  let ts: TestServer;
-  let browser: Browser;
-  const tabs: Tab[] = [];
-  const tab = async () => {
-    const t = await openTab(browser, ts.baseUrl);
-    tabs.push(t);
-    return t;
-  };
-
-  beforeAll(async () => {
-    ensureConsoleBuilt();
+  const web = consoleSuite({
     // The same simulated year (and tag) as tests/worker/statistics.test.ts: a re-run replaces it, never adds to it.
-    await simulateYear(db, { year: 2024, tag: "SIM", ...published2024() });
-    for (let m = 1; m <= 12; m++) await computeMonth(db, `2024-${String(m).padStart(2, "0")}`);
-    ts = await startTestServer();
-    browser = await launchBrowser();
+    before: async () => {
+      await simulateYear(db, { year: 2024, tag: "SIM", ...published2024() });
+      for (let m = 1; m <= 12; m++) await computeMonth(db, `2024-${String(m).padStart(2, "0")}`);
+    },
   });
-  afterAll(async () => {
-    await browser?.close();
-    await ts?.stop();
-    await closeTestDb();
-  });
-  afterEach(async () => {
-    for (const t of tabs.splice(0)) {
-      expect(t.errors).toEqual([]);
-      await t.context.close();
-    }
-  });
+  const tab = () => web.tab();
 
   it("province admin drills into a city and a county, steps back, filters a specialty and exports the drilled view", async () => {
     const songyuan = await db.region.findFirstOrThrow({ where: { name: "松原市", kind: "CITY" } });

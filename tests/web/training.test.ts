@@ -82,6 +82,18 @@ describe("training in the console", () => {
     }
     await Promise.all(trainees.map((t) => watching(t.page)));
 
+    // The lecturer records the lecture: everyone in it sees 录制中; stopped, it is processed for playback.
+    const recording = (p: Page, state: string) => p.locator(`[data-testid="recording-indicator"][data-state="${state}"]`).waitFor({ timeout: 15_000 });
+    await lect.page.getByTestId("recording-start").click();
+    for (const p of [lect.page, ...trainees.map((t) => t.page)]) await recording(p, "recording");
+    expect(await trainees[0]!.page.getByTestId("recording-indicator").innerText()).toContain("录制中");
+    await expect(trainees[0]!.page.getByTestId("recording-start").count()).resolves.toBe(0);
+    await screenshot(trainees[0]!.page, "training-recording-trainee");
+    await lect.page.waitForTimeout(2000);
+    await lect.page.getByTestId("recording-stop").click();
+    await lect.page.getByTestId("recording-processing").waitFor();
+    for (const t of trainees) await recording(t.page, "off");
+
     // Q&A: a trainee asks, the lecturer answers.
     const [a, b] = trainees as [Tab, Tab];
     await a.page.getByRole("textbox", { name: "提问" }).fill("ST 段抬高与早复极如何鉴别？");
@@ -110,6 +122,9 @@ describe("training in the console", () => {
     expect(text).toContain("哈达山卫生院");
     expect((await table.count())).toBeGreaterThanOrEqual(2);
     await screenshot(lect.page, "training-attendance");
+    // The session's recordings: the lecturer sees the one just made (processed by the worker, not running here).
+    await lect.page.getByRole("tab", { name: "课程回放" }).click();
+    await lect.page.getByTestId("recording-item").first().waitFor();
     expect(await untranslated(lect.page)).toEqual([]);
   });
 });

@@ -5,14 +5,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/server/storage/storage";
 import { initRecording } from "../../worker/src/queues/recording";
-import { startTestServer, type TestServer } from "../helpers/server";
-import { testDb, closeTestDb } from "../helpers/db";
+import { testDb } from "../helpers/db";
 import { createConsultationRoom } from "../media/fixtures";
-import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, openTab, screenshot, untranslated, type Tab } from "./helpers";
+import { consoleSuite, horizontalOverflow, loginUi, screenshot, untranslated } from "./helpers";
 
 jest.setTimeout(240_000);
 
@@ -52,37 +51,19 @@ async function remoteVideoDecoding(p: Page, timeout = 30_000): Promise<void> {
 }
 
 describe("consultation video room in the console", () => {
-  let ts: TestServer;
-  let browser: Browser;
   let recWorker: Awaited<ReturnType<typeof initRecording>>;
   const connection = createRedis(process.env.REDIS_URL!);
-  const tabs: Tab[] = [];
-  const tab = async () => {
-    const t = await openTab(browser, ts.baseUrl);
-    tabs.push(t);
-    return t;
-  };
-
-  beforeAll(async () => {
-    ensureConsoleBuilt();
-    ts = await startTestServer();
-    recWorker = await initRecording({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`);
-    browser = await launchBrowser();
+  const web = consoleSuite({
+    before: async () => {
+      recWorker = await initRecording({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`);
+    },
+    after: async () => {
+      await recWorker?.worker.close();
+      await recWorker?.queue.close();
+      connection.disconnect();
+    },
   });
-  afterAll(async () => {
-    await browser?.close();
-    await recWorker?.worker.close();
-    await recWorker?.queue.close();
-    connection.disconnect();
-    await ts?.stop();
-    await closeTestDb();
-  });
-  afterEach(async () => {
-    for (const t of tabs.splice(0)) {
-      expect(t.errors).toEqual([]);
-      await t.context.close();
-    }
-  });
+  const tab = () => web.tab();
 
   it("the doctor enters first, the specialist second: both see each other's video; recording with consent", async () => {
     const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });

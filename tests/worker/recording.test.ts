@@ -10,11 +10,13 @@ import { randomUUID, createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/server/storage/storage";
 import type { MediaApi } from "@yilian/media/api";
+import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { initRecording, execComposeRecording, execSweepRecordings } from "../../worker/src/queues/recording";
 import { composeMp4, probeParts, probeOutput } from "../../worker/src/recording/compose";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { testDb, closeTestDb } from "../helpers/db";
 import { makeConsultation, waitFor } from "./helpers";
+import { provinceLecturers, sessionBody, tokenFor } from "../training/helpers";
 
 // Own queue prefix: test files run in parallel and each runs its own processors.
 process.env.REDIS_PREFIX = `${process.env.REDIS_PREFIX}-rec`;
@@ -81,7 +83,8 @@ async function produceFromFfmpeg(api: MediaApi, roomKey: string, peerId: string)
 }
 
 beforeAll(async () => {
-  ts = await startTestServer();
+  // Two mediasoup workers: a training room's recorder receives through a piped edge router, as its viewers do.
+  ts = await startTestServer({ MEDIA_WORKERS: "2" });
   worker = await initRecording({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`);
 }, 60_000);
 
@@ -107,13 +110,26 @@ test("record a live consultation room, compose the MP4, play it back with Range"
 
   const spec = (await ts.login("spec.youtian.1")).accessToken;
   const doctor = (await ts.login("doctor.hadashan")).accessToken;
-  // Consent is required for consultations; only the assigned specialist starts.
+  // Consent is required for consultations; only the assigned specialist asks, and never around the participants.
   expect((await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId } })).status).toBe(400);
   expect((await ts.api("/api/recordings", { token: doctor, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } })).status).toBe(403);
-  const start = await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } });
-  expect(start.status).toBe(201);
+  const direct = await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } });
+  expect(direct.status).toBe(409);
+  expect(direct.body).toMatchObject({ code: "INVALID_STATE", next: "/api/recordings/consent-requests" });
+  expect((await ts.api("/api/recordings/consent-requests", { token: doctor, body: { subjectId: consultationId, patientConsent: true } })).status).toBe(403);
+
+  // The doctor in the room refuses: nothing is recorded. Asked again, the doctor agrees: the recording starts.
+  const refused = await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } });
+  expect(refused.status).toBe(201);
+  expect(refused.body).toMatchObject({ status: "PENDING", participants: [{ userId: doctorUser.id, answer: "PENDING" }] });
+  expect((await ts.api(`/api/recordings/consent-requests/${refused.body.id}/answer`, { token: doctor, body: { agree: false } })).body.status).toBe("DECLINED");
+  expect(await db.recording.count({ where: { subjectId: consultationId } })).toBe(0);
+  const asked = await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } });
+  const agreed = await ts.api(`/api/recordings/consent-requests/${asked.body.id}/answer`, { token: doctor, body: { agree: true } });
+  expect(agreed.body).toMatchObject({ status: "STARTED", recordingId: expect.any(String) });
+  const start = await ts.api(`/api/recordings/${agreed.body.recordingId}`, { token: spec, method: "GET" });
   expect(start.body).toMatchObject({ status: "RECORDING", consentRecorded: true });
-  expect((await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } })).status).toBe(409);
+  expect((await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } })).status).toBe(409);
   // Everyone in the room sees the recorder.
   expect((await api.snapshot(roomKey)).peers.some((p) => p.displayName === "录制")).toBe(true);
 
@@ -131,7 +147,7 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   expect(done.failureReason).toBeNull();
   expect(done.status).toBe("READY");
   expect(done.durationMs).toBeGreaterThan(1500);
-  expect(done.durationMs).toBeLessThan(10_000);
+  expect(done.durationMs).toBeLessThan(15_000);
 
   const full = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, { headers: { authorization: `Bearer ${doctor}` } });
   expect(full.status).toBe(200);
@@ -154,6 +170,102 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   expect((await ts.api(`/api/recordings/${done.id}`, { token: outsider })).status).toBe(404);
   const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: done.id }, select: { action: true } });
   expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(["recording.start", "recording.stop", "recording.process", "recording.play"]));
+  sender?.kill("SIGKILL");
+  await api.closeRoom(roomKey, "ended");
+});
+
+test("record a live training lecture in its broadcast room; the audience plays it back", async () => {
+  const lecturer = await tokenFor(ts, (await provinceLecturers())[9]!.username);
+  const trainee = await tokenFor(ts, "trainee.hadashan"); // township: in the audience, not a lecturer
+  const outsider = await tokenFor(ts, "coord.youtian"); // city tier: outside the audience
+  const startsAt = new Date(Date.now() + 60_000);
+  const created = await ts.api("/api/training/sessions", {
+    token: lecturer.token,
+    body: sessionBody({ startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3600_000).toISOString(), registrationRequired: false, audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
+  });
+  expect(created.status).toBe(201);
+  const sessionId: string = created.body.id;
+  expect((await ts.api(`/api/training/sessions/${sessionId}/start`, { token: lecturer.token, method: "POST" })).body.status).toBe("LIVE");
+
+  // The lecture room: the lecturer publishes camera and microphone, a trainee watches.
+  const api = await ts.server.media.hub.media();
+  const media = (await ts.server.media.hub.started!) as MediaService;
+  const { roomKey } = await api.openRoom("training", sessionId);
+  await api.joinPeer(roomKey, { peerId: "lecturer-peer", userId: lecturer.id, displayName: "授课专家", role: "LECTURER" });
+  await api.joinPeer(roomKey, { peerId: "trainee-peer", userId: trainee.id, displayName: "学员", role: "VIEWER" });
+  await produceFromFfmpeg(api, roomKey, "lecturer-peer");
+
+  // Only a lecturer starts and stops; the audience is refused, anyone else does not see the session.
+  const body = { subject: "TRAINING", subjectId: sessionId };
+  expect((await ts.api("/api/recordings", { token: trainee.token, body })).status).toBe(403);
+  expect((await ts.api("/api/recordings", { token: outsider.token, body })).status).toBe(404);
+  const start = await ts.api("/api/recordings", { token: lecturer.token, body });
+  expect(start.status).toBe(201);
+  expect(start.body).toMatchObject({ subject: "TRAINING", subjectId: sessionId, status: "RECORDING", consentRecorded: false });
+  const id: string = start.body.id;
+  expect((await ts.api("/api/recordings", { token: lecturer.token, body })).status).toBe(409);
+  expect((await ts.api(`/api/recordings/${id}/stop`, { token: trainee.token, method: "POST" })).status).toBe(403);
+  expect((await ts.api(`/api/recordings/${id}/stop`, { token: outsider.token, method: "POST" })).status).toBe(404);
+  // The audience sees it running.
+  const listed = await ts.api(`/api/recordings?subject=TRAINING&subjectId=${sessionId}`, { token: trainee.token });
+  expect(listed.body.items).toEqual([expect.objectContaining({ id, status: "RECORDING" })]);
+
+  // The recorder is a receiver of the broadcast like a viewer: on an edge router (another worker), fed by the pipes.
+  const room = media.roomObject(roomKey) as BroadcastRoom;
+  expect(room.edgeRouters()).toHaveLength(2);
+  expect(room.linkOf(`recorder-${id}`)!.workerIndex).not.toBe(room.worker.index);
+  await waitFor(async () => room.peers.get(`recorder-${id}`)!.consumers.size === 2, 5000);
+
+  await new Promise((r) => setTimeout(r, 5000));
+  // The lecturer steps out while the trainee stays: the recording goes on (it stops by itself only when the
+  // recorder is alone in the room, and a broadcast snapshot lists the senders only).
+  await api.leavePeer(roomKey, "lecturer-peer");
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await db.recording.findUniqueOrThrow({ where: { id } })).status).toBe("RECORDING");
+
+  const stop = await ts.api(`/api/recordings/${id}/stop`, { token: lecturer.token, method: "POST" });
+  expect(stop.status).toBe(200);
+  expect(stop.body.status).toBe("PROCESSING");
+  expect((await db.recording.findUniqueOrThrow({ where: { id } })).parts as unknown[]).toHaveLength(2);
+  const done = await waitFor(async () => {
+    const r = await db.recording.findUniqueOrThrow({ where: { id } });
+    return r.status === "READY" || r.status === "FAILED" ? r : null;
+  }, 90_000, 250);
+  expect(done.failureReason).toBeNull();
+  expect(done.status).toBe("READY");
+  expect(done.durationMs).toBeGreaterThan(1500);
+
+  // Outside the audience: the recording does not exist.
+  expect((await ts.api(`/api/recordings?subject=TRAINING&subjectId=${sessionId}`, { token: outsider.token })).status).toBe(404);
+  expect((await ts.api(`/api/recordings/${id}`, { token: outsider.token })).status).toBe(404);
+  expect((await ts.api(`/api/recordings/${id}/video`, { token: outsider.token })).status).toBe(404);
+
+  // A trainee lists the session's recordings and plays the ready one the way a player does (Range from 0).
+  const mine = await ts.api(`/api/recordings?subject=TRAINING&subjectId=${sessionId}`, { token: trainee.token });
+  expect(mine.status).toBe(200);
+  expect(mine.body.items).toEqual([expect.objectContaining({ id, status: "READY", hasPoster: true })]);
+  const plays = () => db.auditLog.count({ where: { action: "recording.play", entityType: "Recording", entityId: id, actorId: trainee.id } });
+  const play = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, { headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=0-" } });
+  expect(play.status).toBe(206);
+  expect(play.headers.get("content-type")).toBe("video/mp4");
+  const bytes = Buffer.from(await play.arrayBuffer());
+  expect(bytes.length).toBe(Number(done.sizeBytes));
+  expect(play.headers.get("content-range")).toBe(`bytes 0-${bytes.length - 1}/${bytes.length}`);
+  const mp4 = path.join(work, "lecture.mp4");
+  writeFileSync(mp4, bytes);
+  expect(await probeOutput(mp4)).toMatchObject({ video: "h264", audio: "aac" });
+  expect(await plays()).toBe(1);
+  // Seeking within the same playback is not a new playback; playing it again is.
+  const seek = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, { headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=100-199" } });
+  expect(seek.status).toBe(206);
+  expect((await seek.arrayBuffer()).byteLength).toBe(100);
+  expect(await plays()).toBe(1);
+  const again = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, { headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=0-1023" } });
+  expect(again.status).toBe(206);
+  await again.arrayBuffer();
+  expect(await plays()).toBe(2);
+  const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: id }, select: { action: true, actorId: true } });
+  expect(audits).toEqual(expect.arrayContaining([{ action: "recording.start", actorId: lecturer.id }, { action: "recording.stop", actorId: lecturer.id }, expect.objectContaining({ action: "recording.process" })]));
   sender?.kill("SIGKILL");
   await api.closeRoom(roomKey, "ended");
 });

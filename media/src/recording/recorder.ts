@@ -1,8 +1,9 @@
 // Records a room: the recorder joins as a peer of its own, and for every producer it creates a PlainTransport
 // towards a local ffmpeg that writes one Matroska part per producer. Order matters (verified): the consumer is
 // created paused, ffmpeg is started on the SDP and has bound its port, then the consumer is resumed — resuming a
-// video consumer requests a key frame, which ffmpeg needs to start a valid file. Uses only MediaApi, so it works
-// against an in-process MediaService or a remote media node.
+// video consumer requests a key frame, which ffmpeg needs to start a valid file. Stopping sends each ffmpeg an
+// RTCP BYE (a clean end of input even when nothing flows any more). Uses only MediaApi, so it works against an
+// in-process MediaService or a remote media node.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -83,8 +84,36 @@ export function sdpFor(kind: "audio" | "video", port: number, codec: Codec): str
   return lines.join("\r\n") + "\r\n";
 }
 
+/**
+ * RTCP receiver report + BYE: ffmpeg's RTP/SDP demuxer ends its input (EOF) once every stream said BYE, so it
+ * writes the file's trailer also when no media arrives any more (the producer closed, e.g. the lecturer left).
+ * A signal would only be acted on at the next packet, and a second one aborts the trailer.
+ */
+export function rtcpBye(ssrc: number): Buffer {
+  const b = Buffer.alloc(16); // ffmpeg ignores RTP/RTCP datagrams under 12 bytes: a compound RR + BYE
+  b.writeUInt8(0x80, 0); // V=2, RC=0
+  b.writeUInt8(201, 1); // RR
+  b.writeUInt16BE(1, 2);
+  b.writeUInt32BE(ssrc >>> 0, 4);
+  b.writeUInt8(0x81, 8); // V=2, SC=1
+  b.writeUInt8(203, 9); // BYE
+  b.writeUInt16BE(1, 10);
+  b.writeUInt32BE(ssrc >>> 0, 12);
+  return b;
+}
+
+function sendBye(port: number, ssrc: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = createSocket("udp4");
+    s.once("error", () => s.close(() => resolve()));
+    s.send(rtcpBye(ssrc), port, "127.0.0.1", () => s.close(() => resolve()));
+  });
+}
+
 interface Active {
   part: RecordedPart;
+  port: number;
+  ssrc: number;
   stderr: () => string;
   ffmpeg: ChildProcess;
   exited: Promise<number | null>;
@@ -137,7 +166,9 @@ export class RoomRecorder {
       void this.api
         .snapshot(this.roomKey)
         .then((s) => {
-          if (s.peers.every((p) => p.peerId === this.peerId)) this.opts.onIdle?.();
+          // A broadcast (training) snapshot lists the senders only: the count includes the viewers.
+          const others = s.peerCount !== undefined ? s.peerCount - 1 : s.peers.filter((p) => p.peerId !== this.peerId).length;
+          if (others <= 0) this.opts.onIdle?.();
         })
         .catch(() => this.opts.onIdle?.());
     }
@@ -160,10 +191,11 @@ export class RoomRecorder {
     const n = ++this.seq;
     const base = path.join(this.opts.dir, `${String(n).padStart(3, "0")}-${consumer.kind}`);
     await writeFile(`${base}.sdp`, sdpFor(consumer.kind, port, codec));
-    // 2. ffmpeg on the SDP, copying the codec as is into Matroska
+    // 2. ffmpeg on the SDP, copying the codec as is into Matroska. No read timeout: a paused producer (a muted
+    //    microphone) sends nothing, and its part must go on when it resumes; stop() ends it with an RTCP BYE.
     const ffmpeg = spawn(
       this.opts.ffmpegPath ?? "ffmpeg",
-      ["-hide_banner", "-loglevel", process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL ?? "error", "-nostdin", "-protocol_whitelist", "file,udp,rtp", "-fflags", "+genpts", "-analyzeduration", "3000000", "-fpsprobesize", "0", "-reorder_queue_size", "64", "-i", `${base}.sdp`, "-map", "0", "-c", "copy", "-f", "matroska", `${base}.mkv`],
+      ["-hide_banner", "-loglevel", process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL ?? "error", "-nostdin", "-protocol_whitelist", "file,udp,rtp", "-listen_timeout", "-1", "-fflags", "+genpts", "-analyzeduration", "3000000", "-fpsprobesize", "0", "-reorder_queue_size", "64", "-i", `${base}.sdp`, "-map", "0", "-c", "copy", "-f", "matroska", `${base}.mkv`],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let err = "";
@@ -176,7 +208,8 @@ export class RoomRecorder {
     });
     await waitUntilBound(port);
     const part: RecordedPart = { file: `${base}.mkv`, kind: consumer.kind, producerId, peerId, offsetMs: Date.now() - this.startedAt };
-    this.parts.set(producerId, { part, ffmpeg, exited, stderr: () => err });
+    const ssrc = (consumer.rtpParameters as { encodings?: { ssrc?: number }[] }).encodings?.[0]?.ssrc ?? 0;
+    this.parts.set(producerId, { part, port, ssrc, ffmpeg, exited, stderr: () => err });
     // 3. resume: for video this requests the key frame ffmpeg starts from
     await this.api.resumeConsumer(this.roomKey, this.peerId, consumer.id);
   }
@@ -190,14 +223,18 @@ export class RoomRecorder {
     const durationMs = Date.now() - this.startedAt;
     await Promise.all(
       [...this.parts.values()].map(async (a) => {
-        // SIGINT makes ffmpeg write the Matroska cues and trailer. It is acted on when the next packet arrives,
-        // so the media keeps flowing until ffmpeg is done; a second SIGINT interrupts a read that waits for ever.
-        a.ffmpeg.kill("SIGINT");
-        const again = setTimeout(() => a.ffmpeg.kill("SIGINT"), 3000);
-        const kill = setTimeout(() => a.ffmpeg.kill("SIGKILL"), 10_000);
+        // An RTCP BYE ends ffmpeg's input: it writes the Matroska cues and trailer and exits, whether media still
+        // flows or the producer is long gone. Fallbacks: SIGINT (acted on at the next packet), then a second one
+        // (interrupts the read, but also the trailer), then SIGKILL.
+        await sendBye(a.port, a.ssrc);
+        const timers = [
+          setTimeout(() => void sendBye(a.port, a.ssrc), 1000),
+          setTimeout(() => a.ffmpeg.kill("SIGINT"), 3000),
+          setTimeout(() => a.ffmpeg.kill("SIGINT"), 6000),
+          setTimeout(() => a.ffmpeg.kill("SIGKILL"), 10_000),
+        ];
         const code = await a.exited;
-        clearTimeout(again);
-        clearTimeout(kill);
+        timers.forEach(clearTimeout);
         if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL) this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
       }),
     );

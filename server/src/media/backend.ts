@@ -6,7 +6,10 @@ import type { MediaHubDeps } from "./hub";
 
 export async function createMediaBackend({ config, redis, logger }: MediaHubDeps): Promise<MediaApi> {
   if (!config.MEDIA_IN_PROCESS) {
-    const api = await connectRemoteMedia(redis, config.REDIS_PREFIX, { spanAfterPeers: config.MEDIA_SPAN_AFTER_PEERS });
+    const api = await connectRemoteMedia(redis, config.REDIS_PREFIX, {
+      spanAfterPeers: config.MEDIA_SPAN_AFTER_PEERS,
+      heartbeatMs: config.MEDIA_NODE_HEARTBEAT_MS,
+    });
     logger.info({ node: (await api.load()).nodeId }, "media: using a remote media node");
     return api;
   }

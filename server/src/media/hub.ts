@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type pino from "pino";
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, type MediaJoinResult, type MediaSource, type RoomKind } from "@yilian/contract";
+import { AppError, ErrorCode, type MediaJoinResult, type MediaProducerInfo, type MediaSource, type RoomKind } from "@yilian/contract";
 import type { MediaApi, MediaEvent } from "@yilian/media/api";
 import type { Config } from "../config";
 import type { Db } from "../db";
@@ -58,7 +58,11 @@ export class MediaHub {
     if (this.closed) return Promise.reject(new AppError(ErrorCode.UNAVAILABLE));
     if (!this.backend) {
       this.backend = createMediaBackend(this.deps).then((api) => {
-        api.onEvent((e) => this.route(e));
+        api.onEvent((e) => {
+          // A media node died (remote.ts's watchdog): this process's peers on it move before anyone is told.
+          if (e.name === "media:restart" && e.payload.reason === "node-lost") void this.moveOffLostNode(e.roomKey, e.nodeId);
+          else this.route(e);
+        });
         return api;
       });
       this.backend.catch((err) => {
@@ -114,6 +118,54 @@ export class MediaHub {
         io.in(roomChannel(e.roomKey)).socketsLeave(roomChannel(e.roomKey));
         for (const s of inRoom) this.forget(s);
       }
+    }
+  }
+
+  /**
+   * The room's media node is gone: the room opens on a live node, this process's peers that lived on the dead
+   * node join it again (same peer ids and grants), and their clients rebuild transports and produce again, as
+   * after a worker restart. With no live node left the room ends for them, with a reason they can read.
+   */
+  private async moveOffLostNode(roomKey: string, lostNodeId: string | undefined): Promise<void> {
+    const moving = [...this.sessions.values()].filter((s) => s.roomKey === roomKey && s.nodeId === lostNodeId);
+    if (!moving.length || this.closed) return;
+    const { logger } = this.deps;
+    logger.warn({ roomKey, node: lostNodeId, peers: moving.length }, "media node lost: moving its peers");
+    const [kind, roomId] = roomKey.split(/:(.*)/s) as [RoomKind, string];
+    const end = (s: PeerSession) => {
+      if (this.sessions.get(s.peerId) !== s) return;
+      if (s.socketId) {
+        this.io?.to(s.socketId).emit("media:roomClosed", { reason: "node-lost", message: "音视频节点出现故障，暂无可用节点，视频已中断，请稍后重新进入。" });
+        this.io?.in(s.socketId).socketsLeave(roomChannel(roomKey));
+      }
+      this.forget(s);
+    };
+    let api: MediaApi;
+    try {
+      api = await this.media();
+      await api.openRoom(kind, roomId);
+    } catch (err) {
+      logger.error({ roomKey, err: String(err) }, "media node lost and the room could not move");
+      for (const s of moving) end(s);
+      return;
+    }
+    const moved: { s: PeerSession; producers: MediaProducerInfo[] }[] = [];
+    for (const s of moving) {
+      if (this.sessions.get(s.peerId) !== s) continue; // left meanwhile
+      try {
+        const snap = await api.joinPeer(roomKey, { peerId: s.peerId, userId: s.user.id, displayName: s.grant.displayName, role: s.grant.role });
+        s.nodeId = snap.nodeId;
+        moved.push({ s, producers: snap.producers.filter((p) => p.peerId !== s.peerId) });
+      } catch (err) {
+        logger.error({ roomKey, peerId: s.peerId, err: String(err) }, "media node lost and the peer could not move");
+        end(s);
+      }
+    }
+    // Told only once everyone is in: a client producing again reaches peers that already rebuilt.
+    for (const { s, producers } of moved) {
+      if (this.sessions.get(s.peerId) !== s) continue;
+      if (s.socketId) this.io?.to(s.socketId).emit("media:restart", { reason: "node-lost", producers });
+      else s.mediaReset = true;
     }
   }
 

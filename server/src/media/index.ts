@@ -26,7 +26,7 @@ export function createMediaModule(services: Pick<Services, "config" | "db" | "re
     router,
     attach(io) {
       hub.attach(io);
-      io.on("connection", (socket) => registerMediaHandlers(io, socket, { hub, db: services.db }));
+      io.on("connection", (socket) => registerMediaHandlers(io, socket, { hub, db: services.db, redis: services.redis, redisPrefix: services.config.REDIS_PREFIX }));
     },
     close: () => hub.close(),
   };

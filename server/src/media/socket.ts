@@ -17,6 +17,7 @@ import {
 } from "@yilian/contract";
 import type { z } from "zod";
 import type { Socket } from "socket.io";
+import type { Redis } from "ioredis";
 import { handleAck } from "../realtime/ack";
 import type { IoServer } from "../realtime/io";
 import { parseOrThrow } from "../http/validate";
@@ -24,10 +25,13 @@ import { audit } from "../audit/audit";
 import type { Db } from "../db";
 import { roomChannel, type MediaHub, type PeerSession } from "./hub";
 import { roomEntity } from "./access";
+import { countPost } from "../realtime/post-limit";
 
 export interface MediaHandlerDeps {
   hub: MediaHub;
   db: Db;
+  redis: Redis;
+  redisPrefix: string;
 }
 
 type AnySocket = Pick<Socket, "id" | "on" | "join" | "leave" | "to"> & { data: { user: import("../authz/principal").AuthUser } };
@@ -123,6 +127,7 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
   handle("media:chat:send", MediaChatSendRequest, async (req) => {
     const s = session();
     if (!s.grant.permissions.chat) throw new AppError(ErrorCode.FORBIDDEN, "您在此房间中不能发言");
+    await countPost(deps.redis, `${deps.redisPrefix}:post-limit:${s.roomKey}:${user.id}`);
     const kind = s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING";
     // The message and its audit row commit together (chat in a consultation may name the patient).
     const row = await db.$transaction(async (tx) => {

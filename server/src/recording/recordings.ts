@@ -91,6 +91,10 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
   if (body.subject === "CONSULTATION" && !body.consent) {
     throw new AppError(ErrorCode.VALIDATION_FAILED, "录制会诊前须确认患者已知情同意", { issues: [{ path: "body.consent", message: "须为 true" }] });
   }
+  // Everyone present must agree before a consultation is recorded: that goes through a consent request.
+  if (body.subject === "CONSULTATION" && !via) {
+    throw new AppError(ErrorCode.INVALID_STATE, "会诊录像须经在场各方同意：请发起录像同意请求", { details: { next: "/api/recordings/consent-requests" } });
+  }
   const running = await db.recording.findFirst({ where: { subject: body.subject, subjectId: body.subjectId, status: "RECORDING" } });
   if (running) throw new AppError(ErrorCode.CONFLICT, "该房间正在录像", { details: { recordingId: running.id } });
   const api = await deps.media();

@@ -86,6 +86,7 @@ export function trainingRoutes(deps: TrainingRouteDeps): Router {
     await live.clearSpeakers(session.id);
     await finalizeAttendance(db, session.id);
     sink.to(trainingRooms.all(session.id)).emit("training:status", { sessionId: session.id, status: session.status });
+    await live.media?.closeRoom(session.id);
     return (await toViews(db, user, [session], null))[0];
   });
 

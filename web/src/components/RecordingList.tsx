@@ -1,9 +1,10 @@
-// A consultation's recordings on its detail page: status (processing is followed until ready), time, duration,
-// and playback of a ready recording (fetched with the session's token; every playback is audited server-side).
+// The recordings of a consultation or a training session on its detail page: status (processing is followed until
+// ready), time, duration, and playback of a ready recording (fetched with the session's token; every playback is
+// audited server-side).
 import { useEffect, useState } from "react";
-import { Button, Card, List, Space, Tag, Typography } from "antd";
+import { Button, Card, Empty, List, Space, Tag, Typography } from "antd";
 import { PlayCircleOutlined } from "@ant-design/icons";
-import { recordingStatusLabel, type RecordingStatus, type RecordingView } from "@yilian/contract";
+import { recordingStatusLabel, type RecordingStatus, type RecordingSubject, type RecordingView } from "@yilian/contract";
 import { api } from "../lib/api";
 import { useAsync } from "../lib/useAsync";
 import { fmt } from "../lib/dayjs";
@@ -46,10 +47,17 @@ function Player({ rec }: { rec: RecordingView }) {
   );
 }
 
-export function RecordingList({ consultationId }: { consultationId: string }) {
-  const q = useAsync(() => api.recordings("CONSULTATION", consultationId), [consultationId]);
-  const items = q.data?.items ?? [];
-  const busy = items.some((r) => r.status === "RECORDING" || r.status === "PROCESSING");
+const titles: Record<RecordingSubject, string> = { CONSULTATION: "会诊录像", TRAINING: "课程回放" };
+
+/**
+ * `readyOnly`: only what can be played (a lecture's audience); still followed while one is processing.
+ * `emptyText`: shown when there is nothing to list (otherwise the card is left out).
+ */
+export function RecordingList({ subject, subjectId, readyOnly = false, emptyText }: { subject: RecordingSubject; subjectId: string; readyOnly?: boolean; emptyText?: string }) {
+  const q = useAsync(() => api.recordings(subject, subjectId), [subject, subjectId]);
+  const all = q.data?.items ?? [];
+  const items = readyOnly ? all.filter((r) => r.status === "READY") : all;
+  const busy = all.some((r) => r.status === "RECORDING" || r.status === "PROCESSING");
   // Composition takes a while after stop: follow it until every recording is ready or failed.
   useEffect(() => {
     if (!busy) return;
@@ -57,9 +65,9 @@ export function RecordingList({ consultationId }: { consultationId: string }) {
     return () => clearInterval(i);
   }, [busy, q.reload]); // eslint-disable-line react-hooks/exhaustive-deps
   if (q.error) return <ErrorAlert error={q.error} onRetry={() => void q.reload()} />;
-  if (!items.length) return null;
+  if (!items.length) return emptyText && q.data ? <Empty description={emptyText} data-testid="recording-list-empty" /> : null;
   return (
-    <Card size="small" title="会诊录像" data-testid="recording-list">
+    <Card size="small" title={titles[subject]} data-testid="recording-list">
       <List
         size="small"
         dataSource={items}

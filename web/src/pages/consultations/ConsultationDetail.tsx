@@ -433,7 +433,7 @@ export default function ConsultationDetail() {
             <Card size="small" title={t("cons.decision")}>
               <DecisionSection c={c} canDecide={isRequester && s === "REPORTED"} reload={reload} />
             </Card>
-            <RecordingList consultationId={c.id} />
+            <RecordingList subject="CONSULTATION" subjectId={c.id} />
             {isRequester && (s === "REPORTED" || s === "CLOSED") && (
               <Card size="small" title={t("cons.referral")}>
                 <ReferralSection c={c} />

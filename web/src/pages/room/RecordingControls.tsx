@@ -1,19 +1,27 @@
-// Recording in the consultation room: the indicator every participant sees, the specialist's start / stop, the
-// consent prompt (rule in contract/src/recording.ts: the patient's consent confirmed by the specialist, then every
-// participant present agrees before anything is recorded; a refusal cancels it, or stops a running recording when
-// it comes from someone who entered later), and the processing state after stop. Live through the room's
-// Socket.IO events (recording:consent, recording:changed); processing is followed by polling the recording.
+// Recording in a live room (a consultation's video room, a training lecture): the indicator every participant
+// sees, the start / stop of the specialist or the lecturer, the consent prompt of consultations (rule in
+// contract/src/recording.ts: the patient's consent confirmed by the specialist, then every participant present
+// agrees before anything is recorded; a refusal cancels it, or stops a running recording when it comes from someone
+// who entered later; a lecture is recorded by its lecturer for the audience's playback, without asking), and the
+// processing state after stop. Live through the room's Socket.IO events (recording:consent, recording:changed);
+// processing is followed by polling the recording.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { App, Alert, Badge, Button, Checkbox, Modal, Space, Tag, Tooltip, Typography } from "antd";
 import { StopOutlined, VideoCameraOutlined } from "@ant-design/icons";
-import { recordingStatusLabel, type RecordingChangedEvent, type RecordingConsentView, type RecordingRoomState, type RecordingView } from "@yilian/contract";
+import { recordingStatusLabel, type RecordingChangedEvent, type RecordingConsentView, type RecordingRoomState, type RecordingSubject, type RecordingView } from "@yilian/contract";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { explain } from "../../lib/errors";
 import { duration } from "../../components/RecordingList";
 
+/** A lecture's state: its running recording, if any (no consent requests for training). */
+async function trainingRecordingState(sessionId: string): Promise<RecordingRoomState> {
+  const running = (await api.recordings("TRAINING", sessionId)).items.find((r) => r.status === "RECORDING");
+  return { request: null, recording: running ? { ...running, agreedUserIds: [] } : null };
+}
+
 /** The room's recording state, kept current from the socket; `joined` re-reads it once the room is entered. */
-export function useRoomRecording(consultationId: string, userId: string, joined: boolean) {
+export function useRoomRecording(subjectId: string, userId: string, joined: boolean, subject: RecordingSubject = "CONSULTATION") {
   const { message } = App.useApp();
   const [state, setState] = useState<RecordingRoomState>({ request: null, recording: null });
   /** The last recording stopped here, followed until processed. */
@@ -24,12 +32,12 @@ export function useRoomRecording(consultationId: string, userId: string, joined:
 
   const reload = useCallback(async () => {
     try {
-      setState(await api.recordingRoomState(consultationId));
+      setState(subject === "CONSULTATION" ? await api.recordingRoomState(subjectId) : await trainingRecordingState(subjectId));
       setError(null);
     } catch (e) {
       setError(e);
     }
-  }, [consultationId]);
+  }, [subject, subjectId]);
 
   useEffect(() => {
     if (!joined) return;
@@ -39,7 +47,7 @@ export function useRoomRecording(consultationId: string, userId: string, joined:
     void liveClient().then(({ socket }) => {
       if (gone) return;
       const onConsent = (v: RecordingConsentView) => {
-        if (v.subjectId !== consultationId) return;
+        if (v.subjectId !== subjectId) return;
         setState((s) => ({ ...s, request: v }));
         // Everyone hears how a request ended; the answers themselves are on the indicator's tooltip.
         if (v.status === "DECLINED") {
@@ -50,7 +58,7 @@ export function useRoomRecording(consultationId: string, userId: string, joined:
         if (v.status !== "PENDING") void reload();
       };
       const onChanged = (e: RecordingChangedEvent) => {
-        if (e.recording.subjectId !== consultationId) return;
+        if (e.recording.subjectId !== subjectId) return;
         if (e.recording.status === "RECORDING") void reload();
         else {
           setState((s) => ({ ...s, recording: s.recording?.id === e.recording.id ? null : s.recording }));
@@ -69,7 +77,7 @@ export function useRoomRecording(consultationId: string, userId: string, joined:
       gone = true;
       off();
     };
-  }, [consultationId, joined, reload]);
+  }, [subjectId, joined, reload]);
 
   // After stop: the `recording` job composes the MP4; follow it until READY or FAILED.
   useEffect(() => {
@@ -83,17 +91,20 @@ export function useRoomRecording(consultationId: string, userId: string, joined:
   const request = state.request?.status === "PENDING" && Date.parse(state.request.expiresAt) > Date.now() ? state.request : null;
   const askMe = request?.participants.find((p) => p.userId === userId && p.answer === "PENDING") ? request : null;
   const running = state.recording;
-  const askRunning = running && !running.agreedUserIds.includes(userId) ? running : null;
-  return { state, request, running, askMe, askRunning, stopped, setStopped, error, reload, setState };
+  const askRunning = subject === "CONSULTATION" && running && !running.agreedUserIds.includes(userId) ? running : null;
+  return { subject, subjectId, state, request, running, askMe, askRunning, stopped, setStopped, error, reload, setState };
 }
 
 type RoomRecording = ReturnType<typeof useRoomRecording>;
 
 /** Header tag: red dot 录制中 while recording, the consent count while asking, 未录制 otherwise. */
 export function RecordingIndicator({ rec }: { rec: RoomRecording }) {
+  const training = rec.subject === "TRAINING";
   if (rec.running)
     return (
-      <Tooltip title={`录制开始于 ${new Date(rec.running.startedAt).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false })}，所有在场参与者均已同意`}>
+      <Tooltip
+        title={`录制开始于 ${new Date(rec.running.startedAt).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false })}，${training ? "课程录像供本培训的学员回放" : "所有在场参与者均已同意"}`}
+      >
         <Tag color="red" data-testid="recording-indicator" data-state="recording">
           <Badge status="error" style={{ marginRight: 4 }} />
           录制中
@@ -111,7 +122,7 @@ export function RecordingIndicator({ rec }: { rec: RoomRecording }) {
     );
   }
   return (
-    <Tooltip title="录像须患者知情同意，并经所有在场参与者同意后才开始。">
+    <Tooltip title={training ? "授课专家可录制本次课程，供本培训的学员回放。" : "录像须患者知情同意，并经所有在场参与者同意后才开始。"}>
       <Tag data-testid="recording-indicator" data-state="off">
         未录制
       </Tag>
@@ -119,8 +130,11 @@ export function RecordingIndicator({ rec }: { rec: RoomRecording }) {
   );
 }
 
-/** The specialist's start / stop; starting asks for the patient's consent first, then everyone present. */
-export function RecordingButton({ consultationId, rec }: { consultationId: string; rec: RoomRecording }) {
+/**
+ * Start / stop. A consultation (the specialist): starting asks for the patient's consent first, then everyone
+ * present. A lecture (the lecturer): starts at once; the audience sees the indicator.
+ */
+export function RecordingButton({ rec }: { rec: RoomRecording }) {
   const { message } = App.useApp();
   const [open, setOpen] = useState(false);
   const [patientConsent, setPatientConsent] = useState(false);
@@ -132,12 +146,24 @@ export function RecordingButton({ consultationId, rec }: { consultationId: strin
   const ask = async () => {
     setBusy(true);
     try {
-      const v = await api.requestRecordingConsent(consultationId);
+      const v = await api.requestRecordingConsent(rec.subjectId);
       rec.setState((s) => ({ ...s, request: v }));
       setOpen(false);
       setPatientConsent(false);
       if (v.status === "STARTED") message.success("已开始录制");
       else message.info("已向在场参与者征求录像同意，全部同意后自动开始录制");
+      await rec.reload();
+    } catch (e) {
+      fail(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const startLecture = async () => {
+    setBusy(true);
+    try {
+      await api.startRecording({ subject: "TRAINING", subjectId: rec.subjectId });
+      message.success("已开始录制，课程录像供本培训的学员回放");
       await rec.reload();
     } catch (e) {
       fail(e);
@@ -162,6 +188,12 @@ export function RecordingButton({ consultationId, rec }: { consultationId: strin
     return (
       <Button danger icon={<StopOutlined />} loading={busy} onClick={() => void stop()} data-testid="recording-stop">
         停止录制
+      </Button>
+    );
+  if (rec.subject === "TRAINING")
+    return (
+      <Button icon={<VideoCameraOutlined />} loading={busy} onClick={() => void startLecture()} data-testid="recording-start">
+        开始录制
       </Button>
     );
   return (
@@ -257,7 +289,7 @@ export function RecordingProcessing({ rec }: { rec: RoomRecording }) {
   if (!r) return null;
   const onClose = () => rec.setStopped(null);
   if (r.status === "READY")
-    return <Alert type="success" showIcon closable={{ onClose }} data-testid="recording-processing" data-state="READY" title={`录像已处理完成（时长 ${duration(r.durationMs)}），可在会诊详情页回放`} />;
+    return <Alert type="success" showIcon closable={{ onClose }} data-testid="recording-processing" data-state="READY" title={`录像已处理完成（时长 ${duration(r.durationMs)}），${rec.subject === "TRAINING" ? "学员可在本培训的「课程回放」中观看" : "可在会诊详情页回放"}`} />;
   if (r.status === "FAILED")
     return <Alert type="error" showIcon closable={{ onClose }} data-testid="recording-processing" data-state="FAILED" title={`录像处理失败：${r.failureReason ?? "请联系管理员"}`} />;
   return <Alert type="info" showIcon data-testid="recording-processing" data-state={r.status} title={`录像已停止，${recordingStatusLabel.PROCESSING}：正在生成录像文件…`} />;

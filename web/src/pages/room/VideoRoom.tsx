@@ -166,7 +166,7 @@ export default function VideoRoom() {
         r.on("chat", (m) => setChat((prev) => [...prev.filter((x) => x.id !== m.id), m]));
         r.on("reconnecting", () => setNotice("网络中断，正在重新连接视频…"));
         r.on("reconnected", () => setNotice(null));
-        r.on("closed", ({ reason }) => setNotice(reason === "ended" ? "会诊已结束，视频会议已关闭。" : "视频会议已关闭，请返回会诊详情。"));
+        r.on("closed", ({ reason, message }) => setNotice(message ?? (reason === "ended" ? "会诊已结束，视频会议已关闭。" : "视频会议已关闭，请返回会诊详情。")));
         r.on("error", (e) => setDeviceError(e));
         setChat(await r.chatHistory().catch(() => []));
         const perms = r.permissions;
@@ -312,7 +312,7 @@ export default function VideoRoom() {
           }
           extra={
             <Space>
-              {room && isSpecialist && <RecordingButton consultationId={id} rec={rec} />}
+              {room && isSpecialist && <RecordingButton rec={rec} />}
               <Button danger icon={<LogoutOutlined />} onClick={() => void leave()}>
                 离开
               </Button>

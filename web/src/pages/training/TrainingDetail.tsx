@@ -1,5 +1,6 @@
 // One training session: details, registration, start / end for its lecturers; the live lecture (lecturer's
-// camera and screen/slides, raise hand, promotion to speak, Q&A with moderation); the attendance report.
+// camera and screen/slides, raise hand, promotion to speak, Q&A with moderation, recording by the lecturer with
+// the 录制中 indicator for everyone); the lecture's recordings for playback (课程回放); the attendance report.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useParams } from "react-router";
 import { App, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Table, Tabs, Tag, Typography } from "antd";
@@ -13,6 +14,8 @@ import { useUser } from "../../lib/session";
 import { fmt } from "../../lib/dayjs";
 import { explain } from "../../lib/errors";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
+import { RecordingList } from "../../components/RecordingList";
+import { RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "../room/RecordingControls";
 import { TrainingStatusTag } from "./TrainingList";
 
 function Video({ track, label, testId }: { track?: MediaStreamTrack; label: string; testId?: string }) {
@@ -55,6 +58,8 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
   );
   const moderator = info?.role === "LECTURER" || info?.role === "MODERATOR";
   const me = s.me;
+  // Recording: the lecturer starts and stops it; everyone in the lecture sees whether it runs.
+  const rec = useRoomRecording(s.id, user.id, !!room, "TRAINING");
 
   useEffect(() => {
     let r: Room | null = null;
@@ -90,6 +95,10 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
         setTracks([...r.tracks.values()]);
         r.on("track", (t) => setTracks((prev) => [...prev.filter((x) => x.consumerId !== t.consumerId), t]));
         r.on("trackEnded", (t) => setTracks((prev) => prev.filter((x) => x.consumerId !== t.consumerId)));
+        // Ended by the lecturer: training:status takes the page out of the live view. Anything else is a fault.
+        r.on("closed", ({ reason, message }) => {
+          if (reason !== "ended" && reason !== "left") setError({ code: "UNAVAILABLE", message: message ?? "直播连接已中断，请刷新页面重新进入。" });
+        });
         if (joined.role === "LECTURER") {
           const camera = await r.publishCamera();
           await r.publishMicrophone();
@@ -184,9 +193,12 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
                 {myHand ? "放下手" : "举手发言"}
               </Button>
             )}
+            {info?.role === "LECTURER" && room && <RecordingButton rec={rec} />}
             {speaking && <Tag color="green">您已获邀发言，麦克风已打开</Tag>}
             <Tag color={room ? "green" : "default"}>{room ? "已连接直播" : "正在连接…"}</Tag>
+            {room && <RecordingIndicator rec={rec} />}
           </Space>
+          {info?.role === "LECTURER" && <RecordingProcessing rec={rec} />}
         </Space>
       </Col>
       <Col span={9}>
@@ -364,6 +376,10 @@ export default function TrainingDetail() {
         </Descriptions>
       ),
     },
+    // Lecturers and managers also follow a recording being processed; the audience sees what can be played.
+    ...(s.status === "LIVE" || s.status === "ENDED"
+      ? [{ key: "replay", label: "课程回放", children: <RecordingList subject="TRAINING" subjectId={s.id} readyOnly={!s.me.lecturer && !s.me.canManage} emptyText="暂无课程回放" /> }]
+      : []),
     ...(s.me.canManage || s.me.lecturer ? [{ key: "attendance", label: "参训统计", children: <Attendance s={s} /> }] : []),
   ];
   return (
