@@ -21,6 +21,8 @@ export interface Participant {
 export async function openParticipant(browser: Browser, baseUrl: string, token: string): Promise<Participant> {
   // bypassCSP: the test drives the SDK through page.evaluate (the server's CSP forbids eval for real pages).
   const context = await browser.newContext({ bypassCSP: true });
+  // tsx (benchmarks) compiles with esbuild's keepNames: functions passed to page.evaluate call its `__name` helper.
+  await context.addInitScript({ content: "globalThis.__name = (fn) => fn;" });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("[page]", e.message));
   await page.goto(`${baseUrl}/sdk/index.html`);
