@@ -58,7 +58,7 @@ export interface RoomSnapshot {
   /** joinPeer with media nodes: the node the peer's media lives on. */
   nodeId?: string;
   /** Everyone in the room, also the viewers a broadcast snapshot leaves out (the recorder's "am I alone?"). */
-  peerCount?: number;
+  peerCount: number;
 }
 
 export interface MediaLoad {
@@ -126,3 +126,5 @@ export interface MediaApi {
 }
 
 export const roomKeyOf = (kind: RoomKind, roomId: string) => `${kind}:${roomId}`;
+/** The inverse of roomKeyOf (room ids may contain ":"). */
+export const parseRoomKey = (roomKey: string) => roomKey.split(/:(.*)/s) as [RoomKind, string];

@@ -155,7 +155,10 @@ export async function connectRemoteMedia(
   });
   sub.on("pmessage", (_pattern, _channel, raw) => {
     const e = JSON.parse(raw) as MediaEvent;
-    if (e.name === "media:roomClosed" && e.nodeId) untrack(e.roomKey, e.nodeId);
+    if (e.name === "media:roomClosed" && e.nodeId) {
+      untrack(e.roomKey, e.nodeId);
+      if (roomNode.get(e.roomKey) === e.nodeId) roomNode.delete(e.roomKey); // the origin: placed afresh on reopening
+    }
     events.emit("event", e);
     void spans.onNodeEvent(e).catch(() => undefined);
   });
@@ -282,12 +285,8 @@ export async function connectRemoteMedia(
       );
     },
     onEvent(listener) {
-      const wrapped = (e: MediaEvent) => {
-        if (e.name === "media:roomClosed" && (!e.nodeId || roomNode.get(e.roomKey) === e.nodeId)) roomNode.delete(e.roomKey);
-        listener(e);
-      };
-      events.on("event", wrapped);
-      return () => events.off("event", wrapped);
+      events.on("event", listener);
+      return () => events.off("event", listener);
     },
     async close() {
       clearInterval(watchdog);

@@ -11,8 +11,8 @@
 // close / pause / resume is relayed from the producer's home node to the others, because a cross-host pipe
 // carries RTP only. Relays are idempotent: every signalling server receives every node's events.
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, type RoomKind } from "@yilian/contract";
-import type { JoinPeer, MediaApi, MediaEvent, PipeEndpoint, PipedProducer } from "./api";
+import { AppError, ErrorCode } from "@yilian/contract";
+import { parseRoomKey, type JoinPeer, type MediaApi, type MediaEvent, type PipeEndpoint, type PipedProducer } from "./api";
 import type { NodeRecord } from "./remote";
 
 interface SpanLink {
@@ -47,6 +47,21 @@ export class SessionSpans {
   async links(roomKey: string): Promise<Map<string, SpanLink>> {
     const raw = await this.d.redis.hgetall(this.spanKey(roomKey));
     return new Map(Object.entries(raw).map(([node, v]) => [node, JSON.parse(v) as SpanLink]));
+  }
+
+  /** Every node of the session (origin first, then its edges), but `except`. */
+  private async nodesOf(roomKey: string, except?: string): Promise<string[]> {
+    const [origin, links] = await Promise.all([this.d.originOf(roomKey).catch(() => undefined), this.links(roomKey)]);
+    return [origin, ...links.keys()].filter((n): n is string => !!n && n !== except);
+  }
+
+  /** Takes an edge out of the session: its link and its peers' placements; returns those peers. */
+  private async dropEdge(roomKey: string, edge: string): Promise<string[]> {
+    await this.d.redis.hdel(this.spanKey(roomKey), edge);
+    const homes = await this.d.redis.hgetall(this.peersKey(roomKey));
+    const gone = Object.entries(homes).filter(([, n]) => n === edge).map(([p]) => p);
+    if (gone.length) await this.d.redis.hdel(this.peersKey(roomKey), ...gone);
+    return gone;
   }
 
   /** The node a peer's media lives on (the origin for peers placed before spanning, and for other rooms). */
@@ -84,8 +99,7 @@ export class SessionSpans {
     }
     try {
       if (await this.d.redis.hexists(this.spanKey(roomKey), edge)) return edge;
-      const [kind, roomId] = roomKey.split(/:(.*)/s) as [RoomKind, string];
-      await this.d.call(edge, "openRoom", [kind, roomId]);
+      await this.d.call(edge, "openRoom", parseRoomKey(roomKey));
       const listen = (await this.d.call(edge, "pipeListen", [roomKey])) as PipeEndpoint;
       const offer = (await this.d.call(origin, "pipeOffer", [roomKey, { ip: listen.ip, port: listen.port }])) as PipeEndpoint & { producers: PipedProducer[] };
       await this.d.call(edge, "pipeConnect", [roomKey, listen.transportId, { ip: offer.ip, port: offer.port }, offer.producers]);
@@ -119,10 +133,8 @@ export class SessionSpans {
   /** The peer left: its sender copies on the other nodes go too; the session's last peer closes every node's room. */
   async left(roomKey: string, peerId: string, home: string): Promise<void> {
     await this.d.redis.hdel(this.peersKey(roomKey), peerId);
-    const links = await this.links(roomKey);
-    if (!links.size) return;
-    const origin = await this.d.originOf(roomKey).catch(() => undefined);
-    const others = [origin, ...links.keys()].filter((n): n is string => !!n && n !== home);
+    if (!(await this.d.redis.hlen(this.spanKey(roomKey)))) return;
+    const others = await this.nodesOf(roomKey, home);
     await Promise.all(others.map((n) => this.d.call(n, "leavePeer", [roomKey, peerId]).catch(() => undefined)));
     if ((await this.d.redis.hlen(this.peersKey(roomKey))) === 0) await this.closeAll(roomKey, "empty");
   }
@@ -133,13 +145,9 @@ export class SessionSpans {
    * stays until the session ends (it carries nothing any more).
    */
   async edgeLost(roomKey: string, edge: string): Promise<void> {
-    await this.d.redis.hdel(this.spanKey(roomKey), edge);
-    const homes = await this.d.redis.hgetall(this.peersKey(roomKey));
-    const gone = Object.entries(homes).filter(([, n]) => n === edge).map(([p]) => p);
+    const gone = await this.dropEdge(roomKey, edge);
     if (!gone.length) return;
-    await this.d.redis.hdel(this.peersKey(roomKey), ...gone);
-    const origin = await this.d.originOf(roomKey).catch(() => undefined);
-    const others = [origin, ...(await this.links(roomKey)).keys()].filter((n): n is string => !!n);
+    const others = await this.nodesOf(roomKey);
     for (const peerId of gone) await Promise.all(others.map((n) => this.d.call(n, "leavePeer", [roomKey, peerId]).catch(() => undefined)));
   }
 
@@ -164,10 +172,7 @@ export class SessionSpans {
       const links = await this.links(e.roomKey);
       if (links.has(e.nodeId)) {
         // One edge went away (its node's room closed): its peers are no longer in the session.
-        await this.d.redis.hdel(this.spanKey(e.roomKey), e.nodeId);
-        const homes = await this.d.redis.hgetall(this.peersKey(e.roomKey));
-        const gone = Object.entries(homes).filter(([, n]) => n === e.nodeId).map(([p]) => p);
-        if (gone.length) await this.d.redis.hdel(this.peersKey(e.roomKey), ...gone);
+        await this.dropEdge(e.roomKey, e.nodeId);
       } else if (links.size) {
         await this.closeAll(e.roomKey, e.payload.reason === "node-lost" ? "error" : e.payload.reason);
       } else {
@@ -179,10 +184,8 @@ export class SessionSpans {
     if (!method) return;
     const { producerId, peerId } = e.payload as { producerId: string; peerId: string };
     if ((await this.homeOf(e.roomKey, peerId)) !== e.nodeId) return; // a copy reacting to the relay itself
-    const links = await this.links(e.roomKey);
-    if (!links.size) return;
-    const origin = await this.d.originOf(e.roomKey);
-    const others = [origin, ...links.keys()].filter((n) => n !== e.nodeId);
+    if (!(await this.d.redis.hlen(this.spanKey(e.roomKey)))) return;
+    const others = await this.nodesOf(e.roomKey, e.nodeId);
     await Promise.all(others.map((n) => this.d.call(n, method, [e.roomKey, peerId, producerId]).catch(() => undefined)));
   }
 }

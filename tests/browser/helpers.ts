@@ -53,6 +53,9 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
   return { context, page };
 }
 
+/** The page's peer id in its room. */
+export const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
+
 /** Joins the room in the page and renders every remote video track (so it is decoded and shown). */
 export async function joinInPage(p: Participant, roomId: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
   return p.page.evaluate(async (roomId) => {

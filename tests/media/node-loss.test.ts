@@ -5,7 +5,7 @@
 import { testDb } from "../helpers/db";
 import { mediaCluster } from "../helpers/media-nodes";
 import { createConsultationRoom } from "./fixtures";
-import { flowing, joinInPage, openParticipant, pageEvents, waitFor, type Participant } from "../browser/helpers";
+import { flowing, joinInPage, openParticipant, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
 
 jest.setTimeout(90_000);
 
@@ -21,7 +21,6 @@ describe("a media node dies under a consultation call", () => {
   let doctor: Participant;
   let specialist: Participant;
   let roomId: string;
-  const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
   const consumerIds = (p: Participant) => p.page.evaluate(() => [...(window as any).yl.room.tracks.keys()] as string[]);
   const pin = () => redis.get(`${PREFIX}:media:room:consultation:${roomId}`);
 

@@ -6,8 +6,8 @@ import type { Browser } from "playwright-core";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
-import { ensureSdkBuilt, flowing, inbound, launchBrowser, pageEvents, waitFor, type Participant } from "../browser/helpers";
-import { enter, openLecture, publishMic, request } from "./live-page";
+import { ensureSdkBuilt, flowing, inbound, launchBrowser, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import { goLive, openLecture, publishMic, request } from "./live-page";
 
 jest.setTimeout(90_000);
 
@@ -34,16 +34,9 @@ describe("training broadcast in Chromium", () => {
     await closeTestDb();
   });
 
-  const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
 
   it("viewers decode the lecture, received through routers on both workers", async () => {
-    expect(await enter(lecturer, sessionId)).toEqual({ ok: true, role: "LECTURER" });
-    await lecturer.page.evaluate(async () => {
-      const room = (window as any).yl.room;
-      await room.publishCamera();
-      await room.publishMicrophone();
-    });
-    for (const v of viewers) expect(await enter(v, sessionId)).toEqual({ ok: true, role: "VIEWER" });
+    await goLive({ sessionId, lecturer, viewers });
     const lecturerPeer = await peerIdOf(lecturer);
     const videos = await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)));
     for (const v of videos) expect(v.framesDecoded).toBeGreaterThan(0);

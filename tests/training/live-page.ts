@@ -55,6 +55,17 @@ export async function enter(p: Participant, sessionId: string): Promise<{ ok: tr
   }, sessionId);
 }
 
+/** The lecturer enters and publishes camera and microphone; then every viewer enters. */
+export async function goLive({ sessionId, lecturer, viewers }: Pick<LiveLecture, "sessionId" | "lecturer" | "viewers">): Promise<void> {
+  expect(await enter(lecturer, sessionId)).toEqual({ ok: true, role: "LECTURER" });
+  await lecturer.page.evaluate(async () => {
+    const room = (window as any).yl.room;
+    await room.publishCamera();
+    await room.publishMicrophone();
+  });
+  for (const v of viewers) expect(await enter(v, sessionId)).toEqual({ ok: true, role: "VIEWER" });
+}
+
 export const request = (p: Participant, event: string, payload: unknown) =>
   p.page.evaluate(
     async ([event, payload]) => {

@@ -3,7 +3,7 @@
 // edge. The edge dies: its viewers are placed again (on the third node, a new edge) and decode the lecture
 // again. Then the origin dies: the session cannot go on without it and ends for everyone with a reason.
 import { mediaCluster } from "../helpers/media-nodes";
-import { flowing, pageEvents, waitFor, type Participant } from "../browser/helpers";
+import { flowing, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
 import { enter, openLecture } from "./live-page";
 
 jest.setTimeout(120_000);
@@ -20,7 +20,6 @@ describe("media nodes dying under a spanning training session", () => {
   let viewers: Participant[];
   let sessionId: string;
   let edge: string;
-  const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
   const homes = async () => redis.hgetall(`${PREFIX}:media:peers:training:${sessionId}`);
   const restarts = async (p: Participant) => (await pageEvents(p)).filter((x) => x.ev === "media:restart");
 

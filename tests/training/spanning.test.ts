@@ -5,8 +5,8 @@
 // closes the room on both nodes.
 import { listMediaNodes } from "@yilian/media/remote";
 import { mediaCluster } from "../helpers/media-nodes";
-import { flowing, inbound, pageEvents, waitFor, type Participant } from "../browser/helpers";
-import { enter, openLecture, publishMic, request } from "./live-page";
+import { flowing, inbound, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import { goLive, openLecture, publishMic, request } from "./live-page";
 
 jest.setTimeout(120_000);
 
@@ -17,7 +17,6 @@ describe("a training session spanning two media nodes", () => {
   let viewers: Participant[];
   let viewerIds: string[];
   let sessionId: string;
-  const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
   const homes = async () => redis.hgetall(`${PREFIX}:media:peers:training:${sessionId}`);
 
   beforeAll(async () => {
@@ -26,13 +25,7 @@ describe("a training session spanning two media nodes", () => {
 
   it("the session fills one node, then spans to the other; every viewer decodes the lecture", async () => {
     expect((await listMediaNodes(redis, PREFIX)).map((n) => n.nodeId).sort()).toEqual(["node-a", "node-b"]);
-    expect(await enter(lecturer, sessionId)).toEqual({ ok: true, role: "LECTURER" });
-    await lecturer.page.evaluate(async () => {
-      const room = (window as any).yl.room;
-      await room.publishCamera();
-      await room.publishMicrophone();
-    });
-    for (const v of viewers) expect(await enter(v, sessionId)).toEqual({ ok: true, role: "VIEWER" });
+    await goLive({ sessionId, lecturer, viewers });
 
     const placed = await homes();
     const origin = placed[await peerIdOf(lecturer)]!;

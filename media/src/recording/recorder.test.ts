@@ -3,7 +3,7 @@ import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { rtcpBye, sdpFor } from "./recorder";
+import { sdpFor, sendBye } from "./recorder";
 
 describe("sdpFor", () => {
   it("describes one consumer's stream for ffmpeg (rtcp-mux, receive only)", () => {
@@ -18,7 +18,7 @@ describe("sdpFor", () => {
   });
 });
 
-describe("rtcpBye", () => {
+describe("sendBye", () => {
   it("ends ffmpeg's RTP input cleanly after its media stopped: exit 0 and a readable part", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "yilian-bye-"));
     const port = await new Promise<number>((resolve) => {
@@ -36,8 +36,7 @@ describe("rtcpBye", () => {
       await new Promise((r) => setTimeout(r, 300));
       execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "1.5", "-c:a", "libopus", "-ac", "2", "-ssrc", "1234", "-payload_type", "100", "-f", "rtp", `rtp://127.0.0.1:${port}?pkt_size=1200`], { stdio: "ignore" });
       await new Promise((r) => setTimeout(r, 1000)); // the producer is gone: nothing flows any more
-      const bye = createSocket("udp4");
-      await new Promise<void>((resolve) => bye.send(rtcpBye(1234), port, "127.0.0.1", () => bye.close(() => resolve())));
+      await sendBye(port, 1234);
       const timer = setTimeout(() => rec.kill("SIGKILL"), 5000);
       expect(await exited).toBe(0);
       clearTimeout(timer);

@@ -89,7 +89,7 @@ export function sdpFor(kind: "audio" | "video", port: number, codec: Codec): str
  * writes the file's trailer also when no media arrives any more (the producer closed, e.g. the lecturer left).
  * A signal would only be acted on at the next packet, and a second one aborts the trailer.
  */
-export function rtcpBye(ssrc: number): Buffer {
+function rtcpBye(ssrc: number): Buffer {
   const b = Buffer.alloc(16); // ffmpeg ignores RTP/RTCP datagrams under 12 bytes: a compound RR + BYE
   b.writeUInt8(0x80, 0); // V=2, RC=0
   b.writeUInt8(201, 1); // RR
@@ -102,7 +102,8 @@ export function rtcpBye(ssrc: number): Buffer {
   return b;
 }
 
-function sendBye(port: number, ssrc: number): Promise<void> {
+/** Sends ffmpeg listening on `port` (loopback) the BYE of stream `ssrc`. */
+export function sendBye(port: number, ssrc: number): Promise<void> {
   return new Promise((resolve) => {
     const s = createSocket("udp4");
     s.once("error", () => s.close(() => resolve()));
@@ -166,9 +167,8 @@ export class RoomRecorder {
       void this.api
         .snapshot(this.roomKey)
         .then((s) => {
-          // A broadcast (training) snapshot lists the senders only: the count includes the viewers.
-          const others = s.peerCount !== undefined ? s.peerCount - 1 : s.peers.filter((p) => p.peerId !== this.peerId).length;
-          if (others <= 0) this.opts.onIdle?.();
+          // The count, not the peers listed: a broadcast (training) snapshot lists the senders only.
+          if (s.peerCount <= 1) this.opts.onIdle?.();
         })
         .catch(() => this.opts.onIdle?.());
     }

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type pino from "pino";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode, type MediaJoinResult, type MediaProducerInfo, type MediaSource, type RoomKind } from "@yilian/contract";
-import type { MediaApi, MediaEvent } from "@yilian/media/api";
+import { parseRoomKey, type MediaApi, type MediaEvent } from "@yilian/media/api";
 import type { Config } from "../config";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
@@ -131,7 +131,7 @@ export class MediaHub {
     if (!moving.length || this.closed) return;
     const { logger } = this.deps;
     logger.warn({ roomKey, node: lostNodeId, peers: moving.length }, "media node lost: moving its peers");
-    const [kind, roomId] = roomKey.split(/:(.*)/s) as [RoomKind, string];
+    const [kind, roomId] = parseRoomKey(roomKey);
     const end = (s: PeerSession) => {
       if (this.sessions.get(s.peerId) !== s) return;
       if (s.socketId) {

@@ -127,7 +127,7 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
   handle("media:chat:send", MediaChatSendRequest, async (req) => {
     const s = session();
     if (!s.grant.permissions.chat) throw new AppError(ErrorCode.FORBIDDEN, "您在此房间中不能发言");
-    await countPost(deps.redis, `${deps.redisPrefix}:post-limit:${s.roomKey}:${user.id}`);
+    await countPost(deps.redis, deps.redisPrefix, s.roomKey, user.id);
     const kind = s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING";
     // The message and its audit row commit together (chat in a consultation may name the patient).
     const row = await db.$transaction(async (tx) => {

@@ -10,7 +10,7 @@ import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import { loadConsultation } from "../consultations/access";
 import { notFound } from "../authz/policy";
-import { controlTarget, finishRecording, recordingDto, roomKeyOf, startRecording, type RecordingDeps } from "./recordings";
+import { controlTarget, finishRecording, recordingDto, startRecording, subjectRoomKey, type RecordingDeps } from "./recordings";
 
 export const CONSENT_REQUEST_TTL_MS = 2 * 60_000;
 const AGREED_TTL_S = 24 * 3600;
@@ -80,7 +80,7 @@ async function start(d: ConsentDeps, stored: StoredRequest): Promise<RecordingCo
     d.log.warn({ err: String(e), consentRequestId: view.id }, "recording after consent failed to start");
   }
   await save(d, stored);
-  d.announceConsent?.(roomKeyOf("CONSULTATION", view.subjectId), view);
+  d.announceConsent?.(subjectRoomKey("CONSULTATION", view.subjectId), view);
   return view;
 }
 
@@ -127,7 +127,7 @@ async function expire(d: ConsentDeps, id: string): Promise<void> {
   if ((await d.redis.set(keys(d).settled(id), "1", "PX", 60_000, "NX")) !== "OK") return;
   stored.view.status = "EXPIRED";
   await save(d, stored);
-  d.announceConsent?.(roomKeyOf("CONSULTATION", stored.view.subjectId), stored.view);
+  d.announceConsent?.(subjectRoomKey("CONSULTATION", stored.view.subjectId), stored.view);
 }
 
 /** A participant's answer to a request: all agreed → the recording starts; a refusal → it does not. */
@@ -152,7 +152,7 @@ export async function answerConsent(d: ConsentDeps, user: AuthUser, id: string, 
   const answers = now.view.participants.map((p) => p.answer);
   const declined = answers.includes("DECLINED");
   if (!declined && answers.some((a) => a === "PENDING")) {
-    d.announceConsent?.(roomKeyOf("CONSULTATION", view.subjectId), now.view);
+    d.announceConsent?.(subjectRoomKey("CONSULTATION", view.subjectId), now.view);
     return now.view;
   }
   // Settled: the first request to get here decides; a concurrent one just reports.
@@ -160,7 +160,7 @@ export async function answerConsent(d: ConsentDeps, user: AuthUser, id: string, 
   if (declined) {
     now.view.status = "DECLINED";
     await save(d, now);
-    d.announceConsent?.(roomKeyOf("CONSULTATION", view.subjectId), now.view);
+    d.announceConsent?.(subjectRoomKey("CONSULTATION", view.subjectId), now.view);
     return now.view;
   }
   return start(d, now);

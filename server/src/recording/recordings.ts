@@ -7,7 +7,7 @@ import type { Request, Response } from "express";
 import type { Recording } from "@prisma/client";
 import { z } from "zod";
 import { AppError, ErrorCode, type RecordingChangedEvent, type RecordingView } from "@yilian/contract";
-import type { MediaApi } from "@yilian/media/api";
+import { roomKeyOf, type MediaApi } from "@yilian/media/api";
 import { RoomRecorder } from "@yilian/media/recording/recorder";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
@@ -36,7 +36,8 @@ export interface RecordingDeps {
   announce?: (roomKey: string, e: RecordingChangedEvent) => void;
 }
 
-export const roomKeyOf = (subject: "CONSULTATION" | "TRAINING", subjectId: string) => `${subject === "CONSULTATION" ? "consultation" : "training"}:${subjectId}`;
+/** The media room a recording's subject lives in. */
+export const subjectRoomKey = (subject: "CONSULTATION" | "TRAINING", subjectId: string) => roomKeyOf(subject === "CONSULTATION" ? "consultation" : "training", subjectId);
 
 /** Recorders live in the process that started them (the media node's plain transports point at its ffmpeg). */
 const active = new Map<string, RoomRecorder>();
@@ -77,12 +78,12 @@ export async function controlTarget(db: Db, user: AuthUser, subject: "CONSULTATI
   if (subject === "CONSULTATION") {
     const c = await loadConsultation(db, user, subjectId, "recording.start");
     if (!c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST")) throw new AppError(ErrorCode.FORBIDDEN, "只有受邀会诊专家可以录像");
-    return { institutionId: c.requestingInstitutionId, roomKey: roomKeyOf(subject, subjectId) };
+    return { institutionId: c.requestingInstitutionId, roomKey: subjectRoomKey(subject, subjectId) };
   }
   await assertCanView(db, user, subject, subjectId, "recording.start");
   const s = await db.trainingSession.findUniqueOrThrow({ where: { id: subjectId }, select: { hostInstitutionId: true, createdById: true, lecturers: { select: { userId: true } } } });
   if (s.createdById !== user.id && !s.lecturers.some((l) => l.userId === user.id)) throw new AppError(ErrorCode.FORBIDDEN, "只有授课专家可以录像");
-  return { institutionId: s.hostInstitutionId, roomKey: roomKeyOf(subject, subjectId) };
+  return { institutionId: s.hostInstitutionId, roomKey: subjectRoomKey(subject, subjectId) };
 }
 
 export async function startRecording(deps: RecordingDeps, user: AuthUser, body: z.output<typeof StartRecordingBody>, via?: { consentRequestId: string }) {
@@ -151,13 +152,13 @@ export async function finishRecording(deps: RecordingDeps, id: string, actor: Au
     }
   }
   await rm(path.join(await scratchDir(), `recording-${id}`), { recursive: true, force: true });
-  await deps.db.$transaction(async (tx) => {
-    await tx.recording.update({ where: { id }, data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored } });
+  const row = await deps.db.$transaction(async (tx) => {
+    const r = await tx.recording.update({ where: { id }, data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored } });
     await tx.auditLog.create({ data: auditData({ action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length, ...(reason ? { reason } : {}) } }) });
+    return r;
   });
   await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));
-  const row = await deps.db.recording.findUniqueOrThrow({ where: { id } });
-  deps.announce?.(roomKeyOf(row.subject, row.subjectId), { recording: recordingDto(row), ...(reason ? { reason } : {}) });
+  deps.announce?.(subjectRoomKey(row.subject, row.subjectId), { recording: recordingDto(row), ...(reason ? { reason } : {}) });
 }
 
 export async function stopRecording(deps: RecordingDeps, user: AuthUser, id: string) {

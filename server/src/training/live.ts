@@ -18,6 +18,7 @@ import type { Db } from "../db";
 import { audit } from "../audit/audit";
 import type { AuthUser } from "../authz/principal";
 import { isLecturer, loadVisibleSession, type SessionRow } from "./sessions";
+import { roomKeyOf } from "@yilian/media/api";
 import { countPost } from "../realtime/post-limit";
 
 export interface EventSink {
@@ -77,7 +78,7 @@ export class TrainingLive {
   async ask(user: AuthUser, sessionId: string, text: string): Promise<TrainingQuestionView> {
     const { session } = await loadVisibleSession(this.deps.db, user, sessionId);
     if (session.status === "CANCELLED" || session.status === "ENDED") throw new AppError(ErrorCode.INVALID_STATE, "本次培训已结束，不能再提问");
-    await countPost(this.deps.redis, `${this.deps.redisPrefix}:post-limit:training:${sessionId}:${user.id}`);
+    await countPost(this.deps.redis, this.deps.redisPrefix, roomKeyOf("training", sessionId), user.id);
     const q = await this.deps.db.$transaction(async (tx) => {
       const created = await tx.trainingQuestion.create({ data: { sessionId, authorId: user.id, institutionId: user.institutionId, text } });
       await audit(tx, { action: "training.question.ask", entityType: "TrainingQuestion", entityId: created.id, outcome: "SUCCESS" });

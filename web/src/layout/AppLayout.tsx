@@ -26,7 +26,7 @@ import { useRealtime } from "../lib/realtime";
 import { fmt } from "../lib/dayjs";
 import { api } from "../lib/api";
 import { App as AntApp } from "antd";
-import { explain } from "../lib/errors";
+import { errorText } from "../lib/errors";
 
 const icons: Record<string, React.ReactNode> = {
   "/": <HomeOutlined />,
@@ -122,8 +122,7 @@ export function AppLayout() {
       const { ticket } = await api.request<{ ticket: string }>("POST", "/api/admin/queues/ticket", { body: {} });
       window.open(`/admin/queues?ticket=${encodeURIComponent(ticket)}`, "_blank", "noopener");
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     }
   };
 

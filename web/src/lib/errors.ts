@@ -31,6 +31,12 @@ export interface Explained {
   fields: { path: string; message: string }[];
 }
 
+/** One line for a toast: what happened, then what to do. */
+export function errorText(e: unknown): string {
+  const x = explain(e);
+  return `${x.message}。${x.guidance}`;
+}
+
 /** A user-facing explanation of any thrown error. */
 export function explain(e: unknown): Explained {
   if (isApiError(e)) {

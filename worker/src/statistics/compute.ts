@@ -46,19 +46,22 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
   return !!r[0]?.t;
 }
 
+/** The `specialty` dimension row of a fact (its table alias's specialtyCode; UNSPECIFIED when none). */
+const specialtyDim = (alias: "c" | "s") => `('specialty', COALESCE(${alias}."specialtyCode", 'UNSPECIFIED'))`;
+
 /** Facts feeding sums/counts: (inst uuid, metric, dim, key, v). $2/$3 are the month's bounds (timestamptz). */
 function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; recording: boolean }): string {
   const parts = [
     `SELECT c."requestingInstitutionId" AS inst, 'consultations' AS metric, d.dim, d.key, 1::float8 AS v
        FROM cm c
        CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ('urgency', c.urgency::text), ('kind', c.kind::text),
-                                  ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+                                  ${specialtyDim("c")}) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3`,
     `SELECT c."targetInstitutionId", 'consultations_received', d.dim, d.key, 1::float8
-       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ${specialtyDim("c")}) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."targetInstitutionId" IS NOT NULL`,
     `SELECT c."requestingInstitutionId", 'sla_breaches', d.dim, d.key, 1::float8
-       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ${specialtyDim("c")}) AS d(dim, key)
       WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3
         AND (c.overdue OR (c."slaDueAt" IS NOT NULL AND c."acceptedAt" > c."slaDueAt"))`,
   ];
@@ -71,13 +74,13 @@ function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; 
     parts.push(
       `SELECT s."hostInstitutionId", 'training_sessions', d.dim, d.key, 1::float8
          FROM "TrainingSession" s
-         CROSS JOIN LATERAL (VALUES ('', ''), ('specialty', COALESCE(s."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+         CROSS JOIN LATERAL (VALUES ('', ''), ${specialtyDim("s")}) AS d(dim, key)
         WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
       `SELECT a."institutionId", m.metric, d.dim, d.key, m.v
          FROM "TrainingAttendance" a JOIN "TrainingSession" s ON s.id = a."sessionId"
          CROSS JOIN LATERAL (VALUES ('training_attendances', CASE WHEN a.attended THEN 1 ELSE 0 END::float8),
                                     ('training_person_minutes', a.minutes::float8)) AS m(metric, v)
-         CROSS JOIN LATERAL (VALUES ('', ''), ('specialty', COALESCE(s."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+         CROSS JOIN LATERAL (VALUES ('', ''), ${specialtyDim("s")}) AS d(dim, key)
         WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
     );
   }
@@ -98,12 +101,12 @@ function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; 
 const DURATION_FACTS = `
   SELECT c."requestingInstitutionId" AS inst, 'acceptance_minutes' AS metric, d.dim, d.key,
          EXTRACT(EPOCH FROM (c."acceptedAt" - c."submittedAt")) / 60.0 AS v
-    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ${specialtyDim("c")}) AS d(dim, key)
    WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."acceptedAt" IS NOT NULL
   UNION ALL
   SELECT c."requestingInstitutionId", 'report_minutes', d.dim, d.key,
          EXTRACT(EPOCH FROM (c."reportedAt" - c."submittedAt")) / 60.0
-    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ('specialty', COALESCE(c."specialtyCode", 'UNSPECIFIED'))) AS d(dim, key)
+    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ${specialtyDim("c")}) AS d(dim, key)
    WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."reportedAt" IS NOT NULL`;
 
 /** Institution → consortia (explicit members, plus every institution for consortia that cover the province). */

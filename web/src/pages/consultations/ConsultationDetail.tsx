@@ -44,9 +44,8 @@ function useAction() {
       if (ok) message.success(ok);
       return true;
     } catch (e) {
-      const { explain } = await import("../../lib/errors");
-      const x = explain(e);
-      message.error({ content: `${x.message}。${x.guidance}`, duration: 6 });
+      const { errorText } = await import("../../lib/errors");
+      message.error({ content: errorText(e), duration: 6 });
       return false;
     } finally {
       setBusy(null);

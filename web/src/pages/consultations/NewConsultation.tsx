@@ -17,7 +17,7 @@ import type { TargetSuggestion, UploadView } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { useUser } from "../../lib/session";
 import { useSpecialties } from "../../lib/refdata";
-import { explain } from "../../lib/errors";
+import { explain, errorText } from "../../lib/errors";
 import { dayjs, fmt } from "../../lib/dayjs";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
@@ -355,8 +355,7 @@ export default function NewConsultation() {
                   const { [key]: _, ...rest } = p;
                   return rest;
                 });
-                const x = explain(e);
-                message.error(`${file.name}：${x.message}。${x.guidance}`);
+                message.error(`${file.name}：${errorText(e)}`);
                 opt.onError?.(e as Error);
               }
             }}

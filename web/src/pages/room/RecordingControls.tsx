@@ -11,7 +11,7 @@ import { StopOutlined, VideoCameraOutlined } from "@ant-design/icons";
 import { recordingStatusLabel, type RecordingChangedEvent, type RecordingConsentView, type RecordingRoomState, type RecordingSubject, type RecordingView } from "@yilian/contract";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
-import { explain } from "../../lib/errors";
+import { errorText } from "../../lib/errors";
 import { duration } from "../../components/RecordingList";
 
 /** A lecture's state: its running recording, if any (no consent requests for training). */
@@ -139,51 +139,37 @@ export function RecordingButton({ rec }: { rec: RoomRecording }) {
   const [open, setOpen] = useState(false);
   const [patientConsent, setPatientConsent] = useState(false);
   const [busy, setBusy] = useState(false);
-  const fail = (e: unknown) => {
-    const x = explain(e);
-    message.error({ content: `${x.message}。${x.guidance}`, duration: 6 });
-  };
-  const ask = async () => {
+  /** Runs one action with the button busy; a failure says what to do. */
+  const run = (action: () => Promise<void>) => async () => {
     setBusy(true);
     try {
-      const v = await api.requestRecordingConsent(rec.subjectId);
-      rec.setState((s) => ({ ...s, request: v }));
-      setOpen(false);
-      setPatientConsent(false);
-      if (v.status === "STARTED") message.success("已开始录制");
-      else message.info("已向在场参与者征求录像同意，全部同意后自动开始录制");
-      await rec.reload();
+      await action();
     } catch (e) {
-      fail(e);
+      message.error({ content: errorText(e), duration: 6 });
     } finally {
       setBusy(false);
     }
   };
-  const startLecture = async () => {
-    setBusy(true);
-    try {
-      await api.startRecording({ subject: "TRAINING", subjectId: rec.subjectId });
-      message.success("已开始录制，课程录像供本培训的学员回放");
-      await rec.reload();
-    } catch (e) {
-      fail(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const stop = async () => {
+  const ask = run(async () => {
+    const v = await api.requestRecordingConsent(rec.subjectId);
+    rec.setState((s) => ({ ...s, request: v }));
+    setOpen(false);
+    setPatientConsent(false);
+    if (v.status === "STARTED") message.success("已开始录制");
+    else message.info("已向在场参与者征求录像同意，全部同意后自动开始录制");
+    await rec.reload();
+  });
+  const startLecture = run(async () => {
+    await api.startRecording({ subject: "TRAINING", subjectId: rec.subjectId });
+    message.success("已开始录制，课程录像供本培训的学员回放");
+    await rec.reload();
+  });
+  const stop = run(async () => {
     if (!rec.running) return;
-    setBusy(true);
-    try {
-      const r = await api.stopRecording(rec.running.id);
-      rec.setStopped(r);
-      rec.setState((s) => ({ ...s, recording: null }));
-    } catch (e) {
-      fail(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const r = await api.stopRecording(rec.running.id);
+    rec.setStopped(r);
+    rec.setState((s) => ({ ...s, recording: null }));
+  });
   if (rec.running)
     return (
       <Button danger icon={<StopOutlined />} loading={busy} onClick={() => void stop()} data-testid="recording-stop">
@@ -241,8 +227,7 @@ export function ConsentPrompt({ rec }: { rec: RoomRecording }) {
       if (!agree) message.info(running ? "您不同意录像，录像已停止" : "您不同意录像，本次不录制");
       await rec.reload();
     } catch (e) {
-      const x = explain(e);
-      message.error({ content: `${x.message}。${x.guidance}`, duration: 6 });
+      message.error({ content: errorText(e), duration: 6 });
       await rec.reload();
     } finally {
       setBusy(null);

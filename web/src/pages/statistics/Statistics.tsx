@@ -12,13 +12,15 @@ import type { StatRow } from "@yilian/client-sdk";
 import {
   consultationKindLabel,
   consultationStatusLabel,
+  statLevelLabel,
   statMetricLabel,
+  StatMonth,
+  StatScope,
   STAT_CHILD_LEVELS,
   STAT_SPECIALTY_METRICS,
   tierLabel,
   urgencyLabel,
   type StatLevel,
-  type StatScope,
   type Urgency,
 } from "@yilian/contract";
 import { api, saveFile } from "../../lib/api";
@@ -26,7 +28,7 @@ import { useAsync } from "../../lib/useAsync";
 import { useSession } from "../../lib/session";
 import { useSpecialties } from "../../lib/refdata";
 import { dayjs, fmt, TZ } from "../../lib/dayjs";
-import { explain } from "../../lib/errors";
+import { errorText } from "../../lib/errors";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { EChart } from "./Charts";
 import { t } from "../../i18n";
@@ -38,11 +40,9 @@ const SHORT: Partial<Record<string, string>> = { acceptance_minutes_p50: "受理
 const metricLabel = (m: string) => SHORT[m] ?? statMetricLabel[m] ?? m;
 const bySpecialty = (m: string) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m);
 const LEVEL_TAB: Record<StatLevel, string> = { CITY: "按市", TIER: "按级别", COUNTY: "按县区", INSTITUTION: "按机构", CONSORTIUM: "按医联体", SPECIALTY: "按专科" };
-const LEVEL_COLUMN: Record<StatLevel, string> = { CITY: "市（州）", TIER: "机构级别", COUNTY: "县（市、区）", INSTITUTION: "医疗机构", CONSORTIUM: "医联体", SPECIALTY: "专科" };
 const DIM_LABEL: Record<string, string> = { specialty: "专科", urgency: "紧急程度", status: "状态", kind: "会诊类型" };
 const KEY_LABEL: Record<string, string> = { ...urgencyLabel, ...tierLabel, ...consultationStatusLabel, ...consultationKindLabel, UNSPECIFIED: "未指定" };
 const URGENCY_COLOR: Record<Urgency, string> = { ROUTINE: "#1677ff", URGENT: "#fa8c16", EMERGENCY: "#cf1322" };
-const SCOPES = new Set<string>(["PROVINCE", "CITY", "COUNTY", "TIER", "CONSORTIUM", "INSTITUTION"]);
 
 interface Segment {
   scope: StatScope;
@@ -52,10 +52,10 @@ const parsePath = (raw: string | null): Segment[] =>
   (raw ?? "")
     .split(",")
     .map((s) => s.split(":") as [string, string?])
-    .filter((p): p is [StatScope, string] => SCOPES.has(p[0]) && !!p[1])
+    .filter((p): p is [StatScope, string] => StatScope.safeParse(p[0]).success && !!p[1])
     .map(([scope, scopeId]) => ({ scope, scopeId }));
 const formatPath = (p: Segment[]) => p.map((s) => `${s.scope}:${s.scopeId}`).join(",");
-const isMonth = (v: string | null): v is string => !!v && /^\d{4}-(0[1-9]|1[0-2])$/.test(v);
+const isMonth = (v: string | null): v is string => StatMonth.safeParse(v).success;
 
 export default function Statistics() {
   const { user, hasRole } = useSession();
@@ -230,8 +230,7 @@ export default function Statistics() {
       saveFile(f.blob, f.filename ?? `统计_${kind}.${format}`);
       message.success("导出完成");
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     } finally {
       hide();
       setExporting(null);
@@ -242,8 +241,7 @@ export default function Statistics() {
       await api.request("POST", "/api/statistics/recompute", { body: { month: nowMonth } });
       message.success("已提交重新统计本月，完成后刷新即可看到最新数据");
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     }
   };
 
@@ -402,7 +400,7 @@ export default function Statistics() {
               locale={{ emptyText: `${month} 暂无统计数据` }}
               onRow={(r) => ({ onClick: () => drill(r), style: { cursor: drillable ? "pointer" : undefined } })}
               columns={[
-                { title: LEVEL_COLUMN[level], key: "name", render: (_v, r) => rowLabel(r) },
+                { title: statLevelLabel[level], key: "name", render: (_v, r) => rowLabel(r) },
                 { title: metricLabel(metric), dataIndex: "value", width: 180, align: "right" as const, render: (v: number) => Math.round(v * 100) / 100 },
               ]}
               summary={(data) =>

@@ -12,7 +12,7 @@ import { liveClient } from "../../lib/live";
 import { useAsync } from "../../lib/useAsync";
 import { useUser } from "../../lib/session";
 import { fmt } from "../../lib/dayjs";
-import { explain } from "../../lib/errors";
+import { errorText } from "../../lib/errors";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { RecordingList } from "../../components/RecordingList";
 import { RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "../room/RecordingControls";
@@ -140,8 +140,7 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
       await fn();
       if (ok) message.success(ok);
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     }
   };
   const lecturerVideo = tracks.find((t) => t.kind === "video" && t.source === "camera");
@@ -290,8 +289,7 @@ function Attendance({ s }: { s: TrainingSessionView }) {
       const f = await api.trainingAttendanceExport(s.id, format);
       saveFile(f.blob, f.filename ?? `参训统计_${s.number}.${format}`);
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     } finally {
       setBusy(null);
     }
@@ -345,8 +343,7 @@ export default function TrainingDetail() {
       message.success(ok);
       await q.reload();
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     } finally {
       setBusy(false);
     }

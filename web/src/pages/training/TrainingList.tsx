@@ -10,7 +10,7 @@ import { useAsync } from "../../lib/useAsync";
 import { useSession } from "../../lib/session";
 import { useSpecialties } from "../../lib/refdata";
 import { fmt, dayjs } from "../../lib/dayjs";
-import { explain } from "../../lib/errors";
+import { errorText } from "../../lib/errors";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { t } from "../../i18n";
 
@@ -140,8 +140,7 @@ function SessionTable({ managed }: { managed: boolean }) {
       message.success(s.me.registered ? "已取消报名" : "报名成功");
       void list.reload();
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     } finally {
       setBusy(null);
     }

@@ -15,7 +15,7 @@ import { useAsync } from "../../lib/useAsync";
 import { useUser } from "../../lib/session";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { TierTag } from "../../components/labels";
-import { explain } from "../../lib/errors";
+import { explain, errorText } from "../../lib/errors";
 import { t } from "../../i18n";
 
 const roleOptions = Role.options.map((r) => ({ value: r, label: roleLabel[r] }));
@@ -122,8 +122,7 @@ export default function Users() {
       message.success(active ? "账号已启用" : "账号已停用");
       void list.reload();
     } catch (e) {
-      const x = explain(e);
-      message.error(`${x.message}。${x.guidance}`);
+      message.error(errorText(e));
     }
   };
   const columns = useMemo(
