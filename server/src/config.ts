@@ -69,6 +69,15 @@ export const ConfigSchema = z.object({
   TURN_TLS_KEY: z.string().optional(),
   /** Public address coturn advertises for relays behind NAT (coturn `external-ip`). */
   TURN_EXTERNAL_IP: z.string().optional(),
+  /** Address coturn listens on (default: TURN_HOST when it is an address, else all interfaces). */
+  TURN_LISTEN_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** Local address coturn opens relays on, towards the media servers (default: MEDIA_LISTEN_IP unless 0.0.0.0). */
+  TURN_RELAY_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** Extra media server addresses relays may reach (comma-separated; media nodes on other hosts). */
+  TURN_ALLOWED_PEER_IPS: z.string().optional(),
+  /** Relay port range on TURN_RELAY_IP. */
+  TURN_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(49160),
+  TURN_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999),
   TZ_DISPLAY: z.string().default("Asia/Shanghai"),
   /** AES-256-GCM key for patient identifiers at rest: 32 bytes, base64. Required in production. */
   PATIENT_DATA_KEY: z
