@@ -17,7 +17,7 @@ export interface TrackStats {
   source: MediaSource;
   packetsReceived: number;
   packetsLost: number;
-  /** Packets lost in the window, % of those expected. */
+  /** Packets lost over the last few seconds, % of those expected. */
   lossPct: number;
   jitterMs: number;
   bitrateKbps: number;
@@ -74,6 +74,19 @@ const LOST_AFTER_SAMPLES = 3;
 const WORSEN_AFTER = 2;
 const IMPROVE_AFTER = 3;
 const rank: Record<LinkQuality, number> = { good: 0, poor: 1, lost: 2 };
+/** Loss is judged over the last few samples: 5 % of 50 audio packets a second is too few to read from one. */
+const LOSS_WINDOW_SAMPLES = 4;
+
+/** Sums (received, lost) deltas over the last LOSS_WINDOW_SAMPLES samples; returns the loss %. */
+class LossWindow {
+  private readonly samples: [number, number][] = [];
+  push(received: number, lost: number): number {
+    this.samples.push([received, lost]);
+    if (this.samples.length > LOSS_WINDOW_SAMPLES) this.samples.shift();
+    const [r, l] = this.samples.reduce(([a, b], [c, d]) => [a + c, b + d], [0, 0]);
+    return r + l > 0 ? (100 * l) / (r + l) : 0;
+  }
+}
 
 interface Prev {
   packetsReceived: number;
@@ -112,6 +125,8 @@ export class QualityMonitor {
   private latestLink: LinkStats = { downlinkLossPct: 0, relayed: false };
   private readonly prev = new Map<string, Prev>();
   private readonly silent = new Map<string, number>();
+  private readonly windows = new Map<string, LossWindow>();
+  private readonly downlink = new LossWindow();
   private readonly states = new Map<string, Hysteresis>();
   private timer?: ReturnType<typeof setInterval>;
   private sampling = false;
@@ -188,7 +203,9 @@ export class QualityMonitor {
       const dReceived = p ? received - p.packetsReceived : 0;
       const dLost = p ? Math.max(0, lost - p.packetsLost) : 0;
       const dt = p ? (now - p.at) / 1000 : 0;
-      const lossPct = dReceived + dLost > 0 ? (100 * dLost) / (dReceived + dLost) : 0;
+      let w = this.windows.get(t.consumerId);
+      if (!w) this.windows.set(t.consumerId, (w = new LossWindow()));
+      const lossPct = p ? w.push(dReceived, dLost) : 0;
       const freezeCount = s.freezeCount ?? 0;
       this.prev.set(t.consumerId, { packetsReceived: received, packetsLost: lost, bytes, at: now, freezeCount });
       lostTotal += dLost;
@@ -231,12 +248,12 @@ export class QualityMonitor {
       else worse(t.peerId, "good");
     }
     const live = new Set(this.source.tracks().map((t) => t.consumerId));
-    for (const id of [...this.prev.keys()]) if (!live.has(id)) (this.prev.delete(id), this.silent.delete(id));
+    for (const id of [...this.prev.keys()]) if (!live.has(id)) (this.prev.delete(id), this.silent.delete(id), this.windows.delete(id));
 
     const uplink = remoteInbound.filter((r) => typeof r.fractionLost === "number");
     const link: LinkStats = {
       rttMs: pair?.currentRoundTripTime !== undefined ? pair.currentRoundTripTime * 1000 : undefined,
-      downlinkLossPct: expectedTotal > 0 ? (100 * lostTotal) / expectedTotal : 0,
+      downlinkLossPct: this.downlink.push(expectedTotal - lostTotal, lostTotal),
       uplinkLossPct: uplink.length ? (100 * Math.max(...uplink.map((r) => r.fractionLost))) : undefined,
       availableOutgoingKbps: pair?.availableOutgoingBitrate !== undefined ? pair.availableOutgoingBitrate / 1000 : undefined,
       relayed: local?.candidateType === "relay",

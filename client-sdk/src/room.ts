@@ -30,6 +30,8 @@ export interface RemoteTrack {
   track: MediaStreamTrack;
   /** The sender muted it (producer paused). */
   muted: boolean;
+  /** Simulcast video: the spatial layer the media server forwards now (0 lowest; null: none, e.g. paused). */
+  spatialLayer?: number | null;
 }
 
 export interface RoomEvents {
@@ -49,6 +51,8 @@ export interface RoomEvents {
   error: (e: Error) => void;
   /** A peer's link quality changed (this client's own link: `local: true`); from WebRTC statistics. */
   connectionQuality: (q: ConnectionQuality) => void;
+  /** The media server changed the layer it forwards of a remote camera (bandwidth, preference, weak link). */
+  layers: (e: { consumerId: string; peerId: string; spatialLayer: number | null; temporalLayer: number | null }) => void;
   /** The direct path failed: the transports are rebuilt to go through TURN only. */
   relayFallback: (f: IceFailure) => void;
 }
@@ -498,6 +502,12 @@ export class Room extends Emitter<RoomEvents> {
     };
     on("media:producerPaused", onPause(true));
     on("media:producerResumed", onPause(false));
+    on("media:consumerLayers", ({ consumerId, spatialLayer, temporalLayer }) => {
+      const t = this.tracks.get(consumerId);
+      if (!t) return;
+      t.spatialLayer = spatialLayer;
+      this.emit("layers", { consumerId, peerId: t.peerId, spatialLayer, temporalLayer });
+    });
     on("media:activeSpeaker", (e) => this.emit("activeSpeaker", e));
     on("media:audioLevels", (e) => this.emit("audioLevels", e.levels));
     on("media:chat", (m) => this.emit("chat", m));

@@ -10,6 +10,7 @@ import { startCoturn, type CoturnProcess } from "../../server/src/turn/coturn";
 import { launchBrowser } from "./chromium";
 import { createSandbox, type Allowed, type NetSandbox } from "./netns";
 import { startTestServer, type TestServer } from "./server";
+import type { Participant } from "../browser/helpers";
 
 export const TURN_PORT = 3478;
 export const TURN_TLS_PORT = 443;
@@ -100,3 +101,51 @@ export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUr
     },
   };
 }
+
+/** What a participant's page receives from one remote peer (SDK trackStats/linkStats; see client-sdk/src/quality.ts). */
+export interface ReceivedFrom {
+  /** Forwarded spatial layer of the remote camera (media server's view). */
+  spatialLayer: number | null | undefined;
+  frameWidth?: number;
+  framesDecoded: number;
+  freezeCount: number;
+  audioSamples: number;
+  /** Audio samples concealed for lost packets, DTX silence excluded. */
+  audioConcealed: number;
+  localQuality?: string;
+  peerQuality?: string;
+  relayed: boolean;
+  rttMs?: number;
+}
+
+export async function receivedFrom(p: Participant, peerId: string): Promise<ReceivedFrom> {
+  return p.page.evaluate(async (peerId) => {
+    const room = (window as any).yl.room;
+    const report: RTCStatsReport = await room.getStats();
+    const byTrack = new Map<string, any>();
+    report.forEach((s: any) => s.type === "inbound-rtp" && byTrack.set(s.trackIdentifier, s));
+    const tracks = [...room.tracks.values()].filter((t: any) => t.peerId === peerId);
+    const cam = tracks.find((t: any) => t.source === "camera");
+    const mic = tracks.find((t: any) => t.source === "microphone");
+    const v = cam ? byTrack.get(cam.track.id) ?? {} : {};
+    const a = mic ? byTrack.get(mic.track.id) ?? {} : {};
+    const q = new Map(room.connectionQualities().map((c: any) => [c.peerId, c.quality]));
+    const link = room.linkStats();
+    return {
+      spatialLayer: cam?.spatialLayer,
+      frameWidth: v.frameWidth,
+      framesDecoded: v.framesDecoded ?? 0,
+      freezeCount: v.freezeCount ?? 0,
+      audioSamples: a.totalSamplesReceived ?? 0,
+      audioConcealed: (a.concealedSamples ?? 0) - (a.silentConcealedSamples ?? 0),
+      localQuality: q.get(room.peerId) as string | undefined,
+      peerQuality: q.get(peerId) as string | undefined,
+      relayed: link.relayed,
+      rttMs: link.rttMs,
+    };
+  }, peerId);
+}
+
+/** % of audio played as received (not concealed) between two readings. */
+export const audioContinuityPct = (a: ReceivedFrom, b: ReceivedFrom) =>
+  b.audioSamples > a.audioSamples ? 100 * (1 - (b.audioConcealed - a.audioConcealed) / (b.audioSamples - a.audioSamples)) : 0;
