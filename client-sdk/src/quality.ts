@@ -37,7 +37,7 @@ export interface TrackStats {
 /** The local end's link to the media server. */
 export interface LinkStats {
   rttMs?: number;
-  /** Of what this client received in the window, % lost. */
+  /** Loss common to what arrives from every sender, % (the worst track of each, the best sender). */
   downlinkLossPct: number;
   /** Of what this client sent, % the media server reported lost. */
   uplinkLossPct?: number;
@@ -126,7 +126,6 @@ export class QualityMonitor {
   private readonly prev = new Map<string, Prev>();
   private readonly silent = new Map<string, number>();
   private readonly windows = new Map<string, LossWindow>();
-  private readonly downlink = new LossWindow();
   private readonly states = new Map<string, Hysteresis>();
   private timer?: ReturnType<typeof setInterval>;
   private sampling = false;
@@ -191,8 +190,8 @@ export class QualityMonitor {
       const cur = samples.get(peerId);
       if (!cur || rank[q] > rank[cur]) samples.set(peerId, q);
     };
-    let lostTotal = 0;
-    let expectedTotal = 0;
+    /** Per sending peer, the worst windowed loss of its tracks. */
+    const peerLoss = new Map<string, number>();
     for (const t of this.source.tracks()) {
       const s = byTrack.get(t.track.id);
       if (!s) continue;
@@ -208,8 +207,7 @@ export class QualityMonitor {
       const lossPct = p ? w.push(dReceived, dLost) : 0;
       const freezeCount = s.freezeCount ?? 0;
       this.prev.set(t.consumerId, { packetsReceived: received, packetsLost: lost, bytes, at: now, freezeCount });
-      lostTotal += dLost;
-      expectedTotal += dReceived + dLost;
+      if (p && !t.muted) peerLoss.set(t.peerId, Math.max(peerLoss.get(t.peerId) ?? 0, lossPct));
       const stats: TrackStats = {
         consumerId: t.consumerId,
         producerId: t.producerId,
@@ -253,7 +251,9 @@ export class QualityMonitor {
     const uplink = remoteInbound.filter((r) => typeof r.fractionLost === "number");
     const link: LinkStats = {
       rttMs: pair?.currentRoundTripTime !== undefined ? pair.currentRoundTripTime * 1000 : undefined,
-      downlinkLossPct: this.downlink.push(expectedTotal - lostTotal, lostTotal),
+      // Loss that every sender's media shows is this link's (one sender's alone may be that sender's uplink).
+      // Per track, not summed: retransmitted video hides loss that audio shows.
+      downlinkLossPct: peerLoss.size ? Math.min(...peerLoss.values()) : 0,
       uplinkLossPct: uplink.length ? (100 * Math.max(...uplink.map((r) => r.fractionLost))) : undefined,
       availableOutgoingKbps: pair?.availableOutgoingBitrate !== undefined ? pair.availableOutgoingBitrate / 1000 : undefined,
       relayed: local?.candidateType === "relay",

@@ -6,6 +6,11 @@ import type { types } from "mediasoup-client";
 import type { LinkQuality } from "./quality";
 
 const TOP_LAYER = 2;
+/**
+ * On a weak link also half the frame rate (15 fps of 30): a frame recovered by retransmission after a loss then
+ * still arrives within Chromium's freeze threshold (3 frame intervals), so losses show as no stall.
+ */
+const WEAK_TEMPORAL_LAYER = 1;
 
 export interface WeakLinkOps {
   /** Asks the server for a remote camera in a spatial layer. */
@@ -28,12 +33,12 @@ export class WeakLinkPolicy {
   /** The application's choice for one remote camera; held back to the lowest layer while the link is weak. */
   async want(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
     this.wishes.set(consumerId, { spatialLayer, temporalLayer });
-    await this.ops.requestLayer(consumerId, this.degraded ? 0 : spatialLayer, this.degraded ? undefined : temporalLayer);
+    await this.ops.requestLayer(consumerId, this.degraded ? 0 : spatialLayer, this.degraded ? WEAK_TEMPORAL_LAYER : temporalLayer);
   }
 
   /** A new remote camera arrived while the link is weak: lowest layer from the start. */
   async added(consumerId: string): Promise<void> {
-    if (this.degraded) await this.ops.requestLayer(consumerId, 0).catch(() => undefined);
+    if (this.degraded) await this.ops.requestLayer(consumerId, 0, WEAK_TEMPORAL_LAYER).catch(() => undefined);
   }
 
   forget(consumerId: string): void {
@@ -52,7 +57,7 @@ export class WeakLinkPolicy {
       this.ops.cameraConsumers().map((id) => {
         const wish = this.wishes.get(id);
         const layer = degraded ? 0 : (wish?.spatialLayer ?? this.ops.defaultLayer ?? TOP_LAYER);
-        return this.ops.requestLayer(id, layer, degraded ? undefined : wish?.temporalLayer).catch(() => undefined);
+        return this.ops.requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer).catch(() => undefined);
       }),
     );
   }

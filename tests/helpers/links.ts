@@ -73,6 +73,8 @@ export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUr
   const sandboxUrl = `http://${sandbox.hostIp}:${port}`;
   const signalling: Allowed = { proto: "tcp", ip: sandbox.hostIp, port };
   const tls443: Allowed = { proto: "tcp", ip: sandbox.hostIp, port: TURN_TLS_PORT };
+  // Until a test says otherwise the sandbox reaches nothing but the server's signalling.
+  sandbox.allow([signalling]);
   const t = turn;
   const s = server;
   return {
