@@ -13,7 +13,7 @@ import { createDb } from "@yilian/server";
 import { ensureSdkBuilt, joinInPage, openParticipant, peerIdOf, waitFor, type Participant } from "../tests/browser/helpers";
 import { launchBrowser } from "../tests/helpers/chromium";
 import { startImpairingRelay, TOWNSHIP_4G } from "../tests/helpers/impair";
-import { audioContinuityPct, receivedFrom, startLinkLab, TURN_PORT, type LinkLab } from "../tests/helpers/links";
+import { audioContinuityPct, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkLab } from "../tests/helpers/links";
 import { sandboxSupported } from "../tests/helpers/netns";
 import { createConsultationRoom } from "../tests/media/fixtures";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
@@ -68,7 +68,7 @@ export default async function main(): Promise<void> {
     try {
       const { consultationId } = await createConsultationRoom(db, { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
       const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
-      const [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser()]);
+      const [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser({ args: speakingMicrophone() })]);
       browsers.push(sandboxed, host);
       const doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
       const specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);

@@ -4,7 +4,7 @@
 # - ffmpeg/ffprobe for recordings, dcmtk/imagemagick/poppler for upload processing and test files
 # - chromium for browser tests, CJK fonts for PDF reports, docker-compose client to validate compose files
 # - coturn (TURN for firewalled hospitals; openssl makes its development certificate), iproute2 + nftables for the
-#   network-sandbox tests (tests/links)
+#   network-sandbox tests (tests/links), espeak-ng for a speaking fake microphone there
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -15,7 +15,7 @@ PACKAGES=(
   ffmpeg poppler-utils dcmtk imagemagick img2pdf zip
   chromium fonts-noto-cjk fonts-wqy-microhei
   docker-compose
-  coturn openssl iproute2 nftables
+  coturn openssl iproute2 nftables espeak-ng
 )
 
 missing=()

@@ -2,9 +2,10 @@
 // a real coturn on the sandbox's host address (UDP/TCP 3478, TLS 443), and a Yilian server whose media listens on
 // that address too, so the sandboxed browser could reach it directly if its firewall let it. A second browser on
 // the host (a specialist on a good network) talks to the media server directly.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { startCoturn, type CoturnProcess } from "../../server/src/turn/coturn";
 import { launchBrowser } from "./chromium";
@@ -14,6 +15,28 @@ import type { Participant } from "../browser/helpers";
 
 export const TURN_PORT = 3478;
 export const TURN_TLS_PORT = 443;
+
+/**
+ * A microphone that speaks (Mandarin, espeak-ng), for Chromium's --use-file-for-fake-audio-capture: the default fake
+ * microphone is a beep, which Opus codes in its music mode, where in-band FEC does not exist. Made once per machine.
+ */
+export function speechWav(): string {
+  const dir = path.join(os.tmpdir(), "yilian-links-speech");
+  const wav = path.join(dir, "speech-48k.wav");
+  if (existsSync(wav)) return wav;
+  mkdirSync(dir, { recursive: true });
+  const raw = path.join(dir, `speech-${process.pid}.wav`);
+  const text = "患者女，六十三岁，胸闷两周，活动后加重。心电图提示前壁导联ST段压低，请专家会诊，协助诊断并指导下一步治疗。乡镇卫生院目前可以做血常规、心电图和胸片。";
+  execFileSync("espeak-ng", ["-v", "cmn", "-s", "150", "-w", raw, text]);
+  const tmp = `${wav}.${process.pid}.wav`;
+  execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-i", raw, "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", tmp]);
+  execFileSync("mv", [tmp, wav]);
+  rmSync(raw, { force: true });
+  return wav;
+}
+
+/** Chromium flags for a participant whose microphone speaks (see speechWav). */
+export const speakingMicrophone = () => [`--use-file-for-fake-audio-capture=${speechWav()}`];
 
 export interface LinkLab {
   sandbox: NetSandbox;

@@ -5,7 +5,7 @@
 import type { Browser } from "playwright-core";
 import { closeTestDb, testDb } from "../helpers/db";
 import { startImpairingRelay, TOWNSHIP_4G, type ImpairingRelay } from "../helpers/impair";
-import { audioContinuityPct, receivedFrom, startLinkLab, TURN_PORT, type LinkLab } from "../helpers/links";
+import { audioContinuityPct, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkLab } from "../helpers/links";
 import { createConsultationRoom } from "../media/fixtures";
 import { ensureSdkBuilt, flowing, joinInPage, launchBrowser, openParticipant, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
 
@@ -30,7 +30,7 @@ describe("weak township link", () => {
     lab.sandbox.allow([lab.signalling, { proto: "udp", ip: lab.sandbox.hostIp, port: RELAY_PORT }]);
     const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
     const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
-    [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser()]);
+    [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser({ args: speakingMicrophone() })]);
     doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
     specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);
     expect(await joinInPage(specialist, consultationId)).toEqual({ ok: true });
