@@ -8,14 +8,11 @@
 //    recovery_s (until the camera is forwarded in the layer it had before the impairment).
 // 3. The upload metrics of the same bench (bench/links/uploads.ts).
 import { loadavg } from "node:os";
-import type { Browser } from "playwright-core";
 import { createDb } from "@yilian/server";
-import { ensureSdkBuilt, joinInPage, openParticipant, peerIdOf, waitFor, type Participant } from "../tests/browser/helpers";
-import { launchBrowser } from "../tests/helpers/chromium";
+import { ensureSdkBuilt, joinInPage, peerIdOf, waitFor, type Participant } from "../tests/browser/helpers";
 import { startImpairingRelay, TOWNSHIP_4G } from "../tests/helpers/impair";
-import { audioContinuityPct, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkLab } from "../tests/helpers/links";
+import { audioContinuityPct, openLinkCall, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkLab } from "../tests/helpers/links";
 import { sandboxSupported } from "../tests/helpers/netns";
-import { createConsultationRoom } from "../tests/media/fixtures";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 import runUploadLinks from "./links/uploads";
 
@@ -57,7 +54,7 @@ export default async function main(): Promise<void> {
   const dbUrl = await createBenchDatabase(DB);
   const db = createDb(dbUrl);
   let lab: LinkLab | undefined;
-  const browsers: Browser[] = [];
+  let closeCall: (() => Promise<void>) | undefined;
   try {
     await ensureSdkBuilt();
     lab = await startLinkLab({
@@ -66,12 +63,9 @@ export default async function main(): Promise<void> {
     });
     const relay = await startImpairingRelay({ listenIp: lab.sandbox.hostIp, listenPort: RELAY_PORT, targetIp: lab.sandbox.hostIp, targetPort: TURN_PORT });
     try {
-      const { consultationId } = await createConsultationRoom(db, { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
-      const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
-      const [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser({ args: speakingMicrophone() })]);
-      browsers.push(sandboxed, host);
-      const doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
-      const specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);
+      const call = await openLinkCall(lab, db, { specialistArgs: speakingMicrophone() });
+      closeCall = call.close;
+      const { doctor, specialist, roomId: consultationId } = call;
       if (!(await joinInPage(specialist, consultationId)).ok) throw new Error("the specialist could not join");
       await specialist.page.evaluate(async () => {
         const room = (window as any).yl.room;
@@ -141,7 +135,7 @@ export default async function main(): Promise<void> {
       await relay.close();
     }
   } finally {
-    for (const b of browsers) await b.close().catch(() => undefined);
+    await closeCall?.();
     await lab?.close();
     await db.$disconnect();
     await dropBenchDatabase(DB);

@@ -11,7 +11,9 @@ import { startCoturn, type CoturnProcess } from "../../server/src/turn/coturn";
 import { launchBrowser } from "./chromium";
 import { createSandbox, type Allowed, type NetSandbox } from "./netns";
 import { startTestServer, type TestServer } from "./server";
-import type { Participant } from "../browser/helpers";
+import type { Db } from "@yilian/server";
+import { openParticipant, type Participant } from "../browser/helpers";
+import { createConsultationRoom } from "../media/fixtures";
 
 export const TURN_PORT = 3478;
 export const TURN_TLS_PORT = 443;
@@ -174,3 +176,30 @@ export async function receivedFrom(p: Participant, peerId: string): Promise<Rece
 /** % of audio played as received (not concealed) between two readings. */
 export const audioContinuityPct = (a: ReceivedFrom, b: ReceivedFrom) =>
   b.audioSamples > a.audioSamples ? 100 * (1 - (b.audioConcealed - a.audioConcealed) / (b.audioSamples - a.audioSamples)) : 0;
+
+/** A consultation call in the lab: the township doctor's Chromium in the sandbox, the specialist's on the host. */
+export interface LinkCall {
+  roomId: string;
+  doctor: Participant;
+  specialist: Participant;
+  close(): Promise<void>;
+}
+
+export async function openLinkCall(lab: LinkLab, db: Db, opts: { specialistArgs?: string[] } = {}): Promise<LinkCall> {
+  const { consultationId: roomId } = await createConsultationRoom(db, { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+  const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
+  const [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser({ args: opts.specialistArgs })]);
+  const close = async () => {
+    await Promise.all([sandboxed.close().catch(() => undefined), host.close().catch(() => undefined)]);
+    // Let the server finish the sockets' disconnects before it stops.
+    await new Promise((r) => setTimeout(r, 500));
+  };
+  try {
+    const doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
+    const specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);
+    return { roomId, doctor, specialist, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

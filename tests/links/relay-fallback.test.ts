@@ -2,18 +2,15 @@
 // middlebox that passes ICE connectivity checks (STUN) to the media server but drops DTLS and media: ICE "works",
 // the transport never connects, and after the SDK's timeout the room rebuilds its transports relay-only (TURN over
 // TLS 443) and the call flows. A hospital that demands relay gets it with `iceTransportPolicy: "relay"`.
-import type { Browser } from "playwright-core";
 import { closeTestDb, testDb } from "../helpers/db";
-import { startLinkLab, TURN_PORT, type LinkLab } from "../helpers/links";
-import { createConsultationRoom } from "../media/fixtures";
-import { ensureSdkBuilt, flowing, joinInPage, launchBrowser, openParticipant, pageEvents, peerIdOf, type Participant } from "../browser/helpers";
+import { openLinkCall, startLinkLab, TURN_PORT, type LinkCall, type LinkLab } from "../helpers/links";
+import { ensureSdkBuilt, flowing, joinInPage, pageEvents, peerIdOf, type Participant } from "../browser/helpers";
 
 jest.setTimeout(120_000);
 
 describe("relay fallback and relay-only policy", () => {
   let lab: LinkLab;
-  let sandboxed: Browser;
-  let host: Browser;
+  let call: LinkCall;
   let doctor: Participant;
   let specialist: Participant;
   let roomId: string;
@@ -23,22 +20,20 @@ describe("relay fallback and relay-only policy", () => {
     lab = await startLinkLab();
     const { sandbox } = lab;
     lab.sandbox.allow([lab.signalling, lab.tls443]);
-    // Add the middlebox: UDP to the media server passes only when it is STUN (first byte 0 or 1), never to TURN.
-    const r = sandbox.exec([
-      "nft", "insert", "rule", "inet", "sandbox", "output",
-      "ip", "daddr", sandbox.hostIp, "udp", "dport", `!= ${TURN_PORT}`, "@th,64,8", "0-1", "accept",
-    ]);
-    if (r.status !== 0) throw new Error(`nft: ${r.stderr}`);
-    ({ consultationId: roomId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] }));
-    const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
-    [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser()]);
-    doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
-    specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);
+    // Add the middlebox: UDP to the media server passes only when it is STUN (first byte 0 or 1), never to TURN;
+    // DTLS and SRTP are dropped even on a flow that STUN opened. Rules go to the top of the chain, in reverse.
+    const rule = (...r: string[]) => {
+      const res = sandbox.exec(["nft", "insert", "rule", "inet", "sandbox", "output", "ip", "daddr", sandbox.hostIp, "udp", "dport", `!= ${TURN_PORT}`, ...r]);
+      if (res.status !== 0) throw new Error(`nft: ${res.stderr}`);
+    };
+    rule("accept");
+    rule("@th,64,8", "gt", "1", "drop");
+    call = await openLinkCall(lab, testDb());
+    ({ roomId, doctor, specialist } = call);
   });
 
   afterAll(async () => {
-    await Promise.all([sandboxed?.close(), host?.close()]);
-    await new Promise((r) => setTimeout(r, 500));
+    await call?.close();
     await lab?.close();
     await closeTestDb();
   });

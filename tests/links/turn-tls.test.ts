@@ -1,13 +1,11 @@
 // A township doctor behind a hospital firewall that only lets TCP 443 out: Chromium in a network namespace whose
 // nftables rules drop everything but signalling and TURN over TLS on 443. The call still works, through coturn,
 // and coturn refuses TURN credentials that are forged or expired.
-import type { Browser } from "playwright-core";
 import { turnCredential } from "../../server/src/turn/credentials";
 import { closeTestDb, testDb } from "../helpers/db";
 import { sandboxSupported } from "../helpers/netns";
-import { startLinkLab, TURN_PORT, TURN_TLS_PORT, type LinkLab } from "../helpers/links";
-import { createConsultationRoom } from "../media/fixtures";
-import { ensureSdkBuilt, flowing, joinInPage, launchBrowser, openParticipant, peerIdOf, type Participant } from "../browser/helpers";
+import { openLinkCall, startLinkLab, TURN_PORT, TURN_TLS_PORT, type LinkCall, type LinkLab } from "../helpers/links";
+import { ensureSdkBuilt, flowing, joinInPage, peerIdOf, type Participant } from "../browser/helpers";
 
 jest.setTimeout(90_000);
 
@@ -35,8 +33,7 @@ async function gather(p: Participant, server: { urls: string; username: string; 
 
 describe("TURN over TLS 443 from a network that blocks UDP", () => {
   let lab: LinkLab;
-  let sandboxed: Browser;
-  let host: Browser;
+  let call: LinkCall;
   let doctor: Participant;
   let specialist: Participant;
   let roomId: string;
@@ -45,16 +42,12 @@ describe("TURN over TLS 443 from a network that blocks UDP", () => {
     await ensureSdkBuilt();
     lab = await startLinkLab();
     lab.sandbox.allow([lab.signalling, lab.tls443]);
-    ({ consultationId: roomId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] }));
-    const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
-    [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser()]);
-    doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
-    specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);
+    call = await openLinkCall(lab, testDb());
+    ({ roomId, doctor, specialist } = call);
   });
 
   afterAll(async () => {
-    await Promise.all([sandboxed?.close(), host?.close()]);
-    await new Promise((r) => setTimeout(r, 500));
+    await call?.close();
     await lab?.close();
     await closeTestDb();
   });

@@ -2,12 +2,10 @@
 // only way to media is TURN over UDP through an impairing relay (helpers/impair.ts). The link-quality monitor sees
 // the weak link, the specialist's camera drops to the lowest simulcast layer while audio keeps playing (Opus FEC),
 // and the camera comes back to the layer it had once the line recovers.
-import type { Browser } from "playwright-core";
 import { closeTestDb, testDb } from "../helpers/db";
 import { startImpairingRelay, TOWNSHIP_4G, type ImpairingRelay } from "../helpers/impair";
-import { audioContinuityPct, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkLab } from "../helpers/links";
-import { createConsultationRoom } from "../media/fixtures";
-import { ensureSdkBuilt, flowing, joinInPage, launchBrowser, openParticipant, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import { audioContinuityPct, openLinkCall, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkCall, type LinkLab } from "../helpers/links";
+import { ensureSdkBuilt, flowing, joinInPage, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
 
 jest.setTimeout(180_000);
 
@@ -16,8 +14,7 @@ const RELAY_PORT = TURN_PORT + 1;
 describe("weak township link", () => {
   let lab: LinkLab;
   let relay: ImpairingRelay;
-  let sandboxed: Browser;
-  let host: Browser;
+  let call: LinkCall;
   let doctor: Participant;
   let specialist: Participant;
   let specPeer: string;
@@ -28,11 +25,9 @@ describe("weak township link", () => {
     lab = await startLinkLab({ turnUrls: (ip) => [`turn:${ip}:${RELAY_PORT}?transport=udp`] });
     relay = await startImpairingRelay({ listenIp: lab.sandbox.hostIp, listenPort: RELAY_PORT, targetIp: lab.sandbox.hostIp, targetPort: TURN_PORT });
     lab.sandbox.allow([lab.signalling, { proto: "udp", ip: lab.sandbox.hostIp, port: RELAY_PORT }]);
-    const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
-    const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
-    [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser({ args: speakingMicrophone() })]);
-    doctor = await openParticipant(sandboxed, lab.sandboxUrl, d.accessToken);
-    specialist = await openParticipant(host, lab.server.baseUrl, s.accessToken);
+    call = await openLinkCall(lab, testDb(), { specialistArgs: speakingMicrophone() });
+    ({ doctor, specialist } = call);
+    const consultationId = call.roomId;
     expect(await joinInPage(specialist, consultationId)).toEqual({ ok: true });
     await specialist.page.evaluate(async () => {
       const room = (window as any).yl.room;
@@ -46,9 +41,8 @@ describe("weak township link", () => {
   });
 
   afterAll(async () => {
-    await Promise.all([sandboxed?.close(), host?.close()]);
+    await call?.close();
     await relay?.close();
-    await new Promise((r) => setTimeout(r, 500));
     await lab?.close();
     await closeTestDb();
   });
