@@ -78,6 +78,7 @@ export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUr
     server = await startTestServer({
       // Reachable from the sandbox (its veth peer address) and from the host browser (127.0.0.1, a secure origin).
       HOST: "0.0.0.0",
+      TURN_ENABLED: "true",
       MEDIA_WEBRTC_PORT: "0",
       MEDIA_WORKERS: "1",
       MEDIA_LISTEN_IP: sandbox.hostIp,
