@@ -4,7 +4,7 @@
 // TLS 443) and the call flows. A hospital that demands relay gets it with `iceTransportPolicy: "relay"`.
 import { closeTestDb, testDb } from "../helpers/db";
 import { openLinkCall, startLinkLab, TURN_PORT, type LinkCall, type LinkLab } from "../helpers/links";
-import { ensureSdkBuilt, flowing, joinInPage, pageEvents, peerIdOf, type Participant } from "../browser/helpers";
+import { ensureSdkBuilt, flowing, joinInPage, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
 
 jest.setTimeout(120_000);
 
@@ -69,7 +69,11 @@ describe("relay fallback and relay-only policy", () => {
     const fallbacks = (await pageEvents(doctor)).filter((e) => e.ev === "relayFallback");
     expect(fallbacks.length).toBeGreaterThanOrEqual(1);
     expect(fallbacks[0]!.e).toMatchObject({ policy: "all" });
-    const link = await doctor.page.evaluate(() => (window as any).yl.room.linkStats());
+    // The next quality sample with a selected candidate pair on the rebuilt transports.
+    const link = await waitFor("a link sample", async () => {
+      const l = await doctor.page.evaluate(() => (window as any).yl.room.linkStats());
+      return l.rttMs !== undefined && l.relayed ? l : undefined;
+    }, 10_000, 250);
     expect(link).toMatchObject({ relayed: true, relayProtocol: "tls" });
   });
 });
