@@ -308,12 +308,20 @@ export type PresenceState = z.infer<typeof PresenceState>;
 export const PresenceEvent = z.object({ userId: Id, institutionId: Id, state: PresenceState, at: z.string() });
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
 
+/**
+ * A request returned for more information (RETURNED) waits this long for the requester to complete and resubmit
+ * it, then expires (EXPIRED, a final state); the requester is reminded RETURNED_REMINDER_BEFORE_MS before.
+ */
+export const RETURNED_EXPIRES_AFTER_MS = 7 * 86_400_000;
+export const RETURNED_REMINDER_BEFORE_MS = 24 * 3600_000;
+
 /** Consultation event names (`domain:verb`), each carrying a ConsultationEvent. */
 export const CONSULTATION_EVENTS = [
   "consultation:queued",
   "consultation:submitted",
   "consultation:accepted",
   "consultation:returned",
+  "consultation:return-expiring",
   "consultation:rejected",
   "consultation:cancelled",
   "consultation:scheduled",

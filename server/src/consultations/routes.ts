@@ -4,7 +4,7 @@ import { z } from "zod";
 import {
   AcceptInput, AmendInput, AvailabilityRuleInput, AvailabilityWindowInput, BookInput, ConsultationDraftInput, ConsultationDraftPatch,
   ConsultationListQuery, DecisionInput, Id, IdParams, Pagination, ReasonInput, ReferralBookInput, ReferralInput, ReportInput,
-  RescheduleInput, SchedulingPolicyInput, SlaPolicyInput, SlotSearchQuery, SubmitInput, SuggestTargetsQuery, TriageQueueQuery, WeekendExpertDaysInput,
+  QueryBoolean, RescheduleInput, SchedulingPolicyInput, SlaPolicyInput, SlotSearchQuery, SubmitInput, SuggestTargetsQuery, TriageQueueQuery, WeekendExpertDaysInput,
 } from "@yilian/contract";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
@@ -24,11 +24,10 @@ import { getConsultation, listConsultations, revealIdNumber, triageQueue } from 
 import { suggestTargets } from "./routing";
 import { listSlaPolicies, putSchedulingPolicy, putSlaPolicy } from "./policies";
 import { institutionPresence } from "./presence";
-import { consultationBundle } from "./fhir";
+import { exportFhir } from "./export-fhir";
 import { reportPdf } from "./report-pdf";
 import { consultationDetail } from "./view";
 import { loadConsultation } from "./access";
-import { decryptPatientId } from "./patient-data";
 import { addRule, addWindow, listAvailability, publishWeekendExpertDays, removeAvailability } from "../scheduling/availability";
 import { searchSlots } from "../scheduling/search";
 import { bookConsultation, cancelBooking, rescheduleBooking } from "../scheduling/book";
@@ -38,6 +37,7 @@ import { AppError, ErrorCode } from "@yilian/contract";
 import { hasRole } from "../authz/principal";
 
 const empty = z.object({});
+const FhirExportQuery = z.object({ revealIdNumber: QueryBoolean.optional() });
 const SpecialistParams = z.object({ id: Id });
 const AvailabilityItemParams = z.object({ id: Id, itemId: Id });
 
@@ -171,15 +171,10 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     res.type("application/pdf").setHeader("content-disposition", `attachment; filename="${c.number}.pdf"`);
     res.send(pdf);
   });
-  route({ method: "get", path: "/consultations/:id/fhir", summary: "FHIR R4 Bundle (ServiceRequest, Appointment, DiagnosticReport)", schemas: { params: IdParams } }, async ({ params }, _req, res) => {
-    const user = currentUser(res);
-    const c = await loadConsultation(db, user, params.id, "consultation.fhir");
-    const detail = await consultationDetail(db, c);
-    await audit(db, { action: "consultation.fhir", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" });
+  route({ method: "get", path: "/consultations/:id/fhir", summary: "FHIR R4 Bundle (Patient, ServiceRequest, Appointment, DiagnosticReport); ID number masked unless revealIdNumber=true (treating doctors; audited)", schemas: { params: IdParams, query: FhirExportQuery } }, async ({ params, query }, _req, res) => {
+    const bundle = await exportFhir(db, currentUser(res), params.id, { revealIdNumber: query.revealIdNumber ?? false, key: deps.config.PATIENT_DATA_KEY });
     res.type("application/fhir+json");
-    // The full identifier travels only to the people treating the patient (as for /reveal-id).
-    const treating = c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");
-    return consultationBundle(detail, { idNumber: treating && c.patientIdNumberEnc ? decryptPatientId(c.patientIdNumberEnc, deps.config.PATIENT_DATA_KEY) : null });
+    return bundle;
   });
 
   // ---- referral

@@ -2,7 +2,10 @@
 // suggestions rank. Links, nearest first: the county medical community lead, the city medical group lead,
 // external-guidance partners (of the requester or of its leads), the specialty alliance of the requested
 // specialty, then the provincial telemedicine network (the requester's network parents and province-tier
-// hospitals). Ranking: matching specialty first, then the soonest free slot, then current load, then link.
+// hospitals). Ranking (分级诊疗: nearest level first): institutions that have the specialty before those that do not;
+// among them the consortium link is the first key, then the soonest free slot, then current load. The link stays
+// first whether or not anyone has published slots: a township's own medical-group lead comes before a provincial
+// hospital with an earlier slot.
 import { tierRank, type Tier } from "@yilian/contract";
 import type { Db } from "../db";
 import { loadSlots } from "../scheduling/slots";
@@ -138,15 +141,15 @@ export async function suggestTargets(db: Db, institutionId: string, specialtyCod
   return rankTargets(out).slice(0, limit);
 }
 
-/** Best first: matching specialty, then the soonest free slot, then the lightest load, then the nearest link. */
+/** Best first: has the specialty, then the nearest consortium link, then the soonest free slot, then the lightest load. */
 export function rankTargets(list: TargetSuggestion[]): TargetSuggestion[] {
   const far = Number.MAX_SAFE_INTEGER;
   return [...list].sort(
     (a, b) =>
       Number(b.specialtyMatch) - Number(a.specialtyMatch) ||
+      LINK_RANK[a.link] - LINK_RANK[b.link] ||
       (a.nextSlot ? Date.parse(a.nextSlot) : far) - (b.nextSlot ? Date.parse(b.nextSlot) : far) ||
       a.openLoad - b.openLoad ||
-      LINK_RANK[a.link] - LINK_RANK[b.link] ||
       a.institution.name.localeCompare(b.institution.name, "zh-CN"),
   );
 }

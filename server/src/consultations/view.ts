@@ -1,4 +1,5 @@
 // What the API answers for a consultation. The ID number only ever leaves the server masked.
+import { RETURNED_EXPIRES_AFTER_MS } from "@yilian/contract";
 import type { Db } from "../db";
 import type { ConsultationRecord } from "./access";
 import { formatLocal } from "./time";
@@ -16,6 +17,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord) {
     db.consultationDecision.findUnique({ where: { consultationId: c.id } }),
   ]);
   const name = new Map(users.map((u) => [u.id, u.displayName]));
+  const lastReturn = c.status === "RETURNED" ? transitions.findLast((t) => t.toStatus === "RETURNED") : undefined;
   const inst = new Map(institutions.map((i) => [i.id, i]));
   return {
     id: c.id,
@@ -62,6 +64,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord) {
       : null,
     decision: decision ? { outcome: decision.outcome, decision: decision.decision, decidedById: decision.decidedById, at: decision.at.toISOString() } : null,
     statusReason: c.statusReason,
+    returnExpiresAt: lastReturn ? new Date(lastReturn.at.getTime() + RETURNED_EXPIRES_AFTER_MS).toISOString() : null,
     slaDueAt: c.slaDueAt?.toISOString() ?? null,
     overdue: c.overdue,
     submittedAt: c.submittedAt?.toISOString() ?? null,
