@@ -37,6 +37,42 @@ export interface InstitutionTreeNode extends InstitutionSummary {
   childCount: number;
   children?: InstitutionTreeNode[];
 }
+export const InstitutionTreeNode: z.ZodType<InstitutionTreeNode> = InstitutionSummary.extend({
+  childCount: z.number().int(),
+  get children() {
+    return z.array(InstitutionTreeNode).optional();
+  },
+});
+export const InstitutionTree = z.array(InstitutionTreeNode);
+
+export const MemberRole = z.enum(["LEAD", "MEMBER"]);
+export const InstitutionDetail = InstitutionSummary.extend({
+  note: z.string().nullable(),
+  parent: z.object({ id: Id, name: z.string(), tier: Tier }).nullable(),
+  childCount: z.number().int(),
+  departmentCount: z.number().int(),
+  userCount: z.number().int(),
+  /** Consortia it belongs to (the province-wide telemedicine network left out). */
+  consortia: z.array(z.object({ id: Id, name: z.string(), type: ConsortiumType, role: MemberRole })),
+});
+export type InstitutionDetail = z.infer<typeof InstitutionDetail>;
+export const InstitutionPage = z.object({ items: z.array(InstitutionSummary), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const ConsortiumMember = InstitutionSummary.extend({ role: MemberRole });
+export type ConsortiumMember = z.infer<typeof ConsortiumMember>;
+export const ConsortiumMemberPage = z.object({ items: z.array(ConsortiumMember), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+
+export const RegionView = z.object({
+  id: Id,
+  code: z.string(),
+  name: z.string(),
+  counties: z.array(z.object({ id: Id, code: z.string(), name: z.string() })),
+});
+export type RegionView = z.infer<typeof RegionView>;
+export const RegionList = z.array(RegionView);
+
+export const Specialty = z.object({ code: z.string(), name: z.string(), nameEn: z.string().nullable() });
+export type Specialty = z.infer<typeof Specialty>;
+export const SpecialtyList = z.array(Specialty);
 
 export const DepartmentSummary = z.object({
   id: Id,
@@ -44,6 +80,7 @@ export const DepartmentSummary = z.object({
   specialty: z.object({ code: z.string(), name: z.string() }).nullable(),
 });
 export type DepartmentSummary = z.infer<typeof DepartmentSummary>;
+export const DepartmentList = z.array(DepartmentSummary);
 
 export const ConsortiumSearchQuery = Pagination.extend({
   q: z.string().trim().min(1).max(LIMITS.shortText).optional(),
@@ -66,6 +103,7 @@ export const ConsortiumSummary = z.object({
   memberCount: z.number(),
 });
 export type ConsortiumSummary = z.infer<typeof ConsortiumSummary>;
+export const ConsortiumPage = z.object({ items: z.array(ConsortiumSummary), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 
 export const UserSearchQuery = Pagination.extend({
   q: z.string().trim().min(1).max(LIMITS.shortText).optional(),
@@ -85,6 +123,7 @@ export const UserSummary = z.object({
   department: z.object({ id: Id, name: z.string() }).nullable(),
 });
 export type UserSummary = z.infer<typeof UserSummary>;
+export const UserPage = z.object({ items: z.array(UserSummary), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 
 export const CreateUserBody = z.object({
   username: z

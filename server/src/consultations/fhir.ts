@@ -3,7 +3,7 @@
 // of every other view: masked (no value, data-absent-reason "masked" on the identifier, security label MASKED) unless the caller
 // revealed it through the audited route (export-fhir.ts).
 import type { Appointment, Bundle, BundleEntry, DiagnosticReport, Patient, Reference, Resource, ServiceRequest } from "@medplum/fhirtypes";
-import type { ConsultationDetail } from "./view";
+import type { ConsultationDetail } from "@yilian/contract";
 
 const SYSTEM = "https://yilian.example.cn/fhir";
 /** GB 11643 resident identity card number (居民身份证号). */

@@ -137,6 +137,10 @@ export class ConsultationQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.sla.close(), this.reminders.close(), this.returns.close()]);
+    const queues = [this.sla, this.reminders, this.returns];
+    // A queue closed while its connection is still being opened (a process stopped right after start) emits an
+    // unhandled "Connection is closed": let each finish connecting first.
+    await Promise.all(queues.map((q) => q.waitUntilReady().catch(() => undefined)));
+    await Promise.all(queues.map((q) => q.close()));
   }
 }

@@ -1,4 +1,5 @@
-import { rankTargets, type TargetSuggestion } from "./routing";
+import type { TargetSuggestion } from "@yilian/contract";
+import { rankTargets } from "./routing";
 
 const t = (name: string, o: Partial<TargetSuggestion>): TargetSuggestion => ({
   institution: { id: name, name, tier: "CITY" },

@@ -6,12 +6,12 @@
 // among them the consortium link is the first key, then the soonest free slot, then current load. The link stays
 // first whether or not anyone has published slots: a township's own medical-group lead comes before a provincial
 // hospital with an earlier slot.
-import { tierRank, type Tier } from "@yilian/contract";
+import { targetLinkLabel, tierRank, type TargetLink, type TargetSuggestion, type Tier } from "@yilian/contract";
 import type { Db } from "../db";
 import { loadSlots } from "../scheduling/slots";
 import { OPEN_STATUSES } from "./state-machine";
 
-export type LinkKind = "COUNTY_MEDICAL_COMMUNITY" | "CITY_MEDICAL_GROUP" | "EXTERNAL_GUIDANCE" | "GOV_HOSPITAL_COOPERATION" | "SPECIALTY_ALLIANCE" | "TELEMEDICINE_NETWORK";
+type LinkKind = TargetLink;
 const LINK_RANK: Record<LinkKind, number> = {
   COUNTY_MEDICAL_COMMUNITY: 1,
   CITY_MEDICAL_GROUP: 2,
@@ -19,14 +19,6 @@ const LINK_RANK: Record<LinkKind, number> = {
   GOV_HOSPITAL_COOPERATION: 3,
   SPECIALTY_ALLIANCE: 4,
   TELEMEDICINE_NETWORK: 5,
-};
-export const linkLabel: Record<LinkKind, string> = {
-  COUNTY_MEDICAL_COMMUNITY: "县域医共体牵头医院",
-  CITY_MEDICAL_GROUP: "城市医疗集团总院",
-  EXTERNAL_GUIDANCE: "外部协作指导医院",
-  GOV_HOSPITAL_COOPERATION: "府院合作医院",
-  SPECIALTY_ALLIANCE: "专科联盟牵头医院",
-  TELEMEDICINE_NETWORK: "远程医疗协作网",
 };
 
 export interface Link {
@@ -94,17 +86,6 @@ export async function allowedTargets(db: Db, institutionId: string, specialtyCod
   return links;
 }
 
-export interface TargetSuggestion {
-  institution: { id: string; name: string; tier: Tier };
-  link: LinkKind;
-  linkLabel: string;
-  consortiumId: string | null;
-  specialtyMatch: boolean;
-  departmentId: string | null;
-  nextSlot: string | null;
-  openLoad: number;
-}
-
 /** Suggested targets, best first. */
 export async function suggestTargets(db: Db, institutionId: string, specialtyCode: string, limit: number): Promise<TargetSuggestion[]> {
   const links = await allowedTargets(db, institutionId, specialtyCode);
@@ -130,7 +111,7 @@ export async function suggestTargets(db: Db, institutionId: string, specialtyCod
     return {
       institution: { id: i.id, name: i.name, tier: i.tier as Tier },
       link: l.link,
-      linkLabel: linkLabel[l.link],
+      linkLabel: targetLinkLabel[l.link],
       consortiumId: l.consortiumId,
       specialtyMatch: dept.has(i.id),
       departmentId: dept.get(i.id) ?? null,
