@@ -119,8 +119,8 @@ export async function packSdk(destination = path.join(sdkRoot(), "dist")): Promi
   const dir = await buildPackage();
   mkdirSync(destination, { recursive: true });
   const out = execFileSync("npm", ["pack", "--json", "--pack-destination", destination], { cwd: dir, encoding: "utf8" });
-  const [{ filename }] = JSON.parse(out) as { filename: string }[];
-  return path.join(destination, filename);
+  const [packed] = JSON.parse(out) as { filename: string }[];
+  return path.join(destination, packed!.filename);
 }
 
 if (process.argv[1] && path.basename(process.argv[1]) === "build.ts") {
