@@ -4,9 +4,10 @@ import path from "node:path";
 import { createServices, createYilianServer, loadConfig } from "@yilian/server";
 import { launchBrowser } from "../tests/helpers/chromium";
 
-const DOCS = path.resolve(import.meta.dirname, "../docs");
+const DOCS = path.resolve("docs"); // run from the repository root
 const PASSWORD = process.env.YILIAN_PASSWORD ?? "Yilian@2024";
 
+async function main(): Promise<void> {
 const config = loadConfig({ ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
 const server = createYilianServer(createServices(config));
 const { url } = await server.listen();
@@ -35,3 +36,9 @@ try {
   await browser.close();
   await server.stop();
 }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

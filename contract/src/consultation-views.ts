@@ -2,7 +2,7 @@
 // (its handlers are typed against them; tests check every answer), the client SDK (its return types) and
 // /openapi.json (the documented success responses).
 import { z } from "zod";
-import { Id } from "./common";
+import { Id, listOf, pageOf } from "./common";
 import { Tier } from "./enums";
 import {
   ConsultationKind,
@@ -123,11 +123,6 @@ export const ConsultationRow = z.object({
   scheduledStart: Instant.nullable(),
 });
 export type ConsultationRow = z.infer<typeof ConsultationRow>;
-
-/** A page of items: `total` over all pages. */
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
-/** A plain list (no paging). */
-export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
 export const ConsultationPage = pageOf(ConsultationRow);
 

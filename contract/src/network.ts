@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, LIMITS, Pagination, QueryBoolean } from "./common";
+import { Id, LIMITS, Pagination, QueryBoolean, pageOf } from "./common";
 import { AllianceLevel, ConsortiumType, InstitutionKind, ProfessionalTitle, RegionKind, Role, Tier } from "./enums";
 
 export const InstitutionSearchQuery = Pagination.extend({
@@ -56,10 +56,10 @@ export const InstitutionDetail = InstitutionSummary.extend({
   consortia: z.array(z.object({ id: Id, name: z.string(), type: ConsortiumType, role: MemberRole })),
 });
 export type InstitutionDetail = z.infer<typeof InstitutionDetail>;
-export const InstitutionPage = z.object({ items: z.array(InstitutionSummary), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const InstitutionPage = pageOf(InstitutionSummary);
 export const ConsortiumMember = InstitutionSummary.extend({ role: MemberRole });
 export type ConsortiumMember = z.infer<typeof ConsortiumMember>;
-export const ConsortiumMemberPage = z.object({ items: z.array(ConsortiumMember), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const ConsortiumMemberPage = pageOf(ConsortiumMember);
 
 export const RegionView = z.object({
   id: Id,
@@ -103,7 +103,7 @@ export const ConsortiumSummary = z.object({
   memberCount: z.number(),
 });
 export type ConsortiumSummary = z.infer<typeof ConsortiumSummary>;
-export const ConsortiumPage = z.object({ items: z.array(ConsortiumSummary), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const ConsortiumPage = pageOf(ConsortiumSummary);
 
 export const UserSearchQuery = Pagination.extend({
   q: z.string().trim().min(1).max(LIMITS.shortText).optional(),
@@ -123,7 +123,7 @@ export const UserSummary = z.object({
   department: z.object({ id: Id, name: z.string() }).nullable(),
 });
 export type UserSummary = z.infer<typeof UserSummary>;
-export const UserPage = z.object({ items: z.array(UserSummary), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const UserPage = pageOf(UserSummary);
 
 export const CreateUserBody = z.object({
   username: z

@@ -6,7 +6,7 @@
 // row). One refusal cancels the request. Someone who enters while a recording runs is asked too, and a refusal
 // then stops the recording: nobody is recorded without having agreed.
 import { z } from "zod";
-import { Id } from "./common";
+import { Id, listOf } from "./common";
 
 export const RecordingStatus = z.enum(["RECORDING", "PROCESSING", "READY", "FAILED"]);
 export type RecordingStatus = z.infer<typeof RecordingStatus>;
@@ -36,7 +36,7 @@ export const RecordingView = z.object({
   failureReason: z.string().nullable(),
 });
 export type RecordingView = z.infer<typeof RecordingView>;
-export const RecordingList = z.object({ items: z.array(RecordingView) });
+export const RecordingList = listOf(RecordingView);
 
 /** The specialist asks the participants present to agree to recording a consultation. */
 export const RecordingConsentRequestBody = z.object({

@@ -1,7 +1,7 @@
 // Remote training (远程教学): scheduling, audience, registration, Q&A, raised hands and attendance — request
 // schemas, event payloads and zh-CN labels shared by the server and the client SDK.
 import { z } from "zod";
-import { Id, LIMITS, Pagination } from "./common";
+import { Id, LIMITS, Pagination, pageOf } from "./common";
 import { ProfessionalTitle, Tier } from "./enums";
 
 export const TrainingStatus = z.enum(["SCHEDULED", "LIVE", "ENDED", "CANCELLED"]);
@@ -100,7 +100,7 @@ export const TrainingSessionView = z.object({
   me: z.object({ registered: z.boolean(), canManage: z.boolean(), lecturer: z.boolean(), canJoin: z.boolean() }),
 });
 export type TrainingSessionView = z.infer<typeof TrainingSessionView>;
-export const TrainingSessionPage = z.object({ items: z.array(TrainingSessionView), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const TrainingSessionPage = pageOf(TrainingSessionView);
 
 export const TrainingRegistrationView = z.object({
   sessionId: Id,
@@ -185,7 +185,7 @@ export const TrainingQuestionView = z.object({
   createdAt: z.string(),
 });
 export type TrainingQuestionView = z.infer<typeof TrainingQuestionView>;
-export const TrainingQuestionPage = z.object({ items: z.array(TrainingQuestionView), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const TrainingQuestionPage = pageOf(TrainingQuestionView);
 
 export const QuestionListQuery = Pagination.extend({
   /** Moderators only: include hidden questions. */

@@ -1,6 +1,6 @@
 // Uploaded files of a consultation (影像资料, 病例资料): what the upload endpoints answer.
 import { z } from "zod";
-import { Id } from "./common";
+import { Id, listOf } from "./common";
 
 export const UploadKind = z.enum(["DICOM", "JPEG", "PNG", "PDF", "DOCX"]);
 export type UploadKind = z.infer<typeof UploadKind>;
@@ -42,4 +42,4 @@ export const UploadView = z.object({
   processedAt: z.string().nullable(),
 });
 export type UploadView = z.infer<typeof UploadView>;
-export const UploadList = z.object({ items: z.array(UploadView) });
+export const UploadList = listOf(UploadView);
