@@ -50,7 +50,8 @@ export class YilianClient {
     this.socket = io(this.url, {
       path: "/socket.io",
       transports: ["websocket"],
-      auth: (cb) => void this.token().then((token) => cb({ token })),
+      // No session any more: connect without a token and let the server refuse it (connect_error UNAUTHENTICATED).
+      auth: (cb) => void this.token().then((token) => cb({ token }), () => cb({ token: "" })),
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
     });
