@@ -11,6 +11,8 @@ module.exports = {
   roots: ["<rootDir>"],
   testMatch: ["<rootDir>/{contract,server,media,worker,client-sdk,prisma,tests}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  // The packed SDK (client-sdk/dist/package) has the workspace package's name.
+  modulePathIgnorePatterns: ["<rootDir>/client-sdk/dist/"],
   transform: { "^.+\\.(t|j)sx?$": swc, "^.+\\.mjs$": swc },
   // ESM-only dependencies are compiled to CommonJS for jest too.
   transformIgnorePatterns: ["/node_modules/(?!(jose|@socket\\.io|file-type|strtok3|token-types|peek-readable|uint8array-extras|@tokenizer|@borewit)/)"],

@@ -32,7 +32,7 @@ export async function createBenchDatabase(name: string, opts: { seed?: boolean }
     if (r.status !== 0) throw new Error(`${args.join(" ")} failed`);
   };
   run(["prisma", "migrate", "deploy"]);
-  if (opts.seed !== false) run(["tsx", "prisma/seed/main.ts"]);
+  if (opts.seed !== false) run(["tsx", "prisma/seed/main.ts", "--network-only"]);
   return url;
 }
 

@@ -16,7 +16,8 @@ export default async function globalSetup(): Promise<void> {
 
   const env = { ...process.env };
   execFileSync("npx", ["prisma", "migrate", "deploy"], { env, stdio: ["ignore", "ignore", "inherit"] });
-  execFileSync("npx", ["tsx", "prisma/seed/main.ts"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  // The bare network: tests make their own consultations and sessions (the living demo history is demo-only).
+  execFileSync("npx", ["tsx", "prisma/seed/main.ts", "--network-only"], { env, stdio: ["ignore", "ignore", "inherit"] });
 
   const redis = new Redis(process.env.REDIS_URL!);
   const keys = await redis.keys(`${process.env.REDIS_PREFIX}*`);

@@ -185,6 +185,24 @@ export class Room extends Emitter<RoomEvents> {
     return track;
   }
 
+  /**
+   * Sends another track in place of a publication's (device switching): the producer stays, so the others keep
+   * their consumer and see no interruption; the old track is stopped. Publishes when nothing is published yet.
+   */
+  async replaceTrack(source: MediaSource, track: MediaStreamTrack): Promise<void> {
+    const pub = this.local.get(source);
+    if (!pub?.producer) {
+      if (source === "camera") await this.publishCamera({ track });
+      else if (source === "microphone") await this.publishMicrophone({ track });
+      else await this.shareScreen({ track });
+      return;
+    }
+    const old = pub.track;
+    await pub.producer.replaceTrack({ track });
+    pub.track = track;
+    if (old !== track) old.stop();
+  }
+
   async stopScreenShare(): Promise<void> {
     await this.unpublish("screen");
   }

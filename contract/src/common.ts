@@ -22,3 +22,8 @@ export interface Page<T> {
   limit: number;
   offset: number;
 }
+
+/** The schema of a page of items (`total` over all pages), for list answers. */
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+/** A plain list answer (no paging). */
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });

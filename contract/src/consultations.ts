@@ -77,7 +77,12 @@ export const IdNumber = z
     const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const sum = w.reduce((s, wi, i) => s + wi * Number(v[i]), 0);
     return "10X98765432"[sum % 11] === v[17];
-  }, "身份证号校验位不正确");
+  }, "身份证号校验位不正确")
+  .describe(
+    "中华人民共和国居民身份证号码（GB 11643）：18 位，前 17 位为数字，末位为校验码（0–9 或 X，小写 x 转为大写）。" +
+      "校验码：前 17 位依次乘以权重 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2 后求和，和除以 11 的余数 0–10 依次对应 1 0 X 9 8 7 6 5 4 3 2；" +
+      "不符时返回 400 VALIDATION_FAILED。保存时加密，接口只返回脱敏形式。",
+  );
 
 const isoDate = z.iso.date({ message: "日期格式应为 YYYY-MM-DD" });
 const instant = z.iso.datetime({ offset: true, message: "时间应为带时区的 ISO 8601 格式" });
@@ -308,12 +313,20 @@ export type PresenceState = z.infer<typeof PresenceState>;
 export const PresenceEvent = z.object({ userId: Id, institutionId: Id, state: PresenceState, at: z.string() });
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
 
+/**
+ * A request returned for more information (RETURNED) waits this long for the requester to complete and resubmit
+ * it, then expires (EXPIRED, a final state); the requester is reminded RETURNED_REMINDER_BEFORE_MS before.
+ */
+export const RETURNED_EXPIRES_AFTER_MS = 7 * 86_400_000;
+export const RETURNED_REMINDER_BEFORE_MS = 24 * 3600_000;
+
 /** Consultation event names (`domain:verb`), each carrying a ConsultationEvent. */
 export const CONSULTATION_EVENTS = [
   "consultation:queued",
   "consultation:submitted",
   "consultation:accepted",
   "consultation:returned",
+  "consultation:return-expiring",
   "consultation:rejected",
   "consultation:cancelled",
   "consultation:scheduled",

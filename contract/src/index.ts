@@ -9,3 +9,6 @@ export * from "./training";
 export * from "./media";
 export * from "./statistics";
 export * from "./recording";
+export * from "./consultation-views";
+export * from "./uploads";
+export * from "./problem";

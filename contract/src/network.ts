@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, LIMITS, Pagination, QueryBoolean } from "./common";
+import { Id, LIMITS, Pagination, QueryBoolean, pageOf } from "./common";
 import { AllianceLevel, ConsortiumType, InstitutionKind, ProfessionalTitle, RegionKind, Role, Tier } from "./enums";
 
 export const InstitutionSearchQuery = Pagination.extend({
@@ -37,6 +37,42 @@ export interface InstitutionTreeNode extends InstitutionSummary {
   childCount: number;
   children?: InstitutionTreeNode[];
 }
+export const InstitutionTreeNode: z.ZodType<InstitutionTreeNode> = InstitutionSummary.extend({
+  childCount: z.number().int(),
+  get children() {
+    return z.array(InstitutionTreeNode).optional();
+  },
+});
+export const InstitutionTree = z.array(InstitutionTreeNode);
+
+export const MemberRole = z.enum(["LEAD", "MEMBER"]);
+export const InstitutionDetail = InstitutionSummary.extend({
+  note: z.string().nullable(),
+  parent: z.object({ id: Id, name: z.string(), tier: Tier }).nullable(),
+  childCount: z.number().int(),
+  departmentCount: z.number().int(),
+  userCount: z.number().int(),
+  /** Consortia it belongs to (the province-wide telemedicine network left out). */
+  consortia: z.array(z.object({ id: Id, name: z.string(), type: ConsortiumType, role: MemberRole })),
+});
+export type InstitutionDetail = z.infer<typeof InstitutionDetail>;
+export const InstitutionPage = pageOf(InstitutionSummary);
+export const ConsortiumMember = InstitutionSummary.extend({ role: MemberRole });
+export type ConsortiumMember = z.infer<typeof ConsortiumMember>;
+export const ConsortiumMemberPage = pageOf(ConsortiumMember);
+
+export const RegionView = z.object({
+  id: Id,
+  code: z.string(),
+  name: z.string(),
+  counties: z.array(z.object({ id: Id, code: z.string(), name: z.string() })),
+});
+export type RegionView = z.infer<typeof RegionView>;
+export const RegionList = z.array(RegionView);
+
+export const Specialty = z.object({ code: z.string(), name: z.string(), nameEn: z.string().nullable() });
+export type Specialty = z.infer<typeof Specialty>;
+export const SpecialtyList = z.array(Specialty);
 
 export const DepartmentSummary = z.object({
   id: Id,
@@ -44,6 +80,7 @@ export const DepartmentSummary = z.object({
   specialty: z.object({ code: z.string(), name: z.string() }).nullable(),
 });
 export type DepartmentSummary = z.infer<typeof DepartmentSummary>;
+export const DepartmentList = z.array(DepartmentSummary);
 
 export const ConsortiumSearchQuery = Pagination.extend({
   q: z.string().trim().min(1).max(LIMITS.shortText).optional(),
@@ -66,6 +103,7 @@ export const ConsortiumSummary = z.object({
   memberCount: z.number(),
 });
 export type ConsortiumSummary = z.infer<typeof ConsortiumSummary>;
+export const ConsortiumPage = pageOf(ConsortiumSummary);
 
 export const UserSearchQuery = Pagination.extend({
   q: z.string().trim().min(1).max(LIMITS.shortText).optional(),
@@ -85,6 +123,7 @@ export const UserSummary = z.object({
   department: z.object({ id: Id, name: z.string() }).nullable(),
 });
 export type UserSummary = z.infer<typeof UserSummary>;
+export const UserPage = pageOf(UserSummary);
 
 export const CreateUserBody = z.object({
   username: z

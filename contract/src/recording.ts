@@ -6,7 +6,7 @@
 // row). One refusal cancels the request. Someone who enters while a recording runs is asked too, and a refusal
 // then stops the recording: nobody is recorded without having agreed.
 import { z } from "zod";
-import { Id } from "./common";
+import { Id, listOf } from "./common";
 
 export const RecordingStatus = z.enum(["RECORDING", "PROCESSING", "READY", "FAILED"]);
 export type RecordingStatus = z.infer<typeof RecordingStatus>;
@@ -17,23 +17,26 @@ export const recordingStatusLabel: Record<RecordingStatus, string> = {
   FAILED: "处理失败",
 };
 
-export type RecordingSubject = "CONSULTATION" | "TRAINING";
+export const RecordingSubject = z.enum(["CONSULTATION", "TRAINING"]);
+export type RecordingSubject = z.infer<typeof RecordingSubject>;
 
-export interface RecordingView {
-  id: string;
-  subject: RecordingSubject;
-  subjectId: string;
-  status: RecordingStatus;
-  consentRecorded: boolean;
+export const RecordingView = z.object({
+  id: Id,
+  subject: RecordingSubject,
+  subjectId: Id,
+  status: RecordingStatus,
+  consentRecorded: z.boolean(),
   /** ISO 8601, UTC. */
-  startedAt: string;
-  stoppedAt: string | null;
-  durationMs: number | null;
-  sizeBytes: number | null;
-  sha256: string | null;
-  hasPoster: boolean;
-  failureReason: string | null;
-}
+  startedAt: z.string(),
+  stoppedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  sizeBytes: z.number().nullable(),
+  sha256: z.string().nullable(),
+  hasPoster: z.boolean(),
+  failureReason: z.string().nullable(),
+});
+export type RecordingView = z.infer<typeof RecordingView>;
+export const RecordingList = listOf(RecordingView);
 
 /** The specialist asks the participants present to agree to recording a consultation. */
 export const RecordingConsentRequestBody = z.object({
@@ -51,25 +54,27 @@ export const consentAnswerLabel: Record<ConsentAnswer, string> = { PENDING: "待
 export const ConsentRequestStatus = z.enum(["PENDING", "STARTED", "DECLINED", "EXPIRED", "FAILED"]);
 export type ConsentRequestStatus = z.infer<typeof ConsentRequestStatus>;
 
-export interface RecordingConsentView {
-  id: string;
-  subject: "CONSULTATION";
-  subjectId: string;
-  status: ConsentRequestStatus;
-  requestedBy: { userId: string; name: string };
+export const RecordingConsentView = z.object({
+  id: Id,
+  subject: z.literal("CONSULTATION"),
+  subjectId: Id,
+  status: ConsentRequestStatus,
+  requestedBy: z.object({ userId: Id, name: z.string() }),
   /** Everyone present when it was asked (the requester excluded), with their answer. */
-  participants: { userId: string; name: string; answer: ConsentAnswer }[];
+  participants: z.array(z.object({ userId: Id, name: z.string(), answer: ConsentAnswer })),
   /** The recording started once everyone agreed. */
-  recordingId: string | null;
+  recordingId: Id.nullable(),
   /** ISO 8601, UTC: unanswered requests lapse. */
-  expiresAt: string;
-}
+  expiresAt: z.string(),
+});
+export type RecordingConsentView = z.infer<typeof RecordingConsentView>;
 
 /** The recording state of a room: the running recording (with who agreed to it) and a pending request. */
-export interface RecordingRoomState {
-  request: RecordingConsentView | null;
-  recording: (RecordingView & { agreedUserIds: string[] }) | null;
-}
+export const RecordingRoomState = z.object({
+  request: RecordingConsentView.nullable(),
+  recording: RecordingView.extend({ agreedUserIds: z.array(Id) }).nullable(),
+});
+export type RecordingRoomState = z.infer<typeof RecordingRoomState>;
 
 /** Sent to the room's participants when a recording starts, stops, fails or is ready. */
 export interface RecordingChangedEvent {

@@ -41,6 +41,8 @@ export interface ServerToClientEvents {
   "consultation:submitted": (e: ConsultationEvent) => void;
   "consultation:accepted": (e: ConsultationEvent) => void;
   "consultation:returned": (e: ConsultationEvent) => void;
+  /** A returned request expires soon (RETURNED_REMINDER_BEFORE_MS before): resubmit it or it expires. */
+  "consultation:return-expiring": (e: ConsultationEvent) => void;
   "consultation:rejected": (e: ConsultationEvent) => void;
   "consultation:cancelled": (e: ConsultationEvent) => void;
   "consultation:scheduled": (e: ConsultationEvent) => void;
@@ -52,7 +54,7 @@ export interface ServerToClientEvents {
   "consultation:report-signed": (e: ConsultationEvent) => void;
   "consultation:report-amended": (e: ConsultationEvent) => void;
   "consultation:closed": (e: ConsultationEvent) => void;
-  /** Nobody started it within the grace period after its booked end. */
+  /** Nobody started it within the grace period after its booked end, or a returned request was not resubmitted in time. */
   "consultation:expired": (e: ConsultationEvent) => void;
   "consultation:sla-escalation": (e: ConsultationEvent) => void;
   "referral:changed": (e: ReferralEvent) => void;

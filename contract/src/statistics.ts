@@ -127,39 +127,44 @@ export const StatPathQuery = z.object({
 export const RecomputeStatsBody = z.object({ month: StatMonth });
 
 /** One rollup row; a breakdown by specialty lists the focus's rows of the `specialty` dimension. */
-export interface StatRowView {
-  month: string;
-  scope: StatScope;
-  scopeId: string;
-  scopeName: string;
-  metric: string;
-  dimension: string;
-  key: string;
-  value: number;
-}
-export interface StatScopeRef {
-  scope: StatScope;
-  scopeId: string;
-  name: string;
-}
-export interface MonthlyStatsView {
-  scope: StatScope;
-  scopeId: string;
-  scopeName: string;
-  specialty: string | null;
-  specialtyName: string | null;
-  from: string;
-  to: string;
-  computedMonths: { month: string; computedAt: string }[];
+export const StatRowView = z.object({
+  month: z.string(),
+  scope: StatScope,
+  scopeId: z.string(),
+  scopeName: z.string(),
+  metric: z.string(),
+  dimension: z.string(),
+  key: z.string(),
+  value: z.number(),
+});
+export type StatRowView = z.infer<typeof StatRowView>;
+export const StatScopeRef = z.object({ scope: StatScope, scopeId: z.string(), name: z.string() });
+export type StatScopeRef = z.infer<typeof StatScopeRef>;
+export const StatScopeRefList = z.object({ items: z.array(StatScopeRef) });
+export const MonthlyStatsView = z.object({
+  scope: StatScope,
+  scopeId: z.string(),
+  scopeName: z.string(),
+  specialty: z.string().nullable(),
+  specialtyName: z.string().nullable(),
+  from: z.string(),
+  to: z.string(),
+  computedMonths: z.array(z.object({ month: z.string(), computedAt: z.string() })),
   /** Sums over the range of the additive metrics (of the specialty's share when filtered). */
-  totals: Record<string, number>;
-  rows: StatRowView[];
-}
-export interface StatBreakdownView {
-  month: string;
-  scope: StatLevel;
-  within: StatScopeRef;
-  specialty: string | null;
-  metric: string;
-  rows: StatRowView[];
-}
+  totals: z.record(z.string(), z.number()),
+  rows: z.array(StatRowView),
+});
+export type MonthlyStatsView = z.infer<typeof MonthlyStatsView>;
+export const StatBreakdownView = z.object({
+  month: z.string(),
+  scope: StatLevel,
+  within: StatScopeRef,
+  specialty: z.string().nullable(),
+  metric: z.string(),
+  rows: z.array(StatRowView),
+});
+export type StatBreakdownView = z.infer<typeof StatBreakdownView>;
+/** Computed months, newest first. */
+export const StatRunList = z.object({ items: z.array(z.object({ month: z.string(), computedAt: z.string(), durationMs: z.number(), rows: z.number() })) });
+/** A recompute was queued (202). */
+export const RecomputeAccepted = z.object({ month: StatMonth, jobId: z.string() });

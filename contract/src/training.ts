@@ -1,7 +1,7 @@
 // Remote training (远程教学): scheduling, audience, registration, Q&A, raised hands and attendance — request
 // schemas, event payloads and zh-CN labels shared by the server and the client SDK.
 import { z } from "zod";
-import { Id, LIMITS, Pagination } from "./common";
+import { Id, LIMITS, Pagination, pageOf } from "./common";
 import { ProfessionalTitle, Tier } from "./enums";
 
 export const TrainingStatus = z.enum(["SCHEDULED", "LIVE", "ENDED", "CANCELLED"]);
@@ -100,6 +100,7 @@ export const TrainingSessionView = z.object({
   me: z.object({ registered: z.boolean(), canManage: z.boolean(), lecturer: z.boolean(), canJoin: z.boolean() }),
 });
 export type TrainingSessionView = z.infer<typeof TrainingSessionView>;
+export const TrainingSessionPage = pageOf(TrainingSessionView);
 
 export const TrainingRegistrationView = z.object({
   sessionId: Id,
@@ -132,6 +133,18 @@ export const AttendanceRow = z.object({
   intervals: z.array(AttendanceInterval),
 });
 export type AttendanceRow = z.infer<typeof AttendanceRow>;
+export const SessionAttendanceView = z.object({ title: z.string(), number: z.string(), rows: z.array(AttendanceRow) });
+export type SessionAttendanceView = z.infer<typeof SessionAttendanceView>;
+/** The caller's own attendance in one session (zeros before they joined). */
+export const MyAttendanceView = z.object({
+  minutes: z.number(),
+  attended: z.boolean(),
+  joins: z.number(),
+  firstJoinAt: z.string().nullable(),
+  lastLeaveAt: z.string().nullable(),
+  intervals: z.array(AttendanceInterval),
+});
+export type MyAttendanceView = z.infer<typeof MyAttendanceView>;
 
 /** Monthly attendance of an institution's staff over all sessions (CSV/XLSX for 月度统计 submissions). */
 export const InstitutionAttendanceQuery = z.object({
@@ -140,6 +153,23 @@ export const InstitutionAttendanceQuery = z.object({
   format: z.enum(["json", "csv", "xlsx"]).default("json"),
 });
 export type InstitutionAttendanceQuery = z.infer<typeof InstitutionAttendanceQuery>;
+export const InstitutionMonthRow = z.object({
+  sessionNumber: z.string(),
+  sessionTitle: z.string(),
+  startsAt: z.string(),
+  displayName: z.string(),
+  username: z.string(),
+  minutes: z.number(),
+  attended: z.boolean(),
+});
+export type InstitutionMonthRow = z.infer<typeof InstitutionMonthRow>;
+export const InstitutionMonthAttendanceView = z.object({
+  institution: z.object({ id: Id, name: z.string() }),
+  month: z.string(),
+  summary: z.object({ sessions: z.number(), attendances: z.number(), personMinutes: z.number() }),
+  rows: z.array(InstitutionMonthRow),
+});
+export type InstitutionMonthAttendanceView = z.infer<typeof InstitutionMonthAttendanceView>;
 
 // ------------------------------------------------------------------------------------------ live session
 
@@ -155,6 +185,7 @@ export const TrainingQuestionView = z.object({
   createdAt: z.string(),
 });
 export type TrainingQuestionView = z.infer<typeof TrainingQuestionView>;
+export const TrainingQuestionPage = pageOf(TrainingQuestionView);
 
 export const QuestionListQuery = Pagination.extend({
   /** Moderators only: include hidden questions. */

@@ -1,6 +1,7 @@
 // `npm run seed`: loads the demo province (the named network of prisma/data/jilin filled out by province.ts) into
-// DATABASE_URL. Idempotent: a database that already has institutions is left alone. `--reset` empties the network
-// and account tables first.
+// DATABASE_URL, with its living history of the last 12 months (history.ts). Idempotent: a database that already has
+// institutions is left alone. `--reset` empties every table but the audit log first (a fresh demo);
+// `--network-only` leaves the history out (the test database: tests make their own consultations and sessions).
 //
 // Also a library: `seedDatabase(prisma)` for the start script and tests.
 import path from "node:path";
@@ -10,6 +11,7 @@ import { buildSeedPlan } from "./build";
 import { countPlan, type PlanCounts } from "./checks";
 import { DEMO_PASSWORD } from "./demo-accounts";
 import { writePlan } from "./write";
+import { seedHistory, type HistoryCounts } from "./history";
 import { hashPassword } from "../../server/src/auth/passwords";
 
 export { DEMO_ACCOUNTS, DEMO_PASSWORD } from "./demo-accounts";
@@ -17,21 +19,20 @@ export { SPECIALTIES } from "./specialties";
 
 const DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/yilian";
 
-/**
- * The tables the seed fills, emptied by `--reset`. CASCADE also empties whatever references them (consultations,
- * sessions, ... of later migrations): a reset is a fresh demo. The audit log is append-only and is kept.
- */
-const SEEDED_TABLES = ["RefreshToken", "User", "ConsortiumMember", "Consortium", "Department", "Institution", "Region", "Specialty"];
+/** Kept by `--reset`: the migrations' bookkeeping, and the audit log (append-only). */
+const KEPT_TABLES = ["_prisma_migrations", "AuditLog"];
 
 export interface SeedOptions {
   /** Empty the seeded tables first (and whatever references them). */
   reset?: boolean;
   /** Progress lines; default: stderr. */
   log?: (message: string) => void;
+  /** The living demo history (default true); false for the test database. */
+  history?: boolean;
 }
 
 export type SeedResult =
-  | ({ seeded: true; ms: number } & PlanCounts)
+  | ({ seeded: true; ms: number } & PlanCounts & Partial<HistoryCounts>)
   | { seeded: false; institutions: number };
 
 export async function seedDatabase(prisma: PrismaClient, opts: SeedOptions = {}): Promise<SeedResult> {
@@ -51,8 +52,10 @@ export async function seedDatabase(prisma: PrismaClient, opts: SeedOptions = {})
   await prisma.$transaction(
     async (tx) => {
       if (opts.reset) {
-        await tx.$executeRawUnsafe(`TRUNCATE ${SEEDED_TABLES.map((t) => `"${t}"`).join(", ")} CASCADE`);
-        log("seed: reset (tables emptied)");
+        const tables = await tx.$queryRaw<{ name: string }[]>`SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()`;
+        const emptied = tables.map((t) => t.name).filter((t) => !KEPT_TABLES.includes(t));
+        await tx.$executeRawUnsafe(`TRUNCATE ${emptied.map((t) => `"${t}"`).join(", ")} CASCADE`);
+        log(`seed: reset (${emptied.length} tables emptied, the audit log kept)`);
       } else if ((await tx.institution.count()) > 0) {
         throw new Error("seed: another process seeded the database meanwhile");
       }
@@ -60,15 +63,17 @@ export async function seedDatabase(prisma: PrismaClient, opts: SeedOptions = {})
     },
     { timeout: 120_000, maxWait: 10_000 },
   );
-  return { seeded: true, ms: Date.now() - started, ...countPlan(plan) };
+  const history = opts.history === false ? {} : await seedHistory(prisma, log);
+  return { seeded: true, ms: Date.now() - started, ...countPlan(plan), ...history };
 }
 
 async function main(): Promise<void> {
   const reset = process.argv.includes("--reset");
+  const history = !process.argv.includes("--network-only");
   const connectionString = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
   try {
-    const result = await seedDatabase(prisma, { reset });
+    const result = await seedDatabase(prisma, { reset, history });
     if (!result.seeded) {
       console.log(`seed: already seeded (${result.institutions} institutions)`);
     } else {

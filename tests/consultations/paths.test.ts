@@ -96,7 +96,8 @@ it("answers 404 to a doctor of another township, an unassigned specialist and a 
   expect((await t.api(`/api/consultations/${c.id}/reveal-id`, { token: coord.accessToken, body: {} })).status).toBe(403);
   const rev = await t.api(`/api/consultations/${c.id}/reveal-id`, { token: doctor.accessToken, body: {} });
   expect(rev.body.idNumber).toMatch(/^\d{17}[\dX]$/);
-  expect(await db.auditLog.count({ where: { entityId: c.id, action: "consultation.reveal-id" } })).toBe(1);
+  expect(await db.auditLog.count({ where: { entityId: c.id, action: "consultation.reveal-id", outcome: "SUCCESS" } })).toBe(1);
+  expect(await db.auditLog.count({ where: { entityId: c.id, action: "consultation.reveal-id", outcome: "DENIED", actorId: coord.user.id } })).toBe(1);
 });
 
 it("refuses a target the network does not allow", async () => {

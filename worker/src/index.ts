@@ -11,6 +11,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import type { EventSink } from "@yilian/server/consultations/notify";
 import { initConsultationSla, SLA_QUEUE } from "./queues/consultation-sla";
 import { initConsultationReminders, REMINDER_QUEUE } from "./queues/consultation-reminders";
+import { initConsultationReturns, RETURNS_QUEUE } from "./queues/consultation-returns";
 
 export interface RunningWorkers {
   queueNames: string[];
@@ -47,9 +48,10 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
   // Consultation jobs notify users through the servers' Socket.IO Redis adapter channel.
   const sink = new Emitter(connection, { key: `${config.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
   started.push(await initConsultationSla(db, sink, connection, prefix), await initConsultationReminders(db, sink, connection, prefix));
+  started.push(await initConsultationReturns(db, sink, connection, prefix));
   for (const { worker } of started) worker.on("error", (err) => console.error(`worker error: ${err.message}`));
   return {
-    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE],
+    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE, RETURNS_QUEUE],
     async stop() {
       await Promise.all(started.map(({ worker }) => worker.close()));
       await Promise.all(started.map(({ queue }) => queue.close()));

@@ -47,7 +47,7 @@ export function authRoutes(deps: { auth: AuthService; requireAuth: RequestHandle
   );
 
   authed(
-    { method: "post", path: "/auth/logout", summary: "End this session, or every session of the caller", schemas: { body: LogoutBody } },
+    { method: "post", path: "/auth/logout", summary: "End this session, or every session of the caller", schemas: { body: LogoutBody }, status: 204 },
     async ({ body }, _req, res) => {
       await deps.auth.logout(currentUser(res), { everywhere: body.everywhere });
     },

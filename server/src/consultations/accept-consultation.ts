@@ -11,7 +11,7 @@ import { consultationDetail } from "./view";
 /**
  * SUBMITTED → ACCEPTED with one or more assigned specialists of the receiving institution. The coordinator
  * assigns; a specialist named in the request may accept it directly (and is then assigned). An EMERGENCY skips
- * booking: its room is open at once and the assigned specialists are paged.
+ * booking: its room is open at once and the assigned specialists and the requesting doctor are paged.
  */
 export async function acceptConsultation(deps: ConsultationDeps, user: AuthUser, id: string, input: { specialistIds: string[]; note?: string }) {
   const { db } = deps;
@@ -42,7 +42,8 @@ export async function acceptConsultation(deps: ConsultationDeps, user: AuthUser,
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   const coordinators = await staffOf(db, fresh.targetInstitutionId, ["COORDINATOR"]);
   const events = [consultationEvent("consultation:accepted", fresh, [fresh.requestingDoctorId, ...specialistIds, ...coordinators], { actorId: user.id })];
-  if (fresh.urgency === "EMERGENCY") events.push(consultationEvent("consultation:paged", fresh, specialistIds, { actorId: user.id }));
+  // EMERGENCY: the room is open now; the requesting doctor presents the patient, so they are paged too.
+  if (fresh.urgency === "EMERGENCY") events.push(consultationEvent("consultation:paged", fresh, [...specialistIds, fresh.requestingDoctorId], { actorId: user.id }));
   publish(deps.sink(), events);
   return consultationDetail(db, fresh);
 }

@@ -1,9 +1,14 @@
 // FHIR R4 export of one consultation as a collection Bundle: Patient, ServiceRequest (the request),
-// Appointment (the booked time) and DiagnosticReport (the signed opinion).
+// Appointment (the booked time) and DiagnosticReport (the signed opinion). The resident ID number follows the rule
+// of every other view: masked (no value, data-absent-reason "masked" on the identifier, security label MASKED) unless the caller
+// revealed it through the audited route (export-fhir.ts).
 import type { Appointment, Bundle, BundleEntry, DiagnosticReport, Patient, Reference, Resource, ServiceRequest } from "@medplum/fhirtypes";
-import type { ConsultationDetail } from "./view";
+import type { ConsultationDetail } from "@yilian/contract";
 
 const SYSTEM = "https://yilian.example.cn/fhir";
+/** GB 11643 resident identity card number (居民身份证号). */
+const ID_CARD_SYSTEM = "urn:oid:2.16.156.10011.1.3";
+const MASKED = { system: "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", code: "MASKED", display: "masked" };
 const gender = { MALE: "male", FEMALE: "female", UNKNOWN: "unknown" } as const;
 const priority = { ROUTINE: "routine", URGENT: "urgent", EMERGENCY: "stat" } as const;
 const srStatus: Record<string, ServiceRequest["status"]> = {
@@ -11,6 +16,7 @@ const srStatus: Record<string, ServiceRequest["status"]> = {
   REPORTED: "completed", CLOSED: "completed", REJECTED: "revoked", CANCELLED: "revoked", EXPIRED: "revoked",
 };
 
+/** `idNumber`: the clear number when revealed for this export, else null (the masked form is used). */
 export function consultationBundle(c: ConsultationDetail, opts: { idNumber: string | null }): Bundle {
   const ref = <T extends Resource>(type: T["resourceType"], id: string): Reference<T> => ({ reference: `urn:uuid:${id}`, type });
   const patientId = `${c.id.slice(0, 8)}-0000-4000-8000-${c.id.slice(-12)}`;
@@ -19,8 +25,19 @@ export function consultationBundle(c: ConsultationDetail, opts: { idNumber: stri
     id: patientId,
     identifier: [
       ...(c.patient.recordNumber ? [{ system: `${SYSTEM}/record-number/${c.requestingInstitution?.id}`, value: c.patient.recordNumber }] : []),
-      ...(opts.idNumber ? [{ system: "urn:oid:2.16.156.10011.1.3", value: opts.idNumber, type: { text: "居民身份证" } }] : []),
+      ...(opts.idNumber
+        ? [{ system: ID_CARD_SYSTEM, value: opts.idNumber, type: { text: "居民身份证" } }]
+        : c.patient.idNumberMasked
+          ? [
+              {
+                system: ID_CARD_SYSTEM,
+                type: { text: `居民身份证（已脱敏：${c.patient.idNumberMasked}）` },
+                extension: [{ url: "http://hl7.org/fhir/StructureDefinition/data-absent-reason", valueCode: "masked" }],
+              },
+            ]
+          : []),
     ],
+    ...(!opts.idNumber && c.patient.idNumberMasked ? { meta: { security: [MASKED] } } : {}),
     name: [{ text: c.patient.name }],
     gender: gender[c.patient.sex],
     birthDate: c.patient.birthDate,

@@ -1,10 +1,10 @@
 // Delayed jobs of the consultation workflow (BullMQ, in Redis, so they survive restarts of any process):
-// SLA escalation of unanswered requests and reminders before a booked time. The server only enqueues; the
+// SLA escalation of unanswered requests, reminders before a booked time and the expiry of returned requests. The server only enqueues; the
 // processors live in worker/src/queues/consultation-{sla,reminders}.ts. Job ids are deterministic, so
 // enqueueing twice is harmless, and each job re-reads the consultation and does nothing if it moved on.
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Urgency } from "@yilian/contract";
+import { RETURNED_EXPIRES_AFTER_MS, RETURNED_REMINDER_BEFORE_MS, type Urgency } from "@yilian/contract";
 import type { Db } from "../db";
 
 export const SLA_QUEUE = "consultation-sla";
@@ -24,6 +24,16 @@ export interface ReminderJobData {
   bookingId: string;
   /** 24h / 15m: "starting soon"; expire: not started by the booked end + EXPIRE_GRACE_MS → EXPIRED. */
   kind: "24h" | "15m" | "expire";
+}
+
+export const RETURNS_QUEUE = "consultation-returns";
+export type ReturnJobName = "returned";
+export interface ReturnJobData {
+  consultationId: string;
+  /** The return this job belongs to: a later return (after a resubmission) starts a new clock. */
+  returnedAt: string;
+  /** remind: RETURNED_REMINDER_BEFORE_MS before the expiry; expire: RETURNED → EXPIRED. */
+  kind: "remind" | "expire";
 }
 
 /** How long after its booked end an unstarted consultation stays SCHEDULED before it expires. */
@@ -56,6 +66,7 @@ const jobOpts = { removeOnComplete: 1000, removeOnFail: 5000, attempts: 5, backo
 export class ConsultationQueues {
   readonly sla: Queue<SlaJobData, unknown, SlaJobName>;
   readonly reminders: Queue<ReminderJobData, unknown, ReminderJobName>;
+  readonly returns: Queue<ReturnJobData, unknown, ReturnJobName>;
 
   constructor(redis: Redis, redisPrefix: string) {
     // Connection options, not the client: each queue owns (and on close() ends) its own connection.
@@ -63,6 +74,23 @@ export class ConsultationQueues {
     const prefix = `${redisPrefix}:bull`;
     this.sla = new Queue(SLA_QUEUE, { connection, prefix });
     this.reminders = new Queue(REMINDER_QUEUE, { connection, prefix });
+    this.returns = new Queue(RETURNS_QUEUE, { connection, prefix });
+  }
+
+  /** A returned request: the requester is reminded, then it expires unless resubmitted (the job re-checks). */
+  async scheduleReturnExpiry(consultationId: string, returnedAt: Date): Promise<void> {
+    const expiresAt = returnedAt.getTime() + RETURNED_EXPIRES_AFTER_MS;
+    const steps: [ReturnJobData["kind"], number][] = [
+      ["remind", expiresAt - RETURNED_REMINDER_BEFORE_MS],
+      ["expire", expiresAt],
+    ];
+    await this.returns.addBulk(
+      steps.map(([kind, at]) => ({
+        name: "returned" as const,
+        data: { consultationId, returnedAt: returnedAt.toISOString(), kind },
+        opts: { ...jobOpts, jobId: `returned-${consultationId}-${returnedAt.getTime()}-${kind}`, delay: Math.max(0, at - Date.now()) },
+      })),
+    );
   }
 
   async scheduleSla(consultationId: string, submittedAt: Date, sla: SlaTimes): Promise<void> {
@@ -109,6 +137,10 @@ export class ConsultationQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.sla.close(), this.reminders.close()]);
+    const queues = [this.sla, this.reminders, this.returns];
+    // A queue closed while its connection is still being opened (a process stopped right after start) emits an
+    // unhandled "Connection is closed": let each finish connecting first.
+    await Promise.all(queues.map((q) => q.waitUntilReady().catch(() => undefined)));
+    await Promise.all(queues.map((q) => q.close()));
   }
 }

@@ -7,8 +7,10 @@ import { DEFAULT_SLA } from "./jobs";
 
 export async function listSlaPolicies(db: Db) {
   const rows = await db.slaPolicy.findMany({ orderBy: [{ consortiumId: "asc" }, { urgency: "asc" }] });
-  return { defaults: DEFAULT_SLA, policies: rows };
+  return { defaults: DEFAULT_SLA, policies: rows.map(slaPolicyView) };
 }
+
+const slaPolicyView = <T extends { updatedAt: Date }>(row: T) => ({ ...row, updatedAt: row.updatedAt.toISOString() });
 
 export async function putSlaPolicy(db: Db, user: AuthUser, p: { consortiumId: string | null; urgency: "ROUTINE" | "URGENT" | "EMERGENCY"; acceptWithinS: number; notifyCoordinatorAtS: number; notifyAdminAtS: number }) {
   // The province sets the default; a consortium's lead institution admin sets their network's.
@@ -26,7 +28,7 @@ export async function putSlaPolicy(db: Db, user: AuthUser, p: { consortiumId: st
     await audit(tx, { action: "sla-policy.put", entityType: "SlaPolicy", entityId: row.id, outcome: "SUCCESS", detail: p });
     return row;
   });
-  return row;
+  return slaPolicyView(row);
 }
 
 export async function putSchedulingPolicy(db: Db, user: AuthUser, institutionId: string, reservedReferralShare: number) {

@@ -3,7 +3,7 @@ import type { Prisma } from "@prisma/client";
 import { AppError, ErrorCode } from "@yilian/contract";
 import { audit } from "../audit/audit";
 import type { Db } from "../db";
-import { loadConsultation, readableConsultations } from "./access";
+import { loadConsultation, readableConsultations, type ConsultationRecord } from "./access";
 import { consultationDetail, consultationRow } from "./view";
 import { decryptPatientId } from "./patient-data";
 
@@ -17,10 +17,21 @@ export async function getConsultation(db: Db, user: AuthUser, id: string) {
 /** The full ID number, for the people treating the patient only; audited as a separate, explicit read. */
 export async function revealIdNumber(db: Db, user: AuthUser, id: string, key: string) {
   const c = await loadConsultation(db, user, id, "consultation.reveal-id");
+  return { idNumber: await revealedIdNumber(db, user, c, key, "detail") };
+}
+
+/**
+ * The one way to the clear ID number, wherever it is shown (detail, FHIR export): the requesting doctor and the
+ * assigned specialists only (403 for everyone else), one `consultation.reveal-id` audit row per reveal.
+ */
+export async function revealedIdNumber(db: Db, user: AuthUser, c: ConsultationRecord, key: string, via: "detail" | "fhir"): Promise<string | null> {
   const treating = c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");
-  if (!treating) throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生和会诊专家可以查看完整身份证号");
-  await audit(db, { action: "consultation.reveal-id", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
-  return { idNumber: c.patientIdNumberEnc ? decryptPatientId(c.patientIdNumberEnc, key) : null };
+  if (!treating) {
+    await audit(db, { action: "consultation.reveal-id", entityType: "Consultation", entityId: c.id, outcome: "DENIED", detail: { via } });
+    throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生和会诊专家可以查看完整身份证号");
+  }
+  await audit(db, { action: "consultation.reveal-id", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { via } });
+  return c.patientIdNumberEnc ? decryptPatientId(c.patientIdNumberEnc, key) : null;
 }
 
 export async function listConsultations(db: Db, user: AuthUser, q: { box: "mine" | "requested" | "assigned" | "institution"; status?: Prisma.ConsultationWhereInput["status"]; limit: number; offset: number }) {

@@ -6,6 +6,7 @@ import { isRequester, loadConsultation } from "./access";
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish } from "./notify";
 import { consultationDetail } from "./view";
+import { releaseRestOfBooking } from "../scheduling/release";
 
 /** The report is advisory: the requesting doctor records what was decided, which closes the consultation. */
 export async function recordDecision(deps: ConsultationDeps, user: AuthUser, id: string, input: { outcome: "FOLLOWED" | "PARTIALLY_FOLLOWED" | "NOT_FOLLOWED"; decision: string }) {
@@ -15,7 +16,8 @@ export async function recordDecision(deps: ConsultationDeps, user: AuthUser, id:
   assertStatus(c.status, ["REPORTED"], "记录处置决定");
   await db.$transaction(async (tx) => {
     await tx.consultationDecision.create({ data: { consultationId: id, decidedById: user.id, outcome: input.outcome, decision: input.decision } });
-    await transition(tx, { consultation: c, to: "CLOSED", actorId: user.id, action: "结束会诊" });
+    const { at } = await transition(tx, { consultation: c, to: "CLOSED", actorId: user.id, action: "结束会诊" });
+    await releaseRestOfBooking(tx, id, at);
     await audit(tx, { action: "consultation.decide", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { outcome: input.outcome } });
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");

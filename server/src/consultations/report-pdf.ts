@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import PDFDocument from "pdfkit";
 import { consultationKindLabel, consultationStatusLabel, urgencyLabel } from "@yilian/contract";
-import type { ConsultationDetail } from "./view";
+import type { ConsultationDetail } from "@yilian/contract";
 import { formatLocal } from "./time";
 
 const FONTS: [string, string | undefined][] = [

@@ -7,7 +7,10 @@ import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish } from "./notify";
 import { consultationDetail } from "./view";
 
-/** SUBMITTED → RETURNED (more information needed) or → REJECTED, always with a reason for the requester. */
+/**
+ * SUBMITTED → RETURNED (more information needed) or → REJECTED, always with a reason for the requester. A returned
+ * request expires after RETURNED_EXPIRES_AFTER_MS unless resubmitted, with a reminder before.
+ */
 export async function answerWithReason(deps: ConsultationDeps, user: AuthUser, id: string, to: "RETURNED" | "REJECTED", reason: string) {
   const { db } = deps;
   const action = to === "RETURNED" ? "退回" : "拒绝";
@@ -16,12 +19,15 @@ export async function answerWithReason(deps: ConsultationDeps, user: AuthUser, i
     throw new AppError(ErrorCode.FORBIDDEN, `只有受邀机构的协调员或被指定的专家可以${action}`);
   }
   assertStatus(c.status, ["SUBMITTED"], action);
-  await db.$transaction(async (tx) => {
-    await transition(tx, { consultation: c, to, actorId: user.id, action, reason, data: { statusReason: reason } });
+  const at = await db.$transaction(async (tx) => {
+    const moved = await transition(tx, { consultation: c, to, actorId: user.id, action, reason, data: { statusReason: reason } });
     await audit(tx, { action: `consultation.${to === "RETURNED" ? "return" : "reject"}`, entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { reason } });
+    return moved.at;
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent(to === "RETURNED" ? "consultation:returned" : "consultation:rejected", fresh, [fresh.requestingDoctorId], { actorId: user.id, reason })]);
+  // A returned request does not wait forever: the requester is reminded, then it expires (RETURNED_EXPIRES_AFTER_MS).
+  if (to === "RETURNED") await deps.queues.scheduleReturnExpiry(id, at);
   return consultationDetail(db, fresh);
 }
 

@@ -2,13 +2,16 @@
 // suggestions rank. Links, nearest first: the county medical community lead, the city medical group lead,
 // external-guidance partners (of the requester or of its leads), the specialty alliance of the requested
 // specialty, then the provincial telemedicine network (the requester's network parents and province-tier
-// hospitals). Ranking: matching specialty first, then the soonest free slot, then current load, then link.
-import { tierRank, type Tier } from "@yilian/contract";
+// hospitals). Ranking (分级诊疗: nearest level first): institutions that have the specialty before those that do not;
+// among them the consortium link is the first key, then the soonest free slot, then current load. The link stays
+// first whether or not anyone has published slots: a township's own medical-group lead comes before a provincial
+// hospital with an earlier slot.
+import { targetLinkLabel, tierRank, type TargetLink, type TargetSuggestion, type Tier } from "@yilian/contract";
 import type { Db } from "../db";
 import { loadSlots } from "../scheduling/slots";
 import { OPEN_STATUSES } from "./state-machine";
 
-export type LinkKind = "COUNTY_MEDICAL_COMMUNITY" | "CITY_MEDICAL_GROUP" | "EXTERNAL_GUIDANCE" | "GOV_HOSPITAL_COOPERATION" | "SPECIALTY_ALLIANCE" | "TELEMEDICINE_NETWORK";
+type LinkKind = TargetLink;
 const LINK_RANK: Record<LinkKind, number> = {
   COUNTY_MEDICAL_COMMUNITY: 1,
   CITY_MEDICAL_GROUP: 2,
@@ -16,14 +19,6 @@ const LINK_RANK: Record<LinkKind, number> = {
   GOV_HOSPITAL_COOPERATION: 3,
   SPECIALTY_ALLIANCE: 4,
   TELEMEDICINE_NETWORK: 5,
-};
-export const linkLabel: Record<LinkKind, string> = {
-  COUNTY_MEDICAL_COMMUNITY: "县域医共体牵头医院",
-  CITY_MEDICAL_GROUP: "城市医疗集团总院",
-  EXTERNAL_GUIDANCE: "外部协作指导医院",
-  GOV_HOSPITAL_COOPERATION: "府院合作医院",
-  SPECIALTY_ALLIANCE: "专科联盟牵头医院",
-  TELEMEDICINE_NETWORK: "远程医疗协作网",
 };
 
 export interface Link {
@@ -91,17 +86,6 @@ export async function allowedTargets(db: Db, institutionId: string, specialtyCod
   return links;
 }
 
-export interface TargetSuggestion {
-  institution: { id: string; name: string; tier: Tier };
-  link: LinkKind;
-  linkLabel: string;
-  consortiumId: string | null;
-  specialtyMatch: boolean;
-  departmentId: string | null;
-  nextSlot: string | null;
-  openLoad: number;
-}
-
 /** Suggested targets, best first. */
 export async function suggestTargets(db: Db, institutionId: string, specialtyCode: string, limit: number): Promise<TargetSuggestion[]> {
   const links = await allowedTargets(db, institutionId, specialtyCode);
@@ -127,7 +111,7 @@ export async function suggestTargets(db: Db, institutionId: string, specialtyCod
     return {
       institution: { id: i.id, name: i.name, tier: i.tier as Tier },
       link: l.link,
-      linkLabel: linkLabel[l.link],
+      linkLabel: targetLinkLabel[l.link],
       consortiumId: l.consortiumId,
       specialtyMatch: dept.has(i.id),
       departmentId: dept.get(i.id) ?? null,
@@ -138,15 +122,15 @@ export async function suggestTargets(db: Db, institutionId: string, specialtyCod
   return rankTargets(out).slice(0, limit);
 }
 
-/** Best first: matching specialty, then the soonest free slot, then the lightest load, then the nearest link. */
+/** Best first: has the specialty, then the nearest consortium link, then the soonest free slot, then the lightest load. */
 export function rankTargets(list: TargetSuggestion[]): TargetSuggestion[] {
   const far = Number.MAX_SAFE_INTEGER;
   return [...list].sort(
     (a, b) =>
       Number(b.specialtyMatch) - Number(a.specialtyMatch) ||
+      LINK_RANK[a.link] - LINK_RANK[b.link] ||
       (a.nextSlot ? Date.parse(a.nextSlot) : far) - (b.nextSlot ? Date.parse(b.nextSlot) : far) ||
       a.openLoad - b.openLoad ||
-      LINK_RANK[a.link] - LINK_RANK[b.link] ||
       a.institution.name.localeCompare(b.institution.name, "zh-CN"),
   );
 }

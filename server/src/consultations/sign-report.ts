@@ -8,8 +8,9 @@ import { consultationEvent, publish } from "./notify";
 import { setInConsultation } from "./presence";
 import { consultationDetail } from "./view";
 import { invalid } from "./references";
+import { releaseRestOfBooking } from "../scheduling/release";
 
-/** Signing locks the report (who, when) and moves the consultation to REPORTED. */
+/** Signing locks the report (who, when), moves the consultation to REPORTED and frees the rest of the booked time. */
 export async function signReport(deps: ConsultationDeps, user: AuthUser, id: string) {
   const { db } = deps;
   const c = await loadConsultation(db, user, id, "report.sign");
@@ -22,6 +23,8 @@ export async function signReport(deps: ConsultationDeps, user: AuthUser, id: str
     const { count } = await tx.consultationReport.updateMany({ where: { id: r.id, status: "DRAFT" }, data: { status: "SIGNED", signedById: user.id, signedAt: at } });
     if (count !== 1) throw new AppError(ErrorCode.INVALID_STATE, "报告已签发");
     await transition(tx, { consultation: c, to: "REPORTED", actorId: user.id, action: "签发报告", at });
+    // Finished early: the rest of the booked slot is free again.
+    await releaseRestOfBooking(tx, id, at);
     await audit(tx, { action: "report.sign", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");

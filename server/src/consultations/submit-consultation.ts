@@ -59,7 +59,12 @@ export async function submitConsultation(deps: ConsultationDeps, user: AuthUser,
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   const coordinators = await staffOf(db, fresh.targetInstitutionId, ["COORDINATOR"]);
-  publish(deps.sink(), [consultationEvent("consultation:queued", fresh, [...coordinators, ...(fresh.targetSpecialistId ? [fresh.targetSpecialistId] : [])], { actorId: user.id })]);
+  // The receiving side gets `queued` (a new item in its triage queue); the requester gets `submitted` on all of
+  // their devices (lists and the detail page update wherever they are open).
+  publish(deps.sink(), [
+    consultationEvent("consultation:queued", fresh, [...coordinators, ...(fresh.targetSpecialistId ? [fresh.targetSpecialistId] : [])], { actorId: user.id }),
+    consultationEvent("consultation:submitted", fresh, [fresh.requestingDoctorId], { actorId: user.id }),
+  ]);
   await deps.queues.scheduleSla(id, submittedAt, sla);
   return consultationDetail(db, fresh);
 }

@@ -1,9 +1,11 @@
-// What the API answers for a consultation. The ID number only ever leaves the server masked.
+// What the API answers for a consultation (contract: ConsultationDetail, ConsultationRow). The ID number only ever
+// leaves the server masked.
+import { RETURNED_EXPIRES_AFTER_MS, type ConsultationDetail, type ConsultationKind, type ConsultationRow, type ConsultationStatus, type Urgency } from "@yilian/contract";
 import type { Db } from "../db";
 import type { ConsultationRecord } from "./access";
 import { formatLocal } from "./time";
 
-export async function consultationDetail(db: Db, c: ConsultationRecord) {
+export async function consultationDetail(db: Db, c: ConsultationRecord): Promise<ConsultationDetail> {
   const userIds = [...new Set([c.requestingDoctorId, ...c.participants.map((p) => p.userId), ...(c.targetSpecialistId ? [c.targetSpecialistId] : [])])];
   const instIds = [c.requestingInstitutionId, ...(c.targetInstitutionId ? [c.targetInstitutionId] : [])];
   const [users, institutions, transitions, attachments, booking, report, decision] = await Promise.all([
@@ -16,6 +18,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord) {
     db.consultationDecision.findUnique({ where: { consultationId: c.id } }),
   ]);
   const name = new Map(users.map((u) => [u.id, u.displayName]));
+  const lastReturn = c.status === "RETURNED" ? transitions.findLast((t) => t.toStatus === "RETURNED") : undefined;
   const inst = new Map(institutions.map((i) => [i.id, i]));
   return {
     id: c.id,
@@ -62,6 +65,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord) {
       : null,
     decision: decision ? { outcome: decision.outcome, decision: decision.decision, decidedById: decision.decidedById, at: decision.at.toISOString() } : null,
     statusReason: c.statusReason,
+    returnExpiresAt: lastReturn ? new Date(lastReturn.at.getTime() + RETURNED_EXPIRES_AFTER_MS).toISOString() : null,
     slaDueAt: c.slaDueAt?.toISOString() ?? null,
     overdue: c.overdue,
     submittedAt: c.submittedAt?.toISOString() ?? null,
@@ -76,13 +80,12 @@ export async function consultationDetail(db: Db, c: ConsultationRecord) {
     timeline: transitions.map((t) => ({ from: t.fromStatus, to: t.toStatus, actorId: t.actorId, actorName: t.actorId ? (name.get(t.actorId) ?? null) : null, reason: t.reason, at: t.at.toISOString() })),
   };
 }
-export type ConsultationDetail = Awaited<ReturnType<typeof consultationDetail>>;
 
 /** Queue and list rows: enough to triage, the patient by name only. */
 export function consultationRow(c: {
-  id: string; number: string; status: string; urgency: string; kind: string; specialtyCode: string | null; patientName: string;
+  id: string; number: string; status: ConsultationStatus; urgency: Urgency; kind: ConsultationKind; specialtyCode: string | null; patientName: string;
   requestingInstitutionId: string; targetInstitutionId: string | null; submittedAt: Date | null; createdAt: Date; slaDueAt: Date | null; overdue: boolean; scheduledStart: Date | null;
-}) {
+}): ConsultationRow {
   return {
     id: c.id,
     number: c.number,

@@ -1,5 +1,6 @@
-// OpenAPI 3.1 document built from the same zod schemas that validate requests.
+// OpenAPI 3.1 document built from the same zod schemas that validate requests and type the answers (contract/).
 import { z } from "zod";
+import { Problem } from "@yilian/contract";
 import type { RequestSchemas } from "./validate";
 
 interface Operation {
@@ -10,6 +11,8 @@ interface Operation {
   auth: boolean;
   schemas: RequestSchemas;
   response?: z.ZodType;
+  status?: number;
+  produces?: string[];
 }
 
 const operations: Operation[] = [];
@@ -17,6 +20,7 @@ const operations: Operation[] = [];
 export function describeRoute(op: Operation): void {
   operations.push(op);
 }
+
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   return z.toJSONSchema(schema, { io, unrepresentable: "any" });
@@ -33,6 +37,19 @@ function parameters(schema: z.ZodType | undefined, where: "query" | "path") {
   }));
 }
 
+const FILE = { type: "string", format: "binary" };
+
+function success(op: Operation) {
+  const status = String(op.status ?? (op.response || op.produces?.length ? 200 : 204));
+  const content: Record<string, unknown> = {};
+  if (op.response) content["application/json"] = { schema: jsonSchema(op.response, "output") };
+  for (const type of op.produces ?? []) content[type] = { schema: type.endsWith("json") ? { type: "object" } : FILE };
+  const description = status === "201" ? "Created" : status === "202" ? "Accepted: processing follows" : status === "204" ? "No content" : "OK";
+  return { [status]: { description, ...(Object.keys(content).length ? { content } : {}) } };
+}
+
+const problemRef = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
+
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
@@ -47,39 +64,24 @@ export function openApiDocument(): Record<string, unknown> {
         ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.schemas.body, "input") } } } }
         : {}),
       responses: {
-        "200": {
-          description: "OK",
-          ...(op.response ? { content: { "application/json": { schema: jsonSchema(op.response, "output") } } } : {}),
-        },
-        default: {
-          description: "RFC 9457 problem details",
-          content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-        },
+        ...success(op),
+        "4XX": { description: "The caller's error (RFC 9457 problem details; `code` says which)", content: problemRef },
+        "5XX": { description: "The server's or a dependency's failure (INTERNAL, UNAVAILABLE)", content: problemRef },
       },
     };
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Yilian API", version: "0.1.0", description: "远程医疗协作网 — REST API" },
+    info: {
+      title: "Yilian API",
+      version: "0.2.0",
+      description:
+        "远程医疗协作网 — REST API. Errors are RFC 9457 problem+json (components.schemas.Problem); times are ISO 8601 in UTC, shown in Asia/Shanghai.",
+    },
     paths,
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
-      schemas: {
-        Problem: {
-          type: "object",
-          required: ["type", "title", "status", "code", "detail"],
-          properties: {
-            type: { type: "string" },
-            title: { type: "string" },
-            status: { type: "integer" },
-            code: { type: "string" },
-            detail: { type: "string" },
-            instance: { type: "string" },
-            requestId: { type: "string" },
-            errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
-          },
-        },
-      },
+      schemas: { Problem: jsonSchema(Problem, "output") },
     },
   };
 }

@@ -1,23 +1,35 @@
-// Declares one endpoint: its zod schemas validate the request and document it in /openapi.json.
+// Declares one endpoint: its zod schemas validate the request, type the handler's answer and document both in
+// /openapi.json. The response schema comes from contract/ (the SDK's return types are the same schemas); under test
+// every JSON answer is also checked against it, so a drifted field fails the test that produced it.
 import type { Request, RequestHandler, Response, Router } from "express";
 import type { z } from "zod";
 import { describeRoute } from "./openapi";
 import { validate, type RequestSchemas, type Valid } from "./validate";
 
-interface RouteSpec<S extends RequestSchemas> {
+interface RouteSpec<S extends RequestSchemas, R extends z.ZodType | undefined> {
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
   schemas: S;
-  response?: z.ZodType;
+  /** The JSON success answer (a contract schema). */
+  response?: R;
+  /** Success status when not 200: 201 created, 202 accepted, 204 no content. */
+  status?: 201 | 202 | 204;
+  /** Non-JSON answers (files, FHIR, iCalendar, CSV): their media types, for the document. */
+  produces?: string[];
   /** Extra middleware before validation (authentication, rate limits). */
   before?: RequestHandler[];
 }
 
+/** What a handler may return: its response schema's shape, or nothing when it answered itself (files). */
+type Answer<R> = R extends z.ZodType ? z.input<R> | void : unknown;
+
+const checkResponses = process.env.NODE_ENV === "test";
+
 export function routeGroup(router: Router, opts: { prefix: string; tag: string; auth: RequestHandler | null }) {
-  return <S extends RequestSchemas>(
-    spec: RouteSpec<S>,
-    handler: (input: Valid<S>, req: Request, res: Response) => Promise<unknown> | unknown,
+  return <S extends RequestSchemas, R extends z.ZodType | undefined = undefined>(
+    spec: RouteSpec<S, R>,
+    handler: (input: Valid<S>, req: Request, res: Response) => Promise<Answer<R>> | Answer<R>,
   ) => {
     describeRoute({
       method: spec.method,
@@ -27,14 +39,24 @@ export function routeGroup(router: Router, opts: { prefix: string; tag: string; 
       auth: opts.auth !== null,
       schemas: spec.schemas,
       response: spec.response,
+      status: spec.status,
+      produces: spec.produces,
     });
     const chain: RequestHandler[] = [...(opts.auth ? [opts.auth] : []), ...(spec.before ?? []), validate(spec.schemas)];
     router[spec.method](opts.prefix + spec.path, ...chain, async (req, res) => {
+      // The documented status by default; a handler may still answer another (e.g. 200 for a repeated registration).
+      if (spec.status) res.status(spec.status);
       const result = await handler(res.locals.valid as Valid<S>, req, res);
-      if (!res.headersSent) {
-        if (result === undefined) res.status(204).end();
-        else res.json(result);
+      if (res.headersSent) return;
+      if (result === undefined) {
+        res.status(204).end();
+        return;
       }
+      if (checkResponses && spec.response) {
+        const r = spec.response.safeParse(result);
+        if (!r.success) throw new Error(`${spec.method.toUpperCase()} ${opts.prefix + spec.path}: answer does not match its contract schema: ${r.error.message}`);
+      }
+      res.json(result);
     });
   };
 }

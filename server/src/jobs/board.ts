@@ -25,6 +25,8 @@ import { bullPrefix, type AppQueues } from "./queues";
 
 export const BOARD_PATH = "/admin/queues";
 const COOKIE = "yilian_board";
+/** A one-time link into the queue console. */
+const QueueConsoleTicket = z.object({ url: z.string(), expiresInS: z.number().int() });
 const TICKET_TTL_S = 60;
 
 function readCookie(req: Request, name: string): string | null {
@@ -64,7 +66,7 @@ export function boardRoutes(deps: { db: Db; redis: Redis; redisPrefix: string; t
 
   const route = routeGroup(router, { prefix: "/api/admin/queues", tag: "admin", auth: deps.requireAuth });
   route(
-    { method: "post", path: "/ticket", summary: "One-time ticket (60 s) to open the queue console in a browser (province administrators)", schemas: { body: z.object({}).optional() } },
+    { method: "post", path: "/ticket", summary: "One-time ticket (60 s) to open the queue console in a browser (province administrators)", schemas: { body: z.object({}).optional() }, response: QueueConsoleTicket },
     async (_v, req, res) => {
       const user = currentUser(res);
       requireRole(user, "PROVINCE_ADMIN");

@@ -2,7 +2,10 @@
 // drill-down focus, the names of a drill-down path, and on-demand recomputation of a month (province administrators).
 import { Router, type RequestHandler, type Response } from "express";
 import { z } from "zod";
-import { AppError, ErrorCode, MonthlyStatsQuery, RecomputeStatsBody, StatBreakdownQuery, StatPathQuery } from "@yilian/contract";
+import {
+  AppError, ErrorCode, MonthlyStatsQuery, MonthlyStatsView, RecomputeAccepted, RecomputeStatsBody, StatBreakdownQuery, StatBreakdownView, StatPathQuery, StatRunList,
+  StatScopeRefList,
+} from "@yilian/contract";
 import type { Db } from "../db";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
@@ -12,7 +15,7 @@ import { statisticsJobOptions, type AppQueues } from "../jobs/queues";
 import * as stats from "./statistics";
 import { toCsv, toXlsx } from "./export";
 
-async function send(db: Db, res: Response, format: "json" | "csv" | "xlsx", body: { rows: stats.StatRow[] }, fileBase: string) {
+async function send<T extends { rows: stats.StatRow[] }>(db: Db, res: Response, format: "json" | "csv" | "xlsx", body: T, fileBase: string): Promise<T | undefined> {
   if (format === "json") return body;
   const table = await stats.labelRows(db, body.rows);
   const name = encodeURIComponent(`${fileBase}.${format}`);
@@ -26,6 +29,8 @@ async function send(db: Db, res: Response, format: "json" | "csv" | "xlsx", body
   return undefined;
 }
 
+const SPREADSHEETS = ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"];
+
 export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth: RequestHandler }): Router {
   const router = Router();
   const route = routeGroup(router, { prefix: "/api/statistics", tag: "statistics", auth: deps.requireAuth });
@@ -37,6 +42,8 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
       path: "/monthly",
       summary: "Monthly rollups of one scope (default: the caller's own region or institution), optionally one specialty's share; format=json|csv|xlsx",
       schemas: { query: MonthlyStatsQuery },
+      response: MonthlyStatsView,
+      produces: SPREADSHEETS,
     },
     async ({ query }, _req, res) => {
       const body = await stats.monthly(db, currentUser(res), query);
@@ -49,6 +56,8 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
       path: "/breakdown",
       summary: "One metric of one month for every institution / county / city / tier / consortium / specialty inside a focus (withinScope, withinId; default the caller's own scope), optionally one specialty's share",
       schemas: { query: StatBreakdownQuery },
+      response: StatBreakdownView,
+      produces: SPREADSHEETS,
     },
     async ({ query }, _req, res) => {
       const body = await stats.breakdown(db, currentUser(res), query);
@@ -56,16 +65,16 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
     },
   );
   route(
-    { method: "get", path: "/scopes", summary: "Names of a drill-down path (SCOPE:id,...), each segment authorised", schemas: { query: StatPathQuery } },
+    { method: "get", path: "/scopes", summary: "Names of a drill-down path (SCOPE:id,...), each segment authorised", schemas: { query: StatPathQuery }, response: StatScopeRefList },
     async ({ query }, _req, res) => stats.pathNames(db, currentUser(res), query),
   );
-  route({ method: "get", path: "/runs", summary: "Computed months and when", schemas: { query: z.object({}) } }, async (_v, _req, res) => {
+  route({ method: "get", path: "/runs", summary: "Computed months and when", schemas: { query: z.object({}) }, response: StatRunList }, async (_v, _req, res) => {
     stats.defaultScope(currentUser(res));
     const runs = await db.monthlyStatRun.findMany({ orderBy: { month: "desc" }, take: 240 });
     return { items: runs.map((r) => ({ month: r.month.toISOString().slice(0, 7), computedAt: r.computedAt.toISOString(), durationMs: r.durationMs, rows: r.rows })) };
   });
   route(
-    { method: "post", path: "/recompute", summary: "Recompute one month now (province administrators); idempotent", schemas: { body: RecomputeStatsBody } },
+    { method: "post", path: "/recompute", summary: "Recompute one month now (province administrators); idempotent", schemas: { body: RecomputeStatsBody }, response: RecomputeAccepted, status: 202 },
     async ({ body }, _req, res) => {
       const user = currentUser(res);
       requireRole(user, "PROVINCE_ADMIN");

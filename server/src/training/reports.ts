@@ -3,7 +3,7 @@
 // region and province admins see the institutions they administer.
 import ExcelJS from "exceljs";
 import type { Prisma } from "@prisma/client";
-import { AppError, ErrorCode, type AttendanceRow } from "@yilian/contract";
+import { AppError, ErrorCode, type AttendanceRow, type InstitutionMonthRow } from "@yilian/contract";
 import type { Db } from "../db";
 import { audit } from "../audit/audit";
 import { administeredInstitutions, notFound } from "../authz/policy";
@@ -133,16 +133,6 @@ export async function sessionAttendanceFile(db: Db, user: AuthUser, sessionId: s
 }
 
 // ------------------------------------------------------------------------------------------ per institution and month
-
-export interface InstitutionMonthRow {
-  sessionNumber: string;
-  sessionTitle: string;
-  startsAt: string;
-  displayName: string;
-  username: string;
-  minutes: number;
-  attended: boolean;
-}
 
 export async function institutionMonthAttendance(db: Db, user: AuthUser, institutionId: string, month: string) {
   const scope = administeredInstitutions(user);

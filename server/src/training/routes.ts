@@ -1,6 +1,11 @@
 // REST endpoints of remote training; thin: validation by the contract schemas, logic in the use-case files.
 import { Router, type RequestHandler, type Response } from "express";
 import {
+  InstitutionMonthAttendanceView,
+  MyAttendanceView,
+  SessionAttendanceView,
+  TrainingQuestionPage,
+  TrainingSessionPage,
   AttendanceReportQuery,
   CancelTrainingBody,
   IdParams,
@@ -43,7 +48,7 @@ export function trainingRoutes(deps: TrainingRouteDeps): Router {
   const { db, live, queues, sink } = deps;
 
   route(
-    { method: "post", path: "/sessions", summary: "Schedule a training session (LECTURER or INSTITUTION_ADMIN of a city, county or province institution)", schemas: { body: ScheduleTrainingBody }, response: TrainingSessionView },
+    { method: "post", path: "/sessions", summary: "Schedule a training session (LECTURER or INSTITUTION_ADMIN of a city, county or province institution)", schemas: { body: ScheduleTrainingBody }, response: TrainingSessionView, status: 201 },
     async ({ body }, req, res) => {
       const { view, session } = await scheduleTraining(db, currentUser(res), body);
       // After commit: tell the audience and plan the reminders. A Redis hiccup must not undo the schedule.
@@ -54,7 +59,7 @@ export function trainingRoutes(deps: TrainingRouteDeps): Router {
     },
   );
 
-  route({ method: "get", path: "/sessions", summary: "Training catalogue: sessions whose audience includes the caller (or that they manage)", schemas: { query: TrainingCatalogueQuery } }, ({ query }, _req, res) =>
+  route({ method: "get", path: "/sessions", summary: "Training catalogue: sessions whose audience includes the caller (or that they manage)", schemas: { query: TrainingCatalogueQuery }, response: TrainingSessionPage }, ({ query }, _req, res) =>
     catalogue(db, currentUser(res), query),
   );
 
@@ -91,7 +96,7 @@ export function trainingRoutes(deps: TrainingRouteDeps): Router {
   });
 
   route(
-    { method: "post", path: "/sessions/:id/registration", summary: "Register for a session (capacity enforced under concurrency)", schemas: { params: IdParams }, response: TrainingRegistrationView },
+    { method: "post", path: "/sessions/:id/registration", summary: "Register for a session (capacity enforced under concurrency)", schemas: { params: IdParams }, response: TrainingRegistrationView, status: 201 },
     async ({ params }, _req, res) => {
       const { created, view } = await register(db, currentUser(res), params.id);
       res.status(created ? 201 : 200);
@@ -99,12 +104,12 @@ export function trainingRoutes(deps: TrainingRouteDeps): Router {
     },
   );
 
-  route({ method: "delete", path: "/sessions/:id/registration", summary: "Cancel the caller's registration", schemas: { params: IdParams } }, async ({ params }, _req, res) => {
+  route({ method: "delete", path: "/sessions/:id/registration", summary: "Cancel the caller's registration", schemas: { params: IdParams }, status: 204 }, async ({ params }, _req, res) => {
     await cancelRegistration(db, currentUser(res), params.id);
   });
 
   route(
-    { method: "get", path: "/sessions/:id/attendance", summary: "Attendance report of a session per institution (json, csv or xlsx)", schemas: { params: IdParams, query: AttendanceReportQuery } },
+    { method: "get", path: "/sessions/:id/attendance", summary: "Attendance report of a session per institution (json, csv or xlsx)", schemas: { params: IdParams, query: AttendanceReportQuery }, response: SessionAttendanceView, produces: ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] },
     async ({ params, query }, _req, res) => {
       const user = currentUser(res);
       if (query.format === "json") return sessionAttendance(db, user, params.id, query.institutionId);
@@ -113,23 +118,23 @@ export function trainingRoutes(deps: TrainingRouteDeps): Router {
   );
 
   route(
-    { method: "get", path: "/sessions/:id/attendance/me", summary: "The caller's own attendance in a session", schemas: { params: IdParams } },
+    { method: "get", path: "/sessions/:id/attendance/me", summary: "The caller's own attendance in a session", schemas: { params: IdParams }, response: MyAttendanceView },
     async ({ params }, _req, res) => {
       const user = currentUser(res);
       await loadVisibleSession(db, user, params.id);
       const a = await db.trainingAttendance.findUnique({ where: { sessionId_userId: { sessionId: params.id, userId: user.id } } });
       return a
-        ? { minutes: a.minutes, attended: a.attended, joins: a.joins, firstJoinAt: a.firstJoinAt.toISOString(), lastLeaveAt: a.lastLeaveAt?.toISOString() ?? null, intervals: a.intervals }
+        ? { minutes: a.minutes, attended: a.attended, joins: a.joins, firstJoinAt: a.firstJoinAt.toISOString(), lastLeaveAt: a.lastLeaveAt?.toISOString() ?? null, intervals: a.intervals as MyAttendanceView["intervals"] }
         : { minutes: 0, attended: false, joins: 0, firstJoinAt: null, lastLeaveAt: null, intervals: [] };
     },
   );
 
-  route({ method: "get", path: "/sessions/:id/questions", summary: "Q&A of a session (pinned first; hidden ones for moderators only)", schemas: { params: IdParams, query: QuestionListQuery } }, ({ params, query }, _req, res) =>
+  route({ method: "get", path: "/sessions/:id/questions", summary: "Q&A of a session (pinned first; hidden ones for moderators only)", schemas: { params: IdParams, query: QuestionListQuery }, response: TrainingQuestionPage }, ({ params, query }, _req, res) =>
     live.listQuestions(currentUser(res), params.id, query),
   );
 
   route(
-    { method: "get", path: "/attendance", summary: "An administered institution's training attendance in one month (json, csv or xlsx)", schemas: { query: InstitutionAttendanceQuery } },
+    { method: "get", path: "/attendance", summary: "An administered institution's training attendance in one month (json, csv or xlsx)", schemas: { query: InstitutionAttendanceQuery }, response: InstitutionMonthAttendanceView, produces: ["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] },
     async ({ query }, _req, res) => {
       const user = currentUser(res);
       if (query.format === "json") return institutionMonthAttendance(db, user, query.institutionId, query.month);

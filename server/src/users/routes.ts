@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from "express";
-import { CreateUserBody, IdParams, UpdateUserBody, UserSearchQuery, UserSummary } from "@yilian/contract";
+import { UserPage, CreateUserBody, IdParams, UpdateUserBody, UserSearchQuery, UserSummary } from "@yilian/contract";
 import type { Db } from "../db";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
@@ -11,7 +11,7 @@ export function userRoutes(deps: { db: Db; auth: AuthService; requireAuth: Reque
   const route = routeGroup(router, { prefix: "/api", tag: "users", auth: deps.requireAuth });
   const { db } = deps;
 
-  route({ method: "get", path: "/users", summary: "Users within the caller's administrative scope", schemas: { query: UserSearchQuery } }, ({ query }, _req, res) =>
+  route({ method: "get", path: "/users", summary: "Users within the caller's administrative scope", schemas: { query: UserSearchQuery }, response: UserPage }, ({ query }, _req, res) =>
     searchUsers(db, currentUser(res), query),
   );
   route({ method: "get", path: "/users/:id", summary: "One user (404 outside scope)", schemas: { params: IdParams }, response: UserSummary }, ({ params }, _req, res) =>

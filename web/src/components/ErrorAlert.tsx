@@ -1,7 +1,7 @@
 // An error with what to do about it, and a retry when the action can be repeated.
 import { Alert, Button, Result } from "antd";
 import { Link } from "react-router";
-import { isApiError } from "@yilian/client-sdk";
+import { isYilianError } from "@yilian/client-sdk";
 import { explain } from "../lib/errors";
 import { t } from "../i18n";
 
@@ -50,6 +50,6 @@ export function NotFound() {
 
 /** Not found for 404 answers (records outside the caller's scope answer 404 too), an alert otherwise. */
 export function LoadError({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  if (isApiError(error) && error.status === 404) return <NotFound />;
+  if (isYilianError(error) && error.status === 404) return <NotFound />;
   return <ErrorAlert error={error} onRetry={onRetry} />;
 }

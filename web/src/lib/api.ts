@@ -1,6 +1,6 @@
 // The one REST client of the console (client SDK), tokens kept in sessionStorage: a reload keeps the session,
 // closing the tab ends it. When the session ends, listeners (the router) send the user to the login.
-import { createRestClient, type ApiError, type StoredSession, type TokenStore } from "@yilian/client-sdk";
+import { createRestClient, type StoredSession, type TokenStore, type YilianError } from "@yilian/client-sdk";
 
 const KEY = "yilian.session";
 
@@ -19,7 +19,7 @@ const sessionStore: TokenStore = {
   },
 };
 
-type Listener = (e: ApiError) => void;
+type Listener = (e: YilianError) => void;
 const listeners = new Set<Listener>();
 export const onSessionEnded = (l: Listener) => {
   listeners.add(l);

@@ -1,6 +1,6 @@
 // Every error tells the user what to do next: ErrorCode → zh-CN guidance, shown beside the server's message.
 import { ErrorCode, errorMessageZh } from "@yilian/contract";
-import { isApiError } from "@yilian/client-sdk";
+import { isYilianError } from "@yilian/client-sdk";
 
 export const errorGuidance: Record<ErrorCode, string> = {
   VALIDATION_FAILED: "请按提示修改标红的字段后重新提交。",
@@ -39,8 +39,12 @@ export function errorText(e: unknown): string {
 
 /** A user-facing explanation of any thrown error. */
 export function explain(e: unknown): Explained {
-  if (isApiError(e)) {
-    return { code: e.code, message: e.message || errorMessageZh[e.code], guidance: errorGuidance[e.code] ?? "", fields: e.issues };
+  if (isYilianError(e) && e.code in errorGuidance) {
+    const code = e.code as ErrorCode;
+    return { code, message: e.message || errorMessageZh[code], guidance: errorGuidance[code] ?? "", fields: e.issues };
+  }
+  if (isYilianError(e) && e.code === "NETWORK") {
+    return { code: "NETWORK", message: "无法连接服务器", guidance: "请检查网络连接后重试。", fields: [] };
   }
   // Socket.IO acks and SDK errors carry a code too (YilianError).
   if (e && typeof e === "object" && "code" in e && typeof (e as { code: unknown }).code === "string" && (e as { code: string }).code in errorGuidance) {

@@ -8,7 +8,7 @@ import { useCallback, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { App, Breadcrumb, Button, Card, Col, DatePicker, Row, Segmented, Select, Space, Statistic, Table, Tag, Typography } from "antd";
 import { DownloadOutlined, ReloadOutlined } from "@ant-design/icons";
-import type { StatRow } from "@yilian/client-sdk";
+import type { StatRowView as StatRow } from "@yilian/client-sdk";
 import {
   consultationKindLabel,
   consultationStatusLabel,
