@@ -3,6 +3,8 @@
 # - mediasoup worker build from Debian libraries (offline route, see scripts/build-mediasoup-worker.sh)
 # - ffmpeg/ffprobe for recordings, dcmtk/imagemagick/poppler for upload processing and test files
 # - chromium for browser tests, CJK fonts for PDF reports, docker-compose client to validate compose files
+# - coturn (TURN for firewalled hospitals; openssl makes its development certificate), iproute2 + nftables for the
+#   network-sandbox tests (tests/links), espeak-ng for a speaking fake microphone there
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -13,6 +15,7 @@ PACKAGES=(
   ffmpeg poppler-utils dcmtk imagemagick img2pdf zip
   chromium fonts-noto-cjk fonts-wqy-microhei
   docker-compose
+  coturn openssl iproute2 nftables espeak-ng
 )
 
 missing=()

@@ -1,6 +1,6 @@
 // `npm start`: one command brings up the whole system on this machine.
 // Creates the database if missing, applies migrations (Prisma CLI), seeds the demo province on first start,
-// then runs the server (with the media service in-process) and the worker, and prints the URL.
+// then runs coturn (TURN), the server (with the media service in-process) and the worker, and prints the URL.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { ensureDatabase, loadConfig, requireDependencies } from "@yilian/server";
 
@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   if (await ensureDatabase(config.DATABASE_URL)) console.log(`start: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   runStep("applying migrations", "npx", ["prisma", "migrate", "deploy"]);
   if (config.SEED_DEMO_DATA) runStep("seeding demo data (first start only)", process.execPath, ["--import", "tsx", "prisma/seed/main.ts"]);
+  // TURN (coturn) for browsers behind firewalls that only let TCP 443 out; off when TURN runs elsewhere.
+  if (config.TURN_ENABLED && config.TURN_START) runService("turn", "server/src/turn/main.ts");
   runService("server", "server/src/main.ts");
   runService("worker", "worker/src/main.ts");
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll(0));

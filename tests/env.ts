@@ -13,3 +13,5 @@ process.env.SEED_DEMO_DATA = "false";
 // Live rooms: ephemeral WebRTC ports (parallel test servers never collide) and one mediasoup worker each.
 process.env.MEDIA_WEBRTC_PORT = process.env.MEDIA_WEBRTC_PORT ?? "0";
 process.env.MEDIA_WORKERS = process.env.MEDIA_WORKERS ?? "1";
+// No coturn outside tests/links (whose lab starts one and turns TURN on): no TURN servers in join answers.
+process.env.TURN_ENABLED = process.env.TURN_ENABLED ?? "false";

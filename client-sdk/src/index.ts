@@ -8,6 +8,8 @@ export { createClient, YilianClient, type ClientOptions, type SessionSource, typ
 export { YilianError, isYilianError, SESSION_ENDING_CODES, type LocalErrorCode } from "./errors";
 export { ConsultationNotifications, type ConsultationListener } from "./notifications";
 export { Room, type RemoteTrack, type RoomEvents, type JoinOptions } from "./room";
+export type { IceFailure, IceOptions, IcePolicy } from "./ice";
+export type { ConnectionQuality, LinkQuality, LinkStats, TrackStats } from "./quality";
 export * from "./devices";
 export * from "./rest";
 // The contract: every request and response type, enums with their zh-CN labels, error codes, the event map.

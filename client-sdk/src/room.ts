@@ -4,6 +4,8 @@
 import { Device, type types } from "mediasoup-client";
 import type {
   MediaChatMessage,
+  MediaResetTransportsResult,
+  MediaRestartIceResult,
   MediaConsumerInfo,
   MediaJoinResult,
   MediaPeerInfo,
@@ -15,6 +17,9 @@ import type {
 } from "@yilian/contract";
 import { Emitter } from "./emitter";
 import { YilianError, type YilianClient } from "./client";
+import { IceConfig, type IceFailure, type IceOptions } from "./ice";
+import { QualityMonitor, type ConnectionQuality, type LinkStats, type TrackStats } from "./quality";
+import { WeakLinkPolicy } from "./weak-link";
 
 export interface RemoteTrack {
   consumerId: string;
@@ -25,6 +30,8 @@ export interface RemoteTrack {
   track: MediaStreamTrack;
   /** The sender muted it (producer paused). */
   muted: boolean;
+  /** Simulcast video: the spatial layer the media server forwards now (0 lowest; null: none, e.g. paused). */
+  spatialLayer?: number | null;
 }
 
 export interface RoomEvents {
@@ -42,11 +49,19 @@ export interface RoomEvents {
   /** `message`: a zh-CN explanation for the user, when the server gave one (e.g. the media node was lost). */
   closed: (e: { reason: string; message?: string }) => void;
   error: (e: Error) => void;
+  /** A peer's link quality changed (this client's own link: `local: true`); from WebRTC statistics. */
+  connectionQuality: (q: ConnectionQuality) => void;
+  /** The media server changed the layer it forwards of a remote camera (bandwidth, preference, weak link). */
+  layers: (e: { consumerId: string; peerId: string; spatialLayer: number | null; temporalLayer: number | null }) => void;
+  /** The direct path failed: the transports are rebuilt to go through TURN only. */
+  relayFallback: (f: IceFailure) => void;
 }
 
-export interface JoinOptions {
+export interface JoinOptions extends IceOptions {
   /** Spatial layer (0 low … 2 high) to receive remote cameras in; default: the highest. */
   preferredSpatialLayer?: number;
+  /** How often link quality is sampled from WebRTC statistics (default 1000 ms; 0: never). */
+  qualityIntervalMs?: number;
 }
 
 interface LocalPublication {
@@ -84,6 +99,10 @@ export class Room extends Emitter<RoomEvents> {
   private readonly consuming = new Set<string>();
   private readonly offs: (() => void)[] = [];
   private disconnected = false;
+  private readonly ice: IceConfig;
+  private readonly quality: QualityMonitor;
+  private readonly weakLink: WeakLinkPolicy;
+  private fallingBack = false;
 
   private constructor(
     private readonly client: YilianClient,
@@ -93,11 +112,36 @@ export class Room extends Emitter<RoomEvents> {
   ) {
     super();
     this.resetRecvReady();
+    this.ice = new IceConfig(opts);
+    this.weakLink = new WeakLinkPolicy({
+      requestLayer: (consumerId, spatialLayer, temporalLayer) =>
+        this.client.request("media:setPreferredLayers", { consumerId, spatialLayer, temporalLayer }),
+      cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
+      cameraProducer: () => this.local.get("camera")?.producer,
+      defaultLayer: opts.preferredSpatialLayer,
+    });
+    this.quality = new QualityMonitor(
+      {
+        localPeerId: () => this.peerId,
+        peerIds: () => [...this.peers.keys()],
+        transports: () => [this.sendTransport, this.recvTransport],
+        tracks: () => [...this.tracks.values()],
+        online: () => this.client.socket.connected,
+      },
+      (q) => {
+        if (q.local) void this.weakLink.onLocalQuality(q.quality);
+        this.emit("connectionQuality", q);
+      },
+      opts.qualityIntervalMs,
+    );
+    this.on("track", (t) => t.source === "camera" && void this.weakLink.added(t.consumerId));
+    this.on("trackEnded", (t) => this.weakLink.forget(t.consumerId));
   }
 
   static async join(client: YilianClient, kind: RoomKind, roomId: string, opts: JoinOptions): Promise<Room> {
     const room = new Room(client, kind, roomId, opts);
     const res = await client.request<MediaJoinResult>("media:join", { kind, roomId });
+    room.ice.update(res);
     room.applyJoin(res);
     room.listen();
     const routerRtpCapabilities =
@@ -107,6 +151,7 @@ export class Room extends Emitter<RoomEvents> {
     await room.device.load({ routerRtpCapabilities });
     await room.createTransports();
     for (const p of res.producers) void room.consume(p);
+    room.quality.start();
     return room;
   }
 
@@ -230,7 +275,23 @@ export class Room extends Emitter<RoomEvents> {
 
   /** Asks for a remote camera in another quality (0 low … 2 high), e.g. small tiles in a gallery. */
   async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
-    await this.client.request("media:setPreferredLayers", { consumerId, spatialLayer, temporalLayer });
+    // On a weak link the camera stays on the lowest layer until the link recovers (weak-link.ts).
+    await this.weakLink.want(consumerId, spatialLayer, temporalLayer);
+  }
+
+  /** Per remote track: loss, jitter, bitrate, resolution, freezes, audio concealment (last quality sample). */
+  trackStats(): TrackStats[] {
+    return this.quality.tracks();
+  }
+
+  /** This client's link to the media server: RTT, loss both ways, whether it goes through TURN. */
+  linkStats(): LinkStats {
+    return this.quality.link();
+  }
+
+  /** Current link quality of each peer (this client's own under its peerId). */
+  connectionQualities(): ConnectionQuality[] {
+    return [...this.quality.qualities.values()];
   }
 
   /** WebRTC statistics of the receive transport (inbound-rtp per remote track). */
@@ -307,8 +368,8 @@ export class Room extends Emitter<RoomEvents> {
       canSend ? this.createSendTransport() : Promise.resolve(),
     ]);
     if (generation !== this.generation) return;
-    const recv = this.device!.createRecvTransport(recvInfo as types.TransportOptions);
-    this.wire(recv);
+    const recv = this.device!.createRecvTransport({ ...(recvInfo as types.TransportOptions), ...this.ice.transportOptions() });
+    this.wire(recv, "recv");
     this.recvTransport = recv;
     this.markRecvReady(recv);
   }
@@ -321,8 +382,8 @@ export class Room extends Emitter<RoomEvents> {
     const generation = this.generation;
     const sendInfo = await this.client.request<MediaTransportInfo>("media:createTransport", { direction: "send" });
     if (generation !== this.generation || this.sendTransport) return;
-    const send = this.device!.createSendTransport(sendInfo as types.TransportOptions);
-    this.wire(send);
+    const send = this.device!.createSendTransport({ ...(sendInfo as types.TransportOptions), ...this.ice.transportOptions() });
+    this.wire(send, "send");
     send.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
       const a = appData as { source: MediaSource; paused?: boolean };
       this.client
@@ -337,23 +398,54 @@ export class Room extends Emitter<RoomEvents> {
     this.permissions = permissions;
   }
 
-  private wire(transport: types.Transport): void {
+  private wire(transport: types.Transport, direction: "send" | "recv"): void {
     transport.on("connect", ({ dtlsParameters }, callback, errback) => {
       this.client.request("media:connectTransport", { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
     });
     transport.on("connectionstatechange", (state) => {
-      // A path change (Wi-Fi to wired, VPN reconnect): new ICE credentials rather than a new call.
-      if ((state === "failed" || state === "disconnected") && this.client.socket.connected && !this.closed) {
+      // A path change (Wi-Fi to wired, VPN reconnect): new ICE credentials rather than a new call. A transport
+      // that never connected, or failed, is the ICE watcher's (below): relay-only first when that is untried.
+      if ((state === "disconnected" || (state === "failed" && !this.ice.canFallBack())) && this.client.socket.connected && !this.closed) {
         void this.restartIce(transport);
       }
     });
+    this.ice.watch(transport, direction, (f) => void this.onIceFailure(transport, f));
+  }
+
+  private async onIceFailure(transport: types.Transport, f: IceFailure): Promise<void> {
+    if (this.closed || !this.client.socket.connected) return;
+    if (this.ice.canFallBack()) await this.fallBackToRelay(f);
+    else if (f.reason === "timeout") await this.restartIce(transport);
+  }
+
+  /**
+   * The direct path did not work (UDP blocked and the media port closed, or a firewall that passes ICE checks but
+   * not media): the server drops this peer's transports and the room builds new ones that only use TURN relays.
+   */
+  private async fallBackToRelay(f: IceFailure): Promise<void> {
+    if (this.fallingBack) return;
+    this.fallingBack = true;
+    try {
+      this.ice.policy = "relay";
+      this.emit("relayFallback", f);
+      const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports");
+      this.ice.update(res);
+      await this.rebuild(res.producers);
+    } catch (e) {
+      if (!this.closed) this.emit("error", e as Error);
+    } finally {
+      this.fallingBack = false;
+    }
   }
 
   private async restartIce(transport: types.Transport): Promise<void> {
     if (transport.closed) return;
     try {
-      const { iceParameters } = await this.client.request<{ iceParameters: types.IceParameters }>("media:restartIce", { transportId: transport.id });
-      if (!transport.closed) await transport.restartIce({ iceParameters });
+      const res = await this.client.request<MediaRestartIceResult>("media:restartIce", { transportId: transport.id });
+      // Fresh TURN credentials for the new gathering: those of the join may have expired in a long call.
+      this.ice.update(res);
+      if (!transport.closed && this.ice.iceServers.length) await transport.updateIceServers({ iceServers: this.ice.iceServers });
+      if (!transport.closed) await transport.restartIce({ iceParameters: res.iceParameters as types.IceParameters });
     } catch (e) {
       if (!this.closed) this.emit("error", e as Error);
     }
@@ -428,6 +520,12 @@ export class Room extends Emitter<RoomEvents> {
     };
     on("media:producerPaused", onPause(true));
     on("media:producerResumed", onPause(false));
+    on("media:consumerLayers", ({ consumerId, spatialLayer, temporalLayer }) => {
+      const t = this.tracks.get(consumerId);
+      if (!t) return;
+      t.spatialLayer = spatialLayer;
+      this.emit("layers", { consumerId, peerId: t.peerId, spatialLayer, temporalLayer });
+    });
     on("media:activeSpeaker", (e) => this.emit("activeSpeaker", e));
     on("media:audioLevels", (e) => this.emit("audioLevels", e.levels));
     on("media:chat", (m) => this.emit("chat", m));
@@ -453,6 +551,7 @@ export class Room extends Emitter<RoomEvents> {
   private async rejoin(): Promise<void> {
     try {
       const res = await this.client.request<MediaJoinResult>("media:join", { kind: this.kind, roomId: this.roomId, resumeKey: this.resumeKey });
+      this.ice.update(res);
       this.applyJoin(res);
       if (res.resumed) {
         // Same peer, same transports: refresh ICE in case the path broke, then catch up on missed producers.
@@ -489,6 +588,7 @@ export class Room extends Emitter<RoomEvents> {
   private teardown(reason: string, message?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.quality.stop();
     for (const off of this.offs.splice(0)) off();
     for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
     this.sendTransport?.close();

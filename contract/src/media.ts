@@ -96,7 +96,21 @@ export interface MediaProducerInfo {
   paused: boolean;
 }
 
-export interface MediaJoinResult {
+/** A TURN server for the browser's RTCPeerConnection (RTCIceServer), with short-lived TURN REST API credentials. */
+export interface MediaIceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+/** ICE servers issued to one user; fresh ones come with every join and ICE restart. */
+export interface MediaIceServers {
+  iceServers: MediaIceServer[];
+  /** ISO 8601, UTC: when the credentials stop working (absent when there are none). */
+  iceServersExpireAt?: string;
+}
+
+export interface MediaJoinResult extends MediaIceServers {
   roomKey: string;
   peerId: string;
   /** Present this on the next join after a network drop to resume the same peer. */
@@ -126,6 +140,16 @@ export interface MediaConsumerInfo {
   source: MediaSource;
   rtpParameters: unknown;
   producerPaused: boolean;
+}
+
+/** media:restartIce answer: new ICE credentials of the server side, and fresh TURN credentials. */
+export interface MediaRestartIceResult extends MediaIceServers {
+  iceParameters: unknown;
+}
+
+/** media:resetTransports answer (the client falls back to TURN-only transports): the producers to consume again. */
+export interface MediaResetTransportsResult extends MediaIceServers {
+  producers: MediaProducerInfo[];
 }
 
 export interface MediaChatMessage {

@@ -110,7 +110,9 @@ export interface ClientToServerEvents {
   "media:pauseProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
   "media:resumeProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
   "media:closeProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
-  "media:restartIce": (req: z.input<typeof M.MediaRestartIceRequest>, ack: AckCallback<{ iceParameters: unknown }>) => void;
+  "media:restartIce": (req: z.input<typeof M.MediaRestartIceRequest>, ack: AckCallback<M.MediaRestartIceResult>) => void;
+  /** Drops this peer's transports (producers and consumers with them) to build new ones, e.g. TURN-only. */
+  "media:resetTransports": (ack: AckCallback<M.MediaResetTransportsResult>) => void;
   "media:chat:send": (req: z.input<typeof M.MediaChatSendRequest>, ack: AckCallback<M.MediaChatMessage>) => void;
   "media:chat:history": (ack: AckCallback<M.MediaChatMessage[]>) => void;
   "media:leave": (ack: AckCallback<null>) => void;

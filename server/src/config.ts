@@ -48,6 +48,36 @@ export const ConfigSchema = z.object({
   MEDIA_NODE_HEARTBEAT_MS: z.coerce.number().int().min(500).max(60_000).default(5_000),
   /** Media nodes: peers of one training session a node takes before the session spans to the next node. */
   MEDIA_SPAN_AFTER_PEERS: z.coerce.number().int().min(1).max(100_000).default(600),
+  /** TURN REST API shared secret (coturn `static-auth-secret`): signs short-lived per-user TURN credentials. */
+  TURN_SECRET: z.string().min(32, "TURN_SECRET must be at least 32 characters").optional(),
+  /** Give clients TURN servers in the media:join answer (off: direct media only). */
+  TURN_ENABLED: bool.default(true),
+  /** Host name or address browsers reach TURN at (the TLS certificate's name in production). */
+  TURN_HOST: z.string().min(1).default("127.0.0.1"),
+  /** TURN over UDP and TCP. */
+  TURN_PORT: z.coerce.number().int().min(1).max(65535).default(3478),
+  /** TURN over TLS: 443, the one port hospital firewalls let out. */
+  TURN_TLS_PORT: z.coerce.number().int().min(1).max(65535).default(443),
+  /** Explicit TURN URLs for clients (comma-separated turn:/turns: URLs), e.g. an external coturn cluster. */
+  TURN_URLS: z.string().optional(),
+  /** Lifetime of issued TURN credentials; a rejoin or an ICE restart gets fresh ones. */
+  TURN_CREDENTIAL_TTL_S: z.coerce.number().int().min(60).max(86_400).default(4 * 3600),
+  /** `npm start`: run coturn next to the server (off when TURN is run elsewhere). */
+  TURN_START: bool.default(true),
+  /** TLS certificate and key (PEM) of the TURN server; unset: a self-signed one generated in the state directory. */
+  TURN_TLS_CERT: z.string().optional(),
+  TURN_TLS_KEY: z.string().optional(),
+  /** Public address coturn advertises for relays behind NAT (coturn `external-ip`). */
+  TURN_EXTERNAL_IP: z.string().optional(),
+  /** Address coturn listens on (default: TURN_HOST when it is an address, else all interfaces). */
+  TURN_LISTEN_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** Local address coturn opens relays on, towards the media servers (default: MEDIA_LISTEN_IP unless 0.0.0.0). */
+  TURN_RELAY_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** Extra media server addresses relays may reach (comma-separated; media nodes on other hosts). */
+  TURN_ALLOWED_PEER_IPS: z.string().optional(),
+  /** Relay port range on TURN_RELAY_IP. */
+  TURN_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(49160),
+  TURN_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999),
   TZ_DISPLAY: z.string().default("Asia/Shanghai"),
   /** AES-256-GCM key for patient identifiers at rest: 32 bytes, base64. Required in production. */
   PATIENT_DATA_KEY: z
@@ -55,7 +85,7 @@ export const ConfigSchema = z.object({
     .refine((v) => Buffer.from(v, "base64").length === 32, "PATIENT_DATA_KEY must be 32 bytes, base64-encoded")
     .optional(),
 });
-export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string; PATIENT_DATA_KEY: string };
+export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string; PATIENT_DATA_KEY: string; TURN_SECRET: string };
 
 let current: Config | undefined;
 
@@ -73,6 +103,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     console.error("config: JWT_SECRET: required in production (at least 32 characters)");
     process.exit(78);
   }
+  if (!cfg.TURN_SECRET && cfg.NODE_ENV === "production" && cfg.TURN_ENABLED) {
+    console.error("config: TURN_SECRET: required in production (at least 32 characters; the same value as coturn's static-auth-secret)");
+    process.exit(78);
+  }
   if (!cfg.PATIENT_DATA_KEY && cfg.NODE_ENV === "production") {
     console.error("config: PATIENT_DATA_KEY: required in production (32 bytes, base64; e.g. `openssl rand -base64 32`)");
     process.exit(78);
@@ -84,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Same idea for patient data: a fixed key derived from a labelled phrase, never used in production.
     PATIENT_DATA_KEY:
       cfg.PATIENT_DATA_KEY ?? createHash("sha256").update("yilian-development-patient-key-do-not-use-in-production").digest("base64"),
+    TURN_SECRET: cfg.TURN_SECRET ?? "yilian-development-turn-secret-do-not-use-in-production",
   };
   return current;
 }

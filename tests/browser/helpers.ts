@@ -34,7 +34,7 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
     /** Keeps the room, logs its events and renders every remote track (so it is decoded and shown). */
     const watch = (room: any) => {
       w.yl.room = room;
-      for (const ev of ["peerJoined", "peerLeft", "mute", "activeSpeaker", "reconnecting", "reconnected", "closed", "error", "chat", "trackEnded"]) {
+      for (const ev of ["peerJoined", "peerLeft", "mute", "activeSpeaker", "reconnecting", "reconnected", "closed", "error", "chat", "trackEnded", "connectionQuality", "relayFallback"]) {
         room.on(ev, (e: unknown) => events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
       }
       room.on("track", (t: any) => {

@@ -18,7 +18,14 @@ export const CHROMIUM_ARGS = [
   "--autoplay-policy=no-user-gesture-required",
 ];
 
-/** Launches Chromium (CHROMIUM_PATH, default /usr/bin/chromium); every launch gets a fresh temporary profile. */
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+/**
+ * Launches Chromium (CHROMIUM_PATH, default /usr/bin/chromium); every launch gets a fresh temporary profile.
+ * `executablePath`: e.g. a wrapper that runs it inside a network sandbox (helpers/netns.ts); `args`: extra flags.
+ */
+export async function launchBrowser(opts: { executablePath?: string; args?: string[] } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: opts.executablePath ?? process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
+  });
 }

@@ -1,7 +1,16 @@
 // Live-room signalling over a real Socket.IO connection: admission rules, typed refusals, permissions per
 // produce, persisted chat, the join hook, and the grace window that keeps a dropped peer.
 import { io as connect, type Socket } from "socket.io-client";
-import type { Ack, ClientToServerEvents, MediaJoinResult, ServerToClientEvents } from "@yilian/contract";
+import { createHmac } from "node:crypto";
+import type {
+  Ack,
+  ClientToServerEvents,
+  MediaJoinResult,
+  MediaResetTransportsResult,
+  MediaRestartIceResult,
+  ServerToClientEvents,
+} from "@yilian/contract";
+import { setConfig } from "@yilian/server";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
 import { createConsultationRoom, userId } from "./fixtures";
@@ -225,5 +234,38 @@ describe("network drops", () => {
     const r = await t.api(`/api/consultations/${consultationId}/cancel`, { token: accessToken, body: { reason: "患者已转院，撤回申请" } });
     expect(r.status).toBe(200);
     expect(await closed).toEqual({ reason: "ended" });
+  });
+});
+
+describe("TURN credentials in the signalling answers", () => {
+  it("join, ICE restart and transport reset each carry fresh per-user TURN REST API credentials", async () => {
+    const secret = "signalling-test-turn-secret-of-40-characters";
+    setConfig({ TURN_ENABLED: true, TURN_SECRET: secret, TURN_HOST: "turn.example-hospital.cn", TURN_CREDENTIAL_TTL_S: 600 });
+    try {
+      const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+      const doctor = await open("doctor.hadashan");
+      const me = await userId(testDb(), "doctor.hadashan");
+      const join = await req<MediaJoinResult>(doctor, "media:join", { kind: "consultation", roomId: consultationId });
+      if (!join.ok) throw new Error(join.error.message);
+      const [server] = join.data.iceServers;
+      expect(server!.urls).toContain("turns:turn.example-hospital.cn:443?transport=tcp");
+      const [expiry, user] = server!.username!.split(":");
+      expect(user).toBe(me.id);
+      expect(Number(expiry) - Date.now() / 1000).toBeGreaterThan(590);
+      expect(server!.credential).toBe(createHmac("sha1", secret).update(server!.username!).digest("base64"));
+
+      const transport = await req<{ id: string }>(doctor, "media:createTransport", { direction: "recv" });
+      if (!transport.ok) throw new Error(transport.error.message);
+      const restart = await req<MediaRestartIceResult>(doctor, "media:restartIce", { transportId: transport.data.id });
+      expect(restart).toMatchObject({ ok: true, data: { iceParameters: expect.any(Object), iceServers: [expect.objectContaining({ username: expect.stringMatching(`:${me.id}$`) })] } });
+      // Falling back to TURN-only: the old transports go, the room's producers come back to be consumed again.
+      const reset = await req<MediaResetTransportsResult>(doctor, "media:resetTransports");
+      expect(reset).toMatchObject({ ok: true, data: { producers: [], iceServers: [expect.any(Object)] } });
+      const stale = await req(doctor, "media:restartIce", { transportId: transport.data.id });
+      expect(stale).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+      await req(doctor, "media:leave");
+    } finally {
+      setConfig({ TURN_ENABLED: false });
+    }
   });
 });

@@ -4,7 +4,15 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type pino from "pino";
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, type MediaJoinResult, type MediaProducerInfo, type MediaSource, type RoomKind } from "@yilian/contract";
+import {
+  AppError,
+  ErrorCode,
+  type MediaIceServers,
+  type MediaJoinResult,
+  type MediaProducerInfo,
+  type MediaSource,
+  type RoomKind,
+} from "@yilian/contract";
 import { parseRoomKey, type MediaApi, type MediaEvent } from "@yilian/media/api";
 import type { Config } from "../config";
 import type { Db } from "../db";
@@ -183,7 +191,7 @@ export class MediaHub {
     this.bySocket.set(socketId, s.peerId);
   }
 
-  async join(user: AuthUser, socketId: string, kind: RoomKind, roomId: string, resumeKey?: string): Promise<MediaJoinResult> {
+  async join(user: AuthUser, socketId: string, kind: RoomKind, roomId: string, resumeKey?: string): Promise<Omit<MediaJoinResult, keyof MediaIceServers>> {
     const current = this.sessionOfSocket(socketId);
     if (current) await this.removePeer(current);
     const grant = await this.access.admit(user, kind, roomId);

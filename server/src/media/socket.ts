@@ -14,6 +14,8 @@ import {
   MediaRestartIceRequest,
   MediaSetPreferredLayersRequest,
   type MediaChatMessage,
+  type MediaResetTransportsResult,
+  type MediaRestartIceResult,
 } from "@yilian/contract";
 import type { z } from "zod";
 import type { Socket } from "socket.io";
@@ -26,6 +28,8 @@ import type { Db } from "../db";
 import { roomChannel, type MediaHub, type PeerSession } from "./hub";
 import { roomEntity } from "./access";
 import { countPost } from "../realtime/post-limit";
+import { iceServersFor } from "../turn/credentials";
+import { getConfig } from "../config";
 
 export interface MediaHandlerDeps {
   hub: MediaHub;
@@ -57,7 +61,8 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
   handle("media:join", MediaJoinRequest, async (req) => {
     const result = await hub.join(user, socket.id, req.kind, req.roomId, req.resumeKey);
     await socket.join(roomChannel(result.roomKey));
-    return result;
+    // TURN credentials per user and join: the way through firewalls that only let TCP 443 out.
+    return { ...result, ...iceServersFor(getConfig(), user.id) };
   });
 
   handle("media:getRouterRtpCapabilities", null, async () => {
@@ -121,7 +126,20 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
 
   handle("media:restartIce", MediaRestartIceRequest, async (req) => {
     const s = session();
-    return (await hub.media()).restartIce(s.roomKey, s.peerId, req.transportId);
+    const { iceParameters } = await (await hub.media()).restartIce(s.roomKey, s.peerId, req.transportId);
+    // Fresh TURN credentials with every restart: a long call outlives the ones it joined with.
+    return { iceParameters, ...iceServersFor(getConfig(), user.id) } satisfies MediaRestartIceResult;
+  });
+
+  handle("media:resetTransports", null, async () => {
+    const s = session();
+    const api = await hub.media();
+    // The client's direct path failed and it rebuilds with TURN only: its old transports (and what ran over them)
+    // go now; the others see its producers close and come back.
+    await api.resetPeerMedia(s.roomKey, s.peerId);
+    const snap = await api.snapshot(s.roomKey);
+    const result: MediaResetTransportsResult = { producers: snap.producers.filter((p) => p.peerId !== s.peerId), ...iceServersFor(getConfig(), user.id) };
+    return result;
   });
 
   handle("media:chat:send", MediaChatSendRequest, async (req) => {

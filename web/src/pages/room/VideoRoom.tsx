@@ -12,7 +12,7 @@ import {
   VideoCameraOutlined,
   VideoCameraAddOutlined,
 } from "@ant-design/icons";
-import type { MediaChatMessage, MediaPeerInfo, RemoteTrack, Room } from "@yilian/client-sdk";
+import type { ConnectionQuality, LinkQuality, MediaChatMessage, MediaPeerInfo, RemoteTrack, Room } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { useAsync } from "../../lib/useAsync";
@@ -24,11 +24,13 @@ import { UploadCard } from "../../components/UploadPreview";
 import { ReportSection } from "../consultations/ConsultationDetail";
 import { ConsentPrompt, RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "./RecordingControls";
 
-type Quality = "good" | "fair" | "poor" | "unknown";
+// The SDK's link quality (client-sdk/src/quality.ts, from getStats): the own tile shows this computer's link,
+// the others what arrives from each participant. On a poor link the SDK lowers remote cameras to low definition.
+type Quality = LinkQuality | "unknown";
 const qualityLabel: Record<Quality, { text: string; status: "success" | "warning" | "error" | "default" }> = {
   good: { text: "网络良好", status: "success" },
-  fair: { text: "网络一般", status: "warning" },
-  poor: { text: "网络较差", status: "error" },
+  poor: { text: "网络较差", status: "warning" },
+  lost: { text: "连接中断", status: "error" },
   unknown: { text: "检测中", status: "default" },
 };
 const roleLabel: Record<string, string> = { REQUESTER: "申请医生", SPECIALIST: "会诊专家", COORDINATOR: "协调员", LECTURER: "授课专家", TRAINEE: "学员" };
@@ -41,7 +43,7 @@ interface PeerMedia {
   micMuted?: boolean;
 }
 
-function VideoTile({ track, label, sub, active, quality, muted, mirror, testId }: { track?: MediaStreamTrack; label: string; sub?: string; active?: boolean; quality?: Quality; muted?: boolean; mirror?: boolean; testId?: string }) {
+function VideoTile({ track, label, sub, active, quality, lowDefinition, muted, mirror, testId }: { track?: MediaStreamTrack; label: string; sub?: string; active?: boolean; quality?: Quality; lowDefinition?: boolean; muted?: boolean; mirror?: boolean; testId?: string }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     if (ref.current) ref.current.srcObject = track ? new MediaStream([track]) : null;
@@ -71,7 +73,17 @@ function VideoTile({ track, label, sub, active, quality, muted, mirror, testId }
           {label}
           {sub && <span style={{ opacity: 0.8 }}> · {sub}</span>}
         </span>
-        {quality && <Badge status={qualityLabel[quality].status} text={<span style={{ color: "#fff", fontSize: 12 }}>{qualityLabel[quality].text}</span>} />}
+        <span>
+          {lowDefinition && <span style={{ marginRight: 6, opacity: 0.85 }}>低清晰度</span>}
+          {quality && (
+            <Badge
+              data-testid="link-quality"
+              data-quality={quality}
+              status={qualityLabel[quality].status}
+              text={<span style={{ color: "#fff", fontSize: 12 }}>{qualityLabel[quality].text}</span>}
+            />
+          )}
+        </span>
       </div>
     </div>
   );
@@ -92,27 +104,6 @@ function AudioSink({ track }: { track: MediaStreamTrack }) {
  */
 let roomChain: Promise<unknown> = Promise.resolve();
 
-/** Packet loss and jitter of each remote video track → a three-level quality per peer. */
-async function measureQuality(room: Room): Promise<Map<string, Quality>> {
-  const out = new Map<string, Quality>();
-  const stats = await room.getStats().catch(() => undefined);
-  if (!stats) return out;
-  const byTrack = new Map<string, string>();
-  for (const t of room.tracks.values()) byTrack.set(t.track.id, t.peerId);
-  stats.forEach((s: Record<string, unknown>) => {
-    if (s.type !== "inbound-rtp" || s.kind !== "video") return;
-    const peerId = byTrack.get(String(s.trackIdentifier ?? ""));
-    if (!peerId) return;
-    const lost = Number(s.packetsLost ?? 0);
-    const got = Number(s.packetsReceived ?? 0);
-    const loss = got + lost > 0 ? lost / (got + lost) : 0;
-    const jitter = Number(s.jitter ?? 0);
-    const q: Quality = loss > 0.08 || jitter > 0.1 ? "poor" : loss > 0.02 || jitter > 0.03 ? "fair" : "good";
-    out.set(peerId, q);
-  });
-  return out;
-}
-
 export default function VideoRoom() {
   const { id = "" } = useParams();
   const user = useUser();
@@ -128,6 +119,8 @@ export default function VideoRoom() {
   const [media, setMedia] = useState<Record<string, PeerMedia>>({});
   const [active, setActive] = useState<string | null>(null);
   const [quality, setQuality] = useState<Map<string, Quality>>(new Map());
+  /** Forwarded spatial layer of each participant's camera (0: low definition). */
+  const [layers, setLayers] = useState<Map<string, number | null>>(new Map());
   const [local, setLocal] = useState<{ camera?: MediaStreamTrack; mic: boolean; cam: boolean; screen: boolean }>({ mic: false, cam: false, screen: false });
   const [chat, setChat] = useState<MediaChatMessage[]>([]);
   const [draft, setDraft] = useState("");
@@ -168,6 +161,8 @@ export default function VideoRoom() {
         r.on("reconnected", () => setNotice(null));
         r.on("closed", ({ reason, message }) => setNotice(message ?? (reason === "ended" ? "会诊已结束，视频会议已关闭。" : "视频会议已关闭，请返回会诊详情。")));
         r.on("error", (e) => setDeviceError(e));
+        r.on("connectionQuality", (q: ConnectionQuality) => setQuality((prev) => new Map(prev).set(q.peerId, q.quality)));
+        r.on("layers", (e) => setLayers((prev) => new Map(prev).set(e.peerId, e.spatialLayer)));
         setChat(await r.chatHistory().catch(() => []));
         const perms = r.permissions;
         let camera: MediaStreamTrack | undefined;
@@ -194,10 +189,8 @@ export default function VideoRoom() {
 
   useEffect(() => {
     if (!room) return;
-    // Quality every 2 s; the same tick re-reads the SDK's peer and track maps so no missed event leaves a
-    // participant out of the grid.
+    // Every 2 s the SDK's peer and track maps are read again so no missed event leaves a participant out of the grid.
     const i = setInterval(() => {
-      void measureQuality(room).then(setQuality);
       const others = [...room.peers.values()].filter((p) => p.peerId !== room.peerId);
       setPeers((prev) => (prev.length === others.length && prev.every((p) => room.peers.has(p.peerId)) ? prev : others));
       setMedia((prev) => {
@@ -330,7 +323,15 @@ export default function VideoRoom() {
               {screens.map((p) => (
                 <VideoTile key={`${p.peerId}-screen`} track={media[p.peerId]?.screen} label={`${p.displayName} 的屏幕共享`} testId="screen-tile" />
               ))}
-              <VideoTile track={local.cam ? local.camera : undefined} label={`${user.displayName}（我）`} muted={!local.mic} mirror active={active === room?.peerId} testId="local-tile" />
+              <VideoTile
+                track={local.cam ? local.camera : undefined}
+                label={`${user.displayName}（我）`}
+                muted={!local.mic}
+                mirror
+                active={active === room?.peerId}
+                quality={room ? quality.get(room.peerId) ?? "unknown" : undefined}
+                testId="local-tile"
+              />
               {people.map((p) => (
                 <VideoTile
                   key={p.peerId}
@@ -339,6 +340,7 @@ export default function VideoRoom() {
                   sub={roleLabel[p.role] ?? p.role}
                   active={active === p.peerId}
                   quality={quality.get(p.peerId) ?? "unknown"}
+                  lowDefinition={layers.get(p.peerId) === 0}
                   muted={media[p.peerId]?.micMuted}
                   testId="remote-tile"
                 />

@@ -1,0 +1,78 @@
+// The link-quality rules on synthetic WebRTC statistics: loss makes a link poor after two samples, it is good
+// again only after three, silence from a sender is "lost", and loss from one sender alone is that sender's.
+import { QualityMonitor, type ConnectionQuality, type QualitySource } from "./quality";
+
+type Stat = Record<string, unknown>;
+const report = (stats: Stat[]) => new Map(stats.map((s) => [s.id as string, s])) as unknown as RTCStatsReport;
+
+function setup(peers: string[]) {
+  const tracks = peers.map((peerId, i) => ({
+    consumerId: `c${i}`, producerId: `p${i}`, peerId, kind: "audio" as const, source: "microphone" as const, muted: false,
+    track: { id: `t${i}` } as MediaStreamTrack,
+  }));
+  const counters = new Map(tracks.map((t) => [t.track.id, { received: 0, lost: 0 }]));
+  let current = report([]);
+  const transport = { closed: false, connectionState: "connected", getStats: async () => current };
+  const source: QualitySource = {
+    localPeerId: () => "me",
+    peerIds: () => peers,
+    transports: () => [transport as never],
+    tracks: () => tracks,
+    online: () => true,
+  };
+  const changes: ConnectionQuality[] = [];
+  const monitor = new QualityMonitor(source, (q) => changes.push(q), 0);
+  /** One second of audio (50 packets) from each peer, with the given loss % per peer. */
+  const second = async (lossByPeer: Record<string, number>) => {
+    const stats: Stat[] = [{ id: "pair", type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.15, localCandidateId: "l" }];
+    for (const t of tracks) {
+      const c = counters.get(t.track.id)!;
+      const lost = Math.round(((lossByPeer[t.peerId] ?? 0) / 100) * 50);
+      c.received += 50 - lost;
+      c.lost += lost;
+      stats.push({ id: `in-${t.track.id}`, type: "inbound-rtp", trackIdentifier: t.track.id, packetsReceived: c.received, packetsLost: c.lost, jitter: 0.01 });
+    }
+    current = report(stats);
+    await monitor.sample();
+  };
+  const quality = (peerId: string) => monitor.qualities.get(peerId)?.quality;
+  return { monitor, second, quality, changes, counters };
+}
+
+describe("QualityMonitor", () => {
+  it("a lossy link is poor after two samples and good again only after three clean ones", async () => {
+    const { second, quality, changes } = setup(["a"]);
+    await second({});
+    await second({});
+    expect(quality("me")).toBe("good");
+    await second({ a: 6 });
+    expect(quality("me")).toBe("good");
+    await second({ a: 6 });
+    expect(quality("me")).toBe("poor");
+    expect(quality("a")).toBe("poor");
+    for (let i = 0; i < 6; i++) await second({});
+    expect(quality("me")).toBe("good");
+    expect(changes.filter((c) => c.local).map((c) => c.quality)).toEqual(["good", "poor", "good"]);
+  });
+
+  it("loss from one sender is that sender's link, not this client's", async () => {
+    const { second, quality } = setup(["a", "b"]);
+    await second({});
+    for (let i = 0; i < 4; i++) await second({ a: 10 });
+    expect(quality("a")).toBe("poor");
+    expect(quality("b")).toBe("good");
+    expect(quality("me")).toBe("good");
+  });
+
+  it("a sender whose packets stop is lost", async () => {
+    const { second, quality, counters, monitor } = setup(["a"]);
+    await second({});
+    await second({});
+    // Counters frozen: nothing arrives any more.
+    const frozen = report([{ id: "in-t0", type: "inbound-rtp", trackIdentifier: "t0", packetsReceived: counters.get("t0")!.received, packetsLost: counters.get("t0")!.lost }]);
+    (monitor as any).source.transports()[0].getStats = async () => frozen;
+    for (let i = 0; i < 5; i++) await monitor.sample();
+    expect(quality("a")).toBe("lost");
+    expect(quality("me")).toBe("lost");
+  });
+});

@@ -1,0 +1,294 @@
+// Link quality from WebRTC statistics: per remote track (loss, jitter, bitrate, freezes, audio concealment) mapped
+// to the peer that sends it, and the local link (round-trip time, loss both ways, whether media goes through TURN).
+// Each peer (this one included) gets a quality: "good", "poor" or "lost", with hysteresis so the indicator does not
+// flicker. On a poor link the room drops remote cameras to the lowest simulcast layer and stops sending its own
+// upper layers (audio, Opus with FEC and DTX, keeps going); when the link is good again both come back.
+import type { types } from "mediasoup-client";
+import type { MediaSource } from "@yilian/contract";
+
+export type LinkQuality = "good" | "poor" | "lost";
+
+/** Statistics of one received track over the last sampling window. */
+export interface TrackStats {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: "audio" | "video";
+  source: MediaSource;
+  packetsReceived: number;
+  packetsLost: number;
+  /** Packets lost over the last few seconds, % of those expected. */
+  lossPct: number;
+  jitterMs: number;
+  bitrateKbps: number;
+  // video
+  frameWidth?: number;
+  frameHeight?: number;
+  framesPerSecond?: number;
+  framesDecoded?: number;
+  freezeCount?: number;
+  totalFreezesDurationS?: number;
+  // audio: samples played out; concealed ones were made up for lost packets (silent ones excluded: DTX)
+  totalSamplesReceived?: number;
+  concealedSamples?: number;
+  silentConcealedSamples?: number;
+}
+
+/** The local end's link to the media server. */
+export interface LinkStats {
+  rttMs?: number;
+  /** Loss common to what arrives from every sender, % (the worst track of each, the best sender). */
+  downlinkLossPct: number;
+  /** Of what this client sent, % the media server reported lost. */
+  uplinkLossPct?: number;
+  /** The browser's estimate of what it can send (kb/s). */
+  availableOutgoingKbps?: number;
+  /** Media goes through a TURN relay; `relayProtocol`: how this client reaches it (udp, tcp, tls). */
+  relayed: boolean;
+  relayProtocol?: string;
+}
+
+export interface ConnectionQuality {
+  peerId: string;
+  /** This client's own link (the others' entries describe what arrives from them). */
+  local: boolean;
+  quality: LinkQuality;
+  lossPct: number;
+  rttMs?: number;
+}
+
+export interface QualitySource {
+  localPeerId(): string;
+  peerIds(): string[];
+  transports(): (types.Transport | undefined)[];
+  tracks(): { consumerId: string; producerId: string; peerId: string; kind: "audio" | "video"; source: MediaSource; track: MediaStreamTrack; muted: boolean }[];
+  online(): boolean;
+}
+
+const POOR_LOSS_PCT = 3;
+const POOR_RTT_MS = 400;
+const POOR_JITTER_MS = 50;
+/** Samples (one a second) without a packet before a track counts as lost. */
+const LOST_AFTER_SAMPLES = 3;
+/** Consecutive samples needed to change: worse quickly, better only once it held. */
+const WORSEN_AFTER = 2;
+const IMPROVE_AFTER = 3;
+const rank: Record<LinkQuality, number> = { good: 0, poor: 1, lost: 2 };
+/** Loss is judged over the last few samples: 5 % of 50 audio packets a second is too few to read from one. */
+const LOSS_WINDOW_SAMPLES = 4;
+
+/** Sums (received, lost) deltas over the last LOSS_WINDOW_SAMPLES samples; returns the loss %. */
+class LossWindow {
+  private readonly samples: [number, number][] = [];
+  push(received: number, lost: number): number {
+    this.samples.push([received, lost]);
+    if (this.samples.length > LOSS_WINDOW_SAMPLES) this.samples.shift();
+    const [r, l] = this.samples.reduce(([a, b], [c, d]) => [a + c, b + d], [0, 0]);
+    return r + l > 0 ? (100 * l) / (r + l) : 0;
+  }
+}
+
+interface Prev {
+  packetsReceived: number;
+  packetsLost: number;
+  bytes: number;
+  at: number;
+  freezeCount: number;
+}
+
+class Hysteresis {
+  state: LinkQuality = "good";
+  private candidate: LinkQuality = "good";
+  private count = 0;
+  push(sample: LinkQuality): boolean {
+    if (sample === this.state) {
+      this.count = 0;
+      return false;
+    }
+    if (sample !== this.candidate) {
+      this.candidate = sample;
+      this.count = 0;
+    }
+    this.count++;
+    if (this.count >= (rank[sample] > rank[this.state] ? WORSEN_AFTER : IMPROVE_AFTER)) {
+      this.state = sample;
+      this.count = 0;
+      return true;
+    }
+    return false;
+  }
+}
+
+export class QualityMonitor {
+  readonly qualities = new Map<string, ConnectionQuality>();
+  private latestTracks: TrackStats[] = [];
+  private latestLink: LinkStats = { downlinkLossPct: 0, relayed: false };
+  private readonly prev = new Map<string, Prev>();
+  private readonly silent = new Map<string, number>();
+  private readonly windows = new Map<string, LossWindow>();
+  private readonly states = new Map<string, Hysteresis>();
+  private timer?: ReturnType<typeof setInterval>;
+  private sampling = false;
+
+  constructor(
+    private readonly source: QualitySource,
+    private readonly onChange: (q: ConnectionQuality) => void,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    if (this.timer || this.intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Statistics of every received track, as of the last sample. */
+  tracks(): TrackStats[] {
+    return this.latestTracks;
+  }
+
+  link(): LinkStats {
+    return this.latestLink;
+  }
+
+  /** Reads the transports' statistics once, updates every peer's quality and reports changes. */
+  async sample(): Promise<void> {
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      const reports = await Promise.all(this.source.transports().map((t) => (t && !t.closed ? t.getStats().catch(() => undefined) : undefined)));
+      this.update(reports.filter((r): r is RTCStatsReport => !!r));
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private update(reports: RTCStatsReport[]): void {
+    const now = Date.now();
+    const byTrack = new Map<string, any>();
+    const remoteInbound: any[] = [];
+    let pair: any;
+    let local: any;
+    const all = new Map<string, any>();
+    for (const report of reports) {
+      report.forEach((s: any) => {
+        all.set(s.id, s);
+        if (s.type === "inbound-rtp" && s.trackIdentifier) byTrack.set(s.trackIdentifier, s);
+        else if (s.type === "remote-inbound-rtp") remoteInbound.push(s);
+        else if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && (!pair || (s.bytesReceived ?? 0) > (pair.bytesReceived ?? 0))) pair = s;
+      });
+    }
+    if (pair) local = all.get(pair.localCandidateId);
+
+    const tracks: TrackStats[] = [];
+    const samples = new Map<string, LinkQuality>();
+    const worse = (peerId: string, q: LinkQuality) => {
+      const cur = samples.get(peerId);
+      if (!cur || rank[q] > rank[cur]) samples.set(peerId, q);
+    };
+    /** Per sending peer, the worst windowed loss of its tracks. */
+    const peerLoss = new Map<string, number>();
+    for (const t of this.source.tracks()) {
+      const s = byTrack.get(t.track.id);
+      if (!s) continue;
+      const p = this.prev.get(t.consumerId);
+      const received = s.packetsReceived ?? 0;
+      const lost = Math.max(0, s.packetsLost ?? 0);
+      const bytes = s.bytesReceived ?? 0;
+      const dReceived = p ? received - p.packetsReceived : 0;
+      const dLost = p ? Math.max(0, lost - p.packetsLost) : 0;
+      const dt = p ? (now - p.at) / 1000 : 0;
+      let w = this.windows.get(t.consumerId);
+      if (!w) this.windows.set(t.consumerId, (w = new LossWindow()));
+      const lossPct = p ? w.push(dReceived, dLost) : 0;
+      const freezeCount = s.freezeCount ?? 0;
+      this.prev.set(t.consumerId, { packetsReceived: received, packetsLost: lost, bytes, at: now, freezeCount });
+      if (p && !t.muted) peerLoss.set(t.peerId, Math.max(peerLoss.get(t.peerId) ?? 0, lossPct));
+      const stats: TrackStats = {
+        consumerId: t.consumerId,
+        producerId: t.producerId,
+        peerId: t.peerId,
+        kind: t.kind,
+        source: t.source,
+        packetsReceived: received,
+        packetsLost: lost,
+        lossPct,
+        jitterMs: (s.jitter ?? 0) * 1000,
+        bitrateKbps: p && dt > 0 ? ((bytes - p.bytes) * 8) / 1000 / dt : 0,
+      };
+      if (t.kind === "video") {
+        Object.assign(stats, {
+          frameWidth: s.frameWidth,
+          frameHeight: s.frameHeight,
+          framesPerSecond: s.framesPerSecond,
+          framesDecoded: s.framesDecoded,
+          freezeCount,
+          totalFreezesDurationS: s.totalFreezesDuration,
+        });
+      } else {
+        Object.assign(stats, {
+          totalSamplesReceived: s.totalSamplesReceived,
+          concealedSamples: s.concealedSamples,
+          silentConcealedSamples: s.silentConcealedSamples,
+        });
+      }
+      tracks.push(stats);
+      if (!p || t.muted) continue;
+      // No packet for a few seconds from a track that is not muted: the sender (or this link) is gone.
+      const silentFor = dReceived === 0 ? (this.silent.get(t.consumerId) ?? 0) + 1 : 0;
+      this.silent.set(t.consumerId, silentFor);
+      if (silentFor >= LOST_AFTER_SAMPLES) worse(t.peerId, "lost");
+      else if (lossPct >= POOR_LOSS_PCT || stats.jitterMs >= POOR_JITTER_MS || freezeCount > p.freezeCount) worse(t.peerId, "poor");
+      else worse(t.peerId, "good");
+    }
+    const live = new Set(this.source.tracks().map((t) => t.consumerId));
+    for (const id of [...this.prev.keys()]) if (!live.has(id)) (this.prev.delete(id), this.silent.delete(id), this.windows.delete(id));
+
+    const uplink = remoteInbound.filter((r) => typeof r.fractionLost === "number");
+    const link: LinkStats = {
+      rttMs: pair?.currentRoundTripTime !== undefined ? pair.currentRoundTripTime * 1000 : undefined,
+      // Loss that every sender's media shows is this link's (one sender's alone may be that sender's uplink).
+      // Per track, not summed: retransmitted video hides loss that audio shows.
+      downlinkLossPct: peerLoss.size ? Math.min(...peerLoss.values()) : 0,
+      uplinkLossPct: uplink.length ? (100 * Math.max(...uplink.map((r) => r.fractionLost))) : undefined,
+      availableOutgoingKbps: pair?.availableOutgoingBitrate !== undefined ? pair.availableOutgoingBitrate / 1000 : undefined,
+      relayed: local?.candidateType === "relay",
+      relayProtocol: local?.candidateType === "relay" ? local.relayProtocol : undefined,
+    };
+    this.latestTracks = tracks;
+    this.latestLink = link;
+
+    // The local link: lost while offline or when nothing arrives at all; poor on loss either way or a long RTT.
+    const me = this.source.localPeerId();
+    const transportsDown = this.source.transports().some((t) => t && !t.closed && (t.connectionState === "failed" || t.connectionState === "disconnected"));
+    const everySilent = tracks.length > 0 && [...samples.values()].every((q) => q === "lost");
+    const localSample: LinkQuality = !this.source.online() || transportsDown || everySilent
+      ? "lost"
+      : link.downlinkLossPct >= POOR_LOSS_PCT || (link.uplinkLossPct ?? 0) >= POOR_LOSS_PCT || (link.rttMs ?? 0) >= POOR_RTT_MS
+        ? "poor"
+        : "good";
+    this.push(me, true, localSample, Math.max(link.downlinkLossPct, link.uplinkLossPct ?? 0), link.rttMs);
+    for (const peerId of this.source.peerIds()) {
+      // What arrives from a peer also crosses this client's own link: the worse of the two.
+      const own = samples.get(peerId) ?? "good";
+      const q = rank[localSample] > rank[own] ? localSample : own;
+      const loss = Math.max(0, ...tracks.filter((t) => t.peerId === peerId).map((t) => t.lossPct));
+      this.push(peerId, false, q, loss, link.rttMs);
+    }
+    for (const id of [...this.qualities.keys()]) if (id !== me && !this.source.peerIds().includes(id)) (this.qualities.delete(id), this.states.delete(id));
+  }
+
+  private push(peerId: string, local: boolean, sample: LinkQuality, lossPct: number, rttMs: number | undefined): void {
+    let h = this.states.get(peerId);
+    if (!h) this.states.set(peerId, (h = new Hysteresis()));
+    const changed = h.push(sample);
+    const q: ConnectionQuality = { peerId, local, quality: h.state, lossPct, rttMs };
+    const first = !this.qualities.has(peerId);
+    this.qualities.set(peerId, q);
+    if (changed || first) this.onChange(q);
+  }
+}

@@ -1,0 +1,64 @@
+// What the room does on a weak link (township 4G, thin ADSL): remote cameras drop to the lowest simulcast layer
+// and this client stops sending its own upper layers, so video keeps moving instead of freezing and audio keeps
+// its bandwidth. When the link is good again (held for a few seconds, see quality.ts) the layers come back: each
+// remote camera to the layer the application asked for (default the highest), the own camera to all layers.
+import type { types } from "mediasoup-client";
+import type { LinkQuality } from "./quality";
+
+const TOP_LAYER = 2;
+/**
+ * On a weak link also half the frame rate (15 fps of 30): a frame recovered by retransmission after a loss then
+ * still arrives within Chromium's freeze threshold (3 frame intervals), so losses show as no stall.
+ */
+const WEAK_TEMPORAL_LAYER = 1;
+
+export interface WeakLinkOps {
+  /** Asks the server for a remote camera in a spatial layer. */
+  requestLayer(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
+  /** Remote camera consumers now received. */
+  cameraConsumers(): string[];
+  /** The own camera producer, if publishing. */
+  cameraProducer(): types.Producer | undefined;
+  /** The room's default layer for remote cameras (JoinOptions.preferredSpatialLayer). */
+  defaultLayer?: number;
+}
+
+export class WeakLinkPolicy {
+  degraded = false;
+  /** Layers the application asked for, per consumer. */
+  private readonly wishes = new Map<string, { spatialLayer: number; temporalLayer?: number }>();
+
+  constructor(private readonly ops: WeakLinkOps) {}
+
+  /** The application's choice for one remote camera; held back to the lowest layer while the link is weak. */
+  async want(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+    this.wishes.set(consumerId, { spatialLayer, temporalLayer });
+    await this.ops.requestLayer(consumerId, this.degraded ? 0 : spatialLayer, this.degraded ? WEAK_TEMPORAL_LAYER : temporalLayer);
+  }
+
+  /** A new remote camera arrived while the link is weak: lowest layer from the start. */
+  async added(consumerId: string): Promise<void> {
+    if (this.degraded) await this.ops.requestLayer(consumerId, 0, WEAK_TEMPORAL_LAYER).catch(() => undefined);
+  }
+
+  forget(consumerId: string): void {
+    this.wishes.delete(consumerId);
+  }
+
+  /** The local link's quality changed (poor and lost degrade; good restores). */
+  async onLocalQuality(quality: LinkQuality): Promise<void> {
+    const degraded = quality !== "good";
+    if (degraded === this.degraded) return;
+    this.degraded = degraded;
+    const producer = this.ops.cameraProducer();
+    const layers = producer?.rtpParameters.encodings?.length ?? 0;
+    if (producer && !producer.closed && layers > 1) await producer.setMaxSpatialLayer(degraded ? 0 : layers - 1).catch(() => undefined);
+    await Promise.all(
+      this.ops.cameraConsumers().map((id) => {
+        const wish = this.wishes.get(id);
+        const layer = degraded ? 0 : (wish?.spatialLayer ?? this.ops.defaultLayer ?? TOP_LAYER);
+        return this.ops.requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer).catch(() => undefined);
+      }),
+    );
+  }
+}
