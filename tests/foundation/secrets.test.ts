@@ -23,8 +23,10 @@ afterAll(async () => {
   await closeTestDb();
 });
 
+type Secrets = { JWT_SECRET: string; PATIENT_DATA_KEY: string; TURN_SECRET: string };
+
 /** Runs loadConfig in a fresh process with exactly `env` (plus PATH) and prints the secrets it ended up with. */
-function configIn(env: Record<string, string>): { status: number | null; stderr: string; cfg?: Record<string, string> } {
+function configIn(env: Record<string, string>): { status: number | null; stderr: string; cfg?: Secrets } {
   const script = `import { loadConfig } from "./server/src/config";
 const c = loadConfig();
 console.log(JSON.stringify({ JWT_SECRET: c.JWT_SECRET, PATIENT_DATA_KEY: c.PATIENT_DATA_KEY, TURN_SECRET: c.TURN_SECRET }));`;
