@@ -11,6 +11,7 @@ import { createDb, type Db } from "./db";
 import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
 import { errorHandler, routeNotFound } from "./http/problem";
+import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
@@ -116,6 +117,7 @@ export function createYilianServer(services: Services): YilianServer {
   );
   app.use(metricsMiddleware);
   app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
+  app.use(rejectUnsafeInput);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
