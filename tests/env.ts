@@ -15,3 +15,7 @@ process.env.MEDIA_WEBRTC_PORT = process.env.MEDIA_WEBRTC_PORT ?? "0";
 process.env.MEDIA_WORKERS = process.env.MEDIA_WORKERS ?? "1";
 // No coturn outside tests/links (whose lab starts one and turns TURN on): no TURN servers in join answers.
 process.env.TURN_ENABLED = process.env.TURN_ENABLED ?? "false";
+// Explicit secrets: tests never read or write the state directory's generated ones.
+process.env.JWT_SECRET = process.env.TEST_JWT_SECRET ?? "test-jwt-secret-0123456789-0123456789-abcdef";
+process.env.PATIENT_DATA_KEY = process.env.TEST_PATIENT_DATA_KEY ?? Buffer.alloc(32, "yilian-test").toString("base64");
+process.env.TURN_SECRET = process.env.TEST_TURN_SECRET ?? "test-turn-secret-0123456789-0123456789-abcdef";

@@ -15,6 +15,7 @@ import { consoleRoutes } from "./http/console";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
+import { SessionRegistry } from "./auth/sessions";
 import { AuthService } from "./auth/service";
 import { requireAuth } from "./auth/middleware";
 import { authRoutes } from "./auth/routes";
@@ -54,7 +55,18 @@ export function createServices(config: Config): Services {
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);
   redis.on("error", (err) => logger.warn({ err: err.message }, "redis error"));
-  const tokens = new TokenService(config.JWT_SECRET, redis, config.REDIS_PREFIX, config.ACCESS_TOKEN_TTL_S);
+  const sessions = new SessionRegistry(
+    redis,
+    config.REDIS_PREFIX,
+    (familyId) =>
+      db.refreshToken.findFirst({
+        where: { familyId, revokedAt: null, expiresAt: { gt: new Date() } },
+        orderBy: { expiresAt: "desc" },
+        select: { userId: true, expiresAt: true },
+      }),
+    config.ACCESS_TOKEN_TTL_S + 60,
+  );
+  const tokens = new TokenService(config.JWT_SECRET, sessions, config.ACCESS_TOKEN_TTL_S);
   const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S);
   return { config, db, redis, tokens, auth, logger };
 }

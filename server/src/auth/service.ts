@@ -133,22 +133,24 @@ export class AuthService {
   private async revokeFamilies(familyIds: string[]): Promise<void> {
     if (!familyIds.length) return;
     await this.db.refreshToken.updateMany({ where: { familyId: { in: familyIds }, revokedAt: null }, data: { revokedAt: new Date() } });
-    await this.tokens.markSessionsRevoked(familyIds);
+    await this.tokens.sessions.revoke(familyIds);
   }
 
   private async issue(u: LoadedUser, familyId: string): Promise<TokenPair> {
     const { token, hash } = newRefreshToken();
     const ctx = getContext();
+    const expiresAt = new Date(Date.now() + this.refreshTtlS * 1000);
     await this.db.refreshToken.create({
       data: {
         userId: u.id,
         familyId,
         tokenHash: hash,
-        expiresAt: new Date(Date.now() + this.refreshTtlS * 1000),
+        expiresAt,
         ip: ctx?.ip ?? null,
         userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
       },
     });
+    await this.tokens.sessions.markLive(familyId, u.id, expiresAt);
     const accessToken = await this.tokens.signAccess(principal(u, familyId));
     return { accessToken, expiresIn: this.tokens.accessTtlS, refreshToken: token, user: toMe(u) };
   }
