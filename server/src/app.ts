@@ -16,6 +16,7 @@ import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
 import { SessionRegistry } from "./auth/sessions";
+import { LoginLockout } from "./auth/lockout";
 import { AuthService } from "./auth/service";
 import { requireAuth } from "./auth/middleware";
 import { authRoutes } from "./auth/routes";
@@ -67,7 +68,12 @@ export function createServices(config: Config): Services {
     config.ACCESS_TOKEN_TTL_S + 60,
   );
   const tokens = new TokenService(config.JWT_SECRET, sessions, config.ACCESS_TOKEN_TTL_S);
-  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S);
+  const lockout = new LoginLockout(redis, config.REDIS_PREFIX, {
+    after: config.LOGIN_LOCKOUT_AFTER,
+    baseS: config.LOGIN_LOCKOUT_BASE_S,
+    maxS: config.LOGIN_LOCKOUT_MAX_S,
+  });
+  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S, lockout);
   return { config, db, redis, tokens, auth, logger };
 }
 
