@@ -7,6 +7,8 @@ process.env.REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 process.env.REDIS_PREFIX = process.env.TEST_REDIS_PREFIX ?? "yilian-test";
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 process.env.LOGIN_RATE_LIMIT = process.env.LOGIN_RATE_LIMIT ?? "100000";
+// Suites log in with wrong passwords on shared demo accounts; the lock-out test sets its own threshold.
+process.env.LOGIN_LOCKOUT_AFTER = process.env.LOGIN_LOCKOUT_AFTER ?? "1000";
 process.env.PORT = "0";
 process.env.HOST = "127.0.0.1";
 process.env.SEED_DEMO_DATA = "false";

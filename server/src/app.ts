@@ -11,11 +11,13 @@ import { createDb, type Db } from "./db";
 import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
 import { errorHandler, routeNotFound } from "./http/problem";
+import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
 import { SessionRegistry } from "./auth/sessions";
+import { LoginLockout } from "./auth/lockout";
 import { AuthService } from "./auth/service";
 import { requireAuth } from "./auth/middleware";
 import { authRoutes } from "./auth/routes";
@@ -67,7 +69,12 @@ export function createServices(config: Config): Services {
     config.ACCESS_TOKEN_TTL_S + 60,
   );
   const tokens = new TokenService(config.JWT_SECRET, sessions, config.ACCESS_TOKEN_TTL_S);
-  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S);
+  const lockout = new LoginLockout(redis, config.REDIS_PREFIX, {
+    after: config.LOGIN_LOCKOUT_AFTER,
+    baseS: config.LOGIN_LOCKOUT_BASE_S,
+    maxS: config.LOGIN_LOCKOUT_MAX_S,
+  });
+  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S, lockout);
   return { config, db, redis, tokens, auth, logger };
 }
 
@@ -110,6 +117,7 @@ export function createYilianServer(services: Services): YilianServer {
   );
   app.use(metricsMiddleware);
   app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
+  app.use(rejectUnsafeInput);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

@@ -27,6 +27,11 @@ export const ConfigSchema = z.object({
   REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).max(90 * 86_400).default(14 * 86_400),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(300),
+  /** Per-account lock-out: failed passwords in a row (from any address) before the account is locked. */
+  LOGIN_LOCKOUT_AFTER: z.coerce.number().int().min(1).default(5),
+  /** First lock-out length; doubles with each further failure, up to LOGIN_LOCKOUT_MAX_S. Always ends by time. */
+  LOGIN_LOCKOUT_BASE_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  LOGIN_LOCKOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   JSON_BODY_LIMIT: z.string().default("256kb"),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
