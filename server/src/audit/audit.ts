@@ -1,7 +1,7 @@
 // Audit log: who did what to which record, when, from where, and how it ended.
 // Writes take the caller and client address from the request context.
 import type { Prisma } from "@prisma/client";
-import type { Db } from "../db";
+import type { Db, Sql } from "../db";
 import { getContext } from "../http/context";
 
 export type AuditOutcome = "SUCCESS" | "DENIED" | "NOT_FOUND" | "INVALID" | "FAILED";
@@ -39,4 +39,12 @@ export function auditData(entry: AuditEntry): Prisma.AuditLogCreateManyInput {
 /** Writes one audit row; pass a transaction client to commit it together with the change it records. */
 export async function audit(db: AuditWriter, entry: AuditEntry): Promise<void> {
   await db.auditLog.create({ data: auditData(entry) });
+}
+
+/** The same row through plain SQL, inside the caller's transaction (hot paths, see db.ts). */
+export async function auditSql(sql: Sql, entry: AuditEntry): Promise<void> {
+  const row = Object.entries(auditData(entry)).filter(([, v]) => v !== undefined);
+  const values = row.map(([k, v]) => (k === "detail" && v !== null ? JSON.stringify(v) : v));
+  const columns = row.map(([k]) => `"${k}"`).join(", ");
+  await sql.query(`INSERT INTO "AuditLog" (${columns}) VALUES (${row.map((_, i) => `$${i + 1}`).join(", ")})`, values);
 }
