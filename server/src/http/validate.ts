@@ -1,7 +1,7 @@
 // zod validation of body, query and path parameters; failures become VALIDATION_FAILED problems with
 // one entry per bad field.
 import type { NextFunction, Request, Response } from "express";
-import { AppError, ErrorCode, type FieldIssue } from "@yilian/contract";
+import { AppError, assertSafeInput, ErrorCode, type FieldIssue } from "@yilian/contract";
 import type { z } from "zod";
 import { getContext } from "./context";
 
@@ -33,6 +33,25 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
     });
   }
   return r.data;
+}
+
+/** Every request, every route (with or without schemas): no NUL or unpaired surrogates in the path, query or body. */
+export function rejectUnsafeInput(req: Request, _res: Response, next: NextFunction): void {
+  try {
+    const segments = req.path.split("/").map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg; // malformed escapes are the route's business (its params schema answers 400)
+      }
+    });
+    assertSafeInput(segments.join("/"), "path");
+    assertSafeInput(req.query, "query");
+    assertSafeInput(req.body, "body");
+    next();
+  } catch (e) {
+    next(e);
+  }
 }
 
 /** Parses the request parts named in `schemas` and stores them on `res.locals.valid`. */
