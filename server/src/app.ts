@@ -10,6 +10,7 @@ import { errorHandler, routeNotFound } from "./http/problem";
 import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
 import { healthRoutes } from "./http/health";
+import { newProfile, serverTimingHeader } from "./http/profile";
 import { metricsMiddleware } from "./http/metrics";
 import type { Services } from "./services";
 import { requireAuth } from "./auth/middleware";
@@ -46,8 +47,10 @@ export function createYilianServer(services: Services): YilianServer {
   app.use((req, res, next) => {
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 64) || randomUUID();
     res.setHeader("x-request-id", requestId);
-    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"] }, next);
+    const profile = config.PROFILE_REQUESTS ? newProfile() : undefined;
+    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"], profile }, next);
   });
+  if (config.PROFILE_REQUESTS) app.use(serverTimingHeader);
   app.use(
     pinoHttp({
       logger,

@@ -1,6 +1,7 @@
 // The API's audit log writer: rows carry the caller and client address of the current request (the row format
 // and writer are @yilian/audit's, shared with the worker).
-import { writeAudit, type AuditEntry, type AuditSource, type AuditWriter } from "@yilian/audit";
+import { auditRow, writeAudit, type AuditEntry, type AuditSource, type AuditWriter } from "@yilian/audit";
+import type { Sql } from "../db";
 import { getContext } from "../http/context";
 
 function requestSource(): AuditSource {
@@ -18,4 +19,12 @@ function requestSource(): AuditSource {
 /** Writes one audit row; pass a transaction client to commit it together with the change it records. */
 export async function audit(db: AuditWriter, entry: AuditEntry): Promise<void> {
   await writeAudit(db, entry, requestSource());
+}
+
+/** The same row through plain SQL, inside the caller's transaction (hot paths, see db.ts). */
+export async function auditSql(sql: Sql, entry: AuditEntry): Promise<void> {
+  const row = Object.entries(auditRow(entry, requestSource())).filter(([, v]) => v !== undefined);
+  const values = row.map(([k, v]) => (k === "detail" && v !== null ? JSON.stringify(v) : v));
+  const columns = row.map(([k]) => `"${k}"`).join(", ");
+  await sql.query(`INSERT INTO "AuditLog" (${columns}) VALUES (${row.map((_, i) => `$${i + 1}`).join(", ")})`, values);
 }
