@@ -1,6 +1,6 @@
 // The boundary between the signalling server and the media service. Everything crossing it is plain data
 // (ids, mediasoup parameter objects, events), so the same interface is served in-process (MediaService) or by
-// a separate media node over the network (see registry.ts) without changing the signalling code.
+// a separate media node over the network (remote.ts) without changing the signalling code.
 import type {
   MediaConsumerInfo,
   MediaPeerInfo,
