@@ -11,7 +11,9 @@ import { createDb, type Db } from "./db";
 import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
 import { errorHandler, routeNotFound } from "./http/problem";
+import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
+import { newProfile, serverTimingHeader } from "./http/profile";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
@@ -87,8 +89,10 @@ export function createYilianServer(services: Services): YilianServer {
   app.use((req, res, next) => {
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 64) || randomUUID();
     res.setHeader("x-request-id", requestId);
-    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"] }, next);
+    const profile = config.PROFILE_REQUESTS ? newProfile() : undefined;
+    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"], profile }, next);
   });
+  if (config.PROFILE_REQUESTS) app.use(serverTimingHeader);
   app.use(
     pinoHttp({
       logger,
@@ -116,6 +120,7 @@ export function createYilianServer(services: Services): YilianServer {
   );
   app.use(metricsMiddleware);
   app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
+  app.use(rejectUnsafeInput);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
