@@ -10,7 +10,7 @@ import type { Config } from "./config";
 import { createDb, type Db } from "./db";
 import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
-import { errorHandler, routeNotFound } from "./http/problem";
+import { answerClientError, errorHandler, routeNotFound } from "./http/problem";
 import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
@@ -157,6 +157,7 @@ export function createYilianServer(services: Services): YilianServer {
   app.use(errorHandler);
 
   const httpServer = createServer(app);
+  httpServer.on("clientError", answerClientError);
   const realtime = createIo(httpServer, { tokens, auth, redis, redisPrefix: config.REDIS_PREFIX });
   io = realtime.io;
   consultations.attach(realtime.io);
