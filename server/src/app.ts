@@ -13,6 +13,7 @@ import { runWithContext } from "./http/context";
 import { answerClientError, errorHandler, routeNotFound } from "./http/problem";
 import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
+import { newProfile, serverTimingHeader } from "./http/profile";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
@@ -88,8 +89,10 @@ export function createYilianServer(services: Services): YilianServer {
   app.use((req, res, next) => {
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 64) || randomUUID();
     res.setHeader("x-request-id", requestId);
-    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"] }, next);
+    const profile = config.PROFILE_REQUESTS ? newProfile() : undefined;
+    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"], profile }, next);
   });
+  if (config.PROFILE_REQUESTS) app.use(serverTimingHeader);
   app.use(
     pinoHttp({
       logger,

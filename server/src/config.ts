@@ -35,6 +35,8 @@ export const ConfigSchema = z.object({
   JSON_BODY_LIMIT: z.string().default("256kb"),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Answer every request with a Server-Timing header: queries, database time, phases (benchmarks, profiling). */
+  PROFILE_REQUESTS: bool.default(false),
   /** Seed the demo province on first start when the database is empty. */
   SEED_DEMO_DATA: bool.default(true),
   /** Run the mediasoup media service inside the server process (default) or use separate media nodes. */

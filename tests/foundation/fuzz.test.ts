@@ -138,7 +138,7 @@ it("Socket.IO: every event of the contract's event map answers hostile payloads 
         const args = ackOnly ? [] : [payload];
         const ack = (await emit(event, ...args).catch((e: Error) => ({ timeout: e.message }))) as { ok?: boolean; error?: { code?: string } };
         if (ack.ok === false && ack.error?.code === "INTERNAL") bad.push(`${event} ${JSON.stringify(payload).slice(0, 80)} → INTERNAL`);
-        if (ackOnly) s.emit(event as never, payload as never); // and the stray payload is harmless
+        if (ackOnly) (s as unknown as { emit(e: string, p: unknown): void }).emit(event, payload); // a stray payload is harmless
         if (ack.ok === undefined) bad.push(`${event} ${JSON.stringify(payload)?.slice(0, 80)} → ${JSON.stringify(ack).slice(0, 120)}`);
       }
     }

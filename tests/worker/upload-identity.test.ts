@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRedis } from "@yilian/server";
-import { createStorage } from "@yilian/server/storage/storage";
+import { createStorage } from "@yilian/storage";
 import { initUploads } from "../../worker/src/queues/uploads";
 import { hashPassword } from "../../server/src/auth/passwords";
 import { startTestServer, type TestServer } from "../helpers/server";

@@ -3,6 +3,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { AppError, assertSafeInput, ErrorCode, type FieldIssue } from "@yilian/contract";
 import type { z } from "zod";
+import { getContext } from "./context";
 
 export interface RequestSchemas {
   body?: z.ZodType;
@@ -57,11 +58,14 @@ export function rejectUnsafeInput(req: Request, _res: Response, next: NextFuncti
 /** Parses the request parts named in `schemas` and stores them on `res.locals.valid`. */
 export function validate<S extends RequestSchemas>(schemas: S) {
   return (req: Request, res: Response, next: NextFunction) => {
+    const profile = getContext()?.profile;
+    const t0 = profile ? performance.now() : 0;
     const valid: Record<string, unknown> = {};
     if (schemas.params) valid.params = parseOrThrow(schemas.params, req.params, "params");
     if (schemas.query) valid.query = parseOrThrow(schemas.query, req.query, "query");
     if (schemas.body) valid.body = parseOrThrow(schemas.body, req.body ?? {}, "body");
     res.locals.valid = valid;
+    profile?.phases.set("validate", performance.now() - t0);
     next();
   };
 }
