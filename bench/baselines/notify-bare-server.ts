@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     console.log(`bare listening on http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`);
   });
   process.on("SIGTERM", () => {
-    io.close();
+    void io.close();
     pub.disconnect();
     sub.disconnect();
     trigger.disconnect();

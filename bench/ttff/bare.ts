@@ -137,7 +137,7 @@ export async function startBareServer(): Promise<BareServer> {
   return {
     url,
     async stop() {
-      io.close();
+      void io.close();
       worker.close();
       await new Promise((r) => http.close(r));
     },

@@ -33,6 +33,7 @@ export function createIo(
     pingTimeout: 8_000,
   });
 
+  // biome-ignore lint/nursery/noMisusedPromises: every failure is caught and handed to next()
   io.use(async (socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     try {
