@@ -24,6 +24,8 @@ export const ConfigSchema = z.object({
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(300),
   JSON_BODY_LIMIT: z.string().default("256kb"),
+  /** Resumable (tus) uploads not finished within this time are refused and their partial bytes removed. */
+  UPLOAD_RESUMABLE_EXPIRY_S: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Seed the demo province on first start when the database is empty. */
