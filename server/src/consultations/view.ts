@@ -12,7 +12,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord): Promise
     db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, displayName: true, title: true, institutionId: true } }),
     db.institution.findMany({ where: { id: { in: instIds } }, select: { id: true, name: true, tier: true } }),
     db.consultationTransition.findMany({ where: { consultationId: c.id }, orderBy: { id: "asc" } }),
-    db.consultationAttachment.findMany({ where: { consultationId: c.id }, orderBy: { addedAt: "asc" } }),
+    db.upload.findMany({ where: { consultationId: c.id, status: "READY" }, orderBy: { createdAt: "asc" }, select: { id: true, originalName: true, kind: true, processedAt: true, createdAt: true } }),
     db.booking.findFirst({ where: { consultationId: c.id, status: "ACTIVE" } }),
     db.consultationReport.findUnique({ where: { consultationId: c.id }, include: { amendments: { orderBy: { at: "asc" } } } }),
     db.consultationDecision.findUnique({ where: { consultationId: c.id } }),
@@ -46,7 +46,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord): Promise
     targetDepartmentId: c.targetDepartmentId,
     targetSpecialistId: c.targetSpecialistId,
     participants: c.participants.map((p) => ({ userId: p.userId, role: p.role, name: name.get(p.userId) ?? "" })),
-    attachments: attachments.map((a) => ({ uploadId: a.uploadId, addedAt: a.addedAt.toISOString() })),
+    attachments: attachments.map((a) => ({ uploadId: a.id, originalName: a.originalName, kind: a.kind, addedAt: (a.processedAt ?? a.createdAt).toISOString() })),
     booking: booking
       ? { id: booking.id, startsAt: booking.startsAt.toISOString(), endsAt: booking.endsAt.toISOString(), local: formatLocal(booking.startsAt), specialistIds: booking.specialistIds }
       : null,
