@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRedis } from "@yilian/server";
-import { createStorage } from "@yilian/server/storage/storage";
+import { createStorage } from "@yilian/storage";
 import { initUploads } from "../../worker/src/queues/uploads";
 import { createRestClient } from "../../client-sdk/src/rest";
 import { startTestServer, type TestServer } from "../helpers/server";

@@ -3,7 +3,7 @@
 import { Router, type RequestHandler } from "express";
 import type { Services } from "../app";
 import path from "node:path";
-import { createStorage, scratchDir, storageConfig, type Storage } from "../storage/storage";
+import { createStorage, scratchDir, storageConfig, type Storage } from "@yilian/storage";
 import { uploadKinds } from "../uploads/kinds";
 import { uploadRoutes } from "../uploads/routes";
 import { resumableUploads } from "../uploads/resumable";
