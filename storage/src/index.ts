@@ -1,3 +1,3 @@
-// @yilian/storage: the object store (local disk or S3-compatible) and the key layout of what it holds.
+// @yilian/storage: the object store and its key layout.
 export * from "./storage";
 export * from "./keys";
