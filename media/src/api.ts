@@ -99,6 +99,11 @@ export interface MediaApi {
     peerId: string,
     req: { transportId: string; producerId: string; rtpCapabilities: unknown },
   ): Promise<MediaConsumerInfo>;
+  /**
+   * Paused consumers, on the given receive transport, of every producer the peer may see and does not consume
+   * yet (a producer it cannot consume is left out): what a joiner gets as soon as its RTP capabilities arrive.
+   */
+  consumeAll(roomKey: string, peerId: string, req: { transportId: string; rtpCapabilities: unknown }): Promise<MediaConsumerInfo[]>;
   resumeConsumer(roomKey: string, peerId: string, consumerId: string): Promise<void>;
   setPreferredLayers(roomKey: string, peerId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): Promise<void>;
   pauseProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
