@@ -17,6 +17,7 @@ import {
   type TrainingJobName,
 } from "@yilian/server/training/index";
 import { trainingRooms } from "@yilian/contract";
+import { requestRoomClose } from "@yilian/media/registry";
 
 export { TRAINING_REMINDERS_QUEUE };
 
@@ -40,6 +41,8 @@ export async function execTrainingJob(deps: TrainingJobDeps, name: TrainingJobNa
     if (session.startsAt.toISOString() !== data.startsAt) return { skipped: "rescheduled" };
     await markEnded(deps.db, session.id, null);
     await new TrainingLive({ db: deps.db, redis: deps.redis, redisPrefix: deps.redisPrefix, sink: deps.sink }).clearSpeakers(session.id);
+    // Its live room too: whichever server process holds it closes it and everyone in it is told.
+    await requestRoomClose(deps.redis, deps.redisPrefix, { roomKey: `training:${session.id}`, reason: "ended" });
     const attendees = await finalizeAttendance(deps.db, session.id);
     deps.sink.to(trainingRooms.all(session.id)).emit("training:status", { sessionId: session.id, status: "ENDED" });
     return { closed: true, attendees };
