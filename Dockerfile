@@ -8,6 +8,9 @@ RUN bash scripts/install-system-deps.sh && rm -rf /var/lib/apt/lists/*
 RUN bash scripts/ensure-mediasoup-worker.sh > /opt/mediasoup-worker-path
 COPY package.json package-lock.json .npmrc ./
 COPY contract/package.json contract/
+COPY jobs/package.json jobs/
+COPY storage/package.json storage/
+COPY audit/package.json audit/
 COPY server/package.json server/
 COPY media/package.json media/
 COPY worker/package.json worker/

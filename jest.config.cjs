@@ -9,7 +9,7 @@ const swc = [
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>"],
-  testMatch: ["<rootDir>/{contract,server,media,worker,client-sdk,prisma,tests}/**/*.test.ts"],
+  testMatch: ["<rootDir>/{contract,jobs,storage,audit,server,media,worker,client-sdk,prisma,tests}/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   // The packed SDK (client-sdk/dist/package) has the workspace package's name.
   modulePathIgnorePatterns: ["<rootDir>/client-sdk/dist/"],

@@ -87,3 +87,38 @@ export async function deleteRedisKeys(prefix: string): Promise<void> {
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
 }
+
+/** One answer's Server-Timing header (server started with PROFILE_REQUESTS=true): phase → ms, plus query count. */
+export function parseServerTiming(header: string | null): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of (header ?? "").split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    if (!name) continue;
+    for (const p of params) {
+      const [k, v] = p.split("=");
+      if (k === "dur") out.set(name, Number(v));
+      if (k === "desc") {
+        const n = /(\d+) queries/.exec(v ?? "");
+        if (n) out.set("queries", Number(n[1]));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Where the time goes: the median of each Server-Timing entry over `timings`, emitted as
+ * `<prefix>_<phase>_ms` (and `<prefix>_queries_per_request`), and logged as one line.
+ */
+export function emitProfile(bench: string, prefix: string, timings: Map<string, number>[]): void {
+  const names = [...new Set(timings.flatMap((t) => [...t.keys()]))];
+  const summary: string[] = [];
+  for (const name of names) {
+    const values = timings.map((t) => t.get(name) ?? 0).sort((a, b) => a - b);
+    const median = percentile(values, 50);
+    if (name === "queries") emit(bench, `${prefix}_queries_per_request`, median, "count");
+    else emit(bench, `${prefix}_${name}_ms`, median, "ms");
+    summary.push(`${name} ${median.toFixed(1)}`);
+  }
+  log(`${prefix} profile (median): ${summary.join(", ")}`);
+}

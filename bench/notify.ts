@@ -10,6 +10,7 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { io as connect, type Socket } from "socket.io-client";
 import { TokenService } from "../server/src/auth/tokens";
+import { SessionRegistry } from "../server/src/auth/sessions";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
 
 const BENCH = "notify";
@@ -128,14 +129,19 @@ export default async function run(): Promise<void> {
     await db.end();
     if (rows.length < CLIENTS) throw new Error(`only ${rows.length} users seeded`);
     // Access tokens signed with the servers' secret (2,000 password logins would only measure argon2).
-    const tokens = new TokenService(SECRET, redis, prefix, 3600);
+    const sessions = new SessionRegistry(redis, prefix, async () => null, 3600);
+    const tokens = new TokenService(SECRET, sessions, 3600);
     const parseRoles = (r: string | string[]) => (Array.isArray(r) ? r : r.replace(/[{}]/g, "").split(",")) as never;
     const users: BenchUser[] = await Promise.all(
-      rows.map(async (r) => ({
-        id: r.id,
-        institutionId: r.institutionId,
-        token: await tokens.signAccess({ id: r.id, username: r.username, roles: parseRoles(r.roles), institutionId: r.institutionId, institutionTier: r.tier as never, departmentId: r.departmentId, region: null, sessionId: randomUUID() }),
-      })),
+      rows.map(async (r) => {
+        const sessionId = randomUUID(); // registered live, as a login would
+        await sessions.markLive(sessionId, r.id, new Date(Date.now() + 3_600_000));
+        return {
+          id: r.id,
+          institutionId: r.institutionId,
+          token: await tokens.signAccess({ id: r.id, username: r.username, roles: parseRoles(r.roles), institutionId: r.institutionId, institutionTier: r.tier as never, departmentId: r.departmentId, region: null, sessionId }),
+        };
+      }),
     );
 
     const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", SEED_DEMO_DATA: "false", JWT_SECRET: SECRET, NODE_ENV: "production", PATIENT_DATA_KEY: Buffer.alloc(32, 7).toString("base64") };

@@ -1,22 +1,49 @@
 // bench ttff: time to first frame. A township doctor publishes a simulcast camera in Chromium; 20 specialists
 // join the consultation one after another with random gaps of 0–600 ms (so some land inside each other's
-// key-frame window, the case that used to wait ~1.1 s). TTFF = from client.joinRoom() to the first decoded
-// frame of the doctor's camera. Run twice in the same invocation: with our key-frame tuning (producer
-// keyFrameRequestDelay 350 ms, joiners start on the lowest layer) and with mediasoup's defaults.
+// key-frame window). TTFF = from client.joinRoom() to the first decoded frame of the doctor's camera.
+// In one invocation:
+//  1. tuned (producer keyFrameRequestDelay 350 ms, joiners start on the lowest layer): p50/p95/max, and per join
+//     the time spent in each phase (socket ready → media:join answered → device loaded → transports created →
+//     consumers created → ICE connected → DTLS connected → first RTP → key frame → first decoded frame), p50/p95
+//     of each as phase_<name>_p50_ms / _p95_ms;
+//  2. reconnection in the same room: media back after a network drop (setOffline until the SDK notices, then
+//     online again) and after the room's mediasoup worker is killed → rejoin_p95_ms;
+//  3. the bare baseline (bench/ttff/bare.ts): the smallest mediasoup-client ↔ mediasoup join, same Chromium,
+//     publisher and joins → bare_p50_ms, bare_p95_ms, ratio_vs_bare (p95 / bare p95);
+//  4. the SDK again with mediasoup's defaults → default_*.
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import { loadavg } from "node:os";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createServices, createYilianServer, loadConfig } from "@yilian/server";
+import type { MediaService } from "@yilian/media";
 import { buildSdk } from "../client-sdk/build";
 import { launchBrowser } from "../tests/helpers/chromium";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
+import { createBenchDatabase, deleteRedisKeys, dropBenchDatabase, emit, log, percentile } from "./lib";
+import { openBarePage, startBareServer } from "./ttff/bare";
+import { PAGE_INSTRUMENTS } from "./ttff/page";
 
 const BENCH = "ttff";
 const DB = "yilian_bench_ttff";
 const JOINS = 20;
+/** Specialists that stay in the room for the reconnection part. */
+const STAYING = 6;
 const REDIS_PREFIX = `yilian-bench-ttff-${process.pid}`;
 
-// Page scripts are strings: functions compiled by tsx would carry helpers the page does not have.
+/** The join phases, in order: each is the time from the previous mark to its own. */
+const PHASES = [
+  ["socket", "socketReady"],
+  ["join", "joinAnswered"],
+  ["device", "deviceLoaded"],
+  ["transports", "transportsCreated"],
+  ["consumers", "consumersCreated"],
+  ["ice", "iceConnected"],
+  ["dtls", "dtlsConnected"],
+  ["first_rtp", "firstRtp"],
+  ["key_frame", "keyFrame"],
+  ["decode", "decoded"],
+] as const;
+type Marks = { started: number; decoded: number } & Partial<Record<(typeof PHASES)[number][1], number>>;
+
 const SETUP = `async (token) => {
   const sdk = await import("/sdk/yilian-sdk.js");
   window.yl = { client: sdk.createClient({ token }) };
@@ -28,43 +55,39 @@ const PUBLISH = `async (roomId) => {
   await room.publishCamera();
   await room.publishMicrophone();
 }`;
-const JOIN_AND_TIME = `async (roomId) => {
-  const t0 = performance.now();
+/** Joins, waits for the first decoded frame of the doctor's camera; leaves a second later unless told to stay. */
+const JOIN_AND_TIME = `async ({ roomId, stay }) => {
   // Viewers stay on the low layer: 20 pages decoding 720p would measure this machine's CPU, not the join.
   const room = await window.yl.client.joinRoom(roomId, { preferredSpatialLayer: 0 });
-  const tJoined = performance.now();
   window.yl.room = room;
-  return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no frame within 15 s")), 15000);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve({ ttff: performance.now() - t0, joined: tJoined - t0, track: tTrack - t0 });
-      // Leave a second later: the next joiners are measured against the same producer, not against 20 decoders.
-      setTimeout(() => room.leave(), 1000);
-    };
-    let tTrack = 0;
-    const onTrack = (t) => {
-      if (t.kind !== "video" || t.source !== "camera") return;
-      tTrack = performance.now();
-      const v = document.createElement("video");
-      v.muted = true; v.autoplay = true; v.playsInline = true;
-      v.srcObject = new MediaStream([t.track]);
-      document.body.append(v);
-      v.requestVideoFrameCallback?.(finish);
-      v.play().catch(() => undefined);
-      // Also watch the decoder directly, in case the page is not rendering.
-      const poll = setInterval(async () => {
-        if (done) return clearInterval(poll);
-        const stats = await room.getStats();
-        stats?.forEach((s) => { if (s.type === "inbound-rtp" && s.trackIdentifier === t.track.id && s.framesDecoded > 0) finish(); });
-      }, 25);
-    };
-    room.on("track", onTrack);
-    for (const t of room.tracks.values()) onTrack(t);
-  });
+  const camera = () => [...room.tracks.values()].find((t) => t.kind === "video" && t.source === "camera");
+  const track = camera() ?? (await new Promise((resolve) => room.on("track", () => camera() && resolve(camera()))));
+  const tracked = performance.now();
+  const frame = await window.__firstFrame(track.track, () => room.getStats());
+  if (!stay) setTimeout(() => room.leave(), 1000);
+  return { ...room.timeline, consumersCreated: room.timeline.consumersCreated ?? tracked, ...window.__pcMarks(track.track), ...frame };
+}`;
+/** Date.now() when the doctor's camera decodes again: a new consumer's first frame, or the same one's next frames. */
+const MEDIA_BACK = `async (oldConsumerId) => {
+  const room = window.yl.room;
+  const frames = async (t) => {
+    let n = 0;
+    (await room.getStats())?.forEach((s) => s.type === "inbound-rtp" && s.trackIdentifier === t.track.id && (n = s.framesDecoded));
+    return n;
+  };
+  const start = Date.now();
+  let base;
+  for (;;) {
+    const t = [...room.tracks.values()].find((x) => x.kind === "video" && x.source === "camera");
+    if (t && t.consumerId !== oldConsumerId) return (await window.__firstFrame(t.track, () => room.getStats())).decodedAt;
+    if (t) {
+      const n = await frames(t);
+      base ??= n;
+      if (n > base + 1) return Date.now();
+    }
+    if (Date.now() - start > 30000) throw new Error("media not back within 30 s");
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }`;
 
 function rng(seed: number) {
@@ -76,24 +99,33 @@ function rng(seed: number) {
   };
 }
 
+/** Fires one timed join per page with the bench's random gaps; resolves with each join's marks. */
+async function joinInBursts(pages: Page[], join: (p: Page, i: number) => Promise<Marks>): Promise<Marks[]> {
+  const random = rng(20261123);
+  const timings: Promise<Marks>[] = [];
+  for (const [i, p] of pages.entries()) {
+    timings.push(join(p, i));
+    await new Promise((r) => setTimeout(r, random() * 600));
+  }
+  return Promise.all(timings);
+}
+
 async function openPage(browser: Browser, baseUrl: string, token: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ bypassCSP: true });
+  await context.addInitScript({ content: PAGE_INSTRUMENTS });
   const page = await context.newPage();
   await page.goto(`${baseUrl}/sdk/index.html`);
   await page.evaluate(`(${SETUP})(${JSON.stringify(token)})`);
   return { context, page };
 }
 
-interface Timing {
-  /** joinRoom() → first decoded frame. */
-  ttff: number;
-  /** joinRoom() resolved: signalling, device, transports (CPU-bound on a busy machine). */
-  joined: number;
-  /** the remote camera's consumer exists in the page. */
-  track: number;
+interface SdkRun {
+  joins: Marks[];
+  /** Reconnection samples (ms until the doctor's camera decodes again). */
+  rejoin: number[];
 }
 
-async function runOnce(browser: Browser, databaseUrl: string, label: string, tuned: boolean): Promise<Timing[]> {
+async function runSdk(browser: Browser, databaseUrl: string, label: string, tuned: boolean): Promise<SdkRun> {
   const config = loadConfig({
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -105,13 +137,14 @@ async function runOnce(browser: Browser, databaseUrl: string, label: string, tun
     LOGIN_RATE_LIMIT: "100000",
     MEDIA_WORKERS: "1",
     MEDIA_WEBRTC_PORT: "0",
+    TURN_ENABLED: "false",
     MEDIA_KEY_FRAME_REQUEST_DELAY_MS: tuned ? "350" : "0",
     MEDIA_CONSUMER_START_LAYER: tuned ? "lowest" : "highest",
   });
   const services = createServices(config);
   const server = createYilianServer(services);
   const { url } = await server.listen();
-  const pages: { context: BrowserContext }[] = [];
+  const pages: { context: BrowserContext; page: Page }[] = [];
   try {
     const db = services.db;
     const doctor = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
@@ -138,28 +171,87 @@ async function runOnce(browser: Browser, databaseUrl: string, label: string, tun
     const producer = await openPage(browser, url, await login(doctor.username));
     pages.push(producer);
     await producer.page.evaluate(`(${PUBLISH})(${JSON.stringify(c.id)})`);
-    const joiners = [];
+    const joiners: Page[] = [];
     for (const s of specialists) {
       const p = await openPage(browser, url, await login(s.username));
       pages.push(p);
-      joiners.push(p);
+      joiners.push(p.page);
     }
     await new Promise((r) => setTimeout(r, 2000)); // the producer's encoder ramps up
     log(`${label}: ${joiners.length} joins with random gaps of 0–600 ms`);
-    const random = rng(20261123);
-    const timings: Promise<Timing>[] = [];
-    for (const j of joiners) {
-      timings.push(j.page.evaluate(`(${JOIN_AND_TIME})(${JSON.stringify(c.id)})`) as Promise<Timing>);
-      await new Promise((r) => setTimeout(r, random() * 600));
-    }
-    const results = await Promise.all(timings);
-    // joined = joinRoom() resolved (signalling, device, transports); track = consumer ready; ttff = first frame.
-    log(`${label}: join→joined/track/frame ms: ${results.map((r) => `${Math.round(r.joined)}/${Math.round(r.track)}/${Math.round(r.ttff)}`).join(" ")}`);
-    return results;
+    const joins = await joinInBursts(joiners, (p) => p.evaluate(`(${JOIN_AND_TIME})(${JSON.stringify({ roomId: c.id, stay: false })})`) as Promise<Marks>);
+    log(`${label}: join→first frame ms: ${joins.map((m) => Math.round(m.decoded - m.started)).join(" ")}`);
+    if (!tuned) return { joins, rejoin: [] };
+
+    // Reconnection: a few specialists stay; their network drops, then the room's mediasoup worker dies.
+    await new Promise((r) => setTimeout(r, 1500)); // the timed joiners have left
+    const staying = joiners.slice(0, STAYING);
+    const stayContexts = pages.slice(1, 1 + STAYING).map((p) => p.context);
+    for (const p of staying) await p.evaluate(`(${JOIN_AND_TIME})(${JSON.stringify({ roomId: c.id, stay: true })})`);
+    const cameraConsumer = (p: Page) => p.evaluate(`[...window.yl.room.tracks.values()].find((t) => t.source === "camera")?.consumerId`) as Promise<string | undefined>;
+    const rejoin: number[] = [];
+
+    log(`${label}: network drop of ${STAYING} specialists`);
+    const before = await Promise.all(staying.map(cameraConsumer));
+    const noticed = staying.map((p) => p.evaluate(`new Promise((r) => window.yl.room.once ? window.yl.room.once("reconnecting", r) : window.yl.room.on("reconnecting", r))`));
+    await Promise.all(stayContexts.map((ctx) => ctx.setOffline(true)));
+    await Promise.race([Promise.all(noticed), new Promise((r) => setTimeout(r, 25_000))]);
+    const restored = Date.now();
+    const back = staying.map((p, i) => p.evaluate(`(${MEDIA_BACK})(${JSON.stringify(before[i])})`) as Promise<number>);
+    await Promise.all(stayContexts.map((ctx) => ctx.setOffline(false)));
+    const drop = (await Promise.all(back)).map((at) => at - restored);
+    log(`${label}: media back after the drop, ms: ${drop.map(Math.round).join(" ")}`);
+    rejoin.push(...drop);
+
+    log(`${label}: killing the room's mediasoup worker`);
+    const media = (await server.media.hub.started!) as MediaService;
+    const consumersBefore = await Promise.all(staying.map(cameraConsumer));
+    const backAfterKill = staying.map((p, i) => p.evaluate(`(${MEDIA_BACK})(${JSON.stringify(consumersBefore[i])})`) as Promise<number>);
+    const killed = Date.now();
+    process.kill(media.workerOf(`consultation:${c.id}`)!.worker.pid, "SIGKILL");
+    const kill = (await Promise.all(backAfterKill)).map((at) => at - killed);
+    log(`${label}: media back after the worker kill, ms: ${kill.map(Math.round).join(" ")}`);
+    rejoin.push(...kill);
+    return { joins, rejoin };
   } finally {
     for (const p of pages) await p.context.close().catch(() => undefined);
     await server.stop();
   }
+}
+
+async function runBare(browser: Browser): Promise<Marks[]> {
+  const bare = await startBareServer();
+  const pages: { context: BrowserContext; page: Page }[] = [];
+  try {
+    const publisher = await openBarePage(browser, bare.url);
+    pages.push(publisher);
+    await publisher.page.evaluate("window.bare.publish()");
+    for (let i = 0; i < JOINS; i++) pages.push(await openBarePage(browser, bare.url));
+    await new Promise((r) => setTimeout(r, 2000));
+    log(`bare: ${JOINS} joins with random gaps of 0–600 ms`);
+    const joins = await joinInBursts(pages.slice(1).map((p) => p.page), (p) => p.evaluate("window.bare.join()") as Promise<Marks>);
+    log(`bare: join→first frame ms: ${joins.map((m) => Math.round(m.decoded - m.started)).join(" ")}`);
+    return joins;
+  } finally {
+    for (const p of pages) await p.context.close().catch(() => undefined);
+    await bare.stop();
+  }
+}
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const total = (joins: Marks[]) => sorted(joins.map((m) => m.decoded - m.started));
+
+/** Time spent in each phase: from the latest earlier mark to this one (0 when a later step finished first). */
+function phases(m: Marks): Record<string, number> {
+  const out: Record<string, number> = {};
+  let last = m.started;
+  for (const [name, mark] of PHASES) {
+    const at = m[mark];
+    if (at === undefined) continue;
+    out[name] = Math.max(0, at - last);
+    last = Math.max(last, at);
+  }
+  return out;
 }
 
 export default async function run(): Promise<void> {
@@ -168,27 +260,39 @@ export default async function run(): Promise<void> {
   const databaseUrl = await createBenchDatabase(DB);
   const browser = await launchBrowser();
   try {
-    const tuned = await runOnce(browser, databaseUrl, "tuned", true);
-    const plain = await runOnce(browser, databaseUrl, "mediasoup defaults", false);
-    const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
-    const report = (prefix: string, t: Timing[]) => {
-      const total = sorted(t.map((x) => x.ttff));
+    const tuned = await runSdk(browser, databaseUrl, "tuned", true);
+    const perJoin = tuned.joins.map(phases);
+    log(`phases per join (ms): ${PHASES.map(([n]) => n).join("/")}`);
+    for (const p of perJoin) log(`  ${PHASES.map(([n]) => Math.round(p[n] ?? NaN)).join("/")}`);
+    const bare = await runBare(browser);
+    const plain = await runSdk(browser, databaseUrl, "mediasoup defaults", false);
+
+    const report = (prefix: string, joins: Marks[]) => {
+      const t = total(joins);
+      emit(BENCH, `${prefix}p50_ms`, percentile(t, 50), "ms");
+      emit(BENCH, `${prefix}p95_ms`, percentile(t, 95), "ms");
+      emit(BENCH, `${prefix}max_ms`, t[t.length - 1]!, "ms");
       // The part the key-frame tuning acts on: from the consumer's creation to the first frame.
-      const wait = sorted(t.map((x) => x.ttff - x.track));
-      emit(BENCH, `${prefix}p50_ms`, percentile(total, 50), "ms");
-      emit(BENCH, `${prefix}p95_ms`, percentile(total, 95), "ms");
-      emit(BENCH, `${prefix}max_ms`, total[total.length - 1]!, "ms");
+      const wait = sorted(joins.map((m) => m.decoded - (m.consumersCreated ?? m.started)));
       emit(BENCH, `${prefix}keyframe_wait_p50_ms`, percentile(wait, 50), "ms");
       emit(BENCH, `${prefix}keyframe_wait_p95_ms`, percentile(wait, 95), "ms");
     };
-    report("", tuned);
-    report("default_", plain);
+    report("", tuned.joins);
+    for (const [name] of PHASES) {
+      const xs = sorted(perJoin.map((p) => p[name]).filter((x): x is number => x !== undefined));
+      emit(BENCH, `phase_${name}_p50_ms`, percentile(xs, 50), "ms");
+      emit(BENCH, `phase_${name}_p95_ms`, percentile(xs, 95), "ms");
+    }
+    const b = total(bare);
+    emit(BENCH, "bare_p50_ms", percentile(b, 50), "ms");
+    emit(BENCH, "bare_p95_ms", percentile(b, 95), "ms");
+    emit(BENCH, "ratio_vs_bare", percentile(total(tuned.joins), 95) / percentile(b, 95), "ratio");
+    emit(BENCH, "rejoin_p95_ms", percentile(sorted(tuned.rejoin), 95), "ms");
+    report("default_", plain.joins);
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     await browser.close();
     await dropBenchDatabase(DB);
-    const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
-    const keys = await redis.keys(`${REDIS_PREFIX}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(REDIS_PREFIX);
   }
 }

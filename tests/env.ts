@@ -7,6 +7,8 @@ process.env.REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 process.env.REDIS_PREFIX = process.env.TEST_REDIS_PREFIX ?? "yilian-test";
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 process.env.LOGIN_RATE_LIMIT = process.env.LOGIN_RATE_LIMIT ?? "100000";
+// Suites log in with wrong passwords on shared demo accounts; the lock-out test sets its own threshold.
+process.env.LOGIN_LOCKOUT_AFTER = process.env.LOGIN_LOCKOUT_AFTER ?? "1000";
 process.env.PORT = "0";
 process.env.HOST = "127.0.0.1";
 process.env.SEED_DEMO_DATA = "false";
@@ -15,3 +17,7 @@ process.env.MEDIA_WEBRTC_PORT = process.env.MEDIA_WEBRTC_PORT ?? "0";
 process.env.MEDIA_WORKERS = process.env.MEDIA_WORKERS ?? "1";
 // No coturn outside tests/links (whose lab starts one and turns TURN on): no TURN servers in join answers.
 process.env.TURN_ENABLED = process.env.TURN_ENABLED ?? "false";
+// Explicit secrets: tests never read or write the state directory's generated ones.
+process.env.JWT_SECRET = process.env.TEST_JWT_SECRET ?? "test-jwt-secret-0123456789-0123456789-abcdef";
+process.env.PATIENT_DATA_KEY = process.env.TEST_PATIENT_DATA_KEY ?? Buffer.alloc(32, "yilian-test").toString("base64");
+process.env.TURN_SECRET = process.env.TEST_TURN_SECRET ?? "test-turn-secret-0123456789-0123456789-abcdef";

@@ -2,8 +2,7 @@
 // plus a trigger listener that raises consultation events through the product's own notification path
 // (consultationEvent + publish → io.to(user rooms).emit). Triggers arrive on a Redis channel from the bench.
 import { Redis } from "ioredis";
-import { createServices, createYilianServer, loadConfig } from "@yilian/server";
-import { consultationEvent, publish } from "@yilian/server/consultations/notify";
+import { consultationEvent, createServices, createYilianServer, loadConfig, publish } from "@yilian/server";
 
 // Root workspace code runs as CommonJS (no top-level await).
 async function main(): Promise<void> {

@@ -98,8 +98,9 @@ export class YilianClient {
 
   /** Joins a live room (a consultation by default) and sets up its media path; publish with the Room. */
   async joinRoom(roomId: string, opts: JoinOptions & { kind?: RoomKind } = {}): Promise<Room> {
+    const started = performance.now();
     await this.connected();
-    return Room.join(this, opts.kind ?? "consultation", roomId, opts);
+    return Room.join(this, opts.kind ?? "consultation", roomId, opts, { started, socketReady: performance.now() });
   }
 
   close(): void {

@@ -15,8 +15,10 @@ import type {
   MediaTransportInfo,
   RoomKind,
 } from "@yilian/contract";
+import type { Socket } from "socket.io-client";
+import type { ClientToServerEvents, ServerToClientEvents } from "@yilian/contract";
 import { Emitter } from "./emitter";
-import { YilianError, type YilianClient } from "./client";
+import { YilianError } from "./errors";
 import { IceConfig, type IceFailure, type IceOptions } from "./ice";
 import { QualityMonitor, type ConnectionQuality, type LinkStats, type TrackStats } from "./quality";
 import { WeakLinkPolicy } from "./weak-link";
@@ -64,6 +66,24 @@ export interface JoinOptions extends IceOptions {
   qualityIntervalMs?: number;
 }
 
+/** What a room needs of the client: the shared socket and acknowledged requests (YilianClient is one). */
+export interface RoomConnection {
+  readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  request<T>(event: keyof ClientToServerEvents, ...payload: unknown[]): Promise<T>;
+}
+
+/**
+ * performance.now() at each step of the last join (or rejoin): where the time to the first frame goes.
+ * Diagnostics for the console and the `ttff` benchmark.
+ */
+export interface JoinTimeline {
+  started: number;
+  socketReady: number;
+  joinAnswered?: number;
+  deviceLoaded?: number;
+  transportsCreated?: number;
+}
+
 interface LocalPublication {
   source: MediaSource;
   track: MediaStreamTrack;
@@ -86,6 +106,8 @@ export class Room extends Emitter<RoomEvents> {
   role = "";
   permissions: MediaPermissions = { camera: false, microphone: false, screen: false, chat: false };
   closed = false;
+  /** When each step of the last join finished. */
+  timeline: JoinTimeline;
 
   private device?: Device;
   private sendTransport?: types.Transport;
@@ -105,12 +127,14 @@ export class Room extends Emitter<RoomEvents> {
   private fallingBack = false;
 
   private constructor(
-    private readonly client: YilianClient,
+    private readonly client: RoomConnection,
     readonly kind: RoomKind,
     readonly roomId: string,
     private readonly opts: JoinOptions,
+    timeline: JoinTimeline,
   ) {
     super();
+    this.timeline = timeline;
     this.resetRecvReady();
     this.ice = new IceConfig(opts);
     this.weakLink = new WeakLinkPolicy({
@@ -138,9 +162,10 @@ export class Room extends Emitter<RoomEvents> {
     this.on("trackEnded", (t) => this.weakLink.forget(t.consumerId));
   }
 
-  static async join(client: YilianClient, kind: RoomKind, roomId: string, opts: JoinOptions): Promise<Room> {
-    const room = new Room(client, kind, roomId, opts);
+  static async join(client: RoomConnection, kind: RoomKind, roomId: string, opts: JoinOptions, timeline: JoinTimeline): Promise<Room> {
+    const room = new Room(client, kind, roomId, opts, timeline);
     const res = await client.request<MediaJoinResult>("media:join", { kind, roomId });
+    timeline.joinAnswered = performance.now();
     room.ice.update(res);
     room.applyJoin(res);
     room.listen();
@@ -149,7 +174,9 @@ export class Room extends Emitter<RoomEvents> {
     // factory() picks the browser handler from navigator.userAgentData (secure origins only).
     room.device = await Device.factory();
     await room.device.load({ routerRtpCapabilities });
+    timeline.deviceLoaded = performance.now();
     await room.createTransports();
+    timeline.transportsCreated = performance.now();
     for (const p of res.producers) void room.consume(p);
     room.quality.start();
     return room;

@@ -2,8 +2,13 @@ import { z } from "zod";
 import { Id, LIMITS } from "./common";
 import { ProfessionalTitle, Role, Tier } from "./enums";
 
+/** The one form of a username for lookup, rate limits and lock-outs: "  Spec.JDYY.2" and "spec.jdyy.2" are one account. */
+export function normalizeUsername(raw: string): string {
+  return raw.normalize("NFKC").trim().toLowerCase();
+}
+
 export const LoginBody = z.object({
-  username: z.string().trim().min(1, "请输入用户名").max(64),
+  username: z.string().normalize("NFKC").trim().toLowerCase().min(1, "请输入用户名").max(64),
   password: z.string().min(1, "请输入密码").max(256),
 });
 export type LoginBody = z.infer<typeof LoginBody>;

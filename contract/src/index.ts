@@ -12,3 +12,4 @@ export * from "./recording";
 export * from "./consultation-views";
 export * from "./uploads";
 export * from "./problem";
+export * from "./text";

@@ -149,7 +149,12 @@ export const UpdateUserBody = z
     departmentId: Id.nullable(),
     title: ProfessionalTitle.nullable(),
     active: z.boolean(),
+    /** An administrator's password reset; the user's sessions end. */
+    password: z.string().min(10, "密码至少 10 位").max(256),
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, "至少修改一项");
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
+
+export const UnlockResult = z.object({ wasLocked: z.boolean() });
+export type UnlockResult = z.infer<typeof UnlockResult>;

@@ -11,10 +11,14 @@ import { createDb, type Db } from "./db";
 import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
 import { errorHandler, routeNotFound } from "./http/problem";
+import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
+import { newProfile, serverTimingHeader } from "./http/profile";
 import { metricsMiddleware, metricsRegistry } from "./http/metrics";
 import { openApiDocument } from "./http/openapi";
 import { TokenService } from "./auth/tokens";
+import { SessionRegistry } from "./auth/sessions";
+import { LoginLockout } from "./auth/lockout";
 import { AuthService } from "./auth/service";
 import { requireAuth } from "./auth/middleware";
 import { authRoutes } from "./auth/routes";
@@ -54,8 +58,24 @@ export function createServices(config: Config): Services {
   const db = createDb(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL);
   redis.on("error", (err) => logger.warn({ err: err.message }, "redis error"));
-  const tokens = new TokenService(config.JWT_SECRET, redis, config.REDIS_PREFIX, config.ACCESS_TOKEN_TTL_S);
-  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S);
+  const sessions = new SessionRegistry(
+    redis,
+    config.REDIS_PREFIX,
+    (familyId) =>
+      db.refreshToken.findFirst({
+        where: { familyId, revokedAt: null, expiresAt: { gt: new Date() } },
+        orderBy: { expiresAt: "desc" },
+        select: { userId: true, expiresAt: true },
+      }),
+    config.ACCESS_TOKEN_TTL_S + 60,
+  );
+  const tokens = new TokenService(config.JWT_SECRET, sessions, config.ACCESS_TOKEN_TTL_S);
+  const lockout = new LoginLockout(redis, config.REDIS_PREFIX, {
+    after: config.LOGIN_LOCKOUT_AFTER,
+    baseS: config.LOGIN_LOCKOUT_BASE_S,
+    maxS: config.LOGIN_LOCKOUT_MAX_S,
+  });
+  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S, lockout);
   return { config, db, redis, tokens, auth, logger };
 }
 
@@ -69,8 +89,10 @@ export function createYilianServer(services: Services): YilianServer {
   app.use((req, res, next) => {
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 64) || randomUUID();
     res.setHeader("x-request-id", requestId);
-    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"] }, next);
+    const profile = config.PROFILE_REQUESTS ? newProfile() : undefined;
+    runWithContext({ requestId, ip: req.ip, userAgent: req.headers["user-agent"], profile }, next);
   });
+  if (config.PROFILE_REQUESTS) app.use(serverTimingHeader);
   app.use(
     pinoHttp({
       logger,
@@ -98,6 +120,7 @@ export function createYilianServer(services: Services): YilianServer {
   );
   app.use(metricsMiddleware);
   app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
+  app.use(rejectUnsafeInput);
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

@@ -1,6 +1,7 @@
 // Configuration from the environment, parsed once at start; read everywhere through getConfig().
-import { createHash } from "node:crypto";
+import path from "node:path";
 import { z } from "zod";
+import { loadOrCreateSecrets } from "./platform/secrets";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -18,14 +19,24 @@ export const ConfigSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// URL").default("redis://127.0.0.1:6379"),
   /** Prefix for every Redis key of this deployment (queues, adapter channels, rate limits). */
   REDIS_PREFIX: z.string().min(1).default("yilian"),
+  /** Local state outside the repository: generated secrets (secrets.json, 0600), the development TURN certificate. */
+  YILIAN_STATE_DIR: z.string().min(1).default(".state"),
+  /** HS256 key of access tokens. Unset outside production: generated once into YILIAN_STATE_DIR. */
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).max(90 * 86_400).default(14 * 86_400),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(300),
+  /** Per-account lock-out: failed passwords in a row (from any address) before the account is locked. */
+  LOGIN_LOCKOUT_AFTER: z.coerce.number().int().min(1).default(5),
+  /** First lock-out length; doubles with each further failure, up to LOGIN_LOCKOUT_MAX_S. Always ends by time. */
+  LOGIN_LOCKOUT_BASE_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  LOGIN_LOCKOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   JSON_BODY_LIMIT: z.string().default("256kb"),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Answer every request with a Server-Timing header: queries, database time, phases (benchmarks, profiling). */
+  PROFILE_REQUESTS: bool.default(false),
   /** Seed the demo province on first start when the database is empty. */
   SEED_DEMO_DATA: bool.default(true),
   /** Run the mediasoup media service inside the server process (default) or use separate media nodes. */
@@ -48,7 +59,7 @@ export const ConfigSchema = z.object({
   MEDIA_NODE_HEARTBEAT_MS: z.coerce.number().int().min(500).max(60_000).default(5_000),
   /** Media nodes: peers of one training session a node takes before the session spans to the next node. */
   MEDIA_SPAN_AFTER_PEERS: z.coerce.number().int().min(1).max(100_000).default(600),
-  /** TURN REST API shared secret (coturn `static-auth-secret`): signs short-lived per-user TURN credentials. */
+  /** TURN REST API shared secret (coturn `static-auth-secret`): signs per-user TURN credentials. Generated if unset. */
   TURN_SECRET: z.string().min(32, "TURN_SECRET must be at least 32 characters").optional(),
   /** Give clients TURN servers in the media:join answer (off: direct media only). */
   TURN_ENABLED: bool.default(true),
@@ -79,7 +90,7 @@ export const ConfigSchema = z.object({
   TURN_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(49160),
   TURN_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999),
   TZ_DISPLAY: z.string().default("Asia/Shanghai"),
-  /** AES-256-GCM key for patient identifiers at rest: 32 bytes, base64. Required in production. */
+  /** AES-256-GCM key for patient identifiers at rest: 32 bytes, base64. Required in production; else generated. */
   PATIENT_DATA_KEY: z
     .string()
     .refine((v) => Buffer.from(v, "base64").length === 32, "PATIENT_DATA_KEY must be 32 bytes, base64-encoded")
@@ -88,6 +99,12 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string; PATIENT_DATA_KEY: string; TURN_SECRET: string };
 
 let current: Config | undefined;
+
+const SECRET_HINT = {
+  JWT_SECRET: "at least 32 characters, e.g. `openssl rand -base64 48`",
+  PATIENT_DATA_KEY: "32 bytes, base64, e.g. `openssl rand -base64 32`; keep it: it decrypts stored patient data",
+  TURN_SECRET: "at least 32 characters; the same value as coturn's static-auth-secret",
+} as const;
 
 /** Parses the environment; on bad settings prints one line per problem and exits. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -99,26 +116,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     process.exit(78); // EX_CONFIG
   }
   const cfg = parsed.data;
-  if (!cfg.JWT_SECRET && cfg.NODE_ENV === "production") {
-    console.error("config: JWT_SECRET: required in production (at least 32 characters)");
-    process.exit(78);
+  const missing = (["JWT_SECRET", "PATIENT_DATA_KEY", "TURN_SECRET"] as const).filter((k) => !cfg[k]);
+  if (cfg.NODE_ENV === "production") {
+    const required = missing.filter((k) => k !== "TURN_SECRET" || cfg.TURN_ENABLED);
+    for (const k of required) console.error(`config: ${k}: required in production (${SECRET_HINT[k]})`);
+    if (required.length) process.exit(78);
   }
-  if (!cfg.TURN_SECRET && cfg.NODE_ENV === "production" && cfg.TURN_ENABLED) {
-    console.error("config: TURN_SECRET: required in production (at least 32 characters; the same value as coturn's static-auth-secret)");
-    process.exit(78);
+  // Never a built-in secret: outside production, missing ones are generated once into the state directory.
+  let generated: Partial<Record<(typeof missing)[number], string>> = {};
+  if (missing.length && cfg.NODE_ENV !== "production") {
+    const { secrets, file, created } = loadOrCreateSecrets(path.resolve(cfg.YILIAN_STATE_DIR));
+    if (created) console.error(`config: generated ${missing.join(", ")} into ${file} (0600); keep it, or set them in the environment`);
+    generated = secrets;
   }
-  if (!cfg.PATIENT_DATA_KEY && cfg.NODE_ENV === "production") {
-    console.error("config: PATIENT_DATA_KEY: required in production (32 bytes, base64; e.g. `openssl rand -base64 32`)");
-    process.exit(78);
-  }
-  // Development and test get a fixed, clearly-labelled secret so tokens survive restarts.
   current = {
     ...cfg,
-    JWT_SECRET: cfg.JWT_SECRET ?? "yilian-development-secret-do-not-use-in-production",
-    // Same idea for patient data: a fixed key derived from a labelled phrase, never used in production.
-    PATIENT_DATA_KEY:
-      cfg.PATIENT_DATA_KEY ?? createHash("sha256").update("yilian-development-patient-key-do-not-use-in-production").digest("base64"),
-    TURN_SECRET: cfg.TURN_SECRET ?? "yilian-development-turn-secret-do-not-use-in-production",
+    JWT_SECRET: cfg.JWT_SECRET ?? generated.JWT_SECRET!,
+    PATIENT_DATA_KEY: cfg.PATIENT_DATA_KEY ?? generated.PATIENT_DATA_KEY!,
+    // Only production with TURN off gets here without one; nothing signs TURN credentials then.
+    TURN_SECRET: cfg.TURN_SECRET ?? generated.TURN_SECRET ?? "",
   };
   return current;
 }

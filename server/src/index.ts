@@ -5,3 +5,17 @@ export { createRedis } from "./redis";
 export { requireDependencies, checkPostgres, checkRedis } from "./platform/dependencies";
 export { audit } from "./audit/audit";
 export type { AuthUser } from "./authz/principal";
+
+// What the worker's jobs share with the API's use cases: consultation notifications and state transitions,
+// specialists' busy time, and the end of a training session (reminders and the automatic close).
+export { consultationEvent, publish, staffOf, type EventSink } from "./consultations/notify";
+export { transition } from "./consultations/state-machine";
+export { releaseBusyTime } from "./scheduling/busy";
+export {
+  TrainingLive,
+  finalizeAttendance,
+  markEnded,
+  notificationRooms,
+  trainingNotification,
+  type EventSink as TrainingEventSink,
+} from "./training/index";

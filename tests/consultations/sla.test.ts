@@ -3,7 +3,7 @@
 import { Emitter } from "@socket.io/redis-emitter";
 import { Redis } from "ioredis";
 import { createDb } from "@yilian/server";
-import type { EventSink } from "@yilian/server/consultations/notify";
+import type { EventSink } from "@yilian/server";
 import { initConsultationSla } from "../../worker/src/queues/consultation-sla";
 import { execReminderJob, initConsultationReminders } from "../../worker/src/queues/consultation-reminders";
 import { startTestServer, type TestServer } from "../helpers/server";

@@ -2,7 +2,7 @@
 // while a booking between 00:00 and 08:00 Asia/Shanghai is still the previous day in UTC. loadSlots must load a
 // rule valid from local day D for a booking at D 01:30 (= D−1 17:30 UTC), as book.ts checks it (one minute).
 // Needs the database: the bug was in the rules query, not in the pure slot generation.
-import { loadSlots } from "@yilian/server/scheduling/slots";
+import { loadSlots } from "../../server/src/scheduling/slots";
 import { testDb, closeTestDb } from "../helpers/db";
 
 const db = testDb();

@@ -15,6 +15,9 @@ export interface TestUser {
 /** An access token for a seeded user, signed by the test server's own token service. */
 export async function tokenFor(t: TestServer, username: string, overrideRoles?: Role[]): Promise<TestUser> {
   const u = await testDb().user.findUniqueOrThrow({ where: { username }, include: { institution: { select: { tier: true } }, region: true } });
+  // A live session, as a login would leave (tokens of unknown sessions are refused).
+  const sessionId = randomUUID();
+  await t.server.services.tokens.sessions.markLive(sessionId, u.id, new Date(Date.now() + 3_600_000));
   const token = await t.server.services.tokens.signAccess({
     id: u.id,
     username: u.username,
@@ -23,7 +26,7 @@ export async function tokenFor(t: TestServer, username: string, overrideRoles?: 
     institutionTier: u.institution.tier as Tier,
     departmentId: u.departmentId,
     region: u.region ? { id: u.region.id, kind: u.region.kind } : null,
-    sessionId: randomUUID(),
+    sessionId,
   });
   return { id: u.id, username: u.username, institutionId: u.institutionId, token };
 }

@@ -3,7 +3,7 @@
 import ExcelJS from "exceljs";
 import { io as connect, type Socket } from "socket.io-client";
 import type { Ack, ClientToServerEvents, ServerToClientEvents } from "@yilian/contract";
-import { TrainingLive } from "@yilian/server/training/live";
+import { TrainingLive } from "@yilian/server";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
 import { provinceLecturers, sessionBody, tokenFor, type TestUser } from "./helpers";

@@ -3,7 +3,7 @@
 import { Queue } from "bullmq";
 import { io as connect, type Socket } from "socket.io-client";
 import type { Notification, ServerToClientEvents, ClientToServerEvents } from "@yilian/contract";
-import { TRAINING_REMINDERS_QUEUE, trainingJobId, type TrainingJobData } from "@yilian/server/training/index";
+import { TRAINING_REMINDERS_QUEUE, trainingJobId, type TrainingJobData } from "@yilian/jobs";
 import { execTrainingJob, initTrainingReminders } from "../../worker/src/queues/training-reminders";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { createRedis } from "@yilian/server";
-import { createStorage } from "@yilian/server/storage/storage";
+import { createStorage } from "@yilian/storage";
 import { initRecording } from "../../worker/src/queues/recording";
 import { testDb } from "../helpers/db";
 import { createConsultationRoom } from "../media/fixtures";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomUUID, createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
-import { createStorage } from "@yilian/server/storage/storage";
+import { createStorage } from "@yilian/storage";
 import type { MediaApi } from "@yilian/media/api";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { initRecording, execComposeRecording, execSweepRecordings } from "../../worker/src/queues/recording";

@@ -5,7 +5,7 @@ import ExcelJS from "exceljs";
 import { tierLabel } from "@yilian/contract";
 import { createRedis } from "@yilian/server";
 import { QueueEvents } from "bullmq";
-import { STATISTICS_QUEUE } from "@yilian/server/jobs/queues";
+import { STATISTICS_QUEUE } from "@yilian/jobs";
 import { initStatistics, MONTHLY_SCHEDULER_ID } from "../../worker/src/queues/statistics";
 import { computeMonth, previousMonth } from "../../worker/src/statistics/compute";
 import { published2024, simulateYear } from "../../worker/src/statistics/simulate";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
-import { createStorage, LocalStorage } from "@yilian/server/storage/storage";
+import { createStorage, LocalStorage } from "@yilian/storage";
 import { initUploads, execSweep } from "../../worker/src/queues/uploads";
 import { mkdirSync, utimesSync, existsSync } from "node:fs";
 import { randomUUID } from "node:crypto";

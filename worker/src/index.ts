@@ -1,14 +1,14 @@
-import { createDb, createRedis, type Config } from "@yilian/server";
+import { createDb, createRedis, type Config, type EventSink } from "@yilian/server";
 import type { Queue, Worker } from "bullmq";
 import { initMaintenance, MAINTENANCE_QUEUE } from "./queues/maintenance";
-import { createStorage } from "@yilian/server/storage/storage";
+import { createStorage } from "@yilian/storage";
+import { bullPrefix } from "@yilian/jobs";
 import { initUploads, UPLOADS_QUEUE } from "./queues/uploads";
 import { initStatistics, STATISTICS_QUEUE } from "./queues/statistics";
 import { initRecording, RECORDING_QUEUE } from "./queues/recording";
 import { workerSettings } from "./settings";
 import { initTrainingReminders, TRAINING_REMINDERS_QUEUE } from "./queues/training-reminders";
 import { Emitter } from "@socket.io/redis-emitter";
-import type { EventSink } from "@yilian/server/consultations/notify";
 import { initConsultationSla, SLA_QUEUE } from "./queues/consultation-sla";
 import { initConsultationReminders, REMINDER_QUEUE } from "./queues/consultation-reminders";
 import { initConsultationReturns, RETURNS_QUEUE } from "./queues/consultation-returns";
@@ -22,7 +22,7 @@ export interface RunningWorkers {
 export async function startWorkers(config: Config): Promise<RunningWorkers> {
   const db = createDb(config.DATABASE_URL);
   const connection = createRedis(config.REDIS_URL);
-  const prefix = `${config.REDIS_PREFIX}:bull`;
+  const prefix = bullPrefix(config.REDIS_PREFIX);
   // Queues differ in job types; here they are only closed.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const started: { queue: Queue<any, any, any>; worker: Worker<any, any, any> }[] = [];

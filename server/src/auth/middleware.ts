@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { AppError, ErrorCode } from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
 import { getContext } from "../http/context";
+import { phase } from "../http/profile";
 import type { TokenService } from "./tokens";
 
 export function bearerToken(header: string | undefined): string | null {
@@ -16,7 +17,7 @@ export function requireAuth(tokens: TokenService) {
     const token = bearerToken(req.headers.authorization);
     if (!token) return next(new AppError(ErrorCode.UNAUTHENTICATED));
     try {
-      const user = await tokens.verifyAccess(token);
+      const user = await phase("auth", () => tokens.verifyAccess(token));
       res.locals.user = user;
       const ctx = getContext();
       if (ctx) ctx.user = user;

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from "express";
 import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, LoginBody, LogoutBody, Me, RefreshBody, TokenPair } from "@yilian/contract";
+import { AppError, ErrorCode, LoginBody, LogoutBody, Me, normalizeUsername, RefreshBody, TokenPair } from "@yilian/contract";
 import { routeGroup } from "../http/route";
 import type { Config } from "../config";
 import { currentUser } from "./middleware";
@@ -15,7 +15,11 @@ function loginRateLimit(config: Config, redis: Redis): RequestHandler {
     standardHeaders: "draft-7",
     legacyHeaders: false,
     // Per address and account: one workstation guessing one password, without locking out a whole hospital NAT.
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? "unknown")}|${String(req.body?.username ?? "").slice(0, 64).toLowerCase()}`,
+    // The account as login looks it up, so spaces or case do not buy a fresh budget (lockout.ts covers rotating IPs).
+    keyGenerator: (req) => {
+      const username = typeof req.body?.username === "string" ? normalizeUsername(req.body.username).slice(0, 64) : "";
+      return `${ipKeyGenerator(req.ip ?? "unknown")}|${username}`;
+    },
     store: new RedisStore({
       prefix: `${config.REDIS_PREFIX}:rl:login:`,
       sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,

@@ -1,5 +1,6 @@
 // Login, refresh (rotating, with reuse detection), logout / revoke.
 import { randomUUID } from "node:crypto";
+import type { Prisma } from "@prisma/client";
 import { AppError, ErrorCode, type Me, type TokenPair } from "@yilian/contract";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
@@ -7,6 +8,7 @@ import { audit } from "../audit/audit";
 import { getContext } from "../http/context";
 import { verifyPassword } from "./passwords";
 import { hashRefreshToken, newRefreshToken, type TokenService } from "./tokens";
+import type { LoginLockout } from "./lockout";
 
 const userWithRelations = {
   institution: { select: { id: true, name: true, tier: true } },
@@ -46,11 +48,19 @@ function principal(u: LoadedUser, sessionId: string): AuthUser {
   };
 }
 
+function lockedError(retryAfterS: number): AppError {
+  const minutes = Math.ceil(retryAfterS / 60);
+  return new AppError(ErrorCode.ACCOUNT_LOCKED, `密码错误次数过多，账号已锁定，请 ${minutes} 分钟后再试或联系管理员解锁`, {
+    details: { retryAfterS },
+  });
+}
+
 export class AuthService {
   constructor(
     private readonly db: Db,
     private readonly tokens: TokenService,
     private readonly refreshTtlS: number,
+    readonly lockout: LoginLockout,
   ) {}
 
   async me(userId: string): Promise<Me> {
@@ -59,21 +69,34 @@ export class AuthService {
     return toMe(u);
   }
 
+  /** `username` is normalised (LoginBody). */
   async login(username: string, password: string): Promise<TokenPair> {
     const u = await loadUser(this.db, { username });
-    const ok = await verifyPassword(u?.passwordHash ?? null, password);
-    if (!u || !ok) {
-      await audit(this.db, {
+    const denied = (detail: Prisma.InputJsonValue) =>
+      audit(this.db, {
         action: "auth.login",
         entityType: "User",
         entityId: u?.id ?? null,
         outcome: "DENIED",
         actorId: u?.id ?? null,
         actorInstitutionId: u?.institutionId ?? null,
-        detail: { username },
+        detail,
       });
+    // A locked account is refused before its password is even checked: guesses during the lock teach nothing.
+    const lockedS = await this.lockout.lockedForS(username);
+    if (lockedS > 0) {
+      await denied({ username, reason: "locked", retryAfterS: lockedS });
+      throw lockedError(lockedS);
+    }
+    const ok = await verifyPassword(u?.passwordHash ?? null, password);
+    if (!u || !ok) {
+      // Unknown names count too, so a lock-out does not tell which accounts exist.
+      const lockS = await this.lockout.recordFailure(username);
+      await denied({ username, ...(lockS ? { lockedForS: lockS } : {}) });
+      if (lockS) throw lockedError(lockS);
       throw new AppError(ErrorCode.INVALID_CREDENTIALS);
     }
+    await this.lockout.recordSuccess(username);
     if (!u.active) {
       await audit(this.db, { action: "auth.login", entityType: "User", entityId: u.id, outcome: "DENIED", actorId: u.id, actorInstitutionId: u.institutionId, detail: { reason: "disabled" } });
       throw new AppError(ErrorCode.ACCOUNT_DISABLED);
@@ -133,22 +156,24 @@ export class AuthService {
   private async revokeFamilies(familyIds: string[]): Promise<void> {
     if (!familyIds.length) return;
     await this.db.refreshToken.updateMany({ where: { familyId: { in: familyIds }, revokedAt: null }, data: { revokedAt: new Date() } });
-    await this.tokens.markSessionsRevoked(familyIds);
+    await this.tokens.sessions.revoke(familyIds);
   }
 
   private async issue(u: LoadedUser, familyId: string): Promise<TokenPair> {
     const { token, hash } = newRefreshToken();
     const ctx = getContext();
+    const expiresAt = new Date(Date.now() + this.refreshTtlS * 1000);
     await this.db.refreshToken.create({
       data: {
         userId: u.id,
         familyId,
         tokenHash: hash,
-        expiresAt: new Date(Date.now() + this.refreshTtlS * 1000),
+        expiresAt,
         ip: ctx?.ip ?? null,
         userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
       },
     });
+    await this.tokens.sessions.markLive(familyId, u.id, expiresAt);
     const accessToken = await this.tokens.signAccess(principal(u, familyId));
     return { accessToken, expiresIn: this.tokens.accessTtlS, refreshToken: token, user: toMe(u) };
   }

@@ -1,11 +1,10 @@
 // Access tokens: short-lived HS256 JWTs carrying the caller's principal. Refresh tokens: opaque random strings,
-// stored only as SHA-256 hashes. A revoked session is remembered in Redis for the access-token lifetime so
-// its access tokens stop working at once.
+// stored only as SHA-256 hashes. An access token works only while its session (login) is live (sessions.ts).
 import { createHash, randomBytes } from "node:crypto";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import type { Redis } from "ioredis";
 import { AppError, ErrorCode, type Role, type Tier } from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
+import type { SessionRegistry } from "./sessions";
 
 const ISSUER = "yilian";
 const AUDIENCE = "yilian-api";
@@ -25,8 +24,7 @@ export class TokenService {
 
   constructor(
     secret: string,
-    private readonly redis: Redis,
-    private readonly redisPrefix: string,
+    readonly sessions: SessionRegistry,
     readonly accessTtlS: number,
   ) {
     this.key = new TextEncoder().encode(secret);
@@ -63,8 +61,10 @@ export class TokenService {
       if (e instanceof joseErrors.JWTExpired) throw new AppError(ErrorCode.TOKEN_EXPIRED);
       throw new AppError(ErrorCode.TOKEN_INVALID);
     }
-    if (!payload.sub || !payload.sid || !Array.isArray(payload.roles)) throw new AppError(ErrorCode.TOKEN_INVALID);
-    if (await this.redis.exists(this.revokedKey(payload.sid))) throw new AppError(ErrorCode.TOKEN_REVOKED);
+    if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || !Array.isArray(payload.roles)) {
+      throw new AppError(ErrorCode.TOKEN_INVALID);
+    }
+    if (!(await this.sessions.isLive(payload.sid, payload.sub))) throw new AppError(ErrorCode.TOKEN_REVOKED);
     return {
       id: payload.sub,
       username: payload.usr,
@@ -75,17 +75,6 @@ export class TokenService {
       region: payload.reg ?? null,
       sessionId: payload.sid,
     };
-  }
-
-  async markSessionsRevoked(sessionIds: string[]): Promise<void> {
-    if (!sessionIds.length) return;
-    const multi = this.redis.multi();
-    for (const sid of sessionIds) multi.set(this.revokedKey(sid), "1", "EX", this.accessTtlS + 60);
-    await multi.exec();
-  }
-
-  private revokedKey(sid: string): string {
-    return `${this.redisPrefix}:auth:revoked-session:${sid}`;
   }
 }
 

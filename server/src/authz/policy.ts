@@ -48,6 +48,25 @@ export function grantableRoles(user: AuthUser): Set<string> {
   return new Set();
 }
 
+/** Whether `region` lies within the caller's reach: any for the province, a city and its counties for that city's
+ * administrator, the county itself for a county's. Region administrators grant only inside their own region. */
+export function regionWithinReach(user: AuthUser, region: { id: string; parentId: string | null }): boolean {
+  if (hasRole(user, "PROVINCE_ADMIN")) return true;
+  if (!hasRole(user, "REGION_ADMIN") || !user.region) return false;
+  return region.id === user.region.id || (user.region.kind === "CITY" && region.parentId === user.region.id);
+}
+
+/** Nobody changes, deactivates, resets or unlocks a user holding a role they could not grant themselves, nor the
+ * administrator of a region beyond their reach. */
+export function mayActOnUser(user: AuthUser, target: { roles: string[]; region: { id: string; parentId: string | null } | null }): boolean {
+  const grantable = grantableRoles(user);
+  if (target.roles.some((r) => !grantable.has(r))) return false;
+  if (target.roles.includes("REGION_ADMIN") && !hasRole(user, "PROVINCE_ADMIN")) {
+    return target.region !== null && regionWithinReach(user, target.region);
+  }
+  return true;
+}
+
 export function notFound(what = "记录"): AppError {
   return new AppError(ErrorCode.NOT_FOUND, `未找到该${what}`);
 }

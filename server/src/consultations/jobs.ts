@@ -1,40 +1,24 @@
-// Delayed jobs of the consultation workflow (BullMQ, in Redis, so they survive restarts of any process):
-// SLA escalation of unanswered requests, reminders before a booked time and the expiry of returned requests. The server only enqueues; the
-// processors live in worker/src/queues/consultation-{sla,reminders}.ts. Job ids are deterministic, so
-// enqueueing twice is harmless, and each job re-reads the consultation and does nothing if it moved on.
+// Delayed jobs of the consultation workflow (BullMQ, in Redis, so they survive restarts of any process): SLA
+// escalation of unanswered requests, reminders before a booked time and the expiry of returned requests. The
+// server only enqueues; the processors live in worker/src/queues/consultation-{sla,reminders,returns}.ts and the
+// queue names and payloads in @yilian/jobs. Job ids are deterministic, so enqueueing twice is harmless, and each
+// job re-reads the consultation and does nothing if it moved on.
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { RETURNED_EXPIRES_AFTER_MS, RETURNED_REMINDER_BEFORE_MS, type Urgency } from "@yilian/contract";
+import {
+  bullPrefix,
+  REMINDER_QUEUE,
+  RETURNS_QUEUE,
+  SLA_QUEUE,
+  type ReminderJobData,
+  type ReminderJobName,
+  type ReturnJobData,
+  type ReturnJobName,
+  type SlaJobData,
+  type SlaJobName,
+} from "@yilian/jobs";
 import type { Db } from "../db";
-
-export const SLA_QUEUE = "consultation-sla";
-export type SlaJobName = "escalate";
-export interface SlaJobData {
-  consultationId: string;
-  /** The submission this job belongs to: a resubmission (after RETURNED) starts a new clock. */
-  submittedAt: string;
-  /** 1 notify the coordinators, 2 notify the institution admins, 3 mark overdue. */
-  level: 1 | 2 | 3;
-}
-
-export const REMINDER_QUEUE = "consultation-reminders";
-export type ReminderJobName = "remind";
-export interface ReminderJobData {
-  consultationId: string;
-  bookingId: string;
-  /** 24h / 15m: "starting soon"; expire: not started by the booked end + EXPIRE_GRACE_MS → EXPIRED. */
-  kind: "24h" | "15m" | "expire";
-}
-
-export const RETURNS_QUEUE = "consultation-returns";
-export type ReturnJobName = "returned";
-export interface ReturnJobData {
-  consultationId: string;
-  /** The return this job belongs to: a later return (after a resubmission) starts a new clock. */
-  returnedAt: string;
-  /** remind: RETURNED_REMINDER_BEFORE_MS before the expiry; expire: RETURNED → EXPIRED. */
-  kind: "remind" | "expire";
-}
 
 /** How long after its booked end an unstarted consultation stays SCHEDULED before it expires. */
 export const EXPIRE_GRACE_MS = 2 * 3600_000;
@@ -71,7 +55,7 @@ export class ConsultationQueues {
   constructor(redis: Redis, redisPrefix: string) {
     // Connection options, not the client: each queue owns (and on close() ends) its own connection.
     const connection = { ...redis.options, maxRetriesPerRequest: null };
-    const prefix = `${redisPrefix}:bull`;
+    const prefix = bullPrefix(redisPrefix);
     this.sla = new Queue(SLA_QUEUE, { connection, prefix });
     this.reminders = new Queue(REMINDER_QUEUE, { connection, prefix });
     this.returns = new Queue(RETURNS_QUEUE, { connection, prefix });

@@ -3,6 +3,7 @@
 // concurrent actors cannot both win, and appends the timeline row, all inside the caller's transaction.
 import { AppError, ErrorCode, consultationStatusLabel, type ConsultationStatus } from "@yilian/contract";
 import type { Prisma } from "@prisma/client";
+import type { Sql } from "../db";
 
 type Tx = Prisma.TransactionClient;
 
@@ -75,5 +76,37 @@ export async function transition(tx: Tx, args: TransitionArgs): Promise<{ at: Da
   await tx.consultationTransition.create({
     data: { consultationId: c.id, fromStatus: c.status, toStatus: to, actorId: args.actorId, reason: args.reason ?? null, at },
   });
+  return { at, version: c.version + 1 };
+}
+
+/**
+ * transition() through plain SQL for hot paths (booking): the compare-and-set and the timeline row in one
+ * statement, so the timeline row exists exactly when the move happened.
+ */
+export async function transitionSql(
+  sql: Sql,
+  args: Omit<TransitionArgs, "data"> & { data?: Record<string, string | number | boolean | Date | null> },
+): Promise<{ at: Date; version: number }> {
+  const { consultation: c, to } = args;
+  const sameStatus = c.status === to;
+  if (!sameStatus && !canTransition(c.status, to)) throw invalidState(c.status, args.action);
+  const at = args.at ?? new Date();
+  const stamp = STAMP[to];
+  const set = { ...args.data, status: to, updatedAt: at, ...(stamp && !sameStatus ? { [stamp]: at } : {}) };
+  const columns = Object.keys(set);
+  const values: unknown[] = [...Object.values(set), c.id, c.status, c.version, args.actorId, args.reason ?? null];
+  const n = columns.length;
+  const moved = await sql.query(
+    `WITH moved AS (
+       UPDATE "Consultation" SET ${columns.map((k, i) => `"${k}" = $${i + 1}`).join(", ")}, version = version + 1
+        WHERE id = $${n + 1} AND status = $${n + 2} AND version = $${n + 3} RETURNING id)
+     INSERT INTO "ConsultationTransition" ("consultationId", "fromStatus", "toStatus", "actorId", reason, at)
+     SELECT id, $${n + 2}, $${columns.indexOf("status") + 1}, $${n + 4}::uuid, $${n + 5}::text, $${columns.indexOf("updatedAt") + 1} FROM moved`,
+    values,
+  );
+  if (moved.rowCount !== 1) {
+    const now = await sql.query<{ status: ConsultationStatus }>(`SELECT status FROM "Consultation" WHERE id = $1`, [c.id]);
+    throw invalidState(now.rows[0]?.status ?? c.status, args.action);
+  }
   return { at, version: c.version + 1 };
 }

@@ -2,12 +2,15 @@
 // audit log read the caller without threading it through every signature.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AuthUser } from "../authz/principal";
+import type { RequestProfile } from "./profile";
 
 export interface RequestContext {
   requestId: string;
   ip?: string;
   userAgent?: string;
   user?: AuthUser;
+  /** Set when PROFILE_REQUESTS is on: where this request's time goes. */
+  profile?: RequestProfile;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -48,6 +48,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   const problem = problemOf(appError ?? new AppError(ErrorCode.INTERNAL), req.originalUrl);
   if (res.headersSent) return;
+  if (typeof problem.retryAfterS === "number") res.setHeader("retry-after", String(problem.retryAfterS));
   res.status(problem.status).type("application/problem+json").json(problem);
 };
 

@@ -1,8 +1,9 @@
 // zod validation of body, query and path parameters; failures become VALIDATION_FAILED problems with
 // one entry per bad field.
 import type { NextFunction, Request, Response } from "express";
-import { AppError, ErrorCode, type FieldIssue } from "@yilian/contract";
+import { AppError, assertSafeInput, ErrorCode, type FieldIssue } from "@yilian/contract";
 import type { z } from "zod";
+import { getContext } from "./context";
 
 export interface RequestSchemas {
   body?: z.ZodType;
@@ -34,14 +35,36 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
   return r.data;
 }
 
+/** Every request, every route (with or without schemas): no NUL or unpaired surrogates in the path, query or body. */
+export function rejectUnsafeInput(req: Request, _res: Response, next: NextFunction): void {
+  try {
+    const segments = req.path.split("/").map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg; // malformed escapes are the route's business (its params schema answers 400)
+      }
+    });
+    assertSafeInput(segments.join("/"), "path");
+    assertSafeInput(req.query, "query");
+    assertSafeInput(req.body, "body");
+    next();
+  } catch (e) {
+    next(e);
+  }
+}
+
 /** Parses the request parts named in `schemas` and stores them on `res.locals.valid`. */
 export function validate<S extends RequestSchemas>(schemas: S) {
   return (req: Request, res: Response, next: NextFunction) => {
+    const profile = getContext()?.profile;
+    const t0 = profile ? performance.now() : 0;
     const valid: Record<string, unknown> = {};
     if (schemas.params) valid.params = parseOrThrow(schemas.params, req.params, "params");
     if (schemas.query) valid.query = parseOrThrow(schemas.query, req.query, "query");
     if (schemas.body) valid.body = parseOrThrow(schemas.body, req.body ?? {}, "body");
     res.locals.valid = valid;
+    profile?.phases.set("validate", performance.now() - t0);
     next();
   };
 }

@@ -21,7 +21,8 @@ import { audit } from "../audit/audit";
 import { getContext } from "../http/context";
 import { routeGroup } from "../http/route";
 import { z } from "zod";
-import { bullPrefix, type AppQueues } from "./queues";
+import { bullPrefix } from "@yilian/jobs";
+import type { AppQueues } from "./queues";
 
 export const BOARD_PATH = "/admin/queues";
 const COOKIE = "yilian_board";

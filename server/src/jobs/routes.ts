@@ -2,7 +2,7 @@
 // the producer queues share the server's Redis connection, so the server's stop() closes them too.
 import { Router, type RequestHandler } from "express";
 import type { Services } from "../app";
-import { createStorage, scratchDir, type Storage } from "../storage/storage";
+import { createStorage, scratchDir, type Storage } from "@yilian/storage";
 import { uploadKinds } from "../uploads/kinds";
 import { uploadRoutes } from "../uploads/routes";
 import { statisticsRoutes } from "../statistics/routes";

@@ -4,7 +4,7 @@ import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, rooms, type ClientToServerEvents, type ServerToClientEvents } from "@yilian/contract";
+import { AppError, assertSafeInput, ErrorCode, rooms, type Ack, type ClientToServerEvents, type ServerToClientEvents } from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
 import type { TokenService } from "../auth/tokens";
 import type { AuthService } from "../auth/service";
@@ -50,6 +50,17 @@ export function createIo(
     const user = socket.data.user;
     socketConnections.inc();
     socket.join([rooms.user(user.id), rooms.institution(user.institutionId)]);
+    // Every event, before any handler: unsafe text is answered on the ack (if any) and goes no further.
+    socket.use((packet, next) => {
+      const args = packet.slice(1);
+      const ack = typeof args.at(-1) === "function" ? (args.pop() as (a: Ack<never>) => void) : undefined;
+      try {
+        assertSafeInput(args, "payload");
+        next();
+      } catch (e) {
+        ack?.({ ok: false, error: (e as AppError).toPayload() });
+      }
+    });
     socket.on("session:whoami", (ack) => handleAck(ack, () => deps.auth.me(user.id)));
     socket.on("disconnect", () => socketConnections.dec());
   });

@@ -12,11 +12,12 @@ import { RoomRecorder } from "@yilian/media/recording/recorder";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
-import { audit, auditData } from "../audit/audit";
+import { audit } from "../audit/audit";
 import { loadConsultation } from "../consultations/access";
 import { loadAudienceMember, visibleSessionsWhere } from "../training/audience";
-import { scratchDir, type Storage } from "../storage/storage";
-import { recordingJobOptions, type AppQueues } from "../jobs/queues";
+import { recordingPartKey, scratchDir, type Storage } from "@yilian/storage";
+import { recordingJobOptions } from "@yilian/jobs";
+import type { AppQueues } from "../jobs/queues";
 import { sendObject } from "../uploads/uploads";
 
 export const StartRecordingBody = z.object({
@@ -105,8 +106,7 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
       data: { subject: body.subject, subjectId: body.subjectId, institutionId: target.institutionId, startedById: user.id, consentRecorded: body.consent, status: "RECORDING" },
     });
     // The actor is the one who asked for it, also when the last participant's consent is what starts it.
-    await tx.auditLog.create({
-      data: auditData({
+    await audit(tx, {
         action: "recording.start",
         entityType: "Recording",
         entityId: r.id,
@@ -114,8 +114,7 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
         actorId: user.id,
         actorInstitutionId: user.institutionId,
         detail: { subject: body.subject, subjectId: body.subjectId, consent: body.consent, ...(via ? { consentRequestId: via.consentRequestId } : {}) },
-      }),
-    });
+      });
     return r;
   });
   try {
@@ -143,7 +142,7 @@ export async function finishRecording(deps: RecordingDeps, id: string, actor: Au
   const { parts } = await recorder.stop();
   const stored: { key: string; kind: "audio" | "video"; offsetMs: number; producerId: string; peerId: string }[] = [];
   for (const [i, p] of parts.entries()) {
-    const key = `recordings/${id}/parts/${String(i + 1).padStart(3, "0")}-${p.kind}.mkv`;
+    const key = recordingPartKey(id, i, p.kind);
     try {
       await deps.storage.putFile(key, p.file, { move: true, contentType: "video/x-matroska" });
       stored.push({ key, kind: p.kind, offsetMs: p.offsetMs, producerId: p.producerId, peerId: p.peerId });
@@ -154,7 +153,7 @@ export async function finishRecording(deps: RecordingDeps, id: string, actor: Au
   await rm(path.join(await scratchDir(), `recording-${id}`), { recursive: true, force: true });
   const row = await deps.db.$transaction(async (tx) => {
     const r = await tx.recording.update({ where: { id }, data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored } });
-    await tx.auditLog.create({ data: auditData({ action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length, ...(reason ? { reason } : {}) } }) });
+    await audit(tx, { action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length, ...(reason ? { reason } : {}) } });
     return r;
   });
   await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));

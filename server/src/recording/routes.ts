@@ -7,7 +7,7 @@ import type { MediaApi } from "@yilian/media/api";
 import type { Services } from "../app";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
-import { createStorage, type Storage } from "../storage/storage";
+import { createStorage, type Storage } from "@yilian/storage";
 import { createQueues, type AppQueues } from "../jobs/queues";
 import type { IoServer } from "../realtime/io";
 import { roomChannel } from "../media/hub";

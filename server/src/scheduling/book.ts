@@ -1,15 +1,18 @@
 // Booking a consultation time: atomic across all assigned specialists. The application checks the time is an
 // offered, non-reserved slot; PostgreSQL's exclusion constraint guarantees nobody is double-booked, whatever
 // races between the check and the insert.
+import { randomUUID } from "node:crypto";
 import { AppError, ErrorCode } from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
-import { audit } from "../audit/audit";
+import { audit, auditSql } from "../audit/audit";
 import type { ConsultationDeps } from "../consultations/deps";
 import { assignedSpecialists, isAssignedSpecialist, isTargetCoordinator, loadConsultation, type ConsultationRecord } from "../consultations/access";
-import { assertStatus, transition } from "../consultations/state-machine";
+import { assertStatus, transition, transitionSql } from "../consultations/state-machine";
 import { consultationEvent, publish } from "../consultations/notify";
 import { consultationDetail } from "../consultations/view";
-import { commitBusyTime, releaseBusyTime } from "./busy";
+import { phase } from "../http/profile";
+import { inTransaction, sqlOf } from "../db";
+import { commitBusyTime, commitBusyTimeSql, releaseBusyTime } from "./busy";
 import { loadSlots, type GeneratedSlot } from "./slots";
 
 function mayBook(user: AuthUser, c: ConsultationRecord) {
@@ -28,33 +31,47 @@ export async function requireOfferedSlot(
   opts: { allowReserved: boolean; ignoreBusySourceId?: string },
 ): Promise<GeneratedSlot> {
   if (start.getTime() < Date.now()) throw pastError();
-  const slots = await loadSlots(deps.db as never, specialistIds, start, new Date(start.getTime() + 60_000), { ignoreBusySourceId: opts.ignoreBusySourceId });
+  const slots = await loadSlots(deps.db, specialistIds, start, new Date(start.getTime() + 60_000), { ignoreBusySourceId: opts.ignoreBusySourceId });
   const found = specialistIds.map((id) => slots.find((s) => s.specialistId === id && s.startsAt.getTime() === start.getTime()));
   if (found.some((s) => !s)) throw new AppError(ErrorCode.CONFLICT, "所选时间不在专家的可预约时段内，或已被占用");
   if (!opts.allowReserved && found.some((s) => s!.reserved)) throw new AppError(ErrorCode.CONFLICT, "该号源为转诊患者预留，请选择其他时间");
   return found[0]!;
 }
 
+/**
+ * The critical path is a handful of statements: load (with scope), one slot check, and one short plain-SQL
+ * transaction (booking, busy rows, state change with its timeline row, audit). Notifications and reminders go
+ * out after commit and are not awaited.
+ */
 export async function bookConsultation(deps: ConsultationDeps, user: AuthUser, id: string, input: { startsAt: string; minutes?: number }) {
   const { db } = deps;
-  const c = await loadConsultation(db, user, id, "consultation.book");
+  const c = await phase("load", () => loadConsultation(db, user, id, "consultation.book"));
   mayBook(user, c);
   assertStatus(c.status, ["ACCEPTED"], "预约");
   const specialists = assignedSpecialists(c);
   const start = new Date(input.startsAt);
-  const slot = await requireOfferedSlot(deps, specialists, start, { allowReserved: false });
+  const slot = await phase("slots", () => requireOfferedSlot(deps, specialists, start, { allowReserved: false }));
   const end = input.minutes ? new Date(start.getTime() + input.minutes * 60_000) : slot.endsAt;
-  const booking = await db.$transaction(async (tx) => {
-    const b = await tx.booking.create({ data: { consultationId: id, startsAt: start, endsAt: end, specialistIds: specialists, createdById: user.id } });
-    await commitBusyTime(tx, { specialistIds: specialists, startsAt: start, endsAt: end, source: "CONSULTATION", sourceId: b.id });
-    await transition(tx, { consultation: c, to: "SCHEDULED", actorId: user.id, action: "预约", data: { scheduledStart: start, scheduledEnd: end } });
-    await audit(tx, { action: "consultation.book", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { bookingId: b.id, startsAt: start.toISOString() } });
-    return b;
-  });
-  const fresh = await loadConsultation(db, user, id, "consultation.read");
+  const booking = { id: randomUUID(), consultationId: id, startsAt: start, endsAt: end, specialistIds: specialists, createdById: user.id };
+  const moved = await phase("tx", () =>
+    inTransaction(sqlOf(db), async (sql) => {
+      await sql.query(
+        `INSERT INTO "Booking" (id, "consultationId", "startsAt", "endsAt", "specialistIds", "createdById") VALUES ($1, $2, $3, $4, $5::uuid[], $6)`,
+        [booking.id, id, start, end, specialists, user.id],
+      );
+      await commitBusyTimeSql(sql, { specialistIds: specialists, startsAt: start, endsAt: end, source: "CONSULTATION", sourceId: booking.id });
+      const t = await transitionSql(sql, { consultation: c, to: "SCHEDULED", actorId: user.id, action: "预约", data: { scheduledStart: start, scheduledEnd: end } });
+      await auditSql(sql, { action: "consultation.book", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { bookingId: booking.id, startsAt: start.toISOString() } });
+      return t;
+    }),
+  );
+  const fresh: ConsultationRecord = { ...c, status: "SCHEDULED", version: moved.version, scheduledStart: start, scheduledEnd: end, updatedAt: moved.at };
   publish(deps.sink(), [consultationEvent("consultation:scheduled", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id })]);
-  await deps.queues.scheduleReminders(id, booking.id, start, end);
-  return consultationDetail(db, fresh);
+  deps.queues.scheduleReminders(id, booking.id, start, end).catch((e: Error) => {
+    // The booking stands without them: say so loudly.
+    console.error(`reminders of booking ${booking.id} not scheduled: ${e.message}`);
+  });
+  return phase("view", () => consultationDetail(db, fresh));
 }
 
 export async function rescheduleBooking(deps: ConsultationDeps, user: AuthUser, id: string, input: { startsAt: string; minutes?: number; reason: string }) {

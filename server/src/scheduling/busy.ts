@@ -3,6 +3,7 @@
 // source TRAINING, so a lecture and a consultation can never overlap either.
 import { AppError, ErrorCode } from "@yilian/contract";
 import type { Prisma } from "@prisma/client";
+import type { Sql } from "../db";
 
 export type BusySource = "CONSULTATION" | "REFERRAL" | "TRAINING";
 
@@ -36,6 +37,23 @@ export async function commitBusyTime(
     await tx.specialistBusyTime.createMany({
       data: rows.specialistIds.map((specialistId) => ({ specialistId, startsAt: rows.startsAt, endsAt: rows.endsAt, source: rows.source, sourceId: rows.sourceId })),
     });
+  } catch (e) {
+    if (isExclusionViolation(e)) throw busyConflict();
+    throw e;
+  }
+}
+
+/** commitBusyTime() through plain SQL, inside the caller's transaction (booking, see db.ts). */
+export async function commitBusyTimeSql(
+  sql: Sql,
+  rows: { specialistIds: string[]; startsAt: Date; endsAt: Date; source: BusySource; sourceId: string },
+): Promise<void> {
+  try {
+    await sql.query(
+      `INSERT INTO "SpecialistBusyTime" (id, "specialistId", "startsAt", "endsAt", source, "sourceId")
+       SELECT gen_random_uuid(), s, $2, $3, $4::"BusySource", $5 FROM unnest($1::uuid[]) AS s`,
+      [rows.specialistIds, rows.startsAt, rows.endsAt, rows.source, rows.sourceId],
+    );
   } catch (e) {
     if (isExclusionViolation(e)) throw busyConflict();
     throw e;

@@ -2,7 +2,7 @@
 // slots, minus EXCEPTION windows, minus busy time (bookings, referral visits, training lectures), minus the past.
 // Reserved referral slots (预留号源): within each specialist's day, an evenly spread share of slots (default
 // 20 %) is flagged reserved; only referred patients may book those.
-import type { Db } from "../db";
+import { sqlOf, type Db } from "../db";
 import { addDays, formatLocal, isoWeekday, localDate, localToUtc } from "../consultations/time";
 
 export const DEFAULT_RESERVED_SHARE = 0.2;
@@ -104,7 +104,13 @@ export function generateSlots(
   return out.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.specialistId.localeCompare(b.specialistId));
 }
 
-/** Loads availability, exceptions, busy times and reserved shares of the specialists, then generates slots. */
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+const toDate = (v: string | null) => (v === null ? null : new Date(v));
+
+/**
+ * Loads availability, exceptions, busy times and reserved shares of the specialists in one plain-SQL round trip
+ * (booking checks a slot on every attempt), then generates slots.
+ */
 export async function loadSlots(
   db: Db,
   specialistIds: string[],
@@ -115,21 +121,45 @@ export async function loadSlots(
   if (!specialistIds.length) return [];
   // Rules are day-granular (validFrom/validUntil are dates at 00:00 UTC): widen by a day on both sides, or between
   // 00:00 and 08:00 Asia/Shanghai a one-minute booking check would miss a rule valid from that local day.
-  const [rules, windows, busy] = await Promise.all([
-    db.availabilityRule.findMany({
-      where: { specialistId: { in: specialistIds }, validFrom: { lte: new Date(to.getTime() + 86_400_000) }, OR: [{ validUntil: null }, { validUntil: { gte: new Date(from.getTime() - 86_400_000) } }] },
-    }),
-    db.availabilityWindow.findMany({ where: { specialistId: { in: specialistIds }, startsAt: { lt: to }, endsAt: { gt: from } } }),
-    db.specialistBusyTime.findMany({
-      where: { specialistId: { in: specialistIds }, startsAt: { lt: to }, endsAt: { gt: from }, ...(opts.ignoreBusySourceId ? { NOT: { sourceId: opts.ignoreBusySourceId } } : {}) },
-      select: { specialistId: true, startsAt: true, endsAt: true },
-    }),
-  ]);
-  const institutionIds = [...new Set([...rules, ...windows].map((x) => x.institutionId))];
-  const policies = await db.schedulingPolicy.findMany({ where: { institutionId: { in: institutionIds } } });
+  const { rows } = await sqlOf(db).query<{ rules: RuleRow[]; windows: WindowRow[]; busy: BusyRow[]; policies: PolicyRow[] }>(
+    `WITH rules AS (
+       SELECT "specialistId", "institutionId", weekday, "startMinute", "endMinute", "slotMinutes", "validFrom", "validUntil"
+         FROM "AvailabilityRule"
+        WHERE "specialistId" = ANY($1::uuid[]) AND "validFrom" <= $4::date AND ("validUntil" IS NULL OR "validUntil" >= $5::date)),
+     windows AS (
+       SELECT "specialistId", "institutionId", kind, "startsAt", "endsAt", "slotMinutes"
+         FROM "AvailabilityWindow" WHERE "specialistId" = ANY($1::uuid[]) AND "startsAt" < $3 AND "endsAt" > $2)
+     SELECT
+       (SELECT coalesce(json_agg(rules), '[]') FROM rules) AS rules,
+       (SELECT coalesce(json_agg(windows), '[]') FROM windows) AS windows,
+       (SELECT coalesce(json_agg(b), '[]') FROM (
+          SELECT "specialistId", "startsAt", "endsAt" FROM "SpecialistBusyTime"
+           WHERE "specialistId" = ANY($1::uuid[]) AND "startsAt" < $3 AND "endsAt" > $2
+             AND ($6::uuid IS NULL OR "sourceId" <> $6::uuid)) b) AS busy,
+       (SELECT coalesce(json_agg(p), '[]') FROM (
+          SELECT "institutionId", "reservedReferralShare" FROM "SchedulingPolicy"
+           WHERE "institutionId" IN (SELECT "institutionId" FROM rules UNION SELECT "institutionId" FROM windows)) p) AS policies`,
+    [specialistIds, from, to, day(to.getTime() + 86_400_000), day(from.getTime() - 86_400_000), opts.ignoreBusySourceId ?? null],
+  );
+  const { rules, windows, busy, policies } = rows[0]!;
   const share = new Map(policies.map((p) => [p.institutionId, p.reservedReferralShare]));
-  return generateSlots({ rules, windows, busy, shareOf: (id) => share.get(id) ?? DEFAULT_RESERVED_SHARE }, from, to);
+  return generateSlots(
+    {
+      rules: rules.map((r) => ({ ...r, validFrom: new Date(r.validFrom), validUntil: toDate(r.validUntil) })),
+      windows: windows.map((w) => ({ ...w, startsAt: new Date(w.startsAt), endsAt: new Date(w.endsAt) })),
+      busy: busy.map((b) => ({ ...b, startsAt: new Date(b.startsAt), endsAt: new Date(b.endsAt) })),
+      shareOf: (id) => share.get(id) ?? DEFAULT_RESERVED_SHARE,
+    },
+    from,
+    to,
+  );
 }
+
+/** JSON rows of loadSlots: timestamps and dates arrive as strings. */
+type RuleRow = Omit<Rule, "validFrom" | "validUntil"> & { validFrom: string; validUntil: string | null };
+type WindowRow = Omit<Window, "startsAt" | "endsAt"> & { startsAt: string; endsAt: string };
+type BusyRow = { specialistId: string; startsAt: string; endsAt: string };
+type PolicyRow = { institutionId: string; reservedReferralShare: number };
 
 export const slotView = (s: GeneratedSlot, names: Map<string, string>) => ({
   specialistId: s.specialistId,

@@ -11,7 +11,8 @@ import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
 import { requireRole } from "../authz/policy";
 import { audit } from "../audit/audit";
-import { statisticsJobOptions, type AppQueues } from "../jobs/queues";
+import { statisticsJobOptions } from "@yilian/jobs";
+import type { AppQueues } from "../jobs/queues";
 import * as stats from "./statistics";
 import { toCsv, toXlsx } from "./export";
 

@@ -55,6 +55,6 @@ export function createTrainingModule(deps: { db: Db; redis: Redis; redisPrefix: 
 }
 
 export { TrainingLive, type TrainingMediaHooks, type EventSink } from "./live";
-export { TRAINING_REMINDERS_QUEUE, trainingJobId, trainingNotification, notificationRooms, type TrainingJobData, type TrainingJobName } from "./jobs";
+export { trainingNotification, notificationRooms } from "./jobs";
 export { finalizeAttendance, recordPresence } from "./presence";
 export { markEnded } from "./sessions";

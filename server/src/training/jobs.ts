@@ -7,29 +7,17 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { rooms, type Notification } from "@yilian/contract";
 import { randomUUID } from "node:crypto";
+import { bullPrefix, TRAINING_REMINDERS_QUEUE, trainingJobId, type TrainingJobData, type TrainingJobName } from "@yilian/jobs";
 import type { Db } from "../db";
 import { audienceInstitutionIds } from "./audience";
 import { formatLocal } from "./util";
 import type { EventSink } from "./live";
-
-export const TRAINING_REMINDERS_QUEUE = "training-reminders";
-export type TrainingJobName = "remind" | "close";
-export interface TrainingJobData {
-  sessionId: string;
-  /** The start this job was planned for (ISO); a rescheduled session ignores old jobs. */
-  startsAt: string;
-  kind: "1d" | "15m" | "close";
-}
 
 export const REMINDER_OFFSETS: Record<"1d" | "15m", number> = { "1d": 24 * 3600_000, "15m": 15 * 60_000 };
 /** A session nobody ended is closed this long after its scheduled end. */
 export const AUTO_CLOSE_AFTER_MS = 2 * 3600_000;
 
 const jobOpts = { removeOnComplete: 1000, removeOnFail: 5000, attempts: 5, backoff: { type: "exponential", delay: 2000 } } as const;
-
-export function trainingJobId(data: TrainingJobData): string {
-  return `training-${data.sessionId}-${Date.parse(data.startsAt)}-${data.kind}`;
-}
 
 export class TrainingQueues {
   readonly queue: Queue<TrainingJobData, unknown, TrainingJobName>;
@@ -38,7 +26,7 @@ export class TrainingQueues {
   constructor(redis: Redis, redisPrefix: string) {
     // Own connection: closing the queue must not close the caller's client.
     this.connection = redis.duplicate({ maxRetriesPerRequest: null });
-    this.queue = new Queue(TRAINING_REMINDERS_QUEUE, { connection: this.connection, prefix: `${redisPrefix}:bull` });
+    this.queue = new Queue(TRAINING_REMINDERS_QUEUE, { connection: this.connection, prefix: bullPrefix(redisPrefix) });
   }
 
   /** Reminders whose time already passed are skipped (a session scheduled 10 minutes ahead gets only "15m" now). */

@@ -6,8 +6,8 @@ import { loadConfig } from "../config";
 import { startCoturn } from "./coturn";
 
 const config = loadConfig();
-// The state directory (generated secrets, the development TLS certificate): YILIAN_STATE_DIR, default .state/.
-const stateDir = path.join(path.resolve(process.env.YILIAN_STATE_DIR ?? ".state"), "turn");
+// coturn's files (and the development TLS certificate) beside the generated secrets it shares with the server.
+const stateDir = path.join(path.resolve(config.YILIAN_STATE_DIR), "turn");
 const listenIp = config.TURN_LISTEN_IP ?? (isIP(config.TURN_HOST) ? config.TURN_HOST : "0.0.0.0");
 const mediaIp = config.MEDIA_ANNOUNCED_IP && isIP(config.MEDIA_ANNOUNCED_IP) ? config.MEDIA_ANNOUNCED_IP : config.MEDIA_LISTEN_IP;
 const relayIp = config.TURN_RELAY_IP ?? (config.MEDIA_LISTEN_IP === "0.0.0.0" || config.MEDIA_LISTEN_IP === "::" ? undefined : config.MEDIA_LISTEN_IP);

@@ -7,9 +7,10 @@ import { AppError, ErrorCode } from "@yilian/contract";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
-import { audit, auditData } from "../audit/audit";
-import type { Storage } from "../storage/storage";
-import { uploadJobOptions, type AppQueues } from "../jobs/queues";
+import { audit } from "../audit/audit";
+import { originalKey, type Storage } from "@yilian/storage";
+import { uploadJobOptions } from "@yilian/jobs";
+import type { AppQueues } from "../jobs/queues";
 import { consultationAccess } from "./access";
 import { receiveUpload } from "./receive";
 import type { KindSpec } from "./kinds";
@@ -22,10 +23,6 @@ export interface UploadsDeps {
   scratch: () => Promise<string>;
   log: { warn(obj: object, msg: string): void };
 }
-
-export const originalKey = (id: string) => `uploads/${id.slice(0, 2)}/${id}`;
-export const previewKey = (id: string) => `previews/${id.slice(0, 2)}/${id}.png`;
-export const deidentifiedKey = (id: string) => `deid/${id.slice(0, 2)}/${id}.dcm`;
 
 export function uploadDto(u: Upload) {
   return {
@@ -111,15 +108,13 @@ export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultati
           status: "UPLOADED",
         },
       });
-      await tx.auditLog.create({
-        data: auditData({
+      await audit(tx, {
           action: "upload.create",
           entityType: "Upload",
           entityId: id,
           outcome: "SUCCESS",
           detail: { consultationId, kind: file.spec.kind, sizeBytes: file.size, sha256: file.sha256 },
-        }),
-      });
+        });
       return created;
     });
   } catch (e) {

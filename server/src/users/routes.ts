@@ -1,10 +1,10 @@
 import { Router, type RequestHandler } from "express";
-import { UserPage, CreateUserBody, IdParams, UpdateUserBody, UserSearchQuery, UserSummary } from "@yilian/contract";
+import { UserPage, CreateUserBody, IdParams, UnlockResult, UpdateUserBody, UserSearchQuery, UserSummary } from "@yilian/contract";
 import type { Db } from "../db";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
 import type { AuthService } from "../auth/service";
-import { createUser, getUser, searchUsers, updateUser } from "./users";
+import { createUser, getUser, searchUsers, unlockUser, updateUser } from "./users";
 
 export function userRoutes(deps: { db: Db; auth: AuthService; requireAuth: RequestHandler }): Router {
   const router = Router();
@@ -24,6 +24,10 @@ export function userRoutes(deps: { db: Db; auth: AuthService; requireAuth: Reque
   route(
     { method: "patch", path: "/users/:id", summary: "Update a user's name, roles, department, title or state", schemas: { params: IdParams, body: UpdateUserBody }, response: UserSummary },
     ({ params, body }, _req, res) => updateUser(db, deps.auth, currentUser(res), params.id, body),
+  );
+  route(
+    { method: "post", path: "/users/:id/unlock", summary: "Lift a login lock-out now (it also ends by itself)", schemas: { params: IdParams }, response: UnlockResult },
+    ({ params }, _req, res) => unlockUser(db, deps.auth, currentUser(res), params.id),
   );
   return router;
 }

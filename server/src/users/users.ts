@@ -3,7 +3,7 @@ import type { Prisma } from "@prisma/client";
 import { AppError, ErrorCode, type CreateUserBody, type Page, type UpdateUserBody, type UserSearchQuery, type UserSummary } from "@yilian/contract";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
-import { grantableRoles, mayManageUsersOf, notFound, readableUsers } from "../authz/policy";
+import { grantableRoles, mayActOnUser, mayManageUsersOf, notFound, readableUsers, regionWithinReach } from "../authz/policy";
 import { audit } from "../audit/audit";
 import { hashPassword } from "../auth/passwords";
 import type { AuthService } from "../auth/service";
@@ -56,6 +56,29 @@ async function checkAssignment(db: Db, caller: AuthUser, body: { institutionId: 
   if (denied.length) throw new AppError(ErrorCode.FORBIDDEN, `无权授予角色：${denied.join("、")}`);
   if (body.roles?.includes("REGION_ADMIN") && !body.regionId)
     throw new AppError(ErrorCode.VALIDATION_FAILED, "区域管理员必须指定所辖区域", { issues: [{ path: "body.regionId", message: "必填" }] });
+  if (body.regionId) {
+    const region = await db.region.findUnique({ where: { id: body.regionId }, select: { id: true, parentId: true } });
+    if (!region) throw notFound("区域");
+    if (!regionWithinReach(caller, region)) throw new AppError(ErrorCode.FORBIDDEN, "只能授予本辖区内区域的管理权限");
+  }
+}
+
+const targetSelect = {
+  id: true,
+  username: true,
+  roles: true,
+  institutionId: true,
+  region: { select: { id: true, parentId: true } },
+} as const satisfies Prisma.UserSelect;
+
+/** A user the caller may act on: readable (else 404), administered by them and not above their rank (else 403). */
+async function actionableUser(db: Db, caller: AuthUser, id: string) {
+  const target = await db.user.findFirst({ where: { AND: [{ id }, readableUsers(caller)] }, select: targetSelect });
+  if (!target) throw notFound("用户");
+  const institution = await db.institution.findUniqueOrThrow({ where: { id: target.institutionId }, select: { id: true, cityId: true, countyId: true } });
+  if (!mayManageUsersOf(caller, institution)) throw new AppError(ErrorCode.FORBIDDEN, "无权管理该用户");
+  if (!mayActOnUser(caller, target)) throw new AppError(ErrorCode.FORBIDDEN, "该用户的权限高于您可授予的范围，无权修改");
+  return target;
 }
 
 export async function createUser(db: Db, caller: AuthUser, body: CreateUserBody): Promise<UserSummary> {
@@ -83,18 +106,34 @@ export async function createUser(db: Db, caller: AuthUser, body: CreateUserBody)
 }
 
 export async function updateUser(db: Db, auth: AuthService, caller: AuthUser, id: string, body: UpdateUserBody): Promise<UserSummary> {
-  const target = await db.user.findFirst({ where: { AND: [{ id }, readableUsers(caller)] }, select: { id: true, institutionId: true } });
-  if (!target) throw notFound("用户");
-  await checkAssignment(db, caller, { institutionId: target.institutionId, departmentId: body.departmentId, roles: body.roles });
-  if (id === caller.id && (body.active === false || body.roles)) {
-    throw new AppError(ErrorCode.FORBIDDEN, "不能停用自己的账号或修改自己的角色");
+  if (id === caller.id && (body.active === false || body.roles || body.password)) {
+    throw new AppError(ErrorCode.FORBIDDEN, "不能停用自己的账号、修改自己的角色或在此重置自己的密码");
   }
+  const target = await actionableUser(db, caller, id);
+  await checkAssignment(db, caller, { institutionId: target.institutionId, departmentId: body.departmentId, roles: body.roles });
+  // Granting REGION_ADMIN by update keeps the user's region: it must be one the caller could grant.
+  if (body.roles?.includes("REGION_ADMIN") && !target.region) {
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "区域管理员必须指定所辖区域", { issues: [{ path: "body.roles", message: "该用户没有所辖区域" }] });
+  }
+  if (body.roles?.includes("REGION_ADMIN") && !regionWithinReach(caller, target.region!)) {
+    throw new AppError(ErrorCode.FORBIDDEN, "只能授予本辖区内区域的管理权限");
+  }
+  const { password, ...fields } = body;
+  const passwordHash = password ? await hashPassword(password) : undefined;
   const user = await db.$transaction(async (tx) => {
-    const updated = await tx.user.update({ where: { id }, data: body, select: userSelect });
+    const updated = await tx.user.update({ where: { id }, data: { ...fields, ...(passwordHash ? { passwordHash } : {}) }, select: userSelect });
     await audit(tx, { action: "user.update", entityType: "User", entityId: id, outcome: "SUCCESS", detail: { fields: Object.keys(body) } });
     return updated;
   });
-  // Roles and account state are carried in access tokens: end the user's sessions so the change applies now.
-  if (body.active === false || body.roles) await auth.revokeAllSessions(id);
+  // Roles, account state and credentials stand behind access tokens: end the user's sessions so the change applies now.
+  if (body.active === false || body.roles || password) await auth.revokeAllSessions(id);
   return user;
+}
+
+/** Lifts a login lock-out (lockout.ts) now instead of when it ends; same rank rules as any change to the user. */
+export async function unlockUser(db: Db, auth: AuthService, caller: AuthUser, id: string): Promise<{ wasLocked: boolean }> {
+  const target = await actionableUser(db, caller, id);
+  const wasLocked = await auth.lockout.lift(target.username);
+  await audit(db, { action: "user.unlock", entityType: "User", entityId: id, outcome: "SUCCESS", detail: { wasLocked } });
+  return { wasLocked };
 }

@@ -13,6 +13,7 @@ export const errorGuidance: Record<ErrorCode, string> = {
   TOKEN_INVALID: "请重新登录。",
   TOKEN_REVOKED: "您的账号已在别处退出，请重新登录。",
   ACCOUNT_DISABLED: "请联系本机构管理员启用账号。",
+  ACCOUNT_LOCKED: "锁定会按时自动解除；急需登录请联系本机构管理员解锁。",
   FORBIDDEN: "如需此权限，请联系本机构管理员。",
   NOT_FOUND: "记录不存在或您无权查看，请返回列表重新选择。",
   ROUTE_NOT_FOUND: "请刷新页面；如仍出现，请联系技术支持。",

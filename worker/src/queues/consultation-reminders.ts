@@ -2,11 +2,9 @@
 // expiry of a booked consultation nobody started (booked end + grace → EXPIRED, the time released).
 // A moved or cancelled booking makes its jobs no-ops (the job re-reads the booking).
 import { Queue, Worker, type ConnectionOptions } from "bullmq";
-import type { Db } from "@yilian/server";
-import { REMINDER_QUEUE, type ReminderJobData, type ReminderJobName } from "@yilian/server/consultations/jobs";
-import { consultationEvent, publish, type EventSink } from "@yilian/server/consultations/notify";
-import { transition } from "@yilian/server/consultations/state-machine";
-import { releaseBusyTime } from "@yilian/server/scheduling/busy";
+import { writeAudit } from "@yilian/audit";
+import { REMINDER_QUEUE, ReminderJobData, type ReminderJobName } from "@yilian/jobs";
+import { consultationEvent, publish, releaseBusyTime, transition, type Db, type EventSink } from "@yilian/server";
 
 export { REMINDER_QUEUE };
 
@@ -21,7 +19,7 @@ export async function execReminderJob(db: Db, sink: EventSink, data: ReminderJob
         await transition(tx, { consultation: c, to: "EXPIRED", actorId: null, action: "过期", reason: "预约时间已过，会诊未开始", data: { statusReason: "预约时间已过，会诊未开始" } });
         await tx.booking.update({ where: { id: booking.id }, data: { status: "CANCELLED", endedAt: new Date(), endReason: "expired" } });
         await releaseBusyTime(tx, "CONSULTATION", booking.id);
-        await tx.auditLog.create({ data: { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" } });
+        await writeAudit(tx, { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" });
       });
     } catch {
       return { sent: false }; // started (or changed) in the meantime
@@ -35,6 +33,6 @@ export async function execReminderJob(db: Db, sink: EventSink, data: ReminderJob
 
 export async function initConsultationReminders(db: Db, sink: EventSink, connection: ConnectionOptions, prefix: string) {
   const queue = new Queue<ReminderJobData, unknown, ReminderJobName>(REMINDER_QUEUE, { connection, prefix });
-  const worker = new Worker<ReminderJobData, unknown, ReminderJobName>(REMINDER_QUEUE, async (job) => execReminderJob(db, sink, job.data), { connection, prefix, concurrency: 4 });
+  const worker = new Worker<ReminderJobData, unknown, ReminderJobName>(REMINDER_QUEUE, async (job) => execReminderJob(db, sink, ReminderJobData.parse(job.data)), { connection, prefix, concurrency: 4 });
   return { queue, worker };
 }

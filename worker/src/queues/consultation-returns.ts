@@ -3,10 +3,9 @@
 // the requester and the receiving coordinators are told. A resubmission (or a later return, which starts a new
 // clock) makes both jobs no-ops: each re-reads the consultation and its last return.
 import { Queue, Worker, type ConnectionOptions } from "bullmq";
-import type { Db } from "@yilian/server";
-import { RETURNS_QUEUE, type ReturnJobData, type ReturnJobName } from "@yilian/server/consultations/jobs";
-import { consultationEvent, publish, staffOf, type EventSink } from "@yilian/server/consultations/notify";
-import { transition } from "@yilian/server/consultations/state-machine";
+import { writeAudit } from "@yilian/audit";
+import { RETURNS_QUEUE, ReturnJobData, type ReturnJobName } from "@yilian/jobs";
+import { consultationEvent, publish, staffOf, transition, type Db, type EventSink } from "@yilian/server";
 
 export { RETURNS_QUEUE };
 
@@ -24,7 +23,7 @@ export async function execReturnJob(db: Db, sink: EventSink, data: ReturnJobData
   try {
     await db.$transaction(async (tx) => {
       await transition(tx, { consultation: c, to: "EXPIRED", actorId: null, action: "过期", reason: RETURN_EXPIRED_REASON, data: { statusReason: RETURN_EXPIRED_REASON } });
-      await tx.auditLog.create({ data: { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { after: "RETURNED" } } });
+      await writeAudit(tx, { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { after: "RETURNED" } });
     });
   } catch {
     return { sent: false }; // resubmitted or withdrawn a moment ago
@@ -36,6 +35,6 @@ export async function execReturnJob(db: Db, sink: EventSink, data: ReturnJobData
 
 export async function initConsultationReturns(db: Db, sink: EventSink, connection: ConnectionOptions, prefix: string) {
   const queue = new Queue<ReturnJobData, unknown, ReturnJobName>(RETURNS_QUEUE, { connection, prefix });
-  const worker = new Worker<ReturnJobData, unknown, ReturnJobName>(RETURNS_QUEUE, async (job) => execReturnJob(db, sink, job.data), { connection, prefix, concurrency: 4 });
+  const worker = new Worker<ReturnJobData, unknown, ReturnJobName>(RETURNS_QUEUE, async (job) => execReturnJob(db, sink, ReturnJobData.parse(job.data)), { connection, prefix, concurrency: 4 });
   return { queue, worker };
 }

@@ -2,9 +2,9 @@
 // the receiving institution's admins, level 3 marks the request overdue (for statistics) and tells both.
 // Jobs are delayed (enqueued by the server on submit) and live in Redis, so they survive restarts.
 import { Queue, Worker, type ConnectionOptions } from "bullmq";
-import type { Db } from "@yilian/server";
-import { SLA_QUEUE, type SlaJobData, type SlaJobName } from "@yilian/server/consultations/jobs";
-import { consultationEvent, publish, staffOf, type EventSink } from "@yilian/server/consultations/notify";
+import { writeAudit } from "@yilian/audit";
+import { SLA_QUEUE, SlaJobData, type SlaJobName } from "@yilian/jobs";
+import { consultationEvent, publish, staffOf, type Db, type EventSink } from "@yilian/server";
 
 export { SLA_QUEUE };
 
@@ -18,8 +18,12 @@ export async function execSlaJob(db: Db, sink: EventSink, data: SlaJobData): Pro
       data: { slaLevel: data.level, ...(data.level === 3 ? { overdue: true } : {}) },
     });
     if (r.count) {
-      await tx.auditLog.create({
-        data: { action: "consultation.sla-escalation", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { level: data.level } },
+      await writeAudit(tx, {
+        action: "consultation.sla-escalation",
+        entityType: "Consultation",
+        entityId: c.id,
+        outcome: "SUCCESS",
+        detail: { level: data.level },
       });
     }
     return r;
@@ -34,6 +38,6 @@ export async function execSlaJob(db: Db, sink: EventSink, data: SlaJobData): Pro
 
 export async function initConsultationSla(db: Db, sink: EventSink, connection: ConnectionOptions, prefix: string) {
   const queue = new Queue<SlaJobData, unknown, SlaJobName>(SLA_QUEUE, { connection, prefix });
-  const worker = new Worker<SlaJobData, unknown, SlaJobName>(SLA_QUEUE, async (job) => execSlaJob(db, sink, job.data), { connection, prefix, concurrency: 4 });
+  const worker = new Worker<SlaJobData, unknown, SlaJobName>(SLA_QUEUE, async (job) => execSlaJob(db, sink, SlaJobData.parse(job.data)), { connection, prefix, concurrency: 4 });
   return { queue, worker };
 }

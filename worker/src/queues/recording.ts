@@ -8,9 +8,9 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Queue, Worker, UnrecoverableError, type ConnectionOptions } from "bullmq";
 import type { Db } from "@yilian/server";
-import { auditData } from "@yilian/server/audit/audit";
-import { scratchDir, type Storage } from "@yilian/server/storage/storage";
-import { RECORDING_QUEUE, recordingJobOptions, type RecordingJobData, type RecordingJobName } from "@yilian/server/jobs/queues";
+import { writeAudit } from "@yilian/audit";
+import { posterKey, recordingKey, scratchDir, type Storage } from "@yilian/storage";
+import { RECORDING_QUEUE, recordingJobOptions, RecordingJobData, type RecordingJobName } from "@yilian/jobs";
 import { composeMp4, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
 
 export { RECORDING_QUEUE };
@@ -24,8 +24,6 @@ export interface RecordingPart {
   peerId?: string;
 }
 
-export const recordingKey = (id: string) => `recordings/${id}/recording.mp4`;
-export const posterKey = (id: string) => `recordings/${id}/poster.jpg`;
 
 export interface RecordingContext {
   db: Db;
@@ -42,7 +40,7 @@ async function sha256File(file: string): Promise<string> {
 async function fail(db: Db, id: string, reason: string) {
   await db.$transaction(async (tx) => {
     const { count } = await tx.recording.updateMany({ where: { id, status: "PROCESSING" }, data: { status: "FAILED", failureReason: reason, processedAt: new Date() } });
-    if (count) await tx.auditLog.create({ data: auditData({ action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", actorId: null, actorInstitutionId: null, detail: { reason } }) });
+    if (count) await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", detail: { reason } });
   });
 }
 
@@ -92,9 +90,7 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
         data: { status: "READY", durationMs: Math.round(out.durationS * 1000), sizeBytes: BigInt(size), sha256: sha, storageKey: recordingKey(rec.id), posterKey: posterKey(rec.id), processedAt: new Date(), failureReason: null },
       });
       if (count) {
-        await tx.auditLog.create({
-          data: auditData({ action: "recording.process", entityType: "Recording", entityId: rec.id, outcome: "SUCCESS", actorId: null, actorInstitutionId: null, detail: { parts: parts.length, usable: ok.length, skipped: bad.length + missing, durationS: out.durationS } }),
-        });
+        await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: rec.id, outcome: "SUCCESS", detail: { parts: parts.length, usable: ok.length, skipped: bad.length + missing, durationS: out.durationS } });
       }
     });
     // Raw parts are no longer needed once the playback file is safely stored and recorded.
@@ -117,7 +113,7 @@ export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<Re
   for (const { id } of stale) {
     await ctx.db.$transaction(async (tx) => {
       const { count } = await tx.recording.updateMany({ where: { id, status: "RECORDING" }, data: { status: "FAILED", failureReason: "录制意外中断（录制服务已停止），本次录像不可用", stoppedAt: new Date(now) } });
-      if (count) await tx.auditLog.create({ data: auditData({ action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", actorId: null, actorInstitutionId: null, detail: { reason: "recorder lost" } }) });
+      if (count) await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", detail: { reason: "recorder lost" } });
     });
   }
   const processing = await ctx.db.recording.findMany({ where: { status: "PROCESSING", stoppedAt: { lt: new Date(now - 5 * 60_000) } }, select: { id: true } });
@@ -138,8 +134,9 @@ export async function initRecording(ctx: RecordingContext, connection: Connectio
     RECORDING_QUEUE,
     async (job) => {
       if (job.name === "sweep") return execSweepRecordings(ctx, queue);
-      if (!job.data.recordingId) throw new UnrecoverableError("recordingId missing");
-      return execComposeRecording(ctx, job.data.recordingId);
+      const { recordingId } = RecordingJobData.parse(job.data);
+      if (!recordingId) throw new UnrecoverableError("recordingId missing");
+      return execComposeRecording(ctx, recordingId);
     },
     {
       connection,

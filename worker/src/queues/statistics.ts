@@ -2,7 +2,7 @@
 // month; "recompute" jobs (from the statistics API or an operator) compute any month. Both are idempotent.
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Db } from "@yilian/server";
-import { STATISTICS_QUEUE, type StatisticsJobData, type StatisticsJobName } from "@yilian/server/jobs/queues";
+import { STATISTICS_QUEUE, StatisticsJobData, type StatisticsJobName } from "@yilian/jobs";
 import { computeMonth, previousMonth, type MonthResult } from "../statistics/compute";
 
 export { STATISTICS_QUEUE };
@@ -11,7 +11,7 @@ export const MONTHLY_CRON = "0 2 1 * *";
 
 export async function execStatisticsJob(db: Db, job: Pick<Job<StatisticsJobData>, "data" | "timestamp">): Promise<MonthResult> {
   // The scheduled run names no month: it is the month before the job's own fire time (not "now", which drifts on retries).
-  const month = job.data.month ?? previousMonth(new Date(job.timestamp));
+  const month = StatisticsJobData.parse(job.data).month ?? previousMonth(new Date(job.timestamp));
   return computeMonth(db, month);
 }
 

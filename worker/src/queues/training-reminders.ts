@@ -4,18 +4,16 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import { Emitter } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
-import type { Db } from "@yilian/server";
+import { TRAINING_REMINDERS_QUEUE, TrainingJobData, type TrainingJobName } from "@yilian/jobs";
 import {
-  TRAINING_REMINDERS_QUEUE,
   TrainingLive,
   finalizeAttendance,
   markEnded,
   notificationRooms,
   trainingNotification,
-  type EventSink,
-  type TrainingJobData,
-  type TrainingJobName,
-} from "@yilian/server/training/index";
+  type Db,
+  type TrainingEventSink as EventSink,
+} from "@yilian/server";
 import { trainingRooms } from "@yilian/contract";
 import { requestRoomClose } from "@yilian/media/registry";
 
@@ -72,7 +70,7 @@ export async function initTrainingReminders(db: Db, connection: Redis, prefix: s
   const deps: TrainingJobDeps = { db, redis: connection, redisPrefix, sink };
   const worker = new Worker<TrainingJobData, TrainingJobResult, TrainingJobName>(
     TRAINING_REMINDERS_QUEUE,
-    (job: Job<TrainingJobData, TrainingJobResult, TrainingJobName>) => execTrainingJob(deps, job.name, job.data),
+    (job: Job<TrainingJobData, TrainingJobResult, TrainingJobName>) => execTrainingJob(deps, job.name, TrainingJobData.parse(job.data)),
     { connection: connection as ConnectionOptions, prefix, concurrency: 4 },
   );
   // The emitter's connection is ours: it goes with the worker.

@@ -7,10 +7,9 @@ import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Db } from "@yilian/server";
-import { auditData } from "@yilian/server/audit/audit";
-import { scratchDir, type Storage } from "@yilian/server/storage/storage";
-import { deidentifiedKey, previewKey } from "@yilian/server/uploads/uploads";
-import { UPLOADS_QUEUE, uploadJobOptions, type UploadsJobData, type UploadsJobName } from "@yilian/server/jobs/queues";
+import { writeAudit } from "@yilian/audit";
+import { deidentifiedKey, previewKey, scratchDir, type Storage } from "@yilian/storage";
+import { UPLOADS_QUEUE, uploadJobOptions, UploadsJobData, type UploadsJobName } from "@yilian/jobs";
 import { analyze } from "../uploads/analyze";
 import { Rejection } from "../uploads/rejection";
 
@@ -80,9 +79,7 @@ export async function execProcessUpload(ctx: UploadsContext, uploadId: string): 
         },
       });
       if (count) {
-        await tx.auditLog.create({
-          data: auditData({ action: "upload.process", entityType: "Upload", entityId: row.id, outcome: "SUCCESS", actorId: null, actorInstitutionId: null, detail: { status: "READY" } }),
-        });
+        await writeAudit(tx, { action: "upload.process", entityType: "Upload", entityId: row.id, outcome: "SUCCESS", detail: { status: "READY" } });
       }
     });
     return { uploadId, status: "READY" };
@@ -98,9 +95,7 @@ async function reject(ctx: UploadsContext, id: string, storageKey: string | null
       data: { status: "REJECTED", rejectCode: r.code, rejectReason: r.reason, storageKey: null, previewKey: null, deidentifiedKey: null, processedAt: new Date() },
     });
     if (count) {
-      await tx.auditLog.create({
-        data: auditData({ action: "upload.process", entityType: "Upload", entityId: id, outcome: "INVALID", actorId: null, actorInstitutionId: null, detail: { status: "REJECTED", code: r.code } }),
-      });
+      await writeAudit(tx, { action: "upload.process", entityType: "Upload", entityId: id, outcome: "INVALID", detail: { status: "REJECTED", code: r.code } });
     }
   });
   // After the commit: a crash here leaves objects no row points at, which the sweep removes.
@@ -178,8 +173,9 @@ export async function initUploads(ctx: UploadsContext, connection: ConnectionOpt
     UPLOADS_QUEUE,
     async (job: Job<UploadsJobData, unknown, UploadsJobName>) => {
       if (job.name === "sweep") return execSweep(ctx, queue);
-      if (!job.data.uploadId) throw new Error("uploadId missing");
-      return execProcessUpload(ctx, job.data.uploadId);
+      const { uploadId } = UploadsJobData.parse(job.data);
+      if (!uploadId) throw new Error("uploadId missing");
+      return execProcessUpload(ctx, uploadId);
     },
     {
       connection,

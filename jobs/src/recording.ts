@@ -1,0 +1,20 @@
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+export const RECORDING_QUEUE = "recording";
+export type RecordingJobName = "compose" | "sweep";
+export const RecordingJobData = z.object({
+  /** Absent for the periodic sweep. */
+  recordingId: z.string().min(1).optional(),
+});
+export type RecordingJobData = z.infer<typeof RecordingJobData>;
+
+export function recordingJobOptions(recordingId: string): JobsOptions {
+  return {
+    jobId: `recording-${recordingId}`,
+    attempts: 3,
+    backoff: { type: "exponential", delay: 5000 },
+    removeOnComplete: { age: 30 * 86_400 },
+    removeOnFail: { age: 90 * 86_400 },
+  };
+}
