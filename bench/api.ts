@@ -1,13 +1,29 @@
 // bench api: 50 concurrent clients log in, then run an authorised institution search (autocannon) against
-// the real server process; the same search through a bare node:http + raw pg server in the same run.
+// the real server process; the same search through a bare node:http + raw pg server in the same run. Login alone
+// (one at a time) is compared with one bare argon2 verify of the same hash in this process (login_ratio_vs_hash).
+// The server runs with PROFILE_REQUESTS: the Server-Timing of sampled answers says where the time goes.
+import { loadavg } from "node:os";
+import argon2 from "argon2";
 import autocannon from "autocannon";
 import pg from "pg";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess, deleteRedisKeys } from "./lib";
+import {
+  createBenchDatabase,
+  deleteRedisKeys,
+  dropBenchDatabase,
+  emit,
+  emitProfile,
+  log,
+  parseServerTiming,
+  percentile,
+  startProcess,
+  stopProcess,
+} from "./lib";
 
 const BENCH = "api";
 const DB = "yilian_bench_api";
 const CLIENTS = 50;
 const DURATION_S = 10;
+const SINGLE = 20;
 const SEARCH = "/api/institutions?q=%E5%8D%AB%E7%94%9F%E9%99%A2&tier=TOWNSHIP&limit=20"; // q=卫生院
 
 async function load(url: string, tokens: string[] | null) {
@@ -32,15 +48,37 @@ export default async function run(): Promise<void> {
   log("creating and seeding the bench database");
   const databaseUrl = await createBenchDatabase(DB);
   const prefix = `yilian-bench-api-${process.pid}`;
-  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123" };
+  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", PROFILE_REQUESTS: "true" };
   const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
   const raw = await startProcess(process.execPath, ["--import", "tsx", "bench/baselines/raw-pg-server.ts"], { DATABASE_URL: databaseUrl }, /raw listening on (\d+)/);
   try {
     const base = server.match[1]!;
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    const users = (await db.query(`SELECT username FROM "User" WHERE 'DOCTOR' = ANY(roles) ORDER BY username LIMIT $1`, [CLIENTS])).rows.map((r) => r.username as string);
+    const doctors = (await db.query(`SELECT username, "passwordHash" FROM "User" WHERE 'DOCTOR' = ANY(roles) ORDER BY username LIMIT $1`, [CLIENTS])).rows;
+    const users = doctors.map((r) => r.username as string);
     await db.end();
+
+    log(`${SINGLE} logins one at a time, and ${SINGLE} bare argon2 verifies of the same hash`);
+    const single: number[] = [];
+    const singleTimings: Map<string, number>[] = [];
+    for (let i = 0; i < SINGLE + 2; i++) {
+      const t0 = performance.now();
+      const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: users[0], password: "Yilian@2024" }) });
+      await r.arrayBuffer();
+      if (r.status !== 200) throw new Error(`login ${users[0]}: ${r.status}`);
+      if (i < 2) continue; // warm-up
+      single.push(performance.now() - t0);
+      singleTimings.push(parseServerTiming(r.headers.get("server-timing")));
+    }
+    const hashMs: number[] = [];
+    for (let i = 0; i < SINGLE + 2; i++) {
+      const t0 = performance.now();
+      if (!(await argon2.verify(doctors[0].passwordHash as string, "Yilian@2024"))) throw new Error("bare verify failed");
+      if (i >= 2) hashMs.push(performance.now() - t0);
+    }
+    single.sort((a, b) => a - b);
+    hashMs.sort((a, b) => a - b);
 
     log(`${CLIENTS} concurrent logins`);
     const loginMs: number[] = [];
@@ -54,6 +92,14 @@ export default async function run(): Promise<void> {
       }),
     );
     loginMs.sort((a, b) => a - b);
+
+    log("search profile, one request at a time");
+    const searchTimings: Map<string, number>[] = [];
+    for (let i = 0; i < SINGLE; i++) {
+      const r = await fetch(base + SEARCH, { headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } });
+      await r.arrayBuffer();
+      searchTimings.push(parseServerTiming(r.headers.get("server-timing")));
+    }
 
     log("warm-up");
     await autocannon({ url: base + SEARCH, connections: 10, amount: 500, headers: { authorization: `Bearer ${tokens[0]}` } });
@@ -72,8 +118,16 @@ export default async function run(): Promise<void> {
     emit(BENCH, "raw_pg_rps", bare.requests.average, "req/s");
     // Cost of the product stack (Express, auth, zod, Prisma) per request: raw throughput / ours.
     emit(BENCH, "ratio_vs_raw_pg", bare.requests.average / ours.requests.average, "ratio");
-    emit(BENCH, "login_p50_ms", percentile(loginMs, 50), "ms");
-    emit(BENCH, "login_p99_ms", percentile(loginMs, 99), "ms");
+    emitProfile(BENCH, "search", searchTimings);
+    emit(BENCH, "login_p50_ms", percentile(single, 50), "ms");
+    emit(BENCH, "hash_p50_ms", percentile(hashMs, 50), "ms");
+    // The request around the hash: login alone / one bare argon2 verify with the same parameters.
+    emit(BENCH, "login_ratio_vs_hash", percentile(single, 50) / percentile(hashMs, 50), "ratio");
+    emitProfile(BENCH, "login", singleTimings);
+    // 50 at once: argon2id at OWASP cost queued on 2 cores, for context.
+    emit(BENCH, "login_wave_p50_ms", percentile(loginMs, 50), "ms");
+    emit(BENCH, "login_wave_p99_ms", percentile(loginMs, 99), "ms");
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     await stopProcess(server.child);
     await stopProcess(raw.child);

@@ -12,8 +12,10 @@ import type {
   Tier,
 } from "@prisma/client";
 import { stableUuid } from "./rng";
-import { NO_CITY_NUM } from "./regions";
 import { SPECIALTIES, specialtyOfDepartment } from "./specialties";
+
+/** Institution-code prefix for institutions without a city (two national projects whose city is not given). */
+const NO_CITY_NUM = "00";
 
 export interface RegionRow {
   id: string;

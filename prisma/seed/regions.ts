@@ -144,9 +144,6 @@ export const JILIN_CITIES: readonly CityDef[] = [
   },
 ];
 
-/** Institution-code prefix for institutions without a city (two national projects whose city is not given). */
-export const NO_CITY_NUM = "00";
-
 /**
  * Long county names make long institution names; generated names use a customary short form for the
  * autonomous counties (前郭尔罗斯蒙古族自治县 → 前郭县), as local institutions do.

@@ -1,44 +1,28 @@
-// Builds the HTTP + Socket.IO server. createServer/stop mirror each other; all routers are mounted here.
+// Builds the HTTP + Socket.IO server. createYilianServer/stop mirror each other; all routers are mounted here and
+// the modules are connected to each other in connectModules().
 import { createServer, type Server as HttpServer } from "node:http";
 import { randomUUID } from "node:crypto";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
-import pino from "pino";
-import type { Redis } from "ioredis";
-import type { Config } from "./config";
-import { createDb, type Db } from "./db";
-import { createRedis } from "./redis";
 import { runWithContext } from "./http/context";
 import { errorHandler, routeNotFound } from "./http/problem";
 import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
+import { healthRoutes } from "./http/health";
 import { newProfile, serverTimingHeader } from "./http/profile";
-import { metricsMiddleware, metricsRegistry } from "./http/metrics";
-import { openApiDocument } from "./http/openapi";
-import { TokenService } from "./auth/tokens";
-import { SessionRegistry } from "./auth/sessions";
-import { LoginLockout } from "./auth/lockout";
-import { AuthService } from "./auth/service";
+import { metricsMiddleware } from "./http/metrics";
+import type { Services } from "./services";
 import { requireAuth } from "./auth/middleware";
 import { authRoutes } from "./auth/routes";
 import { networkRoutes } from "./network/routes";
 import { userRoutes } from "./users/routes";
 import { createIo, type IoServer } from "./realtime/io";
 import { createConsultationModule, type ConsultationModule } from "./consultations/module";
-import { createTrainingModule } from "./training";
+import { createTrainingModule, type TrainingModule } from "./training";
 import { jobRoutes } from "./jobs/routes";
 import { recordingRoutes } from "./recording/routes";
 import { createMediaModule, type MediaModule } from "./media";
-
-export interface Services {
-  config: Config;
-  db: Db;
-  redis: Redis;
-  tokens: TokenService;
-  auth: AuthService;
-  logger: pino.Logger;
-}
 
 export interface YilianServer {
   app: Express;
@@ -51,32 +35,6 @@ export interface YilianServer {
   media: MediaModule;
   listen(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
-}
-
-export function createServices(config: Config): Services {
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: "server" } });
-  const db = createDb(config.DATABASE_URL);
-  const redis = createRedis(config.REDIS_URL);
-  redis.on("error", (err) => logger.warn({ err: err.message }, "redis error"));
-  const sessions = new SessionRegistry(
-    redis,
-    config.REDIS_PREFIX,
-    (familyId) =>
-      db.refreshToken.findFirst({
-        where: { familyId, revokedAt: null, expiresAt: { gt: new Date() } },
-        orderBy: { expiresAt: "desc" },
-        select: { userId: true, expiresAt: true },
-      }),
-    config.ACCESS_TOKEN_TTL_S + 60,
-  );
-  const tokens = new TokenService(config.JWT_SECRET, sessions, config.ACCESS_TOKEN_TTL_S);
-  const lockout = new LoginLockout(redis, config.REDIS_PREFIX, {
-    after: config.LOGIN_LOCKOUT_AFTER,
-    baseS: config.LOGIN_LOCKOUT_BASE_S,
-    maxS: config.LOGIN_LOCKOUT_MAX_S,
-  });
-  const auth = new AuthService(db, tokens, config.REFRESH_TOKEN_TTL_S, lockout);
-  return { config, db, redis, tokens, auth, logger };
 }
 
 export function createYilianServer(services: Services): YilianServer {
@@ -122,23 +80,7 @@ export function createYilianServer(services: Services): YilianServer {
   app.use(express.json({ limit: config.JSON_BODY_LIMIT, strict: true }));
   app.use(rejectUnsafeInput);
 
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  app.get("/readyz", async (_req, res) => {
-    const checks = await Promise.all([
-      db.$queryRaw`SELECT 1`.then(() => "ok" as const, () => "unreachable" as const),
-      redis.ping().then(() => "ok" as const, () => "unreachable" as const),
-    ]);
-    const body = { postgres: checks[0], redis: checks[1] };
-    res.status(checks.every((c) => c === "ok") ? 200 : 503).json({ status: checks.every((c) => c === "ok") ? "ready" : "not-ready", ...body });
-  });
-  app.get("/metrics", async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
-  });
-  app.get("/openapi.json", (_req, res) => {
-    res.json(openApiDocument());
-  });
+  app.use(healthRoutes({ db, redis }));
 
   const authMw = requireAuth(tokens);
   app.use(authRoutes({ auth, requireAuth: authMw, config, redis }));
@@ -165,15 +107,7 @@ export function createYilianServer(services: Services): YilianServer {
   consultations.attach(realtime.io);
   training.attach(realtime.io);
   media.attach(realtime.io);
-  // The first assigned specialist entering a consultation room starts the consultation.
-  consultations.onSessionEnded((id) => void media.hub.closeRoom("consultation", id));
-  media.hub.access.onPeerJoined((kind, roomId, user, grant) => (kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined));
-  training.live.media = {
-    closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId),
-    closeRoom: (sessionId) => media.hub.closeRoom("training", sessionId),
-    setAudioOnly: (sessionId, userId, on) => media.hub.setAudioOnlyOfUser("training", sessionId, userId, on),
-  };
-  training.connectMedia(media.hub.access);
+  connectModules({ consultations, training, media });
 
   return {
     app,
@@ -202,4 +136,23 @@ export function createYilianServer(services: Services): YilianServer {
       redis.disconnect();
     },
   };
+}
+
+/**
+ * What the modules need from each other, in one place: the media hub closes a consultation's room when its
+ * session ends, a specialist joining starts the consultation, and training moderation reaches the media rooms.
+ */
+function connectModules(m: { consultations: ConsultationModule; training: TrainingModule; media: MediaModule }): void {
+  const { consultations, training, media } = m;
+  consultations.onSessionEnded((id) => void media.hub.closeRoom("consultation", id));
+  // The first assigned specialist entering a consultation room starts the consultation.
+  media.hub.access.onPeerJoined((kind, roomId, user, grant) =>
+    kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined,
+  );
+  training.live.media = {
+    closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId),
+    closeRoom: (sessionId) => media.hub.closeRoom("training", sessionId),
+    setAudioOnly: (sessionId, userId, on) => media.hub.setAudioOnlyOfUser("training", sessionId, userId, on),
+  };
+  training.connectMedia(media.hub.access);
 }

@@ -1,4 +1,5 @@
-export { createServices, createYilianServer, type Services, type YilianServer } from "./app";
+export { createYilianServer, type YilianServer } from "./app";
+export { createServices, type Services } from "./services";
 export { loadConfig, getConfig, setConfig, type Config } from "./config";
 export { createDb, ensureDatabase, type Db } from "./db";
 export { createRedis } from "./redis";

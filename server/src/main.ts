@@ -1,7 +1,8 @@
 // Server process entry: checks PostgreSQL and Redis, then serves REST + Socket.IO.
 import { loadConfig } from "./config";
 import { requireDependencies } from "./platform/dependencies";
-import { createServices, createYilianServer } from "./app";
+import { createYilianServer } from "./app";
+import { createServices } from "./services";
 
 const config = loadConfig();
 await requireDependencies(config.DATABASE_URL, config.REDIS_URL, "server");

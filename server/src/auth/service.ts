@@ -6,6 +6,7 @@ import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import { getContext } from "../http/context";
+import { phase } from "../http/profile";
 import { verifyPassword } from "./passwords";
 import { hashRefreshToken, newRefreshToken, type TokenService } from "./tokens";
 import type { LoginLockout } from "./lockout";
@@ -88,7 +89,7 @@ export class AuthService {
       await denied({ username, reason: "locked", retryAfterS: lockedS });
       throw lockedError(lockedS);
     }
-    const ok = await verifyPassword(u?.passwordHash ?? null, password);
+    const ok = await phase("hash", () => verifyPassword(u?.passwordHash ?? null, password));
     if (!u || !ok) {
       // Unknown names count too, so a lock-out does not tell which accounts exist.
       const lockS = await this.lockout.recordFailure(username);

@@ -1,6 +1,6 @@
 // Wires the consultation domain into a server process: routes, presence tracking, queues. create/close mirror.
 import type { RequestHandler, Router } from "express";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import type { IoServer } from "../realtime/io";
 import { ConsultationQueues } from "./jobs";
 import type { ConsultationDeps } from "./deps";

@@ -2,7 +2,15 @@
 // audit log read the caller without threading it through every signature.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AuthUser } from "../authz/principal";
-import type { RequestProfile } from "./profile";
+
+/** Counters of one request, filled by http/profile.ts. */
+export interface RequestProfile {
+  startedAt: number;
+  queries: number;
+  dbMs: number;
+  poolWaitMs: number;
+  phases: Map<string, number>;
+}
 
 export interface RequestContext {
   requestId: string;

@@ -3,15 +3,7 @@
 // PROFILE_REQUESTS on, every answer carries them in a Server-Timing header; the benchmarks read it.
 import type { RequestHandler } from "express";
 import type pg from "pg";
-import { getContext } from "./context";
-
-export interface RequestProfile {
-  startedAt: number;
-  queries: number;
-  dbMs: number;
-  poolWaitMs: number;
-  phases: Map<string, number>;
-}
+import { getContext, type RequestProfile } from "./context";
 
 export function newProfile(): RequestProfile {
   return { startedAt: performance.now(), queries: 0, dbMs: 0, poolWaitMs: 0, phases: new Map() };

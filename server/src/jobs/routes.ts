@@ -1,7 +1,7 @@
 // Mounts the job-backed domains (uploads, statistics) and the queue console. One entry point keeps app.ts tidy;
 // the producer queues share the server's Redis connection, so the server's stop() closes them too.
 import { Router, type RequestHandler } from "express";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { createStorage, scratchDir, type Storage } from "@yilian/storage";
 import { uploadKinds } from "../uploads/kinds";
 import { uploadRoutes } from "../uploads/routes";

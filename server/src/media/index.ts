@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import express, { Router } from "express";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import type { IoServer } from "../realtime/io";
 import { MediaHub } from "./hub";
 import { registerMediaHandlers } from "./socket";

@@ -4,7 +4,7 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import { RecordingConsentAnswerBody, RecordingConsentRequestBody, RecordingConsentView, RecordingList, RecordingRoomState, RecordingView } from "@yilian/contract";
 import type { MediaApi } from "@yilian/media/api";
-import type { Services } from "../app";
+import type { Services } from "../services";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
 import { createStorage, type Storage } from "@yilian/storage";
