@@ -5,6 +5,7 @@
 # - chromium for browser tests, CJK fonts for PDF reports, docker-compose client to validate compose files
 # - coturn (TURN for firewalled hospitals; openssl makes its development certificate), iproute2 + nftables for the
 #   network-sandbox tests (tests/links), espeak-ng for a speaking fake microphone there
+# - orthanc + orthanc-dicomweb: the demo and test PACS (DICOMweb import and serving); dcmtk makes its studies
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -16,6 +17,7 @@ PACKAGES=(
   chromium fonts-noto-cjk fonts-wqy-microhei
   docker-compose
   coturn openssl iproute2 nftables espeak-ng
+  orthanc orthanc-dicomweb
 )
 
 missing=()

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
   if (config.SEED_DEMO_DATA) runStep("seeding demo data (first start only)", process.execPath, ["--import", "tsx", "prisma/seed/main.ts"]);
   // TURN (coturn) for browsers behind firewalls that only let TCP 443 out; off when TURN runs elsewhere.
   if (config.TURN_ENABLED && config.TURN_START) runService("turn", "server/src/turn/main.ts");
+  // The demo PACS (Orthanc + DICOMweb) hospitals' imaging is imported from; off when a real PACS is registered.
+  if (config.PACS_DEMO_START) runService("pacs", "server/src/pacs/orthanc/main.ts");
   runService("server", "server/src/main.ts");
   runService("worker", "worker/src/main.ts");
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => stopAll(0));

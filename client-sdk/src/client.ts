@@ -3,7 +3,7 @@
 // function of your own. Browsers use their WebSocket; Node (>= 20) uses the `ws` package through socket.io-client.
 import { io, type Socket } from "socket.io-client";
 import type { Ack, ClientToServerEvents, ErrorPayload, RoomKind, ServerToClientEvents } from "@yilian/contract";
-import { Room, type JoinOptions } from "./room";
+import { loadDevice, Room, type JoinOptions, type LoadedDevice } from "./room";
 import { YilianError } from "./errors";
 import { ConsultationNotifications } from "./notifications";
 
@@ -56,6 +56,23 @@ export class YilianClient {
       reconnectionDelayMax: 2000,
     });
     this.notifications = new ConsultationNotifications(this.socket);
+    // Browsers load the media device while nothing waits on it, so a join is one round trip.
+    if (typeof globalThis.RTCPeerConnection !== "undefined") this.socket.on("connect", () => void this.mediaDevice());
+  }
+
+  private device?: Promise<LoadedDevice | undefined>;
+
+  /** The mediasoup device, loaded with the media routers' capabilities (browsers; undefined when it failed). */
+  mediaDevice(): Promise<LoadedDevice | undefined> {
+    if (typeof globalThis.RTCPeerConnection === "undefined") return Promise.resolve(undefined);
+    this.device ??= this.connected()
+      .then(() => this.request("media:capabilities"))
+      .then(loadDevice)
+      .catch(() => {
+        this.device = undefined; // tried again on the next join or connect
+        return undefined;
+      });
+    return this.device;
   }
 
   private async token(): Promise<string> {

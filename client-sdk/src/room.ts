@@ -5,6 +5,7 @@ import { Device, type types } from "mediasoup-client";
 import type {
   MediaChatMessage,
   MediaResetTransportsResult,
+  MediaSetup,
   MediaRestartIceResult,
   MediaConsumerInfo,
   MediaJoinResult,
@@ -70,6 +71,21 @@ export interface JoinOptions extends IceOptions {
 export interface RoomConnection {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   request<T>(event: keyof ClientToServerEvents, ...payload: unknown[]): Promise<T>;
+  /** A device loaded ahead of the join (see loadDevice), so the join can carry its RTP capabilities. */
+  mediaDevice?(): Promise<LoadedDevice | undefined>;
+}
+
+/** A mediasoup device and the router capabilities it was loaded with. */
+export interface LoadedDevice {
+  device: Device;
+  routerRtpCapabilities: string;
+}
+
+export async function loadDevice(routerRtpCapabilities: unknown): Promise<LoadedDevice> {
+  // factory() picks the browser handler from navigator.userAgentData (secure origins only).
+  const device = await Device.factory();
+  await device.load({ routerRtpCapabilities: routerRtpCapabilities as types.RtpCapabilities });
+  return { device, routerRtpCapabilities: JSON.stringify(routerRtpCapabilities) };
 }
 
 /**
@@ -82,6 +98,8 @@ export interface JoinTimeline {
   joinAnswered?: number;
   deviceLoaded?: number;
   transportsCreated?: number;
+  /** The consumers of what the room already sent are set up (tracks exist, resumes asked for). */
+  consumersCreated?: number;
 }
 
 interface LocalPublication {
@@ -162,22 +180,22 @@ export class Room extends Emitter<RoomEvents> {
     this.on("trackEnded", (t) => this.weakLink.forget(t.consumerId));
   }
 
+  /**
+   * One round trip: the join carries the device's RTP capabilities (loaded while the socket connected) and its
+   * answer everything else (transports, paused consumers), so the media path is set up without asking again.
+   */
   static async join(client: RoomConnection, kind: RoomKind, roomId: string, opts: JoinOptions, timeline: JoinTimeline): Promise<Room> {
     const room = new Room(client, kind, roomId, opts, timeline);
-    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId });
+    const preloaded = await client.mediaDevice?.();
+    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: preloaded?.device.rtpCapabilities });
     timeline.joinAnswered = performance.now();
     room.ice.update(res);
     room.applyJoin(res);
     room.listen();
-    const routerRtpCapabilities =
-      (res.routerRtpCapabilities as types.RtpCapabilities | undefined) ?? (await client.request<types.RtpCapabilities>("media:getRouterRtpCapabilities"));
-    // factory() picks the browser handler from navigator.userAgentData (secure origins only).
-    room.device = await Device.factory();
-    await room.device.load({ routerRtpCapabilities });
+    const fits = preloaded && preloaded.routerRtpCapabilities === JSON.stringify(res.routerRtpCapabilities);
+    room.device = fits ? preloaded.device : (await loadDevice(res.routerRtpCapabilities)).device;
     timeline.deviceLoaded = performance.now();
-    await room.createTransports();
-    timeline.transportsCreated = performance.now();
-    for (const p of res.producers) void room.consume(p);
+    await room.applySetup(res, room.generation);
     room.quality.start();
     return room;
   }
@@ -326,6 +344,7 @@ export class Room extends Emitter<RoomEvents> {
     return this.recvTransport?.getStats();
   }
 
+  /** A producer heard of later (media:newProducer, a resumed join): its consumer is asked for. */
   private async consume(p: MediaProducerInfo): Promise<void> {
     if (this.closed || this.consumers.has(p.producerId) || this.consuming.has(p.producerId)) return;
     this.consuming.add(p.producerId);
@@ -338,34 +357,56 @@ export class Room extends Emitter<RoomEvents> {
         producerId: p.producerId,
         rtpCapabilities: this.device!.rtpCapabilities,
       });
-      if (generation !== this.generation || this.closed) return;
-      const consumer = await transport.consume({
-        id: info.id,
-        producerId: info.producerId,
-        kind: info.kind,
-        rtpParameters: info.rtpParameters as types.RtpParameters,
-      });
-      this.consumers.set(p.producerId, consumer);
-      const remote: RemoteTrack = {
-        consumerId: consumer.id,
-        producerId: info.producerId,
-        peerId: info.peerId,
-        kind: info.kind,
-        source: info.source,
-        track: consumer.track,
-        muted: info.producerPaused,
-      };
-      this.tracks.set(consumer.id, remote);
-      this.emit("track", remote);
-      // The server created it paused; now that the track exists here, let the media flow.
-      await this.client.request("media:resumeConsumer", { consumerId: consumer.id });
-      if (this.opts.preferredSpatialLayer !== undefined && info.kind === "video") {
-        await this.setPreferredLayers(consumer.id, this.opts.preferredSpatialLayer).catch(() => undefined);
-      }
+      await this.attach(transport, info, generation);
     } catch (e) {
       if (!this.closed && generation === this.generation) this.emit("error", e as Error);
     } finally {
       this.consuming.delete(p.producerId);
+    }
+  }
+
+  /** Consumers the server made (a join's or a reset's): set up together, so the browser negotiates them at once. */
+  private async attachAll(transport: types.Transport, infos: MediaConsumerInfo[], generation: number): Promise<void> {
+    const fresh = infos.filter((i) => !this.consumers.has(i.producerId) && !this.consuming.has(i.producerId));
+    for (const i of fresh) this.consuming.add(i.producerId);
+    await Promise.all(
+      fresh.map((info) =>
+        this.attach(transport, info, generation)
+          .catch((e) => !this.closed && generation === this.generation && this.emit("error", e as Error))
+          .finally(() => this.consuming.delete(info.producerId)),
+      ),
+    );
+  }
+
+  /** The client side of a (paused) server consumer: the track, then resumed so media flows. */
+  private async attach(transport: types.Transport, info: MediaConsumerInfo, generation: number): Promise<void> {
+    if (generation !== this.generation || this.closed) return;
+    const consumer = await transport.consume({
+      id: info.id,
+      producerId: info.producerId,
+      kind: info.kind,
+      rtpParameters: info.rtpParameters as types.RtpParameters,
+    });
+    if (generation !== this.generation || this.closed) {
+      consumer.close();
+      return;
+    }
+    this.consumers.set(info.producerId, consumer);
+    const remote: RemoteTrack = {
+      consumerId: consumer.id,
+      producerId: info.producerId,
+      peerId: info.peerId,
+      kind: info.kind,
+      source: info.source,
+      track: consumer.track,
+      muted: info.producerPaused,
+    };
+    this.tracks.set(consumer.id, remote);
+    this.emit("track", remote);
+    // The server created it paused; now that the track exists here, let the media flow.
+    await this.client.request("media:resumeConsumer", { consumerId: consumer.id });
+    if (this.opts.preferredSpatialLayer !== undefined && info.kind === "video") {
+      await this.setPreferredLayers(consumer.id, this.opts.preferredSpatialLayer).catch(() => undefined);
     }
   }
 
@@ -387,28 +428,44 @@ export class Room extends Emitter<RoomEvents> {
     this.recvReady = new Promise((resolve) => (this.markRecvReady = resolve));
   }
 
-  private async createTransports(): Promise<void> {
-    const generation = this.generation;
-    const canSend = this.permissions.camera || this.permissions.microphone || this.permissions.screen;
-    const [recvInfo] = await Promise.all([
-      this.client.request<MediaTransportInfo>("media:createTransport", { direction: "recv" }),
-      canSend ? this.createSendTransport() : Promise.resolve(),
-    ]);
-    if (generation !== this.generation) return;
-    const recv = this.device!.createRecvTransport({ ...(recvInfo as types.TransportOptions), ...this.ice.transportOptions() });
-    this.wire(recv, "recv");
-    this.recvTransport = recv;
-    this.markRecvReady(recv);
+  /**
+   * A media setup from the server (join, reset): its transports, then its consumers; when the request could not
+   * carry the device's capabilities (no device yet), the consumers are asked for now (media:ready).
+   */
+  private async applySetup(setup: MediaSetup, generation: number): Promise<void> {
+    if (setup.transports && generation === this.generation) {
+      const { recv: recvInfo, send } = setup.transports;
+      const recv = this.device!.createRecvTransport({ ...(recvInfo as types.TransportOptions), ...this.ice.transportOptions() });
+      this.wire(recv, "recv");
+      this.recvTransport = recv;
+      this.markRecvReady(recv);
+      if (send) this.makeSendTransport(send);
+    }
+    this.timeline.transportsCreated = performance.now();
+    const transport = this.recvTransport;
+    if (!transport || generation !== this.generation) return;
+    let consumers = setup.consumers;
+    if (!consumers.length && setup.producers.length && setup.transports) {
+      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: this.device!.rtpCapabilities });
+    }
+    await this.attachAll(transport, consumers, generation);
+    this.timeline.consumersCreated = performance.now();
+    // Producers the server made no consumer for (e.g. a resumed join's new ones) are asked for one by one.
+    for (const p of setup.producers) void this.consume(p);
   }
 
   /**
-   * The send transport; created at join when the peer may send, or on the first publish of a peer allowed to
-   * send later (a training viewer promoted to speak): thousands of viewers do not hold idle send transports.
+   * The send transport; in the join's setup when the peer may send, or made on the first publish of a peer allowed
+   * to send later (a training viewer promoted to speak): thousands of viewers do not hold idle send transports.
    */
   private async createSendTransport(): Promise<void> {
     const generation = this.generation;
     const sendInfo = await this.client.request<MediaTransportInfo>("media:createTransport", { direction: "send" });
     if (generation !== this.generation || this.sendTransport) return;
+    this.makeSendTransport(sendInfo);
+  }
+
+  private makeSendTransport(sendInfo: MediaTransportInfo): void {
     const send = this.device!.createSendTransport({ ...(sendInfo as types.TransportOptions), ...this.ice.transportOptions() });
     this.wire(send, "send");
     send.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
@@ -426,8 +483,13 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   private wire(transport: types.Transport, direction: "send" | "recv"): void {
-    transport.on("connect", ({ dtlsParameters }, callback, errback) => {
-      this.client.request("media:connectTransport", { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    transport.on("connect", ({ dtlsParameters }, callback) => {
+      // Nothing waits for the answer (mediasoup-client would hold back ICE until it came): the server sends the
+      // first DTLS flight of a send transport itself, and the browser retransmits a receive transport's early one.
+      this.client
+        .request("media:connectTransport", { transportId: transport.id, dtlsParameters })
+        .catch((e) => !this.closed && this.emit("error", e as Error));
+      callback();
     });
     transport.on("connectionstatechange", (state) => {
       // A path change (Wi-Fi to wired, VPN reconnect): new ICE credentials rather than a new call. A transport
@@ -455,9 +517,7 @@ export class Room extends Emitter<RoomEvents> {
     try {
       this.ice.policy = "relay";
       this.emit("relayFallback", f);
-      const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports");
-      this.ice.update(res);
-      await this.rebuild(res.producers);
+      await this.rebuild();
     } catch (e) {
       if (!this.closed) this.emit("error", e as Error);
     } finally {
@@ -478,8 +538,16 @@ export class Room extends Emitter<RoomEvents> {
     }
   }
 
-  /** New transports, publications produced again, and the given producers consumed (after a reset). */
-  private async rebuild(producers: MediaProducerInfo[]): Promise<void> {
+  /** New transports and consumers in one request (media:resetTransports), publications produced again. */
+  private async rebuild(): Promise<void> {
+    const generation = this.dropMedia();
+    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: this.device?.rtpCapabilities });
+    this.ice.update(res);
+    await this.rebuildFrom(res, generation);
+  }
+
+  /** Forgets the transports and what ran over them; returns the new generation. */
+  private dropMedia(): number {
     this.generation++;
     for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
     this.consuming.clear();
@@ -487,12 +555,18 @@ export class Room extends Emitter<RoomEvents> {
     this.recvTransport?.close();
     this.sendTransport = this.recvTransport = undefined;
     this.resetRecvReady();
-    await this.createTransports();
-    for (const pub of this.local.values()) {
-      pub.producer = undefined;
-      await this.produce(pub).catch((e) => this.emit("error", e as Error));
-    }
-    for (const p of producers) void this.consume(p);
+    return this.generation;
+  }
+
+  private async rebuildFrom(setup: MediaSetup, generation: number): Promise<void> {
+    if (generation !== this.generation) return;
+    await Promise.all([
+      this.applySetup(setup, generation),
+      ...[...this.local.values()].map((pub) => {
+        pub.producer = undefined;
+        return this.produce(pub).catch((e) => this.emit("error", e as Error));
+      }),
+    ]);
   }
 
   // ------------------------------------------------------------------------------------------ signalling
@@ -556,11 +630,10 @@ export class Room extends Emitter<RoomEvents> {
     on("media:activeSpeaker", (e) => this.emit("activeSpeaker", e));
     on("media:audioLevels", (e) => this.emit("audioLevels", e.levels));
     on("media:chat", (m) => this.emit("chat", m));
-    on("media:restart", ({ producers }) => {
+    on("media:restart", () => {
       // The room moved to a new mediasoup worker or media node: the peer is kept, its transports are gone; the
-      // publications are produced again, and the others' come back as media:newProducer (or are listed, when
-      // this peer alone moved to a node that already has them).
-      void this.rebuild(producers ?? []).catch((e) => this.emit("error", e as Error));
+      // publications are produced again, and the others' come back in the reset's answer or as media:newProducer.
+      void this.rebuild().catch((e) => this.emit("error", e as Error));
     });
     on("media:roomClosed", ({ reason, message }) => this.teardown(reason, message));
     on("disconnect", () => {
@@ -577,7 +650,15 @@ export class Room extends Emitter<RoomEvents> {
 
   private async rejoin(): Promise<void> {
     try {
-      const res = await this.client.request<MediaJoinResult>("media:join", { kind: this.kind, roomId: this.roomId, resumeKey: this.resumeKey });
+      const started = performance.now();
+      this.timeline = { started, socketReady: started };
+      const res = await this.client.request<MediaJoinResult>("media:join", {
+        kind: this.kind,
+        roomId: this.roomId,
+        resumeKey: this.resumeKey,
+        rtpCapabilities: this.device?.rtpCapabilities,
+      });
+      this.timeline.joinAnswered = performance.now();
       this.ice.update(res);
       this.applyJoin(res);
       if (res.resumed) {
@@ -587,7 +668,8 @@ export class Room extends Emitter<RoomEvents> {
         for (const producerId of [...this.consumers.keys()]) if (!live.has(producerId)) this.dropConsumer(producerId);
         for (const p of res.producers) void this.consume(p);
       } else {
-        await this.rebuild(res.producers);
+        // A new peer (or one whose media was reset): new transports and consumers came with the answer.
+        await this.rebuildFrom(res, this.dropMedia());
       }
       this.emit("reconnected", { resumed: res.resumed });
     } catch (e) {

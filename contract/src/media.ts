@@ -41,8 +41,18 @@ export const MediaJoinRequest = z.object({
   roomId: Id,
   /** Given back by a previous join of this user: resumes the same peer within the grace window after a drop. */
   resumeKey: z.string().min(16).max(128).optional(),
+  /**
+   * The joiner's device RTP capabilities, when its device is already loaded (MediaCapabilities fetched ahead, or
+   * an earlier join): the answer then carries its consumers too, so the join is one round trip.
+   */
+  rtpCapabilities: RtpCapabilities.optional(),
 });
 export type MediaJoinRequest = z.infer<typeof MediaJoinRequest>;
+
+/** After a join without RTP capabilities: the device is loaded now; the answer is the consumers of the room. */
+export const MediaReadyRequest = z.object({ transportId: mediaId, rtpCapabilities: RtpCapabilities });
+/** media:resetTransports: new transports (TURN-only fallback, or after a media restart), with the consumers. */
+export const MediaResetTransportsRequest = z.object({ rtpCapabilities: RtpCapabilities.optional() }).default({});
 
 export const MediaCreateTransportRequest = z.object({ direction: TransportDirection });
 export const MediaConnectTransportRequest = z.object({ transportId: mediaId, dtlsParameters: DtlsParameters });
@@ -110,7 +120,22 @@ export interface MediaIceServers {
   iceServersExpireAt?: string;
 }
 
-export interface MediaJoinResult extends MediaIceServers {
+/**
+ * Everything a client needs to start its media, in one answer (media:join, media:resetTransports): the router's
+ * RTP capabilities, both transports' ICE/DTLS parameters, the room's producers and, when the request carried
+ * the device's RTP capabilities, a paused consumer of each (resume each once the client has set it up).
+ */
+export interface MediaSetup extends MediaIceServers {
+  routerRtpCapabilities: unknown;
+  /** New transports (absent when a resumed join keeps the old ones); `send` only for a peer allowed to send. */
+  transports?: { recv: MediaTransportInfo; send?: MediaTransportInfo };
+  /** The room's producers (other peers'). */
+  producers: MediaProducerInfo[];
+  /** Paused consumers of `producers` on the new receive transport (empty without RTP capabilities). */
+  consumers: MediaConsumerInfo[];
+}
+
+export interface MediaJoinResult extends MediaSetup {
   roomKey: string;
   peerId: string;
   /** Present this on the next join after a network drop to resume the same peer. */
@@ -120,9 +145,6 @@ export interface MediaJoinResult extends MediaIceServers {
   permissions: MediaPermissions;
   role: string;
   peers: MediaPeerInfo[];
-  producers: MediaProducerInfo[];
-  /** The room router's RTP capabilities (saves a media:getRouterRtpCapabilities round trip on slow links). */
-  routerRtpCapabilities: unknown;
 }
 
 export interface MediaTransportInfo {
@@ -147,10 +169,8 @@ export interface MediaRestartIceResult extends MediaIceServers {
   iceParameters: unknown;
 }
 
-/** media:resetTransports answer (the client falls back to TURN-only transports): the producers to consume again. */
-export interface MediaResetTransportsResult extends MediaIceServers {
-  producers: MediaProducerInfo[];
-}
+/** media:resetTransports answer: the peer's new media setup (its old transports, producers and consumers are gone). */
+export type MediaResetTransportsResult = MediaSetup;
 
 export interface MediaChatMessage {
   id: string;

@@ -100,6 +100,10 @@ export interface ClientToServerEvents {
   "training:audio-only": (p: AudioOnlyPayload, ack: AckCallback<null>) => void;
   // Live rooms (media.ts): one media room per socket; every request after media:join applies to that room.
   "media:join": (req: z.input<typeof M.MediaJoinRequest>, ack: AckCallback<M.MediaJoinResult>) => void;
+  /** The media routers' RTP capabilities, before any join: a client loads its device while nothing waits on it. */
+  "media:capabilities": (ack: AckCallback<unknown>) => void;
+  /** After a join without RTP capabilities: answers paused consumers of the room's producers (resume each). */
+  "media:ready": (req: z.input<typeof M.MediaReadyRequest>, ack: AckCallback<M.MediaConsumerInfo[]>) => void;
   "media:getRouterRtpCapabilities": (ack: AckCallback<unknown>) => void;
   "media:createTransport": (req: z.input<typeof M.MediaCreateTransportRequest>, ack: AckCallback<M.MediaTransportInfo>) => void;
   "media:connectTransport": (req: z.input<typeof M.MediaConnectTransportRequest>, ack: AckCallback<null>) => void;
@@ -112,7 +116,7 @@ export interface ClientToServerEvents {
   "media:closeProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
   "media:restartIce": (req: z.input<typeof M.MediaRestartIceRequest>, ack: AckCallback<M.MediaRestartIceResult>) => void;
   /** Drops this peer's transports (producers and consumers with them) to build new ones, e.g. TURN-only. */
-  "media:resetTransports": (ack: AckCallback<M.MediaResetTransportsResult>) => void;
+  "media:resetTransports": (req: z.input<typeof M.MediaResetTransportsRequest>, ack: AckCallback<M.MediaResetTransportsResult>) => void;
   "media:chat:send": (req: z.input<typeof M.MediaChatSendRequest>, ack: AckCallback<M.MediaChatMessage>) => void;
   "media:chat:history": (ack: AckCallback<M.MediaChatMessage[]>) => void;
   "media:leave": (ack: AckCallback<null>) => void;

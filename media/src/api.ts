@@ -1,6 +1,6 @@
 // The boundary between the signalling server and the media service. Everything crossing it is plain data
 // (ids, mediasoup parameter objects, events), so the same interface is served in-process (MediaService) or by
-// a separate media node over the network (see registry.ts) without changing the signalling code.
+// a separate media node over the network (remote.ts) without changing the signalling code.
 import type {
   MediaConsumerInfo,
   MediaPeerInfo,
@@ -101,6 +101,11 @@ export interface MediaApi {
     peerId: string,
     req: { transportId: string; producerId: string; rtpCapabilities: unknown },
   ): Promise<MediaConsumerInfo>;
+  /**
+   * Paused consumers, on the given receive transport, of every producer the peer may see and does not consume
+   * yet (a producer it cannot consume is left out): what a joiner gets as soon as its RTP capabilities arrive.
+   */
+  consumeAll(roomKey: string, peerId: string, req: { transportId: string; rtpCapabilities: unknown }): Promise<MediaConsumerInfo[]>;
   resumeConsumer(roomKey: string, peerId: string, consumerId: string): Promise<void>;
   setPreferredLayers(roomKey: string, peerId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): Promise<void>;
   pauseProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;

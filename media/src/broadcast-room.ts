@@ -9,7 +9,7 @@
 import type { types } from "mediasoup";
 import type { JoinPeer, MediaEvent, PipeEndpoint, PipedProducer, RoomSnapshot } from "./api";
 import { Peer, type ConsumerData, type ProducerData } from "./peer";
-import { Room, type PlainTransportInfo, type PlainTransportOptions } from "./room";
+import { Room, webRtcTransportInfo, type PlainTransportInfo, type PlainTransportOptions } from "./room";
 import { mediaCodecs, type MediaSettings } from "./settings";
 import type { PoolWorker, WorkerPool } from "./worker-pool";
 import { AppError, ErrorCode, type MediaTransportInfo, type MediaSource, type TransportDirection } from "@yilian/contract";
@@ -134,7 +134,7 @@ export class BroadcastRoom extends Room {
       const info = trace.info as { availableBitrate?: number };
       if (typeof info.availableBitrate === "number") void this.onBandwidth(peerId, info.availableBitrate);
     });
-    return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+    return webRtcTransportInfo(transport, direction);
   }
 
   /** Server-side sinks (recorder, benchmark) receiving the broadcast are spread over the edges like viewers. */

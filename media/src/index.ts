@@ -3,6 +3,7 @@
 export { resolveWorkerBin, ensureWorkerBinEnv, MEDIASOUP_VERSION } from "./worker-bin";
 export { loadMediasoup } from "./load-mediasoup";
 export { defaultMediaSettings, mediaCodecs, type MediaSettings } from "./settings";
+export { routerRtpCapabilities } from "./capabilities";
 export { WorkerPool, type PoolWorker } from "./worker-pool";
 export { Room } from "./room";
 export { BroadcastRoom, layerForBitrate, DEFAULT_LAYER_POLICY, type LayerPolicy } from "./broadcast-room";

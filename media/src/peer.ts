@@ -11,6 +11,8 @@ export type ConsumerData = {
   peerId: string;
   producerPeerId: string;
   source: MediaSource;
+  /** The receive transport it runs on. */
+  transportId: string;
   /** Layers the viewer asked for; applied after the first key frame (see Room.consume). */
   desired?: types.ConsumerLayers;
   started?: boolean;

@@ -42,7 +42,7 @@ const SESSION_NODE_LOST = "承载本场直播的音视频节点出现故障，�
 
 const REMOTE_METHODS = [
   "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
-  "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "resumeConsumer", "setPreferredLayers", "pauseProducer",
+  "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "consumeAll", "resumeConsumer", "setPreferredLayers", "pauseProducer",
   "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "load",
   "setAudioOnly", "pipeListen", "pipeOffer", "pipeConnect", "pipeProducers", "pipeAdopt", "pipeClose",
 ] as const satisfies readonly (keyof MediaApi)[];
@@ -368,7 +368,7 @@ export async function connectRemoteMedia(
   };
   // Everything else is addressed to the node of the peer (second argument) or of the room (first argument).
   const perPeer = new Set<keyof MediaApi>([
-    "resetPeerMedia", "createTransport", "createPlainTransport", "connectTransport", "consume", "resumeConsumer", "setPreferredLayers",
+    "resetPeerMedia", "createTransport", "createPlainTransport", "connectTransport", "consume", "consumeAll", "resumeConsumer", "setPreferredLayers",
     "pauseProducer", "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "setAudioOnly",
   ]);
   for (const method of REMOTE_METHODS) {

@@ -33,6 +33,22 @@ const MAX_CONSUMERS_PER_PEER = 300;
 
 const sourceKind: Record<MediaSource, "audio" | "video"> = { camera: "video", microphone: "audio", screen: "video" };
 
+/**
+ * What the browser needs of a WebRTC transport. On a send transport the server takes the DTLS client role: it
+ * sends the first flight the moment ICE connects and the client's fingerprint is known, so the client does not
+ * wait for its connect request to be answered. (A receive transport's browser answers the server's offer and
+ * picks the client role itself; the client sends its fingerprint before ICE starts, and a first flight that
+ * still came too early is retransmitted by the browser within tens of milliseconds.)
+ */
+export function webRtcTransportInfo(transport: types.WebRtcTransport, direction: TransportDirection): MediaTransportInfo {
+  return {
+    id: transport.id,
+    iceParameters: transport.iceParameters,
+    iceCandidates: transport.iceCandidates,
+    dtlsParameters: direction === "send" ? { ...transport.dtlsParameters, role: "client" } : transport.dtlsParameters,
+  };
+}
+
 /** mediasoup rejects bad parameters with TypeError; the client gets a validation error, not a 500. */
 async function guard<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -134,12 +150,7 @@ export class Room {
     });
     if (direction === "send") await transport.setMaxIncomingBitrate(this.settings.maxIncomingBitrate).catch(() => undefined);
     peer.addTransport(transport);
-    return {
-      id: transport.id,
-      iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates,
-      dtlsParameters: transport.dtlsParameters,
-    };
+    return webRtcTransportInfo(transport, direction);
   }
 
   /**
@@ -231,12 +242,16 @@ export class Room {
     if (peer.consumers.size >= MAX_CONSUMERS_PER_PEER) throw new AppError(ErrorCode.CONFLICT, "订阅的媒体流过多");
     const producer = this.findProducer(req.producerId);
     if (producer.appData.peerId === peerId) throw new AppError(ErrorCode.INVALID_STATE, "不能订阅自己的媒体流");
+    // Asked twice (the client heard of a producer while its join's consumers were being made): the same consumer.
+    for (const c of peer.consumers.values()) {
+      if (c.producerId === producer.id && c.appData.transportId === transport.id) return this.consumerInfo(c);
+    }
     const rtpCapabilities = req.rtpCapabilities as types.RtpCapabilities;
     const canConsume = await guard(async () => this.router.canConsume({ producerId: producer.id, rtpCapabilities }));
     if (!canConsume) throw new AppError(ErrorCode.INVALID_STATE, "浏览器不支持该媒体格式");
 
     const simulcastLayers = producer.type === "simulcast" ? producer.rtpParameters.encodings?.length ?? 1 : 0;
-    const data: ConsumerData = { peerId, producerPeerId: producer.appData.peerId, source: producer.appData.source };
+    const data: ConsumerData = { peerId, producerPeerId: producer.appData.peerId, source: producer.appData.source, transportId: transport.id };
     if (simulcastLayers > 1) data.desired = { spatialLayer: simulcastLayers - 1, temporalLayer: 2 };
     const consumer = await guard(() =>
       transport.consume<ConsumerData>({
@@ -266,15 +281,34 @@ export class Room {
         payload: { consumerId: consumer.id, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null },
       });
     });
+    return this.consumerInfo(consumer);
+  }
+
+  private consumerInfo(consumer: types.Consumer<ConsumerData>): MediaConsumerInfo {
     return {
       id: consumer.id,
-      producerId: producer.id,
-      peerId: producer.appData.peerId,
+      producerId: consumer.producerId,
+      peerId: consumer.appData.producerPeerId,
       kind: consumer.kind,
-      source: producer.appData.source,
+      source: consumer.appData.source,
       rtpParameters: consumer.rtpParameters,
       producerPaused: consumer.producerPaused,
     };
+  }
+
+  /** Consumers of every producer the peer sees (the snapshot's), made together: a joiner's in one answer. */
+  async consumeAll(peerId: string, req: { transportId: string; rtpCapabilities: unknown }): Promise<MediaConsumerInfo[]> {
+    // A wrong transport is the caller's error; the per-producer refusals below are not.
+    const transport = this.peer(peerId).transport(req.transportId);
+    if ((transport.appData as { direction: string }).direction !== "recv") throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不能接收媒体");
+    // Video first: the client sets them up in this order, and the camera is what the joiner waits to see.
+    const producers = this.snapshot(peerId).producers.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "video" ? -1 : 1));
+    const made = await Promise.allSettled(producers.map((p) => this.consume(peerId, { ...req, producerId: p.producerId })));
+    for (const r of made) {
+      // A producer that closed meanwhile or that this browser cannot decode is left out; anything else is a fault.
+      if (r.status === "rejected" && !(r.reason instanceof AppError)) throw r.reason;
+    }
+    return made.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   }
 
   async resumeConsumer(peerId: string, consumerId: string): Promise<void> {

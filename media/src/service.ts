@@ -139,6 +139,10 @@ export class MediaService implements MediaApi {
     return this.room(roomKey).consume(peerId, req);
   }
 
+  consumeAll(roomKey: string, peerId: string, req: Parameters<MediaApi["consumeAll"]>[2]) {
+    return this.room(roomKey).consumeAll(peerId, req);
+  }
+
   resumeConsumer(roomKey: string, peerId: string, consumerId: string) {
     return this.room(roomKey).resumeConsumer(peerId, consumerId);
   }

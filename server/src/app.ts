@@ -6,7 +6,7 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
 import { runWithContext } from "./http/context";
-import { errorHandler, routeNotFound } from "./http/problem";
+import { answerClientError, errorHandler, routeNotFound } from "./http/problem";
 import { rejectUnsafeInput } from "./http/validate";
 import { consoleRoutes } from "./http/console";
 import { healthRoutes } from "./http/health";
@@ -102,6 +102,7 @@ export function createYilianServer(services: Services): YilianServer {
   app.use(errorHandler);
 
   const httpServer = createServer(app);
+  httpServer.on("clientError", answerClientError);
   const realtime = createIo(httpServer, { tokens, auth, redis, redisPrefix: config.REDIS_PREFIX });
   io = realtime.io;
   consultations.attach(realtime.io);

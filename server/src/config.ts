@@ -1,4 +1,5 @@
-// Configuration from the environment, parsed once at start; read everywhere through getConfig().
+// Configuration from the environment, parsed and checked once at start by loadConfig(); modules get it through
+// Services. getConfig() returns the loaded configuration where no Services reach (media signalling's TURN answers).
 import path from "node:path";
 import { z } from "zod";
 import { loadOrCreateSecrets } from "./platform/secrets";
@@ -95,6 +96,26 @@ export const ConfigSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, "base64").length === 32, "PATIENT_DATA_KEY must be 32 bytes, base64-encoded")
     .optional(),
+  /** `npm start`: run the demo PACS (Orthanc with DICOMweb, seeded with dcmtk-made studies) on loopback. */
+  PACS_DEMO_START: bool.default(true),
+  /** HTTP port of the demo PACS (DICOMweb under /dicom-web). */
+  PACS_DEMO_PORT: z.coerce.number().int().min(1).max(65535).default(8042),
+  /** Basic-auth user and password of the demo PACS (what an institution admin enters when registering it). */
+  PACS_DEMO_USER: z.string().min(1).default("yilian"),
+  PACS_DEMO_PASSWORD: z.string().min(8).default("yilian-demo-pacs-password"),
+  /** The demo PACS's DICOMweb root as the server and worker reach it (default http://127.0.0.1:<PACS_DEMO_PORT>/dicom-web). */
+  PACS_DEMO_URL: z.url().optional(),
+  /** Let the demo PACS answer clients other than loopback (docker-compose network; it still needs its password). */
+  PACS_DEMO_REMOTE_ACCESS: bool.default(false),
+  /**
+   * Hosts (host or host:port, comma-separated) a registered PACS may be on although they are loopback or private
+   * addresses. Hospital PACS normally sit on the hospital network: private addresses are allowed unless
+   * PACS_ALLOW_PRIVATE=false; loopback and link-local only when listed here (the demo PACS is added automatically).
+   */
+  PACS_ALLOWED_HOSTS: z.string().optional(),
+  PACS_ALLOW_PRIVATE: bool.default(true),
+  /** A study larger than this (sum of its instances, MB) is refused before import. */
+  PACS_MAX_STUDY_MB: z.coerce.number().int().min(1).default(1024),
 });
 export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string; PATIENT_DATA_KEY: string; TURN_SECRET: string };
 

@@ -81,3 +81,16 @@ it("Socket.IO events: a typed ack error, the connection stays usable", async () 
     s.disconnect();
   }
 });
+
+it("URL or headers over Node's limit: 431 problem+json, not an empty body", async () => {
+  for (const init of [{ path: `/api/institutions?q=${"x".repeat(20_000)}` }, { path: "/api/me", headers: { "x-padding": "a".repeat(20_000) } }]) {
+    const res = await fetch(t.baseUrl + init.path, { headers: init.headers });
+    expect(res.status).toBe(431);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const body = await res.json();
+    expect(body).toMatchObject({ status: 431, code: "HEADERS_TOO_LARGE" });
+    expect(body.detail).toMatch(/[\u4e00-\u9fff]/);
+  }
+  // The server carries on.
+  expect((await t.api("/healthz")).status).toBe(200);
+});

@@ -120,6 +120,44 @@ describe("admission", () => {
   });
 });
 
+describe("one-round-trip join", () => {
+  const opus = { mid: "0", codecs: [{ mimeType: "audio/opus", payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 4242 }], rtcp: { cname: "t" } };
+
+  it("answers transports, and consumers when the join carries the device's capabilities, before any other request", async () => {
+    const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+    const doctor = await open("doctor.hadashan");
+    const spec = await open("spec.youtian.1");
+    // Known before any room exists: a client loads its device while it connects.
+    const caps = await req<{ codecs: { mimeType: string }[] }>(spec, "media:capabilities");
+    expect(caps.ok && caps.data.codecs.map((c) => c.mimeType)).toEqual(expect.arrayContaining(["audio/opus", "video/VP8"]));
+
+    const first = await req<MediaJoinResult>(doctor, "media:join", { kind: "consultation", roomId: consultationId });
+    if (!first.ok) throw new Error(first.error.message);
+    expect(first.data.consumers).toEqual([]);
+    const { send, recv } = first.data.transports!;
+    // The server takes the DTLS client role when sending is the browser's: its first flight waits on nothing.
+    expect(send!.dtlsParameters).toMatchObject({ role: "client" });
+    expect(recv.dtlsParameters).toMatchObject({ role: "auto" });
+    expect(first.data.routerRtpCapabilities).toEqual(caps.ok && caps.data);
+    const mic = await req<{ id: string }>(doctor, "media:produce", { transportId: send!.id, kind: "audio", source: "microphone", rtpParameters: opus });
+    expect(mic).toMatchObject({ ok: true });
+
+    const join = await req<MediaJoinResult>(spec, "media:join", { kind: "consultation", roomId: consultationId, rtpCapabilities: caps.ok && caps.data });
+    if (!join.ok || !mic.ok) throw new Error("join failed");
+    expect(join.data.consumers).toEqual([expect.objectContaining({ producerId: mic.data.id, kind: "audio", source: "microphone", peerId: first.data.peerId })]);
+    expect(join.data.transports!.send).toBeDefined();
+    const [consumer] = join.data.consumers;
+    // The consumer lives on the answer's receive transport and is resumed by id; asking again gives the same one.
+    const again = await req<{ id: string }[]>(spec, "media:ready", { transportId: join.data.transports!.recv.id, rtpCapabilities: caps.ok && caps.data });
+    expect(again).toEqual({ ok: true, data: [expect.objectContaining({ id: consumer!.id })] });
+    expect(await req(spec, "media:resumeConsumer", { consumerId: consumer!.id })).toEqual({ ok: true, data: null });
+    expect(await req(spec, "media:ready", { transportId: "nope", rtpCapabilities: {} })).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+    expect(await req(spec, "media:ready", { rtpCapabilities: "x" })).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+    await req(doctor, "media:leave");
+    await req(spec, "media:leave");
+  });
+});
+
 describe("requests", () => {
   it("validates every payload and needs a join first", async () => {
     const s = await open("doctor.hadashan");
@@ -259,8 +297,8 @@ describe("TURN credentials in the signalling answers", () => {
       const restart = await req<MediaRestartIceResult>(doctor, "media:restartIce", { transportId: transport.data.id });
       expect(restart).toMatchObject({ ok: true, data: { iceParameters: expect.any(Object), iceServers: [expect.objectContaining({ username: expect.stringMatching(`:${me.id}$`) })] } });
       // Falling back to TURN-only: the old transports go, the room's producers come back to be consumed again.
-      const reset = await req<MediaResetTransportsResult>(doctor, "media:resetTransports");
-      expect(reset).toMatchObject({ ok: true, data: { producers: [], iceServers: [expect.any(Object)] } });
+      const reset = await req<MediaResetTransportsResult>(doctor, "media:resetTransports", {});
+      expect(reset).toMatchObject({ ok: true, data: { producers: [], consumers: [], transports: { recv: expect.any(Object) }, iceServers: [expect.any(Object)] } });
       const stale = await req(doctor, "media:restartIce", { transportId: transport.data.id });
       expect(stale).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
       await req(doctor, "media:leave");

@@ -1,5 +1,5 @@
 import type { Bundle } from "@medplum/fhirtypes";
-import type { AuthUser } from "../authz/principal";
+import { hasRole, type AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import type { Db } from "../db";
 import { loadConsultation } from "./access";
@@ -16,6 +16,18 @@ export async function exportFhir(db: Db, user: AuthUser, id: string, opts: { rev
   const c = await loadConsultation(db, user, id, "consultation.fhir");
   const idNumber = opts.revealIdNumber ? await revealedIdNumber(db, user, c, opts.key, "fhir") : null;
   const detail = await consultationDetail(db, c);
-  await audit(db, { action: "consultation.fhir", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { idNumberRevealed: idNumber !== null } });
-  return consultationBundle(detail, { idNumber });
+  // Minimum necessary: administrators manage and count; unless they work on this consultation, no identity.
+  const worksOnIt = c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id);
+  const deidentified = hasRole(user, "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN") && !worksOnIt;
+  if (deidentified) {
+    detail.patient = { ...detail.patient, name: "（已去标识化）", birthDate: detail.patient.birthDate.slice(0, 4), idNumberMasked: null, recordNumber: null };
+  }
+  await audit(db, {
+    action: "consultation.fhir",
+    entityType: "Consultation",
+    entityId: c.id,
+    outcome: "SUCCESS",
+    detail: { idNumberRevealed: idNumber !== null, deidentified },
+  });
+  return consultationBundle(detail, { idNumber: deidentified ? null : idNumber });
 }

@@ -1,22 +1,84 @@
 // What the API answers for a consultation (contract: ConsultationDetail, ConsultationRow). The ID number only ever
 // leaves the server masked.
 import { RETURNED_EXPIRES_AFTER_MS, type ConsultationDetail, type ConsultationKind, type ConsultationRow, type ConsultationStatus, type Urgency } from "@yilian/contract";
-import type { Db } from "../db";
+import type { $Enums } from "@prisma/client";
+import { sqlOf, type Db } from "../db";
 import type { ConsultationRecord } from "./access";
 import { formatLocal } from "./time";
+
+const toDate = (v: string) => new Date(v);
+const toDateOrNull = (v: string | null) => (v === null ? null : new Date(v));
+
+/**
+ * Everything around a consultation that its detail shows, in one plain-SQL round trip (every consultation read
+ * and write answers with the detail; seven Prisma queries cost several times this). JSON carries timestamps
+ * as strings: they become Dates here.
+ */
+async function detailParts(db: Db, id: string, userIds: string[], instIds: string[]) {
+  const { rows } = await sqlOf(db).query<DetailJson>(
+    `SELECT
+       (SELECT coalesce(json_agg(json_build_object('id', id, 'displayName', "displayName")), '[]')
+          FROM "User" WHERE id = ANY($2::uuid[])) AS users,
+       (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'tier', tier)), '[]')
+          FROM "Institution" WHERE id = ANY($3::uuid[])) AS institutions,
+       (SELECT coalesce(json_agg(json_build_object('fromStatus', "fromStatus", 'toStatus', "toStatus", 'actorId', "actorId",
+                'reason', reason, 'at', at) ORDER BY id), '[]')
+          FROM "ConsultationTransition" WHERE "consultationId" = $1) AS transitions,
+       (SELECT coalesce(json_agg(json_build_object('uploadId', "uploadId", 'addedAt', "addedAt") ORDER BY "addedAt"), '[]')
+          FROM "ConsultationAttachment" WHERE "consultationId" = $1) AS attachments,
+       (SELECT json_build_object('id', id, 'startsAt', "startsAt", 'endsAt', "endsAt", 'specialistIds', "specialistIds")
+          FROM "Booking" WHERE "consultationId" = $1 AND status = 'ACTIVE' LIMIT 1) AS booking,
+       (SELECT json_build_object('status', r.status, 'findings', r.findings, 'impression', r.impression,
+                'recommendations', r.recommendations, 'referralAdvice', r."referralAdvice", 'followUp', r."followUp",
+                'signedById', r."signedById", 'signedAt', r."signedAt",
+                'amendments', (SELECT coalesce(json_agg(json_build_object('id', a.id, 'authorId', a."authorId", 'reason', a.reason,
+                                 'at', a.at, 'previous', a.previous, 'current', a.current) ORDER BY a.at), '[]')
+                                 FROM "ReportAmendment" a WHERE a."reportId" = r.id))
+          FROM "ConsultationReport" r WHERE r."consultationId" = $1) AS report,
+       (SELECT json_build_object('outcome', outcome, 'decision', decision, 'decidedById', "decidedById", 'at', at)
+          FROM "ConsultationDecision" WHERE "consultationId" = $1) AS decision`,
+    [id, userIds, instIds],
+  );
+  const r = rows[0]!;
+  return {
+    users: r.users,
+    institutions: r.institutions,
+    transitions: r.transitions.map((t) => ({ ...t, at: toDate(t.at) })),
+    attachments: r.attachments.map((a) => ({ ...a, addedAt: toDate(a.addedAt) })),
+    booking: r.booking && { ...r.booking, startsAt: toDate(r.booking.startsAt), endsAt: toDate(r.booking.endsAt) },
+    report: r.report && {
+      ...r.report,
+      signedAt: toDateOrNull(r.report.signedAt),
+      amendments: r.report.amendments.map((a) => ({ ...a, at: toDate(a.at) })),
+    },
+    decision: r.decision && { ...r.decision, at: toDate(r.decision.at) },
+  };
+}
+
+interface DetailJson {
+  users: { id: string; displayName: string }[];
+  institutions: { id: string; name: string; tier: $Enums.Tier }[];
+  transitions: { fromStatus: ConsultationStatus | null; toStatus: ConsultationStatus; actorId: string | null; reason: string | null; at: string }[];
+  attachments: { uploadId: string; addedAt: string }[];
+  booking: { id: string; startsAt: string; endsAt: string; specialistIds: string[] } | null;
+  report: {
+    status: $Enums.ReportStatus;
+    findings: string;
+    impression: string;
+    recommendations: string;
+    referralAdvice: $Enums.ReferralAdvice;
+    followUp: string;
+    signedById: string | null;
+    signedAt: string | null;
+    amendments: { id: string; authorId: string; reason: string; at: string; previous: unknown; current: unknown }[];
+  } | null;
+  decision: { outcome: $Enums.DecisionOutcome; decision: string; decidedById: string; at: string } | null;
+}
 
 export async function consultationDetail(db: Db, c: ConsultationRecord): Promise<ConsultationDetail> {
   const userIds = [...new Set([c.requestingDoctorId, ...c.participants.map((p) => p.userId), ...(c.targetSpecialistId ? [c.targetSpecialistId] : [])])];
   const instIds = [c.requestingInstitutionId, ...(c.targetInstitutionId ? [c.targetInstitutionId] : [])];
-  const [users, institutions, transitions, attachments, booking, report, decision] = await Promise.all([
-    db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, displayName: true, title: true, institutionId: true } }),
-    db.institution.findMany({ where: { id: { in: instIds } }, select: { id: true, name: true, tier: true } }),
-    db.consultationTransition.findMany({ where: { consultationId: c.id }, orderBy: { id: "asc" } }),
-    db.consultationAttachment.findMany({ where: { consultationId: c.id }, orderBy: { addedAt: "asc" } }),
-    db.booking.findFirst({ where: { consultationId: c.id, status: "ACTIVE" } }),
-    db.consultationReport.findUnique({ where: { consultationId: c.id }, include: { amendments: { orderBy: { at: "asc" } } } }),
-    db.consultationDecision.findUnique({ where: { consultationId: c.id } }),
-  ]);
+  const { users, institutions, transitions, attachments, booking, report, decision } = await detailParts(db, c.id, userIds, instIds);
   const name = new Map(users.map((u) => [u.id, u.displayName]));
   const lastReturn = c.status === "RETURNED" ? transitions.findLast((t) => t.toStatus === "RETURNED") : undefined;
   const inst = new Map(institutions.map((i) => [i.id, i]));

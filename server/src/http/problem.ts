@@ -1,5 +1,6 @@
 // One error handler maps every failure to an RFC 9457 problem+json response. Unknown errors are logged
 // and answered as INTERNAL without leaking internals.
+import type { Duplex } from "node:stream";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { AppError, ErrorCode, errorMessageZh, type ProblemDetails } from "@yilian/contract";
 import { Prisma } from "@prisma/client";
@@ -55,3 +56,21 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
 export const routeNotFound: RequestHandler = (req, _res, next) => {
   next(new AppError(ErrorCode.ROUTE_NOT_FOUND, `接口不存在：${req.method} ${req.path}`));
 };
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (URL or headers over the limit, malformed requests)
+ * answered as problem+json like every other error, instead of Node's empty-bodied default.
+ */
+export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const appError = new AppError(err.code === "HPE_HEADER_OVERFLOW" ? ErrorCode.HEADERS_TOO_LARGE : ErrorCode.VALIDATION_FAILED, err.code === "HPE_HEADER_OVERFLOW" ? undefined : "请求格式不正确");
+  const body = JSON.stringify(problemOf(appError));
+  socket.end(
+    `HTTP/1.1 ${appError.status} ${appError.status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +
+      "Content-Type: application/problem+json; charset=utf-8\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

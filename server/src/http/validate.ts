@@ -42,7 +42,8 @@ export function rejectUnsafeInput(req: Request, _res: Response, next: NextFuncti
       try {
         return decodeURIComponent(seg);
       } catch {
-        return seg; // malformed escapes are the route's business (its params schema answers 400)
+        // Not UTF-8 (e.g. %ED%A0%80, an encoded lone surrogate): the router's own decoding would throw a 500.
+        throw new AppError(ErrorCode.VALIDATION_FAILED, "请求地址含有无效的编码", { issues: [{ path: "path", message: "无效的编码" }] });
       }
     });
     assertSafeInput(segments.join("/"), "path");

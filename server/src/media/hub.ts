@@ -9,6 +9,7 @@ import {
   ErrorCode,
   type MediaIceServers,
   type MediaJoinResult,
+  type MediaSetup,
   type MediaProducerInfo,
   type MediaSource,
   type RoomKind,
@@ -236,7 +237,31 @@ export class MediaHub {
     this.bySocket.set(socketId, s.peerId);
   }
 
-  async join(user: AuthUser, socketId: string, kind: RoomKind, roomId: string, resumeKey?: string): Promise<Omit<MediaJoinResult, keyof MediaIceServers>> {
+  /**
+   * The peer's media, set up in one go: both transports (send only for a peer allowed to send) and, once the
+   * client's RTP capabilities are known, a paused consumer of every producer it sees.
+   */
+  async setupMedia(roomKey: string, s: Pick<PeerSession, "peerId" | "grant">, rtpCapabilities?: unknown): Promise<Omit<MediaSetup, keyof MediaIceServers>> {
+    const api = await this.media();
+    const { camera, microphone, screen } = s.grant.permissions;
+    const [recv, send, snap, routerRtpCapabilities] = await Promise.all([
+      api.createTransport(roomKey, s.peerId, "recv"),
+      camera || microphone || screen ? api.createTransport(roomKey, s.peerId, "send") : undefined,
+      api.snapshot(roomKey),
+      api.getRouterRtpCapabilities(roomKey),
+    ]);
+    const consumers = rtpCapabilities ? await api.consumeAll(roomKey, s.peerId, { transportId: recv.id, rtpCapabilities }) : [];
+    return { routerRtpCapabilities, transports: { recv, send }, producers: snap.producers.filter((p) => p.peerId !== s.peerId), consumers };
+  }
+
+  async join(
+    user: AuthUser,
+    socketId: string,
+    kind: RoomKind,
+    roomId: string,
+    resumeKey?: string,
+    rtpCapabilities?: unknown,
+  ): Promise<Omit<MediaJoinResult, keyof MediaIceServers>> {
     const current = this.sessionOfSocket(socketId);
     if (current) await this.removePeer(current);
     const grant = await this.access.admit(user, kind, roomId);
@@ -257,16 +282,19 @@ export class MediaHub {
         kept.mediaReset = false;
         if (!resumed) await api.resetPeerMedia(roomKey, kept.peerId);
         const [snap, routerRtpCapabilities] = await Promise.all([api.snapshot(roomKey), api.getRouterRtpCapabilities(roomKey)]);
+        // Kept transports go on; a peer whose media was reset gets its new setup in this answer.
+        const setup = resumed
+          ? { routerRtpCapabilities, producers: snap.producers.filter((p) => p.peerId !== kept.peerId), consumers: [] }
+          : await this.setupMedia(roomKey, kept, rtpCapabilities);
         return {
+          ...setup,
           roomKey,
-          routerRtpCapabilities,
           peerId: kept.peerId,
           resumeKey: kept.resumeKey,
           resumed,
           permissions: grant.permissions,
           role: grant.role,
           peers: snap.peers.filter((p) => p.peerId !== kept.peerId),
-          producers: snap.producers.filter((p) => p.peerId !== kept.peerId),
         };
       }
       // One peer per user and room: a second tab (or a rejoin after the grace window) replaces the older one.
@@ -278,25 +306,22 @@ export class MediaHub {
       }
       const peerId = randomUUID();
       try {
-        const [snap, routerRtpCapabilities] = await Promise.all([
-          api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role }),
-          api.getRouterRtpCapabilities(roomKey),
-        ]);
+        const snap = await api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role });
         const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null, nodeId: snap.nodeId };
         this.sessions.set(peerId, session);
         this.bind(session, socketId);
         this.store(session);
         void this.access.peerJoined(user, grant);
+        const setup = await this.setupMedia(roomKey, session, rtpCapabilities);
         return {
+          ...setup,
           roomKey,
-          routerRtpCapabilities,
           peerId,
           resumeKey: session.resumeKey,
           resumed: false,
           permissions: grant.permissions,
           role: grant.role,
           peers: snap.peers,
-          producers: snap.producers,
         };
       } catch (e) {
         // The room closed between open and join (its last peer just left): open it again, once.

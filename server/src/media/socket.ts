@@ -11,6 +11,8 @@ import {
   MediaJoinRequest,
   MediaProduceRequest,
   MediaProducerRequest,
+  MediaReadyRequest,
+  MediaResetTransportsRequest,
   MediaRestartIceRequest,
   MediaSetPreferredLayersRequest,
   type MediaChatMessage,
@@ -30,6 +32,7 @@ import { roomEntity } from "./access";
 import { countPost } from "../realtime/post-limit";
 import { iceServersFor } from "../turn/credentials";
 import { getConfig } from "../config";
+import { routerRtpCapabilities } from "@yilian/media";
 
 export interface MediaHandlerDeps {
   hub: MediaHub;
@@ -59,10 +62,18 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
   }
 
   handle("media:join", MediaJoinRequest, async (req) => {
-    const result = await hub.join(user, socket.id, req.kind, req.roomId, req.resumeKey);
+    const result = await hub.join(user, socket.id, req.kind, req.roomId, req.resumeKey, req.rtpCapabilities);
     await socket.join(roomChannel(result.roomKey));
     // TURN credentials per user and join: the way through firewalls that only let TCP 443 out.
     return { ...result, ...iceServersFor(getConfig(), user.id) };
+  });
+
+  // Static (they follow from the codecs): no room, no media worker needed to answer.
+  handle("media:capabilities", null, () => routerRtpCapabilities());
+
+  handle("media:ready", MediaReadyRequest, async (req) => {
+    const s = session();
+    return (await hub.media()).consumeAll(s.roomKey, s.peerId, req);
   });
 
   handle("media:getRouterRtpCapabilities", null, async () => {
@@ -131,15 +142,14 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
     return { iceParameters, ...iceServersFor(getConfig(), user.id) } satisfies MediaRestartIceResult;
   });
 
-  handle("media:resetTransports", null, async () => {
+  handle("media:resetTransports", MediaResetTransportsRequest, async (req) => {
     const s = session();
     const api = await hub.media();
-    // The client's direct path failed and it rebuilds with TURN only: its old transports (and what ran over them)
-    // go now; the others see its producers close and come back.
+    // The client rebuilds (its direct path failed and it goes TURN-only, or the room's media restarted): its old
+    // transports (and what ran over them) go now; the others see its producers close and come back.
     await api.resetPeerMedia(s.roomKey, s.peerId);
-    const snap = await api.snapshot(s.roomKey);
-    const result: MediaResetTransportsResult = { producers: snap.producers.filter((p) => p.peerId !== s.peerId), ...iceServersFor(getConfig(), user.id) };
-    return result;
+    const setup = await hub.setupMedia(s.roomKey, s, req.rtpCapabilities);
+    return { ...setup, ...iceServersFor(getConfig(), user.id) } satisfies MediaResetTransportsResult;
   });
 
   handle("media:chat:send", MediaChatSendRequest, async (req) => {

@@ -15,8 +15,12 @@ export interface ConsultationRef {
 export interface ConsultationAccess {
   consultation: ConsultationRef;
   canUpload: boolean;
-  /** False when the caller works outside the requesting institution: identifying data must be removed. */
-  insideRequestingInstitution: boolean;
+  /**
+   * Whether the caller sees the patient's identity in files (original DICOM, original file names): people of the
+   * requesting institution, except administrators who do not work on the consultation — they manage and count
+   * (minimum necessary). Everyone else gets de-identified content and neutral names.
+   */
+  seesIdentity: boolean;
 }
 
 /** Consultations in these states no longer accept new files. */
@@ -31,6 +35,8 @@ export async function consultationAccess(db: Db, user: AuthUser, consultationId:
   return {
     consultation: { id: c.id, status: c.status, requestingInstitutionId: c.requestingInstitutionId, targetInstitutionId: c.targetInstitutionId },
     canUpload: worksOnIt && !CLOSED_STATES.has(c.status),
-    insideRequestingInstitution: user.institutionId === c.requestingInstitutionId,
+    seesIdentity:
+      user.institutionId === c.requestingInstitutionId &&
+      (!hasRole(user, "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN") || c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id)),
   };
 }

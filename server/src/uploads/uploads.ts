@@ -24,11 +24,36 @@ export interface UploadsDeps {
   log: { warn(obj: object, msg: string): void };
 }
 
-export function uploadDto(u: Upload) {
+const NEUTRAL: Record<string, [label: string, ext: string]> = {
+  DICOM: ["影像", "dcm"],
+  JPEG: ["图片", "jpg"],
+  PNG: ["图片", "png"],
+  PDF: ["文档", "pdf"],
+  DOCX: ["文档", "docx"],
+};
+
+/** A name that says what the file is and nothing about whom: "影像-3.dcm" (the 3rd file of the consultation). */
+export function neutralName(kind: string | null, position: number): string {
+  const [label, ext] = NEUTRAL[kind ?? ""] ?? ["文件", "bin"];
+  return `${label}-${position}.${ext}`;
+}
+
+/** Position (1-based, upload order) of each file in its consultation: the number in its neutral name. */
+async function positions(db: Db, consultationId: string): Promise<Map<string, number>> {
+  const ids = await db.upload.findMany({ where: { consultationId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
+  return new Map(ids.map((r, i) => [r.id, i + 1]));
+}
+
+/** The file's name as this caller may see it: the original for those who see the identity, else neutral. */
+function shownName(u: Upload, access: { seesIdentity: boolean }, position: number | undefined): string {
+  return access.seesIdentity ? u.originalName : neutralName(u.kind, position ?? 0);
+}
+
+export function uploadDto(u: Upload, name = u.originalName) {
   return {
     id: u.id,
     consultationId: u.consultationId,
-    originalName: u.originalName,
+    originalName: name,
     kind: u.kind,
     category: u.category,
     mime: u.mime,
@@ -132,10 +157,10 @@ export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultati
 }
 
 export async function listUploads(db: Db, user: AuthUser, consultationId: string) {
-  await consultationAccess(db, user, consultationId, "upload.list");
-  const rows = await db.upload.findMany({ where: { consultationId }, orderBy: { createdAt: "asc" } });
+  const access = await consultationAccess(db, user, consultationId, "upload.list");
+  const rows = await db.upload.findMany({ where: { consultationId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
   await audit(db, { action: "upload.list", entityType: "Consultation", entityId: consultationId, outcome: "SUCCESS", detail: { count: rows.length } });
-  return { items: rows.map(uploadDto) };
+  return { items: rows.map((u, i) => uploadDto(u, shownName(u, access, i + 1))) };
 }
 
 async function loadReadable(db: Db, user: AuthUser, uploadId: string) {
@@ -151,9 +176,10 @@ async function loadReadable(db: Db, user: AuthUser, uploadId: string) {
 }
 
 export async function getUpload(db: Db, user: AuthUser, uploadId: string) {
-  const { row } = await loadReadable(db, user, uploadId);
+  const { row, access } = await loadReadable(db, user, uploadId);
   await audit(db, { action: "upload.read", entityType: "Upload", entityId: uploadId, outcome: "SUCCESS" });
-  return uploadDto(row);
+  const position = access.seesIdentity ? undefined : (await positions(db, row.consultationId)).get(row.id);
+  return uploadDto(row, shownName(row, access, position));
 }
 
 /** Parses a single "bytes=a-b" range; multi-range requests are answered with the whole file (RFC 9110 allows it). */
@@ -226,7 +252,7 @@ export async function sendContent(deps: UploadsDeps, user: AuthUser, uploadId: s
   let deidentified = false;
   if (variant === "preview") {
     key = row.previewKey;
-  } else if (row.kind === "DICOM" && !access.insideRequestingInstitution) {
+  } else if (row.kind === "DICOM" && !access.seesIdentity) {
     key = row.deidentifiedKey;
     deidentified = true;
   } else {
@@ -242,9 +268,10 @@ export async function sendContent(deps: UploadsDeps, user: AuthUser, uploadId: s
   if (!req.headers.range || /^bytes=0-/.test(req.headers.range)) {
     await audit(deps.db, { action: `upload.${variant}`, entityType: "Upload", entityId: uploadId, outcome: "SUCCESS", detail: { deidentified, range: req.headers.range ?? null } });
   }
+  const position = variant === "preview" || access.seesIdentity ? undefined : (await positions(deps.db, row.consultationId)).get(row.id);
   await sendObject(deps.storage, key, req, res, {
     contentType: variant === "preview" ? "image/png" : row.mime,
-    fileName: variant === "preview" ? undefined : row.originalName,
+    fileName: variant === "preview" ? undefined : shownName(row, access, position),
     etag: variant === "original" && !deidentified ? row.sha256 : undefined,
   });
 }

@@ -6,6 +6,7 @@ export const errorGuidance: Record<ErrorCode, string> = {
   VALIDATION_FAILED: "请按提示修改标红的字段后重新提交。",
   MALFORMED_JSON: "请刷新页面后重试；如仍出现，请联系技术支持。",
   PAYLOAD_TOO_LARGE: "请缩小文件或分批上传（单个文件请勿超过上传限制）。",
+  HEADERS_TOO_LARGE: "请缩短搜索条件后重试；如仍出现，请清除浏览器中本站的 Cookie。",
   UNSUPPORTED_MEDIA_TYPE: "请上传 DICOM、JPEG、PNG、PDF 或 DOCX 格式的文件。",
   UNAUTHENTICATED: "请重新登录。",
   INVALID_CREDENTIALS: "请检查用户名和密码（区分大小写）；忘记密码请联系本机构管理员重置。",

@@ -14,7 +14,7 @@ import {
   type Db,
   type TrainingEventSink as EventSink,
 } from "@yilian/server";
-import { trainingRooms } from "@yilian/contract";
+import { SHANGHAI_OFFSET_MS, trainingRooms } from "@yilian/contract";
 import { requestRoomClose } from "@yilian/media/registry";
 
 export { TRAINING_REMINDERS_QUEUE };
@@ -28,7 +28,6 @@ export interface TrainingJobDeps {
 
 export type TrainingJobResult = { skipped: string } | { notifiedRooms: number } | { closed: true; attendees: number };
 
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 const hhmm = (d: Date) => new Date(d.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(11, 16);
 
 export async function execTrainingJob(deps: TrainingJobDeps, name: TrainingJobName, data: TrainingJobData): Promise<TrainingJobResult> {

@@ -6,7 +6,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import type { UploadKind } from "@prisma/client";
-import { dicomInfo, dicomPreview, deidentify, parseDicom } from "./dicom";
+import { dicomInfo, dicomPreview, parseDicom } from "./dicom";
+import { DEIDENTIFICATION_METHOD, deidentify } from "./deidentify";
 import { Rejection } from "./rejection";
 
 const run = promisify(execFile);
@@ -79,7 +80,7 @@ async function analyzeDicom(file: string): Promise<Analysis> {
       frames: info.frames,
       photometric: info.photometric,
       preview: preview ? "rendered" : (previewError ?? "compressed pixel data: no server-side preview"),
-      deidentification: { profile: "PS3.15 basic + retain patient characteristics, full dates, UIDs", cleared },
+      deidentification: { profile: DEIDENTIFICATION_METHOD, cleared },
     },
     preview,
     deidentified: deid,

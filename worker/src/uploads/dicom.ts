@@ -1,6 +1,6 @@
 // DICOM: attributes, integrity, first-frame preview and de-identification, with dicom-parser on the raw bytes.
 import * as dicomParserNs from "dicom-parser";
-import type { DataSet, Element } from "dicom-parser";
+import type { DataSet } from "dicom-parser";
 import sharp from "sharp";
 import { Rejection } from "./rejection";
 
@@ -194,96 +194,3 @@ export async function dicomPreview(ds: DataSet, info: DicomInfo, max = 512): Pro
   return img.resize(max, max, { fit: "inside", withoutEnlargement: true }).png().toBuffer();
 }
 
-/**
- * DICOM PS3.15 Annex E basic application level confidentiality profile, with the Retain Patient Characteristics,
- * Retain Longitudinal Temporal Information (full dates) and Retain UIDs options: the consulting specialist needs
- * sex, age, dates and consistent study identity, but never who the patient is. Values are replaced in place by
- * padding of the same length (an empty value), so the file structure and the pixel data stay byte-identical.
- * Private attributes are blanked too.
- */
-export const BASIC_PROFILE_TAGS: Record<string, string> = {
-  x00080050: "AccessionNumber",
-  x00080080: "InstitutionName",
-  x00080081: "InstitutionAddress",
-  x00080090: "ReferringPhysicianName",
-  x00080092: "ReferringPhysicianAddress",
-  x00080094: "ReferringPhysicianTelephoneNumbers",
-  x00080096: "ReferringPhysicianIdentificationSequence",
-  x00081010: "StationName",
-  x00081030: "StudyDescription",
-  x0008103e: "SeriesDescription",
-  x00081040: "InstitutionalDepartmentName",
-  x00081048: "PhysiciansOfRecord",
-  x00081049: "PhysiciansOfRecordIdentificationSequence",
-  x00081050: "PerformingPhysicianName",
-  x00081052: "PerformingPhysicianIdentificationSequence",
-  x00081060: "NameOfPhysiciansReadingStudy",
-  x00081062: "PhysiciansReadingStudyIdentificationSequence",
-  x00081070: "OperatorsName",
-  x00081072: "OperatorIdentificationSequence",
-  x00081080: "AdmittingDiagnosesDescription",
-  x00082111: "DerivationDescription",
-  x00100010: "PatientName",
-  x00100020: "PatientID",
-  x00100021: "IssuerOfPatientID",
-  x00100030: "PatientBirthDate",
-  x00100032: "PatientBirthTime",
-  x00100050: "PatientInsurancePlanCodeSequence",
-  x00101000: "OtherPatientIDs",
-  x00101001: "OtherPatientNames",
-  x00101002: "OtherPatientIDsSequence",
-  x00101005: "PatientBirthName",
-  x00101040: "PatientAddress",
-  x00101060: "PatientMotherBirthName",
-  x00101090: "MedicalRecordLocator",
-  x00102150: "CountryOfResidence",
-  x00102152: "RegionOfResidence",
-  x00102154: "PatientTelephoneNumbers",
-  x00102160: "EthnicGroup",
-  x00102180: "Occupation",
-  x001021b0: "AdditionalPatientHistory",
-  x00104000: "PatientComments",
-  x00181000: "DeviceSerialNumber",
-  x00181030: "ProtocolName",
-  x00200010: "StudyID",
-  x00204000: "ImageComments",
-  x00321032: "RequestingPhysician",
-  x00321060: "RequestedProcedureDescription",
-  x00380010: "AdmissionID",
-  x00380300: "CurrentPatientLocation",
-  x00380400: "PatientInstitutionResidence",
-  x00400006: "ScheduledPerformingPhysicianName",
-  x00400253: "PerformedProcedureStepID",
-  x00400254: "PerformedProcedureStepDescription",
-  x0040a123: "PersonName",
-  x40080114: "PhysicianApprovingInterpretation",
-};
-
-const BINARY_VRS = new Set(["OB", "OW", "OF", "OD", "OL", "OV", "UN", "US", "SS", "UL", "SL", "FL", "FD", "AT", "UV", "SV"]);
-
-function blank(out: Buffer, el: Element, binary: boolean): void {
-  if (el.items) {
-    for (const item of el.items) {
-      if (!item.dataSet) continue;
-      for (const child of Object.values(item.dataSet.elements)) blank(out, child, child.vr ? BINARY_VRS.has(child.vr) : false);
-    }
-    return;
-  }
-  if (el.length > 0 && el.length !== 0xffffffff) out.fill(binary ? 0 : 0x20, el.dataOffset, el.dataOffset + el.length);
-}
-
-/** Returns a de-identified copy of the file and the names of the attributes that were cleared. */
-export function deidentify(bytes: Uint8Array, ds: DataSet): { file: Buffer; cleared: string[] } {
-  const out = Buffer.from(bytes); // copy
-  const cleared: string[] = [];
-  for (const [tag, el] of Object.entries(ds.elements)) {
-    const group = parseInt(tag.slice(1, 5), 16);
-    if (tag === "x7fe00010" || group === 0x0002) continue;
-    const listed = BASIC_PROFILE_TAGS[tag];
-    const isPrivate = group % 2 === 1;
-    if (!listed && !isPrivate) continue;
-    blank(out, el, el.vr ? BINARY_VRS.has(el.vr) : isPrivate);
-    if (el.length > 0) cleared.push(listed ?? `private(${tag.slice(1, 5)},${tag.slice(5)})`);
-  }
-  return { file: out, cleared };
-}

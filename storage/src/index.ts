@@ -1,0 +1,3 @@
+// @yilian/storage: the object store and its key layout.
+export * from "./storage";
+export * from "./keys";
