@@ -27,3 +27,9 @@ export interface Page<T> {
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 /** A plain list answer (no paging). */
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+/**
+ * Asia/Shanghai is UTC+08:00 all year (no daylight saving time in China since 1991): local wall-clock ↔ UTC is
+ * this fixed offset everywhere times are stored in UTC and shown or bucketed in local time.
+ */
+export const SHANGHAI_OFFSET_MS = 8 * 3600_000;

@@ -1,4 +1,5 @@
-// Configuration from the environment, parsed once at start; read everywhere through getConfig().
+// Configuration from the environment, parsed and checked once at start by loadConfig(); modules get it through
+// Services. getConfig() returns the loaded configuration where no Services reach (media signalling's TURN answers).
 import path from "node:path";
 import { z } from "zod";
 import { loadOrCreateSecrets } from "./platform/secrets";

@@ -1,6 +1,6 @@
 // Display and wall-clock arithmetic in Asia/Shanghai. China has had no daylight saving time since 1991, so
 // local ↔ UTC is a fixed +08:00 offset; display still goes through Intl with the configured zone.
-export const SHANGHAI_OFFSET_MS = 8 * 3600_000;
+import { SHANGHAI_OFFSET_MS } from "@yilian/contract";
 
 const fmt = new Intl.DateTimeFormat("zh-CN", {
   timeZone: "Asia/Shanghai",

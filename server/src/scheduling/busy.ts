@@ -15,8 +15,8 @@ export function isExclusionViolation(e: unknown): boolean {
     seen.add(x);
     const o = x as Record<string, unknown>;
     if (o.code === "23P01" || o.originalCode === "23P01") return true;
-    if (typeof o.message === "string" && /exclusion constraint|_no_overlap/.test(o.message)) return true;
-    return walk(o.cause) || walk(o.meta) || walk(o.error);
+    if (typeof o.message === "string" && /exclusion constraint|_no_overlap|23P01/.test(o.message)) return true;
+    return walk(o.cause) || walk(o.meta) || walk(o.error) || walk(o.driverAdapterError);
   };
   return walk(e);
 }

@@ -4,7 +4,7 @@ import { Router, type RequestHandler, type Response } from "express";
 import { z } from "zod";
 import {
   AppError, ErrorCode, MonthlyStatsQuery, MonthlyStatsView, RecomputeAccepted, RecomputeStatsBody, StatBreakdownQuery, StatBreakdownView, StatPathQuery, StatRunList,
-  StatScopeRefList,
+  SHANGHAI_OFFSET_MS, StatScopeRefList,
 } from "@yilian/contract";
 import type { Db } from "../db";
 import { routeGroup } from "../http/route";
@@ -80,7 +80,7 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
       const user = currentUser(res);
       requireRole(user, "PROVINCE_ADMIN");
       const [y, m] = body.month.split("-").map(Number) as [number, number];
-      const local = new Date(Date.now() + 8 * 3600_000);
+      const local = new Date(Date.now() + SHANGHAI_OFFSET_MS);
       if (y * 12 + m > local.getUTCFullYear() * 12 + local.getUTCMonth() + 1) throw new AppError(ErrorCode.VALIDATION_FAILED, "不能统计未来的月份");
       const opts = statisticsJobOptions(body.month);
       await deps.queues.statistics.add("recompute", { month: body.month }, opts);

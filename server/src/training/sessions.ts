@@ -25,7 +25,8 @@ import {
   visibleSessionsWhere,
   type AudienceMember,
 } from "./audience";
-import { isExclusionViolation, localDateCompact } from "./util";
+import { isExclusionViolation } from "../scheduling/busy";
+import { localDateCompact } from "./util";
 
 /** Viewers may enter this long before the scheduled start (to test audio and video). */
 export const JOIN_EARLY_MS = 30 * 60_000;

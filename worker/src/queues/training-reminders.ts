@@ -14,7 +14,8 @@ import {
   type Db,
   type TrainingEventSink as EventSink,
 } from "@yilian/server";
-import { trainingRooms } from "@yilian/contract";
+import { SHANGHAI_OFFSET_MS, trainingRooms } from "@yilian/contract";
+import { requestRoomClose } from "@yilian/media/registry";
 
 export { TRAINING_REMINDERS_QUEUE };
 
@@ -27,7 +28,6 @@ export interface TrainingJobDeps {
 
 export type TrainingJobResult = { skipped: string } | { notifiedRooms: number } | { closed: true; attendees: number };
 
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 const hhmm = (d: Date) => new Date(d.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(11, 16);
 
 export async function execTrainingJob(deps: TrainingJobDeps, name: TrainingJobName, data: TrainingJobData): Promise<TrainingJobResult> {
@@ -38,6 +38,8 @@ export async function execTrainingJob(deps: TrainingJobDeps, name: TrainingJobNa
     if (session.startsAt.toISOString() !== data.startsAt) return { skipped: "rescheduled" };
     await markEnded(deps.db, session.id, null);
     await new TrainingLive({ db: deps.db, redis: deps.redis, redisPrefix: deps.redisPrefix, sink: deps.sink }).clearSpeakers(session.id);
+    // Its live room too: whichever server process holds it closes it and everyone in it is told.
+    await requestRoomClose(deps.redis, deps.redisPrefix, { roomKey: `training:${session.id}`, reason: "ended" });
     const attendees = await finalizeAttendance(deps.db, session.id);
     deps.sink.to(trainingRooms.all(session.id)).emit("training:status", { sessionId: session.id, status: "ENDED" });
     return { closed: true, attendees };

@@ -16,6 +16,7 @@
 //   uploads                  uploader's institution, READY files by createdAt; dims category (IMAGING / CASE), kind
 //   recording_minutes        recording's institution, READY recordings by stoppedAt; dim subject
 // The specialty dimension (UNSPECIFIED when none) is what the statistics dashboard's specialty filter reads.
+import { SHANGHAI_OFFSET_MS } from "@yilian/contract";
 import type { Db } from "@yilian/server";
 
 export const TZ = "Asia/Shanghai";
@@ -35,7 +36,7 @@ export function monthStart(month: string): string {
 
 /** The calendar month before `now`, in Asia/Shanghai. */
 export function previousMonth(now = new Date()): string {
-  const local = new Date(now.getTime() + 8 * 3600_000); // Asia/Shanghai has no DST
+  const local = new Date(now.getTime() + SHANGHAI_OFFSET_MS);
   const y = local.getUTCFullYear();
   const m = local.getUTCMonth(); // 0-based current month → previous month number 1-based = m (or 12)
   return m === 0 ? `${y - 1}-12` : `${y}-${String(m).padStart(2, "0")}`;
