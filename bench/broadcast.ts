@@ -10,6 +10,7 @@
 //   pipe_overhead_ratio: total worker CPU spread / single router at the largest step both passed
 import { randomUUID } from "node:crypto";
 import dgram from "node:dgram";
+import { loadavg } from "node:os";
 import { spawn, type ChildProcess } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
@@ -337,6 +338,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "cpu_per_consumer_pct", slope, "%");
     emit(BENCH, "pipe_overhead_ratio", ratio, "ratio");
     emit(BENCH, "single_router_max_consumers", singleBest?.consumers ?? 0, "count");
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
     emit(BENCH, "single_router_cpu_per_consumer_pct", singleSlope, "%");
     emit(BENCH, "max_worker_cpu_pct_at_max", best.pass ? Math.max(...best.cpu) : NaN, "%");
     emit(BENCH, "workers", media.pool.workers.length, "count");

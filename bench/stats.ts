@@ -6,6 +6,7 @@
 //   year_recompute_s            the twelve months of 2023
 //   api_p99_ms                  p99 of GET /api/statistics/monthly (24 months, mixed scopes) on the real server process
 // Extra: load_s, rollup_rows, api_p50_ms.
+import { loadavg } from "node:os";
 import pg from "pg";
 import { createDb } from "@yilian/server";
 import { computeMonth, computeYear } from "../worker/src/statistics/compute";
@@ -132,6 +133,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "consultations", counts.c, "count");
     emit(BENCH, "attendance_rows", counts.a, "count");
     emit(BENCH, "rollup_rows", rr.n, "count");
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     if (server) await stopProcess(server.child);
     await db.$disconnect();
