@@ -27,6 +27,8 @@ export type MediaEvent = {
     exceptPeerId?: string;
     /** The media node that emitted it (set by remote nodes): with a session spanning nodes, it is for that node's peers only. */
     nodeId?: string;
+    /** `media:restart` after a node was lost: the peers re-joined elsewhere and the node each now lives on. */
+    moved?: Record<string, string>;
   };
 }[MediaEventName];
 
@@ -124,6 +126,13 @@ export interface MediaApi {
   pipeConnect(roomKey: string, transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]): Promise<void>;
   pipeProducers(roomKey: string, transportId: string, producerIds?: string[]): Promise<PipedProducer[]>;
   pipeAdopt(roomKey: string, transportId: string, producers: PipedProducer[]): Promise<void>;
+  /** Closes a pipe towards a node that is gone. */
+  pipeClose(roomKey: string, transportId: string): Promise<void>;
+  /**
+   * With media nodes: the node the peer's media lives on now, or undefined if the peer is no longer in the room
+   * (a resuming peer whose room moved while its server was away must rebuild). In-process: not implemented.
+   */
+  nodeOfPeer?(roomKey: string, peerId: string): Promise<string | undefined>;
   load(): Promise<MediaLoad>;
   /** Subscribes to room notifications; returns the unsubscribe function. */
   onEvent(listener: (e: MediaEvent) => void): () => void;

@@ -351,6 +351,11 @@ export class BroadcastRoom extends Room {
     return t;
   }
 
+  /** Closes a pipe whose other end is gone (a lost edge node): it would otherwise carry RTP to nowhere. */
+  pipeClose(transportId: string): void {
+    this.remotePipes.get(transportId)?.close();
+  }
+
   /** Edge side, step 1: a pipe endpoint for the origin to connect to. */
   async pipeListen(): Promise<PipeEndpoint> {
     const t = await this.createPipe();

@@ -2,23 +2,17 @@
 // their load. The signalling server talks to them through the same MediaApi, carried over Redis pub/sub:
 // requests on the node's channel, replies on the caller's channel, room events on the node's event channel.
 // Each room is placed once on the least loaded live node and pinned there (key media:room:<roomKey>); a training
-// session larger than one node spans several (span.ts).
+// session larger than one node spans several (span.ts). A lost node's rooms are moved once, cluster-wide, by
+// whichever signalling server notices first (see moveLostNode); the others follow from its events.
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode, type ErrorCode as Code } from "@yilian/contract";
-import type { MediaApi, MediaEvent, MediaLoad, RoomSnapshot } from "./api";
+import { parseRoomKey, type JoinPeer, type MediaApi, type MediaEvent, type MediaLoad, type RoomSnapshot } from "./api";
+import { listMediaNodes, mediaKeys as keys, type NodeRecord } from "./registry";
 import { SessionSpans, spansNodes } from "./span";
 
-const keys = (prefix: string) => ({
-  nodes: `${prefix}:media:nodes`,
-  node: (id: string) => `${prefix}:media:node:${id}`,
-  room: (roomKey: string) => `${prefix}:media:room:${roomKey}`,
-  rpc: (id: string) => `${prefix}:media:rpc:${id}`,
-  reply: (id: string) => `${prefix}:media:reply:${id}`,
-  events: (id: string) => `${prefix}:media:events:${id}`,
-  eventsPattern: `${prefix}:media:events:*`,
-});
+export { listMediaNodes, type NodeRecord };
 
 interface RpcRequest {
   id: string;
@@ -28,34 +22,41 @@ interface RpcRequest {
 }
 type RpcReply = { id: string; ok: true; data: unknown } | { id: string; ok: false; error: { code: Code; message: string; details?: Record<string, unknown> } };
 
-/** Deletes the room's pin only if it still points at this node. */
-const UNPIN = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
-/** Pins the room to ARGV[2] if it is unpinned or still pinned to the dead node ARGV[1]; returns the pin. */
-const REPIN = `local cur = redis.call("GET", KEYS[1]) if not cur or cur == ARGV[1] then redis.call("SET", KEYS[1], ARGV[2]) return ARGV[2] end return cur`;
+/** Deletes the room's pin and its member list only if the room is still pinned to this node. */
+const UNPIN = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[2]) return redis.call("DEL", KEYS[1]) end return 0`;
+/**
+ * Pins the room to ARGV[2] if it is unpinned or still pinned to the dead node ARGV[1] (and lists it among that
+ * node's rooms); returns the pin.
+ */
+const REPIN = `local cur = redis.call("GET", KEYS[1])
+if not cur or cur == ARGV[1] then
+  redis.call("SET", KEYS[1], ARGV[2]) redis.call("SADD", KEYS[2], ARGV[3]) redis.call("SADD", KEYS[3], ARGV[2])
+  return ARGV[2]
+end
+return cur`;
+/** Shown when a room's node was lost and no other node is live. */
+const NO_NODE_LEFT = "音视频节点出现故障，暂无可用节点，视频已中断，请稍后重新进入。";
 /** Shown when a spanning training session lost its origin node. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SESSION_NODE_LOST = "承载本场直播的音视频节点出现故障，直播已中断，请稍后重新进入。";
 
 const REMOTE_METHODS = [
   "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
   "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "consumeAll", "resumeConsumer", "setPreferredLayers", "pauseProducer",
   "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "load",
-  "setAudioOnly", "pipeListen", "pipeOffer", "pipeConnect", "pipeProducers", "pipeAdopt",
+  "setAudioOnly", "pipeListen", "pipeOffer", "pipeConnect", "pipeProducers", "pipeAdopt", "pipeClose",
 ] as const satisfies readonly (keyof MediaApi)[];
-
-export interface NodeRecord extends MediaLoad {
-  /** Epoch ms of the last heartbeat. */
-  at: number;
-}
 
 /** Runs on a media node: serves its MediaApi over Redis and keeps its load record fresh. */
 export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi, opts: { heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
   const k = keys(prefix);
   const { nodeId } = await api.load();
+  const since = Date.now();
   const sub = redis.duplicate();
   const offEvents = api.onEvent((e) => {
     void redis.publish(k.events(nodeId), JSON.stringify({ ...e, nodeId }));
     // A closed room is no longer pinned here: it is placed afresh when it opens again.
-    if (e.name === "media:roomClosed") void redis.eval(UNPIN, 1, k.room(e.roomKey), nodeId);
+    if (e.name === "media:roomClosed") void redis.eval(UNPIN, 2, k.room(e.roomKey), k.members(e.roomKey), nodeId);
   });
   await sub.subscribe(k.rpc(nodeId));
   sub.on("message", async (_channel, raw) => {
@@ -80,7 +81,7 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   let stopped = false;
   const beat = async () => {
     if (stopped) return;
-    const record: NodeRecord = { ...(await api.load()), at: Date.now() };
+    const record: NodeRecord = { ...(await api.load()), at: Date.now(), since };
     await redis.multi().set(k.node(nodeId), JSON.stringify(record), "PX", opts.heartbeatMs * 3).sadd(k.nodes, nodeId).exec();
   };
   await beat();
@@ -97,25 +98,14 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   };
 }
 
-/** The live media nodes and their load, least loaded first. */
-export async function listMediaNodes(redis: Redis, prefix: string): Promise<NodeRecord[]> {
-  const k = keys(prefix);
-  const ids = await redis.smembers(k.nodes);
-  if (!ids.length) return [];
-  const raws = await redis.mget(ids.map(k.node));
-  const live: NodeRecord[] = [];
-  for (const [i, raw] of raws.entries()) {
-    if (raw) live.push(JSON.parse(raw) as NodeRecord);
-    else await redis.srem(k.nodes, ids[i]!); // expired: the node stopped heart-beating
-  }
-  return live.sort((a, b) => a.peers + a.rooms - (b.peers + b.rooms));
-}
-
 /**
  * Runs in the signalling server: a MediaApi whose rooms live on media nodes. A watchdog checks, every node
- * heartbeat, that the nodes holding this server's rooms still beat; for a room on a node that vanished it emits
- * `media:restart` with reason `node-lost` and that node's id (the hub re-opens the room elsewhere and re-joins its
- * peers), or `media:roomClosed` (`node-lost`) when a spanning session lost its origin.
+ * heartbeat, that the nodes holding rooms still beat (and were not restarted). The first server to notice a lost
+ * node takes a Redis lock and moves every room of that node — whichever server its peers came through: it
+ * re-opens the room on a live node, joins the room's members there, and publishes `media:restart` (`node-lost`,
+ * with `moved`: peer → new node) on the lost node's event channel; every server tells its own peers, whose
+ * clients rebuild. A spanning session that lost its origin, or a room with no live node left, ends with
+ * `media:roomClosed` (`node-lost`) and a message for the user.
  */
 export async function connectRemoteMedia(
   redis: Redis,
@@ -158,6 +148,18 @@ export async function connectRemoteMedia(
     if (e.name === "media:roomClosed" && e.nodeId) {
       untrack(e.roomKey, e.nodeId);
       if (roomNode.get(e.roomKey) === e.nodeId) roomNode.delete(e.roomKey); // the origin: placed afresh on reopening
+    } else if (e.name === "media:roomClosed" && e.payload.reason === "node-lost") {
+      roomNode.delete(e.roomKey);
+      roomNodes.delete(e.roomKey);
+    } else if (e.name === "media:restart" && e.moved && e.nodeId) {
+      // Some server moved a lost node's room: where its peers live now.
+      const tracked = roomNodes.has(e.roomKey);
+      untrack(e.roomKey, e.nodeId);
+      for (const node of new Set(Object.values(e.moved))) {
+        if (tracked) track(e.roomKey, node);
+        if (!spansNodes(e.roomKey)) roomNode.set(e.roomKey, node);
+      }
+      if (roomNode.get(e.roomKey) === e.nodeId) roomNode.delete(e.roomKey);
     }
     events.emit("event", e);
     void spans.onNodeEvent(e).catch(() => undefined);
@@ -200,35 +202,92 @@ export async function connectRemoteMedia(
   /** The node serving a peer's media: its home in a spanning session, else the room's node. */
   const peerNode = (roomKey: string, peerId: string) => (spansNodes(roomKey) ? spans.homeOf(roomKey, peerId) : nodeOf(roomKey));
 
-  /** A node of the room stopped heart-beating: reported once per room and node. */
-  const nodeLost = async (roomKey: string, nodeId: string) => {
-    if (!untrack(roomKey, nodeId)) return;
-    const origin = roomNode.get(roomKey) ?? (await redis.get(k.room(roomKey)));
-    if (spansNodes(roomKey) && (await spans.links(roomKey)).size) {
-      if (origin === nodeId) {
-        // The origin carried the lecture into every edge: the session cannot go on without it.
-        roomNode.delete(roomKey);
-        roomNodes.delete(roomKey);
-        events.emit("event", { roomKey, name: "media:roomClosed", payload: { reason: "node-lost", message: SESSION_NODE_LOST } });
-        await spans.closeAll(roomKey, "error");
-        return;
+  /** Told to every server (this one too) through the lost node's event channel. */
+  const publishEvent = (nodeId: string, e: MediaEvent) => redis.publish(k.events(nodeId), JSON.stringify(e));
+
+  /** Joins the lost node's peers again (on `node`, or placed afresh in a spanning session) and tells everyone. */
+  const rejoin = async (roomKey: string, peers: JoinPeer[], dead: string, node?: string) => {
+    const moved: Record<string, string> = {};
+    const producers = new Map<string, RoomSnapshot["producers"][number]>();
+    for (const peer of peers) {
+      try {
+        const home = node ?? (await spans.place(roomKey, peer));
+        const snap = (await call(home, "joinPeer", [roomKey, peer])) as RoomSnapshot;
+        moved[peer.peerId] = home;
+        for (const p of snap.producers) producers.set(p.producerId, p);
+        await redis.multi().sadd(k.nodeRooms(home), roomKey).sadd(k.placed, home).exec();
+      } catch {
+        await redis.hdel(k.members(roomKey), peer.peerId); // its server ends it (not in `moved`)
       }
-      // An edge: its peers are placed again (origin or another edge) when the hub re-joins them.
-      await spans.edgeLost(roomKey, nodeId);
-    } else if (origin === nodeId) {
-      roomNode.delete(roomKey); // openRoom places it afresh
     }
-    events.emit("event", { roomKey, name: "media:restart", payload: { reason: "node-lost" }, nodeId });
+    await publishEvent(dead, { roomKey, name: "media:restart", payload: { reason: "node-lost", producers: [...producers.values()] }, nodeId: dead, moved });
   };
+
+  /** Moves one room off the lost node `dead` (does nothing if it is no longer there). */
+  const moveRoom = async (roomKey: string, dead: string) => {
+    const peers = Object.values(await redis.hgetall(k.members(roomKey))).map((v) => JSON.parse(v) as JoinPeer);
+    // Told before the other nodes' rooms close: the peers hear why, not the closing's own "error".
+    const end = async (message: string) => {
+      await publishEvent(dead, { roomKey, name: "media:roomClosed", payload: { reason: "node-lost", message } });
+      if (spansNodes(roomKey)) await spans.closeAll(roomKey, "error");
+      await redis.del(k.room(roomKey), k.members(roomKey));
+    };
+    const pin = await redis.get(k.room(roomKey));
+    if (spansNodes(roomKey) && (await spans.links(roomKey)).size) {
+      if (pin === dead || !pin) {
+        // The origin carried the lecture into every edge: the session cannot go on without it.
+        return end(SESSION_NODE_LOST);
+      }
+      // An edge: its peers are placed again (origin or another edge); the origin's pipe towards it is closed.
+      const gone = new Set(await spans.edgeLost(roomKey, dead));
+      if (gone.size) await rejoin(roomKey, peers.filter((p) => gone.has(p.peerId)), dead);
+      return;
+    }
+    if (pin !== dead) return; // moved already, or closed
+    const best = (await listMediaNodes(redis, prefix))[0];
+    if (!best) return end(NO_NODE_LEFT);
+    const placed = await redis.eval(REPIN, 3, k.room(roomKey), k.nodeRooms(best.nodeId), k.placed, dead, best.nodeId, roomKey);
+    if (placed !== best.nodeId) return;
+    await call(best.nodeId, "openRoom", parseRoomKey(roomKey));
+    await rejoin(roomKey, peers, dead, best.nodeId);
+  };
+
+  /**
+   * A node stopped heart-beating (or came back as a new process, without its rooms): whoever takes the lock
+   * first moves every room of it; the others only forget it here and follow the mover's events.
+   */
+  const moveLostNode = async (dead: string) => {
+    const local = [...roomNodes].filter(([, nodes]) => nodes.has(dead)).map(([roomKey]) => roomKey);
+    for (const roomKey of local) untrack(roomKey, dead);
+    for (const [roomKey, node] of [...roomNode]) if (node === dead) roomNode.delete(roomKey);
+    // Not released: it expires, so a slow server does not move the same rooms a second time.
+    if (!(await redis.set(k.lost(dead), clientId, "PX", 30_000, "NX"))) return;
+    const rooms = new Set([...(await redis.smembers(k.nodeRooms(dead))), ...local]);
+    // Off the lists first: a node that restarted under the same id may get some of the rooms back.
+    await redis.multi().srem(k.nodeRooms(dead), ...rooms, "").srem(k.placed, dead).exec();
+    for (const roomKey of rooms) await moveRoom(roomKey, dead).catch(() => undefined);
+  };
+
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  /** The start time of each node as last seen: a node that restarted lost its rooms like one that died. */
+  const since = new Map<string, number>();
   let watching = false;
+  const watch = async () => {
+    const live = await listMediaNodes(redis, prefix);
+    const restarted = new Set<string>();
+    for (const n of live) {
+      const before = since.get(n.nodeId);
+      if (before !== undefined && n.since !== undefined && before !== n.since) restarted.add(n.nodeId);
+      if (n.since !== undefined) since.set(n.nodeId, n.since);
+    }
+    const liveIds = new Set(live.map((n) => n.nodeId).filter((id) => !restarted.has(id)));
+    const holding = new Set([...(await redis.smembers(k.placed)), ...[...roomNodes.values()].flatMap((nodes) => [...nodes])]);
+    for (const nodeId of holding) if (!liveIds.has(nodeId)) await moveLostNode(nodeId);
+  };
   const watchdog = setInterval(() => {
-    if (watching || !roomNodes.size) return;
+    if (watching) return;
     watching = true;
-    void (async () => {
-      const live = new Set((await listMediaNodes(redis, prefix)).map((n) => n.nodeId));
-      for (const [roomKey, nodes] of [...roomNodes]) for (const nodeId of [...nodes]) if (!live.has(nodeId)) await nodeLost(roomKey, nodeId);
-    })()
+    void watch()
       .catch(() => undefined)
       .finally(() => (watching = false));
   }, heartbeatMs);
@@ -239,14 +298,18 @@ export async function connectRemoteMedia(
       const roomKey = `${kind}:${roomId}`;
       const live = await listMediaNodes(redis, prefix);
       let nodeId = (await redis.get(k.room(roomKey))) ?? undefined;
-      if (!nodeId || !live.some((n) => n.nodeId === nodeId)) {
+      if (nodeId && !live.some((n) => n.nodeId === nodeId)) {
+        // Someone joins before the watchdogs noticed the node is gone: its room (and peers) move first.
         const dead = nodeId;
+        await moveLostNode(dead);
+        for (let waited = 0; (nodeId = (await redis.get(k.room(roomKey))) ?? undefined) === dead && waited < 10_000; waited += 100) await sleep(100);
+        if (nodeId === dead) throw new AppError(ErrorCode.UNAVAILABLE, "音视频节点正在切换，请稍后再试");
+      }
+      if (!nodeId) {
         const best = live[0];
         if (!best) throw new AppError(ErrorCode.UNAVAILABLE, "没有可用的音视频节点");
-        // First server to place the room (or re-place it off its dead node) wins; the others use its choice.
-        nodeId = (await redis.eval(REPIN, 1, k.room(roomKey), dead ?? "", best.nodeId)) as string;
-        // Someone joins before the watchdog noticed: this server's peers on the dead node move now.
-        if (dead && roomNodes.get(roomKey)?.has(dead)) await nodeLost(roomKey, dead);
+        // First server to place the room wins; the others use its choice.
+        nodeId = (await redis.eval(REPIN, 3, k.room(roomKey), k.nodeRooms(best.nodeId), k.placed, "", best.nodeId, roomKey)) as string;
       }
       roomNode.set(roomKey, nodeId);
       track(roomKey, nodeId);
@@ -260,10 +323,13 @@ export async function connectRemoteMedia(
       const nodeId = spansNodes(roomKey) ? await spans.place(roomKey, peer) : await nodeOf(roomKey);
       const snapshot = (await call(nodeId, "joinPeer", [roomKey, peer])) as RoomSnapshot;
       track(roomKey, nodeId);
+      // Members are what a lost node's mover joins again elsewhere; an edge's rooms move with it too.
+      await redis.multi().hset(k.members(roomKey), peer.peerId, JSON.stringify(peer)).sadd(k.nodeRooms(nodeId), roomKey).sadd(k.placed, nodeId).exec();
       return { ...snapshot, nodeId };
     },
     async leavePeer(roomKey, peerId) {
       const nodeId = await peerNode(roomKey, peerId);
+      await redis.hdel(k.members(roomKey), peerId);
       await call(nodeId, "leavePeer", [roomKey, peerId]);
       if (spansNodes(roomKey)) await spans.left(roomKey, peerId, nodeId);
     },
@@ -272,6 +338,10 @@ export async function connectRemoteMedia(
       const produced = (await call(nodeId, "produce", [roomKey, peerId, req])) as { id: string };
       if (spansNodes(roomKey)) await spans.fanOut(roomKey, nodeId, [produced.id]);
       return produced;
+    },
+    async nodeOfPeer(roomKey, peerId) {
+      if (!(await redis.hexists(k.members(roomKey), peerId))) return undefined;
+      return peerNode(roomKey, peerId).catch(() => undefined);
     },
     async hasRoom(roomKey) {
       const nodeId = roomNode.get(roomKey) ?? (await redis.get(k.room(roomKey)));

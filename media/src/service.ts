@@ -202,6 +202,10 @@ export class MediaService implements MediaApi {
     return this.broadcast(roomKey).pipeAdopt(transportId, producers);
   }
 
+  async pipeClose(roomKey: string, transportId: string): Promise<void> {
+    this.broadcast(roomKey).pipeClose(transportId);
+  }
+
   async load(): Promise<MediaLoad> {
     let peers = 0;
     let consumers = 0;

@@ -13,7 +13,7 @@
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode } from "@yilian/contract";
 import { parseRoomKey, type JoinPeer, type MediaApi, type MediaEvent, type PipeEndpoint, type PipedProducer } from "./api";
-import type { NodeRecord } from "./remote";
+import type { NodeRecord } from "./registry";
 
 interface SpanLink {
   /** Pipe transport on the origin towards this edge, and the edge's end. */
@@ -140,15 +140,18 @@ export class SessionSpans {
   }
 
   /**
-   * An edge's node died: it leaves the session, and its peers' copies on the other nodes go (as if they left);
-   * the signalling server then joins those peers again, placed afresh. The origin's pipe towards the dead edge
-   * stays until the session ends (it carries nothing any more).
+   * An edge's node died: it leaves the session, the origin closes its pipe towards it, and its peers' copies on
+   * the other nodes go (as if they left); returns those peers, for the caller to join again, placed afresh.
    */
-  async edgeLost(roomKey: string, edge: string): Promise<void> {
+  async edgeLost(roomKey: string, edge: string): Promise<string[]> {
+    const link = (await this.links(roomKey)).get(edge);
     const gone = await this.dropEdge(roomKey, edge);
-    if (!gone.length) return;
+    const origin = await this.d.originOf(roomKey).catch(() => undefined);
+    if (link && origin) await this.d.call(origin, "pipeClose", [roomKey, link.origin]).catch(() => undefined);
+    if (!gone.length) return [];
     const others = await this.nodesOf(roomKey);
     for (const peerId of gone) await Promise.all(others.map((n) => this.d.call(n, "leavePeer", [roomKey, peerId]).catch(() => undefined)));
+    return gone;
   }
 
   /** Closes the session's room on every node it spans. */

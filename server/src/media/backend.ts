@@ -1,10 +1,18 @@
 // Chooses the media backend: mediasoup inside this process (default), or the least loaded media node that
 // registered itself in Redis (MEDIA_IN_PROCESS=false; nodes run media/src/main.ts).
+import type pino from "pino";
+import type { Redis } from "ioredis";
 import { MediaService, type MediaApi } from "@yilian/media";
 import { connectRemoteMedia } from "@yilian/media/remote";
-import type { MediaHubDeps } from "./hub";
+import type { Config } from "../config";
 
-export async function createMediaBackend({ config, redis, logger }: MediaHubDeps): Promise<MediaApi> {
+export interface MediaBackendDeps {
+  config: Config;
+  redis: Redis;
+  logger: pino.Logger;
+}
+
+export async function createMediaBackend({ config, redis, logger }: MediaBackendDeps): Promise<MediaApi> {
   if (!config.MEDIA_IN_PROCESS) {
     const api = await connectRemoteMedia(redis, config.REDIS_PREFIX, {
       spanAfterPeers: config.MEDIA_SPAN_AFTER_PEERS,

@@ -1,9 +1,9 @@
 // The server's side of live rooms: admission (RoomAccess), the media backend (in-process MediaService by
 // default, or a media node found through Redis), and the peer sessions that bind a signalling socket to a
 // media peer — kept through a short grace window when the network drops, so a reconnect resumes the peer.
+// Sessions are also written to Redis under their resume key: a reconnect that lands on another server process
+// (its own server died, or a round-robin front sent it elsewhere) adopts the peer there and resumes it.
 import { randomBytes, randomUUID } from "node:crypto";
-import type pino from "pino";
-import type { Redis } from "ioredis";
 import {
   AppError,
   ErrorCode,
@@ -15,12 +15,12 @@ import {
   type RoomKind,
 } from "@yilian/contract";
 import { parseRoomKey, type MediaApi, type MediaEvent } from "@yilian/media/api";
-import type { Config } from "../config";
+import { roomCloseChannel, type RoomCloseRequest } from "@yilian/media/registry";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import type { IoServer } from "../realtime/io";
 import { RoomAccess, type RoomGrant } from "./access";
-import { createMediaBackend } from "./backend";
+import { createMediaBackend, type MediaBackendDeps } from "./backend";
 
 export interface PeerSession {
   peerId: string;
@@ -39,12 +39,20 @@ export interface PeerSession {
 
 export const roomChannel = (roomKey: string) => `media:${roomKey}`;
 
-export interface MediaHubDeps {
-  config: Config;
+export interface MediaHubDeps extends MediaBackendDeps {
   db: Db;
-  redis: Redis;
-  logger: pino.Logger;
 }
+
+/** What another server process needs to adopt a peer whose client resumes there. */
+interface StoredSession {
+  peerId: string;
+  roomKey: string;
+  userId: string;
+  /** The node the peer's media lived on when its server last knew (a different one now: it was moved). */
+  nodeId?: string;
+}
+/** A peer session outlives a lost server process this long in Redis (a forgotten one expires). */
+const STORED_SESSION_TTL_S = 12 * 3600;
 
 export class MediaHub {
   readonly access: RoomAccess;
@@ -53,9 +61,65 @@ export class MediaHub {
   private readonly sessions = new Map<string, PeerSession>();
   private readonly bySocket = new Map<string, string>();
   private closed = false;
+  private readonly sub;
 
   constructor(private readonly deps: MediaHubDeps) {
     this.access = new RoomAccess(deps.db);
+    // Room ends asked for by others (the worker closing a session nobody ended), and peers adopted elsewhere.
+    this.sub = deps.redis.duplicate();
+    this.sub.on("error", () => undefined); // ioredis reconnects by itself
+    void this.sub.subscribe(roomCloseChannel(deps.config.REDIS_PREFIX), this.adoptedChannel).catch(() => undefined);
+    this.sub.on("message", (channel: string, raw: string) => {
+      if (channel === this.adoptedChannel) return this.adoptedElsewhere(raw);
+      try {
+        const req = JSON.parse(raw) as RoomCloseRequest;
+        const [kind, roomId] = parseRoomKey(req.roomKey);
+        void this.closeRoom(kind, roomId, req.reason);
+      } catch {
+        /* not ours */
+      }
+    });
+  }
+
+  private get adoptedChannel(): string {
+    return `${this.deps.config.REDIS_PREFIX}:media:session-adopted`;
+  }
+
+  private storedKey(resumeKey: string): string {
+    return `${this.deps.config.REDIS_PREFIX}:media:session:${resumeKey}`;
+  }
+
+  private store(s: PeerSession): void {
+    const stored: StoredSession = { peerId: s.peerId, roomKey: s.roomKey, userId: s.user.id, nodeId: s.nodeId };
+    void this.deps.redis.set(this.storedKey(s.resumeKey), JSON.stringify(stored), "EX", STORED_SESSION_TTL_S).catch(() => undefined);
+  }
+
+  /** Another server process adopted one of our peers (its client reconnected there): let go without leaving. */
+  private adoptedElsewhere(peerId: string): void {
+    const s = this.sessions.get(peerId);
+    if (!s) return;
+    if (s.socketId) this.io?.in(s.socketId).socketsLeave(roomChannel(s.roomKey));
+    this.forget(s, { keepStored: true });
+  }
+
+  /**
+   * A resume key this process does not know: the peer's session was on another server process. Adopted here if
+   * it is the same user, room and the peer is still in the room; it rebuilds if its media moved meanwhile. Only
+   * with media nodes: in-process media lives and dies with its server process.
+   */
+  private async adopt(resumeKey: string, user: AuthUser, roomKey: string, grant: RoomGrant, api: MediaApi): Promise<PeerSession | undefined> {
+    if (!api.nodeOfPeer) return undefined;
+    const raw = await this.deps.redis.get(this.storedKey(resumeKey));
+    if (!raw) return undefined;
+    const stored = JSON.parse(raw) as StoredSession;
+    if (stored.userId !== user.id || stored.roomKey !== roomKey) return undefined;
+    const nodeId = await api.nodeOfPeer(roomKey, stored.peerId);
+    if (!nodeId) return undefined; // the peer left the room (or the room closed)
+    const s: PeerSession = { peerId: stored.peerId, roomKey, user, grant, resumeKey, socketId: null, nodeId, mediaReset: nodeId !== stored.nodeId };
+    this.sessions.set(s.peerId, s);
+    await this.deps.redis.publish(this.adoptedChannel, s.peerId);
+    this.deps.logger.info({ roomKey, peerId: s.peerId, moved: s.mediaReset }, "media: peer resumed from another server process");
+    return s;
   }
 
   attach(io: IoServer): void {
@@ -68,8 +132,8 @@ export class MediaHub {
     if (!this.backend) {
       this.backend = createMediaBackend(this.deps).then((api) => {
         api.onEvent((e) => {
-          // A media node died (remote.ts's watchdog): this process's peers on it move before anyone is told.
-          if (e.name === "media:restart" && e.payload.reason === "node-lost") void this.moveOffLostNode(e.roomKey, e.nodeId);
+          // A media node was lost and some server moved its rooms (remote.ts): this process tells its own peers.
+          if (e.name === "media:restart" && e.moved) this.followMovedRoom(e);
           else this.route(e);
         });
         return api;
@@ -131,57 +195,38 @@ export class MediaHub {
   }
 
   /**
-   * The room's media node is gone: the room opens on a live node, this process's peers that lived on the dead
-   * node join it again (same peer ids and grants), and their clients rebuild transports and produce again, as
-   * after a worker restart. With no live node left the room ends for them, with a reason they can read.
+   * A lost media node's room was moved (by whichever server noticed first): this process's peers that were
+   * re-joined on a live node rebuild their transports and produce again, as after a worker restart; a peer of
+   * the lost node that could not be moved hears that the room ended for it, with a reason it can read.
    */
-  private async moveOffLostNode(roomKey: string, lostNodeId: string | undefined): Promise<void> {
-    const moving = [...this.sessions.values()].filter((s) => s.roomKey === roomKey && s.nodeId === lostNodeId);
-    if (!moving.length || this.closed) return;
-    const { logger } = this.deps;
-    logger.warn({ roomKey, node: lostNodeId, peers: moving.length }, "media node lost: moving its peers");
-    const [kind, roomId] = parseRoomKey(roomKey);
-    const end = (s: PeerSession) => {
-      if (this.sessions.get(s.peerId) !== s) return;
-      if (s.socketId) {
-        this.io?.to(s.socketId).emit("media:roomClosed", { reason: "node-lost", message: "音视频节点出现故障，暂无可用节点，视频已中断，请稍后重新进入。" });
-        this.io?.in(s.socketId).socketsLeave(roomChannel(roomKey));
+  private followMovedRoom(e: Extract<MediaEvent, { name: "media:restart" }>): void {
+    const moved = e.moved ?? {};
+    for (const s of [...this.sessions.values()]) {
+      if (s.roomKey !== e.roomKey) continue;
+      const node = moved[s.peerId];
+      if (!node) {
+        if (s.nodeId !== e.nodeId) continue; // on another node of a spanning session: not concerned
+        if (s.socketId) {
+          this.io?.to(s.socketId).emit("media:roomClosed", { reason: "node-lost", message: "音视频节点出现故障，视频已中断，请稍后重新进入。" });
+          this.io?.in(s.socketId).socketsLeave(roomChannel(s.roomKey));
+        }
+        this.forget(s);
+        continue;
       }
-      this.forget(s);
-    };
-    let api: MediaApi;
-    try {
-      api = await this.media();
-      await api.openRoom(kind, roomId);
-    } catch (err) {
-      logger.error({ roomKey, err: String(err) }, "media node lost and the room could not move");
-      for (const s of moving) end(s);
-      return;
-    }
-    const moved: { s: PeerSession; producers: MediaProducerInfo[] }[] = [];
-    for (const s of moving) {
-      if (this.sessions.get(s.peerId) !== s) continue; // left meanwhile
-      try {
-        const snap = await api.joinPeer(roomKey, { peerId: s.peerId, userId: s.user.id, displayName: s.grant.displayName, role: s.grant.role });
-        s.nodeId = snap.nodeId;
-        moved.push({ s, producers: snap.producers.filter((p) => p.peerId !== s.peerId) });
-      } catch (err) {
-        logger.error({ roomKey, peerId: s.peerId, err: String(err) }, "media node lost and the peer could not move");
-        end(s);
-      }
-    }
-    // Told only once everyone is in: a client producing again reaches peers that already rebuilt.
-    for (const { s, producers } of moved) {
-      if (this.sessions.get(s.peerId) !== s) continue;
+      s.nodeId = node;
+      this.store(s);
+      const producers = (e.payload.producers ?? []).filter((p) => p.peerId !== s.peerId);
       if (s.socketId) this.io?.to(s.socketId).emit("media:restart", { reason: "node-lost", producers });
       else s.mediaReset = true;
     }
   }
 
-  private forget(s: PeerSession): void {
+  /** Drops the session here; also from Redis unless another process adopted it (`keepStored`). */
+  private forget(s: PeerSession, opts: { keepStored?: boolean } = {}): void {
     clearTimeout(s.graceTimer);
-    this.sessions.delete(s.peerId);
+    if (this.sessions.get(s.peerId) === s) this.sessions.delete(s.peerId);
     if (s.socketId && this.bySocket.get(s.socketId) === s.peerId) this.bySocket.delete(s.socketId);
+    if (!opts.keepStored) void this.deps.redis.del(this.storedKey(s.resumeKey)).catch(() => undefined);
   }
 
   private bind(s: PeerSession, socketId: string): void {
@@ -225,9 +270,12 @@ export class MediaHub {
     for (let attempt = 0; ; attempt++) {
       const { roomKey } = await api.openRoom(kind, roomId);
       // Resume the peer kept through a network drop: its transports, producers and consumers are still there.
-      const kept = resumeKey ? [...this.sessions.values()].find((s) => s.resumeKey === resumeKey) : undefined;
+      const kept = resumeKey
+        ? ([...this.sessions.values()].find((s) => s.resumeKey === resumeKey) ?? (await this.adopt(resumeKey, user, roomKey, grant, api)))
+        : undefined;
       if (kept && kept.user.id === user.id && kept.roomKey === roomKey && (await api.hasRoom(roomKey))) {
         this.bind(kept, socketId);
+        this.store(kept);
         kept.grant = grant; // permissions are re-evaluated on every join
         // Missed a media restart while away: its transports are gone, so the client rebuilds (resumed: false).
         const resumed = !kept.mediaReset;
@@ -262,6 +310,7 @@ export class MediaHub {
         const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null, nodeId: snap.nodeId };
         this.sessions.set(peerId, session);
         this.bind(session, socketId);
+        this.store(session);
         void this.access.peerJoined(user, grant);
         const setup = await this.setupMedia(roomKey, session, rtpCapabilities);
         return {
@@ -333,6 +382,7 @@ export class MediaHub {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.sub.quit().catch(() => this.sub.disconnect());
     for (const s of this.sessions.values()) clearTimeout(s.graceTimer);
     this.sessions.clear();
     this.bySocket.clear();

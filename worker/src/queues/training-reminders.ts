@@ -15,6 +15,7 @@ import {
   type TrainingEventSink as EventSink,
 } from "@yilian/server";
 import { SHANGHAI_OFFSET_MS, trainingRooms } from "@yilian/contract";
+import { requestRoomClose } from "@yilian/media/registry";
 
 export { TRAINING_REMINDERS_QUEUE };
 
@@ -37,6 +38,8 @@ export async function execTrainingJob(deps: TrainingJobDeps, name: TrainingJobNa
     if (session.startsAt.toISOString() !== data.startsAt) return { skipped: "rescheduled" };
     await markEnded(deps.db, session.id, null);
     await new TrainingLive({ db: deps.db, redis: deps.redis, redisPrefix: deps.redisPrefix, sink: deps.sink }).clearSpeakers(session.id);
+    // Its live room too: whichever server process holds it closes it and everyone in it is told.
+    await requestRoomClose(deps.redis, deps.redisPrefix, { roomKey: `training:${session.id}`, reason: "ended" });
     const attendees = await finalizeAttendance(deps.db, session.id);
     deps.sink.to(trainingRooms.all(session.id)).emit("training:status", { sessionId: session.id, status: "ENDED" });
     return { closed: true, attendees };
