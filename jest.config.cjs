@@ -15,7 +15,7 @@ module.exports = {
   modulePathIgnorePatterns: ["<rootDir>/client-sdk/dist/"],
   transform: { "^.+\\.(t|j)sx?$": swc, "^.+\\.mjs$": swc },
   // ESM-only dependencies are compiled to CommonJS for jest too.
-  transformIgnorePatterns: ["/node_modules/(?!(jose|@socket\\.io|file-type|strtok3|token-types|peek-readable|uint8array-extras|@tokenizer|@borewit)/)"],
+  transformIgnorePatterns: ["/node_modules/(?!(jose|@socket\\.io|file-type|strtok3|token-types|peek-readable|uint8array-extras|@tokenizer|@borewit|@tus|srvx)/)"],
   moduleFileExtensions: ["ts", "tsx", "js", "mjs", "cjs", "json"],
   setupFiles: ["<rootDir>/tests/env.ts"],
   setupFilesAfterEnv: ["<rootDir>/tests/retry.ts"],

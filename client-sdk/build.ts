@@ -35,7 +35,7 @@ export async function buildSdk(outDir = path.join(sdkRoot(), "dist"), opts: { mi
   return outfile;
 }
 
-const EXTERNAL = ["socket.io-client", "mediasoup-client", "zod"];
+const EXTERNAL = ["socket.io-client", "mediasoup-client", "zod", "tus-js-client"];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -3,7 +3,7 @@
 import { ErrorCode, errorMessageZh, type ConsultationStatus, type ErrorPayload, type FieldIssue, type Problem } from "@yilian/contract";
 
 /** Codes the SDK raises itself, besides the server's ErrorCode. */
-export type LocalErrorCode = "TIMEOUT" | "NETWORK" | "UNSUPPORTED_RUNTIME";
+export type LocalErrorCode = "TIMEOUT" | "NETWORK" | "UNSUPPORTED_RUNTIME" | "ABORTED";
 
 export class YilianError extends Error {
   /** ErrorCode of the contract (e.g. INVALID_STATE, NOT_FOUND) or a LocalErrorCode. */

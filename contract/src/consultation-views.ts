@@ -79,7 +79,8 @@ export const ConsultationDetail = z.object({
   targetDepartmentId: Id.nullable(),
   targetSpecialistId: Id.nullable(),
   participants: z.array(z.object({ userId: Id, role: ParticipantRole, name: z.string() })),
-  attachments: z.array(z.object({ uploadId: Id, addedAt: Instant })),
+  /** Every READY upload of the consultation, oldest first (the uploads are the one source of truth). */
+  attachments: z.array(z.object({ uploadId: Id, originalName: z.string(), kind: z.string(), addedAt: Instant })),
   /** The ACTIVE booking, if any. */
   booking: BookingView.nullable(),
   report: ReportView.nullable(),

@@ -117,7 +117,6 @@ export const ConsultationDraftInput = z.strictObject({
   examinations: clinical.examinations.default(""),
   preliminaryDiagnosis: clinical.preliminaryDiagnosis.default(""),
   question: clinical.question.default(""),
-  attachmentIds: z.array(Id).max(50, "附件最多 50 个").optional(),
 });
 export type ConsultationDraftInput = z.infer<typeof ConsultationDraftInput>;
 
@@ -134,7 +133,6 @@ export const ConsultationDraftPatch = z.strictObject({
   examinations: clinical.examinations.optional(),
   preliminaryDiagnosis: clinical.preliminaryDiagnosis.optional(),
   question: clinical.question.optional(),
-  attachmentIds: z.array(Id).max(50, "附件最多 50 个").optional(),
   /** Optimistic concurrency: the version the editor started from. */
   version: z.number().int().min(0).optional(),
 });
@@ -292,6 +290,8 @@ export const ConsultationEvent = z.object({
   actorId: Id.nullable(),
   scheduledStart: z.string().nullable().optional(),
   reason: z.string().nullable().optional(),
+  /** consultation:attachment-added: the new file (READY), to fetch with GET /api/uploads/{id}. */
+  uploadId: Id.optional(),
   /** Escalation level for consultation:sla-escalation (1 coordinator, 2 institution admin, 3 overdue). */
   level: z.number().int().optional(),
   /** Sender clock (performance.timeOrigin + performance.now()), for latency measurement. */
@@ -336,6 +336,7 @@ export const CONSULTATION_EVENTS = [
   "consultation:started",
   "consultation:report-signed",
   "consultation:report-amended",
+  "consultation:attachment-added",
   "consultation:closed",
   "consultation:expired",
   "consultation:sla-escalation",

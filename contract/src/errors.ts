@@ -20,8 +20,12 @@ export const ErrorCode = {
   METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
   CONFLICT: "CONFLICT",
   INVALID_STATE: "INVALID_STATE",
+  /** A resumable upload that was not finished in time and has been (or will be) cleaned up. */
+  UPLOAD_EXPIRED: "UPLOAD_EXPIRED",
   RATE_LIMITED: "RATE_LIMITED",
   UNAVAILABLE: "UNAVAILABLE",
+  PACS_NOT_REGISTERED: "PACS_NOT_REGISTERED",
+  PACS_UNAVAILABLE: "PACS_UNAVAILABLE",
   INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -45,8 +49,11 @@ export const errorStatus: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   INVALID_STATE: 409,
+  UPLOAD_EXPIRED: 410,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  PACS_NOT_REGISTERED: 409,
+  PACS_UNAVAILABLE: 502,
   INTERNAL: 500,
 };
 
@@ -70,8 +77,11 @@ export const errorMessageZh: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: "不支持该请求方法",
   CONFLICT: "与已有记录冲突",
   INVALID_STATE: "当前状态下不能执行此操作",
+  UPLOAD_EXPIRED: "上传未在有效期内完成，已被清理，请重新上传",
   RATE_LIMITED: "操作过于频繁，请稍后再试",
   UNAVAILABLE: "服务暂时不可用，请稍后再试",
+  PACS_NOT_REGISTERED: "本机构尚未登记 PACS，请联系机构管理员",
+  PACS_UNAVAILABLE: "无法从本机构 PACS 获取影像，请稍后再试或联系机构管理员",
   INTERNAL: "服务器内部错误，请稍后再试或联系技术支持",
 };
 

@@ -13,3 +13,4 @@ export * from "./consultation-views";
 export * from "./uploads";
 export * from "./problem";
 export * from "./text";
+export * from "./pacs";

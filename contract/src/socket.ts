@@ -53,6 +53,8 @@ export interface ServerToClientEvents {
   "consultation:started": (e: ConsultationEvent) => void;
   "consultation:report-signed": (e: ConsultationEvent) => void;
   "consultation:report-amended": (e: ConsultationEvent) => void;
+  /** A file of the consultation finished processing (READY) after the request was submitted: it is an attachment now. */
+  "consultation:attachment-added": (e: ConsultationEvent) => void;
   "consultation:closed": (e: ConsultationEvent) => void;
   /** Nobody started it within the grace period after its booked end, or a returned request was not resubmitted in time. */
   "consultation:expired": (e: ConsultationEvent) => void;

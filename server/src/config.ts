@@ -34,6 +34,8 @@ export const ConfigSchema = z.object({
   LOGIN_LOCKOUT_BASE_S: z.coerce.number().int().min(1).max(86_400).default(60),
   LOGIN_LOCKOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   JSON_BODY_LIMIT: z.string().default("256kb"),
+  /** Resumable (tus) uploads not finished within this time are refused and their partial bytes removed. */
+  UPLOAD_RESUMABLE_EXPIRY_S: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Answer every request with a Server-Timing header: queries, database time, phases (benchmarks, profiling). */

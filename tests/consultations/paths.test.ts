@@ -129,7 +129,8 @@ it("answers bad input with clear 4xx and writes nothing", async () => {
     [draftBody({ patient: { ...patient, idNumber: "220702199001011230" } }), "body.patient.idNumber"],
     [draftBody({ patient, urgency: "WHENEVER" }), "body.urgency"],
     [draftBody({ patient, extra: 1 }), "body"],
-    [draftBody({ patient, attachmentIds: ["00000000-0000-4000-8000-000000000000"] }), "body.attachmentIds"],
+    // Attachments are the consultation's READY uploads, not a field of the request.
+    [draftBody({ patient, attachmentIds: ["00000000-0000-4000-8000-000000000000"] }), "body"],
   ];
   for (const [body, path] of cases) {
     const r = await t.api("/api/consultations", { token: doctor.accessToken, body });

@@ -42,13 +42,16 @@ it("runs DRAFT → SUBMITTED → RETURNED → SUBMITTED → ACCEPTED → SCHEDUL
   expect(row.patientIdNumberEnc).toMatch(/^v1:/);
   expect(row.patientIdNumberEnc).not.toContain(id18.slice(6, 14));
 
-  // An ECG the doctor uploaded (uploads module) is attached by id.
-  const ecg = await db.upload.create({
-    data: { consultationId: c.id, uploaderId: doctor.user.id, uploaderInstitutionId: doctor.user.institution.id, originalName: "ecg.pdf", kind: "PDF", category: "CASE", mime: "application/pdf", sizeBytes: 1024n, sha256: "0".repeat(64) },
+  // Every READY upload of the consultation is an attachment; one still being processed is not (yet).
+  const file = (originalName: string, status: "READY" | "UPLOADED") => ({
+    consultationId: c.id, uploaderId: doctor.user.id, uploaderInstitutionId: doctor.user.institution.id, originalName, kind: "PDF" as const, category: "CASE" as const,
+    mime: "application/pdf", sizeBytes: 1024n, sha256: "0".repeat(64), status,
   });
-  const edited = await t.api(`/api/consultations/${c.id}`, { token: doctor.accessToken, method: "PATCH", body: { history: "高血压病史 15 年。", attachmentIds: [ecg.id], version: c.version } });
+  const ecg = await db.upload.create({ data: file("ecg.pdf", "READY") });
+  await db.upload.create({ data: file("pending.pdf", "UPLOADED") });
+  const edited = await t.api(`/api/consultations/${c.id}`, { token: doctor.accessToken, method: "PATCH", body: { history: "高血压病史 15 年。", version: c.version } });
   expect(edited.status).toBe(200);
-  expect(edited.body.attachments).toEqual([expect.objectContaining({ uploadId: ecg.id })]);
+  expect(edited.body.attachments).toEqual([expect.objectContaining({ uploadId: ecg.id, originalName: "ecg.pdf", kind: "PDF" })]);
   const stale = await t.api(`/api/consultations/${c.id}`, { token: doctor.accessToken, method: "PATCH", body: { history: "旧版本", version: c.version } });
   expect(stale.status).toBe(409);
 

@@ -11,14 +11,16 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-it("describes a success answer for every operation: a JSON schema, a file type, or 204", () => {
+it("describes a success answer for every operation: a JSON schema, a file type, a 201 Location, or 204", () => {
   const missing: string[] = [];
   let operations = 0;
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       operations++;
       const ok = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
-      const described = ok.some(([status, r]) => status === "204" || Object.keys(r.content ?? {}).length > 0);
+      const described = ok.some(
+        ([status, r]) => status === "204" || Object.keys(r.content ?? {}).length > 0 || (status === "201" && (r as { headers?: Record<string, unknown> }).headers?.Location),
+      );
       if (!described) missing.push(`${method.toUpperCase()} ${path}`);
       expect(op.responses["4XX"]?.content?.["application/problem+json"]).toBeTruthy();
     }

@@ -30,8 +30,10 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
   started.push(maintenance);
   const settings = workerSettings();
   const storage = createStorage();
+  // Consultation jobs (and files that become attachments) notify users through the servers' Socket.IO Redis adapter channel.
+  const sink = new Emitter(connection, { key: `${config.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
   started.push(
-    await initUploads({ db, storage, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS }, connection, prefix, {
+    await initUploads({ db, storage, sink, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS }, connection, prefix, {
       concurrency: settings.UPLOADS_CONCURRENCY,
       lockDuration: settings.WORKER_LOCK_MS,
       stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
@@ -45,8 +47,6 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
     }),
   );
   started.push(await initTrainingReminders(db, connection, prefix, config.REDIS_PREFIX));
-  // Consultation jobs notify users through the servers' Socket.IO Redis adapter channel.
-  const sink = new Emitter(connection, { key: `${config.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
   started.push(await initConsultationSla(db, sink, connection, prefix), await initConsultationReminders(db, sink, connection, prefix));
   started.push(await initConsultationReturns(db, sink, connection, prefix));
   for (const { worker } of started) worker.on("error", (err) => console.error(`worker error: ${err.message}`));

@@ -208,6 +208,8 @@ export function createRestCore(opts: RestClientOptions = {}) {
     upload,
     accessToken,
     refresh,
+    /** Ends the session when an error says it is over (revoked, account disabled). */
+    sessionEnded: (err: YilianError) => void (SESSION_ENDING_CODES.has(err.code) && endSession(err)),
     id,
     get: <T>(path: string, query?: Query) => request<T>("GET", path, { query }),
     post: <T>(path: string, body: unknown = {}) => request<T>("POST", path, { body }),

@@ -12,6 +12,7 @@ import { uploadsApi } from "./uploads";
 
 export { memoryTokenStore, type DownloadedFile, type RestClientOptions, type StoredSession, type TokenStore } from "./core";
 export type { ConsultationBox, FhirBundle } from "./consultations";
+export { RESUMABLE_FROM_BYTES, type UploadOptions } from "./resumable";
 
 export type RestClient = ReturnType<typeof createRestClient>;
 

@@ -2,7 +2,7 @@ import { AppError, ErrorCode, type ConsultationDraftInput } from "@yilian/contra
 import { hasRole, type AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import type { ConsultationDeps } from "./deps";
-import { checkAttachments, checkTarget } from "./references";
+import { checkTarget } from "./references";
 import { encryptPatientId, maskIdNumber } from "./patient-data";
 import { nextNumber } from "./number";
 import { loadConsultation } from "./access";
@@ -12,7 +12,6 @@ import { consultationDetail } from "./view";
 export async function createDraft(deps: ConsultationDeps, user: AuthUser, input: ConsultationDraftInput) {
   if (!hasRole(user, "DOCTOR")) throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生可以发起会诊申请");
   const { fields } = await checkTarget(deps.db, user.institutionId, input);
-  await checkAttachments(deps.db, user.id, input.attachmentIds);
   const number = await nextNumber(deps.redis, deps.config.REDIS_PREFIX, "HZ");
   const id = await deps.db.$transaction(async (tx) => {
     const c = await tx.consultation.create({
@@ -40,9 +39,6 @@ export async function createDraft(deps: ConsultationDeps, user: AuthUser, input:
         participants: { create: { userId: user.id, role: "REQUESTER" } },
       },
     });
-    if (input.attachmentIds?.length) {
-      await tx.consultationAttachment.createMany({ data: input.attachmentIds.map((uploadId) => ({ consultationId: c.id, uploadId, addedById: user.id })), skipDuplicates: true });
-    }
     await tx.consultationTransition.create({ data: { consultationId: c.id, fromStatus: null, toStatus: "DRAFT", actorId: user.id } });
     await audit(tx, { action: "consultation.create", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { number } });
     return c.id;

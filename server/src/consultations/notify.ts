@@ -29,7 +29,7 @@ export function consultationEvent(
   event: ConsultationEventName,
   c: EventSubject,
   userIds: Iterable<string>,
-  extra: { actorId?: string | null; reason?: string | null; level?: number; at?: Date } = {},
+  extra: { actorId?: string | null; reason?: string | null; level?: number; uploadId?: string; at?: Date } = {},
 ): PendingEvent {
   return {
     event,
@@ -45,6 +45,7 @@ export function consultationEvent(
       scheduledStart: c.scheduledStart ? c.scheduledStart.toISOString() : null,
       ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
       ...(extra.level !== undefined ? { level: extra.level } : {}),
+      ...(extra.uploadId !== undefined ? { uploadId: extra.uploadId } : {}),
     },
   };
 }

@@ -47,11 +47,3 @@ export async function checkTarget(db: Db, requesterInstitutionId: string, f: Tar
   if (issues.length) throw invalid(issues);
   return { fields: out, link };
 }
-
-/** Attachments must be files the requester uploaded, or files already uploaded to this consultation. */
-export async function checkAttachments(db: Db, userId: string, ids: string[] | undefined, consultationId?: string): Promise<void> {
-  if (!ids?.length) return;
-  const unique = [...new Set(ids)];
-  const found = await db.upload.count({ where: { id: { in: unique }, OR: [{ uploaderId: userId }, ...(consultationId ? [{ consultationId }] : [])] } });
-  if (found !== unique.length) throw invalid([{ path: "body.attachmentIds", message: "附件不存在或无权使用" }]);
-}

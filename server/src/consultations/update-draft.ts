@@ -3,7 +3,7 @@ import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import type { ConsultationDeps } from "./deps";
 import { isRequester, loadConsultation } from "./access";
-import { checkAttachments, checkTarget } from "./references";
+import { checkTarget } from "./references";
 import { encryptPatientId, maskIdNumber } from "./patient-data";
 import { assertStatus } from "./state-machine";
 import { consultationDetail } from "./view";
@@ -26,7 +26,6 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
   if (patch.targetInstitutionId !== undefined && patch.targetDepartmentId === undefined) merged.targetDepartmentId = null;
   if (patch.targetInstitutionId !== undefined && patch.targetSpecialistId === undefined) merged.targetSpecialistId = null;
   const { fields } = await checkTarget(deps.db, c.requestingInstitutionId, merged);
-  await checkAttachments(deps.db, user.id, patch.attachmentIds, id);
   const p = patch.patient ?? {};
   await deps.db.$transaction(async (tx) => {
     const { count } = await tx.consultation.updateMany({
@@ -52,10 +51,6 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
       },
     });
     if (count !== 1) throw new AppError(ErrorCode.CONFLICT, "该申请已被修改，请刷新后重试");
-    if (patch.attachmentIds) {
-      await tx.consultationAttachment.deleteMany({ where: { consultationId: id, uploadId: { notIn: patch.attachmentIds } } });
-      await tx.consultationAttachment.createMany({ data: patch.attachmentIds.map((uploadId) => ({ consultationId: id, uploadId, addedById: user.id })), skipDuplicates: true });
-    }
     await audit(tx, { action: "consultation.update", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { fields: Object.keys(patch) } });
   });
   return consultationDetail(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"));

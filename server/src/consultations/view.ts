@@ -24,8 +24,9 @@ async function detailParts(db: Db, id: string, userIds: string[], instIds: strin
        (SELECT coalesce(json_agg(json_build_object('fromStatus', "fromStatus", 'toStatus', "toStatus", 'actorId', "actorId",
                 'reason', reason, 'at', at) ORDER BY id), '[]')
           FROM "ConsultationTransition" WHERE "consultationId" = $1) AS transitions,
-       (SELECT coalesce(json_agg(json_build_object('uploadId', "uploadId", 'addedAt', "addedAt") ORDER BY "addedAt"), '[]')
-          FROM "ConsultationAttachment" WHERE "consultationId" = $1) AS attachments,
+       (SELECT coalesce(json_agg(json_build_object('uploadId', id, 'originalName', "originalName", 'kind', kind,
+                 'addedAt', coalesce("processedAt", "createdAt")) ORDER BY "createdAt"), '[]')
+          FROM "Upload" WHERE "consultationId" = $1 AND status = 'READY') AS attachments,
        (SELECT json_build_object('id', id, 'startsAt', "startsAt", 'endsAt', "endsAt", 'specialistIds', "specialistIds")
           FROM "Booking" WHERE "consultationId" = $1 AND status = 'ACTIVE' LIMIT 1) AS booking,
        (SELECT json_build_object('status', r.status, 'findings', r.findings, 'impression', r.impression,
@@ -59,7 +60,8 @@ interface DetailJson {
   users: { id: string; displayName: string }[];
   institutions: { id: string; name: string; tier: $Enums.Tier }[];
   transitions: { fromStatus: ConsultationStatus | null; toStatus: ConsultationStatus; actorId: string | null; reason: string | null; at: string }[];
-  attachments: { uploadId: string; addedAt: string }[];
+  /** Every READY upload of the consultation (the uploads are the one source of truth). */
+  attachments: { uploadId: string; originalName: string; kind: string; addedAt: string }[];
   booking: { id: string; startsAt: string; endsAt: string; specialistIds: string[] } | null;
   report: {
     status: $Enums.ReportStatus;
@@ -108,7 +110,7 @@ export async function consultationDetail(db: Db, c: ConsultationRecord): Promise
     targetDepartmentId: c.targetDepartmentId,
     targetSpecialistId: c.targetSpecialistId,
     participants: c.participants.map((p) => ({ userId: p.userId, role: p.role, name: name.get(p.userId) ?? "" })),
-    attachments: attachments.map((a) => ({ uploadId: a.uploadId, addedAt: a.addedAt.toISOString() })),
+    attachments: attachments.map((a) => ({ uploadId: a.uploadId, originalName: a.originalName, kind: a.kind, addedAt: a.addedAt.toISOString() })),
     booking: booking
       ? { id: booking.id, startsAt: booking.startsAt.toISOString(), endsAt: booking.endsAt.toISOString(), local: formatLocal(booking.startsAt), specialistIds: booking.specialistIds }
       : null,

@@ -45,7 +45,9 @@ function success(op: Operation) {
   if (op.response) content["application/json"] = { schema: jsonSchema(op.response, "output") };
   for (const type of op.produces ?? []) content[type] = { schema: type.endsWith("json") ? { type: "object" } : FILE };
   const description = status === "201" ? "Created" : status === "202" ? "Accepted: processing follows" : status === "204" ? "No content" : "OK";
-  return { [status]: { description, ...(Object.keys(content).length ? { content } : {}) } };
+  // A 201 without a body (tus creation) answers where the new resource is.
+  const location = status === "201" && !Object.keys(content).length ? { headers: { Location: { schema: { type: "string" } } } } : {};
+  return { [status]: { description, ...(Object.keys(content).length ? { content } : {}), ...location } };
 }
 
 const problemRef = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };

@@ -1,10 +1,12 @@
 // Mounts the job-backed domains (uploads, statistics) and the queue console. One entry point keeps app.ts tidy;
 // the producer queues share the server's Redis connection, so the server's stop() closes them too.
 import { Router, type RequestHandler } from "express";
+import path from "node:path";
 import type { Services } from "../services";
-import { createStorage, scratchDir, type Storage } from "@yilian/storage";
+import { createStorage, scratchDir, storageConfig, type Storage } from "@yilian/storage";
 import { uploadKinds } from "../uploads/kinds";
 import { uploadRoutes } from "../uploads/routes";
+import { resumableUploads } from "../uploads/resumable";
 import { statisticsRoutes } from "../statistics/routes";
 import { boardRoutes } from "./board";
 import { createQueues, type AppQueues } from "./queues";
@@ -19,7 +21,11 @@ export function jobRoutes(services: Services, requireAuth: RequestHandler, opts:
   const storage = opts.storage ?? createStorage();
   const queues = opts.queues ?? createQueues(redis, config.REDIS_PREFIX);
   const router = Router();
-  router.use(uploadRoutes({ db, storage, queues, kinds: uploadKinds(), scratch: () => scratchDir(), log: logger, requireAuth }));
+  const uploads = { db, storage, queues, kinds: uploadKinds(), scratch: () => scratchDir(), log: logger, requireAuth };
+  router.use(uploadRoutes(uploads));
+  // Partial files stay on this server's disk, beside local storage (the finished file moves into storage).
+  const tusDir = path.join(path.resolve(storageConfig().STORAGE_DIR), ".tus");
+  router.use(resumableUploads(uploads, { directory: tusDir, expiryMs: config.UPLOAD_RESUMABLE_EXPIRY_S * 1000 }).router);
   router.use(statisticsRoutes({ db, queues, requireAuth }));
   router.use(boardRoutes({ db, redis, redisPrefix: config.REDIS_PREFIX, tokens, queues, requireAuth, secureCookies: config.NODE_ENV === "production" }));
   return router;

@@ -12,6 +12,7 @@ export interface KindSpec {
 }
 
 const MB = 1024 * 1024;
+export const DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 const LimitsEnv = z.object({
   UPLOAD_MAX_DICOM_MB: z.coerce.number().positive().default(512),
   UPLOAD_MAX_IMAGE_MB: z.coerce.number().positive().default(30),

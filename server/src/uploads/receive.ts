@@ -8,7 +8,7 @@ import type { Request } from "express";
 import busboy from "busboy";
 import { fileTypeFromBuffer, fileTypeFromFile } from "file-type/node";
 import { AppError, ErrorCode } from "@yilian/contract";
-import { humanSize, MAX_UPLOAD_BYTES, refusedTypeReason, type KindSpec } from "./kinds";
+import { DOCX_MIME, humanSize, MAX_UPLOAD_BYTES, refusedTypeReason, type KindSpec } from "./kinds";
 
 export interface ReceivedFile {
   tmpPath: string;
@@ -20,10 +20,36 @@ export interface ReceivedFile {
   fields: Record<string, string>;
 }
 
-const SNIFF_BYTES = 64 * 1024;
+/** Enough of the head for file-type to tell every accepted kind apart. */
+export const SNIFF_BYTES = 64 * 1024;
 
-function rejected(code: ErrorCode, reason: string, extra: Record<string, unknown> = {}): AppError {
+export function rejected(code: ErrorCode, reason: string, extra: Record<string, unknown> = {}): AppError {
   return new AppError(code, reason, { details: { uploadStatus: "REJECTED", reason, ...extra } });
+}
+
+export const tooLarge = (spec: KindSpec) =>
+  rejected(ErrorCode.PAYLOAD_TOO_LARGE, `${spec.label}不能超过 ${humanSize(spec.maxBytes)}`, { limitBytes: spec.maxBytes });
+
+/**
+ * The kind the first bytes suggest (undefined when they say nothing yet); throws when they are something we
+ * recognise and do not accept. Office documents show up as a zip until the whole file is read.
+ */
+export async function sniffKind(head: Uint8Array, kinds: Record<string, KindSpec>): Promise<KindSpec | undefined> {
+  const ft = await fileTypeFromBuffer(head).catch(() => undefined);
+  if (!ft) return undefined;
+  const spec = kinds[ft.mime] ?? (ft.ext === "zip" ? kinds[DOCX_MIME] : undefined);
+  if (!spec) throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft.ext, ft.mime), { detected: ft.mime });
+  return spec;
+}
+
+/** The final decision, from the whole file (zip-based formats are recognised from their entries). */
+export async function decideKind(file: string, size: number, kinds: Record<string, KindSpec>): Promise<KindSpec> {
+  if (size === 0) throw rejected(ErrorCode.VALIDATION_FAILED, "文件为空");
+  const ft = await fileTypeFromFile(file);
+  const spec = ft ? kinds[ft.mime] : undefined;
+  if (!spec) throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft?.ext, ft?.mime), { detected: ft?.mime ?? null });
+  if (size > spec.maxBytes) throw tooLarge(spec);
+  return spec;
 }
 
 /** Normalises a client-supplied file name for display: no paths, no control characters, bounded length. */
@@ -78,14 +104,11 @@ export function receiveUpload(req: Request, kinds: Record<string, KindSpec>, scr
       let stopped = false;
 
       const sniff = () =>
-        (sniffing ??= fileTypeFromBuffer(head).then(
-          (ft) => {
-            tentative = ft ? (kinds[ft.mime] ?? (ft.ext === "zip" ? kinds["application/vnd.openxmlformats-officedocument.wordprocessingml.document"] : undefined)) : undefined;
-            if (!tentative && ft) {
-              fail(rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft.ext, ft.mime), { detected: ft.mime }));
-            }
+        (sniffing ??= sniffKind(head, kinds).then(
+          (spec) => {
+            tentative = spec;
           },
-          () => undefined,
+          (e) => fail(e as AppError),
         ));
 
       fileDone = new Promise((res, rej) => {
@@ -98,7 +121,7 @@ export function receiveUpload(req: Request, kinds: Record<string, KindSpec>, scr
           }
           if (tentative && size > tentative.maxBytes) {
             stopped = true;
-            fail(rejected(ErrorCode.PAYLOAD_TOO_LARGE, `${tentative.label}不能超过 ${humanSize(tentative.maxBytes)}`, { limitBytes: tentative.maxBytes }));
+            fail(tooLarge(tentative));
           }
           if (failure) {
             // Keep draining the request (the client is still sending) but stop writing to disk.
@@ -135,14 +158,7 @@ export function receiveUpload(req: Request, kinds: Record<string, KindSpec>, scr
         if (!fileDone) throw failure ?? new AppError(ErrorCode.VALIDATION_FAILED, "请求中没有文件（字段名须为 file）");
         const got = await fileDone;
         if (failure) throw failure;
-        if (got.size === 0) throw rejected(ErrorCode.VALIDATION_FAILED, "文件为空");
-        // The final decision reads the whole file (zip-based formats are recognised from their entries).
-        const ft = await fileTypeFromFile(tmpPath);
-        const spec = ft ? kinds[ft.mime] : undefined;
-        if (!spec) throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft?.ext, ft?.mime), { detected: ft?.mime ?? null });
-        if (got.size > spec.maxBytes) {
-          throw rejected(ErrorCode.PAYLOAD_TOO_LARGE, `${spec.label}不能超过 ${humanSize(spec.maxBytes)}`, { limitBytes: spec.maxBytes });
-        }
+        const spec = await decideKind(tmpPath, got.size, kinds);
         settled = true;
         resolve({ tmpPath, originalName: got.originalName, size: got.size, sha256: got.sha256, spec, fields });
       } catch (e) {

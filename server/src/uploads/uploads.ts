@@ -83,30 +83,36 @@ export function uploadDto(u: Upload, name = u.originalName) {
   };
 }
 
-/** Streams the file to storage, records it UPLOADED, then enqueues processing (after the commit). */
-export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultationId: string, req: Request) {
-  const { db, storage } = deps;
+/** Refuses (and audits) an upload into a consultation the caller may not add files to. */
+export async function assertCanUpload(db: Db, user: AuthUser, consultationId: string) {
   // Scope first: a consultation the caller may not see answers 404 before a byte is stored.
   const access = await consultationAccess(db, user, consultationId, "upload.create");
   if (!access.canUpload) {
     throw new AppError(ErrorCode.INVALID_STATE, "该会诊已结束或您无权上传资料", { details: { consultationStatus: access.consultation.status } });
   }
-  let file;
-  try {
-    file = await receiveUpload(req, deps.kinds, await deps.scratch());
-  } catch (e) {
-    if (e instanceof AppError) {
-      await audit(db, {
-        action: "upload.create",
-        entityType: "Consultation",
-        entityId: consultationId,
-        outcome: "INVALID",
-        detail: { reason: e.message, code: e.code },
-      });
-    }
-    throw e;
-  }
-  const id = randomUUID();
+  return access;
+}
+
+export async function auditRefusedUpload(db: Db, consultationId: string, e: unknown) {
+  if (!(e instanceof AppError)) return;
+  await audit(db, { action: "upload.create", entityType: "Consultation", entityId: consultationId, outcome: "INVALID", detail: { reason: e.message, code: e.code } });
+}
+
+/** A complete file whose kind was decided from its content, waiting in local scratch. */
+export interface CompleteFile {
+  tmpPath: string;
+  originalName: string;
+  size: number;
+  sha256: string;
+  spec: KindSpec;
+}
+
+/**
+ * The one way into the pipeline (multipart and resumable uploads alike): moves the file into storage, records it
+ * UPLOADED with its audit row, then enqueues processing (after the commit).
+ */
+export async function recordUpload(deps: UploadsDeps, user: AuthUser, consultationId: string, file: CompleteFile, id: string = randomUUID()) {
+  const { db, storage } = deps;
   const key = originalKey(id);
   try {
     await storage.putFile(key, file.tmpPath, { move: true, contentType: file.spec.mime });
@@ -154,6 +160,19 @@ export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultati
     deps.log.warn({ err: (err as Error).message, uploadId: id }, "enqueue failed; the sweep will pick the upload up");
   }
   return uploadDto(row);
+}
+
+/** Multipart upload of a small file: received into scratch, then recorded. */
+export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultationId: string, req: Request) {
+  await assertCanUpload(deps.db, user, consultationId);
+  let file;
+  try {
+    file = await receiveUpload(req, deps.kinds, await deps.scratch());
+  } catch (e) {
+    await auditRefusedUpload(deps.db, consultationId, e);
+    throw e;
+  }
+  return recordUpload(deps, user, consultationId, file);
 }
 
 export async function listUploads(db: Db, user: AuthUser, consultationId: string) {

@@ -21,6 +21,7 @@ export const errorGuidance: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: "请刷新页面后重试。",
   CONFLICT: "记录已被他人修改或时间已被占用，请刷新后重试。",
   INVALID_STATE: "记录状态已变化，请刷新页面查看最新状态。",
+  UPLOAD_EXPIRED: "请重新选择该文件上传。",
   RATE_LIMITED: "请稍候一分钟再试。",
   UNAVAILABLE: "请检查网络连接，稍后重试；如持续出现，请联系技术支持。",
   INTERNAL: "请稍后重试；如持续出现，请将页面截图发给技术支持。",

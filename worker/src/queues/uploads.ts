@@ -6,7 +6,7 @@ import { lstat, mkdtemp, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
-import type { Db } from "@yilian/server";
+import { consultationEvent, publish, type Db, type EventSink } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { deidentifiedKey, previewKey, scratchDir, type Storage } from "@yilian/storage";
 import { UPLOADS_QUEUE, uploadJobOptions, UploadsJobData, type UploadsJobName } from "@yilian/jobs";
@@ -18,6 +18,8 @@ export { UPLOADS_QUEUE };
 export interface UploadsContext {
   db: Db;
   storage: Storage;
+  /** Tells the consultation's participants about files that become attachments after submission. */
+  sink?: EventSink;
   /** Test hook: pause this long mid-job (after the derived files are stored, before the row is updated). */
   faultDelayMs?: number;
 }
@@ -66,7 +68,7 @@ export async function execProcessUpload(ctx: UploadsContext, uploadId: string): 
       await storage.putFile(dKey, f, { move: true, contentType: "application/dicom" });
     }
     if (ctx.faultDelayMs) await new Promise((r) => setTimeout(r, ctx.faultDelayMs));
-    await db.$transaction(async (tx) => {
+    const ready = await db.$transaction(async (tx) => {
       const { count } = await tx.upload.updateMany({
         where: { id: row.id, status: { in: ["UPLOADED", "PROCESSING"] } },
         data: {
@@ -81,11 +83,24 @@ export async function execProcessUpload(ctx: UploadsContext, uploadId: string): 
       if (count) {
         await writeAudit(tx, { action: "upload.process", entityType: "Upload", entityId: row.id, outcome: "SUCCESS", detail: { status: "READY" } });
       }
+      return count === 1;
     });
+    if (ready && ctx.sink) await announceAttachment(db, ctx.sink, row.consultationId, row.id, row.uploaderId);
     return { uploadId, status: "READY" };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A READY file is an attachment of its consultation. Added after submission (the specialist asked for more
+ * images), the other participants are told; while it is a draft only its author is working on it.
+ */
+async function announceAttachment(db: Db, sink: EventSink, consultationId: string, uploadId: string, uploaderId: string) {
+  const c = await db.consultation.findUnique({ where: { id: consultationId }, include: { participants: { select: { userId: true } } } });
+  if (!c || c.status === "DRAFT") return;
+  const others = c.participants.map((p) => p.userId).filter((id) => id !== uploaderId);
+  publish(sink, [consultationEvent("consultation:attachment-added", c, others, { actorId: uploaderId, uploadId })]);
 }
 
 async function reject(ctx: UploadsContext, id: string, storageKey: string | null, r: Rejection) {

@@ -191,9 +191,8 @@ export default function NewConsultation() {
       });
     } else if (step === 2 && id) {
       await api.updateConsultation(id, { targetInstitutionId: v.targetInstitutionId ?? null });
-    } else if (step === 3 && id) {
-      await api.updateConsultation(id, { attachmentIds: draft.uploads.filter((u) => u.status !== "REJECTED").map((u) => u.id) });
     }
+    // Step 3 (files) saves nothing more: every READY upload of the consultation is an attachment.
     return id;
   };
 

@@ -1,0 +1,46 @@
+// PACS (DICOMweb) registration and search: the admin's registration form and the doctor's search and its answer.
+import { z } from "zod";
+
+export const PacsRegistration = z.object({
+  name: z.string().trim().min(1).max(100),
+  /** DICOMweb root, http(s), without credentials, query or fragment. */
+  baseUrl: z.url({ protocol: /^https?$/ }).max(500),
+  username: z.string().max(200).optional(),
+  password: z.string().max(500).optional(),
+});
+export type PacsRegistration = z.infer<typeof PacsRegistration>;
+
+export const PacsConnectionView = z.object({
+  id: z.uuid(),
+  institutionId: z.uuid(),
+  name: z.string(),
+  baseUrl: z.string(),
+  /** Whether credentials are stored; they are never returned. */
+  hasCredentials: z.boolean(),
+  updatedAt: z.string(),
+});
+
+export const PacsStudySearch = z.object({
+  patientId: z.string().trim().min(1).max(64).optional(),
+  patientName: z.string().trim().min(1).max(64).optional(),
+  /** YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD */
+  studyDate: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, "日期格式应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD")
+    .optional(),
+  modality: z.string().regex(/^[A-Z]{2,4}$/, "检查类型应为 CT、MR、DX、US 等").optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const PacsStudy = z.object({
+  studyInstanceUid: z.string(),
+  patientId: z.string().nullable(),
+  patientName: z.string().nullable(),
+  studyDate: z.string().nullable(),
+  modalities: z.array(z.string()),
+  description: z.string().nullable(),
+  accessionNumber: z.string().nullable(),
+  seriesCount: z.number().nullable(),
+  instanceCount: z.number().nullable(),
+});
+export const PacsStudyList = z.object({ items: z.array(PacsStudy) });

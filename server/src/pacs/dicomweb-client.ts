@@ -1,0 +1,77 @@
+// The server's DICOMweb client for one registered PACS: requests go to the stored base URL plus fixed paths only,
+// redirects are not followed (they could lead anywhere), and failures become zh-CN reasons a doctor can act on.
+import { AppError, ErrorCode } from "@yilian/contract";
+import type { PacsConnection } from "@prisma/client";
+import { decryptCredential } from "./credentials";
+
+export interface PacsTarget {
+  baseUrl: string;
+  authorization: string | null;
+}
+
+export function pacsTarget(row: Pick<PacsConnection, "baseUrl" | "usernameEnc" | "passwordEnc">, keyB64: string): PacsTarget {
+  const user = row.usernameEnc ? decryptCredential(row.usernameEnc, keyB64) : null;
+  const pass = row.passwordEnc ? decryptCredential(row.passwordEnc, keyB64) : "";
+  return { baseUrl: row.baseUrl, authorization: user ? `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` : null };
+}
+
+export const pacsError = (reason: string, extra: Record<string, unknown> = {}) =>
+  new AppError(ErrorCode.PACS_UNAVAILABLE, reason, { details: { reason, ...extra } });
+
+/** GET <base><path> with the PACS's credentials; throws PACS_UNAVAILABLE with the reason on any failure. */
+export async function pacsGet(t: PacsTarget, path: string, accept: string, timeoutMs = 15_000): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(`${t.baseUrl}${path}`, {
+      headers: { accept, ...(t.authorization ? { authorization: t.authorization } : {}) },
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    const timedOut = (e as Error).name === "TimeoutError";
+    throw pacsError(timedOut ? "PACS 响应超时，请稍后再试" : "无法连接本机构 PACS（网络不通或服务未启动）", { cause: timedOut ? "timeout" : "unreachable" });
+  }
+  if (res.status === 401 || res.status === 403) {
+    await res.body?.cancel();
+    throw pacsError("PACS 拒绝了登录：用户名或密码错误，请联系机构管理员更新 PACS 登记", { cause: "auth", pacsStatus: res.status });
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel();
+    throw pacsError("PACS 要求跳转到其他地址，出于安全考虑未跟随；请管理员登记最终地址", { cause: "redirect", pacsStatus: res.status });
+  }
+  return res;
+}
+
+type DicomJson = Record<string, { vr?: string; Value?: unknown[] }>;
+
+const first = (ds: DicomJson, tag: string) => ds[tag]?.Value?.[0];
+const text = (ds: DicomJson, tag: string) => {
+  const v = first(ds, tag);
+  return typeof v === "string" ? v : typeof v === "number" ? String(v) : null;
+};
+const personName = (ds: DicomJson, tag: string) => {
+  const v = first(ds, tag) as { Alphabetic?: string; Ideographic?: string } | undefined;
+  const name = v?.Ideographic ?? v?.Alphabetic;
+  return name ? name.replace(/\^+/g, " ").trim() : null;
+};
+const dicomDate = (v: string | null) => (v && /^\d{8}$/.test(v) ? `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}` : null);
+
+/** A QIDO-RS study result as the console shows it. */
+export function studyFromQido(ds: DicomJson) {
+  const mods = ds["00080061"]?.Value ?? [];
+  const num = (tag: string) => {
+    const v = first(ds, tag);
+    return typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : null;
+  };
+  return {
+    studyInstanceUid: text(ds, "0020000D") ?? text(ds, "0020000d") ?? "",
+    patientId: text(ds, "00100020"),
+    patientName: personName(ds, "00100010"),
+    studyDate: dicomDate(text(ds, "00080020")),
+    modalities: mods.filter((m): m is string => typeof m === "string"),
+    description: text(ds, "00081030"),
+    accessionNumber: text(ds, "00080050"),
+    seriesCount: num("00201206"),
+    instanceCount: num("00201208"),
+  };
+}
