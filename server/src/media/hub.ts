@@ -10,7 +10,6 @@ import {
   type MediaIceServers,
   type MediaJoinResult,
   type MediaSetup,
-  type MediaProducerInfo,
   type MediaSource,
   type RoomKind,
 } from "@yilian/contract";
