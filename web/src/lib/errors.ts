@@ -22,6 +22,8 @@ export const errorGuidance: Record<ErrorCode, string> = {
   CONFLICT: "记录已被他人修改或时间已被占用，请刷新后重试。",
   INVALID_STATE: "记录状态已变化，请刷新页面查看最新状态。",
   UPLOAD_EXPIRED: "请重新选择该文件上传。",
+  PACS_NOT_REGISTERED: "请联系本机构管理员在机构设置中登记 PACS 地址。",
+  PACS_UNAVAILABLE: "请稍后重试；如持续出现，请联系本机构信息科检查 PACS。",
   RATE_LIMITED: "请稍候一分钟再试。",
   UNAVAILABLE: "请检查网络连接，稍后重试；如持续出现，请联系技术支持。",
   INTERNAL: "请稍后重试；如持续出现，请将页面截图发给技术支持。",
