@@ -36,7 +36,8 @@ export interface Storage {
 }
 
 const StorageEnv = z.object({
-  STORAGE_DIR: z.string().default("./storage"),
+  // Beside the generated secrets, outside the source tree (the @yilian/storage package lives in ./storage).
+  STORAGE_DIR: z.string().default("./.state/files"),
   S3_ENDPOINT: z.url().optional(),
   S3_BUCKET: z.string().min(3).optional(),
   S3_REGION: z.string().default("us-east-1"),
