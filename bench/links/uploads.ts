@@ -75,7 +75,7 @@ export default async function runUploadLinks(): Promise<void> {
         await rest.login("doctor.hadashan", "Yilian@2024");
         const before = proxy.sentBytes();
         const t0 = performance.now();
-        const view = await rest.upload(consultationId, new Blob([bytes], { type: "application/dicom" }), "bench-ct.dcm", { resumable: true, retryDelays: [0, 200, 1000] });
+        const view = await rest.upload(consultationId, new Blob([new Uint8Array(bytes)], { type: "application/dicom" }), "bench-ct.dcm", { resumable: true, retryDelays: [0, 200, 1000] });
         const seconds = (performance.now() - t0) / 1000;
         if (view.sizeBytes !== bytes.length) throw new Error(`uploaded ${view.sizeBytes} of ${bytes.length} bytes`);
         if (cutAt < Number.POSITIVE_INFINITY && !proxy.cut()) throw new Error("the line was never cut");
