@@ -218,7 +218,7 @@ export class RoomRecorder {
     this.segment++;
     this.opts.log?.("recorder: media restarted, new segment", { reason: e.payload.reason, segment: this.segment, finalised: old.length });
     this.finished.push(...old);
-    for (const a of old) this.finalise(a);
+    for (const a of old) void this.finalise(a);
     this.opts.onRestart?.(this.segment);
     for (const p of e.payload.producers ?? []) if (p.peerId !== this.peerId) void this.track(p.producerId, p.peerId);
   }
