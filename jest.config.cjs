@@ -1,6 +1,7 @@
-// One jest run for the whole repo: unit tests beside the code (`*.test.ts`) and cross-package integration,
-// browser and fault tests in tests/. Everything runs against real PostgreSQL and Redis (their own database
-// and key prefix, see tests/env.ts).
+// One jest run for the whole repo: unit tests beside the code (`*.test.ts`), integration tests beside the code
+// that start real processes (`*.int.test.ts`: mediasoup workers, coturn, ffmpeg) and cross-package integration,
+// browser and fault tests in tests/. Everything runs against real PostgreSQL and Redis (a database and key
+// prefix per jest worker, see tests/env.ts). `npm run test:unit` runs the unit tests alone (jest.unit.config.cjs).
 const swc = [
   "@swc/jest",
   { jsc: { parser: { syntax: "typescript", tsx: true }, target: "es2022" }, module: { type: "commonjs" } },
@@ -21,7 +22,7 @@ module.exports = {
   setupFilesAfterEnv: ["<rootDir>/tests/retry.ts"],
   globalSetup: "<rootDir>/tests/global-setup.ts",
   testTimeout: 30000,
-  // One test file at a time: files share the seeded test database (specialists' free slots, queues) and the
-  // real-time media tests need the CPU to themselves on a 2-core machine.
-  maxWorkers: 1,
+  // Files are isolated per worker (own database copy and key prefix); how many run at once depends on the cores
+  // (tests/workers.ts: one on this 2-core machine, where the real-time media tests need the CPU to themselves).
+  maxWorkers: require("./tests/workers-count.cjs"),
 };

@@ -6,7 +6,7 @@
 //    impaired_audio_continuity_pct (audio samples played as received, not concealed; DTX silence excluded),
 //    impaired_video_freezes_per_min (Chromium's freezeCount of the camera), then the line recovers →
 //    recovery_s (until the camera is forwarded in the layer it had before the impairment).
-// 3. The upload metrics of the same bench (bench/links/uploads.ts).
+// 3. The upload metrics of the same bench (bench/links/uploads.ts); BENCH_LINKS_PART=uploads runs only those.
 import { loadavg } from "node:os";
 import { createDb } from "@yilian/server";
 import { ensureSdkBuilt, joinInPage, peerIdOf, waitFor, type Participant } from "../tests/browser/helpers";
@@ -48,6 +48,7 @@ const timedJoin = (p: Participant, roomId: string, peerId: string) =>
 const leave = (p: Participant) => p.page.evaluate(() => (window as any).yl.room?.leave());
 
 export default async function main(): Promise<void> {
+  if (process.env.BENCH_LINKS_PART === "uploads") return runUploadLinks();
   const unsupported = sandboxSupported();
   if (unsupported) throw new Error(`bench links needs network namespaces: ${unsupported}`);
   log("creating and seeding the bench database");

@@ -1,10 +1,12 @@
 // Test settings: tests never touch demo data. Own database, own Redis key prefix, quiet logs.
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/yilian_test";
+// Each jest worker has its own copy of the seeded database and its own key prefix (tests/global-setup.ts), so
+// files that change shared state (specialists' slots, queues) can run in parallel workers without meeting.
+import { workerDatabaseUrl, workerRedisPrefix } from "./workers";
 
 process.env.NODE_ENV = "test";
-process.env.DATABASE_URL = TEST_DATABASE_URL;
+process.env.DATABASE_URL = workerDatabaseUrl(process.env.JEST_WORKER_ID);
 process.env.REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-process.env.REDIS_PREFIX = process.env.TEST_REDIS_PREFIX ?? "yilian-test";
+process.env.REDIS_PREFIX = workerRedisPrefix(process.env.JEST_WORKER_ID);
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
 process.env.LOGIN_RATE_LIMIT = process.env.LOGIN_RATE_LIMIT ?? "100000";
 // Suites log in with wrong passwords on shared demo accounts; the lock-out test sets its own threshold.

@@ -160,6 +160,7 @@ export class Room extends Emitter<RoomEvents> {
         this.client.request("media:setPreferredLayers", { consumerId, spatialLayer, temporalLayer }),
       cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
       cameraProducer: () => this.local.get("camera")?.producer,
+      receivers: () => [...this.consumers.values()].filter((c) => !c.closed).map((c) => c.rtpReceiver).filter((r) => r !== undefined),
       defaultLayer: opts.preferredSpatialLayer,
     });
     this.quality = new QualityMonitor(
@@ -176,7 +177,7 @@ export class Room extends Emitter<RoomEvents> {
       },
       opts.qualityIntervalMs,
     );
-    this.on("track", (t) => t.source === "camera" && void this.weakLink.added(t.consumerId));
+    this.on("track", (t) => void this.weakLink.added(t.consumerId, t.source === "camera"));
     this.on("trackEnded", (t) => this.weakLink.forget(t.consumerId));
   }
 

@@ -11,6 +11,12 @@ const TOP_LAYER = 2;
  * still arrives within Chromium's freeze threshold (3 frame intervals), so losses show as no stall.
  */
 const WEAK_TEMPORAL_LAYER = 1;
+/**
+ * On a weak link every received track waits longer before playing. The SFU terminates RTCP, so the far sender
+ * never learns of this client's losses (its Opus FEC stays off); what repairs a loss here is a NACK to the SFU and
+ * its retransmission, which needs a jitter buffer longer than a round trip or two (150–300 ms on township 4G).
+ */
+const WEAK_JITTER_BUFFER_MS = 400;
 
 export interface WeakLinkOps {
   /** Asks the server for a remote camera in a spatial layer. */
@@ -19,6 +25,8 @@ export interface WeakLinkOps {
   cameraConsumers(): string[];
   /** The own camera producer, if publishing. */
   cameraProducer(): types.Producer | undefined;
+  /** RTP receivers of every track now received (audio and video). */
+  receivers(): RTCRtpReceiver[];
   /** The room's default layer for remote cameras (JoinOptions.preferredSpatialLayer). */
   defaultLayer?: number;
 }
@@ -36,9 +44,11 @@ export class WeakLinkPolicy {
     await this.ops.requestLayer(consumerId, this.degraded ? 0 : spatialLayer, this.degraded ? WEAK_TEMPORAL_LAYER : temporalLayer);
   }
 
-  /** A new remote camera arrived while the link is weak: lowest layer from the start. */
-  async added(consumerId: string): Promise<void> {
-    if (this.degraded) await this.ops.requestLayer(consumerId, 0, WEAK_TEMPORAL_LAYER).catch(() => undefined);
+  /** A new remote track arrived while the link is weak: longer buffer, and a camera in the lowest layer. */
+  async added(consumerId: string, camera: boolean): Promise<void> {
+    if (!this.degraded) return;
+    this.applyJitterBuffer();
+    if (camera) await this.ops.requestLayer(consumerId, 0, WEAK_TEMPORAL_LAYER).catch(() => undefined);
   }
 
   forget(consumerId: string): void {
@@ -50,6 +60,7 @@ export class WeakLinkPolicy {
     const degraded = quality !== "good";
     if (degraded === this.degraded) return;
     this.degraded = degraded;
+    this.applyJitterBuffer();
     const producer = this.ops.cameraProducer();
     const layers = producer?.rtpParameters.encodings?.length ?? 0;
     if (producer && !producer.closed && layers > 1) await producer.setMaxSpatialLayer(degraded ? 0 : layers - 1).catch(() => undefined);
@@ -60,5 +71,13 @@ export class WeakLinkPolicy {
         return this.ops.requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer).catch(() => undefined);
       }),
     );
+  }
+
+  private applyJitterBuffer(): void {
+    const target = this.degraded ? WEAK_JITTER_BUFFER_MS : null;
+    for (const receiver of this.ops.receivers()) {
+      // jitterBufferTarget: Chromium ≥ 114, Firefox, Safari; older engines keep their own adaptive buffer.
+      if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = target;
+    }
   }
 }

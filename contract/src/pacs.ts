@@ -44,3 +44,29 @@ export const PacsStudy = z.object({
   instanceCount: z.number().nullable(),
 });
 export const PacsStudyList = z.object({ items: z.array(PacsStudy) });
+
+/** The doctor picks studies found through the search; the worker pulls them into the consultation. */
+export const PacsImportRequest = z.object({
+  studyInstanceUids: z
+    .array(z.string().regex(/^[0-9]+(\.[0-9]+)*$/, "检查标识（Study Instance UID）格式不正确").max(64))
+    .min(1, "请至少选择一个检查")
+    .max(20, "一次最多导入 20 个检查"),
+});
+export type PacsImportRequest = z.infer<typeof PacsImportRequest>;
+
+export const PacsImportView = z.object({
+  id: z.uuid(),
+  consultationId: z.uuid(),
+  studyInstanceUid: z.string(),
+  /** QUEUED → RUNNING → DONE, or FAILED with a reason (retry by importing the study again). */
+  status: z.enum(["QUEUED", "RUNNING", "DONE", "FAILED"]),
+  totalInstances: z.number().nullable(),
+  importedInstances: z.number(),
+  failCode: z.string().nullable(),
+  failReason: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type PacsImportView = z.infer<typeof PacsImportView>;
+export const PacsImportList = z.object({ items: z.array(PacsImportView) });

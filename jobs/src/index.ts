@@ -7,3 +7,4 @@ export * from "./statistics";
 export * from "./recording";
 export * from "./consultations";
 export * from "./training";
+export * from "./pacs";

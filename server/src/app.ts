@@ -13,7 +13,6 @@ import { healthRoutes } from "./http/health";
 import { newProfile, serverTimingHeader } from "./http/profile";
 import { metricsMiddleware } from "./http/metrics";
 import type { Services } from "./services";
-import { pacsRoutes } from "./pacs/routes";
 import { requireAuth } from "./auth/middleware";
 import { authRoutes } from "./auth/routes";
 import { networkRoutes } from "./network/routes";
@@ -92,7 +91,6 @@ export function createYilianServer(services: Services): YilianServer {
   const training = createTrainingModule({ db, redis, redisPrefix: config.REDIS_PREFIX, requireAuth: authMw });
   app.use(training.router);
   app.use(jobRoutes(services, authMw));
-  app.use(pacsRoutes({ db, config, requireAuth: authMw }));
 
   const media = createMediaModule(services);
   app.use(media.router);

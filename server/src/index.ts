@@ -20,3 +20,5 @@ export {
   trainingNotification,
   type EventSink as TrainingEventSink,
 } from "./training/index";
+// The worker pulls PACS studies with the same DICOMweb client (stored base URL only, no redirects, zh-CN reasons).
+export { pacsGet, pacsTarget, type PacsTarget } from "./pacs/dicomweb-client";

@@ -3,7 +3,7 @@
 // that address too, so the sandboxed browser could reach it directly if its firewall let it. A second browser on
 // the host (a specialist on a good network) talks to the media server directly.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
@@ -56,8 +56,43 @@ export interface LinkLab {
   close(): Promise<void>;
 }
 
+/**
+ * One lab at a time on a machine: coturn takes the fixed ports 3478 and 443 on the sandbox address. Parallel jest
+ * workers (or a bench beside the tests) wait here; a lock whose holder died is taken over.
+ */
+async function labLock(): Promise<() => void> {
+  const dir = path.join(os.tmpdir(), "yilian-links-lab.lock");
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const until = Date.now() + 15 * 60_000; ; ) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, "pid"), String(process.pid));
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch {
+      const holder = Number(existsSync(path.join(dir, "pid")) ? readFileSync(path.join(dir, "pid"), "utf8") : NaN);
+      if (Number.isInteger(holder) && !alive(holder)) rmSync(dir, { recursive: true, force: true });
+      else if (Date.now() > until) throw new Error(`the links lab is held by process ${holder}`);
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUrls?: (hostIp: string) => string[] } = {}): Promise<LinkLab> {
-  const sandbox = createSandbox();
+  const unlock = await labLock();
+  let sandbox: NetSandbox;
+  try {
+    sandbox = createSandbox();
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const stateDir = mkdtempSync(path.join(os.tmpdir(), `${sandbox.name}-turn-`));
   const turnSecret = `lab-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}-turn-secret`;
   let turn: CoturnProcess | undefined;
@@ -93,6 +128,7 @@ export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUr
     await turn?.stop();
     sandbox.close();
     rmSync(stateDir, { recursive: true, force: true });
+    unlock();
     throw e;
   }
   const port = Number(new URL(server.baseUrl).port);
@@ -126,6 +162,7 @@ export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUr
       await t.stop();
       sandbox.close();
       rmSync(stateDir, { recursive: true, force: true });
+      unlock();
     },
   };
 }

@@ -178,6 +178,15 @@ describe("consultation in the console", () => {
     const doctor = await tab();
     await loginUi(doctor.page, "doctor.hadashan");
     await doctor.page.goto(consultationUrl);
+
+    // After submission the doctor adds one more image (the specialist asked for it); the specialist's open page
+    // lists it as soon as it is READY (consultation:attachment-added), without a reload.
+    await spec.page.getByRole("tab", { name: /影像与病例资料/ }).click();
+    await doctor.page.getByRole("tab", { name: /影像与病例资料/ }).click();
+    await doctor.page.locator('input[type="file"]').setInputFiles(makeDicom());
+    await doctor.page.locator('[data-testid="upload-card"][data-status="READY"]').nth(1).waitFor({ timeout: 60_000 });
+    await spec.page.getByRole("tab", { name: "影像与病例资料（2）" }).waitFor({ timeout: 15_000 });
+    await spec.page.locator('[data-testid="upload-card"]').nth(1).waitFor();
     // The specialist opens the room (which starts the consultation), then the doctor joins.
     await spec.page.getByTestId("enter-room").click();
     await spec.page.getByText("已连接").waitFor({ timeout: 20_000 });

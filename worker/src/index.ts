@@ -4,6 +4,7 @@ import { initMaintenance, MAINTENANCE_QUEUE } from "./queues/maintenance";
 import { createStorage } from "@yilian/storage";
 import { bullPrefix } from "@yilian/jobs";
 import { initUploads, UPLOADS_QUEUE } from "./queues/uploads";
+import { initPacsImports, PACS_IMPORTS_QUEUE } from "./queues/pacs-imports";
 import { initStatistics, STATISTICS_QUEUE } from "./queues/statistics";
 import { initRecording, RECORDING_QUEUE } from "./queues/recording";
 import { workerSettings } from "./settings";
@@ -39,6 +40,9 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
       stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
     }),
   );
+  started.push(
+    await initPacsImports({ db, storage, sink, keyB64: config.PATIENT_DATA_KEY, maxStudyBytes: config.PACS_MAX_STUDY_MB * 1024 * 1024, concurrency: settings.PACS_IMPORT_CONCURRENCY }, connection, prefix),
+  );
   started.push(await initStatistics(db, connection, prefix));
   started.push(
     await initRecording({ db, storage, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS }, connection, prefix, {
@@ -51,7 +55,7 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
   started.push(await initConsultationReturns(db, sink, connection, prefix));
   for (const { worker } of started) worker.on("error", (err) => console.error(`worker error: ${err.message}`));
   return {
-    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE, RETURNS_QUEUE],
+    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, PACS_IMPORTS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE, RETURNS_QUEUE],
     async stop() {
       await Promise.all(started.map(({ worker }) => worker.close()));
       await Promise.all(started.map(({ queue }) => queue.close()));

@@ -3,6 +3,8 @@ import { z } from "zod";
 
 const Settings = z.object({
   UPLOADS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Instances of one PACS study fetched and analysed at once. */
+  PACS_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(3),
   /** BullMQ lock / stalled-check: how soon a job of a dead worker is picked up again. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),

@@ -3,6 +3,9 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import {
   bullPrefix,
+  PACS_IMPORTS_QUEUE,
+  type PacsImportJobData,
+  type PacsImportJobName,
   RECORDING_QUEUE,
   STATISTICS_QUEUE,
   UPLOADS_QUEUE,
@@ -18,6 +21,7 @@ export interface AppQueues {
   uploads: Queue<UploadsJobData, unknown, UploadsJobName>;
   statistics: Queue<StatisticsJobData, unknown, StatisticsJobName>;
   recording: Queue<RecordingJobData, unknown, RecordingJobName>;
+  pacsImports: Queue<PacsImportJobData, unknown, PacsImportJobName>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -40,13 +44,15 @@ function makeQueues(connection: ConnectionOptions, redisPrefix: string): AppQueu
   const uploads = new Queue<UploadsJobData, unknown, UploadsJobName>(UPLOADS_QUEUE, { connection, prefix });
   const statistics = new Queue<StatisticsJobData, unknown, StatisticsJobName>(STATISTICS_QUEUE, { connection, prefix });
   const recording = new Queue<RecordingJobData, unknown, RecordingJobName>(RECORDING_QUEUE, { connection, prefix });
+  const pacsImports = new Queue<PacsImportJobData, unknown, PacsImportJobName>(PACS_IMPORTS_QUEUE, { connection, prefix });
   return {
     uploads,
     statistics,
     recording,
-    all: () => [uploads, statistics, recording] as Queue[],
+    pacsImports,
+    all: () => [uploads, statistics, recording, pacsImports] as Queue[],
     close: async () => {
-      await Promise.all([uploads.close(), statistics.close(), recording.close()]);
+      await Promise.all([uploads.close(), statistics.close(), recording.close(), pacsImports.close()]);
     },
   };
 }

@@ -1,4 +1,4 @@
-// Mounts the job-backed domains (uploads, statistics) and the queue console. One entry point keeps app.ts tidy;
+// Mounts the job-backed domains (uploads, statistics, PACS imports) and the queue console. One entry point keeps app.ts tidy;
 // the producer queues share the server's Redis connection, so the server's stop() closes them too.
 import { Router, type RequestHandler } from "express";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { uploadKinds } from "../uploads/kinds";
 import { uploadRoutes } from "../uploads/routes";
 import { resumableUploads } from "../uploads/resumable";
 import { statisticsRoutes } from "../statistics/routes";
+import { pacsRoutes } from "../pacs/routes";
 import { boardRoutes } from "./board";
 import { createQueues, type AppQueues } from "./queues";
 
@@ -27,6 +28,7 @@ export function jobRoutes(services: Services, requireAuth: RequestHandler, opts:
   const tusDir = path.join(path.resolve(storageConfig().STORAGE_DIR), ".tus");
   router.use(resumableUploads(uploads, { directory: tusDir, expiryMs: config.UPLOAD_RESUMABLE_EXPIRY_S * 1000 }).router);
   router.use(statisticsRoutes({ db, queues, requireAuth }));
+  router.use(pacsRoutes({ db, config, queues, requireAuth }));
   router.use(boardRoutes({ db, redis, redisPrefix: config.REDIS_PREFIX, tokens, queues, requireAuth, secureCookies: config.NODE_ENV === "production" }));
   return router;
 }

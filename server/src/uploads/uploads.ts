@@ -179,7 +179,11 @@ export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultati
 
 export async function listUploads(db: Db, user: AuthUser, consultationId: string) {
   const access = await consultationAccess(db, user, consultationId, "upload.list");
-  const rows = await db.upload.findMany({ where: { consultationId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  // Instances of an unfinished PACS import are not files of the consultation yet (its progress is the import's).
+  const rows = await db.upload.findMany({
+    where: { consultationId, NOT: { pacsImportId: { not: null }, status: "PROCESSING" } },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
   await audit(db, { action: "upload.list", entityType: "Consultation", entityId: consultationId, outcome: "SUCCESS", detail: { count: rows.length } });
   return { items: rows.map((u, i) => uploadDto(u, shownName(u, access, i + 1))) };
 }

@@ -33,8 +33,8 @@ async function deleteQuietly(storage: Storage, keys: (string | null | undefined)
 export async function execProcessUpload(ctx: UploadsContext, uploadId: string): Promise<ProcessResult> {
   const { db, storage } = ctx;
   const row = await db.upload.findUnique({ where: { id: uploadId } });
-  // Gone (never committed) or already finished: nothing to do.
-  if (!row || (row.status !== "UPLOADED" && row.status !== "PROCESSING") || !row.storageKey) {
+  // Gone (never committed) or already finished: nothing to do. Staged PACS instances are their import's job.
+  if (!row || (row.status !== "UPLOADED" && row.status !== "PROCESSING") || !row.storageKey || row.pacsImportId) {
     return { uploadId, status: "SKIPPED" };
   }
   if (row.status === "UPLOADED") await db.upload.updateMany({ where: { id: uploadId, status: "UPLOADED" }, data: { status: "PROCESSING" } });
@@ -132,7 +132,7 @@ const ID_IN_KEY = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 export async function execSweep(ctx: UploadsContext, queue: Queue<UploadsJobData, unknown, UploadsJobName>, graceMs = 3_600_000) {
   const { db, storage } = ctx;
   const cutoff = new Date(Date.now() - graceMs);
-  const pending = await db.upload.findMany({ where: { status: { in: ["UPLOADED", "PROCESSING"] }, createdAt: { lt: new Date(Date.now() - 60_000) } }, select: { id: true } });
+  const pending = await db.upload.findMany({ where: { status: { in: ["UPLOADED", "PROCESSING"] }, pacsImportId: null, createdAt: { lt: new Date(Date.now() - 60_000) } }, select: { id: true } });
   let requeued = 0;
   for (const { id } of pending) {
     const job = await queue.getJob(uploadJobOptions(id).jobId!);

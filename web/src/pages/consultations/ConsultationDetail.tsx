@@ -15,7 +15,7 @@ import { useSpecialties } from "../../lib/refdata";
 import { countdown, fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { StatusTag, TierTag, UrgencyTag } from "../../components/labels";
-import { UploadCard } from "../../components/UploadPreview";
+import { FilesSection } from "./FilesSection";
 import { RecordingList } from "../../components/RecordingList";
 import { AcceptDialog, BookDialog, ReasonDialog, type ReasonAction } from "../../components/ConsultationActions";
 import { t } from "../../i18n";
@@ -270,7 +270,10 @@ export default function ConsultationDetail() {
   const uploads = useAsync(() => api.uploads(id).catch(() => ({ items: [] })), [id]);
   const [dialog, setDialog] = useState<null | "accept" | "book" | ReasonAction>(null);
   const { busy, run } = useAction();
-  useConsultationEvents(() => void q.reload(), id);
+  useConsultationEvents((name) => {
+    void q.reload();
+    if (name === "consultation:attachment-added") void uploads.reload();
+  }, id);
 
   if (q.error) return <LoadError error={q.error} onRetry={q.reload} />;
   const c = q.data;
@@ -281,6 +284,8 @@ export default function ConsultationDetail() {
   const isCoordinator = hasRole("COORDINATOR") && c.targetInstitution?.id === user.institution.id;
   const s = c.status;
   const roomOpen = (isRequester || isSpecialist) && (s === "SCHEDULED" || s === "IN_PROGRESS" || (s === "ACCEPTED" && c.urgency === "EMERGENCY"));
+  // The server's rule (uploads/access.ts): the people working on it, while it is open.
+  const canUpload = (isRequester || c.participants.some((p) => p.userId === user.id) || isCoordinator) && !["CLOSED", "CANCELLED", "REJECTED", "EXPIRED"].includes(s);
   const canWriteReport = isSpecialist && (s === "IN_PROGRESS" || (READINGS.includes(c.kind) && (s === "ACCEPTED" || s === "SCHEDULED")));
   const sla = s === "SUBMITTED" ? countdown(c.slaDueAt) : null;
   const reload = () => void q.reload();
@@ -388,15 +393,7 @@ export default function ConsultationDetail() {
                 {
                   key: "files",
                   label: `影像与病例资料（${uploads.data?.items.length ?? 0}）`,
-                  children: uploads.data?.items.length ? (
-                    <Space wrap size={12}>
-                      {uploads.data.items.map((u) => (
-                        <UploadCard key={u.id} upload={u} />
-                      ))}
-                    </Space>
-                  ) : (
-                    <Empty description="没有上传资料" image={Empty.PRESENTED_IMAGE_SIMPLE} />
-                  ),
+                  children: <FilesSection consultationId={c.id} items={uploads.data?.items ?? []} canUpload={canUpload} onUploaded={() => void uploads.reload()} />,
                 },
                 {
                   key: "timeline",

@@ -1,0 +1,40 @@
+// The weak-link rules: while the local link is poor every received track gets a longer jitter buffer (room for a
+// NACK and its retransmission) and remote cameras the lowest layer; back to the wishes when the link is good.
+import { WeakLinkPolicy } from "./weak-link";
+
+function setup() {
+  const requests: [string, number, number | undefined][] = [];
+  const receivers = [{ jitterBufferTarget: null as number | null }, { jitterBufferTarget: null as number | null }];
+  const policy = new WeakLinkPolicy({
+    requestLayer: async (id, spatial, temporal) => void requests.push([id, spatial, temporal]),
+    cameraConsumers: () => ["cam-1"],
+    cameraProducer: () => undefined,
+    receivers: () => receivers as unknown as RTCRtpReceiver[],
+  });
+  return { policy, requests, receivers };
+}
+
+describe("weak link policy", () => {
+  it("holds every received track longer and drops remote cameras to the lowest layer while the link is poor", async () => {
+    const { policy, requests, receivers } = setup();
+    await policy.want("cam-1", 2);
+    await policy.onLocalQuality("poor");
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([400, 400]);
+    expect(requests.at(-1)).toEqual(["cam-1", 0, 1]);
+
+    await policy.onLocalQuality("good");
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([null, null]);
+    expect(requests.at(-1)).toEqual(["cam-1", 2, undefined]);
+  });
+
+  it("gives a track that arrives during the weak spell the same treatment", async () => {
+    const { policy, requests, receivers } = setup();
+    await policy.onLocalQuality("lost");
+    receivers.push({ jitterBufferTarget: null });
+    await policy.added("mic-2", false);
+    expect(receivers.at(-1)?.jitterBufferTarget).toBe(400);
+    expect(requests.some(([id]) => id === "mic-2")).toBe(false);
+    await policy.added("cam-2", true);
+    expect(requests.at(-1)).toEqual(["cam-2", 0, 1]);
+  });
+});
