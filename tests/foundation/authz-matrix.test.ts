@@ -370,6 +370,13 @@ const MATRIX: Record<string, Row> = {
       return { params: { id }, body: "x".repeat(PNG.length), headers: { "tus-resumable": "1.0.0", "upload-offset": "0", "content-type": "application/offset+octet-stream" } };
     },
   },
+  // Importing from the requesting institution's PACS: its doctors who work on the consultation.
+  "POST /api/consultations/{consultationId}/pacs-imports": {
+    allow: ["doctor.requester"],
+    readers: CONSULTATION_READERS,
+    subject: async () => ({ params: { consultationId: (await consultation()).id }, body: { studyInstanceUids: ["1.2.826.0.1.3680043.8.498.1"] } }),
+  },
+  "GET /api/consultations/{consultationId}/pacs-imports": { allow: CONSULTATION_READERS, subject: upload },
   "GET /api/consultations/{consultationId}/uploads": { allow: CONSULTATION_READERS, subject: upload },
   "GET /api/uploads/{id}": { allow: CONSULTATION_READERS, subject: upload },
   "GET /api/uploads/{id}/content": { allow: CONSULTATION_READERS, subject: upload },

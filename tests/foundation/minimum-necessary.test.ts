@@ -65,7 +65,7 @@ async function pdfText(username: string): Promise<string> {
 }
 
 function patientOf(bundle: { entry: { resource: { resourceType: string } }[] }) {
-  return bundle.entry.map((e) => e.resource).find((r) => r.resourceType === "Patient") as { name: { text: string }[]; birthDate: string; identifier?: unknown[] };
+  return bundle.entry.map((e) => e.resource).find((r) => r.resourceType === "Patient") as unknown as { name: { text: string }[]; birthDate: string; identifier?: unknown[] };
 }
 
 it.each(ADMINS)("%s (not working on it) sees the consultation de-identified everywhere, audited", async (admin) => {
