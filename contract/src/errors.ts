@@ -26,6 +26,7 @@ export const ErrorCode = {
   UNAVAILABLE: "UNAVAILABLE",
   PACS_NOT_REGISTERED: "PACS_NOT_REGISTERED",
   PACS_UNAVAILABLE: "PACS_UNAVAILABLE",
+  NOT_ACCEPTABLE: "NOT_ACCEPTABLE",
   INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -54,6 +55,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
   PACS_NOT_REGISTERED: 409,
   PACS_UNAVAILABLE: 502,
+  NOT_ACCEPTABLE: 406,
   INTERNAL: 500,
 };
 
@@ -82,6 +84,7 @@ export const errorMessageZh: Record<ErrorCode, string> = {
   UNAVAILABLE: "服务暂时不可用，请稍后再试",
   PACS_NOT_REGISTERED: "本机构尚未登记 PACS，请联系机构管理员",
   PACS_UNAVAILABLE: "无法从本机构 PACS 获取影像，请稍后再试或联系机构管理员",
+  NOT_ACCEPTABLE: "不支持所请求的格式",
   INTERNAL: "服务器内部错误，请稍后再试或联系技术支持",
 };
 

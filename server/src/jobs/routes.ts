@@ -9,6 +9,7 @@ import { uploadRoutes } from "../uploads/routes";
 import { resumableUploads } from "../uploads/resumable";
 import { statisticsRoutes } from "../statistics/routes";
 import { pacsRoutes } from "../pacs/routes";
+import { dicomwebRoutes } from "../dicomweb/routes";
 import { boardRoutes } from "./board";
 import { createQueues, type AppQueues } from "./queues";
 
@@ -29,6 +30,7 @@ export function jobRoutes(services: Services, requireAuth: RequestHandler, opts:
   router.use(resumableUploads(uploads, { directory: tusDir, expiryMs: config.UPLOAD_RESUMABLE_EXPIRY_S * 1000 }).router);
   router.use(statisticsRoutes({ db, queues, requireAuth }));
   router.use(pacsRoutes({ db, config, queues, requireAuth }));
+  router.use(dicomwebRoutes({ db, storage, scratch: () => scratchDir(), requireAuth }));
   router.use(boardRoutes({ db, redis, redisPrefix: config.REDIS_PREFIX, tokens, queues, requireAuth, secureCookies: config.NODE_ENV === "production" }));
   return router;
 }

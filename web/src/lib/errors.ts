@@ -24,6 +24,7 @@ export const errorGuidance: Record<ErrorCode, string> = {
   UPLOAD_EXPIRED: "请重新选择该文件上传。",
   PACS_NOT_REGISTERED: "请联系本机构管理员在机构设置中登记 PACS 地址。",
   PACS_UNAVAILABLE: "请稍后重试；如持续出现，请联系本机构信息科检查 PACS。",
+  NOT_ACCEPTABLE: "请在影像浏览器的设置中选择 DICOM 或 PNG/JPEG 格式后重试。",
   RATE_LIMITED: "请稍候一分钟再试。",
   UNAVAILABLE: "请检查网络连接，稍后重试；如持续出现，请联系技术支持。",
   INTERNAL: "请稍后重试；如持续出现，请将页面截图发给技术支持。",
