@@ -445,6 +445,22 @@ const MATRIX: Record<string, Row> = {
   "POST /api/admin/queues/ticket": { allow: ["provinceadmin"], deny: 403 },
 };
 
+// DICOMweb of a consultation's images: the study search answers its readers; a study it does not hold does not
+// exist for anybody, so everything below /studies/{study} answers 404 all round.
+const dicomweb = async (): Promise<Subject> => ({
+  params: { consultationId: (await consultation()).id, study: "1.2.3.4", series: "1.2.3.4.5", sop: "1.2.3.4.5.6", frames: "1", frame: "1" },
+});
+MATRIX["GET /dicomweb/consultations/{consultationId}/studies"] = { allow: CONSULTATION_READERS, subject: dicomweb };
+for (const p of [
+  "/studies/{study}/series", "/studies/{study}/instances", "/studies/{study}/series/{series}/instances",
+  "/studies/{study}/metadata", "/studies/{study}/series/{series}/metadata", "/studies/{study}/series/{series}/instances/{sop}/metadata",
+  "/studies/{study}", "/studies/{study}/series/{series}", "/studies/{study}/series/{series}/instances/{sop}",
+  "/studies/{study}/series/{series}/instances/{sop}/frames/{frames}", "/studies/{study}/series/{series}/instances/{sop}/rendered",
+  "/studies/{study}/series/{series}/instances/{sop}/frames/{frame}/rendered",
+]) {
+  MATRIX[`GET /dicomweb/consultations/{consultationId}${p}`] = { allow: [], subject: dicomweb };
+}
+
 // ------------------------------------------------------------------------------------------- the run
 
 beforeAll(async () => {
