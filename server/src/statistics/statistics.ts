@@ -19,7 +19,7 @@ import {
 } from "@yilian/contract";
 import type { Prisma, StatScope } from "@prisma/client";
 import { z } from "zod";
-import type { Db } from "../db";
+import { sqlOf, type Db } from "../db";
 import { hasRole, type AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
@@ -120,18 +120,17 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
   const { scope, scopeId } = await resolveFocus(db, user, q.scope, q.scopeId);
   let metrics = q.metrics?.split(",").map((m) => m.trim()).filter(Boolean);
   if (q.specialty) metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m));
-  // Independent reads run together: the answer is three indexed lookups on rollups plus the audit row.
-  const [rows, runs, names, specialty] = await Promise.all([
-    db.monthlyStat.findMany({
-      where: {
-        scope,
-        scopeId,
-        month: { gte: toDate(q.from), lte: toDate(q.to) },
-        ...(metrics ? { metric: { in: metrics } } : {}),
-        ...(q.specialty ? slice(q.specialty) : {}),
-      },
-      orderBy: [{ month: "asc" }, { metric: "asc" }, { dimension: "asc" }, { key: "asc" }],
-      select: { month: true, metric: true, dimension: true, key: true, value: true },
+  // Independent reads run together: the answer is three indexed lookups on rollups plus the audit row. The rows come
+  // in plain SQL as arrays (thousands of them for a province over two years: Prisma's per-row cost would dominate),
+  // in the order of the (scope, scopeId, month, metric, dimension, key, value) index, which answers them alone.
+  const [{ rows }, runs, names, specialty] = await Promise.all([
+    sqlOf(db).query<[string, string, string, string, number]>({
+      text: `SELECT to_char(month, 'YYYY-MM'), metric, dimension, key, value FROM "MonthlyStat"
+              WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
+                AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text))
+              ORDER BY scope, "scopeId", month, metric, dimension, key`,
+      values: [scope, scopeId, `${q.from}-01`, `${q.to}-01`, metrics ?? null, q.specialty ?? null],
+      rowMode: "array",
     }),
     db.monthlyStatRun.findMany({ where: { month: { gte: toDate(q.from), lte: toDate(q.to) } }, orderBy: { month: "asc" } }),
     scopeNames(db, scope, [scopeId]),
@@ -139,7 +138,7 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
     audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
   ]);
   const name = names.get(scopeId) ?? scopeId;
-  const out: StatRow[] = rows.map((r) => ({ month: r.month.toISOString().slice(0, 7), scope, scopeId, scopeName: name, metric: r.metric, dimension: r.dimension, key: r.key, value: r.value }));
+  const out: StatRow[] = rows.map(([month, metric, dimension, key, value]) => ({ month, scope, scopeId, scopeName: name, metric, dimension, key, value }));
   // Totals over the range for additive metrics (percentiles do not add up).
   const totals: Record<string, number> = {};
   const total = slice(q.specialty);
