@@ -464,7 +464,7 @@ for (const p of [
 // ------------------------------------------------------------------------------------------- the run
 
 beforeAll(async () => {
-  t = await startTestServer({ REDIS_PREFIX: `${process.env.REDIS_PREFIX}-matrix` });
+  t = await startTestServer();
   const youtian = await db.institution.findFirstOrThrow({ where: { name: "松原吉林油田医院" } });
   ids.youtian = youtian.id;
   ids.hadashan = (await db.institution.findFirstOrThrow({ where: { name: "哈达山卫生院" } })).id;

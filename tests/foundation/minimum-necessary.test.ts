@@ -27,7 +27,7 @@ async function ok(r: Promise<{ status: number; body: any }>) {
 }
 
 beforeAll(async () => {
-  t = await startTestServer({ REDIS_PREFIX: `${process.env.REDIS_PREFIX}-minnec` });
+  t = await startTestServer();
   for (const u of ["doctor.hadashan", "coord.youtian", "spec.youtian.1", ...ADMINS]) tokens[u] = (await t.login(u)).accessToken;
   const youtian = await db.institution.findFirstOrThrow({ where: { name: "松原吉林油田医院" } });
   const spec = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
