@@ -23,6 +23,7 @@ import { YilianError } from "./errors";
 import { IceConfig, type IceFailure, type IceOptions } from "./ice";
 import { QualityMonitor, type ConnectionQuality, type LinkStats, type TrackStats } from "./quality";
 import { WeakLinkPolicy } from "./weak-link";
+import { receiveCapabilities } from "./capabilities";
 
 export interface RemoteTrack {
   consumerId: string;
@@ -188,7 +189,7 @@ export class Room extends Emitter<RoomEvents> {
   static async join(client: RoomConnection, kind: RoomKind, roomId: string, opts: JoinOptions, timeline: JoinTimeline): Promise<Room> {
     const room = new Room(client, kind, roomId, opts, timeline);
     const preloaded = await client.mediaDevice?.();
-    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: preloaded?.device.rtpCapabilities });
+    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: receiveCapabilities(preloaded?.device.rtpCapabilities) });
     timeline.joinAnswered = performance.now();
     room.ice.update(res);
     room.applyJoin(res);
@@ -356,7 +357,7 @@ export class Room extends Emitter<RoomEvents> {
       const info = await this.client.request<MediaConsumerInfo>("media:consume", {
         transportId: transport.id,
         producerId: p.producerId,
-        rtpCapabilities: this.device!.rtpCapabilities,
+        rtpCapabilities: receiveCapabilities(this.device!.rtpCapabilities),
       });
       await this.attach(transport, info, generation);
     } catch (e) {
@@ -447,7 +448,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!transport || generation !== this.generation) return;
     let consumers = setup.consumers;
     if (!consumers.length && setup.producers.length && setup.transports) {
-      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: this.device!.rtpCapabilities });
+      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: receiveCapabilities(this.device!.rtpCapabilities) });
     }
     await this.attachAll(transport, consumers, generation);
     this.timeline.consumersCreated = performance.now();
@@ -542,7 +543,7 @@ export class Room extends Emitter<RoomEvents> {
   /** New transports and consumers in one request (media:resetTransports), publications produced again. */
   private async rebuild(): Promise<void> {
     const generation = this.dropMedia();
-    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: this.device?.rtpCapabilities });
+    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: receiveCapabilities(this.device?.rtpCapabilities) });
     this.ice.update(res);
     await this.rebuildFrom(res, generation);
   }
@@ -657,7 +658,7 @@ export class Room extends Emitter<RoomEvents> {
         kind: this.kind,
         roomId: this.roomId,
         resumeKey: this.resumeKey,
-        rtpCapabilities: this.device?.rtpCapabilities,
+        rtpCapabilities: receiveCapabilities(this.device?.rtpCapabilities),
       });
       this.timeline.joinAnswered = performance.now();
       this.ice.update(res);

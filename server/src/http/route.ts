@@ -26,6 +26,9 @@ type Answer<R> = R extends z.ZodType ? z.input<R> | void : unknown;
 
 const checkResponses = process.env.NODE_ENV === "test";
 
+/** One group's route registrar: modules that share a group (prefix, tag, auth) take it as a parameter. */
+export type Route = ReturnType<typeof routeGroup>;
+
 export function routeGroup(router: Router, opts: { prefix: string; tag: string; auth: RequestHandler | null }) {
   return <S extends RequestSchemas, R extends z.ZodType | undefined = undefined>(
     spec: RouteSpec<S, R>,
