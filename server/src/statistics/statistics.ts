@@ -122,13 +122,13 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
   if (q.specialty) metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m));
   // Independent reads run together: the answer is three indexed lookups on rollups plus the audit row. The rows come
   // in plain SQL as arrays (thousands of them for a province over two years: Prisma's per-row cost would dominate),
-  // in the order of the (scope, scopeId, month, metric, dimension, key, value) index, which answers them alone.
+  // through the (scope, scopeId, month) index.
   const [{ rows }, runs, names, specialty] = await Promise.all([
     sqlOf(db).query<[string, string, string, string, number]>({
       text: `SELECT to_char(month, 'YYYY-MM'), metric, dimension, key, value FROM "MonthlyStat"
               WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
                 AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text))
-              ORDER BY scope, "scopeId", month, metric, dimension, key`,
+              ORDER BY month, metric, dimension, key`,
       values: [scope, scopeId, `${q.from}-01`, `${q.to}-01`, metrics ?? null, q.specialty ?? null],
       rowMode: "array",
     }),
