@@ -164,6 +164,7 @@ export class Room extends Emitter<RoomEvents> {
       cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
       cameraProducer: () => this.local.get("camera")?.producer,
       receivers: () => [...this.consumers.values()].filter((c) => !c.closed).map((c) => c.rtpReceiver).filter((r) => r !== undefined),
+      rttMs: () => this.quality.link().rttMs,
       defaultLayer: opts.preferredSpatialLayer,
     });
     this.quality = new QualityMonitor(
