@@ -144,6 +144,8 @@ export class Room extends Emitter<RoomEvents> {
   private readonly quality: QualityMonitor;
   private readonly weakLink: WeakLinkPolicy;
   private fallingBack = false;
+  /** Tracks made during the join, announced after joinRoom() returned (see join). */
+  private joinTracks: RemoteTrack[] | null = [];
 
   private constructor(
     private readonly client: RoomConnection,
@@ -162,6 +164,7 @@ export class Room extends Emitter<RoomEvents> {
       cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
       cameraProducer: () => this.local.get("camera")?.producer,
       receivers: () => [...this.consumers.values()].filter((c) => !c.closed).map((c) => c.rtpReceiver).filter((r) => r !== undefined),
+      rttMs: () => this.quality.link().rttMs,
       defaultLayer: opts.preferredSpatialLayer,
     });
     this.quality = new QualityMonitor(
@@ -199,6 +202,13 @@ export class Room extends Emitter<RoomEvents> {
     timeline.deviceLoaded = performance.now();
     await room.applySetup(res, room.generation);
     room.quality.start();
+    // The tracks that came with the join are announced once joinRoom() has returned, so a listener attached right
+    // after it (room.on("track", …)) hears every track; room.tracks holds them already.
+    const announced = room.joinTracks ?? [];
+    room.joinTracks = null;
+    setTimeout(() => {
+      for (const t of announced) if (room.tracks.get(t.consumerId) === t) room.emit("track", t);
+    }, 0);
     return room;
   }
 
@@ -404,7 +414,8 @@ export class Room extends Emitter<RoomEvents> {
       muted: info.producerPaused,
     };
     this.tracks.set(consumer.id, remote);
-    this.emit("track", remote);
+    if (this.joinTracks) this.joinTracks.push(remote);
+    else this.emit("track", remote);
     // The server created it paused; now that the track exists here, let the media flow.
     await this.client.request("media:resumeConsumer", { consumerId: consumer.id });
     if (this.opts.preferredSpatialLayer !== undefined && info.kind === "video") {
