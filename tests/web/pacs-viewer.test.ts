@@ -8,6 +8,7 @@ import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/storage";
 import { encryptCredential } from "../../server/src/pacs/credentials";
 import { initPacsImports } from "../../worker/src/queues/pacs-imports";
+import { LOOPBACK_PACS } from "../helpers/orthanc";
 import { initUploads } from "../../worker/src/queues/uploads";
 import { startTestPacs, type TestPacs } from "../helpers/orthanc";
 import { testDb } from "../helpers/db";
@@ -30,7 +31,7 @@ const suite = consoleSuite({
     const prefix = `${process.env.REDIS_PREFIX}:bull`;
     const key = process.env.PATIENT_DATA_KEY!;
     workers = [
-      await initPacsImports({ db, storage: createStorage(), keyB64: key, maxStudyBytes: 1 << 30 }, connection, prefix),
+      await initPacsImports({ db, storage: createStorage(), keyB64: key, policy: LOOPBACK_PACS, maxStudyBytes: 1 << 30 }, connection, prefix),
       await initUploads({ db, storage: createStorage() }, connection, prefix, { concurrency: 1 }),
     ];
     const doctor = await userId(db, "doctor.hadashan");
