@@ -18,6 +18,11 @@ export function percentile(sorted: number[], p: number): number {
 
 const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
+function prismaCli(url: string, args: string[]): void {
+  const r = spawnSync("npx", args, { env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error(`${args.join(" ")} failed`);
+}
+
 /** Creates a fresh database, applies the migrations through the Prisma CLI and seeds the demo province. */
 export async function createBenchDatabase(name: string, opts: { seed?: boolean } = {}): Promise<string> {
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -25,14 +30,15 @@ export async function createBenchDatabase(name: string, opts: { seed?: boolean }
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
+  const url = migrateBenchDatabase(name);
+  if (opts.seed !== false) prismaCli(url, ["tsx", "prisma/seed/main.ts", "--network-only"]);
+  return url;
+}
+
+/** Applies pending migrations to an existing bench database (one kept for reuse); returns its URL. */
+export function migrateBenchDatabase(name: string): string {
   const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
-  const env = { ...process.env, DATABASE_URL: url };
-  const run = (args: string[]) => {
-    const r = spawnSync("npx", args, { env, stdio: ["ignore", "ignore", "inherit"] });
-    if (r.status !== 0) throw new Error(`${args.join(" ")} failed`);
-  };
-  run(["prisma", "migrate", "deploy"]);
-  if (opts.seed !== false) run(["tsx", "prisma/seed/main.ts", "--network-only"]);
+  prismaCli(url, ["prisma", "migrate", "deploy"]);
   return url;
 }
 

@@ -6,14 +6,17 @@
 //   year_recompute_s            the twelve months of 2023
 //   api_p99_ms                  p99 of GET /api/statistics/monthly (24 months, mixed scopes) on the real server process
 // Extra: load_s, rollup_rows, api_p50_ms.
+// BENCH_STATS_REUSE=1 keeps the loaded database after the run and reuses it next time (pending migrations are applied),
+// so that recompute and API changes can be measured without reloading eleven million rows.
 import { loadavg } from "node:os";
 import pg from "pg";
 import { createDb } from "@yilian/server";
-import { computeMonth, computeYear } from "../worker/src/statistics/compute";
+import { computeMonth, computeYear, explainMonth } from "../worker/src/statistics/compute";
 import { published2024, simulateYear, type YearVolume } from "../worker/src/statistics/simulate";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import { createBenchDatabase, dropBenchDatabase, emit, emitProfile, log, migrateBenchDatabase, parseServerTiming, percentile, startProcess, stopProcess } from "./lib";
 
 const BENCH = "stats";
+const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 const DB = "yilian_bench_stats";
 const SCALE: YearVolume = {
   consultations: Number(process.env.BENCH_STATS_CONSULTATIONS ?? 112_000),
@@ -25,33 +28,62 @@ const SCALE: YearVolume = {
 const API_REQUESTS = 600;
 const API_CONCURRENCY = 8;
 
+/** Whether the bench database exists with its ten years loaded (a previous BENCH_STATS_REUSE run). */
+async function loadedBenchDatabase(): Promise<boolean> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB]);
+  await admin.end();
+  if (!rowCount) return false;
+  const c = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:5432/${DB}` });
+  await c.connect();
+  try {
+    const { rows } = await c.query(`SELECT count(*)::int AS n FROM "Consultation" WHERE number LIKE 'BENCH-2024-%'`);
+    return rows[0].n === published2024().consultations;
+  } catch {
+    return false;
+  } finally {
+    await c.end();
+  }
+}
+
 export default async function run(): Promise<void> {
-  log("creating and seeding the bench database");
-  const databaseUrl = await createBenchDatabase(DB);
+  const reuse = process.env.BENCH_STATS_REUSE === "1";
+  const loaded = reuse && (await loadedBenchDatabase());
+  let databaseUrl: string;
+  if (loaded) {
+    log("reusing the loaded bench database");
+    databaseUrl = migrateBenchDatabase(DB);
+  } else {
+    log("creating and seeding the bench database");
+    databaseUrl = await createBenchDatabase(DB);
+  }
   const db = createDb(databaseUrl, { poolSize: 4 });
   const redisPrefix = `yilian-bench-stats-${process.pid}`;
   let server: Awaited<ReturnType<typeof startProcess>> | null = null;
   try {
     const tLoad = Date.now();
-    // Bulk load the usual way: secondary indexes are dropped first and rebuilt once afterwards.
-    const pgl = new pg.Client({ connectionString: databaseUrl });
-    await pgl.connect();
-    const { rows: indexes } = await pgl.query(
-      `SELECT i.indexname, i.indexdef FROM pg_indexes i
-        WHERE i.schemaname = 'public' AND i.tablename IN ('Consultation', 'TrainingAttendance', 'TrainingSession', 'Upload')
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
-    );
-    for (const ix of indexes) await pgl.query(`DROP INDEX "${ix.indexname}"`);
-    for (let year = 2015; year <= 2023; year++) {
-      const t = Date.now();
-      await simulateYear(db, { year, tag: "BENCH", ...SCALE });
-      log(`year ${year} loaded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    if (!loaded) {
+      // Bulk load the usual way: secondary indexes are dropped first and rebuilt once afterwards.
+      const pgl = new pg.Client({ connectionString: databaseUrl });
+      await pgl.connect();
+      const { rows: indexes } = await pgl.query(
+        `SELECT i.indexname, i.indexdef FROM pg_indexes i
+          WHERE i.schemaname = 'public' AND i.tablename IN ('Consultation', 'TrainingAttendance', 'TrainingSession', 'Upload')
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+      );
+      for (const ix of indexes) await pgl.query(`DROP INDEX "${ix.indexname}"`);
+      for (let year = 2015; year <= 2023; year++) {
+        const t = Date.now();
+        await simulateYear(db, { year, tag: "BENCH", ...SCALE });
+        log(`year ${year} loaded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      }
+      await simulateYear(db, { year: 2024, tag: "BENCH", ...published2024() });
+      log(`rebuilding ${indexes.length} indexes`);
+      await pgl.query("SET maintenance_work_mem = '256MB'");
+      for (const ix of indexes) await pgl.query(ix.indexdef);
+      await pgl.end();
     }
-    await simulateYear(db, { year: 2024, tag: "BENCH", ...published2024() });
-    log(`rebuilding ${indexes.length} indexes`);
-    await pgl.query("SET maintenance_work_mem = '256MB'");
-    for (const ix of indexes) await pgl.query(ix.indexdef);
-    await pgl.end();
     const pgc = new pg.Client({ connectionString: databaseUrl });
     await pgc.connect();
     await pgc.query("VACUUM ANALYZE");
@@ -60,13 +92,18 @@ export default async function run(): Promise<void> {
     log(`loaded ${counts.c} consultations and ${counts.a} attendance rows in ${loadS.toFixed(1)} s`);
 
     let t = Date.now();
-    await computeMonth(db, "2023-06");
+    const month = await computeMonth(db, "2023-06");
     const monthS = (Date.now() - t) / 1000;
-    log(`one month in ${monthS.toFixed(2)} s`);
+    log(`one month in ${monthS.toFixed(2)} s: ${month.steps.map((x) => `${x.name} ${x.ms.toFixed(0)} ms`).join(", ")}`);
+    // Where a recompute's time goes: each statement, and the plan of the slowest (run again, rolled back).
+    for (const step of month.steps) emit(BENCH, `month_${step.name}_ms`, step.ms, "ms");
+    const plans = await explainMonth(db, "2023-06");
+    const slowest = plans.reduce((a, b) => (b.ms > a.ms ? b : a));
+    log(`EXPLAIN (ANALYZE, BUFFERS) of the slowest statement, ${slowest.name} (${slowest.ms.toFixed(0)} ms):\n${slowest.plan}`);
     t = Date.now();
-    await computeYear(db, 2023);
+    const year = await computeYear(db, 2023);
     const yearS = (Date.now() - t) / 1000;
-    log(`one year in ${yearS.toFixed(1)} s`);
+    log(`one year in ${yearS.toFixed(1)} s (${year.map((m) => (m.durationMs / 1000).toFixed(2)).join(", ")})`);
     await computeYear(db, 2024);
 
     const figures = published2024();
@@ -89,7 +126,7 @@ export default async function run(): Promise<void> {
     server = await startProcess(
       process.execPath,
       ["--import", "tsx", "server/src/main.ts"],
-      { DATABASE_URL: databaseUrl, REDIS_PREFIX: redisPrefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", SEED_DEMO_DATA: "false", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123" },
+      { DATABASE_URL: databaseUrl, REDIS_PREFIX: redisPrefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", SEED_DEMO_DATA: "false", PROFILE_REQUESTS: "true", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123" },
       /listening on (http:\/\/\S+)/,
     );
     const base = server.match[1]!;
@@ -109,19 +146,25 @@ export default async function run(): Promise<void> {
       [inst, "/api/statistics/monthly?from=2023-01&to=2024-12"],
     ];
     const lat: number[] = [];
+    const timings: Map<string, number>[][] = paths.map(() => []);
     let n = 0;
     const worker = async () => {
       while (n < API_REQUESTS) {
-        const [token, p] = paths[n++ % paths.length]!;
+        const i = n++ % paths.length;
+        const [token, p] = paths[i]!;
         const t0 = performance.now();
         const r = await fetch(base + p, { headers: { authorization: `Bearer ${token}` } });
         await r.arrayBuffer();
         if (r.status !== 200) throw new Error(`${p}: ${r.status}`);
         lat.push(performance.now() - t0);
+        timings[i]!.push(parseServerTiming(r.headers.get("server-timing")));
       }
     };
     await Promise.all(Array.from({ length: API_CONCURRENCY }, worker));
     lat.sort((a, b) => a - b);
+    // Server-side, per kind of request: monthly (province, tier, city, institution) and a breakdown.
+    const kinds = ["province", "tier", "breakdown", "city", "institution"];
+    paths.forEach((_, i) => emitProfile(BENCH, `api_${kinds[i]}`, timings[i]!));
     await pgc.end();
 
     emit(BENCH, "year2024_matches_published", matches ? 1 : 0, "1 or 0");
@@ -129,7 +172,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "year_recompute_s", yearS, "s");
     emit(BENCH, "api_p99_ms", percentile(lat, 99), "ms");
     emit(BENCH, "api_p50_ms", percentile(lat, 50), "ms");
-    emit(BENCH, "load_s", loadS, "s");
+    if (!loaded) emit(BENCH, "load_s", loadS, "s");
     emit(BENCH, "consultations", counts.c, "count");
     emit(BENCH, "attendance_rows", counts.a, "count");
     emit(BENCH, "rollup_rows", rr.n, "count");
@@ -142,6 +185,6 @@ export default async function run(): Promise<void> {
     const keys = await redis.keys(`${redisPrefix}*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
-    await dropBenchDatabase(DB);
+    if (!reuse) await dropBenchDatabase(DB);
   }
 }

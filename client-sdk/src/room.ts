@@ -23,6 +23,7 @@ import { YilianError } from "./errors";
 import { IceConfig, type IceFailure, type IceOptions } from "./ice";
 import { QualityMonitor, type ConnectionQuality, type LinkStats, type TrackStats } from "./quality";
 import { WeakLinkPolicy } from "./weak-link";
+import { receiveCapabilities } from "./capabilities";
 
 export interface RemoteTrack {
   consumerId: string;
@@ -143,6 +144,8 @@ export class Room extends Emitter<RoomEvents> {
   private readonly quality: QualityMonitor;
   private readonly weakLink: WeakLinkPolicy;
   private fallingBack = false;
+  /** Tracks made during the join, announced after joinRoom() returned (see join). */
+  private joinTracks: RemoteTrack[] | null = [];
 
   private constructor(
     private readonly client: RoomConnection,
@@ -161,6 +164,7 @@ export class Room extends Emitter<RoomEvents> {
       cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
       cameraProducer: () => this.local.get("camera")?.producer,
       receivers: () => [...this.consumers.values()].filter((c) => !c.closed).map((c) => c.rtpReceiver).filter((r) => r !== undefined),
+      rttMs: () => this.quality.link().rttMs,
       defaultLayer: opts.preferredSpatialLayer,
     });
     this.quality = new QualityMonitor(
@@ -188,7 +192,7 @@ export class Room extends Emitter<RoomEvents> {
   static async join(client: RoomConnection, kind: RoomKind, roomId: string, opts: JoinOptions, timeline: JoinTimeline): Promise<Room> {
     const room = new Room(client, kind, roomId, opts, timeline);
     const preloaded = await client.mediaDevice?.();
-    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: preloaded?.device.rtpCapabilities });
+    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: receiveCapabilities(preloaded?.device.rtpCapabilities) });
     timeline.joinAnswered = performance.now();
     room.ice.update(res);
     room.applyJoin(res);
@@ -198,6 +202,13 @@ export class Room extends Emitter<RoomEvents> {
     timeline.deviceLoaded = performance.now();
     await room.applySetup(res, room.generation);
     room.quality.start();
+    // The tracks that came with the join are announced once joinRoom() has returned, so a listener attached right
+    // after it (room.on("track", …)) hears every track; room.tracks holds them already.
+    const announced = room.joinTracks ?? [];
+    room.joinTracks = null;
+    setTimeout(() => {
+      for (const t of announced) if (room.tracks.get(t.consumerId) === t) room.emit("track", t);
+    }, 0);
     return room;
   }
 
@@ -356,7 +367,7 @@ export class Room extends Emitter<RoomEvents> {
       const info = await this.client.request<MediaConsumerInfo>("media:consume", {
         transportId: transport.id,
         producerId: p.producerId,
-        rtpCapabilities: this.device!.rtpCapabilities,
+        rtpCapabilities: receiveCapabilities(this.device!.rtpCapabilities),
       });
       await this.attach(transport, info, generation);
     } catch (e) {
@@ -403,7 +414,8 @@ export class Room extends Emitter<RoomEvents> {
       muted: info.producerPaused,
     };
     this.tracks.set(consumer.id, remote);
-    this.emit("track", remote);
+    if (this.joinTracks) this.joinTracks.push(remote);
+    else this.emit("track", remote);
     // The server created it paused; now that the track exists here, let the media flow.
     await this.client.request("media:resumeConsumer", { consumerId: consumer.id });
     if (this.opts.preferredSpatialLayer !== undefined && info.kind === "video") {
@@ -447,7 +459,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!transport || generation !== this.generation) return;
     let consumers = setup.consumers;
     if (!consumers.length && setup.producers.length && setup.transports) {
-      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: this.device!.rtpCapabilities });
+      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: receiveCapabilities(this.device!.rtpCapabilities) });
     }
     await this.attachAll(transport, consumers, generation);
     this.timeline.consumersCreated = performance.now();
@@ -542,7 +554,7 @@ export class Room extends Emitter<RoomEvents> {
   /** New transports and consumers in one request (media:resetTransports), publications produced again. */
   private async rebuild(): Promise<void> {
     const generation = this.dropMedia();
-    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: this.device?.rtpCapabilities });
+    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: receiveCapabilities(this.device?.rtpCapabilities) });
     this.ice.update(res);
     await this.rebuildFrom(res, generation);
   }
@@ -657,7 +669,7 @@ export class Room extends Emitter<RoomEvents> {
         kind: this.kind,
         roomId: this.roomId,
         resumeKey: this.resumeKey,
-        rtpCapabilities: this.device?.rtpCapabilities,
+        rtpCapabilities: receiveCapabilities(this.device?.rtpCapabilities),
       });
       this.timeline.joinAnswered = performance.now();
       this.ice.update(res);

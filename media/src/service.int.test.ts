@@ -27,6 +27,16 @@ async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
   }
 }
 
+const nextRestart = (media: MediaService) =>
+  new Promise<MediaEvent>((resolve) => {
+    const off = media.onEvent((e) => {
+      if (e.name === "media:restart") {
+        off();
+        resolve(e);
+      }
+    });
+  });
+
 describe("MediaService (real mediasoup workers)", () => {
   let media: MediaService;
   const events: MediaEvent[] = [];
@@ -142,7 +152,7 @@ describe("MediaService (real mediasoup workers)", () => {
     await media.closeRoom(roomKey, "ended");
   });
 
-  it("replaces a killed worker, moves its rooms and asks their peers to rebuild; other rooms are untouched", async () => {
+  it("moves a killed worker's rooms to the live worker at once and replaces the worker; other rooms are untouched", async () => {
     const a = await media.openRoom("consultation", randomUUID());
     const b = await media.openRoom("consultation", randomUUID());
     await media.joinPeer(a.roomKey, { peerId: "pa", userId: randomUUID(), displayName: "甲", role: "REQUESTER" });
@@ -153,29 +163,45 @@ describe("MediaService (real mediasoup workers)", () => {
     expect(victim.index).not.toBe(survivor.index);
     const survivorRouter = (media as unknown as { rooms: Map<string, { router: { id: string } }> }).rooms.get(b.roomKey)!.router.id;
 
-    const restarted = new Promise<MediaEvent>((resolve) => {
-      const off = media.onEvent((e) => {
-        if (e.name === "media:restart") {
-          off();
-          resolve(e);
-        }
-      });
-    });
+    const restarted = nextRestart(media);
     process.kill(victim.worker.pid, "SIGKILL");
     const e = await restarted;
     expect(e).toMatchObject({ roomKey: a.roomKey, payload: { reason: "worker-replaced" } });
-    const moved = media.workerOf(a.roomKey)!;
-    expect(moved.index).toBe(victim.index);
-    expect(moved.worker.pid).not.toBe(victim.worker.pid);
-    expect(moved.generation).toBe(victim.generation + 1);
-    expect(media.pool.workers).toHaveLength(2);
-    // The moved room works on the new worker; the peer kept its place with no stale transports.
+    // Not waiting for a new process: the room is on the surviving worker already.
+    expect(media.workerOf(a.roomKey)).toBe(survivor);
+    // The moved room works; the peer kept its place with no stale transports.
     const t = await media.createTransport(a.roomKey, "pa", "send");
     expect(t.id).toBeTruthy();
     expect((await media.snapshot(a.roomKey)).peers.map((p) => p.peerId)).toEqual(["pa"]);
     // The other worker's room kept its router.
     expect((media as unknown as { rooms: Map<string, { router: { id: string } }> }).rooms.get(b.roomKey)!.router.id).toBe(survivorRouter);
+    // The dead slot gets a new process (same index, same ports) for the rooms to come.
+    await waitFor(() => media.pool.workers.length === 2, 10_000);
+    const replacement = media.pool.workers.find((w) => w.index === victim.index)!;
+    expect(replacement.worker.pid).not.toBe(victim.worker.pid);
+    expect(replacement.generation).toBe(victim.generation + 1);
     await media.closeRoom(a.roomKey, "ended");
     await media.closeRoom(b.roomKey, "ended");
+  });
+});
+
+describe("MediaService with a single worker", () => {
+  it("moves the rooms to the replacement worker when there is no other", async () => {
+    const media = await MediaService.start({ numWorkers: 1, webRtcPortBase: 0 });
+    try {
+      const a = await media.openRoom("consultation", randomUUID());
+      await media.joinPeer(a.roomKey, { peerId: "pa", userId: randomUUID(), displayName: "甲", role: "REQUESTER" });
+      const victim = media.workerOf(a.roomKey)!;
+      const restarted = nextRestart(media);
+      process.kill(victim.worker.pid, "SIGKILL");
+      expect(await restarted).toMatchObject({ roomKey: a.roomKey, payload: { reason: "worker-replaced" } });
+      const moved = media.workerOf(a.roomKey)!;
+      expect(moved.index).toBe(victim.index);
+      expect(moved.worker.pid).not.toBe(victim.worker.pid);
+      expect(moved.generation).toBe(victim.generation + 1);
+      expect((await media.createTransport(a.roomKey, "pa", "recv")).id).toBeTruthy();
+    } finally {
+      await media.close();
+    }
   });
 });

@@ -29,6 +29,7 @@ export class MediaService implements MediaApi {
     this.nodeId = opts.nodeId ?? randomUUID();
     this.log = opts.log ?? (() => undefined);
     this.events.setMaxListeners(0);
+    pool.on("died", (dead) => void this.onWorkerDied(dead));
     pool.on("replaced", (entry, died) => void this.onWorkerReplaced(entry, died));
     pool.on("replaceFailed", (index, error) => void this.onWorkerLost(index, error));
   }
@@ -231,8 +232,27 @@ export class MediaService implements MediaApi {
     return this.rooms.get(roomKey)?.worker;
   }
 
+  /**
+   * With another live worker the rooms move there at once: a replacement process takes a while to start, and
+   * the peers are waiting without media. Alone, the rooms wait for the replacement (onWorkerReplaced).
+   */
+  private async onWorkerDied(dead: PoolWorker): Promise<void> {
+    if (!this.pool.workers.length) return;
+    const moving = [...this.rooms.values()].filter((r) => r.worker === dead && !r.closed);
+    if (moving.length) this.log("warn", "mediasoup worker died; its rooms move to a live worker", { pid: dead.worker.pid, rooms: moving.length });
+    for (const room of moving) {
+      try {
+        await room.migrate(this.pool.pick(this.workerLoad));
+      } catch (e) {
+        this.log("error", "room could not move to a live worker", { room: room.key, err: String(e) });
+        room.close("error");
+      }
+    }
+  }
+
   private async onWorkerReplaced(entry: PoolWorker, died: { pid: number; error: Error }): Promise<void> {
-    const moving = [...this.rooms.values()].filter((r) => r.worker.index === entry.index && !r.closed);
+    // Rooms still on the dead worker (it was the only one): they move to its replacement.
+    const moving = [...this.rooms.values()].filter((r) => r.worker.index === entry.index && r.worker !== entry && r.worker.worker.closed && !r.closed);
     this.log("warn", "mediasoup worker died and was replaced", { pid: died.pid, newPid: entry.worker.pid, rooms: moving.length });
     for (const room of moving) {
       try {

@@ -15,6 +15,8 @@ export interface PoolWorker {
 }
 
 export interface WorkerPoolEvents {
+  /** A worker died; its replacement is being started (its rooms may move to a live worker at once). */
+  died: [dead: PoolWorker, error: Error];
   /** A worker died and its replacement is ready. */
   replaced: [entry: PoolWorker, died: { pid: number; error: Error }];
   /** A worker died and could not be replaced (the slot stays empty; the others keep working). */
@@ -98,7 +100,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       throw e;
     }
     const entry: PoolWorker = { index, worker, webRtcServer, generation };
-    worker.on("died", (error) => void this.replace(entry, error));
+    worker.on("died", (error) => {
+      this.emit("died", entry, error);
+      void this.replace(entry, error);
+    });
     return entry;
   }
 

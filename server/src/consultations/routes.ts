@@ -1,12 +1,11 @@
-// Consultation, scheduling and referral endpoints: a table of schema + use case, nothing else.
+// Consultation endpoints: a table of schema + use case, nothing else. Scheduling and referral routes live in their
+// own folders and are mounted here, in this group and at this place, so the OpenAPI document keeps its order.
 import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import {
-  AvailabilityRuleView, AvailabilityView, AvailabilityWindowView, ConsultationDetail, ConsultationPage, ReferralBookingView, ReferralPage, ReferralView,
-  RevealedIdNumber, SchedulingPolicyView, SlaPoliciesView, SlaPolicyView, SlotList, SpecialistPresence, TargetSuggestion, WeekendExpertDaysView, listOf,
-  AcceptInput, AmendInput, AvailabilityRuleInput, AvailabilityWindowInput, BookInput, ConsultationDraftInput, ConsultationDraftPatch,
-  ConsultationListQuery, DecisionInput, Id, IdParams, Pagination, ReasonInput, ReferralBookInput, ReferralInput, ReportInput,
-  QueryBoolean, RescheduleInput, SchedulingPolicyInput, SlaPolicyInput, SlotSearchQuery, SubmitInput, SuggestTargetsQuery, TriageQueueQuery, WeekendExpertDaysInput,
+  AcceptInput, AmendInput, ConsultationDetail, ConsultationDraftInput, ConsultationDraftPatch, ConsultationListQuery, ConsultationPage, DecisionInput,
+  IdParams, QueryBoolean, ReasonInput, ReportInput, RevealedIdNumber, SchedulingPolicyInput, SchedulingPolicyView, SlaPoliciesView, SlaPolicyInput,
+  SlaPolicyView, SpecialistPresence, SubmitInput, SuggestTargetsQuery, TargetSuggestion, TriageQueueQuery, listOf,
 } from "@yilian/contract";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
@@ -30,20 +29,16 @@ import { exportFhir } from "./export-fhir";
 import { reportPdf } from "./report-pdf";
 import { consultationDetail } from "./view";
 import { loadConsultation } from "./access";
-import { addRule, addWindow, listAvailability, publishWeekendExpertDays, removeAvailability } from "../scheduling/availability";
-import { searchSlots } from "../scheduling/search";
-import { bookConsultation, cancelBooking, rescheduleBooking } from "../scheduling/book";
-import { bookingInvite } from "../scheduling/ics";
-import { bookReferral, createReferral, getReferral, listReferrals, moveReferral } from "../referrals/referrals";
+import { schedulingRoutes } from "../scheduling/routes";
+import { referralRoutes } from "../referrals/routes";
 import { AppError, ErrorCode } from "@yilian/contract";
 import { hasRole } from "../authz/principal";
+import { deidentifiedDetail, seesPatientIdentity } from "./minimum-necessary";
 
 const empty = z.object({});
 const TargetList = listOf(TargetSuggestion);
 const PresenceList = listOf(SpecialistPresence);
 const FhirExportQuery = z.object({ revealIdNumber: QueryBoolean.optional() });
-const SpecialistParams = z.object({ id: Id });
-const AvailabilityItemParams = z.object({ id: Id, itemId: Id });
 
 export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestHandler): Router {
   const router = Router();
@@ -96,54 +91,7 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     cancelConsultation(deps, currentUser(res), params.id, body.reason),
   );
 
-  // ---- scheduling
-  route({ method: "post", path: "/consultations/:id/booking", summary: "Book a time (ACCEPTED → SCHEDULED)", schemas: { params: IdParams, body: BookInput }, response: ConsultationDetail, status: 201 }, async ({ params, body }, _req, res) => {
-    return bookConsultation(deps, currentUser(res), params.id, body);
-  });
-  route({ method: "put", path: "/consultations/:id/booking", summary: "Reschedule with a reason", schemas: { params: IdParams, body: RescheduleInput }, response: ConsultationDetail }, ({ params, body }, _req, res) =>
-    rescheduleBooking(deps, currentUser(res), params.id, body),
-  );
-  route({ method: "delete", path: "/consultations/:id/booking", summary: "Cancel the booked time with a reason (SCHEDULED → ACCEPTED)", schemas: { params: IdParams, body: ReasonInput }, response: ConsultationDetail }, ({ params, body }, _req, res) =>
-    cancelBooking(deps, currentUser(res), params.id, body.reason),
-  );
-  route({ method: "get", path: "/consultations/:id/booking.ics", summary: "iCalendar invite of the booked time", schemas: { params: IdParams }, produces: ["text/calendar"] }, async ({ params }, _req, res) => {
-    const user = currentUser(res);
-    const c = await loadConsultation(db, user, params.id, "consultation.ics");
-    const booking = await db.booking.findFirst({ where: { consultationId: c.id }, orderBy: { createdAt: "desc" } });
-    if (!booking) throw new AppError(ErrorCode.NOT_FOUND, "该会诊尚未预约");
-    const [people, target, sequence] = await Promise.all([
-      db.user.findMany({ where: { id: { in: c.participants.map((p) => p.userId) } }, select: { id: true, displayName: true } }),
-      db.institution.findUnique({ where: { id: c.targetInstitutionId! }, select: { name: true } }),
-      db.booking.count({ where: { consultationId: c.id } }),
-    ]);
-    const base = deps.config.PUBLIC_URL ?? "http://127.0.0.1:" + deps.config.PORT;
-    res.type("text/calendar; charset=utf-8").setHeader("content-disposition", `attachment; filename="${c.number}.ics"`);
-    res.send(
-      bookingInvite({
-        bookingId: booking.id, number: c.number, startsAt: booking.startsAt, endsAt: booking.endsAt, sequence: sequence - 1, institutionName: target?.name ?? "",
-        url: `${base}/consultations/${c.id}/room`, attendees: people.map((p) => ({ id: p.id, name: p.displayName })), cancelled: booking.status !== "ACTIVE",
-      }),
-    );
-  });
-  route({ method: "get", path: "/slots", summary: "Next free slots for a specialty (at an institution)", schemas: { query: SlotSearchQuery }, response: SlotList }, ({ query }) => searchSlots(db, query));
-  route({ method: "get", path: "/specialists/:id/availability", summary: "A specialist's weekly rules and windows", schemas: { params: SpecialistParams }, response: AvailabilityView }, ({ params }, _req, res) =>
-    listAvailability(db, currentUser(res), params.id),
-  );
-  route({ method: "post", path: "/specialists/:id/availability/rules", summary: "Add a weekly window (e.g. weekend expert day)", schemas: { params: SpecialistParams, body: AvailabilityRuleInput }, response: AvailabilityRuleView, status: 201 }, async ({ params, body }, _req, res) => {
-    return addRule(db, currentUser(res), params.id, body);
-  });
-  route({ method: "post", path: "/institutions/:id/weekend-expert-days", summary: "Publish weekend expert days (周末专家下沉) for several experts", schemas: { params: IdParams, body: WeekendExpertDaysInput }, response: WeekendExpertDaysView, status: 201 }, async ({ params, body }, _req, res) => {
-    return publishWeekendExpertDays(db, currentUser(res), params.id, body);
-  });
-  route({ method: "post", path: "/specialists/:id/availability/windows", summary: "Add a one-off window or an exception", schemas: { params: SpecialistParams, body: AvailabilityWindowInput }, response: AvailabilityWindowView, status: 201 }, async ({ params, body }, _req, res) => {
-    return addWindow(db, currentUser(res), params.id, body);
-  });
-  route({ method: "delete", path: "/specialists/:id/availability/rules/:itemId", summary: "Remove a weekly window", schemas: { params: AvailabilityItemParams }, status: 204 }, ({ params }, _req, res) =>
-    removeAvailability(db, currentUser(res), params.id, "rule", params.itemId),
-  );
-  route({ method: "delete", path: "/specialists/:id/availability/windows/:itemId", summary: "Remove a one-off window or exception", schemas: { params: AvailabilityItemParams }, status: 204 }, ({ params }, _req, res) =>
-    removeAvailability(db, currentUser(res), params.id, "window", params.itemId),
-  );
+  schedulingRoutes(route, deps);
 
   // ---- report
   route({ method: "put", path: "/consultations/:id/report", summary: "Save the report draft", schemas: { params: IdParams, body: ReportInput }, response: ConsultationDetail }, ({ params, body }, _req, res) =>
@@ -161,11 +109,12 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
   route({ method: "get", path: "/consultations/:id/report.pdf", summary: "The signed report as PDF (Chinese)", schemas: { params: IdParams }, produces: ["application/pdf"] }, async ({ params }, _req, res) => {
     const user = currentUser(res);
     const c = await loadConsultation(db, user, params.id, "report.pdf");
-    const detail = await consultationDetail(db, c);
+    const identified = seesPatientIdentity(user, c);
+    const detail = identified ? await consultationDetail(db, c) : await deidentifiedDetail(db, await consultationDetail(db, c));
     if (!detail.report || detail.report.status !== "SIGNED") throw new AppError(ErrorCode.NOT_FOUND, "报告尚未签发");
     const specialty = c.specialtyCode ? await db.specialty.findUnique({ where: { code: c.specialtyCode } }) : null;
     const pdf = await reportPdf(detail, specialty?.name ?? null);
-    await audit(db, { action: "report.pdf", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" });
+    await audit(db, { action: "report.pdf", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", ...(identified ? {} : { detail: { deidentified: true } }) });
     res.type("application/pdf").setHeader("content-disposition", `attachment; filename="${c.number}.pdf"`);
     res.send(pdf);
   });
@@ -174,27 +123,7 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     res.type("application/fhir+json").json(bundle);
   });
 
-  // ---- referral
-  route({ method: "post", path: "/referrals", summary: "Refer a patient UP or DOWN (双向转诊)", schemas: { body: ReferralInput }, response: ReferralView, status: 201 }, async ({ body }, _req, res) => {
-    return createReferral(deps, currentUser(res), body);
-  });
-  route({ method: "get", path: "/referrals", summary: "Referrals I may see", schemas: { query: Pagination }, response: ReferralPage }, ({ query }, _req, res) => listReferrals(deps, currentUser(res), query));
-  route({ method: "get", path: "/referrals/:id", summary: "One referral (audited)", schemas: { params: IdParams }, response: ReferralView }, ({ params }, _req, res) => getReferral(deps, currentUser(res), params.id));
-  route({ method: "post", path: "/referrals/:id/accept", summary: "Receiving coordinator accepts", schemas: { params: IdParams, body: empty }, response: ReferralView }, ({ params }, _req, res) =>
-    moveReferral(deps, currentUser(res), params.id, "accept"),
-  );
-  route({ method: "post", path: "/referrals/:id/decline", summary: "Receiving coordinator declines with a reason", schemas: { params: IdParams, body: ReasonInput }, response: ReferralView }, ({ params, body }, _req, res) =>
-    moveReferral(deps, currentUser(res), params.id, "decline", body.reason),
-  );
-  route({ method: "post", path: "/referrals/:id/arrive", summary: "The patient arrived", schemas: { params: IdParams, body: empty }, response: ReferralView }, ({ params }, _req, res) =>
-    moveReferral(deps, currentUser(res), params.id, "arrive"),
-  );
-  route({ method: "post", path: "/referrals/:id/cancel", summary: "The requester withdraws", schemas: { params: IdParams, body: ReasonInput }, response: ReferralView }, ({ params, body }, _req, res) =>
-    moveReferral(deps, currentUser(res), params.id, "cancel", body.reason),
-  );
-  route({ method: "post", path: "/referrals/:id/booking", summary: "Book the referred patient's visit (reserved slots allowed)", schemas: { params: IdParams, body: ReferralBookInput }, response: ReferralBookingView, status: 201 }, async ({ params, body }, _req, res) => {
-    return bookReferral(deps, currentUser(res), params.id, body);
-  });
+  referralRoutes(route, deps);
 
   // ---- network settings
   route({ method: "get", path: "/sla-policies", summary: "Response limits per urgency", schemas: { query: empty }, response: SlaPoliciesView }, () => listSlaPolicies(db));

@@ -19,7 +19,8 @@ import {
 } from "@yilian/contract";
 import type { Prisma, StatScope } from "@prisma/client";
 import { z } from "zod";
-import type { Db } from "../db";
+import { sqlOf, type Db } from "../db";
+import { JsonText } from "../http/route";
 import { hasRole, type AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
@@ -113,49 +114,65 @@ export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promi
 
 export type StatRow = StatRowView;
 
+/** Where the names of a breakdown level's scopes live (tiers are named by labels). */
+const NAME_TABLES: Partial<Record<StatScope, string>> = { INSTITUTION: "Institution", CITY: "Region", COUNTY: "Region", CONSORTIUM: "Consortium" };
+
 /** Rows of a total, or of one specialty's share when filtering by specialty. */
 const slice = (specialty?: string) => (specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" });
 
-export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyStatsQuery>): Promise<MonthlyStatsView> {
+export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyStatsQuery>): Promise<JsonText<MonthlyStatsView>> {
   const { scope, scopeId } = await resolveFocus(db, user, q.scope, q.scopeId);
   let metrics = q.metrics?.split(",").map((m) => m.trim()).filter(Boolean);
   if (q.specialty) metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m));
-  // Independent reads run together: the answer is three indexed lookups on rollups plus the audit row.
-  const [rows, runs, names, specialty] = await Promise.all([
-    db.monthlyStat.findMany({
-      where: {
-        scope,
-        scopeId,
-        month: { gte: toDate(q.from), lte: toDate(q.to) },
-        ...(metrics ? { metric: { in: metrics } } : {}),
-        ...(q.specialty ? slice(q.specialty) : {}),
-      },
-      orderBy: [{ month: "asc" }, { metric: "asc" }, { dimension: "asc" }, { key: "asc" }],
-      select: { month: true, metric: true, dimension: true, key: true, value: true },
-    }),
-    db.monthlyStatRun.findMany({ where: { month: { gte: toDate(q.from), lte: toDate(q.to) } }, orderBy: { month: "asc" } }),
+  const [names, specialty] = await Promise.all([
     scopeNames(db, scope, [scopeId]),
     q.specialty ? db.specialty.findUnique({ where: { code: q.specialty }, select: { name: true } }) : null,
-    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
   ]);
   const name = names.get(scopeId) ?? scopeId;
-  const out: StatRow[] = rows.map((r) => ({ month: r.month.toISOString().slice(0, 7), scope, scopeId, scopeName: name, metric: r.metric, dimension: r.dimension, key: r.key, value: r.value }));
-  // Totals over the range for additive metrics (percentiles do not add up).
-  const totals: Record<string, number> = {};
   const total = slice(q.specialty);
-  for (const r of out) if (r.dimension === total.dimension && r.key === total.key && !/_p\d+$/.test(r.metric)) totals[r.metric] = (totals[r.metric] ?? 0) + r.value;
-  return {
-    scope,
-    scopeId,
-    scopeName: name,
-    specialty: q.specialty ?? null,
-    specialtyName: q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null,
-    from: q.from,
-    to: q.to,
-    computedMonths: runs.map((r) => ({ month: r.month.toISOString().slice(0, 7), computedAt: r.computedAt.toISOString() })),
-    totals,
-    rows: out,
-  };
+  // One statement answers from the rollups through the (scope, scopeId, month) index and writes the whole answer as
+  // JSON: a province over two years is thousands of rows, which would otherwise cost the server more CPU to decode,
+  // re-encode and send than everything else in the request. Totals over the range for additive metrics (percentiles
+  // do not add up), added in month order.
+  const [{ rows }] = await Promise.all([
+    sqlOf(db).query<{ body: string }>(
+      `WITH r AS (
+         SELECT month, metric, dimension, key, value FROM "MonthlyStat"
+          WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
+            AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text)))
+       SELECT json_build_object(
+         'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text, 'specialty', $6::text, 'specialtyName', $8::text,
+         'from', $9::text, 'to', $10::text,
+         'computedMonths', COALESCE((
+           SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'),
+                                             'computedAt', to_char("computedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY month)
+             FROM "MonthlyStatRun" WHERE month BETWEEN $3::date AND $4::date), '[]'),
+         'totals', COALESCE((
+           SELECT json_object_agg(metric, total ORDER BY first, metric)
+             FROM (SELECT metric, sum(value ORDER BY month) AS total, min(month) AS first FROM r
+                    WHERE dimension = $11 AND key = $12 AND metric !~ '_p[0-9]+$' GROUP BY metric) t), '{}'),
+         'rows', COALESCE((
+           SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'), 'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text,
+                                             'metric', metric, 'dimension', dimension, 'key', key, 'value', value) ORDER BY month, metric, dimension, key)
+             FROM r), '[]'))::text AS body`,
+      [
+        scope,
+        scopeId,
+        `${q.from}-01`,
+        `${q.to}-01`,
+        metrics ?? null,
+        q.specialty ?? null,
+        name,
+        q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null,
+        q.from,
+        q.to,
+        total.dimension,
+        total.key,
+      ],
+    ),
+    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
+  ]);
+  return new JsonText<MonthlyStatsView>(rows[0]!.body);
 }
 
 export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatBreakdownQuery>): Promise<StatBreakdownView> {
@@ -179,13 +196,20 @@ export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatB
   } else {
     const level = q.scope;
     const ids = await idsWithin(db, level, focus);
-    const found = await db.monthlyStat.findMany({
-      where: { scope: level, month, metric: q.metric, ...slice(q.specialty), ...(ids ? { scopeId: { in: ids } } : {}) },
-      orderBy: { value: "desc" },
-      select: { scopeId: true, dimension: true, key: true, value: true },
-    });
-    const names = await scopeNames(db, level, found.map((r) => r.scopeId));
-    rows = found.map((r) => ({ month: q.month, scope: level, scopeId: r.scopeId, scopeName: names.get(r.scopeId) ?? r.scopeId, metric: q.metric, dimension: r.dimension, key: r.key, value: r.value }));
+    const total = slice(q.specialty);
+    // One statement: the level's rows of the month through the primary key (month, scope, metric, dimension, key,
+    // scopeId), named by a join (no second round trip with a thousand ids).
+    const names = NAME_TABLES[level];
+    const { rows: found } = await sqlOf(db).query<{ scopeId: string; dimension: string; key: string; value: number; name: string | null }>(
+      `SELECT s."scopeId", s.dimension, s.key, s.value, ${names ? "n.name" : "NULL::text AS name"}
+         FROM "MonthlyStat" s ${names ? `LEFT JOIN "${names}" n ON n.id::text = s."scopeId"` : ""}
+        WHERE s.month = $1::date AND s.scope = $2::"StatScope" AND s.metric = $3 AND s.dimension = $4 AND s.key = $5
+          AND ($6::text[] IS NULL OR s."scopeId" = ANY($6::text[]))
+        ORDER BY s.value DESC, s."scopeId"`,
+      [`${q.month}-01`, level, q.metric, total.dimension, total.key, ids],
+    );
+    const label = (id: string, name: string | null) => name ?? (level === "TIER" ? (TIER_LABELS[id] ?? id) : id);
+    rows = found.map((r) => ({ month: q.month, scope: level, scopeId: r.scopeId, scopeName: label(r.scopeId, r.name), metric: q.metric, dimension: r.dimension, key: r.key, value: r.value }));
   }
   await audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`, outcome: "SUCCESS", detail: { month: q.month, metric: q.metric, specialty: q.specialty } });
   return {

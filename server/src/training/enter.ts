@@ -3,7 +3,9 @@
 import { AppError, ErrorCode } from "@yilian/contract";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
-import { isLecturer, joinRefusal, loadVisibleSession, startTraining, toViews } from "./sessions";
+import { isLecturer, joinRefusal, loadVisibleSession } from "./session-access";
+import { toViews } from "./session-view";
+import { startTraining } from "./start-training";
 import { isRegistered } from "./registration";
 
 export async function enterSession(db: Db, user: AuthUser, sessionId: string) {

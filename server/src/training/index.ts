@@ -57,4 +57,4 @@ export function createTrainingModule(deps: { db: Db; redis: Redis; redisPrefix: 
 export { TrainingLive, type TrainingMediaHooks, type EventSink } from "./live";
 export { trainingNotification, notificationRooms } from "./jobs";
 export { finalizeAttendance, recordPresence } from "./presence";
-export { markEnded } from "./sessions";
+export { markEnded } from "./end-training";

@@ -17,7 +17,7 @@ import type { Prisma, TrainingHandRaise, TrainingQuestion } from "@prisma/client
 import type { Db } from "../db";
 import { audit } from "../audit/audit";
 import type { AuthUser } from "../authz/principal";
-import { isLecturer, loadVisibleSession, type SessionRow } from "./sessions";
+import { isLecturer, loadVisibleSession, type SessionRow } from "./session-access";
 import { roomKeyOf } from "@yilian/media/api";
 import { countPost } from "../realtime/post-limit";
 

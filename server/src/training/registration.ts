@@ -5,7 +5,7 @@ import { AppError, ErrorCode, type TrainingRegistrationView } from "@yilian/cont
 import type { Db } from "../db";
 import { audit } from "../audit/audit";
 import type { AuthUser } from "../authz/principal";
-import { loadVisibleSession } from "./sessions";
+import { loadVisibleSession } from "./session-access";
 
 interface LockedSession {
   status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";

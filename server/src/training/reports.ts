@@ -9,7 +9,7 @@ import { audit } from "../audit/audit";
 import { administeredInstitutions, notFound } from "../authz/policy";
 import type { AuthUser } from "../authz/principal";
 import { audienceInstitutionIds } from "./audience";
-import { loadVisibleSession } from "./sessions";
+import { loadVisibleSession } from "./session-access";
 import { formatLocal, localMonthRange } from "./util";
 
 export interface ReportFile {

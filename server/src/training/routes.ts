@@ -20,7 +20,13 @@ import {
 import type { Db } from "../db";
 import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
-import { cancelTraining, catalogue, endTraining, getSessionView, scheduleTraining, startTraining, toViews, loadVisibleSession } from "./sessions";
+import { loadVisibleSession } from "./session-access";
+import { toViews } from "./session-view";
+import { scheduleTraining } from "./schedule-training";
+import { catalogue, getSessionView } from "./read-sessions";
+import { cancelTraining } from "./cancel-training";
+import { startTraining } from "./start-training";
+import { endTraining } from "./end-training";
 import { cancelRegistration, register } from "./registration";
 import { institutionMonthAttendance, institutionMonthFile, sessionAttendance, sessionAttendanceFile, type ReportFile } from "./reports";
 import { announceCancellation, announceSession, type TrainingQueues } from "./jobs";

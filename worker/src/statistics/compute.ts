@@ -21,10 +21,17 @@ import type { Db } from "@yilian/server";
 
 export const TZ = "Asia/Shanghai";
 
+export interface StepTiming {
+  name: string;
+  ms: number;
+}
+
 export interface MonthResult {
   month: string;
   rows: number;
   durationMs: number;
+  /** Time of each statement, in order (where a recompute's time goes). */
+  steps: StepTiming[];
 }
 
 /** "2024-03" → "2024-03-01"; throws on anything else. */
@@ -48,67 +55,147 @@ async function tableExists(db: Db, name: string): Promise<boolean> {
 }
 
 /** The `specialty` dimension row of a fact (its table alias's specialtyCode; UNSPECIFIED when none). */
-const specialtyDim = (alias: "c" | "s") => `('specialty', COALESCE(${alias}."specialtyCode", 'UNSPECIFIED'))`;
+const specialtyDim = (alias: string) => `('specialty', COALESCE(${alias}."specialtyCode", 'UNSPECIFIED'))`;
 
-/** Facts feeding sums/counts: (inst uuid, metric, dim, key, v). $2/$3 are the month's bounds (timestamptz). */
-function sumFacts(has: { referral: boolean; training: boolean; upload: boolean; recording: boolean }): string {
-  const parts = [
-    `SELECT c."requestingInstitutionId" AS inst, 'consultations' AS metric, d.dim, d.key, 1::float8 AS v
-       FROM cm c
-       CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ('urgency', c.urgency::text), ('kind', c.kind::text),
-                                  ${specialtyDim("c")}) AS d(dim, key)
-      WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3`,
-    `SELECT c."targetInstitutionId", 'consultations_received', d.dim, d.key, 1::float8
-       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status::text), ${specialtyDim("c")}) AS d(dim, key)
-      WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."targetInstitutionId" IS NOT NULL`,
-    `SELECT c."requestingInstitutionId", 'sla_breaches', d.dim, d.key, 1::float8
-       FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ${specialtyDim("c")}) AS d(dim, key)
-      WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3
-        AND (c.overdue OR (c."slaDueAt" IS NOT NULL AND c."acceptedAt" > c."slaDueAt"))`,
+/** Which optional fact tables exist (a partial schema in old databases). */
+interface Sources {
+  referral: boolean;
+  training: boolean;
+  upload: boolean;
+  recording: boolean;
+}
+
+/** One timed statement of a recompute. `$1` is the month's first day; `$2` / `$3` its bounds as timestamptz. */
+interface Step {
+  name: string;
+  sql: string;
+}
+
+/**
+ * The statements of one month's recompute. The month's facts are read once each and reduced to institution-level
+ * sums (`stat_inst`) and raw durations (`stat_dur`, percentiles do not add up); every other scope is rolled up from
+ * those small tables, so the big tables are never grouped five ways or joined to consortia row by row.
+ * Sums are of whole numbers (counts, minutes, milliseconds), so any order of addition gives the same float8.
+ */
+function steps(has: Sources): Step[] {
+  const out: Step[] = [
+    { name: "lock", sql: `SELECT pg_advisory_xact_lock(hashtext('monthly-stats'), hashtext($1::text))` },
+    // The rollups' row estimates are poor (memberships, grouping sets): JIT compiling them costs more than it saves.
+    { name: "settings", sql: `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'` },
+    {
+      name: "stage",
+      sql: `CREATE TEMP TABLE stat_inst (inst uuid, metric text, dim text, key text, v float8) ON COMMIT DROP;
+            CREATE TEMP TABLE stat_dur (inst uuid, metric text, dim text, key text, v float8) ON COMMIT DROP;
+            CREATE TEMP TABLE stat_cm ON COMMIT DROP AS
+              SELECT "requestingInstitutionId" AS req, "targetInstitutionId" AS target, status::text AS status,
+                     urgency::text AS urgency, kind::text AS kind, COALESCE("specialtyCode", 'UNSPECIFIED') AS spec,
+                     (overdue OR ("slaDueAt" IS NOT NULL AND "acceptedAt" > "slaDueAt")) AS breach,
+                     EXTRACT(EPOCH FROM ("acceptedAt" - "submittedAt")) / 60.0 AS accept_min,
+                     EXTRACT(EPOCH FROM ("reportedAt" - "submittedAt")) / 60.0 AS report_min
+                FROM "Consultation" WHERE "submittedAt" >= $2 AND "submittedAt" < $3`,
+    },
+    {
+      name: "consultation_facts",
+      sql: `INSERT INTO stat_inst
+            SELECT c.req, 'consultations', d.dim, d.key, count(*)
+              FROM stat_cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status), ('urgency', c.urgency), ('kind', c.kind), ('specialty', c.spec)) AS d(dim, key)
+             GROUP BY 1, 3, 4
+            UNION ALL
+            SELECT c.target, 'consultations_received', d.dim, d.key, count(*)
+              FROM stat_cm c CROSS JOIN LATERAL (VALUES ('', ''), ('status', c.status), ('specialty', c.spec)) AS d(dim, key)
+             WHERE c.target IS NOT NULL
+             GROUP BY 1, 3, 4
+            UNION ALL
+            SELECT c.req, 'sla_breaches', d.dim, d.key, count(*)
+              FROM stat_cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency), ('specialty', c.spec)) AS d(dim, key)
+             WHERE c.breach
+             GROUP BY 1, 3, 4`,
+    },
+    {
+      name: "duration_facts",
+      sql: `INSERT INTO stat_dur
+            SELECT c.req, m.metric, d.dim, d.key, m.v
+              FROM stat_cm c
+              CROSS JOIN LATERAL (VALUES ('acceptance_minutes', c.accept_min), ('report_minutes', c.report_min)) AS m(metric, v)
+              CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency), ('specialty', c.spec)) AS d(dim, key)
+             WHERE m.v IS NOT NULL`,
+    },
   ];
   if (has.referral) {
-    parts.push(`SELECT r."fromInstitutionId", 'referrals', d.dim, d.key, 1::float8
-       FROM "Referral" r CROSS JOIN LATERAL (VALUES ('', ''), ('direction', r.direction::text)) AS d(dim, key)
-      WHERE r."requestedAt" >= $2 AND r."requestedAt" < $3`);
+    out.push({
+      name: "referral_facts",
+      sql: `INSERT INTO stat_inst
+            SELECT r."fromInstitutionId", 'referrals', d.dim, d.key, count(*)
+              FROM "Referral" r CROSS JOIN LATERAL (VALUES ('', ''), ('direction', r.direction::text)) AS d(dim, key)
+             WHERE r."requestedAt" >= $2 AND r."requestedAt" < $3
+             GROUP BY 1, 3, 4`,
+    });
   }
   if (has.training) {
-    parts.push(
-      `SELECT s."hostInstitutionId", 'training_sessions', d.dim, d.key, 1::float8
-         FROM "TrainingSession" s
-         CROSS JOIN LATERAL (VALUES ('', ''), ${specialtyDim("s")}) AS d(dim, key)
-        WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
-      `SELECT a."institutionId", m.metric, d.dim, d.key, m.v
-         FROM "TrainingAttendance" a JOIN "TrainingSession" s ON s.id = a."sessionId"
-         CROSS JOIN LATERAL (VALUES ('training_attendances', CASE WHEN a.attended THEN 1 ELSE 0 END::float8),
-                                    ('training_person_minutes', a.minutes::float8)) AS m(metric, v)
-         CROSS JOIN LATERAL (VALUES ('', ''), ${specialtyDim("s")}) AS d(dim, key)
-        WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'`,
+    out.push(
+      {
+        name: "session_facts",
+        sql: `INSERT INTO stat_inst
+              SELECT s."hostInstitutionId", 'training_sessions', d.dim, d.key, count(*)
+                FROM "TrainingSession" s CROSS JOIN LATERAL (VALUES ('', ''), ${specialtyDim("s")}) AS d(dim, key)
+               WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'
+               GROUP BY 1, 3, 4`,
+      },
+      {
+        // The month's sessions, then each one's attendance rows through the primary key (sessionId, userId): the
+        // planner would otherwise scan the whole table to hash-join a month's share of it. Summed per institution.
+        name: "attendance_facts",
+        sql: `INSERT INTO stat_inst
+              SELECT a.inst, m.metric, d.dim, d.key, sum(m.v)
+                FROM (SELECT a.inst, COALESCE(s."specialtyCode", 'UNSPECIFIED') AS spec, sum(a.attended) AS attended, sum(a.minutes) AS minutes
+                        FROM "TrainingSession" s
+                        CROSS JOIN LATERAL (
+                          SELECT a."institutionId" AS inst, count(*) FILTER (WHERE a.attended)::float8 AS attended, sum(a.minutes)::float8 AS minutes
+                            FROM "TrainingAttendance" a WHERE a."sessionId" = s.id
+                           GROUP BY 1) a
+                       WHERE s."startsAt" >= $2 AND s."startsAt" < $3 AND s.status <> 'CANCELLED'
+                       GROUP BY 1, 2) a
+                CROSS JOIN LATERAL (VALUES ('training_attendances', a.attended), ('training_person_minutes', a.minutes)) AS m(metric, v)
+                CROSS JOIN LATERAL (VALUES ('', ''), ('specialty', a.spec)) AS d(dim, key)
+               GROUP BY 1, 2, 3, 4`,
+      },
     );
   }
   if (has.upload) {
-    parts.push(`SELECT u."uploaderInstitutionId", 'uploads', d.dim, d.key, 1::float8
-       FROM "Upload" u CROSS JOIN LATERAL (VALUES ('', ''), ('category', u.category::text), ('kind', u.kind::text)) AS d(dim, key)
-      WHERE u."createdAt" >= $2 AND u."createdAt" < $3 AND u.status = 'READY'`);
+    out.push({
+      name: "upload_facts",
+      sql: `INSERT INTO stat_inst
+            SELECT u."uploaderInstitutionId", 'uploads', d.dim, d.key, count(*)
+              FROM "Upload" u CROSS JOIN LATERAL (VALUES ('', ''), ('category', u.category::text), ('kind', u.kind::text)) AS d(dim, key)
+             WHERE u."createdAt" >= $2 AND u."createdAt" < $3 AND u.status = 'READY'
+             GROUP BY 1, 3, 4`,
+    });
   }
   if (has.recording) {
-    parts.push(`SELECT r."institutionId", 'recording_minutes', d.dim, d.key, r."durationMs" / 60000.0
-       FROM "Recording" r CROSS JOIN LATERAL (VALUES ('', ''), ('subject', r.subject::text)) AS d(dim, key)
-      WHERE r."stoppedAt" >= $2 AND r."stoppedAt" < $3 AND r.status = 'READY' AND r."durationMs" IS NOT NULL`);
+    // Milliseconds (whole numbers) here; minutes once rolled up.
+    out.push({
+      name: "recording_facts",
+      sql: `INSERT INTO stat_inst
+            SELECT r."institutionId", 'recording_minutes', d.dim, d.key, sum(r."durationMs")
+              FROM "Recording" r CROSS JOIN LATERAL (VALUES ('', ''), ('subject', r.subject::text)) AS d(dim, key)
+             WHERE r."stoppedAt" >= $2 AND r."stoppedAt" < $3 AND r.status = 'READY' AND r."durationMs" IS NOT NULL
+             GROUP BY 1, 3, 4`,
+    });
   }
-  return parts.join("\nUNION ALL\n");
+  out.push(
+    { name: "delete", sql: `DELETE FROM "MonthlyStat" WHERE month = $1::date` },
+    {
+      name: "rollup_sums",
+      sql: insertSql("stat_inst", "SUM(v)", [["", "CASE WHEN g.metric = 'recording_minutes' THEN (g.agg::numeric / 60000)::float8 ELSE g.agg END"]]),
+    },
+    {
+      // Both percentiles from one sort per group.
+      name: "rollup_percentiles",
+      sql: insertSql("stat_dur", "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v)", [["_p50", "g.agg[1]"], ["_p90", "g.agg[2]"]]),
+    },
+  );
+  return out;
 }
-
-/** Facts feeding percentiles: durations in minutes. */
-const DURATION_FACTS = `
-  SELECT c."requestingInstitutionId" AS inst, 'acceptance_minutes' AS metric, d.dim, d.key,
-         EXTRACT(EPOCH FROM (c."acceptedAt" - c."submittedAt")) / 60.0 AS v
-    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ${specialtyDim("c")}) AS d(dim, key)
-   WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."acceptedAt" IS NOT NULL
-  UNION ALL
-  SELECT c."requestingInstitutionId", 'report_minutes', d.dim, d.key,
-         EXTRACT(EPOCH FROM (c."reportedAt" - c."submittedAt")) / 60.0
-    FROM cm c CROSS JOIN LATERAL (VALUES ('', ''), ('urgency', c.urgency::text), ${specialtyDim("c")}) AS d(dim, key)
-   WHERE c."submittedAt" >= $2 AND c."submittedAt" < $3 AND c."reportedAt" IS NOT NULL`;
 
 /** Institution → consortia (explicit members, plus every institution for consortia that cover the province). */
 const MEMBERS = `
@@ -117,66 +204,83 @@ const MEMBERS = `
   SELECT c.id, i.id FROM "Consortium" c CROSS JOIN "Institution" i WHERE c."coversAll"`;
 
 /**
- * One INSERT per aggregate: grouping sets give institution, county, city, tier and province in one scan; consortia
- * (an institution can belong to several) come from a join on memberships.
+ * Rolls a staged table up to every scope: grouping sets give institution, county, city, tier and province in one
+ * scan; consortia (an institution can belong to several) come from a join on memberships. `agg` is computed once
+ * per group; each output is one row (metric suffix, value expression of `agg` and `metric`). Rows go in by scope, so
+ * the read index is written in order and a scope's month lies on a few heap pages for the monthly API.
  */
-function insertSql(facts: string, aggregates: { suffix: string; expr: string }[]): string {
-  const selects = aggregates.map((a) => `
-    SELECT scope::"StatScope", scope_id, metric || '${a.suffix}', dim, key, agg, now()
-      FROM (
-        SELECT CASE GROUPING(inst_id, county, city, tier)
-                 WHEN 7 THEN 'INSTITUTION' WHEN 11 THEN 'COUNTY' WHEN 13 THEN 'CITY' WHEN 14 THEN 'TIER' ELSE 'PROVINCE' END AS scope,
-               CASE GROUPING(inst_id, county, city, tier)
-                 WHEN 7 THEN inst_id WHEN 11 THEN county WHEN 13 THEN city WHEN 14 THEN tier ELSE 'PROVINCE' END AS scope_id,
-               metric, dim, key, ${a.expr} AS agg
-          FROM scoped
-         GROUP BY metric, dim, key, GROUPING SETS ((inst_id), (county), (city), (tier), ())
-      ) g WHERE scope_id IS NOT NULL
-    UNION ALL
-    SELECT 'CONSORTIUM'::"StatScope", m.cid::text, f.metric || '${a.suffix}', f.dim, f.key, ${a.expr.replace(/\bv\b/g, "f.v")}, now()
-      FROM scoped f JOIN members m ON m.inst = f.inst
-     GROUP BY m.cid, f.metric, f.dim, f.key`);
+function insertSql(staged: string, agg: string, outputs: [suffix: string, value: string][]): string {
+  const out = `CROSS JOIN LATERAL (VALUES ${outputs.map(([suffix, value]) => `('${suffix}', ${value})`).join(", ")}) AS o(suffix, value)`;
   return `
-    WITH cm AS MATERIALIZED (SELECT * FROM "Consultation" WHERE "submittedAt" >= $2 AND "submittedAt" < $3),
-    facts AS (${facts}),
-    members AS (${MEMBERS}),
-    scoped AS (
+    WITH members AS (${MEMBERS}),
+    scoped AS MATERIALIZED (
       SELECT f.inst, f.metric, f.dim, f.key, f.v, i.id::text AS inst_id, i."countyId"::text AS county,
              i."cityId"::text AS city, i.tier::text AS tier
-        FROM facts f JOIN "Institution" i ON i.id = f.inst
+        FROM ${staged} f JOIN "Institution" i ON i.id = f.inst
+    ),
+    grouped AS (
+      SELECT CASE GROUPING(inst_id, county, city, tier)
+               WHEN 7 THEN 'INSTITUTION' WHEN 11 THEN 'COUNTY' WHEN 13 THEN 'CITY' WHEN 14 THEN 'TIER' ELSE 'PROVINCE' END AS scope,
+             CASE GROUPING(inst_id, county, city, tier)
+               WHEN 7 THEN inst_id WHEN 11 THEN county WHEN 13 THEN city WHEN 14 THEN tier ELSE 'PROVINCE' END AS scope_id,
+             metric, dim, key, ${agg} AS agg
+        FROM scoped
+       GROUP BY metric, dim, key, GROUPING SETS ((inst_id), (county), (city), (tier), ())
+      UNION ALL
+      SELECT 'CONSORTIUM', m.cid::text, f.metric, f.dim, f.key, ${agg.replace(/\bv\b/g, "f.v")}
+        FROM scoped f JOIN members m ON m.inst = f.inst
+       GROUP BY m.cid, f.metric, f.dim, f.key
     )
     INSERT INTO "MonthlyStat" (month, scope, "scopeId", metric, dimension, key, value, "computedAt")
-    SELECT $1::date, * FROM (${selects.join("\nUNION ALL\n")}) AS rows`;
+    SELECT $1::date, g.scope::"StatScope", g.scope_id, g.metric || o.suffix, g.dim, g.key, o.value, now()
+      FROM grouped g ${out}
+     WHERE g.scope_id IS NOT NULL
+     ORDER BY 2, 3`;
+}
+
+/**
+ * The statements of a step, ready to run: the month's bounds are expressions of its first day, which is inlined
+ * (validated by monthStart; statement lists and CREATE TABLE AS cannot take parameters).
+ */
+function statements(step: Step, start: string): string[] {
+  const first = `'${start}'::date`;
+  const from = `((${first})::timestamp AT TIME ZONE '${TZ}')`;
+  const to = `(((${first} + interval '1 month')::timestamp) AT TIME ZONE '${TZ}')`;
+  return step.sql
+    .replace(/\$2/g, from)
+    .replace(/\$3/g, to)
+    .replace(/\$1::(date|text)/g, `'${start}'::$1`)
+    .split(";")
+    .map((q) => q.trim())
+    .filter(Boolean);
+}
+
+async function sources(db: Db): Promise<Sources> {
+  return {
+    referral: await tableExists(db, "Referral"),
+    training: (await tableExists(db, "TrainingSession")) && (await tableExists(db, "TrainingAttendance")),
+    upload: await tableExists(db, "Upload"),
+    recording: await tableExists(db, "Recording"),
+  };
 }
 
 /** Recomputes one month (YYYY-MM). Idempotent; concurrent recomputes of the same month queue on a lock. */
 export async function computeMonth(db: Db, month: string): Promise<MonthResult> {
   const start = monthStart(month);
   const t0 = Date.now();
-  const has = {
-    referral: await tableExists(db, "Referral"),
-    training: (await tableExists(db, "TrainingSession")) && (await tableExists(db, "TrainingAttendance")),
-    upload: await tableExists(db, "Upload"),
-    recording: await tableExists(db, "Recording"),
-  };
-  const bounds = `($1::date)::timestamp AT TIME ZONE '${TZ}'`;
-  const boundsEnd = `(($1::date + interval '1 month')::timestamp) AT TIME ZONE '${TZ}'`;
-  // $2 / $3 are inlined expressions of $1, so every statement takes the month alone.
-  const withBounds = (sql: string) => sql.replace(/\$2/g, `(${bounds})`).replace(/\$3/g, `(${boundsEnd})`);
+  const plan = steps(await sources(db));
+  const timings: StepTiming[] = [];
   const rows = await db.$transaction(
     async (tx) => {
-      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('monthly-stats'), hashtext($1))`, start);
-      await tx.$executeRawUnsafe(`DELETE FROM "MonthlyStat" WHERE month = $1::date`, start);
-      let n = await tx.$executeRawUnsafe(withBounds(insertSql(sumFacts(has), [{ suffix: "", expr: "SUM(v)" }])), start);
-      n += await tx.$executeRawUnsafe(
-        withBounds(
-          insertSql(DURATION_FACTS, [
-            { suffix: "_p50", expr: "percentile_cont(0.5) WITHIN GROUP (ORDER BY v)" },
-            { suffix: "_p90", expr: "percentile_cont(0.9) WITHIN GROUP (ORDER BY v)" },
-          ]),
-        ),
-        start,
-      );
+      let n = 0;
+      for (const step of plan) {
+        const t = performance.now();
+        for (const q of statements(step, start)) {
+          const affected = await tx.$executeRawUnsafe(q);
+          if (step.name.startsWith("rollup_")) n += affected;
+        }
+        timings.push({ name: step.name, ms: performance.now() - t });
+      }
       const durationMs = Date.now() - t0;
       await tx.$executeRawUnsafe(
         `INSERT INTO "MonthlyStatRun" (month, "computedAt", "durationMs", rows) VALUES ($1::date, now(), $2, $3)
@@ -189,7 +293,43 @@ export async function computeMonth(db: Db, month: string): Promise<MonthResult> 
     },
     { timeout: 30 * 60_000, maxWait: 10 * 60_000 },
   );
-  return { month, rows, durationMs: Date.now() - t0 };
+  return { month, rows, durationMs: Date.now() - t0, steps: timings };
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of each statement of a month's recompute, run inside a transaction that is rolled back
+ * (the rollups stay as they were). For the statistics bench's profile.
+ */
+export async function explainMonth(db: Db, month: string): Promise<{ name: string; ms: number; plan: string }[]> {
+  const start = monthStart(month);
+  const plan = steps(await sources(db));
+  const out: { name: string; ms: number; plan: string }[] = [];
+  const rollback = new Error("rollback");
+  await db
+    .$transaction(
+      async (tx) => {
+        for (const step of plan) {
+          const t = performance.now();
+          const plans: string[] = [];
+          for (const q of statements(step, start)) {
+            // Utility statements (DDL, ANALYZE, the lock) have no plan worth showing: run them as they are.
+            if (/^(CREATE TEMP TABLE [a-z_]+ \(|ANALYZE|SET|SELECT pg_advisory)/.test(q)) {
+              await tx.$executeRawUnsafe(q);
+              continue;
+            }
+            const r = await tx.$queryRawUnsafe<{ "QUERY PLAN": string }[]>(`EXPLAIN (ANALYZE, BUFFERS) ${q}`);
+            plans.push(r.map((l) => l["QUERY PLAN"]).join("\n"));
+          }
+          out.push({ name: step.name, ms: performance.now() - t, plan: plans.join("\n\n") });
+        }
+        throw rollback;
+      },
+      { timeout: 30 * 60_000, maxWait: 10 * 60_000 },
+    )
+    .catch((e: unknown) => {
+      if (e !== rollback) throw e;
+    });
+  return out;
 }
 
 /** All twelve months of a year, in order. */

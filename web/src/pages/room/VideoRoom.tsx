@@ -12,7 +12,7 @@ import {
   VideoCameraOutlined,
   VideoCameraAddOutlined,
 } from "@ant-design/icons";
-import type { ConnectionQuality, LinkQuality, MediaChatMessage, MediaPeerInfo, RemoteTrack, Room } from "@yilian/client-sdk";
+import { openDevice, type ConnectionQuality, type LinkQuality, type MediaChatMessage, type MediaPeerInfo, type RemoteTrack, type Room } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { useAsync } from "../../lib/useAsync";
@@ -129,6 +129,9 @@ export default function VideoRoom() {
 
   useEffect(() => {
     let r: Room | null = null;
+    type Opened = PromiseSettledResult<MediaStreamTrack>;
+    let devices: Promise<[Opened, Opened]> | undefined;
+    const releaseDevices = () => void devices?.then((opened) => opened.forEach((d) => d.status === "fulfilled" && d.value.stop()));
     let cancelled = false;
     let settle!: () => void;
     const joined = new Promise<void>((resolve) => (settle = resolve));
@@ -140,10 +143,13 @@ export default function VideoRoom() {
       try {
         await roomChain.catch(() => undefined);
         if (cancelled) return;
+        // Camera and microphone open while the socket connects and the join runs: the camera's start-up is the
+        // slowest step of entering, and the others see this participant as soon as the join is answered.
+        devices = Promise.allSettled([openDevice("camera"), openDevice("microphone")]);
         const client = await liveClient();
         r = await client.joinRoom(id);
         settle();
-        if (cancelled) return; // left by the cleanup, in order
+        if (cancelled) return releaseDevices(); // left by the cleanup, in order
         setRoom(r);
         setPeers([...r.peers.values()].filter((p) => p.peerId !== r!.peerId));
         for (const t of r.tracks.values()) onTrack(t);
@@ -163,18 +169,32 @@ export default function VideoRoom() {
         r.on("error", (e) => setDeviceError(e));
         r.on("connectionQuality", (q: ConnectionQuality) => setQuality((prev) => new Map(prev).set(q.peerId, q.quality)));
         r.on("layers", (e) => setLayers((prev) => new Map(prev).set(e.peerId, e.spatialLayer)));
-        setChat(await r.chatHistory().catch(() => []));
+        // The history loads beside publishing; messages that arrived meanwhile are kept.
+        void r
+          .chatHistory()
+          .then((history) => setChat((prev) => [...history.filter((h) => !prev.some((m) => m.id === h.id)), ...prev]))
+          .catch(() => undefined);
         const perms = r.permissions;
+        const [cam, mic] = await devices;
+        devices = undefined;
         let camera: MediaStreamTrack | undefined;
         try {
-          if (perms.camera) camera = await r.publishCamera();
-          if (perms.microphone) await r.publishMicrophone();
+          if (cam.status === "rejected") {
+            if (perms.camera) setDeviceError(cam.reason);
+          } else if (perms.camera) camera = await r.publishCamera({ track: cam.value });
+          else cam.value.stop();
+          if (mic.status === "rejected") {
+            if (perms.microphone) setDeviceError(mic.reason);
+          } else if (perms.microphone) await r.publishMicrophone({ track: mic.value });
+          else mic.value.stop();
         } catch (e) {
           setDeviceError(e);
         }
-        setLocal({ camera, cam: !!camera, mic: perms.microphone, screen: false });
+        setLocal({ camera, cam: !!camera, mic: perms.microphone && mic.status === "fulfilled", screen: false });
       } catch (e) {
         if (!cancelled) setJoinError(e);
+        // A failed join leaves the opened devices unused: release the camera light.
+        releaseDevices();
       } finally {
         settle();
         if (!cancelled) setJoining(false);
