@@ -3,7 +3,7 @@
 // Live: every event about this consultation reloads it.
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
-import { App, Button, Card, Col, Descriptions, Empty, Form, Input, Radio, Row, Select, Space, Tabs, Timeline, Typography } from "antd";
+import { Button, Card, Col, Descriptions, Empty, Form, Input, Radio, Row, Select, Space, Tabs, Timeline, Typography } from "antd";
 import { DownloadOutlined, VideoCameraOutlined } from "@ant-design/icons";
 import { consultationKindLabel, consultationStatusLabel, type ConsultationKind, type ReportInput } from "@yilian/contract";
 import type { ConsultationDetail as C } from "@yilian/client-sdk";
@@ -19,6 +19,7 @@ import { FilesSection } from "./FilesSection";
 import { RecordingList } from "../../components/RecordingList";
 import { AcceptDialog, BookDialog, ReasonDialog, type ReasonAction } from "../../components/ConsultationActions";
 import { t } from "../../i18n";
+import { useToast } from "../../lib/toast";
 
 const sexLabel = { MALE: "男", FEMALE: "女", UNKNOWN: "未知" } as const;
 const referralAdviceLabel = { UP: "建议上转", DOWN: "建议下转", NONE: "无需转诊" } as const;
@@ -35,7 +36,7 @@ function age(birthDate: string): string {
 
 /** Runs an action with a busy flag; failures become a message with what to do. */
 function useAction() {
-  const { message } = App.useApp();
+  const message = useToast();
   const [busy, setBusy] = useState<string | null>(null);
   const run = async (key: string, fn: () => Promise<unknown>, ok?: string) => {
     setBusy(key);
@@ -225,7 +226,7 @@ function ReferralSection({ c }: { c: C }) {
   const [form] = Form.useForm<{ direction: "UP" | "DOWN"; toInstitutionId: string; reason: string; clinicalSummary: string }>();
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
-  const { message } = App.useApp();
+  const message = useToast();
   const options = [c.targetInstitution].filter((x): x is NonNullable<typeof x> => !!x).map((i) => ({ value: i.id, label: i.name }));
   const submit = async () => {
     const v = await form.validateFields();

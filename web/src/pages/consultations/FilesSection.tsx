@@ -2,17 +2,18 @@
 // open, adding more: a specialist may ask for more images after submission. Large files go through tus in the SDK
 // and survive a dropped township line; the others are told through `consultation:attachment-added`.
 import { useState } from "react";
-import { App, Empty, Space, Upload } from "antd";
+import { Empty, Space, Upload } from "antd";
 import { InboxOutlined } from "@ant-design/icons";
 import type { UploadView } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { errorText } from "../../lib/errors";
 import { UploadCard } from "../../components/UploadPreview";
+import { useToast } from "../../lib/toast";
 
 const ACCEPT = ".dcm,.dicom,.jpg,.jpeg,.png,.pdf,.docx,application/dicom,image/jpeg,image/png,application/pdf";
 
 export function FilesSection({ consultationId, items, canUpload, onUploaded }: { consultationId: string; items: UploadView[]; canUpload: boolean; onUploaded: () => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [progress, setProgress] = useState<Record<string, number>>({});
   const done = (key: string) =>
     setProgress((p) => {

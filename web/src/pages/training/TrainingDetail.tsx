@@ -3,7 +3,7 @@
 // the 录制中 indicator for everyone); the lecture's recordings for playback (课程回放); the attendance report.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useParams } from "react-router";
-import { App, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Table, Tabs, Tag, Typography } from "antd";
+import { Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Table, Tabs, Tag, Typography } from "antd";
 import { AudioOutlined, DesktopOutlined, DownloadOutlined, PushpinOutlined } from "@ant-design/icons";
 import { audienceKindLabel, tierLabel, type AttendanceRow, type TrainingHandView, type TrainingJoinInfo, type TrainingQuestionView, type TrainingSessionView } from "@yilian/contract";
 import type { RemoteTrack, Room, YilianClient } from "@yilian/client-sdk";
@@ -17,6 +17,7 @@ import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { RecordingList } from "../../components/RecordingList";
 import { RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "../room/RecordingControls";
 import { TrainingStatusTag } from "./TrainingList";
+import { useToast } from "../../lib/toast";
 
 function Video({ track, label, testId }: { track?: MediaStreamTrack; label: string; testId?: string }) {
   const ref = useRef<HTMLVideoElement>(null);
@@ -38,7 +39,7 @@ function audienceText(s: TrainingSessionView): string {
 }
 
 function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [info, setInfo] = useState<TrainingJoinInfo | null>(null);
   const [room, setRoom] = useState<Room | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -73,7 +74,8 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
       setSpeakers((prev) => (e.speaking ? [...new Set([...prev, e.userId])] : prev.filter((x) => x !== e.userId)));
     };
     const onStatus = (e: { sessionId: string; status: string }) => e.sessionId === s.id && e.status === "ENDED" && onEnded();
-    (async () => {
+    // Not awaited (an effect cannot be async): every failure is caught inside and shown on the page.
+    void (async () => {
       try {
         const live = await liveClient();
         if (stop) return;
@@ -280,7 +282,7 @@ function Live({ s, onEnded }: { s: TrainingSessionView; onEnded: () => void }) {
 }
 
 function Attendance({ s }: { s: TrainingSessionView }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const report = useAsync(() => api.trainingAttendance(s.id), [s.id]);
   const [busy, setBusy] = useState<string | null>(null);
   const exp = async (format: "csv" | "xlsx") => {
@@ -329,7 +331,7 @@ function Attendance({ s }: { s: TrainingSessionView }) {
 
 export default function TrainingDetail() {
   const { id = "" } = useParams();
-  const { message } = App.useApp();
+  const message = useToast();
   const q = useAsync(() => api.trainingSession(id), [id]);
   const [busy, setBusy] = useState(false);
   const [tab, setTab] = useState<string | undefined>();
