@@ -123,6 +123,7 @@ export default async function main(): Promise<void> {
       const minutes = (Date.now() - t0) / 60_000;
       log(`impaired: lowest layer after ${lowestAfterMs ?? "never"} ms; relay ${JSON.stringify(relay.stats())}; doctor's link ${after.localQuality}`);
       emit(BENCH, "impaired_audio_continuity_pct", audioContinuityPct(before, after), "%");
+      emit(BENCH, "impaired_audio_nacks_per_min", (after.audioNacks - before.audioNacks) / minutes, "1/min");
       emit(BENCH, "impaired_video_freezes_per_min", (after.freezeCount - before.freezeCount) / minutes, "1/min");
       emit(BENCH, "impaired_lowest_layer_after_s", lowestAfterMs === undefined ? NaN : lowestAfterMs / 1000, "s");
 

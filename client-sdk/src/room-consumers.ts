@@ -2,6 +2,7 @@
 // track exists here, and the remote tracks the application shows.
 import type { types } from "mediasoup-client";
 import type { MediaConsumerInfo, MediaProducerInfo } from "@yilian/contract";
+import { receiveCapabilities } from "./capabilities";
 import type { RoomTransports } from "./room-transports";
 import type { RemoteTrack, RoomConnection } from "./room-types";
 
@@ -55,7 +56,7 @@ export class RoomConsumers {
       const info = await this.client.request<MediaConsumerInfo>("media:consume", {
         transportId: transport.id,
         producerId: p.producerId,
-        rtpCapabilities: this.transports.device!.rtpCapabilities,
+        rtpCapabilities: receiveCapabilities(this.transports.device!.rtpCapabilities),
       });
       await this.attach(transport, info, generation);
     } catch (e) {

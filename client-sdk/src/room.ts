@@ -19,6 +19,7 @@ import type { YilianError } from "./errors";
 import { IceConfig } from "./ice";
 import { QualityMonitor, type ConnectionQuality, type LinkStats, type TrackStats } from "./quality";
 import { WeakLinkPolicy } from "./weak-link";
+import { receiveCapabilities } from "./capabilities";
 import { RoomConsumers } from "./room-consumers";
 import { RoomPublications } from "./room-publications";
 import { loadDevice, RoomTransports } from "./room-transports";
@@ -119,7 +120,7 @@ export class Room extends Emitter<RoomEvents> {
   static async join(client: RoomConnection, kind: RoomKind, roomId: string, opts: JoinOptions, timeline: JoinTimeline): Promise<Room> {
     const room = new Room(client, kind, roomId, opts, timeline);
     const preloaded = await client.mediaDevice?.();
-    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: preloaded?.device.rtpCapabilities });
+    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: receiveCapabilities(preloaded?.device.rtpCapabilities) });
     timeline.joinAnswered = performance.now();
     room.transports.ice.update(res);
     room.applyJoin(res);
@@ -223,7 +224,7 @@ export class Room extends Emitter<RoomEvents> {
     if (!transport || generation !== this.generation) return;
     let consumers = setup.consumers;
     if (!consumers.length && setup.producers.length && setup.transports) {
-      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: this.transports.device!.rtpCapabilities });
+      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: receiveCapabilities(this.transports.device!.rtpCapabilities) });
     }
     await this.consumers.attachAll(transport, consumers, generation);
     this.timeline.consumersCreated = performance.now();
@@ -234,7 +235,7 @@ export class Room extends Emitter<RoomEvents> {
   /** New transports and consumers in one request (media:resetTransports), publications produced again. */
   private async rebuild(): Promise<void> {
     const generation = this.dropMedia();
-    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: this.transports.device?.rtpCapabilities });
+    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: receiveCapabilities(this.transports.device?.rtpCapabilities) });
     this.transports.ice.update(res);
     await this.rebuildFrom(res, generation);
   }
@@ -338,7 +339,7 @@ export class Room extends Emitter<RoomEvents> {
         kind: this.kind,
         roomId: this.roomId,
         resumeKey: this.resumeKey,
-        rtpCapabilities: this.transports.device?.rtpCapabilities,
+        rtpCapabilities: receiveCapabilities(this.transports.device?.rtpCapabilities),
       });
       this.timeline.joinAnswered = performance.now();
       this.transports.ice.update(res);

@@ -79,6 +79,6 @@ export type RecordingRoomState = z.infer<typeof RecordingRoomState>;
 /** Sent to the room's participants when a recording starts, stops, fails or is ready. */
 export interface RecordingChangedEvent {
   recording: RecordingView;
-  /** Why it stopped when nobody pressed stop, e.g. a participant's refusal. */
+  /** Why it changed when nobody pressed anything: a participant's refusal, or a media failure it went on through. */
   reason?: string;
 }

@@ -262,6 +262,10 @@ export class Room {
         // Every joiner starts on the same (lowest) layer, so their key-frame requests share one window of the
         // one encoder; the desired layer is applied after the first frame (layerschange below).
         preferredLayers: simulcastLayers > 1 && this.settings.consumerStartLayer === "lowest" ? { spatialLayer: 0, temporalLayer: 2 } : undefined,
+        // Retransmissions for audio too (mediasoup's default is video only): a receiver on a lossy township line
+        // NACKs a lost Opus packet and gets it from this consumer's buffer, where otherwise it could only conceal
+        // it — the sender's FEC never learns of this receiver's losses, since the SFU terminates RTCP.
+        enableRtx: true,
         appData: data,
       }),
     );

@@ -177,6 +177,8 @@ export interface ReceivedFrom {
   audioSamples: number;
   /** Audio samples concealed for lost packets, DTX silence excluded. */
   audioConcealed: number;
+  /** NACKs this receiver sent for the audio (lost packets asked for again). */
+  audioNacks: number;
   localQuality?: string;
   peerQuality?: string;
   relayed: boolean;
@@ -203,6 +205,7 @@ export async function receivedFrom(p: Participant, peerId: string): Promise<Rece
       freezeCount: v.freezeCount ?? 0,
       audioSamples: a.totalSamplesReceived ?? 0,
       audioConcealed: (a.concealedSamples ?? 0) - (a.silentConcealedSamples ?? 0),
+      audioNacks: a.nackCount ?? 0,
       localQuality: q.get(room.peerId) as string | undefined,
       peerQuality: q.get(peerId) as string | undefined,
       relayed: link.relayed,

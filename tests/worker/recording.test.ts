@@ -1,19 +1,18 @@
 // Recording end to end with real pieces: mediasoup (the server's media backend) receives RTP from an ffmpeg test
 // source through PlainTransports, the recorder records it through PlainTransports into ffmpeg, the `recording` job
 // composes the MP4 (H.264/AAC) and poster, and the video plays back over HTTP with Range for allowed users only.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createSocket, type Socket } from "node:dgram";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomUUID, createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/storage";
-import type { MediaApi } from "@yilian/media/api";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { initRecording, execComposeRecording, execSweepRecordings } from "../../worker/src/queues/recording";
 import { composeMp4, probeParts, probeOutput } from "../../worker/src/recording/compose";
 import { startTestServer, type TestServer } from "../helpers/server";
+import { produceFromFfmpeg, type RtpSource } from "../helpers/rtp-source";
 import { testDb, closeTestDb } from "../helpers/db";
 import { makeConsultation, waitFor } from "./helpers";
 import { provinceLecturers, sessionBody, tokenFor } from "../training/helpers";
@@ -29,58 +28,9 @@ const db = testDb();
 const connection = createRedis(process.env.REDIS_URL!);
 let ts: TestServer;
 let worker: Awaited<ReturnType<typeof initRecording>>;
-let sender: ChildProcess | null = null;
-const relays: Socket[] = [];
+let sender: RtpSource | null = null;
 
-/**
- * ffmpeg sends RTP and RTCP from two different local ports, while the PlainTransport is rtcp-mux + comedia (it
- * locks onto the first source address): a one-socket relay makes both arrive from one address, as a real RTP
- * endpoint would.
- */
-function relayTo(ip: string, port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createSocket("udp4");
-    relays.push(s);
-    s.on("message", (m) => s.send(m, port, ip));
-    s.bind(0, "127.0.0.1", () => resolve(s.address().port));
-  });
-}
 const work = mkdtempSync(path.join(tmpdir(), "yilian-rec-"));
-
-/** An ffmpeg test source (colour bars + 440 Hz) sending VP8 and Opus RTP to two mediasoup PlainTransports. */
-async function produceFromFfmpeg(api: MediaApi, roomKey: string, peerId: string) {
-  const v = await api.createPlainTransport(roomKey, peerId, { direction: "send" });
-  const a = await api.createPlainTransport(roomKey, peerId, { direction: "send" });
-  await api.produce(roomKey, peerId, {
-    transportId: v.id,
-    kind: "video",
-    source: "camera",
-    paused: false,
-    rtpParameters: { codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }] }], encodings: [{ ssrc: 22222222 }] },
-  });
-  await api.produce(roomKey, peerId, {
-    transportId: a.id,
-    kind: "audio",
-    source: "microphone",
-    paused: false,
-    rtpParameters: { codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 11111111 }] },
-  });
-  const vPort = await relayTo(v.ip, v.port);
-  const aPort = await relayTo(a.ip, a.port);
-  sender = spawn(
-    "ffmpeg",
-    [
-      "-hide_banner", "-loglevel", "error", "-re",
-      "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
-      "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-      "-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k", "-g", "25", "-ssrc", "22222222", "-payload_type", "101",
-      "-f", "rtp", `rtp://127.0.0.1:${vPort}?rtcpport=${vPort}&pkt_size=1200`,
-      "-map", "1:a", "-c:a", "libopus", "-ac", "2", "-ar", "48000", "-ssrc", "11111111", "-payload_type", "100",
-      "-f", "rtp", `rtp://127.0.0.1:${aPort}?rtcpport=${aPort}&pkt_size=1200`,
-    ],
-    { stdio: "ignore" },
-  );
-}
 
 beforeAll(async () => {
   // Two mediasoup workers: a training room's recorder receives through a piped edge router, as its viewers do.
@@ -89,8 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  sender?.kill("SIGKILL");
-  for (const r of relays) r.close();
+  sender?.stop();
   await worker?.worker.close();
   await worker?.queue.close();
   connection.disconnect();
@@ -106,7 +55,7 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   const { roomKey } = await api.openRoom("consultation", consultationId);
   const doctorUser = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
   await api.joinPeer(roomKey, { peerId: "doctor-peer", userId: doctorUser.id, displayName: "乡镇医生", role: "REQUESTER" });
-  await produceFromFfmpeg(api, roomKey, "doctor-peer");
+  sender = await produceFromFfmpeg(api, roomKey, "doctor-peer");
 
   const spec = (await ts.login("spec.youtian.1")).accessToken;
   const doctor = (await ts.login("doctor.hadashan")).accessToken;
@@ -170,7 +119,7 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   expect((await ts.api(`/api/recordings/${done.id}`, { token: outsider })).status).toBe(404);
   const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: done.id }, select: { action: true } });
   expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(["recording.start", "recording.stop", "recording.process", "recording.play"]));
-  sender?.kill("SIGKILL");
+  sender?.stop();
   await api.closeRoom(roomKey, "ended");
 });
 
@@ -193,7 +142,7 @@ test("record a live training lecture in its broadcast room; the audience plays i
   const { roomKey } = await api.openRoom("training", sessionId);
   await api.joinPeer(roomKey, { peerId: "lecturer-peer", userId: lecturer.id, displayName: "授课专家", role: "LECTURER" });
   await api.joinPeer(roomKey, { peerId: "trainee-peer", userId: trainee.id, displayName: "学员", role: "VIEWER" });
-  await produceFromFfmpeg(api, roomKey, "lecturer-peer");
+  sender = await produceFromFfmpeg(api, roomKey, "lecturer-peer");
 
   // Only a lecturer starts and stops; the audience is refused, anyone else does not see the session.
   const body = { subject: "TRAINING", subjectId: sessionId };
@@ -266,7 +215,7 @@ test("record a live training lecture in its broadcast room; the audience plays i
   expect(await plays()).toBe(2);
   const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: id }, select: { action: true, actorId: true } });
   expect(audits).toEqual(expect.arrayContaining([{ action: "recording.start", actorId: lecturer.id }, { action: "recording.stop", actorId: lecturer.id }, expect.objectContaining({ action: "recording.process" })]));
-  sender?.kill("SIGKILL");
+  sender?.stop();
   await api.closeRoom(roomKey, "ended");
 });
 

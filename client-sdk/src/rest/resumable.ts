@@ -26,8 +26,10 @@ const isBrowser = typeof window !== "undefined" && typeof document !== "undefine
 
 export function resumableUpload(core: RestCore, consultationId: string, file: Blob, name: string, opts: UploadOptions = {}): Promise<UploadView> {
   return (async () => {
-    // Node's tus-js-client reads Buffers; browsers read the Blob in slices.
-    const input = isBrowser ? file : Buffer.from(await file.arrayBuffer());
+    // Node's tus-js-client reads Buffers; browsers read the Blob in slices. (Buffer through globalThis: the
+    // package's declarations are built without Node's types, for browser integrators.)
+    const NodeBuffer = (globalThis as unknown as { Buffer?: { from(data: ArrayBuffer): Blob } }).Buffer;
+    const input = isBrowser || !NodeBuffer ? file : NodeBuffer.from(await file.arrayBuffer());
     let refreshing: Promise<unknown> | null = null;
     return new Promise<UploadView>((resolve, reject) => {
       const upload = new Upload(input, {

@@ -4,6 +4,10 @@
 // video consumer requests a key frame, which ffmpeg needs to start a valid file. Stopping sends each ffmpeg an
 // RTCP BYE (a clean end of input even when nothing flows any more). Uses only MediaApi, so it works against an
 // in-process MediaService or a remote media node.
+// The room's media can be rebuilt under the recorder (its mediasoup worker died, or its media node was lost and the
+// room moved to another node, the recorder's peer with it): the recorder then finalises the parts it has, starts a
+// new segment and records the producers that appear again. The recording job puts a visible gap card between
+// segments, so a recording is never silently short.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -17,6 +21,8 @@ export interface RecordedPart {
   peerId: string;
   /** When this part's media starts, relative to the start of the recording. */
   offsetMs: number;
+  /** Which stretch of uninterrupted media the part belongs to (0, then +1 after every media restart). */
+  segment: number;
 }
 
 interface Codec {
@@ -32,8 +38,13 @@ export interface RecorderOptions {
   /** Directory for SDP files and parts (local to this media node). */
   dir: string;
   ffmpegPath?: string;
-  /** Called when the recorder is the last peer left in the room (the session ended without a stop). */
-  onIdle?: () => void;
+  /**
+   * Called when the recorder is the last peer left in the room (the session ended without a stop), or the room
+   * ended under it (`reason`: zh-CN, for the people in the room, e.g. its media node was lost with no other left).
+   */
+  onIdle?: (reason?: string) => void;
+  /** The room's media was rebuilt (worker or node lost): the recording goes on in segment `segment`. */
+  onRestart?: (segment: number) => void;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -122,6 +133,12 @@ interface Active {
 
 export class RoomRecorder {
   private readonly parts = new Map<string, Active>();
+  /** Parts of earlier segments, finalised (or being finalised) when the media restarted. */
+  private readonly finished: Active[] = [];
+  private readonly finalising = new Set<Promise<void>>();
+  private segment = 0;
+  /** The media node the recorder's peer lives on (remote media only). */
+  private nodeId: string | undefined;
   private readonly pending = new Set<Promise<void>>();
   private readonly peerId: string;
   private startedAt = 0;
@@ -156,6 +173,7 @@ export class RoomRecorder {
     // Visible to everyone in the room: being recorded is never a secret.
     const snap = await this.api.joinPeer(this.roomKey, { peerId: this.peerId, userId: "00000000-0000-0000-0000-000000000000", displayName: "录制", role: "RECORDER" });
     this.startedAt = Date.now();
+    this.nodeId = snap.nodeId;
     this.unsubscribe = this.api.onEvent((e) => this.onEvent(e));
     await Promise.all(snap.producers.map((p) => this.track(p.producerId, p.peerId)));
   }
@@ -163,6 +181,11 @@ export class RoomRecorder {
   private onEvent(e: MediaEvent): void {
     if (e.roomKey !== this.roomKey || this.stopped) return;
     if (e.name === "media:newProducer" && e.payload.peerId !== this.peerId) void this.track(e.payload.producerId, e.payload.peerId);
+    if (e.name === "media:restart") return this.onRestart(e);
+    if (e.name === "media:roomClosed" && e.payload.reason === "node-lost") {
+      this.opts.onIdle?.(e.payload.message ?? "音视频节点出现故障，房间已关闭，录像在此结束");
+      return;
+    }
     if (e.name === "media:peerLeft" || e.name === "media:roomClosed") {
       void this.api
         .snapshot(this.roomKey)
@@ -174,6 +197,53 @@ export class RoomRecorder {
     }
   }
 
+  /**
+   * The room's media was rebuilt: a worker was replaced (every transport is gone), or a lost node's room moved
+   * (`moved`: the peers joined again elsewhere). The parts so far end here, cleanly; the producers that appear on
+   * the rebuilt room are recorded into a new segment.
+   */
+  private onRestart(e: Extract<MediaEvent, { name: "media:restart" }>): void {
+    if (e.moved) {
+      const to = e.moved[this.peerId];
+      if (!to) {
+        // Our node was lost and the recorder could not join again elsewhere: the recording ends here, with why.
+        // (Another node of a spanning session that lost its peers is not ours.)
+        if (e.nodeId && e.nodeId === this.nodeId) this.opts.onIdle?.("音视频节点出现故障，录像无法继续，已在中断处结束");
+        return;
+      }
+      this.nodeId = to;
+    }
+    const old = [...this.parts.values()];
+    this.parts.clear();
+    this.segment++;
+    this.opts.log?.("recorder: media restarted, new segment", { reason: e.payload.reason, segment: this.segment, finalised: old.length });
+    this.finished.push(...old);
+    for (const a of old) void this.finalise(a);
+    this.opts.onRestart?.(this.segment);
+    for (const p of e.payload.producers ?? []) if (p.peerId !== this.peerId) void this.track(p.producerId, p.peerId);
+  }
+
+  /** Ends one part's ffmpeg cleanly (see stop); tracked so stop() waits for it. */
+  private finalise(a: Active): Promise<void> {
+    const p = (async () => {
+      // An RTCP BYE ends ffmpeg's input: it writes the Matroska cues and trailer and exits, whether media still
+      // flows or the producer is long gone. Fallbacks: SIGINT (acted on at the next packet), then a second one
+      // (interrupts the read, but also the trailer), then SIGKILL.
+      await sendBye(a.port, a.ssrc);
+      const timers = [
+        setTimeout(() => void sendBye(a.port, a.ssrc), 1000),
+        setTimeout(() => a.ffmpeg.kill("SIGINT"), 3000),
+        setTimeout(() => a.ffmpeg.kill("SIGINT"), 6000),
+        setTimeout(() => a.ffmpeg.kill("SIGKILL"), 10_000),
+      ];
+      const code = await a.exited;
+      timers.forEach(clearTimeout);
+      if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL) this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
+    })();
+    this.finalising.add(p);
+    return p;
+  }
+
   private track(producerId: string, peerId: string): Promise<void> {
     const p = this.addProducer(producerId, peerId).catch((err) => this.opts.log?.("recorder: producer not recorded", { producerId, err: String(err) }));
     this.pending.add(p);
@@ -183,6 +253,7 @@ export class RoomRecorder {
 
   private async addProducer(producerId: string, peerId: string): Promise<void> {
     if (this.parts.has(producerId) || this.stopped) return;
+    const segment = this.segment;
     const port = await freeUdpPort();
     const transport = await this.api.createPlainTransport(this.roomKey, this.peerId, { direction: "recv", remote: { ip: "127.0.0.1", port } });
     // 1. consumer created paused (the media service always creates consumers paused)
@@ -207,38 +278,31 @@ export class RoomRecorder {
       if (code && !this.stopped) this.opts.log?.("recorder: ffmpeg exited early", { producerId, code, err });
     });
     await waitUntilBound(port);
-    const part: RecordedPart = { file: `${base}.mkv`, kind: consumer.kind, producerId, peerId, offsetMs: Date.now() - this.startedAt };
+    const part: RecordedPart = { file: `${base}.mkv`, kind: consumer.kind, producerId, peerId, offsetMs: Date.now() - this.startedAt, segment };
     const ssrc = (consumer.rtpParameters as { encodings?: { ssrc?: number }[] }).encodings?.[0]?.ssrc ?? 0;
-    this.parts.set(producerId, { part, port, ssrc, ffmpeg, exited, stderr: () => err });
+    const active: Active = { part, port, ssrc, ffmpeg, exited, stderr: () => err };
+    if (segment !== this.segment) {
+      // The media restarted while this part was being set up: it belongs to the segment that just ended.
+      this.finished.push(active);
+      void this.finalise(active);
+      return;
+    }
+    this.parts.set(producerId, active);
     // 3. resume: for video this requests the key frame ffmpeg starts from
     await this.api.resumeConsumer(this.roomKey, this.peerId, consumer.id);
   }
 
   /** Stops every ffmpeg cleanly (finalising the files) and leaves the room; returns the parts written. */
   async stop(): Promise<{ parts: RecordedPart[]; durationMs: number }> {
-    if (this.stopped) return { parts: [...this.parts.values()].map((a) => a.part), durationMs: 0 };
+    const all = () => [...this.finished, ...this.parts.values()].map((a) => a.part);
+    if (this.stopped) return { parts: all(), durationMs: 0 };
     await Promise.allSettled([...this.pending]);
     this.stopped = true;
     this.unsubscribe();
     const durationMs = Date.now() - this.startedAt;
-    await Promise.all(
-      [...this.parts.values()].map(async (a) => {
-        // An RTCP BYE ends ffmpeg's input: it writes the Matroska cues and trailer and exits, whether media still
-        // flows or the producer is long gone. Fallbacks: SIGINT (acted on at the next packet), then a second one
-        // (interrupts the read, but also the trailer), then SIGKILL.
-        await sendBye(a.port, a.ssrc);
-        const timers = [
-          setTimeout(() => void sendBye(a.port, a.ssrc), 1000),
-          setTimeout(() => a.ffmpeg.kill("SIGINT"), 3000),
-          setTimeout(() => a.ffmpeg.kill("SIGINT"), 6000),
-          setTimeout(() => a.ffmpeg.kill("SIGKILL"), 10_000),
-        ];
-        const code = await a.exited;
-        timers.forEach(clearTimeout);
-        if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL) this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
-      }),
-    );
+    for (const a of this.parts.values()) void this.finalise(a);
+    await Promise.allSettled([...this.finalising]);
     await this.api.leavePeer(this.roomKey, this.peerId).catch(() => undefined);
-    return { parts: [...this.parts.values()].map((a) => a.part), durationMs };
+    return { parts: all(), durationMs };
   }
 }

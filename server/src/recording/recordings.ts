@@ -121,7 +121,9 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
     const recorder = await RoomRecorder.start(api, target.roomKey, {
       recordingId: rec.id,
       dir: path.join(await scratchDir(), `recording-${rec.id}`),
-      onIdle: () => void finishRecording(deps, rec.id, null).catch((err) => deps.log.warn({ err: String(err), recordingId: rec.id }, "auto-stop failed")),
+      onIdle: (reason) => void finishRecording(deps, rec.id, null, reason).catch((err) => deps.log.warn({ err: String(err), recordingId: rec.id }, "auto-stop failed")),
+      // Said in the room: the stretch until the media is back is missing, and the playback will show where.
+      onRestart: () => deps.announce?.(target.roomKey, { recording: recordingDto(rec), reason: "音视频服务故障，录像短暂中断，已自动继续录制（回放中将标出中断时段）" }),
       log: (msg, data) => deps.log.warn({ ...data, recordingId: rec.id }, msg),
     });
     active.set(rec.id, recorder);
@@ -140,12 +142,12 @@ export async function finishRecording(deps: RecordingDeps, id: string, actor: Au
   if (!recorder) return;
   active.delete(id);
   const { parts } = await recorder.stop();
-  const stored: { key: string; kind: "audio" | "video"; offsetMs: number; producerId: string; peerId: string }[] = [];
+  const stored: { key: string; kind: "audio" | "video"; offsetMs: number; segment: number; producerId: string; peerId: string }[] = [];
   for (const [i, p] of parts.entries()) {
     const key = recordingPartKey(id, i, p.kind);
     try {
       await deps.storage.putFile(key, p.file, { move: true, contentType: "video/x-matroska" });
-      stored.push({ key, kind: p.kind, offsetMs: p.offsetMs, producerId: p.producerId, peerId: p.peerId });
+      stored.push({ key, kind: p.kind, offsetMs: p.offsetMs, segment: p.segment, producerId: p.producerId, peerId: p.peerId });
     } catch (err) {
       deps.log.warn({ err: String(err), recordingId: id, file: p.file }, "recording part not stored");
     }
@@ -153,7 +155,7 @@ export async function finishRecording(deps: RecordingDeps, id: string, actor: Au
   await rm(path.join(await scratchDir(), `recording-${id}`), { recursive: true, force: true });
   const row = await deps.db.$transaction(async (tx) => {
     const r = await tx.recording.update({ where: { id }, data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored } });
-    await audit(tx, { action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length, ...(reason ? { reason } : {}) } });
+    await audit(tx, { action: "recording.stop", entityType: "Recording", entityId: id, outcome: "SUCCESS", ...(actor ? {} : { actorId: null, actorInstitutionId: null }), detail: { parts: stored.length, segments: new Set(stored.map((p) => p.segment)).size, ...(reason ? { reason } : {}) } });
     return r;
   });
   await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));

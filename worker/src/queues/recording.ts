@@ -1,5 +1,5 @@
 // recording: after a recording stops, checks every raw part with ffprobe, composes one MP4 (H.264/AAC) with a
-// poster, computes duration, size and sha256, stores it and marks the Recording READY, or FAILED with the reason.
+// poster (a recording whose media restarted under it gets a visible "录制中断" card for each gap), computes duration, size and sha256, stores it and marks the Recording READY, or FAILED with the reason.
 // Re-runnable: outputs have fixed keys and the final update only applies to a PROCESSING row, so a job repeated
 // after a crash ends with the same single result.
 import { createHash } from "node:crypto";
@@ -11,7 +11,7 @@ import type { Db } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { posterKey, recordingKey, scratchDir, type Storage } from "@yilian/storage";
 import { RECORDING_QUEUE, recordingJobOptions, RecordingJobData, type RecordingJobName } from "@yilian/jobs";
-import { composeMp4, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
+import { composeRecording, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
 
 export { RECORDING_QUEUE };
 
@@ -20,6 +20,8 @@ export interface RecordingPart {
   key: string;
   kind: "audio" | "video";
   offsetMs: number;
+  /** Segment of uninterrupted media (absent: 0). */
+  segment?: number;
   producerId?: string;
   peerId?: string;
 }
@@ -60,7 +62,7 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
       if (!(await storage.stat(p.key))) continue; // counted as bad below
       const local = path.join(work, `part-${i}${path.extname(p.key) || ".mkv"}`);
       await storage.download(p.key, local);
-      inputs.push({ file: local, kind: p.kind, offsetMs: p.offsetMs });
+      inputs.push({ file: local, kind: p.kind, offsetMs: p.offsetMs, segment: p.segment ?? 0 });
     }
     const { ok, bad } = await probeParts(inputs);
     const missing = parts.length - inputs.length;
@@ -70,8 +72,9 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
     }
     const mp4 = path.join(work, "recording.mp4");
     const jpg = path.join(work, "poster.jpg");
+    let gaps: { fromS: number; toS: number }[];
     try {
-      await composeMp4(ok, mp4);
+      ({ gaps } = await composeRecording(ok, mp4, { startedAt: rec.startedAt }));
     } catch (e) {
       // A composition error on checked inputs is worth a retry (resources, timeouts); the last attempt records it.
       throw new Error(`compose failed: ${(e as Error).message}`);
@@ -90,12 +93,12 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
         data: { status: "READY", durationMs: Math.round(out.durationS * 1000), sizeBytes: BigInt(size), sha256: sha, storageKey: recordingKey(rec.id), posterKey: posterKey(rec.id), processedAt: new Date(), failureReason: null },
       });
       if (count) {
-        await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: rec.id, outcome: "SUCCESS", detail: { parts: parts.length, usable: ok.length, skipped: bad.length + missing, durationS: out.durationS } });
+        await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: rec.id, outcome: "SUCCESS", detail: { parts: parts.length, usable: ok.length, skipped: bad.length + missing, durationS: out.durationS, ...(gaps.length ? { gaps } : {}) } });
       }
     });
     // Raw parts are no longer needed once the playback file is safely stored and recorded.
     for (const p of parts) await storage.delete(p.key).catch(() => undefined);
-    return { recordingId, status: "READY", durationS: out.durationS, skippedParts: bad.length + missing };
+    return { recordingId, status: "READY", durationS: out.durationS, skippedParts: bad.length + missing, gaps };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,8 +1,13 @@
 // Composes the raw parts of a recording (one file per producer, written by the media node) into one playback
 // MP4 (H.264 + AAC, faststart): up to four videos side by side / in a grid, all audio mixed, each part placed at
 // its offset from the start of the recording. Debian's ffmpeg/ffprobe do the work.
+// A recording whose media restarted under it (a mediasoup worker or a whole media node was lost) has several
+// segments: each is composed on its own on a fixed canvas, and a zh-CN card ("录制中断" with the local times of
+// the gap) fills the time nothing could be recorded; the pieces are joined without re-encoding.
 import { spawn } from "node:child_process";
 import { execFile } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -11,6 +16,8 @@ export interface PartInput {
   file: string;
   kind: "audio" | "video";
   offsetMs: number;
+  /** Stretch of uninterrupted media (recorder.ts); absent in recordings made before segments existed. */
+  segment?: number;
 }
 
 export interface ProbedPart extends PartInput {
@@ -68,8 +75,15 @@ function ffmpeg(args: string[], timeoutMs: number): Promise<void> {
 const W = 1280;
 const H = 720;
 
-/** Writes out.mp4 from the good parts; returns nothing, throws with ffmpeg's last lines on failure. */
-export async function composeMp4(parts: ProbedPart[], out: string, opts: { threads?: number } = {}): Promise<void> {
+/** The x264/AAC settings of every piece, so that segments and gap cards join without re-encoding. */
+const ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-r", "25"];
+const AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"];
+
+/**
+ * Writes out.mp4 from the good parts; returns nothing, throws with ffmpeg's last lines on failure. `canvas`: always
+ * W×H with an audio track (silence if none), as the pieces of a segmented recording must be.
+ */
+export async function composeMp4(parts: ProbedPart[], out: string, opts: { threads?: number; canvas?: boolean } = {}): Promise<void> {
   const videos = parts.filter((p) => p.kind === "video").slice(0, 4);
   const audios = parts.filter((p) => p.kind === "audio");
   const total = Math.max(...parts.map((p) => p.offsetMs / 1000 + p.durationS));
@@ -111,6 +125,10 @@ export async function composeMp4(parts: ProbedPart[], out: string, opts: { threa
     filters.push(`${vLabels.join("")}xstack=inputs=${vLabels.length}:layout=${layout}:fill=black[vout]`);
     vOut = "[vout]";
   }
+  if (opts.canvas && vOut === "[vout]") {
+    filters.push(`[vout]scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2,setsar=1[vcanvas]`);
+    vOut = "[vcanvas]";
+  }
   let aOut: string | null = null;
   if (aLabels.length === 1) {
     filters.push(`${aLabels[0]}anull[aout]`);
@@ -118,6 +136,10 @@ export async function composeMp4(parts: ProbedPart[], out: string, opts: { threa
   } else if (aLabels.length > 1) {
     filters.push(`${aLabels.join("")}amix=inputs=${aLabels.length}:duration=longest:normalize=0[aout]`);
     aOut = "[aout]";
+  } else if (opts.canvas) {
+    inputs.push("-f", "lavfi", "-t", total.toFixed(3), "-i", "anullsrc=r=48000:cl=stereo");
+    aOut = `${idx}:a`;
+    idx++;
   }
   const args = [
     ...inputs,
@@ -125,13 +147,85 @@ export async function composeMp4(parts: ProbedPart[], out: string, opts: { threa
     "-map", vOut,
     ...(aOut ? ["-map", aOut] : []),
     "-t", total.toFixed(3),
-    "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-    ...(aOut ? ["-c:a", "aac", "-b:a", "128k", "-ac", "2"] : []),
+    ...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)),
+    ...(aOut ? (opts.canvas ? AUDIO : AUDIO.slice(0, -2)) : []),
     "-threads", String(opts.threads ?? 2),
     "-movflags", "+faststart",
     out,
   ];
   await ffmpeg(args, Math.max(120_000, total * 1000 * 4));
+}
+
+/** A stretch of the recording with no media: from the end of one segment to the start of the next (seconds). */
+export interface RecordingGap {
+  fromS: number;
+  toS: number;
+}
+
+/** A visible gap marker is never shorter than this, even when the media was back within a second. */
+export const GAP_CARD_MIN_S = 3;
+const CARD_FONT = "Noto Sans CJK SC";
+
+const clock = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+
+/** The gap card: dark background, "录制中断" and the local (Asia/Shanghai) times nothing was recorded. */
+async function gapCard(out: string, gap: RecordingGap, startedAt: Date, durationS: number): Promise<void> {
+  const at = (s: number) => clock.format(new Date(startedAt.getTime() + s * 1000));
+  const title = path.join(path.dirname(out), `${path.basename(out, ".mp4")}-title.txt`);
+  const detail = path.join(path.dirname(out), `${path.basename(out, ".mp4")}-detail.txt`);
+  // Text files, not inline text: no escaping of ':' and '%' in the filter graph.
+  await writeFile(title, "录制中断");
+  await writeFile(detail, `${at(gap.fromS)} – ${at(gap.toS)}  音视频服务故障，此段未能录制`);
+  const text = (file: string, size: number, y: string, color: string) =>
+    `drawtext=font='${CARD_FONT}':textfile='${file}':expansion=none:fontsize=${size}:fontcolor=${color}:x=(w-text_w)/2:y=${y}`;
+  await ffmpeg(
+    [
+      "-f", "lavfi", "-i", `color=c=0x1f2937:s=${W}x${H}:r=25:d=${durationS.toFixed(3)}`,
+      "-f", "lavfi", "-t", durationS.toFixed(3), "-i", "anullsrc=r=48000:cl=stereo",
+      "-vf", [text(title, 72, "h/2-90", "white"), text(detail, 32, "h/2+20", "0xd1d5db")].join(","),
+      "-map", "0:v", "-map", "1:a", "-t", durationS.toFixed(3),
+      ...ENCODE, ...AUDIO, "-movflags", "+faststart", out,
+    ],
+    60_000,
+  );
+}
+
+/**
+ * Composes a recording from its good parts: one MP4 as composeMp4 when its media never restarted; otherwise one
+ * piece per segment, a gap card between consecutive ones, all joined into `out`. Returns the gaps (seconds from the
+ * start of the recording), which the card shows in local time.
+ */
+export async function composeRecording(parts: ProbedPart[], out: string, opts: { startedAt: Date; threads?: number }): Promise<{ gaps: RecordingGap[] }> {
+  const bySegment = new Map<number, ProbedPart[]>();
+  for (const p of parts) bySegment.set(p.segment ?? 0, [...(bySegment.get(p.segment ?? 0) ?? []), p]);
+  const segments = [...bySegment.entries()].sort(([a], [b]) => a - b).map(([, ps]) => ps);
+  if (segments.length <= 1) {
+    await composeMp4(parts, out, opts);
+    return { gaps: [] };
+  }
+  const dir = path.dirname(out);
+  const pieces: string[] = [];
+  const gaps: RecordingGap[] = [];
+  let prevEndS: number | undefined;
+  for (const [i, seg] of segments.entries()) {
+    const startMs = Math.min(...seg.map((p) => p.offsetMs));
+    const endS = Math.max(...seg.map((p) => p.offsetMs / 1000 + p.durationS));
+    if (prevEndS !== undefined) {
+      const gap = { fromS: prevEndS, toS: Math.max(prevEndS, startMs / 1000) };
+      gaps.push(gap);
+      const card = path.join(dir, `gap-${i}.mp4`);
+      await gapCard(card, gap, opts.startedAt, Math.max(GAP_CARD_MIN_S, gap.toS - gap.fromS));
+      pieces.push(card);
+    }
+    const piece = path.join(dir, `segment-${i}.mp4`);
+    await composeMp4(seg.map((p) => ({ ...p, offsetMs: p.offsetMs - startMs })), piece, { ...opts, canvas: true });
+    pieces.push(piece);
+    prevEndS = endS;
+  }
+  const list = path.join(dir, "pieces.txt");
+  await writeFile(list, pieces.map((p) => `file '${p.replace(/'/g, "'\\''")}'`).join("\n") + "\n");
+  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out], 300_000);
+  return { gaps };
 }
 
 export async function poster(mp4: string, out: string, durationS: number): Promise<void> {

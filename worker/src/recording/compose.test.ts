@@ -1,0 +1,45 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { composeRecording, GAP_CARD_MIN_S, probeOutput, probeParts } from "./compose";
+
+describe("composeRecording", () => {
+  it("joins the segments of a recording whose media restarted with a gap card the length of the gap", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "yilian-compose-"));
+    const run = (args: string[]) => execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: dir });
+    try {
+      run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "2", "-c:v", "libvpx", "v1.mkv"]);
+      run(["-f", "lavfi", "-i", "sine=frequency=300", "-t", "2", "-c:a", "libopus", "a1.mkv"]);
+      run(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "2", "-c:v", "libvpx", "v2.mkv"]);
+      const { ok } = await probeParts([
+        { file: path.join(dir, "v1.mkv"), kind: "video", offsetMs: 0, segment: 0 },
+        { file: path.join(dir, "a1.mkv"), kind: "audio", offsetMs: 0, segment: 0 },
+        // After the restart: video only, 4 s after the first stretch ended.
+        { file: path.join(dir, "v2.mkv"), kind: "video", offsetMs: 6000, segment: 1 },
+      ]);
+      const out = path.join(dir, "out.mp4");
+      const { gaps } = await composeRecording(ok, out, { startedAt: new Date("2026-12-05T01:00:00Z") });
+      expect(gaps).toHaveLength(1);
+      expect(gaps[0]!.fromS).toBeCloseTo(2, 0);
+      expect(gaps[0]!.toS).toBe(6);
+      const info = await probeOutput(out);
+      expect(info).toMatchObject({ video: "h264", audio: "aac" });
+      expect(info.durationS).toBeGreaterThan(7.5); // 2 + 4 + 2: as long as the recording was
+      expect(info.durationS).toBeLessThan(8.6);
+      // The card is dark slate: mean red well under the bright test patterns around it.
+      const red = (atS: number) => {
+        const raw = execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-ss", String(atS), "-i", out, "-frames:v", "1", "-vf", "scale=16:9", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
+        let sum = 0;
+        for (let i = 0; i < raw.length; i += 3) sum += raw[i]!;
+        return sum / (raw.length / 3);
+      };
+      expect(red(4)).toBeLessThan(60);
+      expect(red(1)).toBeGreaterThan(80);
+      expect(red(7)).toBeGreaterThan(80);
+      expect(GAP_CARD_MIN_S).toBeGreaterThanOrEqual(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
