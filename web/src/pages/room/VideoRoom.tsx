@@ -21,7 +21,7 @@ import { useUser } from "../../lib/session";
 import { fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
-import { ReportSection } from "../consultations/ConsultationDetail";
+import { ReportSection } from "../consultations/ReportSection";
 import { ConsentPrompt, RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "./RecordingControls";
 
 // The SDK's link quality (client-sdk/src/quality.ts, from getStats): the own tile shows this computer's link,
