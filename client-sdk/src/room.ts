@@ -48,6 +48,8 @@ export class Room extends Emitter<RoomEvents> {
   private readonly consumers: RoomConsumers;
   private readonly quality: QualityMonitor;
   private readonly weakLink: WeakLinkPolicy;
+  /** Tracks made during the join, announced after joinRoom() returned (see join). */
+  private joinTracks: RemoteTrack[] | null = [];
 
   private constructor(
     private readonly client: RoomConnection,
@@ -81,7 +83,10 @@ export class Room extends Emitter<RoomEvents> {
         return room.generation;
       },
       error,
-      track: (t) => this.emit("track", t),
+      track: (t) => {
+        if (this.joinTracks) this.joinTracks.push(t);
+        else this.emit("track", t);
+      },
       trackEnded: (t) => this.emit("trackEnded", t),
       preferredSpatialLayer: opts.preferredSpatialLayer,
       setPreferredLayers: (consumerId, spatialLayer) => this.setPreferredLayers(consumerId, spatialLayer),
@@ -130,6 +135,13 @@ export class Room extends Emitter<RoomEvents> {
     timeline.deviceLoaded = performance.now();
     await room.applySetup(res, room.generation);
     room.quality.start();
+    // The tracks that came with the join are announced once joinRoom() has returned, so a listener attached right
+    // after it (room.on("track", …)) hears every track; room.tracks holds them already.
+    const announced = room.joinTracks ?? [];
+    room.joinTracks = null;
+    setTimeout(() => {
+      for (const t of announced) if (room.tracks.get(t.consumerId) === t) room.emit("track", t);
+    }, 0);
     return room;
   }
 

@@ -37,7 +37,8 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
       for (const ev of ["peerJoined", "peerLeft", "mute", "activeSpeaker", "reconnecting", "reconnected", "closed", "error", "chat", "trackEnded", "connectionQuality", "relayFallback"]) {
         room.on(ev, (e: unknown) => events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
       }
-      room.on("track", (t: any) => {
+      const render = (t: any) => {
+        if (document.querySelector(`[data-consumer="${t.consumerId}"]`)) return;
         const el = document.createElement(t.kind === "video" ? "video" : "audio") as HTMLMediaElement;
         el.autoplay = true;
         el.muted = true;
@@ -45,7 +46,10 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
         el.dataset.consumer = t.consumerId;
         document.body.append(el);
         void el.play().catch(() => undefined);
-      });
+      };
+      // The join's answer already carried the others' media: those tracks exist before anyone can listen.
+      for (const t of room.tracks.values()) render(t);
+      room.on("track", render);
       room.on("trackEnded", (t: any) => document.querySelector(`[data-consumer="${t.consumerId}"]`)?.remove());
     };
     w.yl = { sdk, client: sdk.createClient({ token }), events, watch };

@@ -82,7 +82,7 @@ describe("weak township link", () => {
     expect(relay.stats().down.dropped).toBeGreaterThan(0);
     console.log(
       `weak link: seen after ${weakSeenAfter} ms; audio continuity ${audioContinuityPct(lowAt, weakEnd).toFixed(2)} %;` +
-        ` freezes ${weakEnd.freezeCount - lowAt.freezeCount} in 15 s`,
+        ` freezes ${weakEnd.freezeCount - lowAt.freezeCount} in 15 s; audio NACKs ${weakEnd.audioNacks - lowAt.audioNacks}`,
     );
 
     relay.impair(null);

@@ -1,11 +1,12 @@
 import type { Bundle } from "@medplum/fhirtypes";
-import { hasRole, type AuthUser } from "../authz/principal";
+import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import type { Db } from "../db";
 import { loadConsultation } from "./access";
 import { consultationBundle } from "./fhir";
 import { revealedIdNumber } from "./read-consultations";
 import { consultationDetail } from "./view";
+import { deidentifiedDetail, seesPatientIdentity } from "./minimum-necessary";
 
 /**
  * FHIR R4 export of one consultation, audited (`consultation.fhir`). The patient's ID number is masked, as in the
@@ -15,12 +16,13 @@ import { consultationDetail } from "./view";
 export async function exportFhir(db: Db, user: AuthUser, id: string, opts: { revealIdNumber: boolean; key: string }): Promise<Bundle> {
   const c = await loadConsultation(db, user, id, "consultation.fhir");
   const idNumber = opts.revealIdNumber ? await revealedIdNumber(db, user, c, opts.key, "fhir") : null;
-  const detail = await consultationDetail(db, c);
-  // Minimum necessary: administrators manage and count; unless they work on this consultation, no identity.
-  const worksOnIt = c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id);
-  const deidentified = hasRole(user, "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN") && !worksOnIt;
+  // Minimum necessary: administrators manage and count; unless they work on this consultation, no identity. FHIR
+  // allows a partial date, so the bundle keeps only the birth year (the detail's contract needs a whole day).
+  const deidentified = !seesPatientIdentity(user, c);
+  let detail = await consultationDetail(db, c);
   if (deidentified) {
-    detail.patient = { ...detail.patient, name: "（已去标识化）", birthDate: detail.patient.birthDate.slice(0, 4), idNumberMasked: null, recordNumber: null };
+    detail = await deidentifiedDetail(db, detail);
+    detail.patient = { ...detail.patient, birthDate: detail.patient.birthDate.slice(0, 4), idNumberMasked: null };
   }
   await audit(db, {
     action: "consultation.fhir",

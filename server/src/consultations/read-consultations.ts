@@ -6,12 +6,17 @@ import type { Db } from "../db";
 import { loadConsultation, readableConsultations, type ConsultationRecord } from "./access";
 import { consultationDetail, consultationRow } from "./view";
 import { decryptPatientId } from "./patient-data";
+import { deidentifiedDetail, maskName, seesPatientIdentity, withNeutralFileNames } from "./minimum-necessary";
 
 /** One consultation with its patient data: every call is audited. */
 export async function getConsultation(db: Db, user: AuthUser, id: string) {
   const c = await loadConsultation(db, user, id, "consultation.read");
-  await audit(db, { action: "consultation.read", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
-  return consultationDetail(db, c);
+  const identified = seesPatientIdentity(user, c);
+  await audit(db, { action: "consultation.read", entityType: "Consultation", entityId: id, outcome: "SUCCESS", ...(identified ? {} : { detail: { deidentified: true } }) });
+  const detail = await consultationDetail(db, c);
+  if (!identified) return deidentifiedDetail(db, detail);
+  // Outside the requesting institution file names are neutral, as in the file list (they may carry identifiers).
+  return user.institutionId === c.requestingInstitutionId ? detail : withNeutralFileNames(db, detail);
 }
 
 /** The full ID number, for the people treating the patient only; audited as a separate, explicit read. */
@@ -39,9 +44,13 @@ export async function listConsultations(db: Db, user: AuthUser, q: { box: "mine"
   const box: Prisma.ConsultationWhereInput =
     q.box === "requested" ? { requestingDoctorId: user.id } : q.box === "assigned" ? { participants: { some: { userId: user.id, role: "SPECIALIST" } } } : q.box === "institution" ? { OR: [{ requestingInstitutionId: user.institutionId }, { targetInstitutionId: user.institutionId }] } : {};
   const where: Prisma.ConsultationWhereInput = { AND: [scope, box, ...(q.status ? [{ status: q.status }] : [])] };
-  const [rows, total] = await Promise.all([db.consultation.findMany({ where, orderBy: { createdAt: "desc" }, take: q.limit, skip: q.offset }), db.consultation.count({ where })]);
+  const [rows, total] = await Promise.all([
+    db.consultation.findMany({ where, orderBy: { createdAt: "desc" }, take: q.limit, skip: q.offset, include: { participants: { select: { userId: true } } } }),
+    db.consultation.count({ where }),
+  ]);
   await audit(db, { action: "consultation.list", entityType: "Consultation", outcome: "SUCCESS", detail: { ids: rows.map((r) => r.id) } });
-  return { items: rows.map(consultationRow), total, limit: q.limit, offset: q.offset };
+  const items = rows.map((r) => consultationRow(seesPatientIdentity(user, r) ? r : { ...r, patientName: maskName(r.patientName) }));
+  return { items, total, limit: q.limit, offset: q.offset };
 }
 
 /** The receiving coordinator's triage queue: SUBMITTED requests for their institution, EMERGENCY first, then oldest. */

@@ -33,6 +33,7 @@ import { schedulingRoutes } from "../scheduling/routes";
 import { referralRoutes } from "../referrals/routes";
 import { AppError, ErrorCode } from "@yilian/contract";
 import { hasRole } from "../authz/principal";
+import { deidentifiedDetail, seesPatientIdentity } from "./minimum-necessary";
 
 const empty = z.object({});
 const TargetList = listOf(TargetSuggestion);
@@ -108,11 +109,12 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
   route({ method: "get", path: "/consultations/:id/report.pdf", summary: "The signed report as PDF (Chinese)", schemas: { params: IdParams }, produces: ["application/pdf"] }, async ({ params }, _req, res) => {
     const user = currentUser(res);
     const c = await loadConsultation(db, user, params.id, "report.pdf");
-    const detail = await consultationDetail(db, c);
+    const identified = seesPatientIdentity(user, c);
+    const detail = identified ? await consultationDetail(db, c) : await deidentifiedDetail(db, await consultationDetail(db, c));
     if (!detail.report || detail.report.status !== "SIGNED") throw new AppError(ErrorCode.NOT_FOUND, "报告尚未签发");
     const specialty = c.specialtyCode ? await db.specialty.findUnique({ where: { code: c.specialtyCode } }) : null;
     const pdf = await reportPdf(detail, specialty?.name ?? null);
-    await audit(db, { action: "report.pdf", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" });
+    await audit(db, { action: "report.pdf", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", ...(identified ? {} : { detail: { deidentified: true } }) });
     res.type("application/pdf").setHeader("content-disposition", `attachment; filename="${c.number}.pdf"`);
     res.send(pdf);
   });

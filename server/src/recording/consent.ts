@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import { AppError, ErrorCode, type ConsentAnswer, type RecordingConsentView, type RecordingRoomState } from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
-import { loadConsultation } from "../consultations/access";
+import { isTargetCoordinator, loadConsultation } from "../consultations/access";
 import { notFound } from "../authz/policy";
 import { controlTarget, finishRecording, recordingDto, startRecording, subjectRoomKey, type RecordingDeps } from "./recordings";
 
@@ -185,9 +185,13 @@ export async function roomState(d: ConsentDeps, user: AuthUser, subjectId: strin
 export async function answerRunning(d: ConsentDeps, user: AuthUser, recordingId: string, agree: boolean): Promise<RecordingRoomState> {
   const rec = await d.db.recording.findUnique({ where: { id: recordingId } });
   if (!rec || rec.subject !== "CONSULTATION") throw notFound("录像");
-  await loadConsultation(d.db, user, rec.subjectId, "recording.consent").catch((e) => {
+  const c = await loadConsultation(d.db, user, rec.subjectId, "recording.consent").catch((e) => {
     throw e instanceof AppError && e.code === ErrorCode.NOT_FOUND ? notFound("录像") : e;
   });
+  // Only the people who can be in the room answer (refusing stops the recording): not administrators reading it.
+  if (!c.participants.some((p) => p.userId === user.id) && !isTargetCoordinator(user, c)) {
+    throw new AppError(ErrorCode.FORBIDDEN, "只有会诊参与者可以回应录像");
+  }
   if (rec.status !== "RECORDING") throw new AppError(ErrorCode.INVALID_STATE, "该录像已停止");
   await audit(d.db, { action: "recording.consent", entityType: "Recording", entityId: recordingId, outcome: "SUCCESS", detail: { agree, joinedWhileRecording: true } });
   if (agree) await agreedTo(d, recordingId, [user.id]);

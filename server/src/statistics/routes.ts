@@ -47,7 +47,9 @@ export function statisticsRoutes(deps: { db: Db; queues: AppQueues; requireAuth:
       produces: SPREADSHEETS,
     },
     async ({ query }, _req, res) => {
-      const body = await stats.monthly(db, currentUser(res), query);
+      const answer = await stats.monthly(db, currentUser(res), query);
+      if (query.format === "json") return answer;
+      const body = answer.parse();
       return send(db, res, query.format, body, `月度统计_${body.scopeName}${body.specialtyName ? `_${body.specialtyName}` : ""}_${query.from}_${query.to}`);
     },
   );

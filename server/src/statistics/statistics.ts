@@ -20,6 +20,7 @@ import {
 import type { Prisma, StatScope } from "@prisma/client";
 import { z } from "zod";
 import { sqlOf, type Db } from "../db";
+import { JsonText } from "../http/route";
 import { hasRole, type AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
@@ -116,45 +117,59 @@ export type StatRow = StatRowView;
 /** Rows of a total, or of one specialty's share when filtering by specialty. */
 const slice = (specialty?: string) => (specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" });
 
-export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyStatsQuery>): Promise<MonthlyStatsView> {
+export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyStatsQuery>): Promise<JsonText<MonthlyStatsView>> {
   const { scope, scopeId } = await resolveFocus(db, user, q.scope, q.scopeId);
   let metrics = q.metrics?.split(",").map((m) => m.trim()).filter(Boolean);
   if (q.specialty) metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m));
-  // Independent reads run together: the answer is three indexed lookups on rollups plus the audit row. The rows come
-  // in plain SQL as arrays (thousands of them for a province over two years: Prisma's per-row cost would dominate),
-  // in the order of the (scope, scopeId, month, metric, dimension, key, value) index, which answers them alone.
-  const [{ rows }, runs, names, specialty] = await Promise.all([
-    sqlOf(db).query<[string, string, string, string, number]>({
-      text: `SELECT to_char(month, 'YYYY-MM'), metric, dimension, key, value FROM "MonthlyStat"
-              WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
-                AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text))
-              ORDER BY scope, "scopeId", month, metric, dimension, key`,
-      values: [scope, scopeId, `${q.from}-01`, `${q.to}-01`, metrics ?? null, q.specialty ?? null],
-      rowMode: "array",
-    }),
-    db.monthlyStatRun.findMany({ where: { month: { gte: toDate(q.from), lte: toDate(q.to) } }, orderBy: { month: "asc" } }),
+  const [names, specialty] = await Promise.all([
     scopeNames(db, scope, [scopeId]),
     q.specialty ? db.specialty.findUnique({ where: { code: q.specialty }, select: { name: true } }) : null,
-    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
   ]);
   const name = names.get(scopeId) ?? scopeId;
-  const out: StatRow[] = rows.map(([month, metric, dimension, key, value]) => ({ month, scope, scopeId, scopeName: name, metric, dimension, key, value }));
-  // Totals over the range for additive metrics (percentiles do not add up).
-  const totals: Record<string, number> = {};
   const total = slice(q.specialty);
-  for (const r of out) if (r.dimension === total.dimension && r.key === total.key && !/_p\d+$/.test(r.metric)) totals[r.metric] = (totals[r.metric] ?? 0) + r.value;
-  return {
-    scope,
-    scopeId,
-    scopeName: name,
-    specialty: q.specialty ?? null,
-    specialtyName: q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null,
-    from: q.from,
-    to: q.to,
-    computedMonths: runs.map((r) => ({ month: r.month.toISOString().slice(0, 7), computedAt: r.computedAt.toISOString() })),
-    totals,
-    rows: out,
-  };
+  // One statement answers from the rollups through the (scope, scopeId, month) index and writes the whole answer as
+  // JSON: a province over two years is thousands of rows, which would otherwise cost the server more CPU to decode,
+  // re-encode and send than everything else in the request. Totals over the range for additive metrics (percentiles
+  // do not add up), added in month order.
+  const [{ rows }] = await Promise.all([
+    sqlOf(db).query<{ body: string }>(
+      `WITH r AS (
+         SELECT month, metric, dimension, key, value FROM "MonthlyStat"
+          WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
+            AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text)))
+       SELECT json_build_object(
+         'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text, 'specialty', $6::text, 'specialtyName', $8::text,
+         'from', $9::text, 'to', $10::text,
+         'computedMonths', COALESCE((
+           SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'),
+                                             'computedAt', to_char("computedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY month)
+             FROM "MonthlyStatRun" WHERE month BETWEEN $3::date AND $4::date), '[]'),
+         'totals', COALESCE((
+           SELECT json_object_agg(metric, total ORDER BY first, metric)
+             FROM (SELECT metric, sum(value ORDER BY month) AS total, min(month) AS first FROM r
+                    WHERE dimension = $11 AND key = $12 AND metric !~ '_p[0-9]+$' GROUP BY metric) t), '{}'),
+         'rows', COALESCE((
+           SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'), 'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text,
+                                             'metric', metric, 'dimension', dimension, 'key', key, 'value', value) ORDER BY month, metric, dimension, key)
+             FROM r), '[]'))::text AS body`,
+      [
+        scope,
+        scopeId,
+        `${q.from}-01`,
+        `${q.to}-01`,
+        metrics ?? null,
+        q.specialty ?? null,
+        name,
+        q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null,
+        q.from,
+        q.to,
+        total.dimension,
+        total.key,
+      ],
+    ),
+    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
+  ]);
+  return new JsonText<MonthlyStatsView>(rows[0]!.body);
 }
 
 export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatBreakdownQuery>): Promise<StatBreakdownView> {

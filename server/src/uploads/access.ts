@@ -14,6 +14,8 @@ export interface ConsultationRef {
 
 export interface ConsultationAccess {
   consultation: ConsultationRef;
+  /** The requesting doctor, a participant or a receiving / requesting coordinator. */
+  worksOnIt: boolean;
   canUpload: boolean;
   /**
    * Whether the caller sees the patient's identity in files (original DICOM, original file names): people of the
@@ -34,6 +36,7 @@ export async function consultationAccess(db: Db, user: AuthUser, consultationId:
     (hasRole(user, "COORDINATOR") && (user.institutionId === c.targetInstitutionId || user.institutionId === c.requestingInstitutionId));
   return {
     consultation: { id: c.id, status: c.status, requestingInstitutionId: c.requestingInstitutionId, targetInstitutionId: c.targetInstitutionId },
+    worksOnIt,
     canUpload: worksOnIt && !CLOSED_STATES.has(c.status),
     seesIdentity:
       user.institutionId === c.requestingInstitutionId &&

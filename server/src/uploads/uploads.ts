@@ -87,8 +87,10 @@ export function uploadDto(u: Upload, name = u.originalName) {
 export async function assertCanUpload(db: Db, user: AuthUser, consultationId: string) {
   // Scope first: a consultation the caller may not see answers 404 before a byte is stored.
   const access = await consultationAccess(db, user, consultationId, "upload.create");
+  // Readers who do not work on it (administrators) are refused as such, not told the consultation is closed.
+  if (!access.worksOnIt) throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生、会诊专家和受理机构的协调员可以上传资料");
   if (!access.canUpload) {
-    throw new AppError(ErrorCode.INVALID_STATE, "该会诊已结束或您无权上传资料", { details: { consultationStatus: access.consultation.status } });
+    throw new AppError(ErrorCode.INVALID_STATE, "该会诊已结束，不能再上传资料", { details: { consultationStatus: access.consultation.status } });
   }
   return access;
 }

@@ -206,7 +206,8 @@ const MEMBERS = `
 /**
  * Rolls a staged table up to every scope: grouping sets give institution, county, city, tier and province in one
  * scan; consortia (an institution can belong to several) come from a join on memberships. `agg` is computed once
- * per group; each output is one row (metric suffix, value expression of `agg` and `metric`).
+ * per group; each output is one row (metric suffix, value expression of `agg` and `metric`). Rows go in by scope, so
+ * the read index is written in order and a scope's month lies on a few heap pages for the monthly API.
  */
 function insertSql(staged: string, agg: string, outputs: [suffix: string, value: string][]): string {
   const out = `CROSS JOIN LATERAL (VALUES ${outputs.map(([suffix, value]) => `('${suffix}', ${value})`).join(", ")}) AS o(suffix, value)`;
@@ -233,7 +234,8 @@ function insertSql(staged: string, agg: string, outputs: [suffix: string, value:
     INSERT INTO "MonthlyStat" (month, scope, "scopeId", metric, dimension, key, value, "computedAt")
     SELECT $1::date, g.scope::"StatScope", g.scope_id, g.metric || o.suffix, g.dim, g.key, o.value, now()
       FROM grouped g ${out}
-     WHERE g.scope_id IS NOT NULL`;
+     WHERE g.scope_id IS NOT NULL
+     ORDER BY 2, 3`;
 }
 
 /**
