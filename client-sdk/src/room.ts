@@ -98,6 +98,7 @@ export class Room extends Emitter<RoomEvents> {
       cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
       cameraProducer: () => this.publications.cameraProducer(),
       receivers: () => this.consumers.receivers(),
+      rttMs: () => this.quality.link().rttMs,
       defaultLayer: opts.preferredSpatialLayer,
     });
     this.quality = new QualityMonitor(

@@ -1,6 +1,6 @@
 // The weak-link rules: while the local link is poor every received track gets a longer jitter buffer (room for a
 // NACK and its retransmission) and remote cameras the lowest layer; back to the wishes when the link is good.
-import { WeakLinkPolicy } from "./weak-link";
+import { WeakLinkPolicy, weakJitterBufferMs } from "./weak-link";
 
 function setup() {
   const requests: [string, number, number | undefined][] = [];
@@ -10,16 +10,24 @@ function setup() {
     cameraConsumers: () => ["cam-1"],
     cameraProducer: () => undefined,
     receivers: () => receivers as unknown as RTCRtpReceiver[],
+    rttMs: () => 160,
   });
   return { policy, requests, receivers };
 }
 
 describe("weak link policy", () => {
+  it("sizes the buffer for two retransmission attempts, within 300–700 ms", () => {
+    expect(weakJitterBufferMs(160)).toBe(500);
+    expect(weakJitterBufferMs(40)).toBe(300);
+    expect(weakJitterBufferMs(400)).toBe(700);
+    expect(weakJitterBufferMs(undefined)).toBe(475);
+  });
+
   it("holds every received track longer and drops remote cameras to the lowest layer while the link is poor", async () => {
     const { policy, requests, receivers } = setup();
     await policy.want("cam-1", 2);
     await policy.onLocalQuality("poor");
-    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([400, 400]);
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([500, 500]);
     expect(requests.at(-1)).toEqual(["cam-1", 0, 1]);
 
     await policy.onLocalQuality("good");
@@ -32,7 +40,7 @@ describe("weak link policy", () => {
     await policy.onLocalQuality("lost");
     receivers.push({ jitterBufferTarget: null });
     await policy.added("mic-2", false);
-    expect(receivers.at(-1)?.jitterBufferTarget).toBe(400);
+    expect(receivers.at(-1)?.jitterBufferTarget).toBe(500);
     expect(requests.some(([id]) => id === "mic-2")).toBe(false);
     await policy.added("cam-2", true);
     expect(requests.at(-1)).toEqual(["cam-2", 0, 1]);

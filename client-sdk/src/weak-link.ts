@@ -14,9 +14,10 @@ const WEAK_TEMPORAL_LAYER = 1;
 /**
  * On a weak link every received track waits longer before playing. The SFU terminates RTCP, so the far sender
  * never learns of this client's losses (its Opus FEC stays off); what repairs a loss here is a NACK to the SFU and
- * its retransmission, which needs a jitter buffer longer than a round trip or two (150–300 ms on township 4G).
+ * its retransmission. The buffer leaves room for two attempts (a retransmission is lost as often as the original):
+ * about 2.5 round trips, never below 300 ms nor above 700 ms (conversation still works at that delay).
  */
-const WEAK_JITTER_BUFFER_MS = 400;
+export const weakJitterBufferMs = (rttMs: number | undefined) => Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? 150) + 100)));
 
 export interface WeakLinkOps {
   /** Asks the server for a remote camera in a spatial layer. */
@@ -27,6 +28,8 @@ export interface WeakLinkOps {
   cameraProducer(): types.Producer | undefined;
   /** RTP receivers of every track now received (audio and video). */
   receivers(): RTCRtpReceiver[];
+  /** The last measured round trip to the media server. */
+  rttMs(): number | undefined;
   /** The room's default layer for remote cameras (JoinOptions.preferredSpatialLayer). */
   defaultLayer?: number;
 }
@@ -74,7 +77,7 @@ export class WeakLinkPolicy {
   }
 
   private applyJitterBuffer(): void {
-    const target = this.degraded ? WEAK_JITTER_BUFFER_MS : null;
+    const target = this.degraded ? weakJitterBufferMs(this.ops.rttMs()) : null;
     for (const receiver of this.ops.receivers()) {
       // jitterBufferTarget: Chromium ≥ 114, Firefox, Safari; older engines keep their own adaptive buffer.
       if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = target;

@@ -61,6 +61,8 @@ export class MediaHub {
   private readonly bySocket = new Map<string, string>();
   private closed = false;
   private readonly sub;
+  /** Tells this process's own "adopted" announcements from other processes' (it hears its own too). */
+  private readonly instanceId = randomUUID();
 
   constructor(private readonly deps: MediaHubDeps) {
     this.access = new RoomAccess(deps.db);
@@ -94,7 +96,9 @@ export class MediaHub {
   }
 
   /** Another server process adopted one of our peers (its client reconnected there): let go without leaving. */
-  private adoptedElsewhere(peerId: string): void {
+  private adoptedElsewhere(raw: string): void {
+    const [by, peerId] = raw.split(" ");
+    if (by === this.instanceId || !peerId) return;
     const s = this.sessions.get(peerId);
     if (!s) return;
     if (s.socketId) this.io?.in(s.socketId).socketsLeave(roomChannel(s.roomKey));
@@ -116,7 +120,7 @@ export class MediaHub {
     if (!nodeId) return undefined; // the peer left the room (or the room closed)
     const s: PeerSession = { peerId: stored.peerId, roomKey, user, grant, resumeKey, socketId: null, nodeId, mediaReset: nodeId !== stored.nodeId };
     this.sessions.set(s.peerId, s);
-    await this.deps.redis.publish(this.adoptedChannel, s.peerId);
+    await this.deps.redis.publish(this.adoptedChannel, `${this.instanceId} ${s.peerId}`);
     this.deps.logger.info({ roomKey, peerId: s.peerId, moved: s.mediaReset }, "media: peer resumed from another server process");
     return s;
   }

@@ -114,6 +114,9 @@ export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promi
 
 export type StatRow = StatRowView;
 
+/** Where the names of a breakdown level's scopes live (tiers are named by labels). */
+const NAME_TABLES: Partial<Record<StatScope, string>> = { INSTITUTION: "Institution", CITY: "Region", COUNTY: "Region", CONSORTIUM: "Consortium" };
+
 /** Rows of a total, or of one specialty's share when filtering by specialty. */
 const slice = (specialty?: string) => (specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" });
 
@@ -193,13 +196,20 @@ export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatB
   } else {
     const level = q.scope;
     const ids = await idsWithin(db, level, focus);
-    const found = await db.monthlyStat.findMany({
-      where: { scope: level, month, metric: q.metric, ...slice(q.specialty), ...(ids ? { scopeId: { in: ids } } : {}) },
-      orderBy: { value: "desc" },
-      select: { scopeId: true, dimension: true, key: true, value: true },
-    });
-    const names = await scopeNames(db, level, found.map((r) => r.scopeId));
-    rows = found.map((r) => ({ month: q.month, scope: level, scopeId: r.scopeId, scopeName: names.get(r.scopeId) ?? r.scopeId, metric: q.metric, dimension: r.dimension, key: r.key, value: r.value }));
+    const total = slice(q.specialty);
+    // One statement: the level's rows of the month through the primary key (month, scope, metric, dimension, key,
+    // scopeId), named by a join (no second round trip with a thousand ids).
+    const names = NAME_TABLES[level];
+    const { rows: found } = await sqlOf(db).query<{ scopeId: string; dimension: string; key: string; value: number; name: string | null }>(
+      `SELECT s."scopeId", s.dimension, s.key, s.value, ${names ? "n.name" : "NULL::text AS name"}
+         FROM "MonthlyStat" s ${names ? `LEFT JOIN "${names}" n ON n.id::text = s."scopeId"` : ""}
+        WHERE s.month = $1::date AND s.scope = $2::"StatScope" AND s.metric = $3 AND s.dimension = $4 AND s.key = $5
+          AND ($6::text[] IS NULL OR s."scopeId" = ANY($6::text[]))
+        ORDER BY s.value DESC, s."scopeId"`,
+      [`${q.month}-01`, level, q.metric, total.dimension, total.key, ids],
+    );
+    const label = (id: string, name: string | null) => name ?? (level === "TIER" ? (TIER_LABELS[id] ?? id) : id);
+    rows = found.map((r) => ({ month: q.month, scope: level, scopeId: r.scopeId, scopeName: label(r.scopeId, r.name), metric: q.metric, dimension: r.dimension, key: r.key, value: r.value }));
   }
   await audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`, outcome: "SUCCESS", detail: { month: q.month, metric: q.metric, specialty: q.specialty } });
   return {
