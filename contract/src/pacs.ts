@@ -19,6 +19,7 @@ export const PacsConnectionView = z.object({
   hasCredentials: z.boolean(),
   updatedAt: z.string(),
 });
+export type PacsConnectionView = z.infer<typeof PacsConnectionView>;
 
 export const PacsStudySearch = z.object({
   patientId: z.string().trim().min(1).max(64).optional(),
@@ -43,6 +44,7 @@ export const PacsStudy = z.object({
   seriesCount: z.number().nullable(),
   instanceCount: z.number().nullable(),
 });
+export type PacsStudy = z.infer<typeof PacsStudy>;
 export const PacsStudyList = z.object({ items: z.array(PacsStudy) });
 
 /** The doctor picks studies found through the search; the worker pulls them into the consultation. */

@@ -22,3 +22,4 @@ export {
 } from "./training/index";
 // The worker pulls PACS studies with the same DICOMweb client (stored base URL only, no redirects, zh-CN reasons).
 export { pacsGet, pacsTarget, type PacsTarget } from "./pacs/dicomweb-client";
+export { pacsAddressPolicy, type PacsAddressPolicy } from "./pacs/address";

@@ -5,6 +5,9 @@ import path from "node:path";
 import { freePort, startOrthanc, storeInstances, type OrthancProcess } from "../../server/src/pacs/orthanc/orthanc";
 import { makeDemoStudies, readAll } from "../../server/src/pacs/orthanc/demo-studies";
 
+/** Address rules of a worker whose PACS is the test Orthanc (or a stand-in) on loopback. */
+export const LOOPBACK_PACS = { allowed: new Set(["127.0.0.1", "localhost"]), allowPrivate: true };
+
 export interface TestPacs {
   orthanc: OrthancProcess;
   demo: Awaited<ReturnType<typeof makeDemoStudies>>;

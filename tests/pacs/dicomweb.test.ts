@@ -11,6 +11,7 @@ import { createStorage } from "@yilian/storage";
 import { encryptCredential } from "../../server/src/pacs/credentials";
 import { basicAuth } from "../../server/src/pacs/orthanc/orthanc";
 import { initPacsImports } from "../../worker/src/queues/pacs-imports";
+import { LOOPBACK_PACS } from "../helpers/orthanc";
 import { multipartBoundary, readMultipart } from "../../worker/src/pacs/multipart";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { startTestPacs, type TestPacs } from "../helpers/orthanc";
@@ -60,7 +61,7 @@ beforeAll(async () => {
   const key = ts.server.services.config.PATIENT_DATA_KEY;
   const data = { name: "哈达山卫生院 PACS", baseUrl: pacs.orthanc.dicomWebUrl, usernameEnc: encryptCredential("pacs", key), passwordEnc: encryptCredential("pacs-test-password", key) };
   await db.pacsConnection.upsert({ where: { institutionId: doctor.institutionId }, create: { institutionId: doctor.institutionId, createdById: doctor.id, ...data }, update: data });
-  worker = await initPacsImports({ db, storage: createStorage(), keyB64: key, maxStudyBytes: 1 << 30 }, connection, `${process.env.REDIS_PREFIX}:bull`);
+  worker = await initPacsImports({ db, storage: createStorage(), keyB64: key, policy: LOOPBACK_PACS, maxStudyBytes: 1 << 30 }, connection, `${process.env.REDIS_PREFIX}:bull`);
   consultationId = await makeConsultation(db);
   root = `${root}/${consultationId}`;
   const studies = [pacs.demo.ct.studyUid, pacs.demo.us.studyUid, pacs.demo.dx.studyUid];

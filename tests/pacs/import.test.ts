@@ -15,7 +15,7 @@ import { readAll } from "../../server/src/pacs/orthanc/demo-studies";
 import type { PacsImportContext } from "../../worker/src/pacs/import";
 import { initPacsImports } from "../../worker/src/queues/pacs-imports";
 import { startTestServer, type TestServer } from "../helpers/server";
-import { startTestPacs, type TestPacs } from "../helpers/orthanc";
+import { LOOPBACK_PACS, startTestPacs, type TestPacs } from "../helpers/orthanc";
 import { testDb, closeTestDb } from "../helpers/db";
 import { makeConsultation, userId, waitFor } from "../worker/helpers";
 
@@ -74,6 +74,7 @@ beforeAll(async () => {
     db,
     storage: createStorage(),
     keyB64: ts.server.services.config.PATIENT_DATA_KEY,
+    policy: LOOPBACK_PACS,
     maxStudyBytes: 1024 * 1024 * 1024,
     concurrency: 2,
     afterInstance: async (_imp, sop) => void staged.push(sop),

@@ -96,6 +96,17 @@ describe("search", () => {
     expect((await ts.api("/api/pacs/studies?studyDate=yesterday", { token: doctor })).status).toBe(400);
   });
 
+  it("a registered name that now resolves to loopback (DNS rebinding) is not connected to", async () => {
+    const row = await db.pacsConnection.findUniqueOrThrow({ where: { institutionId: hadashanId } });
+    // localhost stands for a name that passed registration and re-resolves to 127.0.0.1 afterwards.
+    await db.pacsConnection.update({ where: { id: row.id }, data: { baseUrl: pacs.orthanc.dicomWebUrl.replace("127.0.0.1", "localhost") } });
+    const r = await ts.api("/api/pacs/studies?patientId=PACS-DEMO-0001", { token: doctor });
+    expect(r.status).toBe(502);
+    expect(r.body.code).toBe("PACS_UNAVAILABLE");
+    expect(r.body.detail ?? r.body.message).toMatch(/不允许的地址/);
+    await db.pacsConnection.update({ where: { id: row.id }, data: { baseUrl: row.baseUrl } });
+  });
+
   it("a wrong password and an unreachable PACS end in a zh-CN reason, not a 500", async () => {
     await db.pacsConnection.update({ where: { institutionId: hadashanId }, data: { passwordEnc: encryptCredential("wrong", KEY()!) } });
     const wrong = await ts.api("/api/pacs/studies?patientId=PACS-DEMO-0001", { token: doctor });

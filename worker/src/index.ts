@@ -1,4 +1,4 @@
-import { createDb, createRedis, type Config, type EventSink } from "@yilian/server";
+import { createDb, createRedis, pacsAddressPolicy, type Config, type EventSink } from "@yilian/server";
 import type { Queue, Worker } from "bullmq";
 import { initMaintenance, MAINTENANCE_QUEUE } from "./queues/maintenance";
 import { createStorage } from "@yilian/storage";
@@ -41,7 +41,7 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
     }),
   );
   started.push(
-    await initPacsImports({ db, storage, sink, keyB64: config.PATIENT_DATA_KEY, maxStudyBytes: config.PACS_MAX_STUDY_MB * 1024 * 1024, concurrency: settings.PACS_IMPORT_CONCURRENCY }, connection, prefix),
+    await initPacsImports({ db, storage, sink, keyB64: config.PATIENT_DATA_KEY, policy: pacsAddressPolicy(config), maxStudyBytes: config.PACS_MAX_STUDY_MB * 1024 * 1024, concurrency: settings.PACS_IMPORT_CONCURRENCY }, connection, prefix),
   );
   started.push(await initStatistics(db, connection, prefix));
   started.push(

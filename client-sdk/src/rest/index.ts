@@ -9,10 +9,12 @@ import { schedulingApi } from "./scheduling";
 import { statisticsApi } from "./statistics";
 import { trainingApi } from "./training";
 import { uploadsApi } from "./uploads";
+import { pacsApi } from "./pacs";
 
 export { memoryTokenStore, type DownloadedFile, type RestClientOptions, type StoredSession, type TokenStore } from "./core";
 export type { ConsultationBox, FhirBundle } from "./consultations";
 export { RESUMABLE_FROM_BYTES, type UploadOptions } from "./resumable";
+export type { PacsSearch } from "./pacs";
 
 export type RestClient = ReturnType<typeof createRestClient>;
 
@@ -40,6 +42,7 @@ export function createRestClient(opts: RestClientOptions = {}) {
     ...schedulingApi(core),
     ...referralsApi(core),
     ...uploadsApi(core),
+    ...pacsApi(core),
     ...trainingApi(core),
     ...recordingsApi(core),
     ...statisticsApi(core),

@@ -51,10 +51,49 @@ export async function checkPacsUrl(raw: string, config: Config): Promise<string>
       throw invalid(`无法解析 PACS 主机名 ${host}`);
     }
     for (const a of addresses) {
-      const type = a.family === 6 ? "ipv6" : "ipv4";
-      if (never.check(a.address, type)) throw invalid(`不允许登记本机或链路本地地址（${a.address}）作为 PACS`);
-      if (!config.PACS_ALLOW_PRIVATE && privateNets.check(a.address, type)) throw invalid(`不允许登记内网地址（${a.address}）作为 PACS`);
+      const refused = addressRefusal(a.address, a.family, config.PACS_ALLOW_PRIVATE);
+      if (refused) throw invalid(`不允许登记${refused}（${a.address}）作为 PACS`);
     }
   }
   return url.toString().replace(/\/+$/, "");
+}
+
+/** Why an address may not be a PACS ("本机或链路本地地址", "内网地址"), or null when it may. */
+function addressRefusal(address: string, family: number, allowPrivate: boolean): string | null {
+  const type = family === 6 ? "ipv6" : "ipv4";
+  if (never.check(address, type)) return "本机或链路本地地址";
+  if (!allowPrivate && privateNets.check(address, type)) return "内网地址";
+  return null;
+}
+
+export interface PacsAddressPolicy {
+  allowed: Set<string>;
+  allowPrivate: boolean;
+}
+
+export const pacsAddressPolicy = (config: Config): PacsAddressPolicy => ({ allowed: allowedHosts(config), allowPrivate: config.PACS_ALLOW_PRIVATE });
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+
+/**
+ * The DNS lookup of every connection to a PACS: the name is resolved once and the connection goes to an address
+ * that passed the registration rules — a name that re-resolves to 127.0.0.1 after registration (DNS rebinding)
+ * is refused instead of reaching the server's neighbours.
+ */
+export function pinnedLookup(policy: PacsAddressPolicy) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
+    const host = hostname.toLowerCase();
+    const listed = policy.allowed.has(host) || [...policy.allowed].some((h) => h.startsWith(`${host}:`));
+    lookup(hostname, { all: true })
+      .then((addresses) => {
+        const ok = listed ? addresses : addresses.filter((a) => !addressRefusal(a.address, a.family, policy.allowPrivate));
+        if (!ok.length) {
+          const err = Object.assign(new Error(`PACS host ${hostname} resolves to refused addresses`), { code: "EPACSADDRESS" });
+          return callback(err, "");
+        }
+        if (options.all) return callback(null, ok.map((a) => ({ address: a.address, family: a.family })));
+        callback(null, ok[0]!.address, ok[0]!.family);
+      })
+      .catch((e: NodeJS.ErrnoException) => callback(e, ""));
+  };
 }

@@ -1,18 +1,42 @@
 // The server's DICOMweb client for one registered PACS: requests go to the stored base URL plus fixed paths only,
 // redirects are not followed (they could lead anywhere), and failures become zh-CN reasons a doctor can act on.
+import http from "node:http";
+import https from "node:https";
+import { Readable } from "node:stream";
 import { AppError, ErrorCode } from "@yilian/contract";
 import type { PacsConnection } from "@prisma/client";
 import { decryptCredential } from "./credentials";
+import { pinnedLookup, type PacsAddressPolicy } from "./address";
 
 export interface PacsTarget {
   baseUrl: string;
   authorization: string | null;
+  /** Connections resolve the host once and only to addresses the registration rules allow. */
+  policy: PacsAddressPolicy;
 }
 
-export function pacsTarget(row: Pick<PacsConnection, "baseUrl" | "usernameEnc" | "passwordEnc">, keyB64: string): PacsTarget {
+export function pacsTarget(row: Pick<PacsConnection, "baseUrl" | "usernameEnc" | "passwordEnc">, keyB64: string, policy: PacsAddressPolicy): PacsTarget {
   const user = row.usernameEnc ? decryptCredential(row.usernameEnc, keyB64) : null;
   const pass = row.passwordEnc ? decryptCredential(row.passwordEnc, keyB64) : "";
-  return { baseUrl: row.baseUrl, authorization: user ? `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` : null };
+  return { baseUrl: row.baseUrl, authorization: user ? `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` : null, policy };
+}
+
+/** One GET over node:http(s) with the pinned lookup, answered as a fetch Response (streamed body). */
+function get(t: PacsTarget, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const client = u.protocol === "https:" ? https : http;
+    const req = client.request(u, { method: "GET", headers, signal, lookup: pinnedLookup(t.policy) as never }, (res) => {
+      const status = res.statusCode ?? 502;
+      const h = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
+      const empty = status === 204 || status === 304;
+      if (empty) res.resume();
+      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers: h }));
+    });
+    req.once("error", reject);
+    req.end();
+  });
 }
 
 export const pacsError = (reason: string, extra: Record<string, unknown> = {}) =>
@@ -22,13 +46,13 @@ export const pacsError = (reason: string, extra: Record<string, unknown> = {}) =
 export async function pacsGet(t: PacsTarget, path: string, accept: string, timeoutMs = 15_000): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(`${t.baseUrl}${path}`, {
-      headers: { accept, ...(t.authorization ? { authorization: t.authorization } : {}) },
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    // node:http never follows redirects: a 3xx is answered below.
+    res = await get(t, `${t.baseUrl}${path}`, { accept, ...(t.authorization ? { authorization: t.authorization } : {}) }, AbortSignal.timeout(timeoutMs));
   } catch (e) {
-    const timedOut = (e as Error).name === "TimeoutError";
+    if ((e as NodeJS.ErrnoException).code === "EPACSADDRESS") {
+      throw pacsError("PACS 主机名现在解析到不允许的地址（本机、链路本地或内网），已拒绝连接；请管理员核对 PACS 登记", { cause: "address" });
+    }
+    const timedOut = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
     throw pacsError(timedOut ? "PACS 响应超时，请稍后再试" : "无法连接本机构 PACS（网络不通或服务未启动）", { cause: timedOut ? "timeout" : "unreachable" });
   }
   if (res.status === 401 || res.status === 403) {

@@ -8,6 +8,7 @@ import { routeGroup } from "../http/route";
 import { currentUser } from "../auth/middleware";
 import { readPacs, registerPacs } from "./register-pacs";
 import { searchStudies } from "./search-studies";
+import { pacsAddressPolicy } from "./address";
 import { listImports, startImports } from "./import-studies";
 import type { AppQueues } from "../jobs/queues";
 
@@ -33,7 +34,7 @@ export function pacsRoutes(deps: { db: Db; config: Config; queues: AppQueues; re
   );
   route(
     { method: "get", path: "/pacs/studies", summary: "Search the caller's institution's PACS (QIDO-RS through the server)", schemas: { query: PacsStudySearch }, response: PacsStudyList },
-    ({ query }, _req, res) => searchStudies({ db: deps.db, keyB64: deps.config.PATIENT_DATA_KEY }, currentUser(res), query),
+    ({ query }, _req, res) => searchStudies({ db: deps.db, keyB64: deps.config.PATIENT_DATA_KEY, policy: pacsAddressPolicy(deps.config) }, currentUser(res), query),
   );
   route(
     {

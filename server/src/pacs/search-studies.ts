@@ -7,11 +7,12 @@ import type { AuthUser } from "../authz/principal";
 import { requireRole } from "../authz/policy";
 import { audit } from "../audit/audit";
 import { pacsError, pacsGet, pacsTarget, studyFromQido } from "./dicomweb-client";
+import type { PacsAddressPolicy } from "./address";
 
 /** "2026-11-18..2026-11-21" → "20261118-20261121" (DICOM range matching). */
 const dicomDateQuery = (d: string) => d.replace(/-/g, "").replace("..", "-");
 
-export async function searchStudies(deps: { db: Db; keyB64: string }, user: AuthUser, q: z.output<typeof PacsStudySearch>) {
+export async function searchStudies(deps: { db: Db; keyB64: string; policy: PacsAddressPolicy }, user: AuthUser, q: z.output<typeof PacsStudySearch>) {
   requireRole(user, "DOCTOR");
   const row = await deps.db.pacsConnection.findUnique({ where: { institutionId: user.institutionId } });
   if (!row) throw new AppError(ErrorCode.PACS_NOT_REGISTERED);
@@ -22,7 +23,7 @@ export async function searchStudies(deps: { db: Db; keyB64: string }, user: Auth
   if (q.patientName) params.set("PatientName", `*${q.patientName.replace(/[*?\\]/g, "")}*`);
   if (q.studyDate) params.set("StudyDate", dicomDateQuery(q.studyDate));
   if (q.modality) params.set("ModalitiesInStudy", q.modality);
-  const res = await pacsGet(pacsTarget(row, deps.keyB64), `/studies?${params}`, "application/dicom+json");
+  const res = await pacsGet(pacsTarget(row, deps.keyB64, deps.policy), `/studies?${params}`, "application/dicom+json");
   if (res.status === 204) return { items: [] };
   if (!res.ok) throw pacsError(`PACS 查询失败（HTTP ${res.status}）`, { pacsStatus: res.status });
   let body: unknown;

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { PacsImport } from "@prisma/client";
 import { AppError } from "@yilian/contract";
-import { consultationEvent, pacsGet, pacsTarget, publish, type Db, type EventSink, type PacsTarget } from "@yilian/server";
+import { consultationEvent, pacsGet, pacsTarget, publish, type Db, type EventSink, type PacsAddressPolicy, type PacsTarget } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { deidentifiedKey, originalKey, previewKey, scratchDir, type Storage } from "@yilian/storage";
 import { analyze } from "../uploads/analyze";
@@ -22,6 +22,8 @@ export interface PacsImportContext {
   storage: Storage;
   /** PATIENT_DATA_KEY: decrypts the stored PACS credentials. */
   keyB64: string;
+  /** Which addresses a PACS host may resolve to (the registration rules, checked again on every connection). */
+  policy: PacsAddressPolicy;
   /** The largest study accepted (bytes of all its instances). */
   maxStudyBytes: number;
   /** Instances fetched at once. */
@@ -63,6 +65,7 @@ function fromClient(e: unknown): never {
     const cause = (e.details as { cause?: string } | undefined)?.cause;
     if (cause === "auth") throw new ImportFailure("PACS_AUTH", e.message);
     if (cause === "redirect") throw new ImportFailure("PACS_REDIRECT", e.message);
+    if (cause === "address") throw new ImportFailure("PACS_ADDRESS", e.message);
     throw new ImportFailure("PACS_UNREACHABLE", e.message, true);
   }
   throw e;
@@ -241,7 +244,7 @@ export async function execPacsImport(ctx: PacsImportContext, importId: string): 
   const imp = await db.pacsImport.findUniqueOrThrow({ where: { id: importId } });
   const pacs = await db.pacsConnection.findUnique({ where: { institutionId: imp.institutionId } });
   if (!pacs) throw new ImportFailure("PACS_NOT_REGISTERED", "本机构的 PACS 登记已被删除，请联系机构管理员重新登记后再导入");
-  const t = pacsTarget(pacs, ctx.keyB64);
+  const t = pacsTarget(pacs, ctx.keyB64, ctx.policy);
   const source = await listInstances(t, imp.studyInstanceUid);
   const staged = await db.upload.findMany({
     where: { pacsImportId: imp.id, status: "PROCESSING" },

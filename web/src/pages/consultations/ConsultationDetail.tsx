@@ -268,6 +268,7 @@ export default function ConsultationDetail() {
   const specialties = useSpecialties();
   const q = useAsync(() => api.consultation(id), [id]);
   const uploads = useAsync(() => api.uploads(id).catch(() => ({ items: [] })), [id]);
+  const reloadUploads = () => void uploads.reload();
   const [dialog, setDialog] = useState<null | "accept" | "book" | ReasonAction>(null);
   const { busy, run } = useAction();
   useConsultationEvents((name) => {
@@ -393,7 +394,9 @@ export default function ConsultationDetail() {
                 {
                   key: "files",
                   label: `影像与病例资料（${uploads.data?.items.length ?? 0}）`,
-                  children: <FilesSection consultationId={c.id} items={uploads.data?.items ?? []} canUpload={canUpload} onUploaded={() => void uploads.reload()} />,
+                  children: (
+                    <FilesSection consultationId={c.id} items={uploads.data?.items ?? []} canUpload={canUpload} canImport={canUpload && hasRole("DOCTOR")} onUploaded={reloadUploads} />
+                  ),
                 },
                 {
                   key: "timeline",
