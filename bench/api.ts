@@ -2,6 +2,8 @@
 // the real server process; the same search through a bare node:http + raw pg server in the same run. Login alone
 // (one at a time) is compared with one bare argon2 verify of the same hash in this process (login_ratio_vs_hash).
 // The server runs with PROFILE_REQUESTS: the Server-Timing of sampled answers says where the time goes.
+// The live-session check (access token → session still live) is priced by a second server process that skips it
+// (BENCH_SKIP_SESSION_CHECK), loaded in alternation with the real one: session_check_overhead_pct (target ≤ 5 %).
 import { loadavg } from "node:os";
 import argon2 from "argon2";
 import autocannon from "autocannon";
@@ -24,14 +26,17 @@ const DB = "yilian_bench_api";
 const CLIENTS = 50;
 const DURATION_S = 10;
 const SINGLE = 20;
+/** Alternating rounds (with check, without) of the session-check comparison, each this long. */
+const AB_ROUNDS = 3;
+const AB_DURATION_S = 5;
 const SEARCH = "/api/institutions?q=%E5%8D%AB%E7%94%9F%E9%99%A2&tier=TOWNSHIP&limit=20"; // q=卫生院
 
-async function load(url: string, tokens: string[] | null) {
+async function load(url: string, tokens: string[] | null, duration = DURATION_S) {
   let i = 0;
   const result = await autocannon({
     url,
     connections: CLIENTS,
-    duration: DURATION_S,
+    duration,
     requests: [
       {
         method: "GET",
@@ -51,6 +56,7 @@ export default async function run(): Promise<void> {
   const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", PROFILE_REQUESTS: "true" };
   const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
   const raw = await startProcess(process.execPath, ["--import", "tsx", "bench/baselines/raw-pg-server.ts"], { DATABASE_URL: databaseUrl }, /raw listening on (\d+)/);
+  const unchecked = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], { ...env, BENCH_SKIP_SESSION_CHECK: "true", SEED_DEMO_DATA: "false" }, /listening on (http:\/\/\S+)/);
   try {
     const base = server.match[1]!;
     const db = new pg.Client({ connectionString: databaseUrl });
@@ -101,6 +107,14 @@ export default async function run(): Promise<void> {
       searchTimings.push(parseServerTiming(r.headers.get("server-timing")));
     }
 
+    // The same tokens again at once: their sessions are now in the server's 1 s cache (the common case under load).
+    const cachedTimings: Map<string, number>[] = [];
+    for (let i = 0; i < SINGLE; i++) {
+      const r = await fetch(base + SEARCH, { headers: { authorization: `Bearer ${tokens[i % tokens.length]}` } });
+      await r.arrayBuffer();
+      cachedTimings.push(parseServerTiming(r.headers.get("server-timing")));
+    }
+
     log("warm-up");
     await autocannon({ url: base + SEARCH, connections: 10, amount: 500, headers: { authorization: `Bearer ${tokens[0]}` } });
     await autocannon({ url: `http://127.0.0.1:${raw.match[1]}${SEARCH}`, connections: 10, amount: 500 });
@@ -109,6 +123,18 @@ export default async function run(): Promise<void> {
     const ours = await load(base, tokens);
     log(`raw pg search, ${CLIENTS} clients, ${DURATION_S} s`);
     const bare = await load(`http://127.0.0.1:${raw.match[1]}`, null);
+
+    log(`session check: ${AB_ROUNDS} alternating rounds with and without it, ${AB_DURATION_S} s each`);
+    // As warm as the other one, which has just run the full load (JIT, connection pool, caches).
+    await load(unchecked.match[1]!, tokens);
+    const withCheck: number[] = [];
+    const withoutCheck: number[] = [];
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      // Alternate which goes first, so a drift of the machine's load does not favour one side.
+      const order = round % 2 === 0 ? [base, unchecked.match[1]!] : [unchecked.match[1]!, base];
+      for (const url of order) (url === base ? withCheck : withoutCheck).push((await load(url, tokens, AB_DURATION_S)).latency.mean);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
     emit(BENCH, "p50_ms", ours.latency.p50, "ms");
     emit(BENCH, "p99_ms", ours.latency.p99, "ms");
@@ -127,9 +153,20 @@ export default async function run(): Promise<void> {
     // 50 at once: argon2id at OWASP cost queued on 2 cores, for context.
     emit(BENCH, "login_wave_p50_ms", percentile(loginMs, 50), "ms");
     emit(BENCH, "login_wave_p99_ms", percentile(loginMs, 99), "ms");
+    // The same authorised search with and without the live-session check (mean latency over the rounds).
+    emit(BENCH, "session_check_on_mean_ms", mean(withCheck), "ms");
+    emit(BENCH, "session_check_off_mean_ms", mean(withoutCheck), "ms");
+    emit(BENCH, "session_check_overhead_pct", ((mean(withCheck) - mean(withoutCheck)) / mean(withoutCheck)) * 100, "%");
+    // The same from the inside, insensitive to the machine's load: the check's share of the server's time per
+    // request (Server-Timing of one-at-a-time searches), for a session in the 1 s cache and for the first request of
+    // a session in a second (a Redis round trip).
+    const share = (ts: Map<string, number>[]) => (mean(ts.map((t) => t.get("session") ?? 0)) / mean(ts.map((t) => t.get("total") ?? 0))) * 100;
+    emit(BENCH, "session_check_share_pct", share(cachedTimings), "%");
+    emit(BENCH, "session_check_uncached_share_pct", share(searchTimings), "%");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     await stopProcess(server.child);
+    await stopProcess(unchecked.child);
     await stopProcess(raw.child);
     await dropBenchDatabase(DB);
     await deleteRedisKeys(prefix);

@@ -40,6 +40,11 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Answer every request with a Server-Timing header: queries, database time, phases (benchmarks, profiling). */
   PROFILE_REQUESTS: bool.default(false),
+  /**
+   * Benchmarks only (`npm run bench -- api` measures what the live-session check costs): accept access tokens
+   * without it. Refused in production.
+   */
+  BENCH_SKIP_SESSION_CHECK: bool.default(false),
   /** Seed the demo province on first start when the database is empty. */
   SEED_DEMO_DATA: bool.default(true),
   /** Run the mediasoup media service inside the server process (default) or use separate media nodes. */
@@ -143,7 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cfg.NODE_ENV === "production") {
     const required = missing.filter((k) => k !== "TURN_SECRET" || cfg.TURN_ENABLED);
     for (const k of required) console.error(`config: ${k}: required in production (${SECRET_HINT[k]})`);
-    if (required.length) process.exit(78);
+    if (cfg.BENCH_SKIP_SESSION_CHECK) console.error("config: BENCH_SKIP_SESSION_CHECK: not allowed in production");
+    if (required.length || cfg.BENCH_SKIP_SESSION_CHECK) process.exit(78);
   }
   // Never a built-in secret: outside production, missing ones are generated once into the state directory.
   let generated: Partial<Record<(typeof missing)[number], string>> = {};

@@ -107,4 +107,7 @@ it("the people treating the patient keep the identity", async () => {
   // The file keeps its name for the requesting doctor; the specialist elsewhere sees the neutral one, as in the file list.
   expect((await ok(as("doctor.hadashan", `/api/consultations/${consultationId}`))).attachments[0].originalName).toBe(`王秀英_${ID}.pdf`);
   expect((await ok(as("spec.youtian.1", `/api/consultations/${consultationId}`))).attachments[0].originalName).toBe("文档-1.pdf");
+  // So does every answer that carries the detail, e.g. an amendment.
+  const amended = await ok(as("spec.youtian.1", `/api/consultations/${consultationId}/report/amendments`, { body: { followUp: "两周后复查。", reason: "补充随访" } }));
+  expect(amended.attachments[0].originalName).toBe("文档-1.pdf");
 });

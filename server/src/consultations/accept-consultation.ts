@@ -6,7 +6,7 @@ import { isTargetCoordinator, loadConsultation } from "./access";
 import { invalid } from "./references";
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish, staffOf } from "./notify";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 /**
  * SUBMITTED → ACCEPTED with one or more assigned specialists of the receiving institution. The coordinator
@@ -45,5 +45,5 @@ export async function acceptConsultation(deps: ConsultationDeps, user: AuthUser,
   // EMERGENCY: the room is open now; the requesting doctor presents the patient, so they are paged too.
   if (fresh.urgency === "EMERGENCY") events.push(consultationEvent("consultation:paged", fresh, [...specialistIds, fresh.requestingDoctorId], { actorId: user.id }));
   publish(deps.sink(), events);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }

@@ -5,7 +5,7 @@ import type { ConsultationDeps } from "./deps";
 import { isAssignedSpecialist, loadConsultation } from "./access";
 import { assertStatus } from "./state-machine";
 import { consultationEvent, publish } from "./notify";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 const FIELDS = ["findings", "impression", "recommendations", "referralAdvice", "followUp"] as const;
 
@@ -32,5 +32,5 @@ export async function amendReport(deps: ConsultationDeps, user: AuthUser, id: st
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent("consultation:report-amended", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id, reason })]);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }

@@ -6,7 +6,7 @@ import { isRequester, loadConsultation } from "./access";
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish, staffOf } from "./notify";
 import { releaseBusyTime } from "../scheduling/busy";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 /** The requesting doctor withdraws the request; a booked time is released in the same transaction. */
 export async function cancelConsultation(deps: ConsultationDeps, user: AuthUser, id: string, reason: string) {
@@ -29,5 +29,5 @@ export async function cancelConsultation(deps: ConsultationDeps, user: AuthUser,
     const coordinators = await staffOf(db, fresh.targetInstitutionId, ["COORDINATOR"]);
     publish(deps.sink(), [consultationEvent("consultation:cancelled", fresh, [...fresh.participants.map((p) => p.userId), ...coordinators], { actorId: user.id, reason })]);
   }
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }

@@ -6,7 +6,7 @@ import { checkTarget } from "./references";
 import { encryptPatientId, maskIdNumber } from "./patient-data";
 import { nextNumber } from "./number";
 import { loadConsultation } from "./access";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 /** A DOCTOR files a request for a patient of their institution; it stays a draft until submitted. */
 export async function createDraft(deps: ConsultationDeps, user: AuthUser, input: ConsultationDraftInput) {
@@ -43,5 +43,5 @@ export async function createDraft(deps: ConsultationDeps, user: AuthUser, input:
     await audit(tx, { action: "consultation.create", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { number } });
     return c.id;
   });
-  return consultationDetail(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"));
+  return detailFor(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"), user);
 }

@@ -5,8 +5,7 @@ import type { Db } from "../db";
 import { loadConsultation } from "./access";
 import { consultationBundle } from "./fhir";
 import { revealedIdNumber } from "./read-consultations";
-import { consultationDetail } from "./view";
-import { deidentifiedDetail, seesPatientIdentity } from "./minimum-necessary";
+import { detailFor, seesPatientIdentity } from "./minimum-necessary";
 
 /**
  * FHIR R4 export of one consultation, audited (`consultation.fhir`). The patient's ID number is masked, as in the
@@ -19,9 +18,8 @@ export async function exportFhir(db: Db, user: AuthUser, id: string, opts: { rev
   // Minimum necessary: administrators manage and count; unless they work on this consultation, no identity. FHIR
   // allows a partial date, so the bundle keeps only the birth year (the detail's contract needs a whole day).
   const deidentified = !seesPatientIdentity(user, c);
-  let detail = await consultationDetail(db, c);
+  const detail = await detailFor(db, c, user);
   if (deidentified) {
-    detail = await deidentifiedDetail(db, detail);
     detail.patient = { ...detail.patient, birthDate: detail.patient.birthDate.slice(0, 4), idNumberMasked: null };
   }
   await audit(db, {

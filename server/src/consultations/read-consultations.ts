@@ -4,19 +4,16 @@ import { AppError, ErrorCode } from "@yilian/contract";
 import { audit } from "../audit/audit";
 import type { Db } from "../db";
 import { loadConsultation, readableConsultations, type ConsultationRecord } from "./access";
-import { consultationDetail, consultationRow } from "./view";
+import { consultationRow } from "./view";
 import { decryptPatientId } from "./patient-data";
-import { deidentifiedDetail, maskName, seesPatientIdentity, withNeutralFileNames } from "./minimum-necessary";
+import { detailFor, maskName, seesPatientIdentity } from "./minimum-necessary";
 
 /** One consultation with its patient data: every call is audited. */
 export async function getConsultation(db: Db, user: AuthUser, id: string) {
   const c = await loadConsultation(db, user, id, "consultation.read");
   const identified = seesPatientIdentity(user, c);
   await audit(db, { action: "consultation.read", entityType: "Consultation", entityId: id, outcome: "SUCCESS", ...(identified ? {} : { detail: { deidentified: true } }) });
-  const detail = await consultationDetail(db, c);
-  if (!identified) return deidentifiedDetail(db, detail);
-  // Outside the requesting institution file names are neutral, as in the file list (they may carry identifiers).
-  return user.institutionId === c.requestingInstitutionId ? detail : withNeutralFileNames(db, detail);
+  return detailFor(db, c, user);
 }
 
 /** The full ID number, for the people treating the patient only; audited as a separate, explicit read. */

@@ -5,8 +5,8 @@ import type { ConsultationDeps } from "./deps";
 import { isRequester, loadConsultation } from "./access";
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish } from "./notify";
-import { consultationDetail } from "./view";
 import { releaseRestOfBooking } from "../scheduling/release";
+import { detailFor } from "./minimum-necessary";
 
 /** The report is advisory: the requesting doctor records what was decided, which closes the consultation. */
 export async function recordDecision(deps: ConsultationDeps, user: AuthUser, id: string, input: { outcome: "FOLLOWED" | "PARTIALLY_FOLLOWED" | "NOT_FOLLOWED"; decision: string }) {
@@ -22,5 +22,5 @@ export async function recordDecision(deps: ConsultationDeps, user: AuthUser, id:
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent("consultation:closed", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id })]);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }

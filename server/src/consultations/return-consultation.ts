@@ -5,7 +5,7 @@ import type { ConsultationDeps } from "./deps";
 import { isTargetCoordinator, loadConsultation } from "./access";
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish } from "./notify";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 /**
  * SUBMITTED → RETURNED (more information needed) or → REJECTED, always with a reason for the requester. A returned
@@ -28,7 +28,7 @@ export async function answerWithReason(deps: ConsultationDeps, user: AuthUser, i
   publish(deps.sink(), [consultationEvent(to === "RETURNED" ? "consultation:returned" : "consultation:rejected", fresh, [fresh.requestingDoctorId], { actorId: user.id, reason })]);
   // A returned request does not wait forever: the requester is reminded, then it expires (RETURNED_EXPIRES_AFTER_MS).
   if (to === "RETURNED") await deps.queues.scheduleReturnExpiry(id, at);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }
 
 export const returnConsultation = (deps: ConsultationDeps, user: AuthUser, id: string, reason: string) => answerWithReason(deps, user, id, "RETURNED", reason);

@@ -27,13 +27,12 @@ import { listSlaPolicies, putSchedulingPolicy, putSlaPolicy } from "./policies";
 import { institutionPresence } from "./presence";
 import { exportFhir } from "./export-fhir";
 import { reportPdf } from "./report-pdf";
-import { consultationDetail } from "./view";
 import { loadConsultation } from "./access";
 import { schedulingRoutes } from "../scheduling/routes";
 import { referralRoutes } from "../referrals/routes";
 import { AppError, ErrorCode } from "@yilian/contract";
 import { hasRole } from "../authz/principal";
-import { deidentifiedDetail, seesPatientIdentity } from "./minimum-necessary";
+import { detailFor, seesPatientIdentity } from "./minimum-necessary";
 
 const empty = z.object({});
 const TargetList = listOf(TargetSuggestion);
@@ -110,7 +109,7 @@ export function consultationRoutes(deps: ConsultationDeps, requireAuth: RequestH
     const user = currentUser(res);
     const c = await loadConsultation(db, user, params.id, "report.pdf");
     const identified = seesPatientIdentity(user, c);
-    const detail = identified ? await consultationDetail(db, c) : await deidentifiedDetail(db, await consultationDetail(db, c));
+    const detail = await detailFor(db, c, user);
     if (!detail.report || detail.report.status !== "SIGNED") throw new AppError(ErrorCode.NOT_FOUND, "报告尚未签发");
     const specialty = c.specialtyCode ? await db.specialty.findUnique({ where: { code: c.specialtyCode } }) : null;
     const pdf = await reportPdf(detail, specialty?.name ?? null);

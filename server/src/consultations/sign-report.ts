@@ -6,9 +6,9 @@ import { assignedSpecialists, isAssignedSpecialist, loadConsultation } from "./a
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish } from "./notify";
 import { setInConsultation } from "./presence";
-import { consultationDetail } from "./view";
 import { invalid } from "./references";
 import { releaseRestOfBooking } from "../scheduling/release";
+import { detailFor } from "./minimum-necessary";
 
 /** Signing locks the report (who, when), moves the consultation to REPORTED and frees the rest of the booked time. */
 export async function signReport(deps: ConsultationDeps, user: AuthUser, id: string) {
@@ -31,5 +31,5 @@ export async function signReport(deps: ConsultationDeps, user: AuthUser, id: str
   publish(deps.sink(), [consultationEvent("consultation:report-signed", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id })]);
   const users = await db.user.findMany({ where: { id: { in: assignedSpecialists(fresh) } }, select: { id: true, institutionId: true } });
   await setInConsultation(deps.redis, deps.config.REDIS_PREFIX, deps.sink(), users, false).catch(() => undefined);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }

@@ -8,7 +8,7 @@ import { suggestTargets } from "./routing";
 import { slaFor } from "./jobs";
 import { assertStatus, transition } from "./state-machine";
 import { consultationEvent, publish, staffOf } from "./notify";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 /** DRAFT or RETURNED → SUBMITTED: checks completeness, routes to the best target if none was picked, starts the SLA clock. */
 export async function submitConsultation(deps: ConsultationDeps, user: AuthUser, id: string, note?: string) {
@@ -66,5 +66,5 @@ export async function submitConsultation(deps: ConsultationDeps, user: AuthUser,
     consultationEvent("consultation:submitted", fresh, [fresh.requestingDoctorId], { actorId: user.id }),
   ]);
   await deps.queues.scheduleSla(id, submittedAt, sla);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }

@@ -6,7 +6,7 @@ import { isRequester, loadConsultation } from "./access";
 import { checkTarget } from "./references";
 import { encryptPatientId, maskIdNumber } from "./patient-data";
 import { assertStatus } from "./state-machine";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 /** Edits a draft, or a request returned for more information, before (re)submission. */
 export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: string, patch: ConsultationDraftPatch) {
@@ -53,5 +53,5 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
     if (count !== 1) throw new AppError(ErrorCode.CONFLICT, "该申请已被修改，请刷新后重试");
     await audit(tx, { action: "consultation.update", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { fields: Object.keys(patch) } });
   });
-  return consultationDetail(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"));
+  return detailFor(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"), user);
 }

@@ -4,7 +4,7 @@ import { audit } from "../audit/audit";
 import type { ConsultationDeps } from "./deps";
 import { isAssignedSpecialist, loadConsultation } from "./access";
 import { assertStatus, transition } from "./state-machine";
-import { consultationDetail } from "./view";
+import { detailFor } from "./minimum-necessary";
 
 const READINGS = ["IMAGING_READING", "ECG_READING", "PATHOLOGY_READING"];
 
@@ -22,5 +22,5 @@ export async function writeReport(deps: ConsultationDeps, user: AuthUser, id: st
     await tx.consultationReport.upsert({ where: { consultationId: id }, create: { consultationId: id, authorId: user.id, ...input }, update: input });
     await audit(tx, { action: "report.write", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
   });
-  return consultationDetail(db, await loadConsultation(db, user, id, "consultation.read"));
+  return detailFor(db, await loadConsultation(db, user, id, "consultation.read"), user);
 }

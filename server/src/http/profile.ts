@@ -62,7 +62,8 @@ export function instrumentPool(pool: pg.Pool): pg.Pool {
   return pool;
 }
 
-const round = (ms: number) => ms.toFixed(1);
+// Hundredths: cheap phases (the cached session check) would otherwise read 0.0.
+const round = (ms: number) => ms.toFixed(2);
 
 export function serverTiming(p: RequestProfile): string {
   const parts = [

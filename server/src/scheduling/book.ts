@@ -9,11 +9,11 @@ import type { ConsultationDeps } from "../consultations/deps";
 import { assignedSpecialists, isAssignedSpecialist, isTargetCoordinator, loadConsultation, type ConsultationRecord } from "../consultations/access";
 import { assertStatus, transition, transitionSql } from "../consultations/state-machine";
 import { consultationEvent, publish } from "../consultations/notify";
-import { consultationDetail } from "../consultations/view";
 import { phase } from "../http/profile";
 import { inTransaction, sqlOf } from "../db";
 import { commitBusyTime, commitBusyTimeSql, releaseBusyTime } from "./busy";
 import { loadSlots, type GeneratedSlot } from "./slots";
+import { detailFor } from "../consultations/minimum-necessary";
 
 function mayBook(user: AuthUser, c: ConsultationRecord) {
   if (!isTargetCoordinator(user, c) && !isAssignedSpecialist(user, c)) throw new AppError(ErrorCode.FORBIDDEN, "只有受理机构的协调员或指派的专家可以安排会诊时间");
@@ -71,7 +71,7 @@ export async function bookConsultation(deps: ConsultationDeps, user: AuthUser, i
     // The booking stands without them: say so loudly.
     console.error(`reminders of booking ${booking.id} not scheduled: ${e.message}`);
   });
-  return phase("view", () => consultationDetail(db, fresh));
+  return phase("view", () => detailFor(db, fresh, user));
 }
 
 export async function rescheduleBooking(deps: ConsultationDeps, user: AuthUser, id: string, input: { startsAt: string; minutes?: number; reason: string }) {
@@ -99,7 +99,7 @@ export async function rescheduleBooking(deps: ConsultationDeps, user: AuthUser, 
   await deps.queues.scheduleReminders(id, booking.id, start, end);
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent("consultation:rescheduled", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id, reason: input.reason })]);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }
 
 /** Cancels the booked time (not the consultation): SCHEDULED → ACCEPTED, ready for a new time. */
@@ -120,5 +120,5 @@ export async function cancelBooking(deps: ConsultationDeps, user: AuthUser, id: 
   if (old) await deps.queues.cancelReminders(old.id);
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   publish(deps.sink(), [consultationEvent("consultation:rescheduled", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id, reason })]);
-  return consultationDetail(db, fresh);
+  return detailFor(db, fresh, user);
 }
