@@ -3,55 +3,19 @@
 // piped (pipeToRouter) to an edge router on every other worker; each viewer's receive transports go to the
 // least loaded edge, so the room uses every core instead of hitting one worker's limit.
 //
-// Per viewer, the downlink decides the simulcast layer: the bandwidth mediasoup estimates for the viewer's
-// transport (BWE trace) caps the spatial layer, so a weak township link gets the low layer instead of freezing;
-// below the audio-only floor video is paused altogether and resumed with hysteresis when the link recovers.
+// Per viewer, the downlink decides the simulcast layer (layer-policy.ts); a session larger than one host spans
+// media nodes through pipe transports (node-pipes.ts).
 import type { types } from "mediasoup";
 import type { JoinPeer, MediaEvent, PipeEndpoint, PipedProducer, RoomSnapshot } from "./api";
-import { Peer, type ConsumerData, type ProducerData } from "./peer";
+import { Peer, type ProducerData } from "./peer";
 import { Room, webRtcTransportInfo, type PlainTransportInfo, type PlainTransportOptions } from "./room";
 import { mediaCodecs, type MediaSettings } from "./settings";
 import type { PoolWorker, WorkerPool } from "./worker-pool";
-import { AppError, ErrorCode, type MediaTransportInfo, type MediaSource, type TransportDirection } from "@yilian/contract";
+import type { MediaTransportInfo, MediaSource, TransportDirection } from "@yilian/contract";
+import { applyVideo, DEFAULT_LAYER_POLICY, newViewerLink, observeBandwidth, videoHeld, type LayerPolicy, type Resumable, type ViewerLink } from "./layer-policy";
+import { NodePipes } from "./node-pipes";
 
-/** Available bitrate (bps) → highest spatial layer. Layers of a 3-layer simulcast: ~150k / ~500k / ~1.5M. */
-export interface LayerPolicy {
-  /** Minimum available bitrate for layer i (index = layer). */
-  layerFloorsBps: number[];
-  /** Below this, video is paused (audio only); it resumes above `audioOnlyExitBps`. */
-  audioOnlyEnterBps: number;
-  audioOnlyExitBps: number;
-  /** Consecutive estimates needed before entering audio-only (one bad sample is not a weak link). */
-  audioOnlyAfterSamples: number;
-}
-
-export const DEFAULT_LAYER_POLICY: LayerPolicy = {
-  layerFloorsBps: [0, 350_000, 1_000_000],
-  audioOnlyEnterBps: 90_000,
-  audioOnlyExitBps: 180_000,
-  audioOnlyAfterSamples: 3,
-};
-
-/** Pure: the layer a viewer with this much downlink should get. */
-export function layerForBitrate(availableBps: number, policy: LayerPolicy = DEFAULT_LAYER_POLICY): number {
-  let layer = 0;
-  policy.layerFloorsBps.forEach((floor, i) => {
-    if (availableBps >= floor) layer = i;
-  });
-  return layer;
-}
-
-/** Consumers the client acknowledged (resumed): only those may be resumed again after audio-only. */
-type Resumable = ConsumerData & { clientResumed?: boolean };
-
-interface ViewerLink {
-  edge: PoolWorker;
-  lowSamples: number;
-  audioOnly: boolean;
-  /** Set by the viewer (or an operator): audio only whatever the link. */
-  audioOnlyRequested: boolean;
-  layerCap: number | null;
-}
+export { DEFAULT_LAYER_POLICY, layerForBitrate, type LayerPolicy } from "./layer-policy";
 
 export class BroadcastRoom extends Room {
   /** Worker index → router on that worker. The origin router (this.router) is the edge of its own worker. */
@@ -108,7 +72,7 @@ export class BroadcastRoom extends Room {
     // The origin worker also carries the producers (and their piping): count it as a little busier.
     const load = (w: PoolWorker) => this.receiversOn(w.index) + (w.index === this.worker.index ? 0.5 : 0);
     const edge = live.reduce((best, w) => (load(w) < load(best) ? w : best));
-    this.links.set(peerId, { edge, lowSamples: 0, audioOnly: false, audioOnlyRequested: false, layerCap: null });
+    this.links.set(peerId, newViewerLink(edge));
     return edge;
   }
 
@@ -204,7 +168,7 @@ export class BroadcastRoom extends Room {
     (consumer.appData as Resumable).clientResumed = true;
     const link = this.links.get(peerId);
     // An audio-only viewer's video stays paused; it starts when the link recovers (applyVideo).
-    if (consumer.kind === "video" && link && (link.audioOnly || link.audioOnlyRequested)) return;
+    if (consumer.kind === "video" && link && videoHeld(link)) return;
     await super.resumeConsumer(peerId, consumerId);
   }
 
@@ -228,38 +192,13 @@ export class BroadcastRoom extends Room {
     const l = this.links.get(peerId);
     const peer = this.peers.get(peerId);
     if (!l || !peer || this.quiet) return;
-    const p = this.policy;
-    if (!l.audioOnly) {
-      l.lowSamples = availableBps < p.audioOnlyEnterBps ? l.lowSamples + 1 : 0;
-      if (l.lowSamples >= p.audioOnlyAfterSamples) l.audioOnly = true;
-    } else if (availableBps >= p.audioOnlyExitBps) {
-      l.audioOnly = false;
-      l.lowSamples = 0;
-    }
-    l.layerCap = layerForBitrate(availableBps, p);
+    observeBandwidth(l, availableBps, this.policy);
     await this.applyVideo(peerId, l);
   }
 
   private async applyVideo(peerId: string, l: ViewerLink): Promise<void> {
     const peer = this.peers.get(peerId);
-    if (!peer) return;
-    const audioOnly = l.audioOnly || l.audioOnlyRequested;
-    for (const c of peer.consumers.values()) {
-      if (c.kind !== "video" || c.closed) continue;
-      if (audioOnly) {
-        if (!c.paused) await c.pause().catch(() => undefined);
-        continue;
-      }
-      if (c.type === "simulcast" && l.layerCap !== null) {
-        const data = c.appData as ConsumerData;
-        const want = Math.min(l.layerCap, (c.rtpParameters.encodings?.length ?? 3) - 1);
-        const current = c.preferredLayers?.spatialLayer;
-        if (data.started && current !== want) await c.setPreferredLayers({ spatialLayer: want, temporalLayer: 2 }).catch(() => undefined);
-        else if (!data.started) data.desired = { spatialLayer: want, temporalLayer: 2 };
-      }
-      // Resumed only if the client had resumed it (a consumer the client never acknowledged stays paused).
-      if (c.paused && (c.appData as Resumable).clientResumed) await c.resume().catch(() => undefined);
-    }
+    if (peer) await applyVideo(peer, l);
   }
 
   // -------------------------------------------------------------------------------- who hears about whom
@@ -320,54 +259,30 @@ export class BroadcastRoom extends Room {
   }
 
   // -------------------------------------------------------------------------------- across media nodes
-  // A session larger than one host spans media nodes: the origin node's router and an edge node's router are
-  // joined by a PipeTransport pair (mediasoup's cross-host pipe). Handshake, orchestrated by the caller:
-  //   edge.pipeListen() → origin.pipeOffer(edgeEndpoint) → edge.pipeConnect(originEndpoint, producers);
-  // later producers (a promoted viewer) follow with origin.pipeProducers() → edge.pipeAdopt().
-  private readonly remotePipes = new Map<string, types.PipeTransport>();
-  /** Pipe transport id → producers already sent through it (a retried or raced pipeProducers sends each once). */
-  private readonly pipedThrough = new Map<string, Set<string>>();
+  // Handshake and pipes: node-pipes.ts. Here: what crosses them becomes this room's senders and producers.
+  private readonly pipes = new NodePipes(() => this.router, this.settings);
 
   /** Joined to other media nodes: the room is not empty while the session has peers elsewhere. */
   get spansNodes(): boolean {
-    return this.remotePipes.size > 0;
-  }
-
-  private async createPipe(): Promise<types.PipeTransport> {
-    // Nodes reach each other on the announced address (the media network between hosts), else the listen one.
-    const t = await this.router.createPipeTransport({ listenIp: { ip: this.settings.listenIp, announcedIp: this.settings.announcedIp } });
-    this.remotePipes.set(t.id, t);
-    this.pipedThrough.set(t.id, new Set());
-    t.observer.once("close", () => {
-      this.remotePipes.delete(t.id);
-      this.pipedThrough.delete(t.id);
-    });
-    return t;
-  }
-
-  private pipe(transportId: string): types.PipeTransport {
-    const t = this.remotePipes.get(transportId);
-    if (!t) throw new AppError(ErrorCode.NOT_FOUND, "跨节点管道不存在", { details: { transportId } });
-    return t;
+    return this.pipes.any;
   }
 
   /** Closes a pipe whose other end is gone (a lost edge node): it would otherwise carry RTP to nowhere. */
   pipeClose(transportId: string): void {
-    this.remotePipes.get(transportId)?.close();
+    this.pipes.close(transportId);
   }
 
   /** Edge side, step 1: a pipe endpoint for the origin to connect to. */
   async pipeListen(): Promise<PipeEndpoint> {
-    const t = await this.createPipe();
-    return { transportId: t.id, ip: t.tuple.localIp, port: t.tuple.localPort };
+    return (await this.pipes.listen()).endpoint;
   }
 
   /** Origin side: connects to the edge's endpoint and sends it every current producer. */
   async pipeOffer(remote: { ip: string; port: number }): Promise<PipeEndpoint & { producers: PipedProducer[] }> {
-    const t = await this.createPipe();
-    await t.connect({ ip: remote.ip, port: remote.port });
-    const producers = await this.pipeProducers(t.id);
-    return { transportId: t.id, ip: t.tuple.localIp, port: t.tuple.localPort, producers };
+    const { transport, endpoint } = await this.pipes.listen();
+    await transport.connect({ ip: remote.ip, port: remote.port });
+    const producers = await this.pipeProducers(endpoint.transportId);
+    return { ...endpoint, producers };
   }
 
   /**
@@ -375,30 +290,18 @@ export class BroadcastRoom extends Room {
    * (a promoted viewer there) → origin. Each producer crosses a given pipe once.
    */
   async pipeProducers(transportId: string, producerIds?: string[]): Promise<PipedProducer[]> {
-    const t = this.pipe(transportId);
-    const sent = this.pipedThrough.get(transportId)!;
-    const out: PipedProducer[] = [];
-    for (const peer of this.peers.values()) {
-      for (const producer of peer.producers.values()) {
-        if ((producerIds && !producerIds.includes(producer.id)) || sent.has(producer.id)) continue;
-        sent.add(producer.id);
-        const c = await t.consume({ producerId: producer.id });
-        c.observer.once("close", () => sent.delete(producer.id));
-        out.push({ producerId: producer.id, kind: c.kind, rtpParameters: c.rtpParameters, paused: c.producerPaused, source: producer.appData.source, peer: peer.info() });
-      }
-    }
-    return out;
+    return this.pipes.send(transportId, this.peers.values(), producerIds);
   }
 
   /** Edge side, step 3: connects back to the origin and adopts its producers for the local viewers. */
   async pipeConnect(transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]): Promise<void> {
-    await this.pipe(transportId).connect({ ip: remote.ip, port: remote.port });
+    await this.pipes.connect(transportId, remote);
     await this.pipeAdopt(transportId, producers);
   }
 
   /** Edge side: producers arriving through a pipe become local producers (same ids), piped to every worker. */
   async pipeAdopt(transportId: string, producers: PipedProducer[]): Promise<void> {
-    const t = this.pipe(transportId);
+    const t = this.pipes.transport(transportId);
     for (const p of producers) {
       if (this.peers.get(p.peer.peerId)?.producers.has(p.producerId)) continue;
       let peer = this.peers.get(p.peer.peerId);

@@ -40,7 +40,8 @@ function Root() {
   const location = useLocation();
   // Session over (refresh failed or revoked): back to the login, remembering the screen.
   const onExpired = useCallback(() => {
-    if (location.pathname !== "/login") navigate("/login", { replace: true, state: { from: location.pathname + location.search, expired: true } });
+    // BrowserRouter navigates synchronously; navigate() returns a promise only under a data router.
+    if (location.pathname !== "/login") void navigate("/login", { replace: true, state: { from: location.pathname + location.search, expired: true } });
   }, [navigate, location.pathname, location.search]);
   return (
     <SessionProvider onExpired={onExpired}>

@@ -1,13 +1,14 @@
 // Dialogs for consultation actions: accept and assign specialists (against their availability), return or
 // reject with a reason, book a time. Each shows progress while it runs and explains failures.
 import { useState } from "react";
-import { Alert, App, Badge, Checkbox, Empty, Form, Input, List, Modal, Radio, Space, Spin, Tag, Typography } from "antd";
+import { Alert, Badge, Checkbox, Empty, Form, Input, List, Modal, Radio, Space, Spin, Tag, Typography } from "antd";
 import type { ConsultationDetail, ConsultationRow, SpecialistPresence } from "@yilian/client-sdk";
 import type { Slot } from "@yilian/contract";
 import { api } from "../lib/api";
 import { useAsync } from "../lib/useAsync";
 import { fmt } from "../lib/dayjs";
 import { ErrorAlert } from "./ErrorAlert";
+import { useToast } from "../lib/toast";
 
 type Target = Pick<ConsultationRow, "id" | "number" | "specialtyCode" | "patientName">;
 
@@ -18,7 +19,7 @@ const presenceBadge: Record<SpecialistPresence["state"], { status: "success" | "
 };
 
 export function AcceptDialog({ target, onClose }: { target: Target | null; onClose: (changed: boolean) => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [picked, setPicked] = useState<string[]>([]);
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
@@ -104,7 +105,7 @@ export type ReasonAction = "return" | "reject" | "cancel";
 const reasonTitle: Record<ReasonAction, string> = { return: "退回补充资料", reject: "拒绝会诊申请", cancel: "撤回会诊申请" };
 
 export function ReasonDialog({ target, action, onClose }: { target: Target | null; action: ReasonAction; onClose: (changed: boolean) => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [form] = Form.useForm<{ reason: string }>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -138,7 +139,7 @@ export function ReasonDialog({ target, action, onClose }: { target: Target | nul
 
 /** The assigned specialist books a time from their own free slots. */
 export function BookDialog({ consultation, specialistId, open, onClose }: { consultation: ConsultationDetail; specialistId: string; open: boolean; onClose: (changed: boolean) => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [picked, setPicked] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);

@@ -25,8 +25,8 @@ import { useSession, useUser } from "../lib/session";
 import { useRealtime } from "../lib/realtime";
 import { fmt } from "../lib/dayjs";
 import { api } from "../lib/api";
-import { App as AntApp } from "antd";
 import { errorText } from "../lib/errors";
+import { useToast } from "../lib/toast";
 
 const icons: Record<string, React.ReactNode> = {
   "/": <HomeOutlined />,
@@ -105,7 +105,7 @@ export function AppLayout() {
   const { logout, hasRole } = useSession();
   const location = useLocation();
   const navigate = useNavigate();
-  const { message } = AntApp.useApp();
+  const message = useToast();
   const items = useMemo(
     () => NAV.filter((e) => canSee(e, user.roles)).map((e) => ({ key: e.path, icon: icons[e.path], label: <Link to={e.path}>{t(e.label)}</Link> })),
     [user.roles],

@@ -2,7 +2,7 @@
 // consultations; the availability editor adds and removes recurring windows and one-off windows.
 import { useMemo, useState } from "react";
 import { Link } from "react-router";
-import { App, Button, Card, Col, DatePicker, Form, Input, InputNumber, List, Popconfirm, Radio, Row, Select, Space, Tag, Tooltip, Typography } from "antd";
+import { Button, Card, Col, DatePicker, Form, Input, InputNumber, List, Popconfirm, Radio, Row, Select, Space, Tag, Tooltip, Typography } from "antd";
 import { LeftOutlined, RightOutlined } from "@ant-design/icons";
 import type { AvailabilityView, ConsultationRow } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
@@ -13,6 +13,7 @@ import { dayjs, TZ } from "../../lib/dayjs";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { explain } from "../../lib/errors";
 import { t } from "../../i18n";
+import { useToast } from "../../lib/toast";
 
 const WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"];
 const START_H = 7;
@@ -121,7 +122,7 @@ function WeekGrid({ weekStart, blocks }: { weekStart: dayjs.Dayjs; blocks: Block
 }
 
 function AvailabilityEditor({ specialistId, avail, onChanged }: { specialistId: string; avail: AvailabilityView | undefined; onChanged: () => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [ruleForm] = Form.useForm();
   const [winForm] = Form.useForm();
   const [error, setError] = useState<unknown>(null);

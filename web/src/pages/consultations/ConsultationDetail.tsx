@@ -1,28 +1,30 @@
 // One consultation: case, attachments, timeline of transitions, report (editor, sign, amend, PDF download),
-// the decision taken and a referral — with the actions the caller's role allows in the current status.
+// the decision taken and a referral — with the actions the caller's role allows in the current status. The sections
+// are their own files (FilesSection, ReportSection, DecisionSection, ReferralSection).
 // Live: every event about this consultation reloads it.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
-import { App, Button, Card, Col, Descriptions, Empty, Form, Input, Radio, Row, Select, Space, Tabs, Timeline, Typography } from "antd";
-import { DownloadOutlined, VideoCameraOutlined } from "@ant-design/icons";
-import { consultationKindLabel, consultationStatusLabel, type ConsultationKind, type ReportInput } from "@yilian/contract";
-import type { ConsultationDetail as C } from "@yilian/client-sdk";
-import { api, saveFile } from "../../lib/api";
+import { Button, Card, Col, Descriptions, Row, Space, Tabs, Timeline, Typography } from "antd";
+import { VideoCameraOutlined } from "@ant-design/icons";
+import { consultationKindLabel, consultationStatusLabel, type ConsultationKind } from "@yilian/contract";
+import { api } from "../../lib/api";
 import { useAsync } from "../../lib/useAsync";
 import { useConsultationEvents } from "../../lib/realtime";
 import { useSession, useUser } from "../../lib/session";
 import { useSpecialties } from "../../lib/refdata";
 import { countdown, fmt } from "../../lib/dayjs";
-import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
+import { LoadError } from "../../components/ErrorAlert";
 import { StatusTag, TierTag, UrgencyTag } from "../../components/labels";
 import { FilesSection } from "./FilesSection";
 import { RecordingList } from "../../components/RecordingList";
 import { AcceptDialog, BookDialog, ReasonDialog, type ReasonAction } from "../../components/ConsultationActions";
 import { t } from "../../i18n";
+import { useAction } from "../../lib/useAction";
+import { ReportSection } from "./ReportSection";
+import { DecisionSection } from "./DecisionSection";
+import { ReferralSection } from "./ReferralSection";
 
 const sexLabel = { MALE: "男", FEMALE: "女", UNKNOWN: "未知" } as const;
-const referralAdviceLabel = { UP: "建议上转", DOWN: "建议下转", NONE: "无需转诊" } as const;
-const outcomeLabel: Record<string, string> = { FOLLOWED: "采纳会诊意见", PARTIALLY_FOLLOWED: "部分采纳", NOT_FOLLOWED: "未采纳" };
 const READINGS: string[] = ["IMAGING_READING", "ECG_READING", "PATHOLOGY_READING"];
 
 function age(birthDate: string): string {
@@ -31,234 +33,6 @@ function age(birthDate: string): string {
   let y = now.getFullYear() - b.getFullYear();
   if (now.getMonth() < b.getMonth() || (now.getMonth() === b.getMonth() && now.getDate() < b.getDate())) y--;
   return `${y} 岁`;
-}
-
-/** Runs an action with a busy flag; failures become a message with what to do. */
-function useAction() {
-  const { message } = App.useApp();
-  const [busy, setBusy] = useState<string | null>(null);
-  const run = async (key: string, fn: () => Promise<unknown>, ok?: string) => {
-    setBusy(key);
-    try {
-      await fn();
-      if (ok) message.success(ok);
-      return true;
-    } catch (e) {
-      const { errorText } = await import("../../lib/errors");
-      message.error({ content: errorText(e), duration: 6 });
-      return false;
-    } finally {
-      setBusy(null);
-    }
-  };
-  return { busy, run };
-}
-
-export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit: boolean; canAmend: boolean; reload: () => void }) {
-  const [form] = Form.useForm<ReportInput & { reason?: string }>();
-  const [amending, setAmending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const { busy, run } = useAction();
-  const r = c.report;
-  useEffect(() => {
-    form.setFieldsValue({
-      findings: r?.findings ?? "",
-      impression: r?.impression ?? "",
-      recommendations: r?.recommendations ?? "",
-      referralAdvice: r?.referralAdvice ?? "NONE",
-      followUp: r?.followUp ?? "",
-    });
-  }, [r, form]);
-  const body = (): ReportInput => {
-    const v = form.getFieldsValue();
-    return { findings: v.findings ?? "", impression: v.impression ?? "", recommendations: v.recommendations ?? "", referralAdvice: v.referralAdvice ?? "NONE", followUp: v.followUp ?? "" };
-  };
-  const signed = r?.status === "SIGNED" || !!r?.signedAt;
-  const editing = (canEdit && !signed) || amending;
-
-  const download = () =>
-    run("pdf", async () => {
-      const f = await api.reportPdf(c.id);
-      saveFile(f.blob, f.filename ?? `会诊报告_${c.number}.pdf`);
-    });
-
-  if (!editing) {
-    if (!r || !signed) return <Empty description={t("cons.noReport")} image={Empty.PRESENTED_IMAGE_SIMPLE} />;
-    return (
-      <Space orientation="vertical" style={{ width: "100%" }}>
-        <Descriptions column={1} size="small" bordered styles={{ label: { width: 96, whiteSpace: "nowrap" } }}>
-          <Descriptions.Item label="检查所见">{r.findings || "—"}</Descriptions.Item>
-          <Descriptions.Item label="会诊意见">
-            <Typography.Text strong data-testid="report-impression">{r.impression || "—"}</Typography.Text>
-          </Descriptions.Item>
-          <Descriptions.Item label="诊疗建议">{r.recommendations || "—"}</Descriptions.Item>
-          <Descriptions.Item label="转诊建议">{r.referralAdvice ? referralAdviceLabel[r.referralAdvice] : "—"}</Descriptions.Item>
-          <Descriptions.Item label="随访建议">{r.followUp || "—"}</Descriptions.Item>
-          <Descriptions.Item label="签发">
-            {r.signedBy?.name ?? "—"} · {fmt(r.signedAt)}
-          </Descriptions.Item>
-          {r.amendments.length > 0 && (
-            <Descriptions.Item label="更正记录">
-              {r.amendments.map((a) => (
-                <div key={a.id}>
-                  {fmt(a.at)}：{a.reason}
-                </div>
-              ))}
-            </Descriptions.Item>
-          )}
-        </Descriptions>
-        <Space>
-          <Button icon={<DownloadOutlined />} onClick={() => void download()} loading={busy === "pdf"} data-testid="download-pdf">
-            {busy === "pdf" ? "正在生成 PDF…" : t("cons.downloadPdf")}
-          </Button>
-          {canAmend && <Button onClick={() => setAmending(true)}>更正报告</Button>}
-        </Space>
-      </Space>
-    );
-  }
-
-  const save = () => run("save", () => api.saveReport(c.id, body()), "报告草稿已保存").then((ok) => ok && reload());
-  const sign = async () => {
-    setError(null);
-    try {
-      await api.saveReport(c.id, body());
-      await api.signReport(c.id);
-      reload();
-    } catch (e) {
-      setError(e);
-    }
-  };
-  const amend = async () => {
-    const v = await form.validateFields();
-    setError(null);
-    try {
-      await api.amendReport(c.id, { ...body(), reason: (v.reason ?? "").trim() });
-      setAmending(false);
-      reload();
-    } catch (e) {
-      setError(e);
-    }
-  };
-  return (
-    <Form form={form} layout="vertical" size="small">
-      {error !== null && <ErrorAlert error={error} style={{ marginBottom: 8 }} />}
-      <Form.Item name="findings" label="检查所见">
-        <Input.TextArea rows={3} maxLength={20000} />
-      </Form.Item>
-      <Form.Item name="impression" label="会诊意见" required>
-        <Input.TextArea rows={3} maxLength={2000} id="report-impression" />
-      </Form.Item>
-      <Form.Item name="recommendations" label="诊疗建议">
-        <Input.TextArea rows={3} maxLength={20000} />
-      </Form.Item>
-      <Form.Item name="referralAdvice" label="转诊建议">
-        <Radio.Group optionType="button" options={Object.entries(referralAdviceLabel).map(([value, label]) => ({ value, label }))} />
-      </Form.Item>
-      <Form.Item name="followUp" label="随访建议">
-        <Input.TextArea rows={2} maxLength={2000} />
-      </Form.Item>
-      {amending ? (
-        <>
-          <Form.Item name="reason" label="更正原因" rules={[{ required: true, min: 2, message: "请填写更正原因" }]}>
-            <Input.TextArea rows={2} maxLength={2000} />
-          </Form.Item>
-          <Space>
-            <Button type="primary" onClick={() => void amend()}>
-              提交更正
-            </Button>
-            <Button onClick={() => setAmending(false)}>{t("common.cancel")}</Button>
-          </Space>
-        </>
-      ) : (
-        <Space>
-          <Button onClick={() => void save()} loading={busy === "save"}>
-            保存草稿
-          </Button>
-          <Button type="primary" onClick={() => void sign()} data-testid="sign-report">
-            签发报告
-          </Button>
-        </Space>
-      )}
-    </Form>
-  );
-}
-
-function DecisionSection({ c, canDecide, reload }: { c: C; canDecide: boolean; reload: () => void }) {
-  const [form] = Form.useForm<{ outcome: "FOLLOWED" | "PARTIALLY_FOLLOWED" | "NOT_FOLLOWED"; decision: string }>();
-  const [error, setError] = useState<unknown>(null);
-  if (c.decision)
-    return (
-      <Descriptions column={1} size="small">
-        <Descriptions.Item label="结果">{outcomeLabel[c.decision.outcome] ?? c.decision.outcome}</Descriptions.Item>
-        <Descriptions.Item label="处置">{c.decision.decision}</Descriptions.Item>
-        <Descriptions.Item label="时间">{fmt(c.decision.at)}</Descriptions.Item>
-      </Descriptions>
-    );
-  if (!canDecide) return <Typography.Text type="secondary">会诊报告签发后，由申请医生记录处置决定。</Typography.Text>;
-  const submit = async () => {
-    const v = await form.validateFields();
-    setError(null);
-    try {
-      await api.recordDecision(c.id, { outcome: v.outcome, decision: v.decision.trim() });
-      reload();
-    } catch (e) {
-      setError(e);
-    }
-  };
-  return (
-    <Form form={form} layout="vertical" size="small" initialValues={{ outcome: "FOLLOWED" }}>
-      {error !== null && <ErrorAlert error={error} style={{ marginBottom: 8 }} />}
-      <Form.Item name="outcome" label="是否采纳会诊意见">
-        <Radio.Group options={Object.entries(outcomeLabel).map(([value, label]) => ({ value, label }))} />
-      </Form.Item>
-      <Form.Item name="decision" label="处置决定" rules={[{ required: true, min: 2, message: "请填写处置决定" }]}>
-        <Input.TextArea rows={2} maxLength={2000} />
-      </Form.Item>
-      <Button type="primary" onClick={() => void submit()}>
-        记录处置决定
-      </Button>
-    </Form>
-  );
-}
-
-function ReferralSection({ c }: { c: C }) {
-  const [form] = Form.useForm<{ direction: "UP" | "DOWN"; toInstitutionId: string; reason: string; clinicalSummary: string }>();
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const { message } = App.useApp();
-  const options = [c.targetInstitution].filter((x): x is NonNullable<typeof x> => !!x).map((i) => ({ value: i.id, label: i.name }));
-  const submit = async () => {
-    const v = await form.validateFields();
-    setError(null);
-    try {
-      const r = await api.createReferral({ direction: v.direction, toInstitutionId: v.toInstitutionId, consultationId: c.id, reason: v.reason.trim(), clinicalSummary: v.clinicalSummary ?? "" });
-      setDone(String(r.number ?? ""));
-      message.success("转诊申请已提交，对方远程医学中心会收到通知");
-    } catch (e) {
-      setError(e);
-    }
-  };
-  if (done) return <Typography.Text type="success">已提交转诊申请 {done}，等待对方受理。</Typography.Text>;
-  return (
-    <Form form={form} layout="vertical" size="small" initialValues={{ direction: c.report?.referralAdvice === "DOWN" ? "DOWN" : "UP", toInstitutionId: options[0]?.value }}>
-      {error !== null && <ErrorAlert error={error} style={{ marginBottom: 8 }} />}
-      <Space size={12} wrap>
-        <Form.Item name="direction" label="方向">
-          <Radio.Group optionType="button" options={[{ value: "UP", label: "上转" }, { value: "DOWN", label: "下转" }]} />
-        </Form.Item>
-        <Form.Item name="toInstitutionId" label="转往机构" rules={[{ required: true, message: "请选择转往机构" }]} style={{ minWidth: 220 }}>
-          <Select options={options} />
-        </Form.Item>
-      </Space>
-      <Form.Item name="reason" label="转诊原因" rules={[{ required: true, min: 2, message: "请填写转诊原因" }]}>
-        <Input.TextArea rows={2} maxLength={2000} />
-      </Form.Item>
-      <Form.Item name="clinicalSummary" label="病情摘要">
-        <Input.TextArea rows={2} maxLength={20000} />
-      </Form.Item>
-      <Button onClick={() => void submit()}>提交转诊申请</Button>
-    </Form>
-  );
 }
 
 export default function ConsultationDetail() {

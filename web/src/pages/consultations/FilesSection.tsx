@@ -2,13 +2,14 @@
 // open, adding more: a specialist may ask for more images after submission. Large files go through tus in the SDK
 // and survive a dropped township line; the others are told through `consultation:attachment-added`.
 import { lazy, Suspense, useState } from "react";
-import { App, Button, Collapse, Empty, Modal, Space, Spin, Upload } from "antd";
+import { Button, Collapse, Empty, Modal, Space, Spin, Upload } from "antd";
 import { InboxOutlined } from "@ant-design/icons";
 import type { UploadView } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { errorText } from "../../lib/errors";
 import { UploadCard } from "../../components/UploadPreview";
 import { PacsImport } from "./PacsImport";
+import { useToast } from "../../lib/toast";
 
 // dwv is loaded only when a series is opened.
 const StackViewer = lazy(() => import("../../components/StackViewer"));
@@ -56,7 +57,7 @@ export function FilesSection({
   canImport?: boolean;
   onUploaded: () => void;
 }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [viewing, setViewing] = useState<Series | null>(null);
   const [progress, setProgress] = useState<Record<string, number>>({});
   const done = (key: string) =>

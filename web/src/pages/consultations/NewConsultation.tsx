@@ -3,7 +3,7 @@
 // change, so an expired session (or a reload) never loses a half-filled request.
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate } from "react-router";
-import { Alert, App, Button, Card, DatePicker, Descriptions, Empty, Form, Input, List, Radio, Select, Space, Spin, Steps, Tag, Typography, Upload } from "antd";
+import { Alert, Button, Card, DatePicker, Descriptions, Empty, Form, Input, List, Radio, Select, Space, Spin, Steps, Tag, Typography, Upload } from "antd";
 import { InboxOutlined } from "@ant-design/icons";
 import {
   ConsultationKind,
@@ -23,6 +23,7 @@ import { ErrorAlert } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
 import { TierTag } from "../../components/labels";
 import { t } from "../../i18n";
+import { useToast } from "../../lib/toast";
 
 interface WizardValues {
   patientName?: string;
@@ -134,7 +135,7 @@ function TargetStep({ specialtyCode, value, onChange }: { specialtyCode?: string
 export default function NewConsultation() {
   const user = useUser();
   const navigate = useNavigate();
-  const { message } = App.useApp();
+  const message = useToast();
   const specialties = useSpecialties();
   const [form] = Form.useForm<WizardValues>();
   const restored = useMemo(() => loadDraft(user.id), [user.id]);
@@ -225,7 +226,7 @@ export default function NewConsultation() {
       await api.submitConsultation(draft.consultationId);
       sessionStorage.removeItem(draftKey(user.id));
       message.success(t("cons.submitted"));
-      navigate(`/consultations/${draft.consultationId}`, { replace: true });
+      void navigate(`/consultations/${draft.consultationId}`, { replace: true }); // synchronous under BrowserRouter
     } catch (e) {
       showIssues(e);
     } finally {

@@ -2,12 +2,13 @@
 // and imports them; each import shows its progress, and a failure its reason with a retry. The worker pulls the
 // study and the instances appear among the consultation's files together, when the whole study is in.
 import { useEffect, useRef, useState } from "react";
-import { Alert, App, Button, DatePicker, Form, Input, Progress, Select, Space, Table, Tag, Typography } from "antd";
+import { Alert, Button, DatePicker, Form, Input, Progress, Select, Space, Table, Tag, Typography } from "antd";
 import { CloudDownloadOutlined, SearchOutlined } from "@ant-design/icons";
 import type { Dayjs } from "dayjs";
 import type { PacsImportView, PacsStudy } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { errorText } from "../../lib/errors";
+import { useToast } from "../../lib/toast";
 
 const statusLabel: Record<PacsImportView["status"], [string, string]> = {
   QUEUED: ["排队中", "default"],
@@ -26,7 +27,7 @@ interface SearchForm {
 }
 
 export function PacsImport({ consultationId, onImported }: { consultationId: string; onImported: () => void }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [studies, setStudies] = useState<PacsStudy[] | null>(null);
   const [selected, setSelected] = useState<string[]>([]);
   const [imports, setImports] = useState<PacsImportView[]>([]);

@@ -6,13 +6,14 @@
 // processing state after stop. Live through the room's Socket.IO events (recording:consent, recording:changed);
 // processing is followed by polling the recording.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { App, Alert, Badge, Button, Checkbox, Modal, Space, Tag, Tooltip, Typography } from "antd";
+import { Alert, Badge, Button, Checkbox, Modal, Space, Tag, Tooltip, Typography } from "antd";
 import { StopOutlined, VideoCameraOutlined } from "@ant-design/icons";
 import { recordingStatusLabel, type RecordingChangedEvent, type RecordingConsentView, type RecordingRoomState, type RecordingSubject, type RecordingView } from "@yilian/contract";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { errorText } from "../../lib/errors";
 import { duration } from "../../components/RecordingList";
+import { useToast } from "../../lib/toast";
 
 /** A lecture's state: its running recording, if any (no consent requests for training). */
 async function trainingRecordingState(sessionId: string): Promise<RecordingRoomState> {
@@ -22,7 +23,7 @@ async function trainingRecordingState(sessionId: string): Promise<RecordingRoomS
 
 /** The room's recording state, kept current from the socket; `joined` re-reads it once the room is entered. */
 export function useRoomRecording(subjectId: string, userId: string, joined: boolean, subject: RecordingSubject = "CONSULTATION") {
-  const { message } = App.useApp();
+  const message = useToast();
   const [state, setState] = useState<RecordingRoomState>({ request: null, recording: null });
   /** The last recording stopped here, followed until processed. */
   const [stopped, setStopped] = useState<RecordingView | null>(null);
@@ -135,7 +136,7 @@ export function RecordingIndicator({ rec }: { rec: RoomRecording }) {
  * present. A lecture (the lecturer): starts at once; the audience sees the indicator.
  */
 export function RecordingButton({ rec }: { rec: RoomRecording }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [open, setOpen] = useState(false);
   const [patientConsent, setPatientConsent] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -212,7 +213,7 @@ export function RecordingButton({ rec }: { rec: RoomRecording }) {
 
 /** Asks this participant: a pending request, or a recording that was already running when they entered. */
 export function ConsentPrompt({ rec }: { rec: RoomRecording }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const [busy, setBusy] = useState<"agree" | "decline" | null>(null);
   const request = rec.askMe;
   const running = request ? null : rec.askRunning;

@@ -21,7 +21,7 @@ import { useUser } from "../../lib/session";
 import { fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
-import { ReportSection } from "../consultations/ConsultationDetail";
+import { ReportSection } from "../consultations/ReportSection";
 import { ConsentPrompt, RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "./RecordingControls";
 
 // The SDK's link quality (client-sdk/src/quality.ts, from getStats): the own tile shows this computer's link,
@@ -139,7 +139,8 @@ export default function VideoRoom() {
     const onTrack = (t: RemoteTrack) =>
       update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: t.track, micMuted: t.muted } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track, cameraMuted: t.muted }));
     const onEnded = (t: RemoteTrack) => update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: undefined } : t.source === "screen" ? { ...m, screen: undefined } : { ...m, camera: undefined }));
-    (async () => {
+    // Not awaited (an effect cannot be async): every failure is caught inside and shown as the join error.
+    void (async () => {
       try {
         await roomChain.catch(() => undefined);
         if (cancelled) return;
@@ -261,7 +262,7 @@ export default function VideoRoom() {
   };
   const leave = async () => {
     await room?.leave().catch(() => undefined);
-    navigate(`/consultations/${id}`);
+    void navigate(`/consultations/${id}`); // synchronous under BrowserRouter
   };
 
   const isSpecialist = !!c.data?.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");

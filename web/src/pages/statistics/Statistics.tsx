@@ -6,7 +6,7 @@
 // export exactly the view shown.
 import { useCallback, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { App, Breadcrumb, Button, Card, Col, DatePicker, Row, Segmented, Select, Space, Statistic, Table, Tag, Typography } from "antd";
+import { Breadcrumb, Button, Card, Col, DatePicker, Row, Segmented, Select, Space, Statistic, Table, Tag, Typography } from "antd";
 import { DownloadOutlined, ReloadOutlined } from "@ant-design/icons";
 import type { StatRowView as StatRow } from "@yilian/client-sdk";
 import {
@@ -32,6 +32,7 @@ import { errorText } from "../../lib/errors";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { EChart } from "./Charts";
 import { t } from "../../i18n";
+import { useToast } from "../../lib/toast";
 
 /** Metrics offered in the breakdown table. */
 const TABLE_METRICS = ["consultations", "consultations_received", "sla_breaches", "referrals", "training_sessions", "training_attendances", "acceptance_minutes_p50", "report_minutes_p50", "uploads"];
@@ -59,7 +60,7 @@ const isMonth = (v: string | null): v is string => StatMonth.safeParse(v).succes
 
 export default function Statistics() {
   const { user, hasRole } = useSession();
-  const { message } = App.useApp();
+  const message = useToast();
   const specialties = useSpecialties();
   const keyLabel = (dimension: string, key: string) => (dimension === "specialty" ? (KEY_LABEL[key] ?? specialties.name(key)) : (KEY_LABEL[key] ?? key));
   const [params, setParams] = useSearchParams();

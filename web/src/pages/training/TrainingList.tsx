@@ -2,7 +2,7 @@
 // manage, and scheduling a new session with its audience.
 import { useState } from "react";
 import { Link, useNavigate } from "react-router";
-import { App, Button, Card, DatePicker, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Typography } from "antd";
+import { Button, Card, DatePicker, Form, Input, InputNumber, Modal, Select, Space, Switch, Table, Tabs, Tag, Typography } from "antd";
 import { PlusOutlined, MinusCircleOutlined } from "@ant-design/icons";
 import { audienceKindLabel, tierLabel, trainingStatusLabel, Tier, type TrainingSessionView, type TrainingStatus, type TrainingAudienceRule } from "@yilian/contract";
 import { api } from "../../lib/api";
@@ -13,6 +13,7 @@ import { fmt, dayjs } from "../../lib/dayjs";
 import { errorText } from "../../lib/errors";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { t } from "../../i18n";
+import { useToast } from "../../lib/toast";
 
 const statusColor: Record<TrainingStatus, string> = { SCHEDULED: "blue", LIVE: "red", ENDED: "default", CANCELLED: "default" };
 export const TrainingStatusTag = ({ s }: { s: TrainingStatus }) => <Tag color={statusColor[s]}>{trainingStatusLabel[s]}</Tag>;
@@ -127,7 +128,7 @@ function ScheduleDialog({ open, onClose }: { open: boolean; onClose: (created?: 
 }
 
 function SessionTable({ managed }: { managed: boolean }) {
-  const { message } = App.useApp();
+  const message = useToast();
   const navigate = useNavigate();
   const [page, setPage] = useState(1);
   const list = useAsync(() => api.trainingSessions({ managed: managed || undefined, limit: 10, offset: (page - 1) * 10 }), [managed, page]);
@@ -190,7 +191,7 @@ function SessionTable({ managed }: { managed: boolean }) {
 
 export default function TrainingList() {
   const { hasRole } = useSession();
-  const { message } = App.useApp();
+  const message = useToast();
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
   const [key, setKey] = useState(0);
@@ -219,7 +220,7 @@ export default function TrainingList() {
           if (created) {
             message.success(`已发布培训：${created.title}`);
             setKey((k) => k + 1);
-            navigate(`/training/${created.id}`);
+            void navigate(`/training/${created.id}`); // synchronous under BrowserRouter
           }
         }}
       />

@@ -1,6 +1,6 @@
 // User management within the administrator's scope: search, create, edit roles / title, enable or disable.
 import { useMemo, useState } from "react";
-import { App, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag } from "antd";
+import { Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag } from "antd";
 import { PlusOutlined } from "@ant-design/icons";
 import {
   CreateUserBody,
@@ -17,6 +17,7 @@ import { ErrorAlert } from "../../components/ErrorAlert";
 import { TierTag } from "../../components/labels";
 import { explain, errorText } from "../../lib/errors";
 import { t } from "../../i18n";
+import { useToast } from "../../lib/toast";
 
 const roleOptions = Role.options.map((r) => ({ value: r, label: roleLabel[r] }));
 const titleOptions = ProfessionalTitle.options.map((r) => ({ value: r, label: professionalTitleLabel[r] }));
@@ -26,7 +27,7 @@ function UserForm({ open, onClose, editing }: { open: boolean; onClose: (changed
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const { message } = App.useApp();
+  const message = useToast();
   const institutions = useAsync(async () => (open && !editing ? api.institutions({ limit: 50 }) : null), [open, editing]);
 
   const submit = async () => {
@@ -113,7 +114,7 @@ export default function Users() {
   const [page, setPage] = useState(1);
   const [editing, setEditing] = useState<UserSummary | null>(null);
   const [formOpen, setFormOpen] = useState(false);
-  const { message } = App.useApp();
+  const message = useToast();
   const list = useAsync(() => api.users({ q: q || undefined, role, limit: 10, offset: (page - 1) * 10 }), [q, role, page]);
 
   const toggle = async (u: UserSummary, active: boolean) => {
