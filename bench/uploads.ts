@@ -1,24 +1,56 @@
 // bench uploads: 1,000 mixed files (DICOM from dcmtk, JPEG from ImageMagick, PDF from img2pdf) uploaded over HTTP
 // to the real server process and processed by the real worker process; no-op BullMQ jobs run through the same
 // Redis in the same run as a baseline.
-//   processed      uploads that ended READY
-//   files_per_s    processed / (first upload sent → last job completed)
-//   p99_ms         p99 of upload-job latency, enqueue → completed (BullMQ timestamps)
-//   ratio_vs_noop  median enqueue → active of upload jobs / median enqueue → active of no-op jobs
-// Extra: noop_p50_ms, upload_wait_p50_ms, p50_ms.
+//   processed            uploads that ended READY
+//   files_per_s          processed / (first upload sent → last job completed)
+//   cpu_ratio_vs_direct  the worker process's CPU per processed file (its own threads and the tools it runs, read
+//                        from /proc) ÷ the CPU of calling the same analysis (dicom-parser + PNG rendering +
+//                        de-identification, sharp, pdfinfo/pdftoppm) directly on the same files, in this process,
+//                        in the same run: what the pipeline (queue, storage, database, audit) adds around the work
+//   p99_ms               p99 of upload-job latency, enqueue → completed (BullMQ timestamps)
+//   ratio_vs_noop        median enqueue → active of upload jobs / of no-op jobs (the backlog of files offered at once)
+// Extra: noop_p50_ms, upload_wait_p50_ms, p50_ms, worker_cpu_ms_per_file, direct_cpu_ms_per_file.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import type { UploadKind } from "@prisma/client";
+import { analyze } from "../worker/src/uploads/analyze";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
 
 const BENCH = "uploads";
 const DB = "yilian_bench_uploads";
 const FILES = Number(process.env.BENCH_UPLOADS_FILES ?? 1000);
 const HTTP_CONCURRENCY = 6;
+/** Direct analyses per fixture file for the baseline. */
+const DIRECT_ROUNDS = Number(process.env.BENCH_UPLOADS_DIRECT ?? 25);
+const KINDS: Record<string, UploadKind> = { "ct.dcm": "DICOM", "ct-raw.dcm": "DICOM", "photo.jpg": "JPEG", "report.pdf": "PDF" };
+
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+/** CPU seconds of a process: all its threads, plus the children it has waited for (pdfinfo, pdftoppm). */
+function cpuSeconds(pid: number | "self"): number {
+  // Fields after the parenthesised command name: utime, stime, cutime, cstime are the 12th to 15th.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
+}
+
+/** CPU per file of calling the worker's analysis directly on the fixtures, in the files' mix (one of each in turn). */
+async function directCpuPerFile(files: { name: string; bytes: Buffer }[], dir: string): Promise<number> {
+  const paths = files.map((f) => {
+    const p = path.join(dir, `direct-${f.name}`);
+    writeFileSync(p, f.bytes);
+    return { p, kind: KINDS[f.name]! };
+  });
+  for (const f of paths) await analyze(f.kind, f.p, dir); // warm-up: module loading, first-call costs
+  const c0 = cpuSeconds("self");
+  for (let r = 0; r < DIRECT_ROUNDS; r++) for (const f of paths) await analyze(f.kind, f.p, dir);
+  return (cpuSeconds("self") - c0) / (DIRECT_ROUNDS * paths.length);
+}
 
 function makeFiles(dir: string) {
   const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
@@ -87,6 +119,7 @@ export default async function run(): Promise<void> {
     await events.waitUntilReady();
 
     log(`uploading ${FILES} files (${HTTP_CONCURRENCY} at a time) with no-op jobs interleaved`);
+    const workerCpu0 = cpuSeconds(worker.child.pid!);
     const t0 = Date.now();
     const ids: string[] = [];
     let next = 0;
@@ -114,6 +147,7 @@ export default async function run(): Promise<void> {
       }
     }
     const totalS = (Math.max(lastCompletion, Date.now() - 250) - t0) / 1000;
+    const workerCpuPerFile = (cpuSeconds(worker.child.pid!) - workerCpu0) / Math.max(ids.length, 1);
     const { rows: statusRows } = await db.query(`SELECT status, count(*)::int AS n FROM "Upload" GROUP BY status`);
     const ready = statusRows.find((r) => r.status === "READY")?.n ?? 0;
     log("statuses", statusRows);
@@ -138,13 +172,19 @@ export default async function run(): Promise<void> {
     wait.sort((a, b) => a - b);
     noopWait.sort((a, b) => a - b);
     const noopP50 = Math.max(percentile(noopWait, 50), 0.5);
+    log(`analysing the same files directly, ${DIRECT_ROUNDS} rounds`);
+    const direct = await directCpuPerFile(files, fxDir);
     emit(BENCH, "processed", ready, "count");
     emit(BENCH, "files_per_s", ready / totalS, "1/s");
+    emit(BENCH, "cpu_ratio_vs_direct", workerCpuPerFile / direct, "ratio");
+    emit(BENCH, "worker_cpu_ms_per_file", workerCpuPerFile * 1000, "ms");
+    emit(BENCH, "direct_cpu_ms_per_file", direct * 1000, "ms");
     emit(BENCH, "p99_ms", percentile(lat, 99), "ms");
     emit(BENCH, "ratio_vs_noop", percentile(wait, 50) / noopP50, "ratio");
     emit(BENCH, "p50_ms", percentile(lat, 50), "ms");
     emit(BENCH, "upload_wait_p50_ms", percentile(wait, 50), "ms");
     emit(BENCH, "noop_p50_ms", percentile(noopWait, 50), "ms");
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
     await db.end();
   } finally {
     await events.close().catch(() => undefined);

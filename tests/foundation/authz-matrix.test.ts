@@ -547,3 +547,19 @@ it("every operation × every caller answers as the matrix says (no unexpected 2x
   if (process.env.MATRIX_PRINT) console.log(observed.join("\n"));
   expect(failures).toEqual([]);
 }, 600_000);
+
+// A hole the matrix found: refusing a running recording stops it, and any reader of the consultation could refuse.
+it("an administrator who only reads a consultation cannot stop its running recording; a participant is asked", async () => {
+  const c = await consultation("IN_PROGRESS");
+  const rec = await db.recording.create({ data: { subject: "CONSULTATION", subjectId: c.id, institutionId: ids.youtian, startedById: ids.specialist, consentRecorded: true, status: "RECORDING" } });
+  for (const admin of ["instadmin.own", "regionadmin.own", "provinceadmin"] as const) {
+    const r = await api(admin, `/api/recordings/${rec.id}/consent`, { body: { agree: false } });
+    expect(r.status).toBe(403);
+    expect(r.body.code).toBe("FORBIDDEN");
+  }
+  expect((await db.recording.findUniqueOrThrow({ where: { id: rec.id } })).status).toBe("RECORDING");
+  // The requesting doctor, in the room, may agree (and is then on record as having agreed).
+  const agreed = await api("doctor.requester", `/api/recordings/${rec.id}/consent`, { body: { agree: true } });
+  expect(agreed.status).toBe(200);
+  expect(await db.auditLog.count({ where: { action: "recording.consent", entityId: rec.id, outcome: "SUCCESS" } })).toBe(1);
+}, 60_000);

@@ -136,10 +136,13 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
   // do not add up), added in month order.
   const [{ rows }] = await Promise.all([
     sqlOf(db).query<{ body: string }>(
-      `WITH r AS (
+      // Rows reach json_agg in the CTE's order: an ORDER BY inside the aggregate would sort the built JSON values,
+      // five times slower.
+      `WITH r AS MATERIALIZED (
          SELECT month, metric, dimension, key, value FROM "MonthlyStat"
           WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
-            AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text)))
+            AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text))
+          ORDER BY month, metric, dimension, key)
        SELECT json_build_object(
          'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text, 'specialty', $6::text, 'specialtyName', $8::text,
          'from', $9::text, 'to', $10::text,
@@ -153,7 +156,7 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
                     WHERE dimension = $11 AND key = $12 AND metric !~ '_p[0-9]+$' GROUP BY metric) t), '{}'),
          'rows', COALESCE((
            SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'), 'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text,
-                                             'metric', metric, 'dimension', dimension, 'key', key, 'value', value) ORDER BY month, metric, dimension, key)
+                                             'metric', metric, 'dimension', dimension, 'key', key, 'value', value))
              FROM r), '[]'))::text AS body`,
       [
         scope,
