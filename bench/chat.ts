@@ -37,6 +37,8 @@ interface Side {
   lat: number[];
   sent: number;
   refused: number;
+  /** Why sends were refused (error code or timeout), for the log. */
+  reasons: Record<string, number>;
 }
 
 function ack<T>(s: Socket, event: string, ...args: unknown[]): Promise<T> {
@@ -50,7 +52,7 @@ function ack<T>(s: Socket, event: string, ...args: unknown[]): Promise<T> {
 }
 
 async function connectSide(label: string, urls: string[], rooms: number, auth: (room: number, member: number) => Record<string, string>, join?: (s: Socket, room: number) => Promise<void>): Promise<Side> {
-  const side: Side = { label, members: [], lat: [], sent: 0, refused: 0 };
+  const side: Side = { label, members: [], lat: [], sent: 0, refused: 0, reasons: {} };
   const all: { room: number; member: number }[] = [];
   for (let r = 0; r < rooms; r++) for (let m = 0; m < ROOM_SIZE; m++) all.push({ room: r, member: m });
   for (let i = 0; i < all.length; i += 50) {
@@ -88,7 +90,11 @@ async function drive(side: Side, seconds: number, turn: { n: number }): Promise<
         const room = sent % rooms;
         const member = side.members[room]![Math.floor(turn.n++ / rooms) % ROOM_SIZE]!;
         side.sent++;
-        void ack(member.socket, "media:chat:send", { text: `${now()} 血压 135/85，心率 72` }).catch(() => side.refused++);
+        void ack(member.socket, "media:chat:send", { text: `${now()} 血压 135/85，心率 72` }).catch((e: Error) => {
+          side.refused++;
+          const why = e.message.split(" ").slice(0, 2).join(" ");
+          side.reasons[why] = (side.reasons[why] ?? 0) + 1;
+        });
       }
       if (sent >= total) {
         clearInterval(timer);
@@ -165,7 +171,7 @@ export default async function run(): Promise<void> {
     const turn = { n: 0 };
     for (const side of sides) await drive(side, 1, turn); // warm-up
     await new Promise((r) => setTimeout(r, 2000));
-    for (const side of sides) Object.assign(side, { lat: [], sent: 0, refused: 0 });
+    for (const side of sides) Object.assign(side, { lat: [], sent: 0, refused: 0, reasons: {} });
     for (let slice = 0; slice < SECONDS; slice++) {
       for (const side of slice % 2 ? [...sides].reverse() : sides) {
         await drive(side, 1, turn);
@@ -177,7 +183,7 @@ export default async function run(): Promise<void> {
       const lat = s.lat.sort((x, y) => x - y);
       const expected = (s.sent - s.refused) * (ROOM_SIZE - 1);
       const r = { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), delivered: lat.length, expected, refused: s.refused };
-      log(`${s.label}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.delivered}/${r.expected} deliveries, ${r.refused} sends refused`);
+      log(`${s.label}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.delivered}/${r.expected} deliveries, ${r.refused} sends refused ${JSON.stringify(s.reasons)}`);
       return r;
     }) as [{ p50: number; p95: number; p99: number; delivered: number; expected: number; refused: number }, { p50: number; p95: number; p99: number; delivered: number; expected: number; refused: number }];
     emit(BENCH, "clients", rooms * ROOM_SIZE, "count");

@@ -6,7 +6,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { createRedis } from "@yilian/server";
+import { Emitter } from "@socket.io/redis-emitter";
+import { createRedis, type EventSink } from "@yilian/server";
 import { createStorage } from "@yilian/storage";
 import { initUploads } from "../../worker/src/queues/uploads";
 import { initStatistics } from "../../worker/src/queues/statistics";
@@ -55,7 +56,10 @@ describe("consultation in the console", () => {
         where: { targetInstitutionId: lead.id, status: { in: ["SUBMITTED", "RETURNED"] } },
         data: { status: "CANCELLED", statusReason: "测试准备：清空分诊队列" },
       });
-      worker = await initUploads({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+      // Files added after submission are announced (consultation:attachment-added) through the servers' Socket.IO
+      // Redis adapter channel, as the worker process does.
+      const sink = new Emitter(connection, { key: `${process.env.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
+      worker = await initUploads({ db: testDb(), storage: createStorage(), sink }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
       stats = await initStatistics(testDb(), connection, `${process.env.REDIS_PREFIX}:bull`);
     },
     after: async () => {

@@ -8,6 +8,7 @@ import path from "node:path";
 import { randomUUID, createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/storage";
+import { recordingOwnerKey } from "@yilian/jobs";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { initRecording, execComposeRecording, execSweepRecordings } from "../../worker/src/queues/recording";
 import { composeMp4, probeParts, probeOutput } from "../../worker/src/recording/compose";
@@ -253,6 +254,23 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
   expect(row.failureReason).toMatch(/无效/);
   // Running the job again changes nothing.
   expect((await execComposeRecording({ db, storage }, id)).skipped).toBe(true);
+});
+
+test("the sweep ends a recording whose server process died (its owner key expired) within a minute, with the reason", async () => {
+  const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
+  const prefix = process.env.REDIS_PREFIX!;
+  const [orphan, alive] = [randomUUID(), randomUUID()];
+  for (const id of [orphan, alive]) {
+    await db.recording.create({ data: { id, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "RECORDING", startedAt: new Date(Date.now() - 90_000) } });
+  }
+  // The process running `alive`'s recorder keeps its key; `orphan`'s process died (its key expired).
+  await connection.set(recordingOwnerKey(prefix, alive), "1", "PX", 30_000);
+  await execSweepRecordings({ db, storage: createStorage(), owners: { redis: connection, prefix } }, worker.queue);
+  const lost = await db.recording.findUniqueOrThrow({ where: { id: orphan } });
+  expect(lost).toMatchObject({ status: "FAILED", failureReason: expect.stringMatching(/意外中断/) });
+  expect((await db.recording.findUniqueOrThrow({ where: { id: alive } })).status).toBe("RECORDING");
+  await connection.del(recordingOwnerKey(prefix, alive));
+  await db.recording.delete({ where: { id: alive } });
 });
 
 test("the sweep fails recordings whose recorder was lost and re-enqueues stopped ones without a job", async () => {

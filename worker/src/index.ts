@@ -45,7 +45,7 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
   );
   started.push(await initStatistics(db, connection, prefix));
   started.push(
-    await initRecording({ db, storage, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS }, connection, prefix, {
+    await initRecording({ db, storage, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS, owners: { redis: connection, prefix: config.REDIS_PREFIX } }, connection, prefix, {
       ...(settings.WORKER_LOCK_MS !== 30_000 ? { lockDuration: settings.WORKER_LOCK_MS } : {}),
       stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
     }),

@@ -52,7 +52,6 @@ export async function instanceJson(storage: Storage, key: string, scratch: strin
   return out;
 }
 
-const UNCOMPRESSED = new Set(["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"]);
 const FRAME_TYPES: Record<string, string> = {
   "1.2.840.10008.1.2.4.50": "image/jpeg",
   "1.2.840.10008.1.2.4.51": "image/jpeg",
@@ -104,8 +103,6 @@ export function readFrames(bytes: Buffer): Frames | null {
     },
   };
 }
-
-export const isNative = (ts: string) => UNCOMPRESSED.has(ts);
 
 /** One frame rendered to PNG or JPEG (dcmtk, the file's own window or else its min/max). */
 export async function renderFrame(storage: Storage, key: string, scratch: string, frame: number, type: "image/png" | "image/jpeg"): Promise<Buffer> {

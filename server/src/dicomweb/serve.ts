@@ -175,8 +175,16 @@ export async function metadata(deps: DicomwebDeps, user: AuthUser, sel: Selector
   const { instances, deidentified } = await load(deps, user, sel, "dicomweb.metadata");
   if (!instances.length) throw notFound("影像");
   const root = base(req, sel.consultationId);
-  const out: DicomJson[] = [];
-  for (const i of instances) out.push(await json(deps, i, root));
+  // A few dcmtk conversions at once (cached afterwards): a 200-slice series answers in seconds the first time.
+  const out: DicomJson[] = new Array(instances.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < instances.length) {
+      const k = next++;
+      out[k] = await json(deps, instances[k]!, root);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, instances.length) }, lane));
   await audit(deps.db, { action: "dicomweb.metadata", entityType: "Consultation", entityId: sel.consultationId, outcome: "SUCCESS", detail: { ...sel, count: out.length, deidentified } });
   return out;
 }

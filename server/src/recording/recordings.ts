@@ -4,6 +4,7 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Request, Response } from "express";
+import type { Redis } from "ioredis";
 import type { Recording } from "@prisma/client";
 import { z } from "zod";
 import { AppError, ErrorCode, type RecordingChangedEvent, type RecordingView } from "@yilian/contract";
@@ -16,7 +17,7 @@ import { audit } from "../audit/audit";
 import { loadConsultation } from "../consultations/access";
 import { loadAudienceMember, visibleSessionsWhere } from "../training/audience";
 import { recordingPartKey, scratchDir, type Storage } from "@yilian/storage";
-import { recordingJobOptions } from "@yilian/jobs";
+import { RECORDING_OWNER_TTL_MS, recordingJobOptions, recordingOwnerKey } from "@yilian/jobs";
 import type { AppQueues } from "../jobs/queues";
 import { sendObject } from "../uploads/uploads";
 
@@ -35,6 +36,8 @@ export interface RecordingDeps {
   log: { warn(obj: object, msg: string): void };
   /** Tells the room's participants (Socket.IO, media room channel) that a recording changed. */
   announce?: (roomKey: string, e: RecordingChangedEvent) => void;
+  /** Where this process says it is alive while it runs a recorder (the worker's sweep ends orphaned ones). */
+  owner?: { redis: Pick<Redis, "set" | "del">; prefix: string };
 }
 
 /** The media room a recording's subject lives in. */
@@ -42,6 +45,24 @@ export const subjectRoomKey = (subject: "CONSULTATION" | "TRAINING", subjectId: 
 
 /** Recorders live in the process that started them (the media node's plain transports point at its ffmpeg). */
 const active = new Map<string, RoomRecorder>();
+/** Per running recorder: the timer that keeps its owner key alive. */
+const ownerBeats = new Map<string, NodeJS.Timeout>();
+
+function keepOwned(deps: RecordingDeps, id: string): void {
+  if (!deps.owner) return;
+  const { redis, prefix } = deps.owner;
+  const beat = () => void redis.set(recordingOwnerKey(prefix, id), String(process.pid), "PX", RECORDING_OWNER_TTL_MS).catch(() => undefined);
+  beat();
+  const timer = setInterval(beat, RECORDING_OWNER_TTL_MS / 3);
+  timer.unref();
+  ownerBeats.set(id, timer);
+}
+
+function released(deps: RecordingDeps, id: string): void {
+  clearInterval(ownerBeats.get(id));
+  ownerBeats.delete(id);
+  if (deps.owner) void deps.owner.redis.del(recordingOwnerKey(deps.owner.prefix, id)).catch(() => undefined);
+}
 
 export function recordingDto(r: Recording): RecordingView {
   return {
@@ -127,6 +148,7 @@ export async function startRecording(deps: RecordingDeps, user: AuthUser, body: 
       log: (msg, data) => deps.log.warn({ ...data, recordingId: rec.id }, msg),
     });
     active.set(rec.id, recorder);
+    keepOwned(deps, rec.id);
   } catch (e) {
     deps.announce?.(target.roomKey, { recording: recordingDto({ ...rec, status: "FAILED", failureReason: "录像启动失败" }) });
     await db.recording.update({ where: { id: rec.id }, data: { status: "FAILED", failureReason: "录像启动失败", stoppedAt: new Date() } });
@@ -142,6 +164,7 @@ export async function finishRecording(deps: RecordingDeps, id: string, actor: Au
   if (!recorder) return;
   active.delete(id);
   const { parts } = await recorder.stop();
+  released(deps, id);
   const stored: { key: string; kind: "audio" | "video"; offsetMs: number; segment: number; producerId: string; peerId: string }[] = [];
   for (const [i, p] of parts.entries()) {
     const key = recordingPartKey(id, i, p.kind);

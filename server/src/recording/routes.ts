@@ -34,6 +34,7 @@ export function recordingRoutes(
     log: services.logger,
     redis: services.redis,
     prefix: services.config.REDIS_PREFIX,
+    owner: { redis: services.redis, prefix: services.config.REDIS_PREFIX },
     announce: (roomKey, e) => void toRoom(roomKey)?.emit("recording:changed", e),
     announceConsent: (roomKey, v) => void toRoom(roomKey)?.emit("recording:consent", v),
   };

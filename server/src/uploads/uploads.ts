@@ -39,8 +39,11 @@ export function neutralName(kind: string | null, position: number): string {
 }
 
 /** Position (1-based, upload order) of each file in its consultation: the number in its neutral name. */
+/** The consultation's files; instances of an unfinished PACS import are not among them yet (the import shows its progress). */
+const listedFiles = (consultationId: string) => ({ consultationId, NOT: { pacsImportId: { not: null }, status: "PROCESSING" as const } });
+
 async function positions(db: Db, consultationId: string): Promise<Map<string, number>> {
-  const ids = await db.upload.findMany({ where: { consultationId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
+  const ids = await db.upload.findMany({ where: listedFiles(consultationId), orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
   return new Map(ids.map((r, i) => [r.id, i + 1]));
 }
 
@@ -179,11 +182,7 @@ export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultati
 
 export async function listUploads(db: Db, user: AuthUser, consultationId: string) {
   const access = await consultationAccess(db, user, consultationId, "upload.list");
-  // Instances of an unfinished PACS import are not files of the consultation yet (its progress is the import's).
-  const rows = await db.upload.findMany({
-    where: { consultationId, NOT: { pacsImportId: { not: null }, status: "PROCESSING" } },
-    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-  });
+  const rows = await db.upload.findMany({ where: listedFiles(consultationId), orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
   await audit(db, { action: "upload.list", entityType: "Consultation", entityId: consultationId, outcome: "SUCCESS", detail: { count: rows.length } });
   return { items: rows.map((u, i) => uploadDto(u, shownName(u, access, i + 1))) };
 }

@@ -10,7 +10,8 @@ import { Queue, Worker, UnrecoverableError, type ConnectionOptions } from "bullm
 import type { Db } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { posterKey, recordingKey, scratchDir, type Storage } from "@yilian/storage";
-import { RECORDING_QUEUE, recordingJobOptions, RecordingJobData, type RecordingJobName } from "@yilian/jobs";
+import type { Redis } from "ioredis";
+import { RECORDING_OWNER_TTL_MS, RECORDING_QUEUE, recordingJobOptions, recordingOwnerKey, RecordingJobData, type RecordingJobName } from "@yilian/jobs";
 import { composeRecording, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
 
 export { RECORDING_QUEUE };
@@ -31,6 +32,8 @@ export interface RecordingContext {
   db: Db;
   storage: Storage;
   faultDelayMs?: number;
+  /** Where recording servers keep their owner keys (recordingOwnerKey): a recording without one lost its recorder. */
+  owners?: { redis: Pick<Redis, "exists">; prefix: string };
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -108,12 +111,18 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
 export const MAX_RECORDING_MS = 12 * 3600_000;
 
 /**
- * Periodic housekeeping: a recording still RECORDING long after any session could last lost its recorder; a
- * PROCESSING recording without a job (Redis was unreachable at stop) gets its job again.
+ * Periodic housekeeping (every minute): a recording still RECORDING whose server process stopped keeping its owner
+ * key alive (it died with the recorder), or long after any session could last, lost its recorder and ends FAILED
+ * with the reason; a PROCESSING recording without a job (Redis was unreachable at stop) gets its job again.
  */
 export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<RecordingJobData, unknown, RecordingJobName>, now = Date.now()) {
-  const stale = await ctx.db.recording.findMany({ where: { status: "RECORDING", startedAt: { lt: new Date(now - MAX_RECORDING_MS) } }, select: { id: true } });
-  for (const { id } of stale) {
+  const running = await ctx.db.recording.findMany({ where: { status: "RECORDING", startedAt: { lt: new Date(now - RECORDING_OWNER_TTL_MS) } }, select: { id: true, startedAt: true } });
+  const stale: string[] = [];
+  for (const r of running) {
+    const orphaned = ctx.owners ? !(await ctx.owners.redis.exists(recordingOwnerKey(ctx.owners.prefix, r.id))) : false;
+    if (orphaned || r.startedAt.getTime() < now - MAX_RECORDING_MS) stale.push(r.id);
+  }
+  for (const id of stale) {
     await ctx.db.$transaction(async (tx) => {
       const { count } = await tx.recording.updateMany({ where: { id, status: "RECORDING" }, data: { status: "FAILED", failureReason: "录制意外中断（录制服务已停止），本次录像不可用", stoppedAt: new Date(now) } });
       if (count) await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", detail: { reason: "recorder lost" } });
@@ -132,7 +141,7 @@ export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<Re
 
 export async function initRecording(ctx: RecordingContext, connection: ConnectionOptions, prefix: string, opts: { lockDuration?: number; stalledInterval?: number } = {}) {
   const queue = new Queue<RecordingJobData, unknown, RecordingJobName>(RECORDING_QUEUE, { connection, prefix });
-  await queue.upsertJobScheduler("recording-sweep" as RecordingJobName, { every: 30 * 60_000 }, { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
+  await queue.upsertJobScheduler("recording-sweep" as RecordingJobName, { every: 60_000 }, { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
   const worker = new Worker<RecordingJobData, unknown, RecordingJobName>(
     RECORDING_QUEUE,
     async (job) => {
