@@ -205,8 +205,9 @@ async function stageInstance(ctx: PacsImportContext, imp: PacsImport, t: PacsTar
       await writeFile(f, result.deidentified);
       await ctx.storage.putFile(dKey, f, { move: true, contentType: "application/dicom" });
     }
-    await ctx.db.$transaction(async (tx) => {
-      await tx.upload.create({
+    // One batched transaction (no interactive round trips): the staged row and the progress count together.
+    await ctx.db.$transaction([
+      ctx.db.upload.create({
         data: {
           id,
           consultationId: imp.consultationId,
@@ -227,9 +228,9 @@ async function stageInstance(ctx: PacsImportContext, imp: PacsImport, t: PacsTar
           processedAt: new Date(),
           pacsImportId: imp.id,
         },
-      });
-      await tx.pacsImport.update({ where: { id: imp.id }, data: { importedInstances: { increment: 1 }, importedBytes: { increment: size } } });
-    });
+      }),
+      ctx.db.pacsImport.update({ where: { id: imp.id }, data: { importedInstances: { increment: 1 }, importedBytes: { increment: size } } }),
+    ]);
     return size;
   } finally {
     await rm(dir, { recursive: true, force: true });
