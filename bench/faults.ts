@@ -61,6 +61,8 @@ function ack<T>(s: Socket, event: string, ...args: unknown[]): Promise<T> {
 class Chatter {
   socket!: Socket;
   resumeKey?: string;
+  /** media:restart events heard (the room's media was rebuilt under it). */
+  restarts = 0;
   constructor(readonly token: string, readonly roomId: string) {}
   async connect(url: string): Promise<void> {
     this.socket?.disconnect();
@@ -70,6 +72,7 @@ class Chatter {
       s.once("connect_error", reject);
     });
     this.socket = s;
+    s.on("media:restart", () => this.restarts++);
     const j = await ack<{ resumeKey: string }>(s, "media:join", { kind: "consultation", roomId: this.roomId, ...(this.resumeKey ? { resumeKey: this.resumeKey } : {}) });
     this.resumeKey = j.resumeKey;
   }
@@ -140,6 +143,7 @@ export default async function run(): Promise<void> {
       memberEnv: { media: { MEDIA_WORKERS: "2" }, worker: { WORKER_LOCK_MS: "3000", WORKER_STALLED_INTERVAL_MS: "1000", YILIAN_FAULT_DELAY_MS: "4000" } },
     });
     redis = new Redis(cluster.redisUrl);
+    redis.on("error", () => undefined); // Redis is restarted on purpose; ioredis reconnects
     const sessions = new SessionRegistry(redis, prefix, async () => null, 7200);
     const tokens = new TokenService(SECRET, sessions, 7200);
     const parseRoles = (r: string | string[]) => (Array.isArray(r) ? r : r.replace(/[{}]/g, "").split(",")) as never;
@@ -217,9 +221,18 @@ export default async function run(): Promise<void> {
     const mediaBack: number[] = [];
     let faults = 0;
     const uploadIds: string[] = [];
-    const measureCalls = async (at: number) => {
+    /** Restart events the chat participants of call `c` heard (their room's media was rebuilt). */
+    const heardIn = (c: number) => chatters.filter((ch) => ch.roomId === calls[c]).reduce((n, ch) => n + ch.restarts, 0);
+    /**
+     * Per call, from the fault until both pages decode again. A call whose media was rebuilt (`rebuilt`: the
+     * restarts heard before the fault) counts frames only once its participants were told: frames still
+     * buffered in a loaded page from before the fault are not media being back.
+     */
+    const measureCalls = async (at: number, rebuilt: (number | undefined)[] = []) => {
       for (const [c, pair] of pages.entries()) {
-        const back = await decodingBoth(pair, peers[c]!, at + 500);
+        const before = rebuilt[c];
+        const told = before === undefined ? at : await until("the call is told", async () => (heardIn(c) > before ? Date.now() : null), 30_000, 50).catch(() => NaN);
+        const back = Number.isNaN(told) ? NaN : await decodingBoth(pair, peers[c]!, Math.max(told, at + 500));
         mediaBack.push(back - at);
         log(`  call ${c + 1}: both sides decoding again after ${(back - at).toFixed(0)} ms`);
       }
@@ -236,18 +249,26 @@ export default async function run(): Promise<void> {
 
     log("fault 2: SIGKILL the media node of call 1");
     const node1 = (await pinOf(calls[0]!))!;
+    const node2Before = (await pinOf(calls[1]!))!;
+    let rebuilt = [heardIn(0), node2Before === node1 ? heardIn(1) : undefined];
     at = Date.now();
     await cluster.member(node1).kill("SIGKILL");
     faults++;
-    await measureCalls(at);
+    await measureCalls(at, rebuilt);
     await cluster.member(node1).start();
 
     log("fault 3: SIGKILL a mediasoup worker under call 2");
     const node2 = (await pinOf(calls[1]!))!;
     at = Date.now();
-    for (const pid of cluster.mediaWorkerPids(node2)) process.kill(pid, "SIGKILL");
+    // The room's router lives on one of the node's two workers: kill them one at a time until the room notices.
+    rebuilt = [undefined, heardIn(1)]; // call 1 may share the node, not necessarily the worker
+    for (const pid of cluster.mediaWorkerPids(node2)) {
+      at = Date.now();
+      process.kill(pid, "SIGKILL");
+      if (await until("the room notices", async () => heardIn(1) > rebuilt[1]!, 4000).then(() => true, () => false)) break;
+    }
     faults++;
-    await measureCalls(at);
+    await measureCalls(at, rebuilt);
 
     log("fault 4: SIGKILL a BullMQ worker in the middle of an upload job");
     await cluster.member("worker-2").kill("SIGTERM");
