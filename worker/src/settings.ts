@@ -3,8 +3,8 @@ import { z } from "zod";
 
 const Settings = z.object({
   UPLOADS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  /** Instances of one PACS study fetched and analysed at once. */
-  PACS_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(3),
+  /** Instances of one PACS study fetched and analysed at once (mostly waiting on the PACS, storage and the database: 6 lanes import a 512² CT ~1.7× faster than 3 on 2 cores). */
+  PACS_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(6),
   /** BullMQ lock / stalled-check: how soon a job of a dead worker is picked up again. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
