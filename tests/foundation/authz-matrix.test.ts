@@ -196,13 +196,16 @@ const tusCreation = (consultationId: string) => ({
 });
 
 let ruleSeq = 0;
-/** A weekly window no other one overlaps, valid from 2030 on (out of other tests' slot searches). */
 const PACS = { name: "矩阵测试 PACS", baseUrl: "http://203.0.113.10/dicom-web" }; // TEST-NET-3: public, never contacted
 
+/** A weekly window no other one overlaps, valid from 2030 on (out of other tests' slot searches). */
 const ruleBody = () => {
+  // Half-hour windows before 06:00, which no other suite's rules reach (they share a database copy with this one).
   const n = ruleSeq++;
-  const hh = (h: number) => `${String(h).padStart(2, "0")}:00`;
-  return { weekday: 1 + (n % 7), start: hh(6 + Math.floor(n / 7)), end: hh(7 + Math.floor(n / 7)), slotMinutes: 30, validFrom: "2030-01-01" };
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+  const start = 30 * Math.floor(n / 7);
+  if (start >= 6 * 60) throw new Error("authz matrix: more availability rules than early-morning half hours");
+  return { weekday: 1 + (n % 7), start: hhmm(start), end: hhmm(start + 30), slotMinutes: 30, validFrom: "2030-01-01" };
 };
 const windowBody = () => {
   const start = shanghaiAt(day++, 15);
