@@ -19,6 +19,9 @@ afterAll(async () => {
   await db.$disconnect();
 });
 
+// A new day for every attempt: CI retries a test once, and a retry must not meet the first attempt's bookings.
+let day = 45;
+
 async function acceptedConsultations(n: number): Promise<string[]> {
   const ids = Array.from({ length: n }, () => randomUUID());
   await db.consultation.createMany({
@@ -42,7 +45,7 @@ async function acceptedConsultations(n: number): Promise<string[]> {
 }
 
 it("200 concurrent bookings of the same specialist time: exactly one succeeds, the rest get 409", async () => {
-  const start = shanghaiAt(13, 10);
+  const start = shanghaiAt(day++, 10);
   expect((await t.api(`/api/specialists/${spec.user.id}/availability/windows`, { token: spec.accessToken, body: { kind: "OPEN", startsAt: start, endsAt: plusMinutes(start, 60), slotMinutes: 30 } })).status).toBe(201);
   const ids = await acceptedConsultations(200);
   const results = await Promise.all(ids.map((id) => t.api(`/api/consultations/${id}/booking`, { token: coord.accessToken, body: { startsAt: start } })));
@@ -56,7 +59,7 @@ it("200 concurrent bookings of the same specialist time: exactly one succeeds, t
 });
 
 it("keeps a training lecture and a consultation apart in PostgreSQL itself", async () => {
-  const start = shanghaiAt(13, 15);
+  const start = shanghaiAt(day++, 15);
   // A lecture (the training module writes the same table with source TRAINING) ...
   await db.specialistBusyTime.create({ data: { specialistId: spec.user.id, startsAt: new Date(start), endsAt: new Date(plusMinutes(start, 90)), source: "TRAINING", sourceId: randomUUID() } });
   // ... so a direct overlapping insert fails in the database, whatever the application checked.

@@ -108,7 +108,8 @@ async function ok(r: Promise<{ status: number; body: any }>, status = [200, 201,
 // ------------------------------------------------------------------------------------------- subjects
 // Each operation gets its own subject, so an allowed caller changing it cannot spoil the next operation's cells.
 
-let day = 20;
+// From 200 days out: other suites book fixed days within the next two months, and they share a database copy.
+let day = 200;
 /** A consultation from 哈达山卫生院 to 松原吉林油田医院, brought to `state`. */
 async function consultation(state: "DRAFT" | "SUBMITTED" | "ACCEPTED" | "SCHEDULED" | "IN_PROGRESS" | "REPORTED" = "ACCEPTED") {
   const c = await ok(api("doctor.requester", "/api/consultations", { body: draftBody({ targetInstitutionId: ids.youtian }) }));
@@ -305,7 +306,7 @@ const MATRIX: Record<string, Row> = {
   },
   "POST /api/institutions/{id}/weekend-expert-days": {
     allow: ["coordinator.own", "instadmin.own"],
-    subject: async () => ({ params: { id: ids.youtian }, body: { specialistIds: [ids.specialist2], start: "08:00", end: "09:00", validFrom: "2027-06-01", validUntil: "2027-06-30" } }),
+    subject: async () => ({ params: { id: ids.youtian }, body: { specialistIds: [ids.specialist2], start: "05:00", end: "06:00", validFrom: "2027-06-01", validUntil: "2027-06-30" } }),
   },
   "PUT /api/consultations/{id}/report": { allow: ["specialist.assigned"], readers: CONSULTATION_READERS, subject: onConsultation("IN_PROGRESS", { impression: "考虑慢性心力衰竭急性加重。" }) },
   "POST /api/consultations/{id}/report/sign": {
