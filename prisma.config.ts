@@ -41,7 +41,10 @@ type PerformIO = (query: unknown) => Promise<QueryResult | QueryResult[]>;
 const CHARACTER_COLUMN = 6; // ColumnTypeEnum.Character of @prisma/driver-adapter-utils
 
 function patchQueryable<T extends object>(queryable: T): T {
-  const q = queryable as unknown as { performIO: PerformIO; queryRaw: (query: object) => Promise<{ columnTypes: number[] }> };
+  const q = queryable as unknown as {
+    performIO: PerformIO;
+    queryRaw: (query: object) => Promise<{ columnTypes: number[] }>;
+  };
   const charColumns = new WeakMap<object, number[]>();
   const performIO = q.performIO.bind(queryable);
   q.performIO = async (query) => {

@@ -41,11 +41,15 @@ async function load(url: string, tokens: string[] | null, duration = DURATION_S)
       {
         method: "GET",
         path: SEARCH,
-        setupRequest: (req) => (tokens ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } } : req),
+        setupRequest: (req) =>
+          tokens
+            ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[i++ % tokens.length]}` } }
+            : req,
       },
     ],
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result;
 }
 
@@ -53,15 +57,44 @@ export default async function run(): Promise<void> {
   log("creating and seeding the bench database");
   const databaseUrl = await createBenchDatabase(DB);
   const prefix = `yilian-bench-api-${process.pid}`;
-  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", PROFILE_REQUESTS: "true" };
-  const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
-  const raw = await startProcess(process.execPath, ["--import", "tsx", "bench/baselines/raw-pg-server.ts"], { DATABASE_URL: databaseUrl }, /raw listening on (\d+)/);
-  const unchecked = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], { ...env, BENCH_SKIP_SESSION_CHECK: "true", SEED_DEMO_DATA: "false" }, /listening on (http:\/\/\S+)/);
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: prefix,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    LOGIN_RATE_LIMIT: "100000",
+    JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+    PROFILE_REQUESTS: "true",
+  };
+  const server = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "server/src/main.ts"],
+    env,
+    /listening on (http:\/\/\S+)/,
+  );
+  const raw = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "bench/baselines/raw-pg-server.ts"],
+    { DATABASE_URL: databaseUrl },
+    /raw listening on (\d+)/,
+  );
+  const unchecked = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "server/src/main.ts"],
+    { ...env, BENCH_SKIP_SESSION_CHECK: "true", SEED_DEMO_DATA: "false" },
+    /listening on (http:\/\/\S+)/,
+  );
   try {
     const base = server.match[1]!;
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    const doctors = (await db.query(`SELECT username, "passwordHash" FROM "User" WHERE 'DOCTOR' = ANY(roles) ORDER BY username LIMIT $1`, [CLIENTS])).rows;
+    const doctors = (
+      await db.query(
+        `SELECT username, "passwordHash" FROM "User" WHERE 'DOCTOR' = ANY(roles) ORDER BY username LIMIT $1`,
+        [CLIENTS],
+      )
+    ).rows;
     const users = doctors.map((r) => r.username as string);
     await db.end();
 
@@ -70,7 +103,11 @@ export default async function run(): Promise<void> {
     const singleTimings: Map<string, number>[] = [];
     for (let i = 0; i < SINGLE + 2; i++) {
       const t0 = performance.now();
-      const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: users[0], password: "Yilian@2024" }) });
+      const r = await fetch(`${base}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: users[0], password: "Yilian@2024" }),
+      });
       await r.arrayBuffer();
       if (r.status !== 200) throw new Error(`login ${users[0]}: ${r.status}`);
       if (i < 2) continue; // warm-up
@@ -80,7 +117,8 @@ export default async function run(): Promise<void> {
     const hashMs: number[] = [];
     for (let i = 0; i < SINGLE + 2; i++) {
       const t0 = performance.now();
-      if (!(await argon2.verify(doctors[0].passwordHash as string, "Yilian@2024"))) throw new Error("bare verify failed");
+      if (!(await argon2.verify(doctors[0].passwordHash as string, "Yilian@2024")))
+        throw new Error("bare verify failed");
       if (i >= 2) hashMs.push(performance.now() - t0);
     }
     single.sort((a, b) => a - b);
@@ -91,7 +129,11 @@ export default async function run(): Promise<void> {
     const tokens = await Promise.all(
       users.map(async (username) => {
         const t0 = performance.now();
-        const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+        const r = await fetch(`${base}/api/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ username, password: "Yilian@2024" }),
+        });
         loginMs.push(performance.now() - t0);
         if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
         return ((await r.json()) as { accessToken: string }).accessToken;
@@ -116,7 +158,12 @@ export default async function run(): Promise<void> {
     }
 
     log("warm-up");
-    await autocannon({ url: base + SEARCH, connections: 10, amount: 500, headers: { authorization: `Bearer ${tokens[0]}` } });
+    await autocannon({
+      url: base + SEARCH,
+      connections: 10,
+      amount: 500,
+      headers: { authorization: `Bearer ${tokens[0]}` },
+    });
     await autocannon({ url: `http://127.0.0.1:${raw.match[1]}${SEARCH}`, connections: 10, amount: 500 });
 
     log(`authorised search, ${CLIENTS} clients, ${DURATION_S} s`);
@@ -132,7 +179,8 @@ export default async function run(): Promise<void> {
     for (let round = 0; round < AB_ROUNDS; round++) {
       // Alternate which goes first, so a drift of the machine's load does not favour one side.
       const order = round % 2 === 0 ? [base, unchecked.match[1]!] : [unchecked.match[1]!, base];
-      for (const url of order) (url === base ? withCheck : withoutCheck).push((await load(url, tokens, AB_DURATION_S)).latency.mean);
+      for (const url of order)
+        (url === base ? withCheck : withoutCheck).push((await load(url, tokens, AB_DURATION_S)).latency.mean);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -160,7 +208,8 @@ export default async function run(): Promise<void> {
     // The same from the inside, insensitive to the machine's load: the check's share of the server's time per
     // request (Server-Timing of one-at-a-time searches), for a session in the 1 s cache and for the first request of
     // a session in a second (a Redis round trip).
-    const share = (ts: Map<string, number>[]) => (mean(ts.map((t) => t.get("session") ?? 0)) / mean(ts.map((t) => t.get("total") ?? 0))) * 100;
+    const share = (ts: Map<string, number>[]) =>
+      (mean(ts.map((t) => t.get("session") ?? 0)) / mean(ts.map((t) => t.get("total") ?? 0))) * 100;
     emit(BENCH, "session_check_share_pct", share(cachedTimings), "%");
     emit(BENCH, "session_check_uncached_share_pct", share(searchTimings), "%");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");

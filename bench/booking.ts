@@ -26,20 +26,34 @@ const SINGLE = 50;
 const SLOT_MS = 15 * 60_000;
 
 async function login(base: string, username: string) {
-  const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+  const r = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password: "Yilian@2024" }),
+  });
   if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
   return (await r.json()) as { accessToken: string; user: { id: string; institution: { id: string } } };
 }
 
 async function post(base: string, token: string, path: string, body: unknown) {
   const t0 = performance.now();
-  const r = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const r = await fetch(base + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   await r.arrayBuffer();
   return { status: r.status, ms: performance.now() - t0, timing: parseServerTiming(r.headers.get("server-timing")) };
 }
 
 /** Accepted consultations assigned to the specialist, written directly (the path to ACCEPTED is not measured). */
-async function acceptedConsultations(db: pg.Client, n: number, doctor: { id: string; inst: string }, target: string, specialistId: string): Promise<string[]> {
+async function acceptedConsultations(
+  db: pg.Client,
+  n: number,
+  doctor: { id: string; inst: string },
+  target: string,
+  specialistId: string,
+): Promise<string[]> {
   const ids = Array.from({ length: n }, () => randomUUID());
   for (const id of ids) {
     await db.query(
@@ -47,7 +61,10 @@ async function acceptedConsultations(db: pg.Client, n: number, doctor: { id: str
        VALUES ($1, $2, 'ACCEPTED', 'ROUTINE', $3, $4, '基准患者', 'MALE', '1970-01-01', 'CARDIOLOGY', $5, now(), now())`,
       [id, `BENCH-${id.slice(0, 8)}`, doctor.inst, doctor.id, target],
     );
-    await db.query(`INSERT INTO "ConsultationParticipant" ("consultationId", "userId", role) VALUES ($1, $2, 'REQUESTER'), ($1, $3, 'SPECIALIST')`, [id, doctor.id, specialistId]);
+    await db.query(
+      `INSERT INTO "ConsultationParticipant" ("consultationId", "userId", role) VALUES ($1, $2, 'REQUESTER'), ($1, $3, 'SPECIALIST')`,
+      [id, doctor.id, specialistId],
+    );
   }
   return ids;
 }
@@ -56,19 +73,45 @@ export default async function run(): Promise<void> {
   log("creating and seeding the bench database");
   const databaseUrl = await createBenchDatabase(DB);
   const prefix = `yilian-bench-booking-${process.pid}`;
-  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", SEED_DEMO_DATA: "false", PROFILE_REQUESTS: "true" };
-  const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: prefix,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    LOGIN_RATE_LIMIT: "100000",
+    SEED_DEMO_DATA: "false",
+    PROFILE_REQUESTS: "true",
+  };
+  const server = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "server/src/main.ts"],
+    env,
+    /listening on (http:\/\/\S+)/,
+  );
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
     const base = server.match[1]!;
-    const [coord, spec, doctor] = await Promise.all([login(base, "coord.jdyy"), login(base, "spec.jdyy.1"), login(base, "doctor.hadashan")]);
+    const [coord, spec, doctor] = await Promise.all([
+      login(base, "coord.jdyy"),
+      login(base, "spec.jdyy.1"),
+      login(base, "doctor.hadashan"),
+    ]);
     const day = new Date(Date.now() + 8 * 3600_000 + 7 * 86_400_000).toISOString().slice(0, 10);
     const start = new Date(`${day}T02:00:00Z`); // 10:00 Asia/Shanghai, a week ahead
     // A long one-off window: slot 0 is contended, the next ones serve the single and uncontended runs (reserved
     // share 0).
-    await db.query(`INSERT INTO "SchedulingPolicy" ("institutionId", "reservedReferralShare", "updatedAt") VALUES ($1, 0, now())`, [coord.user.institution.id]);
-    const w = await post(base, spec.accessToken, `/api/specialists/${spec.user.id}/availability/windows`, { kind: "OPEN", startsAt: start.toISOString(), endsAt: new Date(start.getTime() + (1 + SINGLE + ATTEMPTS) * SLOT_MS).toISOString(), slotMinutes: 15 });
+    await db.query(
+      `INSERT INTO "SchedulingPolicy" ("institutionId", "reservedReferralShare", "updatedAt") VALUES ($1, 0, now())`,
+      [coord.user.institution.id],
+    );
+    const w = await post(base, spec.accessToken, `/api/specialists/${spec.user.id}/availability/windows`, {
+      kind: "OPEN",
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + (1 + SINGLE + ATTEMPTS) * SLOT_MS).toISOString(),
+      slotMinutes: 15,
+    });
     if (w.status !== 201) throw new Error(`availability window: ${w.status}`);
 
     const docRef = { id: doctor.user.id, inst: doctor.user.institution.id };
@@ -77,12 +120,17 @@ export default async function run(): Promise<void> {
     log(`${SINGLE} bookings one at a time`);
     const singles = await acceptedConsultations(db, SINGLE, docRef, coord.user.institution.id, spec.user.id);
     const single: Awaited<ReturnType<typeof post>>[] = [];
-    for (const [i, id] of singles.entries()) single.push(await post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: slotAt(1 + i) }));
+    for (const [i, id] of singles.entries())
+      single.push(await post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: slotAt(1 + i) }));
     const singleOk = single.filter((r) => r.status === 201);
     const singleMs = singleOk.map((r) => r.ms).sort((a, b) => a - b);
     const ids = await acceptedConsultations(db, ATTEMPTS, docRef, coord.user.institution.id, spec.user.id);
     log(`${ATTEMPTS} concurrent attempts on one slot`);
-    const results = await Promise.all(ids.map((id) => post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: start.toISOString() })));
+    const results = await Promise.all(
+      ids.map((id) =>
+        post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: start.toISOString() }),
+      ),
+    );
     const won = results.filter((r) => r.status === 201).length;
     const conflicts = results.filter((r) => r.status === 409).length;
     const other = results.length - won - conflicts;
@@ -106,7 +154,11 @@ export default async function run(): Promise<void> {
     const uncTimings: Map<string, number>[] = [];
     for (let i = 0; i < more.length; i += 10) {
       const batch = await Promise.all(
-        more.slice(i, i + 10).map((id, j) => post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: slotAt(1 + SINGLE + i + j) })),
+        more
+          .slice(i, i + 10)
+          .map((id, j) =>
+            post(base, coord.accessToken, `/api/consultations/${id}/booking`, { startsAt: slotAt(1 + SINGLE + i + j) }),
+          ),
       );
       for (const r of batch) {
         if (r.status !== 201) failed++;
@@ -121,12 +173,24 @@ export default async function run(): Promise<void> {
     emit(BENCH, "single_p50_ms", percentile(singleMs, 50), "ms");
     emit(BENCH, "single_p99_ms", percentile(singleMs, 99), "ms");
     emit(BENCH, "single_failed", SINGLE - singleOk.length, "count");
-    emitProfile(BENCH, "single", singleOk.map((r) => r.timing));
+    emitProfile(
+      BENCH,
+      "single",
+      singleOk.map((r) => r.timing),
+    );
     emit(BENCH, "double_bookings", overlaps + Math.max(0, won - 1), "count");
     emit(BENCH, "p50_ms", percentile(lat, 50), "ms");
     emit(BENCH, "p99_ms", percentile(lat, 99), "ms");
-    emitProfile(BENCH, "contended_winner", results.filter((r) => r.status === 201).map((r) => r.timing));
-    emitProfile(BENCH, "contended_409", results.filter((r) => r.status === 409).map((r) => r.timing));
+    emitProfile(
+      BENCH,
+      "contended_winner",
+      results.filter((r) => r.status === 201).map((r) => r.timing),
+    );
+    emitProfile(
+      BENCH,
+      "contended_409",
+      results.filter((r) => r.status === 409).map((r) => r.timing),
+    );
     emit(BENCH, "succeeded", won, "count");
     emit(BENCH, "conflicts_409", conflicts, "count");
     emit(BENCH, "other_status", other, "count");

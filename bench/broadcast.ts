@@ -157,11 +157,22 @@ export default async function run(): Promise<void> {
     const { db, tokens } = server.services;
     const tokenFor = async (where: { username?: string; lecturer?: boolean }) => {
       const u = await db.user.findFirstOrThrow({
-        where: where.lecturer ? { roles: { has: "LECTURER" }, institution: { tier: "PROVINCE" } } : { username: where.username },
+        where: where.lecturer
+          ? { roles: { has: "LECTURER" }, institution: { tier: "PROVINCE" } }
+          : { username: where.username },
         include: { institution: true },
         orderBy: { username: "asc" },
       });
-      return tokens.signAccess({ id: u.id, username: u.username, roles: u.roles, institutionId: u.institutionId, institutionTier: u.institution.tier, departmentId: u.departmentId, region: null, sessionId: randomUUID() });
+      return tokens.signAccess({
+        id: u.id,
+        username: u.username,
+        roles: u.roles,
+        institutionId: u.institutionId,
+        institutionTier: u.institution.tier,
+        departmentId: u.departmentId,
+        region: null,
+        sessionId: randomUUID(),
+      });
     };
     const lecturerToken = await tokenFor({ lecturer: true });
     const start = new Date(Date.now() + 60_000);
@@ -194,7 +205,9 @@ export default async function run(): Promise<void> {
       viewers.push(p);
     }
     const lecturerPeer = await lecturer.page.evaluate(() => (window as any).yl.room.peerId as string);
-    await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)));
+    await Promise.all(
+      viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)),
+    );
     log("lecturer publishing; 3 Chromium viewers decoding");
 
     const media = (await server.media.hub.started!) as MediaService;
@@ -206,7 +219,9 @@ export default async function run(): Promise<void> {
     const audio = producers.find((p) => p.kind === "audio")!;
     const layers = video.rtpParameters.encodings?.length ?? 1;
     const sinkLayer = Math.min(1, layers - 1);
-    log(`lecturer video: ${video.type}, ${layers} layer(s); sinks take spatial layer ${sinkLayer}; ${media.pool.workers.length} workers`);
+    log(
+      `lecturer video: ${video.type}, ${layers} layer(s); sinks take spatial layer ${sinkLayer}; ${media.pool.workers.length} workers`,
+    );
     const caps = room.router.rtpCapabilities;
 
     blackhole = await startBlackhole();
@@ -227,7 +242,8 @@ export default async function run(): Promise<void> {
         const t = await room.createPlainTransport(peerId, { direction: "recv", remote: { ip: "127.0.0.1", port } });
         for (const producerId of [video.id, audio.id]) {
           const c = await room.consume(peerId, { transportId: t.id, producerId, rtpCapabilities: caps });
-          if (c.kind === "video" && layers > 1) await room.setPreferredLayers(peerId, c.id, { spatialLayer: sinkLayer });
+          if (c.kind === "video" && layers > 1)
+            await room.setPreferredLayers(peerId, c.id, { spatialLayer: sinkLayer });
           await room.resumeConsumer(peerId, c.id);
         }
         sinks.push(peerId);
@@ -235,7 +251,8 @@ export default async function run(): Promise<void> {
     };
     const addSinks = async (n: number) => {
       // Batches of 20 in parallel: creating thousands of consumers one by one would take longer than measuring.
-      for (let done = 0; done < n; done += 20) await Promise.all(Array.from({ length: Math.min(20, n - done) }, () => addSink()));
+      for (let done = 0; done < n; done += 20)
+        await Promise.all(Array.from({ length: Math.min(20, n - done) }, () => addSink()));
     };
     const removeSinks = () => {
       for (const id of sinks.splice(0)) room.leave(id);
@@ -245,20 +262,32 @@ export default async function run(): Promise<void> {
     const browserCounters = async () =>
       Promise.all(
         viewers.map(async (v) => {
-          const stats = await within(v.page.evaluate(async () => {
-            const report: RTCStatsReport = await (window as any).yl.room.getStats();
-            let lost = 0;
-            let received = 0;
-            report.forEach((s: any) => {
-              if (s.type === "inbound-rtp") {
-                lost += s.packetsLost ?? 0;
-                received += s.packetsReceived ?? 0;
-              }
-            });
-            return { lost, received };
-          }).catch(() => ({ lost: 0, received: 0 })), 10_000, { lost: 0, received: 0 });
+          const stats = await within(
+            v.page
+              .evaluate(async () => {
+                const report: RTCStatsReport = await (window as any).yl.room.getStats();
+                let lost = 0;
+                let received = 0;
+                report.forEach((s: any) => {
+                  if (s.type === "inbound-rtp") {
+                    lost += s.packetsLost ?? 0;
+                    received += s.packetsReceived ?? 0;
+                  }
+                });
+                return { lost, received };
+              })
+              .catch(() => ({ lost: 0, received: 0 })),
+            10_000,
+            { lost: 0, received: 0 },
+          );
           // A closed or starved page reads as no frames: a stalled viewer.
-          const cam = (await within(inbound(v).catch(() => []), 10_000, [])).find((t) => t.source === "camera");
+          const cam = (
+            await within(
+              inbound(v).catch(() => []),
+              10_000,
+              [],
+            )
+          ).find((t) => t.source === "camera");
           return { ...stats, frames: cam?.framesDecoded ?? 0 };
         }),
       );
@@ -293,7 +322,9 @@ export default async function run(): Promise<void> {
         const cpu1 = await media.pool.cpuTimes();
         const b1 = await browserCounters();
         const wall = performance.now() - t0;
-        const cpu = cpu1.map((c) => ((c.cpuMs - (cpu0.find((x) => x.index === c.index)?.cpuMs ?? c.cpuMs)) / wall) * 100);
+        const cpu = cpu1.map(
+          (c) => ((c.cpuMs - (cpu0.find((x) => x.index === c.index)?.cpuMs ?? c.cpuMs)) / wall) * 100,
+        );
         const sinkLoss = Math.max(0, ...meters.map((m) => m.loss().loss));
         const browserLoss = Math.max(
           0,
@@ -329,7 +360,9 @@ export default async function run(): Promise<void> {
     const singleBest = [...single].reverse().find((r) => r.pass);
     // Pipe overhead: total worker CPU per consumer spread over piped routers vs all on one router (slopes over
     // every passing step of each run: less noisy than one point).
-    const singleSlope = fit(single.filter((r) => r.pass).map((r) => ({ x: r.consumers, y: r.cpu.reduce((a, b) => a + b, 0) })));
+    const singleSlope = fit(
+      single.filter((r) => r.pass).map((r) => ({ x: r.consumers, y: r.cpu.reduce((a, b) => a + b, 0) })),
+    );
     const ratio = slope / singleSlope;
     log(`CPU per consumer: spread ${slope.toFixed(4)} %, single router ${singleSlope.toFixed(4)} %`);
 

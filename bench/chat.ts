@@ -51,7 +51,13 @@ function ack<T>(s: Socket, event: string, ...args: unknown[]): Promise<T> {
     });
 }
 
-async function connectSide(label: string, urls: string[], rooms: number, auth: (room: number, member: number) => Record<string, string>, join?: (s: Socket, room: number) => Promise<void>): Promise<Side> {
+async function connectSide(
+  label: string,
+  urls: string[],
+  rooms: number,
+  auth: (room: number, member: number) => Record<string, string>,
+  join?: (s: Socket, room: number) => Promise<void>,
+): Promise<Side> {
   const side: Side = { label, members: [], lat: [], sent: 0, refused: 0, reasons: {} };
   const all: { room: number; member: number }[] = [];
   for (let r = 0; r < rooms; r++) for (let m = 0; m < ROOM_SIZE; m++) all.push({ room: r, member: m });
@@ -59,7 +65,12 @@ async function connectSide(label: string, urls: string[], rooms: number, auth: (
     await Promise.all(
       all.slice(i, i + 50).map(async ({ room, member }, j) => {
         // Members of one room alternate between the servers: every room crosses the adapter.
-        const s = connect(urls[(i + j) % urls.length]!, { auth: auth(room, member), transports: ["websocket"], reconnection: false, forceNew: true });
+        const s = connect(urls[(i + j) % urls.length]!, {
+          auth: auth(room, member),
+          transports: ["websocket"],
+          reconnection: false,
+          forceNew: true,
+        });
         await new Promise<void>((resolve, reject) => {
           s.once("connect", () => resolve());
           s.once("connect_error", reject);
@@ -106,7 +117,9 @@ async function drive(side: Side, seconds: number, turn: { n: number }): Promise<
 
 export default async function run(): Promise<void> {
   const rooms = Math.floor(CLIENTS / ROOM_SIZE);
-  log(`scale: ${rooms * ROOM_SIZE} clients in ${rooms} rooms of ${ROOM_SIZE}, ${ROOM_RATE} msg/s per room (${rooms * ROOM_RATE} msg/s), ${SECONDS} s per side`);
+  log(
+    `scale: ${rooms * ROOM_SIZE} clients in ${rooms} rooms of ${ROOM_SIZE}, ${ROOM_RATE} msg/s per room (${rooms * ROOM_RATE} msg/s), ${SECONDS} s per side`,
+  );
   log("creating and seeding the bench database");
   const databaseUrl = await createBenchDatabase(DB);
   const prefix = `yilian-bench-chat-${process.pid}`;
@@ -122,7 +135,14 @@ export default async function run(): Promise<void> {
          WHERE u.active AND u."regionId" IS NULL ORDER BY u.username LIMIT $1`,
         [rooms * ROOM_SIZE],
       )
-    ).rows as { id: string; username: string; roles: string; institutionId: string; departmentId: string | null; tier: string }[];
+    ).rows as {
+      id: string;
+      username: string;
+      roles: string;
+      institutionId: string;
+      departmentId: string | null;
+      tier: string;
+    }[];
     if (rows.length < rooms * ROOM_SIZE) throw new Error(`only ${rows.length} users seeded`);
     // One open (emergency, in progress) consultation per room; its six members are its participants.
     const consultations: string[] = [];
@@ -149,23 +169,76 @@ export default async function run(): Promise<void> {
       rows.map(async (r) => {
         const sessionId = randomUUID();
         await sessions.markLive(sessionId, r.id, new Date(Date.now() + 3_600_000));
-        return tokens.signAccess({ id: r.id, username: r.username, roles: parseRoles(r.roles), institutionId: r.institutionId, institutionTier: r.tier as never, departmentId: r.departmentId, region: null, sessionId });
+        return tokens.signAccess({
+          id: r.id,
+          username: r.username,
+          roles: parseRoles(r.roles),
+          institutionId: r.institutionId,
+          institutionTier: r.tier as never,
+          departmentId: r.departmentId,
+          region: null,
+          sessionId,
+        });
       }),
     );
 
-    const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", SEED_DEMO_DATA: "false", JWT_SECRET: SECRET, NODE_ENV: "production", PATIENT_DATA_KEY, TURN_ENABLED: "false", MEDIA_WORKERS: "1", MEDIA_WEBRTC_PORT: "0" };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_PREFIX: prefix,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SEED_DEMO_DATA: "false",
+      JWT_SECRET: SECRET,
+      NODE_ENV: "production",
+      PATIENT_DATA_KEY,
+      TURN_ENABLED: "false",
+      MEDIA_WORKERS: "1",
+      MEDIA_WEBRTC_PORT: "0",
+    };
     log("starting two product server processes and two bare socket.io processes");
     const [product, bare] = await Promise.all([
-      Promise.all([0, 1].map(() => startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/, 120_000))),
-      Promise.all([0, 1].map(() => startProcess(process.execPath, ["--import", "tsx", "bench/baselines/chat-bare-server.ts"], { REDIS_PREFIX: `${prefix}-bare` }, /bare listening on (http:\/\/\S+)/, 120_000))),
+      Promise.all(
+        [0, 1].map(() =>
+          startProcess(
+            process.execPath,
+            ["--import", "tsx", "server/src/main.ts"],
+            env,
+            /listening on (http:\/\/\S+)/,
+            120_000,
+          ),
+        ),
+      ),
+      Promise.all(
+        [0, 1].map(() =>
+          startProcess(
+            process.execPath,
+            ["--import", "tsx", "bench/baselines/chat-bare-server.ts"],
+            { REDIS_PREFIX: `${prefix}-bare` },
+            /bare listening on (http:\/\/\S+)/,
+            120_000,
+          ),
+        ),
+      ),
     ]);
     children.push(...product, ...bare);
 
     const sides = [
-      await connectSide("product", product.map((p) => p.match[1]!), rooms, (r, m) => ({ token: tokenOf[r * ROOM_SIZE + m]! }), async (s, r) => {
-        await ack(s, "media:join", { kind: "consultation", roomId: consultations[r] });
-      }),
-      await connectSide("bare", bare.map((p) => p.match[1]!), rooms, (r) => ({ room: `consultation:${r}` })),
+      await connectSide(
+        "product",
+        product.map((p) => p.match[1]!),
+        rooms,
+        (r, m) => ({ token: tokenOf[r * ROOM_SIZE + m]! }),
+        async (s, r) => {
+          await ack(s, "media:join", { kind: "consultation", roomId: consultations[r] });
+        },
+      ),
+      await connectSide(
+        "bare",
+        bare.map((p) => p.match[1]!),
+        rooms,
+        (r) => ({ room: `consultation:${r}` }),
+      ),
     ];
     for (const side of sides) for (const room of side.members) for (const m of room) sockets.push(m.socket);
     const turn = { n: 0 };
@@ -182,10 +255,22 @@ export default async function run(): Promise<void> {
     const [p, b] = sides.map((s) => {
       const lat = s.lat.sort((x, y) => x - y);
       const expected = (s.sent - s.refused) * (ROOM_SIZE - 1);
-      const r = { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), delivered: lat.length, expected, refused: s.refused };
-      log(`${s.label}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.delivered}/${r.expected} deliveries, ${r.refused} sends refused ${JSON.stringify(s.reasons)}`);
+      const r = {
+        p50: percentile(lat, 50),
+        p95: percentile(lat, 95),
+        p99: percentile(lat, 99),
+        delivered: lat.length,
+        expected,
+        refused: s.refused,
+      };
+      log(
+        `${s.label}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.delivered}/${r.expected} deliveries, ${r.refused} sends refused ${JSON.stringify(s.reasons)}`,
+      );
       return r;
-    }) as [{ p50: number; p95: number; p99: number; delivered: number; expected: number; refused: number }, { p50: number; p95: number; p99: number; delivered: number; expected: number; refused: number }];
+    }) as [
+      { p50: number; p95: number; p99: number; delivered: number; expected: number; refused: number },
+      { p50: number; p95: number; p99: number; delivered: number; expected: number; refused: number },
+    ];
     emit(BENCH, "clients", rooms * ROOM_SIZE, "count");
     emit(BENCH, "messages_per_s", rooms * ROOM_RATE, "1/s");
     emit(BENCH, "p50_ms", p.p50, "ms");

@@ -27,7 +27,8 @@ const BENCH = "dicomweb";
 const DB = "yilian_bench_dicomweb";
 const SLICES = Number(process.env.BENCH_DICOMWEB_SLICES ?? 200);
 const KEY = Buffer.alloc(32, "yilian-bench-dicomweb").toString("base64");
-const dicomParser: typeof dicomParserNs = (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
+const dicomParser: typeof dicomParserNs =
+  (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 /** SOP Instance UID and the hash of the pixel data element's value. */
@@ -52,8 +53,17 @@ export default async function run(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "yilian-bench-dicomweb-"));
   const storage = path.join(work, "storage");
   log(`making a ${SLICES}-slice CT with dcmtk`);
-  const ct = await makeCtStudy(path.join(work, "ct"), { patient: DEMO_PATIENTS[0], studyDate: "20261118", accession: "CT-BENCH-1", description: "胸部CT平扫（压测）" }, { slices: SLICES, size: 512 });
-  const orthanc = await startOrthanc({ stateDir: path.join(work, "orthanc"), httpPort: await freePort(), username: "pacs", password: "pacs-bench-password" });
+  const ct = await makeCtStudy(
+    path.join(work, "ct"),
+    { patient: DEMO_PATIENTS[0], studyDate: "20261118", accession: "CT-BENCH-1", description: "胸部CT平扫（压测）" },
+    { slices: SLICES, size: 512 },
+  );
+  const orthanc = await startOrthanc({
+    stateDir: path.join(work, "orthanc"),
+    httpPort: await freePort(),
+    username: "pacs",
+    password: "pacs-bench-password",
+  });
   log("creating and seeding the bench database");
   const databaseUrl = await createBenchDatabase(DB);
   const redisPrefix = `yilian-bench-dicomweb-${process.pid}`;
@@ -77,33 +87,67 @@ export default async function run(): Promise<void> {
     const sourceFiles = ct.files.map((f) => readFileSync(f));
     await storeInstances(orthanc, sourceFiles);
     const source = new Map(sourceFiles.map((b) => [identify(b).sop, { sha: sha(b), pixels: identify(b).pixels }]));
-    server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
-    worker = await startProcess(process.execPath, ["--import", "tsx", "worker/src/main.ts"], env, /Yilian worker running queues/);
+    server = await startProcess(
+      process.execPath,
+      ["--import", "tsx", "server/src/main.ts"],
+      env,
+      /listening on (http:\/\/\S+)/,
+    );
+    worker = await startProcess(
+      process.execPath,
+      ["--import", "tsx", "worker/src/main.ts"],
+      env,
+      /Yilian worker running queues/,
+    );
     const base = server.match[1]!;
     const login = async (username: string) => {
-      const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+      const r = await fetch(`${base}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password: "Yilian@2024" }),
+      });
       return ((await r.json()) as { accessToken: string }).accessToken;
     };
     const doctor = await login("doctor.hadashan");
     const spec = await login("spec.youtian.1");
     await db.connect();
-    const { rows: [doc] } = await db.query(`SELECT id, "institutionId" FROM "User" WHERE username = 'doctor.hadashan'`);
-    const { rows: [sp] } = await db.query(`SELECT id, "institutionId" FROM "User" WHERE username = 'spec.youtian.1'`);
+    const {
+      rows: [doc],
+    } = await db.query(`SELECT id, "institutionId" FROM "User" WHERE username = 'doctor.hadashan'`);
+    const {
+      rows: [sp],
+    } = await db.query(`SELECT id, "institutionId" FROM "User" WHERE username = 'spec.youtian.1'`);
     await db.query(
       `INSERT INTO "PacsConnection" (id, "institutionId", name, "baseUrl", "usernameEnc", "passwordEnc", "createdById", "updatedAt") VALUES (gen_random_uuid(), $1, '压测 PACS', $2, $3, $4, $5, now())`,
-      [doc.institutionId, orthanc.dicomWebUrl, encryptCredential("pacs", KEY), encryptCredential("pacs-bench-password", KEY), doc.id],
+      [
+        doc.institutionId,
+        orthanc.dicomWebUrl,
+        encryptCredential("pacs", KEY),
+        encryptCredential("pacs-bench-password", KEY),
+        doc.id,
+      ],
     );
-    const { rows: [c] } = await db.query(
+    const {
+      rows: [c],
+    } = await db.query(
       `INSERT INTO "Consultation" (id, number, status, "requestingInstitutionId", "requestingDoctorId", "targetInstitutionId", "patientName", "patientSex", "patientBirthDate", "submittedAt", "updatedAt")
        VALUES (gen_random_uuid(), 'BENCH-DW-1', 'SUBMITTED', $1, $2, $3, '压测患者', 'MALE', '1960-01-01', now(), now()) RETURNING id`,
       [doc.institutionId, doc.id, sp.institutionId],
     );
-    await db.query(`INSERT INTO "ConsultationParticipant" ("consultationId", "userId", role) VALUES ($1, $2, 'REQUESTER'), ($1, $3, 'SPECIALIST')`, [c.id, doc.id, sp.id]);
+    await db.query(
+      `INSERT INTO "ConsultationParticipant" ("consultationId", "userId", role) VALUES ($1, $2, 'REQUESTER'), ($1, $3, 'SPECIALIST')`,
+      [c.id, doc.id, sp.id],
+    );
 
     // Baseline: the same study downloaded from Orthanc with one plain WADO-RS request, streamed to disk.
     const copyFile = path.join(work, "orthanc-copy.multipart");
     const t0 = performance.now();
-    const copy = await fetch(`${orthanc.dicomWebUrl}/studies/${ct.studyUid}`, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*', authorization: basicAuth(orthanc.auth) } });
+    const copy = await fetch(`${orthanc.dicomWebUrl}/studies/${ct.studyUid}`, {
+      headers: {
+        accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+        authorization: basicAuth(orthanc.auth),
+      },
+    });
     await pipeline(Readable.fromWeb(copy.body as NodeReadableStream<Uint8Array>), createWriteStream(copyFile));
     const copyMs = performance.now() - t0;
     log(`orthanc copy: ${copyMs.toFixed(0)} ms`);
@@ -124,24 +168,39 @@ export default async function run(): Promise<void> {
     if (status !== "DONE") throw new Error(`import ended ${status}`);
     log(`import: ${importMs.toFixed(0)} ms`);
 
-    const { rows: imported } = await db.query(`SELECT "sopInstanceUid", "storageKey" FROM "Upload" WHERE "consultationId" = $1 AND status = 'READY'`, [c.id]);
+    const { rows: imported } = await db.query(
+      `SELECT "sopInstanceUid", "storageKey" FROM "Upload" WHERE "consultationId" = $1 AND status = 'READY'`,
+      [c.id],
+    );
     const match =
       imported.length === source.size &&
       imported.every((u: { sopInstanceUid: string; storageKey: string }) => {
         const file = readFileSync(path.join(storage, u.storageKey));
         const id = identify(file);
-        return id.sop === u.sopInstanceUid && source.get(id.sop)?.pixels === id.pixels && source.get(id.sop)?.sha === sha(file);
+        return (
+          id.sop === u.sopInstanceUid &&
+          source.get(id.sop)?.pixels === id.pixels &&
+          source.get(id.sop)?.sha === sha(file)
+        );
       });
 
     // A DICOMweb client through Yilian: QIDO-RS, then WADO-RS as the requester and as the outside specialist.
     const root = `${base}/dicomweb/consultations/${c.id}`;
-    const qido = (await (await fetch(`${root}/studies?StudyInstanceUID=${ct.studyUid}`, { headers: { accept: "application/dicom+json", authorization: `Bearer ${doctor}` } })).json()) as Record<string, { Value?: unknown[] }>[];
+    const qido = (await (
+      await fetch(`${root}/studies?StudyInstanceUID=${ct.studyUid}`, {
+        headers: { accept: "application/dicom+json", authorization: `Bearer ${doctor}` },
+      })
+    ).json()) as Record<string, { Value?: unknown[] }>[];
     const found = qido.length === 1 && qido[0]!["00201208"]?.Value?.[0] === SLICES;
-    const wado = (token: string) => fetch(`${root}/studies/${ct.studyUid}`, { headers: { accept: 'multipart/related; type="application/dicom"', authorization: `Bearer ${token}` } }).then(multipartParts);
+    const wado = (token: string) =>
+      fetch(`${root}/studies/${ct.studyUid}`, {
+        headers: { accept: 'multipart/related; type="application/dicom"', authorization: `Bearer ${token}` },
+      }).then(multipartParts);
     const asRequester = await wado(doctor);
     const asSpecialist = await wado(spec);
     const name = Buffer.from("张^三");
-    const requesterOk = asRequester.length === SLICES && asRequester.every((f) => source.get(identify(f).sop)?.sha === sha(f));
+    const requesterOk =
+      asRequester.length === SLICES && asRequester.every((f) => source.get(identify(f).sop)?.sha === sha(f));
     const specialistOk =
       asSpecialist.length === SLICES &&
       asSpecialist.every((f) => {
@@ -153,11 +212,16 @@ export default async function run(): Promise<void> {
     const browser = await launchBrowser();
     let viewerMs = NaN;
     try {
-      const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN", baseURL: base })).newPage();
+      const page = await (
+        await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN", baseURL: base })
+      ).newPage();
       await page.goto("/login");
       await page.locator("#username").fill("doctor.hadashan");
       await page.locator("#password").fill("Yilian@2024");
-      await page.getByRole("button", { name: "登 录" }).or(page.getByRole("button", { name: "登录" })).click();
+      await page
+        .getByRole("button", { name: "登 录" })
+        .or(page.getByRole("button", { name: "登录" }))
+        .click();
       await page.getByTestId("user-menu").waitFor({ timeout: 30_000 });
       await page.goto(`/consultations/${c.id}`);
       await page.getByRole("tab", { name: /影像与病例资料/ }).click();

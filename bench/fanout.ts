@@ -19,9 +19,14 @@ const STEPS = [0, 150, 300];
 const WINDOW_MS = 6000;
 const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
-const videoRtp = { codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: VIDEO_SSRC }] };
+const videoRtp = {
+  codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000 }],
+  encodings: [{ ssrc: VIDEO_SSRC }],
+};
 const audioRtp = {
-  codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2, parameters: { "sprop-stereo": 1 } }],
+  codecs: [
+    { mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2, parameters: { "sprop-stereo": 1 } },
+  ],
   encodings: [{ ssrc: AUDIO_SSRC }],
 };
 const srtp = () => ({ cryptoSuite: "AES_CM_128_HMAC_SHA1_80" as const, keyBase64: randomBytes(30).toString("base64") });
@@ -77,14 +82,56 @@ async function captureClips(): Promise<{ video: Clip; audio: Clip }> {
   const v = await grab(90000, 3000);
   const a = await grab(48000, 960);
   const args = [
-    "-hide_banner", "-loglevel", "error", "-re",
-    "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=8",
-    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=8",
-    "-map", "0:v", "-c:v", "libvpx", "-b:v", "1000k", "-deadline", "realtime", "-cpu-used", "8", "-g", "60",
-    "-error-resilient", "1", "-auto-alt-ref", "0", "-ssrc", String(VIDEO_SSRC), "-payload_type", "101",
-    "-f", "rtp", `rtp://127.0.0.1:${v.port}?pkt_size=1200`,
-    "-map", "1:a", "-c:a", "libopus", "-b:a", "48k", "-ac", "2", "-ssrc", String(AUDIO_SSRC), "-payload_type", "100",
-    "-f", "rtp", `rtp://127.0.0.1:${a.port}?pkt_size=1200`,
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-re",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=1280x720:rate=30:duration=8",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000:duration=8",
+    "-map",
+    "0:v",
+    "-c:v",
+    "libvpx",
+    "-b:v",
+    "1000k",
+    "-deadline",
+    "realtime",
+    "-cpu-used",
+    "8",
+    "-g",
+    "60",
+    "-error-resilient",
+    "1",
+    "-auto-alt-ref",
+    "0",
+    "-ssrc",
+    String(VIDEO_SSRC),
+    "-payload_type",
+    "101",
+    "-f",
+    "rtp",
+    `rtp://127.0.0.1:${v.port}?pkt_size=1200`,
+    "-map",
+    "1:a",
+    "-c:a",
+    "libopus",
+    "-b:a",
+    "48k",
+    "-ac",
+    "2",
+    "-ssrc",
+    String(AUDIO_SSRC),
+    "-payload_type",
+    "100",
+    "-f",
+    "rtp",
+    `rtp://127.0.0.1:${a.port}?pkt_size=1200`,
   ];
   const ffmpeg = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "inherit"] });
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -161,12 +208,26 @@ async function ours(relay: Replay): Promise<Side> {
   await media.joinPeer(roomKey, { peerId: "source", userId: "source", displayName: "source", role: "REQUESTER" });
   const v = await media.createPlainTransport(roomKey, "source", { direction: "send" });
   const a = await media.createPlainTransport(roomKey, "source", { direction: "send" });
-  const video = await media.produce(roomKey, "source", { transportId: v.id, kind: "video", source: "camera", rtpParameters: videoRtp, paused: false });
-  const audio = await media.produce(roomKey, "source", { transportId: a.id, kind: "audio", source: "microphone", rtpParameters: audioRtp, paused: false });
+  const video = await media.produce(roomKey, "source", {
+    transportId: v.id,
+    kind: "video",
+    source: "camera",
+    rtpParameters: videoRtp,
+    paused: false,
+  });
+  const audio = await media.produce(roomKey, "source", {
+    transportId: a.id,
+    kind: "audio",
+    source: "microphone",
+    rtpParameters: audioRtp,
+    paused: false,
+  });
   relay.targets.video.push(v.port);
   relay.targets.audio.push(a.port);
   const caps = await media.getRouterRtpCapabilities(roomKey);
-  const producers = [video.id, audio.id].map((id) => media.roomObject(roomKey)!.peers.get("source")!.producers.get(id)!);
+  const producers = [video.id, audio.id].map(
+    (id) => media.roomObject(roomKey)!.peers.get("source")!.producers.get(id)!,
+  );
   let count = 0;
   const worker = media.pool.workers[0]!.worker;
   return {
@@ -181,7 +242,11 @@ async function ours(relay: Replay): Promise<Side> {
       inBatches(n, async () => {
         const peerId = `viewer-${count++}`;
         await media.joinPeer(roomKey, { peerId, userId: peerId, displayName: peerId, role: "SPECIALIST" });
-        const t = await media.createPlainTransport(roomKey, peerId, { direction: "recv", srtp: true, remote: { ip: "127.0.0.1", port: sinkPort, srtpParameters: srtp() } });
+        const t = await media.createPlainTransport(roomKey, peerId, {
+          direction: "recv",
+          srtp: true,
+          remote: { ip: "127.0.0.1", port: sinkPort, srtpParameters: srtp() },
+        });
         for (const producerId of [video.id, audio.id]) {
           const c = await media.consume(roomKey, peerId, { transportId: t.id, producerId, rtpCapabilities: caps });
           await media.resumeConsumer(roomKey, peerId, c.id);
@@ -216,9 +281,15 @@ async function bare(relay: Replay): Promise<Side> {
     addConsumers: (n, sinkPort) =>
       inBatches(n, async () => {
         count++;
-        const t = await router.createPlainTransport({ listenIp: { ip: "127.0.0.1" }, rtcpMux: true, enableSrtp: true, srtpCryptoSuite: "AES_CM_128_HMAC_SHA1_80" });
+        const t = await router.createPlainTransport({
+          listenIp: { ip: "127.0.0.1" },
+          rtcpMux: true,
+          enableSrtp: true,
+          srtpCryptoSuite: "AES_CM_128_HMAC_SHA1_80",
+        });
         await t.connect({ ip: "127.0.0.1", port: sinkPort, srtpParameters: srtp() });
-        for (const producer of [video, audio]) await t.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+        for (const producer of [video, audio])
+          await t.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
       }),
     consumers: () => count,
     close: async () => worker.close(),
@@ -245,7 +316,8 @@ function fit(points: { x: number; y: number }[]): { slope: number; intercept: nu
   const n = points.length;
   const mx = points.reduce((s, p) => s + p.x, 0) / n;
   const my = points.reduce((s, p) => s + p.y, 0) / n;
-  const slope = points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  const slope =
+    points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
   return { slope, intercept: my - slope * mx };
 }
 
@@ -280,13 +352,17 @@ export default async function run(): Promise<void> {
         const scaled = delivered > 0 ? pct / delivered : pct;
         minDelivered = Math.min(minDelivered, delivered);
         samples[s.name]!.push({ x: s.consumers(), y: scaled });
-        log(`${s.name}: ${s.consumers()} consumers → worker ${pct.toFixed(1)} % of a core, input taken ${(delivered * 100).toFixed(0)} % → ${scaled.toFixed(1)} % at full input`);
+        log(
+          `${s.name}: ${s.consumers()} consumers → worker ${pct.toFixed(1)} % of a core, input taken ${(delivered * 100).toFixed(0)} % → ${scaled.toFixed(1)} % at full input`,
+        );
       });
     }
     log(`producer input over the run: ${replay.kbps().toFixed(0)} kb/s`);
     const o = fit(samples.ours!);
     const b = fit(samples.bare!);
-    log(`ours: ${o.slope.toFixed(4)} %/consumer (+${o.intercept.toFixed(1)} %), bare: ${b.slope.toFixed(4)} %/consumer (+${b.intercept.toFixed(1)} %)`);
+    log(
+      `ours: ${o.slope.toFixed(4)} %/consumer (+${o.intercept.toFixed(1)} %), bare: ${b.slope.toFixed(4)} %/consumer (+${b.intercept.toFixed(1)} %)`,
+    );
     emit(BENCH, "cpu_per_consumer_pct", o.slope, "%");
     emit(BENCH, "consumers_at_85pct", Math.floor((85 - o.intercept) / o.slope), "count");
     emit(BENCH, "ratio_vs_bare", o.slope / b.slope, "ratio");

@@ -25,7 +25,15 @@ import { deidentifiedKey } from "@yilian/storage";
 import { TokenService } from "../server/src/auth/tokens";
 import { SessionRegistry } from "../server/src/auth/sessions";
 import { startCluster, type Cluster } from "../scripts/cluster/harness";
-import { ensureSdkBuilt, inbound, joinInPage, launchBrowser, openParticipant, peerIdOf, type Participant } from "../tests/browser/helpers";
+import {
+  ensureSdkBuilt,
+  inbound,
+  joinInPage,
+  launchBrowser,
+  openParticipant,
+  peerIdOf,
+  type Participant,
+} from "../tests/browser/helpers";
 import { makeFixtures } from "../tests/worker/fixtures";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 
@@ -37,7 +45,12 @@ const PATIENT_DATA_KEY = Buffer.alloc(32, 9).toString("base64");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, stepMs = 200): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+  stepMs = 200,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn().catch(() => null);
@@ -63,25 +76,48 @@ class Chatter {
   resumeKey?: string;
   /** media:restart events heard (the room's media was rebuilt under it). */
   restarts = 0;
-  constructor(readonly token: string, readonly roomId: string) {}
+  constructor(
+    readonly token: string,
+    readonly roomId: string,
+  ) {}
   async connect(url: string): Promise<void> {
     this.socket?.disconnect();
-    const s = connect(url, { auth: { token: this.token }, transports: ["websocket"], reconnection: false, forceNew: true });
+    const s = connect(url, {
+      auth: { token: this.token },
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     await new Promise<void>((resolve, reject) => {
       s.once("connect", () => resolve());
       s.once("connect_error", reject);
     });
     this.socket = s;
     s.on("media:restart", () => this.restarts++);
-    const j = await ack<{ resumeKey: string }>(s, "media:join", { kind: "consultation", roomId: this.roomId, ...(this.resumeKey ? { resumeKey: this.resumeKey } : {}) });
+    const j = await ack<{ resumeKey: string }>(s, "media:join", {
+      kind: "consultation",
+      roomId: this.roomId,
+      ...(this.resumeKey ? { resumeKey: this.resumeKey } : {}),
+    });
     this.resumeKey = j.resumeKey;
   }
 }
 
 /** Both pages of a call decode the other's camera: a frame count that grows between two looks. */
-async function decodingBoth(pages: Participant[], peers: string[], notBefore: number, timeoutMs = 30_000): Promise<number> {
+async function decodingBoth(
+  pages: Participant[],
+  peers: string[],
+  notBefore: number,
+  timeoutMs = 30_000,
+): Promise<number> {
   const counts = async () =>
-    Promise.all(pages.map(async (p, i) => (await inbound(p)).filter((t) => t.peerId === peers[1 - i] && t.source === "camera").reduce((n, t) => Math.max(n, t.framesDecoded), 0)));
+    Promise.all(
+      pages.map(async (p, i) =>
+        (await inbound(p))
+          .filter((t) => t.peerId === peers[1 - i] && t.source === "camera")
+          .reduce((n, t) => Math.max(n, t.framesDecoded), 0),
+      ),
+    );
   await sleep(Math.max(0, notBefore - Date.now()));
   let last = await counts().catch(() => pages.map(() => 0));
   const deadline = Date.now() + timeoutMs;
@@ -114,7 +150,14 @@ export default async function run(): Promise<void> {
          WHERE u.active AND u."regionId" IS NULL ORDER BY u.username LIMIT $1`,
         [NOTIFY_CLIENTS + 8],
       )
-    ).rows as { id: string; username: string; roles: string; institutionId: string; departmentId: string | null; tier: string }[];
+    ).rows as {
+      id: string;
+      username: string;
+      roles: string;
+      institutionId: string;
+      departmentId: string | null;
+      tier: string;
+    }[];
     // Two open calls, four participants each: two in Chromium, two chatting over socket.io.
     const calls: string[] = [];
     for (let c = 0; c < 2; c++) {
@@ -137,10 +180,21 @@ export default async function run(): Promise<void> {
       prefix,
       privateRedis: true,
       env: {
-        DATABASE_URL: databaseUrl, STORAGE_DIR: storageDir, JWT_SECRET: SECRET, PATIENT_DATA_KEY, NODE_ENV: "test", TURN_ENABLED: "false",
-        LOG_LEVEL: "warn", SEED_DEMO_DATA: "false", MEDIA_NODE_HEARTBEAT_MS: "1000", MEDIA_PEER_GRACE_MS: "30000",
+        DATABASE_URL: databaseUrl,
+        STORAGE_DIR: storageDir,
+        JWT_SECRET: SECRET,
+        PATIENT_DATA_KEY,
+        NODE_ENV: "test",
+        TURN_ENABLED: "false",
+        LOG_LEVEL: "warn",
+        SEED_DEMO_DATA: "false",
+        MEDIA_NODE_HEARTBEAT_MS: "1000",
+        MEDIA_PEER_GRACE_MS: "30000",
       },
-      memberEnv: { media: { MEDIA_WORKERS: "2" }, worker: { WORKER_LOCK_MS: "3000", WORKER_STALLED_INTERVAL_MS: "1000", YILIAN_FAULT_DELAY_MS: "4000" } },
+      memberEnv: {
+        media: { MEDIA_WORKERS: "2" },
+        worker: { WORKER_LOCK_MS: "3000", WORKER_STALLED_INTERVAL_MS: "1000", YILIAN_FAULT_DELAY_MS: "4000" },
+      },
     });
     redis = new Redis(cluster.redisUrl);
     redis.on("error", () => undefined); // Redis is restarted on purpose; ioredis reconnects
@@ -151,7 +205,16 @@ export default async function run(): Promise<void> {
       rows.map(async (r) => {
         const sessionId = randomUUID();
         await sessions.markLive(sessionId, r.id, new Date(Date.now() + 7_200_000));
-        return tokens.signAccess({ id: r.id, username: r.username, roles: parseRoles(r.roles), institutionId: r.institutionId, institutionTier: r.tier as never, departmentId: r.departmentId, region: null, sessionId });
+        return tokens.signAccess({
+          id: r.id,
+          username: r.username,
+          roles: parseRoles(r.roles),
+          institutionId: r.institutionId,
+          institutionTier: r.tier as never,
+          departmentId: r.departmentId,
+          region: null,
+          sessionId,
+        });
       }),
     );
     const server1 = cluster.member("server-1").url!;
@@ -162,7 +225,10 @@ export default async function run(): Promise<void> {
     const pages: Participant[][] = [];
     const peers: string[][] = [];
     for (const [c, roomId] of calls.entries()) {
-      const pair = [await openParticipant(browser, cluster.url, tokenOf[c * 4]!), await openParticipant(browser, cluster.url, tokenOf[c * 4 + 1]!)];
+      const pair = [
+        await openParticipant(browser, cluster.url, tokenOf[c * 4]!),
+        await openParticipant(browser, cluster.url, tokenOf[c * 4 + 1]!),
+      ];
       for (const p of pair) {
         const j = await joinInPage(p, roomId);
         if (!j.ok) throw new Error(`join: ${j.code} ${j.message}`);
@@ -175,10 +241,14 @@ export default async function run(): Promise<void> {
       pages.push(pair);
       peers.push(await Promise.all(pair.map(peerIdOf)));
     }
-    for (const [c, pair] of pages.entries()) if (Number.isNaN(await decodingBoth(pair, peers[c]!, 0))) throw new Error(`call ${c + 1} not decoding`);
+    for (const [c, pair] of pages.entries())
+      if (Number.isNaN(await decodingBoth(pair, peers[c]!, 0))) throw new Error(`call ${c + 1} not decoding`);
 
     log("chat participants on either server");
-    const chatters = calls.flatMap((roomId, c) => [new Chatter(tokenOf[c * 4 + 2]!, roomId), new Chatter(tokenOf[c * 4 + 3]!, roomId)]);
+    const chatters = calls.flatMap((roomId, c) => [
+      new Chatter(tokenOf[c * 4 + 2]!, roomId),
+      new Chatter(tokenOf[c * 4 + 3]!, roomId),
+    ]);
     for (const [i, ch] of chatters.entries()) await ch.connect(i % 2 ? server2 : server1);
     const accepted: { id: string; roomId: string }[] = [];
     let chatRefused = 0;
@@ -203,7 +273,12 @@ export default async function run(): Promise<void> {
         tokenOf.slice(8 + i, 8 + Math.min(NOTIFY_CLIENTS, i + 100)).map(
           (token) =>
             new Promise<void>((resolve, reject) => {
-              const s = connect(cluster!.url, { auth: { token }, transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
+              const s = connect(cluster!.url, {
+                auth: { token },
+                transports: ["websocket"],
+                reconnectionDelay: 500,
+                reconnectionDelayMax: 2000,
+              });
               let lostAt = 0;
               s.on("disconnect", () => (lostAt = now()));
               s.on("connect", () => {
@@ -222,7 +297,8 @@ export default async function run(): Promise<void> {
     let faults = 0;
     const uploadIds: string[] = [];
     /** Restart events the chat participants of call `c` heard (their room's media was rebuilt). */
-    const heardIn = (c: number) => chatters.filter((ch) => ch.roomId === calls[c]).reduce((n, ch) => n + ch.restarts, 0);
+    const heardIn = (c: number) =>
+      chatters.filter((ch) => ch.roomId === calls[c]).reduce((n, ch) => n + ch.restarts, 0);
     /**
      * Per call, from the fault until both pages decode again. A call whose media was rebuilt (`rebuilt`: the
      * restarts heard before the fault) counts frames only once its participants were told: frames still
@@ -231,7 +307,12 @@ export default async function run(): Promise<void> {
     const measureCalls = async (at: number, rebuilt: (number | undefined)[] = []) => {
       for (const [c, pair] of pages.entries()) {
         const before = rebuilt[c];
-        const told = before === undefined ? at : await until("the call is told", async () => (heardIn(c) > before ? Date.now() : null), 30_000, 50).catch(() => NaN);
+        const told =
+          before === undefined
+            ? at
+            : await until("the call is told", async () => (heardIn(c) > before ? Date.now() : null), 30_000, 50).catch(
+                () => NaN,
+              );
         const back = Number.isNaN(told) ? NaN : await decodingBoth(pair, peers[c]!, Math.max(told, at + 500));
         mediaBack.push(back - at);
         log(`  call ${c + 1}: both sides decoding again after ${(back - at).toFixed(0)} ms`);
@@ -243,7 +324,9 @@ export default async function run(): Promise<void> {
     let at = Date.now();
     await cluster.member("server-1").kill("SIGKILL");
     faults++;
-    for (const ch of chatters) if (!ch.socket.connected) await until("chatter resumes", async () => (await ch.connect(cluster!.url), true), 20_000, 500);
+    for (const ch of chatters)
+      if (!ch.socket.connected)
+        await until("chatter resumes", async () => (await ch.connect(cluster!.url), true), 20_000, 500);
     await measureCalls(at);
     await cluster.member("server-1").start();
 
@@ -265,7 +348,13 @@ export default async function run(): Promise<void> {
     for (const pid of cluster.mediaWorkerPids(node2)) {
       at = Date.now();
       process.kill(pid, "SIGKILL");
-      if (await until("the room notices", async () => heardIn(1) > rebuilt[1]!, 4000).then(() => true, () => false)) break;
+      if (
+        await until("the room notices", async () => heardIn(1) > rebuilt[1]!, 4000).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
     }
     faults++;
     await measureCalls(at, rebuilt);
@@ -274,7 +363,11 @@ export default async function run(): Promise<void> {
     await cluster.member("worker-2").kill("SIGTERM");
     const form = new FormData();
     form.append("file", new Blob([await import("node:fs").then((f) => f.readFileSync(fx.dicomJpeg))]), "ct.dcm");
-    const up = await fetch(`${cluster.url}/api/consultations/${calls[0]}/uploads`, { method: "POST", headers: { authorization: `Bearer ${tokenOf[0]}` }, body: form });
+    const up = await fetch(`${cluster.url}/api/consultations/${calls[0]}/uploads`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokenOf[0]}` },
+      body: form,
+    });
     const uploadId = ((await up.json()) as { id: string }).id;
     uploadIds.push(uploadId);
     await until("upload mid-job", async () => existsSync(path.join(storageDir, deidentifiedKey(uploadId))), 60_000);
@@ -302,23 +395,34 @@ export default async function run(): Promise<void> {
     let lost = 0;
     let duplicated = 0;
     for (const roomId of calls) {
-      const ids = (await pgc.query(`SELECT id FROM "RoomChatMessage" WHERE "roomId" = $1`, [roomId])).rows.map((r: { id: string }) => r.id);
+      const ids = (await pgc.query(`SELECT id FROM "RoomChatMessage" WHERE "roomId" = $1`, [roomId])).rows.map(
+        (r: { id: string }) => r.id,
+      );
       const stored = new Set(ids);
       duplicated += ids.length - stored.size;
       lost += accepted.filter((m) => m.roomId === roomId && !stored.has(m.id)).length;
     }
     for (const id of uploadIds) {
-      const done = await until("upload processed", async () => {
-        const r = await pgc.query(`SELECT status FROM "Upload" WHERE id = $1`, [id]);
-        return r.rows[0]?.status === "READY" ? true : null;
-      }, 60_000).catch(() => false);
+      const done = await until(
+        "upload processed",
+        async () => {
+          const r = await pgc.query(`SELECT status FROM "Upload" WHERE id = $1`, [id]);
+          return r.rows[0]?.status === "READY" ? true : null;
+        },
+        60_000,
+      ).catch(() => false);
       if (!done) lost++;
-      const processed = Number((await pgc.query(`SELECT count(*) FROM "AuditLog" WHERE "entityId" = $1 AND action = 'upload.process'`, [id])).rows[0].count);
+      const processed = Number(
+        (await pgc.query(`SELECT count(*) FROM "AuditLog" WHERE "entityId" = $1 AND action = 'upload.process'`, [id]))
+          .rows[0].count,
+      );
       duplicated += Math.max(0, processed - 1);
     }
     await pgc.end();
     const sorted = mediaBack.filter(Number.isFinite).sort((a, b) => a - b);
-    log(`chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`);
+    log(
+      `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`,
+    );
     emit(BENCH, "faults_injected", faults, "count");
     emit(BENCH, "media_back_p95_ms", sorted.length === mediaBack.length ? percentile(sorted, 95) : NaN, "ms");
     emit(BENCH, "media_back_max_ms", sorted.at(-1) ?? NaN, "ms");

@@ -3,7 +3,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import pg from "pg";
 
 export function emit(bench: string, metric: string, value: number, unit: string): void {
-  process.stdout.write(JSON.stringify({ bench, metric, value: Number.isFinite(value) ? Number(value.toFixed(3)) : value, unit }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ bench, metric, value: Number.isFinite(value) ? Number(value.toFixed(3)) : value, unit }) + "\n",
+  );
 }
 
 export function log(...args: unknown[]): void {
@@ -19,7 +21,10 @@ export function percentile(sorted: number[], p: number): number {
 const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
 function prismaCli(url: string, args: string[]): void {
-  const r = spawnSync("npx", args, { env: { ...process.env, DATABASE_URL: url }, stdio: ["ignore", "ignore", "inherit"] });
+  const r = spawnSync("npx", args, {
+    env: { ...process.env, DATABASE_URL: url },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed`);
 }
 
@@ -50,7 +55,13 @@ export async function dropBenchDatabase(name: string): Promise<void> {
 }
 
 /** Starts a process and resolves once it prints a line matching `ready`. */
-export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 60_000): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+export function startProcess(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  timeoutMs = 60_000,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

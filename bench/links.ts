@@ -11,7 +11,15 @@ import { loadavg } from "node:os";
 import { createDb } from "@yilian/server";
 import { ensureSdkBuilt, joinInPage, peerIdOf, waitFor, type Participant } from "../tests/browser/helpers";
 import { startImpairingRelay, TOWNSHIP_4G } from "../tests/helpers/impair";
-import { audioContinuityPct, openLinkCall, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkLab } from "../tests/helpers/links";
+import {
+  audioContinuityPct,
+  openLinkCall,
+  receivedFrom,
+  speakingMicrophone,
+  startLinkLab,
+  TURN_PORT,
+  type LinkLab,
+} from "../tests/helpers/links";
 import { sandboxSupported } from "../tests/helpers/netns";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 import runUploadLinks from "./links/uploads";
@@ -35,7 +43,10 @@ const timedJoin = (p: Participant, roomId: string, peerId: string) =>
         if (cam) {
           const report: RTCStatsReport = await room.getStats();
           let frames = 0;
-          report.forEach((s: any) => s.type === "inbound-rtp" && s.trackIdentifier === cam.track.id && (frames = s.framesDecoded ?? 0));
+          report.forEach(
+            (s: any) =>
+              s.type === "inbound-rtp" && s.trackIdentifier === cam.track.id && (frames = s.framesDecoded ?? 0),
+          );
           if (frames > 0) return performance.now() - t0;
         }
         if (performance.now() - t0 > 20_000) throw new Error("no frame within 20 s");
@@ -59,10 +70,21 @@ export default async function main(): Promise<void> {
   try {
     await ensureSdkBuilt();
     lab = await startLinkLab({
-      serverEnv: { DATABASE_URL: dbUrl, REDIS_PREFIX: `yilian-bench-links-${process.pid}`, LOG_LEVEL: "silent", PORT: "0", SEED_DEMO_DATA: "false" },
+      serverEnv: {
+        DATABASE_URL: dbUrl,
+        REDIS_PREFIX: `yilian-bench-links-${process.pid}`,
+        LOG_LEVEL: "silent",
+        PORT: "0",
+        SEED_DEMO_DATA: "false",
+      },
       turnUrls: (ip) => [`turn:${ip}:${RELAY_PORT}?transport=udp`, `turns:${ip}:443?transport=tcp`],
     });
-    const relay = await startImpairingRelay({ listenIp: lab.sandbox.hostIp, listenPort: RELAY_PORT, targetIp: lab.sandbox.hostIp, targetPort: TURN_PORT });
+    const relay = await startImpairingRelay({
+      listenIp: lab.sandbox.hostIp,
+      listenPort: RELAY_PORT,
+      targetIp: lab.sandbox.hostIp,
+      targetPort: TURN_PORT,
+    });
     try {
       const call = await openLinkCall(lab, db, { specialistArgs: speakingMicrophone() });
       closeCall = call.close;
@@ -82,10 +104,15 @@ export default async function main(): Promise<void> {
       for (let i = 0; i < JOINS; i++) {
         try {
           ttffs.push(await timedJoin(doctor, consultationId, specPeer));
-          const r = await waitFor("a link sample", async () => {
-            const x = await receivedFrom(doctor, specPeer);
-            return x.rttMs !== undefined ? x : undefined;
-          }, 5000, 200);
+          const r = await waitFor(
+            "a link sample",
+            async () => {
+              const x = await receivedFrom(doctor, specPeer);
+              return x.rttMs !== undefined ? x : undefined;
+            },
+            5000,
+            200,
+          );
           const tls = await doctor.page.evaluate(() => (window as any).yl.room.linkStats().relayProtocol);
           if (r.relayed && tls === "tls") connected = 1;
         } catch (e) {
@@ -104,10 +131,15 @@ export default async function main(): Promise<void> {
       lab.sandbox.allow([lab.signalling, { proto: "udp", ip: lab.sandbox.hostIp, port: RELAY_PORT }]);
       if (!(await joinInPage(doctor, consultationId)).ok) throw new Error("the doctor could not join over UDP TURN");
       await doctor.page.evaluate(() => (window as any).yl.room.publishMicrophone());
-      const clean = await waitFor("the camera above the lowest layer", async () => {
-        const r = await receivedFrom(doctor, specPeer);
-        return (r.spatialLayer ?? 0) >= 1 ? r : undefined;
-      }, 45_000, 500).catch(() => receivedFrom(doctor, specPeer));
+      const clean = await waitFor(
+        "the camera above the lowest layer",
+        async () => {
+          const r = await receivedFrom(doctor, specPeer);
+          return (r.spatialLayer ?? 0) >= 1 ? r : undefined;
+        },
+        45_000,
+        500,
+      ).catch(() => receivedFrom(doctor, specPeer));
       await new Promise((r) => setTimeout(r, 5000)); // let it settle on its best layer
       const topLayer = Math.max(clean.spatialLayer ?? 0, (await receivedFrom(doctor, specPeer)).spatialLayer ?? 0);
       log(`clean link: camera on layer ${topLayer}; impairing for ${IMPAIRED_S} s`);
@@ -117,11 +149,14 @@ export default async function main(): Promise<void> {
       let lowestAfterMs: number | undefined;
       while (Date.now() - t0 < IMPAIRED_S * 1000) {
         await new Promise((r) => setTimeout(r, 1000));
-        if (lowestAfterMs === undefined && (await receivedFrom(doctor, specPeer)).spatialLayer === 0) lowestAfterMs = Date.now() - t0;
+        if (lowestAfterMs === undefined && (await receivedFrom(doctor, specPeer)).spatialLayer === 0)
+          lowestAfterMs = Date.now() - t0;
       }
       const after = await receivedFrom(doctor, specPeer);
       const minutes = (Date.now() - t0) / 60_000;
-      log(`impaired: lowest layer after ${lowestAfterMs ?? "never"} ms; relay ${JSON.stringify(relay.stats())}; doctor's link ${after.localQuality}`);
+      log(
+        `impaired: lowest layer after ${lowestAfterMs ?? "never"} ms; relay ${JSON.stringify(relay.stats())}; doctor's link ${after.localQuality}`,
+      );
       emit(BENCH, "impaired_audio_continuity_pct", audioContinuityPct(before, after), "%");
       emit(BENCH, "impaired_audio_nacks_per_min", (after.audioNacks - before.audioNacks) / minutes, "1/min");
       emit(BENCH, "impaired_video_freezes_per_min", (after.freezeCount - before.freezeCount) / minutes, "1/min");
@@ -129,8 +164,15 @@ export default async function main(): Promise<void> {
 
       relay.impair(null);
       const r0 = Date.now();
-      const recovered = await waitFor("the camera back to its layer", async () => ((await receivedFrom(doctor, specPeer)).spatialLayer ?? -1) >= topLayer, 90_000, 250)
-        .then(() => true, () => false);
+      const recovered = await waitFor(
+        "the camera back to its layer",
+        async () => ((await receivedFrom(doctor, specPeer)).spatialLayer ?? -1) >= topLayer,
+        90_000,
+        250,
+      ).then(
+        () => true,
+        () => false,
+      );
       emit(BENCH, "recovery_s", recovered ? (Date.now() - r0) / 1000 : NaN, "s");
       await leave(doctor);
     } finally {

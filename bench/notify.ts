@@ -16,23 +16,38 @@ import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startPro
 const BENCH = "notify";
 const DB = "yilian_bench_notify";
 const CLIENTS = 2000;
-const PHASES = [ // seconds per side, measured in alternating one-second slices
+const PHASES = [
+  // seconds per side, measured in alternating one-second slices
   { rate: 500, seconds: 5 },
   { rate: 2000, seconds: 5 },
 ];
 const SECRET = "bench-notify-secret-bench-notify-secret-0123";
 
-interface BenchUser { id: string; institutionId: string; token?: string }
+interface BenchUser {
+  id: string;
+  institutionId: string;
+  token?: string;
+}
 
 const now = () => performance.timeOrigin + performance.now();
 
-async function connectAll(urls: string[], users: BenchUser[], auth: (u: BenchUser) => Record<string, string>, onEvent: (ms: number) => void): Promise<Socket[]> {
+async function connectAll(
+  urls: string[],
+  users: BenchUser[],
+  auth: (u: BenchUser) => Record<string, string>,
+  onEvent: (ms: number) => void,
+): Promise<Socket[]> {
   const sockets: Socket[] = [];
   for (let i = 0; i < users.length; i += 100) {
     const batch = users.slice(i, i + 100).map(
       (u, j) =>
         new Promise<Socket>((resolve, reject) => {
-          const s = connect(urls[(i + j) % urls.length]!, { auth: auth(u), transports: ["websocket"], reconnection: false, forceNew: true });
+          const s = connect(urls[(i + j) % urls.length]!, {
+            auth: auth(u),
+            transports: ["websocket"],
+            reconnection: false,
+            forceNew: true,
+          });
           s.on("consultation:scheduled", (e: { sentAt: number }) => onEvent(now() - e.sentAt));
           s.once("connect", () => resolve(s));
           s.once("connect_error", (err) => reject(err));
@@ -44,7 +59,13 @@ async function connectAll(urls: string[], users: BenchUser[], auth: (u: BenchUse
 }
 
 /** Paced triggers: every 10 ms, as many as the elapsed time calls for, split over the servers' channels. */
-async function drive(redis: Redis, channels: string[], users: BenchUser[], rate: number, seconds: number): Promise<number> {
+async function drive(
+  redis: Redis,
+  channels: string[],
+  users: BenchUser[],
+  rate: number,
+  seconds: number,
+): Promise<number> {
   const t0 = performance.now();
   let sent = 0;
   const total = rate * seconds;
@@ -52,7 +73,8 @@ async function drive(redis: Redis, channels: string[], users: BenchUser[], rate:
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
       const batches: string[][] = channels.map(() => []);
-      for (; sent < due; sent++) batches[sent % channels.length]!.push(users[Math.floor(Math.random() * users.length)]!.id);
+      for (; sent < due; sent++)
+        batches[sent % channels.length]!.push(users[Math.floor(Math.random() * users.length)]!.id);
       batches.forEach((b, i) => b.length && void redis.publish(channels[i]!, JSON.stringify(b)));
       if (sent >= total) {
         clearInterval(timer);
@@ -101,9 +123,16 @@ async function measureInterleaved(sides: Side[], users: BenchUser[], redis: Redi
     await new Promise((r) => setTimeout(r, 1500));
     for (const side of sides) {
       const lat = side.lat.sort((a, b) => a - b);
-      (out[side.label] ??= {})[rate] = { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), lost: side.sent - lat.length };
+      (out[side.label] ??= {})[rate] = {
+        p50: percentile(lat, 50),
+        p95: percentile(lat, 95),
+        p99: percentile(lat, 99),
+        lost: side.sent - lat.length,
+      };
       const r = out[side.label]![rate]!;
-      log(`${side.label} ${rate}/s: p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, lost ${r.lost}`);
+      log(
+        `${side.label} ${rate}/s: p50 ${r.p50.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, lost ${r.lost}`,
+      );
     }
   }
   sockets.forEach((s) => s.disconnect());
@@ -125,7 +154,14 @@ export default async function run(): Promise<void> {
          WHERE u.active AND u."regionId" IS NULL ORDER BY u.username LIMIT $1`,
         [CLIENTS],
       )
-    ).rows as { id: string; username: string; roles: string; institutionId: string; departmentId: string | null; tier: string }[];
+    ).rows as {
+      id: string;
+      username: string;
+      roles: string;
+      institutionId: string;
+      departmentId: string | null;
+      tier: string;
+    }[];
     await db.end();
     if (rows.length < CLIENTS) throw new Error(`only ${rows.length} users seeded`);
     // Access tokens signed with the servers' secret (2,000 password logins would only measure argon2).
@@ -139,25 +175,78 @@ export default async function run(): Promise<void> {
         return {
           id: r.id,
           institutionId: r.institutionId,
-          token: await tokens.signAccess({ id: r.id, username: r.username, roles: parseRoles(r.roles), institutionId: r.institutionId, institutionTier: r.tier as never, departmentId: r.departmentId, region: null, sessionId }),
+          token: await tokens.signAccess({
+            id: r.id,
+            username: r.username,
+            roles: parseRoles(r.roles),
+            institutionId: r.institutionId,
+            institutionTier: r.tier as never,
+            departmentId: r.departmentId,
+            region: null,
+            sessionId,
+          }),
         };
       }),
     );
 
-    const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", SEED_DEMO_DATA: "false", JWT_SECRET: SECRET, NODE_ENV: "production", PATIENT_DATA_KEY: Buffer.alloc(32, 7).toString("base64") };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_PREFIX: prefix,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SEED_DEMO_DATA: "false",
+      JWT_SECRET: SECRET,
+      NODE_ENV: "production",
+      PATIENT_DATA_KEY: Buffer.alloc(32, 7).toString("base64"),
+    };
     const channels = [`${prefix}:bench-trigger:0`, `${prefix}:bench-trigger:1`];
 
     log("starting two product server processes and two bare socket.io processes");
     const bareChannels = channels.map((c) => `${c}:bare`);
     const [product, bareServers] = await Promise.all([
-      Promise.all(channels.map((ch) => startProcess(process.execPath, ["--import", "tsx", "bench/baselines/notify-product-server.ts"], { ...env, BENCH_TRIGGER_CHANNEL: ch }, /product listening on (http:\/\/\S+)/, 120_000))),
-      Promise.all(bareChannels.map((ch) => startProcess(process.execPath, ["--import", "tsx", "bench/baselines/notify-bare-server.ts"], { REDIS_PREFIX: `${prefix}-bare`, BENCH_TRIGGER_CHANNEL: ch }, /bare listening on (http:\/\/\S+)/, 120_000))),
+      Promise.all(
+        channels.map((ch) =>
+          startProcess(
+            process.execPath,
+            ["--import", "tsx", "bench/baselines/notify-product-server.ts"],
+            { ...env, BENCH_TRIGGER_CHANNEL: ch },
+            /product listening on (http:\/\/\S+)/,
+            120_000,
+          ),
+        ),
+      ),
+      Promise.all(
+        bareChannels.map((ch) =>
+          startProcess(
+            process.execPath,
+            ["--import", "tsx", "bench/baselines/notify-bare-server.ts"],
+            { REDIS_PREFIX: `${prefix}-bare`, BENCH_TRIGGER_CHANNEL: ch },
+            /bare listening on (http:\/\/\S+)/,
+            120_000,
+          ),
+        ),
+      ),
     ]);
     children.push(...product, ...bareServers);
     const res = await measureInterleaved(
       [
-        { label: "product", urls: product.map((s) => s.match[1]!), channels, auth: (u) => ({ token: u.token! }), lat: [], sent: 0 },
-        { label: "bare", urls: bareServers.map((s) => s.match[1]!), channels: bareChannels, auth: (u) => ({ userId: u.id, institutionId: u.institutionId }), lat: [], sent: 0 },
+        {
+          label: "product",
+          urls: product.map((s) => s.match[1]!),
+          channels,
+          auth: (u) => ({ token: u.token! }),
+          lat: [],
+          sent: 0,
+        },
+        {
+          label: "bare",
+          urls: bareServers.map((s) => s.match[1]!),
+          channels: bareChannels,
+          auth: (u) => ({ userId: u.id, institutionId: u.institutionId }),
+          lat: [],
+          sent: 0,
+        },
       ],
       users,
       redis,

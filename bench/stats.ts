@@ -13,7 +13,18 @@ import pg from "pg";
 import { createDb } from "@yilian/server";
 import { computeMonth, computeYear, explainMonth } from "../worker/src/statistics/compute";
 import { published2024, simulateYear, type YearVolume } from "../worker/src/statistics/simulate";
-import { createBenchDatabase, dropBenchDatabase, emit, emitProfile, log, migrateBenchDatabase, parseServerTiming, percentile, startProcess, stopProcess } from "./lib";
+import {
+  createBenchDatabase,
+  dropBenchDatabase,
+  emit,
+  emitProfile,
+  log,
+  migrateBenchDatabase,
+  parseServerTiming,
+  percentile,
+  startProcess,
+  stopProcess,
+} from "./lib";
 
 const BENCH = "stats";
 const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -87,7 +98,11 @@ export default async function run(): Promise<void> {
     const pgc = new pg.Client({ connectionString: databaseUrl });
     await pgc.connect();
     await pgc.query("VACUUM ANALYZE");
-    const { rows: [counts] } = await pgc.query(`SELECT (SELECT count(*) FROM "Consultation")::int AS c, (SELECT count(*) FROM "TrainingAttendance")::int AS a`);
+    const {
+      rows: [counts],
+    } = await pgc.query(
+      `SELECT (SELECT count(*) FROM "Consultation")::int AS c, (SELECT count(*) FROM "TrainingAttendance")::int AS a`,
+    );
     const loadS = (Date.now() - tLoad) / 1000;
     log(`loaded ${counts.c} consultations and ${counts.a} attendance rows in ${loadS.toFixed(1)} s`);
 
@@ -99,7 +114,9 @@ export default async function run(): Promise<void> {
     for (const step of month.steps) emit(BENCH, `month_${step.name}_ms`, step.ms, "ms");
     const plans = await explainMonth(db, "2023-06");
     const slowest = plans.reduce((a, b) => (b.ms > a.ms ? b : a));
-    log(`EXPLAIN (ANALYZE, BUFFERS) of the slowest statement, ${slowest.name} (${slowest.ms.toFixed(0)} ms):\n${slowest.plan}`);
+    log(
+      `EXPLAIN (ANALYZE, BUFFERS) of the slowest statement, ${slowest.name} (${slowest.ms.toFixed(0)} ms):\n${slowest.plan}`,
+    );
     t = Date.now();
     const year = await computeYear(db, 2023);
     const yearS = (Date.now() - t) / 1000;
@@ -112,35 +129,63 @@ export default async function run(): Promise<void> {
         WHERE scope = 'PROVINCE' AND month BETWEEN '2024-01-01' AND '2024-12-01' AND (dimension = '' OR dimension = 'category')
         GROUP BY 1, 2, 3`,
     );
-    const get = (metric: string, dimension = "", key = "") => Number(sums.find((r) => r.metric === metric && r.dimension === dimension && r.key === key)?.v ?? -1);
+    const get = (metric: string, dimension = "", key = "") =>
+      Number(sums.find((r) => r.metric === metric && r.dimension === dimension && r.key === key)?.v ?? -1);
     const matches =
       get("consultations") === figures.consultations &&
       get("training_sessions") === figures.trainingSessions &&
       get("training_attendances") === figures.attendances &&
       get("uploads", "category", "IMAGING") === figures.imaging &&
       get("uploads", "category", "CASE") === figures.caseRecords;
-    log("2024 totals", { consultations: get("consultations"), sessions: get("training_sessions"), attendances: get("training_attendances"), imaging: get("uploads", "category", "IMAGING"), cases: get("uploads", "category", "CASE") });
-    const { rows: [rr] } = await pgc.query(`SELECT count(*)::int AS n FROM "MonthlyStat"`);
+    log("2024 totals", {
+      consultations: get("consultations"),
+      sessions: get("training_sessions"),
+      attendances: get("training_attendances"),
+      imaging: get("uploads", "category", "IMAGING"),
+      cases: get("uploads", "category", "CASE"),
+    });
+    const {
+      rows: [rr],
+    } = await pgc.query(`SELECT count(*)::int AS n FROM "MonthlyStat"`);
 
     log("starting the server for the API load");
     server = await startProcess(
       process.execPath,
       ["--import", "tsx", "server/src/main.ts"],
-      { DATABASE_URL: databaseUrl, REDIS_PREFIX: redisPrefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", SEED_DEMO_DATA: "false", PROFILE_REQUESTS: "true", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123" },
+      {
+        DATABASE_URL: databaseUrl,
+        REDIS_PREFIX: redisPrefix,
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "warn",
+        LOGIN_RATE_LIMIT: "100000",
+        SEED_DEMO_DATA: "false",
+        PROFILE_REQUESTS: "true",
+        JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+      },
       /listening on (http:\/\/\S+)/,
     );
     const base = server.match[1]!;
     const login = async (username: string) => {
-      const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+      const r = await fetch(`${base}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password: "Yilian@2024" }),
+      });
       return ((await r.json()) as { accessToken: string }).accessToken;
     };
     const province = await login("province.admin");
     const city = await login("region.changchun");
     const inst = await login("admin.youtian");
-    const { rows: [tier] } = await pgc.query(`SELECT 'TOWNSHIP' AS id`);
+    const {
+      rows: [tier],
+    } = await pgc.query(`SELECT 'TOWNSHIP' AS id`);
     const paths: [string, string][] = [
       [province, "/api/statistics/monthly?from=2023-01&to=2024-12"],
-      [province, `/api/statistics/monthly?from=2023-01&to=2024-12&scope=TIER&scopeId=${tier.id}&metrics=consultations,training_attendances`],
+      [
+        province,
+        `/api/statistics/monthly?from=2023-01&to=2024-12&scope=TIER&scopeId=${tier.id}&metrics=consultations,training_attendances`,
+      ],
       [province, "/api/statistics/breakdown?month=2024-03&scope=INSTITUTION&metric=consultations"],
       [city, "/api/statistics/monthly?from=2023-01&to=2024-12"],
       [inst, "/api/statistics/monthly?from=2023-01&to=2024-12"],

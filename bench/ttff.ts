@@ -110,7 +110,11 @@ async function joinInBursts(pages: Page[], join: (p: Page, i: number) => Promise
   return Promise.all(timings);
 }
 
-async function openPage(browser: Browser, baseUrl: string, token: string): Promise<{ context: BrowserContext; page: Page }> {
+async function openPage(
+  browser: Browser,
+  baseUrl: string,
+  token: string,
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ bypassCSP: true });
   await context.addInitScript({ content: PAGE_INSTRUMENTS });
   const page = await context.newPage();
@@ -150,7 +154,11 @@ async function runSdk(browser: Browser, databaseUrl: string, label: string, tune
   try {
     const db = services.db;
     const doctor = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
-    const specialists = await db.user.findMany({ where: { roles: { has: "SPECIALIST" }, active: true }, take: JOINS, orderBy: { username: "asc" } });
+    const specialists = await db.user.findMany({
+      where: { roles: { has: "SPECIALIST" }, active: true },
+      take: JOINS,
+      orderBy: { username: "asc" },
+    });
     const c = await db.consultation.create({
       data: {
         number: `BENCH-${randomUUID().slice(0, 12)}`,
@@ -162,11 +170,20 @@ async function runSdk(browser: Browser, databaseUrl: string, label: string, tune
         patientSex: "MALE",
         patientBirthDate: new Date("1970-01-01"),
         scheduledStart: new Date(),
-        participants: { create: [{ userId: doctor.id, role: "REQUESTER" }, ...specialists.map((s) => ({ userId: s.id, role: "SPECIALIST" as const }))] },
+        participants: {
+          create: [
+            { userId: doctor.id, role: "REQUESTER" },
+            ...specialists.map((s) => ({ userId: s.id, role: "SPECIALIST" as const })),
+          ],
+        },
       },
     });
     const login = async (username: string) => {
-      const res = await fetch(`${url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+      const res = await fetch(`${url}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password: "Yilian@2024" }),
+      });
       if (!res.ok) throw new Error(`login ${username}: ${res.status}`);
       return ((await res.json()) as { accessToken: string }).accessToken;
     };
@@ -181,7 +198,10 @@ async function runSdk(browser: Browser, databaseUrl: string, label: string, tune
     }
     await new Promise((r) => setTimeout(r, 2000)); // the producer's encoder ramps up
     log(`${label}: ${joiners.length} joins with random gaps of 0–600 ms`);
-    const joins = await joinInBursts(joiners, (p) => p.evaluate(`(${JOIN_AND_TIME})(${JSON.stringify({ roomId: c.id, stay: false })})`) as Promise<Marks>);
+    const joins = await joinInBursts(
+      joiners,
+      (p) => p.evaluate(`(${JOIN_AND_TIME})(${JSON.stringify({ roomId: c.id, stay: false })})`) as Promise<Marks>,
+    );
     log(`${label}: join→first frame ms: ${joins.map((m) => Math.round(m.decoded - m.started)).join(" ")}`);
     if (!tuned) return { joins, rejoin: [] };
 
@@ -190,12 +210,19 @@ async function runSdk(browser: Browser, databaseUrl: string, label: string, tune
     const staying = joiners.slice(0, STAYING);
     const stayContexts = pages.slice(1, 1 + STAYING).map((p) => p.context);
     for (const p of staying) await p.evaluate(`(${JOIN_AND_TIME})(${JSON.stringify({ roomId: c.id, stay: true })})`);
-    const cameraConsumer = (p: Page) => p.evaluate(`[...window.yl.room.tracks.values()].find((t) => t.source === "camera")?.consumerId`) as Promise<string | undefined>;
+    const cameraConsumer = (p: Page) =>
+      p.evaluate(`[...window.yl.room.tracks.values()].find((t) => t.source === "camera")?.consumerId`) as Promise<
+        string | undefined
+      >;
     const rejoin: number[] = [];
 
     log(`${label}: network drop of ${STAYING} specialists`);
     const before = await Promise.all(staying.map(cameraConsumer));
-    const noticed = staying.map((p) => p.evaluate(`new Promise((r) => window.yl.room.once ? window.yl.room.once("reconnecting", r) : window.yl.room.on("reconnecting", r))`));
+    const noticed = staying.map((p) =>
+      p.evaluate(
+        `new Promise((r) => window.yl.room.once ? window.yl.room.once("reconnecting", r) : window.yl.room.on("reconnecting", r))`,
+      ),
+    );
     await Promise.all(stayContexts.map((ctx) => ctx.setOffline(true)));
     await Promise.race([Promise.all(noticed), new Promise((r) => setTimeout(r, 25_000))]);
     const restored = Date.now();
@@ -208,7 +235,9 @@ async function runSdk(browser: Browser, databaseUrl: string, label: string, tune
     log(`${label}: killing the room's mediasoup worker`);
     const media = (await server.media.hub.started!) as MediaService;
     const consumersBefore = await Promise.all(staying.map(cameraConsumer));
-    const backAfterKill = staying.map((p, i) => p.evaluate(`(${MEDIA_BACK})(${JSON.stringify(consumersBefore[i])})`) as Promise<number>);
+    const backAfterKill = staying.map(
+      (p, i) => p.evaluate(`(${MEDIA_BACK})(${JSON.stringify(consumersBefore[i])})`) as Promise<number>,
+    );
     const killed = Date.now();
     process.kill(media.workerOf(`consultation:${c.id}`)!.worker.pid, "SIGKILL");
     const kill = (await Promise.all(backAfterKill)).map((at) => at - killed);
@@ -231,7 +260,10 @@ async function runBare(browser: Browser): Promise<Marks[]> {
     for (let i = 0; i < JOINS; i++) pages.push(await openBarePage(browser, bare.url));
     await new Promise((r) => setTimeout(r, 2000));
     log(`bare: ${JOINS} joins with random gaps of 0–600 ms`);
-    const joins = await joinInBursts(pages.slice(1).map((p) => p.page), (p) => p.evaluate("window.bare.join()") as Promise<Marks>);
+    const joins = await joinInBursts(
+      pages.slice(1).map((p) => p.page),
+      (p) => p.evaluate("window.bare.join()") as Promise<Marks>,
+    );
     log(`bare: join→first frame ms: ${joins.map((m) => Math.round(m.decoded - m.started)).join(" ")}`);
     return joins;
   } finally {

@@ -27,7 +27,12 @@ const FILES = Number(process.env.BENCH_UPLOADS_FILES ?? 1000);
 const HTTP_CONCURRENCY = 6;
 /** Direct analyses per fixture file for the baseline. */
 const DIRECT_ROUNDS = Number(process.env.BENCH_UPLOADS_DIRECT ?? 25);
-const KINDS: Record<string, UploadKind> = { "ct.dcm": "DICOM", "ct-raw.dcm": "DICOM", "photo.jpg": "JPEG", "report.pdf": "PDF" };
+const KINDS: Record<string, UploadKind> = {
+  "ct.dcm": "DICOM",
+  "ct-raw.dcm": "DICOM",
+  "photo.jpg": "JPEG",
+  "report.pdf": "PDF",
+};
 
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
 
@@ -53,9 +58,19 @@ async function directCpuPerFile(files: { name: string; bytes: Buffer }[], dir: s
 }
 
 function makeFiles(dir: string) {
-  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
   run("/usr/bin/convert", ["-size", "800x600", "plasma:fractal", "-quality", "85", "photo.jpg"]);
-  run("img2dcm", ["photo.jpg", "ct.dcm", "-k", "PatientName=Bench^Patient", "-k", "Modality=CT", "-k", "StudyDate=20240301"]);
+  run("img2dcm", [
+    "photo.jpg",
+    "ct.dcm",
+    "-k",
+    "PatientName=Bench^Patient",
+    "-k",
+    "Modality=CT",
+    "-k",
+    "StudyDate=20240301",
+  ]);
   run("dcmdjpeg", ["ct.dcm", "ct-raw.dcm"]);
   run("img2pdf", ["photo.jpg", "-o", "page.pdf"]);
   run("pdfunite", ["page.pdf", "page.pdf", "page.pdf", "report.pdf"]);
@@ -86,25 +101,49 @@ export default async function run(): Promise<void> {
   };
   const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
   const prefix = `${redisPrefix}:bull`;
-  const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
-  const worker = await startProcess(process.execPath, ["--import", "tsx", "worker/src/main.ts"], { ...env, UPLOADS_CONCURRENCY: "2" }, /Yilian worker running queues/);
+  const server = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "server/src/main.ts"],
+    env,
+    /listening on (http:\/\/\S+)/,
+  );
+  const worker = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "worker/src/main.ts"],
+    { ...env, UPLOADS_CONCURRENCY: "2" },
+    /Yilian worker running queues/,
+  );
   const noopQueue = new Queue("bench-noop", { connection: redis, prefix });
-  const noopWorker = new Worker("bench-noop", async () => undefined, { connection: redis.duplicate(), prefix, concurrency: 2 });
+  const noopWorker = new Worker("bench-noop", async () => undefined, {
+    connection: redis.duplicate(),
+    prefix,
+    concurrency: 2,
+  });
   const uploads = new Queue("uploads", { connection: redis, prefix });
   const events = new QueueEvents("uploads", { connection: redis.duplicate(), prefix });
   try {
     const base = server.match[1]!;
     const files = makeFiles(fxDir);
     const login = async (username: string) => {
-      const r = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+      const r = await fetch(`${base}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, password: "Yilian@2024" }),
+      });
       return ((await r.json()) as { accessToken: string }).accessToken;
     };
     const token = await login("doctor.hadashan");
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    const { rows: [doc] } = await db.query(`SELECT id, "institutionId" FROM "User" WHERE username = 'doctor.hadashan'`);
-    const { rows: [target] } = await db.query(`SELECT "institutionId" FROM "User" WHERE username = 'spec.youtian.1'`);
-    const { rows: [c] } = await db.query(
+    const {
+      rows: [doc],
+    } = await db.query(`SELECT id, "institutionId" FROM "User" WHERE username = 'doctor.hadashan'`);
+    const {
+      rows: [target],
+    } = await db.query(`SELECT "institutionId" FROM "User" WHERE username = 'spec.youtian.1'`);
+    const {
+      rows: [c],
+    } = await db.query(
       `INSERT INTO "Consultation" (id, number, status, "requestingInstitutionId", "requestingDoctorId", "targetInstitutionId", "patientName", "patientSex", "patientBirthDate", "submittedAt", "updatedAt")
        VALUES (gen_random_uuid(), 'BENCH-UP-1', 'SUBMITTED', $1, $2, $3, '压测患者', 'MALE', '1960-01-01', now(), now()) RETURNING id`,
       [doc.institutionId, doc.id, target.institutionId],
@@ -130,7 +169,11 @@ export default async function run(): Promise<void> {
         const f = files[i % files.length]!;
         const form = new FormData();
         form.append("file", new Blob([f.bytes]), f.name);
-        const r = await fetch(`${base}/api/consultations/${c.id}/uploads`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+        const r = await fetch(`${base}/api/consultations/${c.id}/uploads`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}` },
+          body: form,
+        });
         if (r.status !== 202) throw new Error(`upload ${i}: ${r.status} ${await r.text()}`);
         ids.push(((await r.json()) as { id: string }).id);
         if (i % 10 === 0) noopIds.push((await noopQueue.add("noop", {}, { removeOnComplete: false })).id!);
@@ -143,7 +186,9 @@ export default async function run(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
       // Events can be missed across reconnects: confirm from the job records now and then.
       if (completed.size >= ids.length - 5) {
-        for (const id of ids) if (!completed.has(`upload-${id}`) && (await uploads.getJobState(`upload-${id}`)) === "completed") completed.add(`upload-${id}`);
+        for (const id of ids)
+          if (!completed.has(`upload-${id}`) && (await uploads.getJobState(`upload-${id}`)) === "completed")
+            completed.add(`upload-${id}`);
       }
     }
     const totalS = (Math.max(lastCompletion, Date.now() - 250) - t0) / 1000;

@@ -8,7 +8,16 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import { launchBrowser } from "../tests/helpers/chromium";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess, deleteRedisKeys } from "./lib";
+import {
+  createBenchDatabase,
+  dropBenchDatabase,
+  emit,
+  log,
+  percentile,
+  startProcess,
+  stopProcess,
+  deleteRedisKeys,
+} from "./lib";
 
 const BENCH = "web";
 const DB = "yilian_bench_web";
@@ -42,7 +51,9 @@ async function load(browser: Browser, url: string, selector: string, init?: stri
       if (p.endsWith(".js")) js.add(p);
     });
     await page.goto(url, { waitUntil: "load" });
-    await page.waitForFunction(() => (window as unknown as { __ready?: number }).__ready !== undefined, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { __ready?: number }).__ready !== undefined, undefined, {
+      timeout: 30_000,
+    });
     await page.waitForTimeout(600); // a quiet window: long tasks after the control appeared still count
     const m = await page.evaluate(() => {
       const w = window as unknown as { __ready: number; __lt: number[] };
@@ -61,7 +72,11 @@ function gzipKb(files: Set<string>, dist: string): number {
   return bytes / 1024;
 }
 
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 export default async function run(): Promise<void> {
   log("building the console if stale");
@@ -70,23 +85,55 @@ export default async function run(): Promise<void> {
   log("creating and seeding the bench database");
   const databaseUrl = await createBenchDatabase(DB);
   const prefix = `yilian-bench-web-${process.pid}`;
-  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", LOGIN_RATE_LIMIT: "100000", JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123", WEB_DIST_DIR: dist };
-  const server = await startProcess(process.execPath, ["--import", "tsx", "server/src/main.ts"], env, /listening on (http:\/\/\S+)/);
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: prefix,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    LOGIN_RATE_LIMIT: "100000",
+    JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+    WEB_DIST_DIR: dist,
+  };
+  const server = await startProcess(
+    process.execPath,
+    ["--import", "tsx", "server/src/main.ts"],
+    env,
+    /listening on (http:\/\/\S+)/,
+  );
   let browser: Browser | undefined;
   try {
     const base = server.match[1]!;
     // The doctor's list shows real rows: a dozen requests filed through the API.
-    const login = await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "doctor.hadashan", password: "Yilian@2024" }) });
-    const pair = (await login.json()) as { accessToken: string; refreshToken: string; expiresIn: number; user: unknown };
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "doctor.hadashan", password: "Yilian@2024" }),
+    });
+    const pair = (await login.json()) as {
+      accessToken: string;
+      refreshToken: string;
+      expiresIn: number;
+      user: unknown;
+    };
     for (let i = 0; i < 12; i++) {
       const r = await fetch(`${base}/api/consultations`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${pair.accessToken}` },
-        body: JSON.stringify({ patient: { name: `患者${i + 1}`, sex: i % 2 ? "FEMALE" : "MALE", birthDate: "1960-01-01" }, urgency: "ROUTINE", chiefComplaint: "胸闷" }),
+        body: JSON.stringify({
+          patient: { name: `患者${i + 1}`, sex: i % 2 ? "FEMALE" : "MALE", birthDate: "1960-01-01" },
+          urgency: "ROUTINE",
+          chiefComplaint: "胸闷",
+        }),
       });
       if (r.status !== 201) throw new Error(`seeding consultations: ${r.status} ${await r.text()}`);
     }
-    const session = JSON.stringify({ accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: Date.now() + pair.expiresIn * 1000, user: pair.user });
+    const session = JSON.stringify({
+      accessToken: pair.accessToken,
+      refreshToken: pair.refreshToken,
+      expiresAt: Date.now() + pair.expiresIn * 1000,
+      user: pair.user,
+    });
     const loggedIn = `if (!sessionStorage.getItem("yilian.session")) sessionStorage.setItem("yilian.session", ${JSON.stringify(session)});`;
 
     browser = await launchBrowser();
@@ -98,7 +145,9 @@ export default async function run(): Promise<void> {
     for (let i = 0; i < LOADS; i++) {
       logins.push(await load(browser, `${base}/login`, "#username"));
       lists.push(await load(browser, `${base}/consultations`, ".ant-table-row", loggedIn));
-      log(`load ${i + 1}/${LOADS}: login fcp ${logins[i]!.fcp.toFixed(0)} tti ${logins[i]!.tti.toFixed(0)}; list fcp ${lists[i]!.fcp.toFixed(0)} tti ${lists[i]!.tti.toFixed(0)}`);
+      log(
+        `load ${i + 1}/${LOADS}: login fcp ${logins[i]!.fcp.toFixed(0)} tti ${logins[i]!.tti.toFixed(0)}; list fcp ${lists[i]!.fcp.toFixed(0)} tti ${lists[i]!.tti.toFixed(0)}`,
+      );
     }
     emit(BENCH, "login_fcp_ms", median(logins.map((l) => l.fcp)), "ms");
     emit(BENCH, "login_tti_ms", median(logins.map((l) => l.tti)), "ms");

@@ -15,7 +15,10 @@ function sdkRoot(): string {
   return path.basename(process.cwd()) === "client-sdk" ? process.cwd() : path.join(process.cwd(), "client-sdk");
 }
 
-export async function buildSdk(outDir = path.join(sdkRoot(), "dist"), opts: { minify?: boolean } = {}): Promise<string> {
+export async function buildSdk(
+  outDir = path.join(sdkRoot(), "dist"),
+  opts: { minify?: boolean } = {},
+): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, "yilian-sdk.js");
   await build({
@@ -67,9 +70,19 @@ export async function buildPackage(outDir = path.join(sdkRoot(), "dist", "packag
   });
   // Declarations of the SDK and of the contract it exposes; the SDK's "@yilian/contract" imports then point at the
   // bundled copy, so an integrator needs no second package.
-  execFileSync(process.execPath, [path.join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(root, "tsconfig.build.json"), "--outDir", path.join(outDir, "types")], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(repo, "node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      path.join(root, "tsconfig.build.json"),
+      "--outDir",
+      path.join(outDir, "types"),
+    ],
+    {
+      stdio: "inherit",
+    },
+  );
   // Relative specifiers get their ".js" (ESM consumers with moduleResolution node16/nodenext require it).
   const contractIndex = path.join(outDir, "types", "contract", "src", "index.js");
   const withExtension = (from: string, spec: string) => {
@@ -84,17 +97,27 @@ export async function buildPackage(outDir = path.join(sdkRoot(), "dist", "packag
     if (!rel.startsWith(".")) rel = `./${rel}`;
     const fixed = text
       .replace(/(["'])@yilian\/contract\1/g, `"${rel}"`)
-      .replace(/(from |import\()(["'])(\.\.?\/[^"']*?)\2/g, (_m, lead: string, q: string, spec: string) => `${lead}${q}${spec.endsWith(".js") ? spec : withExtension(file, spec)}${q}`);
+      .replace(
+        /(from |import\()(["'])(\.\.?\/[^"']*?)\2/g,
+        (_m, lead: string, q: string, spec: string) =>
+          `${lead}${q}${spec.endsWith(".js") ? spec : withExtension(file, spec)}${q}`,
+      );
     if (fixed !== text) writeFileSync(file, fixed);
   }
-  const own = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string; dependencies: Record<string, string> };
-  const contract = JSON.parse(readFileSync(path.join(repo, "contract", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const own = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+    version: string;
+    dependencies: Record<string, string>;
+  };
+  const contract = JSON.parse(readFileSync(path.join(repo, "contract", "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
   const versions: Record<string, string> = { ...contract.dependencies, ...own.dependencies };
   const types = (entry: string) => `./types/client-sdk/src/${entry}.d.ts`;
   const pkg = {
     name: "@yilian/client-sdk",
     version: own.version,
-    description: "Yilian (医联) telemedicine network SDK: typed REST client, consultation notifications and live video rooms (mediasoup)",
+    description:
+      "Yilian (医联) telemedicine network SDK: typed REST client, consultation notifications and live video rooms (mediasoup)",
     type: "module",
     sideEffects: false,
     engines: { node: ">=20" },
@@ -118,15 +141,20 @@ export async function buildPackage(outDir = path.join(sdkRoot(), "dist", "packag
 export async function packSdk(destination = path.join(sdkRoot(), "dist")): Promise<string> {
   const dir = await buildPackage();
   mkdirSync(destination, { recursive: true });
-  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", destination], { cwd: dir, encoding: "utf8" });
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", destination], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   const [packed] = JSON.parse(out) as { filename: string }[];
   return path.join(destination, packed!.filename);
 }
 
 if (process.argv[1] && path.basename(process.argv[1]) === "build.ts") {
   const run = process.argv.includes("--pack") ? packSdk() : buildSdk();
-  run.then((f) => console.log(`built ${f}`)).catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
+  run
+    .then((f) => console.log(`built ${f}`))
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
 }

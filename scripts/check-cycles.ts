@@ -29,9 +29,12 @@ async function main(): Promise<void> {
   const fresh = found.filter((c) => !ALLOWED.has(c));
   const gone = [...ALLOWED].filter((c) => !found.includes(c));
   for (const c of fresh) console.error(`check:cycles: new import cycle: ${c}`);
-  for (const c of gone) console.error(`check:cycles: allow-listed cycle is gone, remove it from scripts/check-cycles.ts: ${c}`);
+  for (const c of gone)
+    console.error(`check:cycles: allow-listed cycle is gone, remove it from scripts/check-cycles.ts: ${c}`);
   if (fresh.length || gone.length) process.exit(1);
-  console.log(`check:cycles: ${Object.keys(result.obj()).length} files, no new import cycle (${ALLOWED.size} allow-listed)`);
+  console.log(
+    `check:cycles: ${Object.keys(result.obj()).length} files, no new import cycle (${ALLOWED.size} allow-listed)`,
+  );
 }
 
 main().catch((err) => {

@@ -23,8 +23,8 @@ function stopAll(code: number): void {
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
   setTimeout(() => process.exit(code), 5000).unref();
-  void Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(() =>
-    process.exit(code),
+  void Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r))))).then(
+    () => process.exit(code),
   );
 }
 
@@ -53,9 +53,11 @@ async function main(): Promise<void> {
   // Reachability is checked on the maintenance database: the application database may not exist yet.
   const maintenanceUrl = Object.assign(new URL(config.DATABASE_URL), { pathname: "/postgres" }).toString();
   await requireDependencies(maintenanceUrl, config.REDIS_URL, "yilian");
-  if (await ensureDatabase(config.DATABASE_URL)) console.log(`start: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+  if (await ensureDatabase(config.DATABASE_URL))
+    console.log(`start: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   runStep("applying migrations", "npx", ["prisma", "migrate", "deploy"]);
-  if (config.SEED_DEMO_DATA) runStep("seeding demo data (first start only)", process.execPath, ["--import", "tsx", "prisma/seed/main.ts"]);
+  if (config.SEED_DEMO_DATA)
+    runStep("seeding demo data (first start only)", process.execPath, ["--import", "tsx", "prisma/seed/main.ts"]);
   // TURN (coturn) for browsers behind firewalls that only let TCP 443 out; off when TURN runs elsewhere.
   if (config.TURN_ENABLED && config.TURN_START) runService("turn", "server/src/turn/main.ts");
   // The demo PACS (Orthanc + DICOMweb) hospitals' imaging is imported from; off when a real PACS is registered.

@@ -11,7 +11,9 @@ const dbName = (url: string) => new URL(url).pathname.slice(1);
 export default async function globalSetup(globalConfig: { maxWorkers: number }): Promise<void> {
   require("./env");
   const template = dbName(TEST_DATABASE_URL);
-  const admin = new pg.Client({ connectionString: Object.assign(new URL(TEST_DATABASE_URL), { pathname: "/postgres" }).toString() });
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(TEST_DATABASE_URL), { pathname: "/postgres" }).toString(),
+  });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
@@ -20,7 +22,10 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
     const env = { ...process.env, DATABASE_URL: TEST_DATABASE_URL };
     execFileSync("npx", ["prisma", "migrate", "deploy"], { env, stdio: ["ignore", "ignore", "inherit"] });
     // The bare network: tests make their own consultations and sessions (the living demo history is demo-only).
-    execFileSync("npx", ["tsx", "prisma/seed/main.ts", "--network-only"], { env, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npx", ["tsx", "prisma/seed/main.ts", "--network-only"], {
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
 
     for (let w = 1; w <= globalConfig.maxWorkers; w++) {
       const copy = dbName(workerDatabaseUrl(String(w)));

@@ -10,4 +10,5 @@ export function workerDatabaseUrl(workerId: string | undefined): string {
   return url.toString();
 }
 
-export const workerRedisPrefix = (workerId: string | undefined) => (workerId ? `${TEST_REDIS_PREFIX}-w${workerId}` : TEST_REDIS_PREFIX);
+export const workerRedisPrefix = (workerId: string | undefined) =>
+  workerId ? `${TEST_REDIS_PREFIX}-w${workerId}` : TEST_REDIS_PREFIX;

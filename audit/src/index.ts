@@ -36,7 +36,8 @@ export function auditRow(entry: AuditEntry, source: AuditSource = {}): Prisma.Au
     outcome: entry.outcome,
     detail: entry.detail,
     actorId: entry.actorId !== undefined ? entry.actorId : (source.actorId ?? null),
-    actorInstitutionId: entry.actorInstitutionId !== undefined ? entry.actorInstitutionId : (source.actorInstitutionId ?? null),
+    actorInstitutionId:
+      entry.actorInstitutionId !== undefined ? entry.actorInstitutionId : (source.actorInstitutionId ?? null),
     ip: source.ip ?? null,
     userAgent: source.userAgent?.slice(0, 300) ?? null,
     requestId: source.requestId ?? null,

@@ -17,7 +17,13 @@ function main(): void {
     const room = `media:${(socket.handshake.auth as { room: string }).room}`;
     void socket.join(room);
     socket.on("media:chat:send", (req: { text: string }, ack: (a: unknown) => void) => {
-      const message = { id: randomUUID(), senderId: socket.id, senderName: "bare", text: req.text, sentAt: new Date().toISOString() };
+      const message = {
+        id: randomUUID(),
+        senderId: socket.id,
+        senderName: "bare",
+        text: req.text,
+        sentAt: new Date().toISOString(),
+      };
       socket.to(room).emit("media:chat", message);
       ack({ ok: true, data: message });
     });

@@ -22,8 +22,15 @@ async function main(): Promise<void> {
   trigger.on("message", (_ch, msg) => {
     for (const userId of JSON.parse(msg) as string[]) {
       io.to(`user:${userId}`).emit("consultation:scheduled", {
-        consultationId: "00000000-0000-4000-8000-000000000000", number: "HZ20260101-0001", status: "SCHEDULED", urgency: "URGENT", specialtyCode: "CARDIOLOGY",
-        at: new Date().toISOString(), actorId: null, scheduledStart: new Date().toISOString(), sentAt: performance.timeOrigin + performance.now(),
+        consultationId: "00000000-0000-4000-8000-000000000000",
+        number: "HZ20260101-0001",
+        status: "SCHEDULED",
+        urgency: "URGENT",
+        specialtyCode: "CARDIOLOGY",
+        at: new Date().toISOString(),
+        actorId: null,
+        scheduledStart: new Date().toISOString(),
+        sentAt: performance.timeOrigin + performance.now(),
       });
     }
   });

@@ -11,9 +11,17 @@ async function main(): Promise<void> {
   const { url } = await server.listen();
   const sub = new Redis(config.REDIS_URL);
   await sub.subscribe(process.env.BENCH_TRIGGER_CHANNEL!);
-  const subject = { id: "00000000-0000-4000-8000-000000000000", number: "HZ20260101-0001", status: "SCHEDULED" as const, urgency: "URGENT" as const, specialtyCode: "CARDIOLOGY", scheduledStart: new Date() };
+  const subject = {
+    id: "00000000-0000-4000-8000-000000000000",
+    number: "HZ20260101-0001",
+    status: "SCHEDULED" as const,
+    urgency: "URGENT" as const,
+    specialtyCode: "CARDIOLOGY",
+    scheduledStart: new Date(),
+  };
   sub.on("message", (_ch, msg) => {
-    for (const userId of JSON.parse(msg) as string[]) publish(server.io, [consultationEvent("consultation:scheduled", subject, [userId])]);
+    for (const userId of JSON.parse(msg) as string[])
+      publish(server.io, [consultationEvent("consultation:scheduled", subject, [userId])]);
   });
   console.log(`product listening on ${url}`);
   process.on("SIGTERM", async () => {

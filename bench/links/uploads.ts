@@ -25,8 +25,20 @@ const MB = 1024 * 1024;
 /** An uncompressed RGB DICOM of about `mb` MB (noise, so nothing on the way can compress it). */
 function makeDicom(dir: string, mb: number): Buffer {
   const side = Math.ceil(Math.sqrt((mb * MB) / 3));
-  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-  run("/usr/bin/convert", ["-size", `${side}x${side}`, "xc:gray", "+noise", "Random", "-type", "TrueColor", "-quality", "92", "big.jpg"]);
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  run("/usr/bin/convert", [
+    "-size",
+    `${side}x${side}`,
+    "xc:gray",
+    "+noise",
+    "Random",
+    "-type",
+    "TrueColor",
+    "-quality",
+    "92",
+    "big.jpg",
+  ]);
   run("img2dcm", ["big.jpg", "big-jpeg.dcm", "-k", "Modality=CT", "-k", "PatientID=BENCH-LINKS"]);
   run("dcmdjpeg", ["big-jpeg.dcm", "big.dcm"]);
   return readFileSync(path.join(dir, "big.dcm"));
@@ -61,7 +73,16 @@ export default async function runUploadLinks(): Promise<void> {
   const server = await startProcess(
     process.execPath,
     ["--import", "tsx", "server/src/main.ts"],
-    { DATABASE_URL: dbUrl, REDIS_PREFIX: `yilian-bench-links-up-${process.pid}`, STORAGE_DIR: storage, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", SEED_DEMO_DATA: "false", TURN_START: "false" },
+    {
+      DATABASE_URL: dbUrl,
+      REDIS_PREFIX: `yilian-bench-links-up-${process.pid}`,
+      STORAGE_DIR: storage,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SEED_DEMO_DATA: "false",
+      TURN_START: "false",
+    },
     /listening on (http:\/\/\S+)/,
   );
   try {
@@ -75,7 +96,12 @@ export default async function runUploadLinks(): Promise<void> {
         await rest.login("doctor.hadashan", "Yilian@2024");
         const before = proxy.sentBytes();
         const t0 = performance.now();
-        const view = await rest.upload(consultationId, new Blob([new Uint8Array(bytes)], { type: "application/dicom" }), "bench-ct.dcm", { resumable: true, retryDelays: [0, 200, 1000] });
+        const view = await rest.upload(
+          consultationId,
+          new Blob([new Uint8Array(bytes)], { type: "application/dicom" }),
+          "bench-ct.dcm",
+          { resumable: true, retryDelays: [0, 200, 1000] },
+        );
         const seconds = (performance.now() - t0) / 1000;
         if (view.sizeBytes !== bytes.length) throw new Error(`uploaded ${view.sizeBytes} of ${bytes.length} bytes`);
         if (cutAt < Number.POSITIVE_INFINITY && !proxy.cut()) throw new Error("the line was never cut");
@@ -88,7 +114,9 @@ export default async function runUploadLinks(): Promise<void> {
     const cut = await upload(Math.floor(bytes.length / 2));
     const raw = await rawPutMbPerS(bytes);
     const size = bytes.length / MB;
-    log(`clean: ${clean.sent} bytes in ${clean.seconds.toFixed(2)} s; cut at 50 %: ${cut.sent} bytes in ${cut.seconds.toFixed(2)} s`);
+    log(
+      `clean: ${clean.sent} bytes in ${clean.seconds.toFixed(2)} s; cut at 50 %: ${cut.sent} bytes in ${cut.seconds.toFixed(2)} s`,
+    );
     emit(BENCH, "upload_mb_per_s", size / clean.seconds, "MB/s");
     emit(BENCH, "upload_cut_mb_per_s", size / cut.seconds, "MB/s");
     emit(BENCH, "upload_resume_resent_pct", (100 * (cut.sent - clean.sent)) / bytes.length, "%");

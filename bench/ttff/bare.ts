@@ -108,16 +108,34 @@ export async function startBareServer(): Promise<BareServer> {
   const io = new IoServer(http);
   io.on("connection", (socket) => {
     const handle = (ev: string, run: (d: any) => Promise<unknown>) =>
-      socket.on(ev, (d: unknown, ack: (r: unknown) => void) => void run(d).then(ack, (e: Error) => ack({ error: e.message })));
+      socket.on(
+        ev,
+        (d: unknown, ack: (r: unknown) => void) => void run(d).then(ack, (e: Error) => ack({ error: e.message })),
+      );
     handle("setup", async () => {
       const t = await router.createWebRtcTransport({ webRtcServer, enableUdp: true, enableTcp: true, preferUdp: true });
       transports.set(t.id, t);
       socket.once("disconnect", () => t.close());
-      return { routerRtpCapabilities: router.rtpCapabilities, transport: { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters } };
+      return {
+        routerRtpCapabilities: router.rtpCapabilities,
+        transport: {
+          id: t.id,
+          iceParameters: t.iceParameters,
+          iceCandidates: t.iceCandidates,
+          dtlsParameters: t.dtlsParameters,
+        },
+      };
     });
-    handle("connectTransport", async (d) => transports.get(d.transportId)!.connect({ dtlsParameters: d.dtlsParameters }).then(() => ({})));
+    handle("connectTransport", async (d) =>
+      transports
+        .get(d.transportId)!
+        .connect({ dtlsParameters: d.dtlsParameters })
+        .then(() => ({})),
+    );
     handle("produce", async (d) => {
-      camera = await transports.get(d.transportId)!.produce({ kind: d.kind, rtpParameters: d.rtpParameters, keyFrameRequestDelay: 350 });
+      camera = await transports
+        .get(d.transportId)!
+        .produce({ kind: d.kind, rtpParameters: d.rtpParameters, keyFrameRequestDelay: 350 });
       return { id: camera.id };
     });
     handle("consume", async (d) => {
@@ -131,7 +149,12 @@ export async function startBareServer(): Promise<BareServer> {
       consumers.set(c.id, c);
       return { id: c.id, producerId: camera.id, kind: c.kind, rtpParameters: c.rtpParameters };
     });
-    handle("resume", async (d) => consumers.get(d.consumerId)!.resume().then(() => ({})));
+    handle("resume", async (d) =>
+      consumers
+        .get(d.consumerId)!
+        .resume()
+        .then(() => ({})),
+    );
   });
 
   return {

@@ -16,7 +16,9 @@ export function receiveCapabilities(caps: types.RtpCapabilities | undefined): ty
   return {
     ...caps,
     codecs: caps.codecs?.map((c) =>
-      c.mimeType.toLowerCase() === "audio/opus" && !(c.rtcpFeedback ?? []).some(isPlainNack) ? { ...c, rtcpFeedback: [...(c.rtcpFeedback ?? []), { type: "nack", parameter: "" }] } : c,
+      c.mimeType.toLowerCase() === "audio/opus" && !(c.rtcpFeedback ?? []).some(isPlainNack)
+        ? { ...c, rtcpFeedback: [...(c.rtcpFeedback ?? []), { type: "nack", parameter: "" }] }
+        : c,
     ),
   };
 }

@@ -38,8 +38,13 @@ export class YilianClient {
   readonly notifications: ConsultationNotifications;
 
   constructor(private readonly opts: ClientOptions) {
-    if (!opts.session && opts.token === undefined) throw new YilianError("UNAUTHENTICATED", "createClient 需要 session（REST 客户端）或 token");
-    if (typeof __YILIAN_BROWSER_BUNDLE__ !== "undefined" && __YILIAN_BROWSER_BUNDLE__ && typeof globalThis.WebSocket === "undefined") {
+    if (!opts.session && opts.token === undefined)
+      throw new YilianError("UNAUTHENTICATED", "createClient 需要 session（REST 客户端）或 token");
+    if (
+      typeof __YILIAN_BROWSER_BUNDLE__ !== "undefined" &&
+      __YILIAN_BROWSER_BUNDLE__ &&
+      typeof globalThis.WebSocket === "undefined"
+    ) {
       throw new YilianError(
         "UNSUPPORTED_RUNTIME",
         "This runtime has no WebSocket: the browser bundle (yilian-sdk.js) needs one. In Node, import the npm package @yilian/client-sdk (it uses the ws package).",
@@ -51,7 +56,11 @@ export class YilianClient {
       path: "/socket.io",
       transports: ["websocket"],
       // No session any more: connect without a token and let the server refuse it (connect_error UNAUTHENTICATED).
-      auth: (cb) => void this.token().then((token) => cb({ token }), () => cb({ token: "" })),
+      auth: (cb) =>
+        void this.token().then(
+          (token) => cb({ token }),
+          () => cb({ token: "" }),
+        ),
       reconnectionDelay: 250,
       reconnectionDelayMax: 2000,
     });

@@ -14,7 +14,10 @@ export interface MediaDeviceChoice {
 
 function mediaDevices(): MediaDevices {
   if (typeof navigator === "undefined" || !navigator.mediaDevices?.getUserMedia) {
-    throw new YilianError("UNSUPPORTED_RUNTIME", "此环境无法访问摄像头和麦克风（需要浏览器，且页面须为 https 或本机地址）");
+    throw new YilianError(
+      "UNSUPPORTED_RUNTIME",
+      "此环境无法访问摄像头和麦克风（需要浏览器，且页面须为 https 或本机地址）",
+    );
   }
   return navigator.mediaDevices;
 }
@@ -53,7 +56,9 @@ const microphoneConstraints = (deviceId?: string): MediaTrackConstraints => ({
 
 /** A fresh track from one device (camera or microphone). */
 export async function openDevice(source: Exclude<MediaSource, "screen">, deviceId?: string): Promise<MediaStreamTrack> {
-  const stream = await mediaDevices().getUserMedia(source === "camera" ? { video: cameraConstraints(deviceId) } : { audio: microphoneConstraints(deviceId) });
+  const stream = await mediaDevices().getUserMedia(
+    source === "camera" ? { video: cameraConstraints(deviceId) } : { audio: microphoneConstraints(deviceId) },
+  );
   return (source === "camera" ? stream.getVideoTracks() : stream.getAudioTracks())[0]!;
 }
 
@@ -134,7 +139,9 @@ export class Preview {
 }
 
 /** Opens the camera and the microphone (either may be switched off) for a pre-join check. */
-export async function createPreview(opts: { camera?: boolean | string; microphone?: boolean | string } = {}): Promise<Preview> {
+export async function createPreview(
+  opts: { camera?: boolean | string; microphone?: boolean | string } = {},
+): Promise<Preview> {
   const p = new Preview();
   const pick = (v: boolean | string | undefined) => (v === false ? null : typeof v === "string" ? v : undefined);
   const cam = pick(opts.camera);
@@ -150,7 +157,11 @@ export async function createPreview(opts: { camera?: boolean | string; microphon
 }
 
 /** Switches the device of a publication in a room (another camera, a headset's microphone) without leaving. */
-export async function switchDevice(room: Room, source: Exclude<MediaSource, "screen">, deviceId: string): Promise<MediaStreamTrack> {
+export async function switchDevice(
+  room: Room,
+  source: Exclude<MediaSource, "screen">,
+  deviceId: string,
+): Promise<MediaStreamTrack> {
   const track = await openDevice(source, deviceId);
   try {
     await room.replaceTrack(source, track);

@@ -1,6 +1,13 @@
 // The SDK's one error class: every failure the server answers (REST problem+json, Socket.IO ack) and every local
 // one (network down, timeout, unsupported runtime) arrives as a YilianError with the machine-readable code.
-import { ErrorCode, errorMessageZh, type ConsultationStatus, type ErrorPayload, type FieldIssue, type Problem } from "@yilian/contract";
+import {
+  ErrorCode,
+  errorMessageZh,
+  type ConsultationStatus,
+  type ErrorPayload,
+  type FieldIssue,
+  type Problem,
+} from "@yilian/contract";
 
 /** Codes the SDK raises itself, besides the server's ErrorCode. */
 export type LocalErrorCode = "TIMEOUT" | "NETWORK" | "UNSUPPORTED_RUNTIME" | "ABORTED";
@@ -22,7 +29,13 @@ export class YilianError extends Error {
   constructor(
     code: ErrorCode | LocalErrorCode,
     message: string,
-    opts: { status?: number; issues?: FieldIssue[]; requestId?: string; currentStatus?: string; details?: Record<string, unknown> } = {},
+    opts: {
+      status?: number;
+      issues?: FieldIssue[];
+      requestId?: string;
+      currentStatus?: string;
+      details?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.name = "YilianError";
@@ -36,8 +49,20 @@ export class YilianError extends Error {
 
   /** From an RFC 9457 problem body (or what a proxy answered instead). */
   static fromProblem(status: number, body: Partial<Problem> | null): YilianError {
-    const code = (body?.code && body.code in ErrorCode ? body.code : status >= 500 || status === 0 ? "UNAVAILABLE" : "INTERNAL") as ErrorCode;
-    const { type: _t, title: _ti, status: _s, code: _c, detail, instance: _i, requestId, errors, ...extensions } = body ?? {};
+    const code = (
+      body?.code && body.code in ErrorCode ? body.code : status >= 500 || status === 0 ? "UNAVAILABLE" : "INTERNAL"
+    ) as ErrorCode;
+    const {
+      type: _t,
+      title: _ti,
+      status: _s,
+      code: _c,
+      detail,
+      instance: _i,
+      requestId,
+      errors,
+      ...extensions
+    } = body ?? {};
     return new YilianError(code, detail || errorMessageZh[code], {
       status,
       issues: errors ?? [],
@@ -49,7 +74,10 @@ export class YilianError extends Error {
 
   /** From a Socket.IO ack's error. */
   static fromAck(e: ErrorPayload): YilianError {
-    return new YilianError(e.code, e.message, { details: e.details, currentStatus: e.details?.currentStatus as string | undefined });
+    return new YilianError(e.code, e.message, {
+      details: e.details,
+      currentStatus: e.details?.currentStatus as string | undefined,
+    });
   }
 }
 

@@ -7,7 +7,14 @@
 export { createClient, YilianClient, type ClientOptions, type SessionSource, type YilianSocket } from "./client";
 export { YilianError, isYilianError, SESSION_ENDING_CODES, type LocalErrorCode } from "./errors";
 export { ConsultationNotifications, type ConsultationListener } from "./notifications";
-export { Room, type RemoteTrack, type RoomEvents, type JoinOptions, type JoinTimeline, type RoomConnection } from "./room";
+export {
+  Room,
+  type RemoteTrack,
+  type RoomEvents,
+  type JoinOptions,
+  type JoinTimeline,
+  type RoomConnection,
+} from "./room";
 export type { IceFailure, IceOptions, IcePolicy } from "./ice";
 export type { ConnectionQuality, LinkQuality, LinkStats, TrackStats } from "./quality";
 export * from "./devices";

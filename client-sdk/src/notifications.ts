@@ -12,7 +12,10 @@ export class ConsultationNotifications {
    * Calls `listener` for every `consultation:*` event (or only those of `filter.consultationId`, or only the named
    * `filter.events`). Returns the function that unsubscribes.
    */
-  subscribe(listener: ConsultationListener, filter: { consultationId?: string; events?: readonly ConsultationEventName[] } = {}): () => void {
+  subscribe(
+    listener: ConsultationListener,
+    filter: { consultationId?: string; events?: readonly ConsultationEventName[] } = {},
+  ): () => void {
     const names = filter.events ?? CONSULTATION_EVENTS;
     const handlers = names.map((name) => {
       const h = (e: ConsultationEvent) => {
@@ -26,7 +29,10 @@ export class ConsultationNotifications {
   }
 
   /** Resolves with the next event matching `pred` (e.g. this consultation becoming SCHEDULED), or rejects after `ms`. */
-  next(pred: (name: ConsultationEventName, e: ConsultationEvent) => boolean, ms = 30_000): Promise<{ name: ConsultationEventName; event: ConsultationEvent }> {
+  next(
+    pred: (name: ConsultationEventName, e: ConsultationEvent) => boolean,
+    ms = 30_000,
+  ): Promise<{ name: ConsultationEventName; event: ConsultationEvent }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();

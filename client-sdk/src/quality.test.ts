@@ -7,7 +7,12 @@ const report = (stats: Stat[]) => new Map(stats.map((s) => [s.id as string, s]))
 
 function setup(peers: string[]) {
   const tracks = peers.map((peerId, i) => ({
-    consumerId: `c${i}`, producerId: `p${i}`, peerId, kind: "audio" as const, source: "microphone" as const, muted: false,
+    consumerId: `c${i}`,
+    producerId: `p${i}`,
+    peerId,
+    kind: "audio" as const,
+    source: "microphone" as const,
+    muted: false,
     track: { id: `t${i}` } as MediaStreamTrack,
   }));
   const counters = new Map(tracks.map((t) => [t.track.id, { received: 0, lost: 0 }]));
@@ -24,13 +29,29 @@ function setup(peers: string[]) {
   const monitor = new QualityMonitor(source, (q) => changes.push(q), 0);
   /** One second of audio (50 packets) from each peer, with the given loss % per peer. */
   const second = async (lossByPeer: Record<string, number>) => {
-    const stats: Stat[] = [{ id: "pair", type: "candidate-pair", nominated: true, state: "succeeded", currentRoundTripTime: 0.15, localCandidateId: "l" }];
+    const stats: Stat[] = [
+      {
+        id: "pair",
+        type: "candidate-pair",
+        nominated: true,
+        state: "succeeded",
+        currentRoundTripTime: 0.15,
+        localCandidateId: "l",
+      },
+    ];
     for (const t of tracks) {
       const c = counters.get(t.track.id)!;
       const lost = Math.round(((lossByPeer[t.peerId] ?? 0) / 100) * 50);
       c.received += 50 - lost;
       c.lost += lost;
-      stats.push({ id: `in-${t.track.id}`, type: "inbound-rtp", trackIdentifier: t.track.id, packetsReceived: c.received, packetsLost: c.lost, jitter: 0.01 });
+      stats.push({
+        id: `in-${t.track.id}`,
+        type: "inbound-rtp",
+        trackIdentifier: t.track.id,
+        packetsReceived: c.received,
+        packetsLost: c.lost,
+        jitter: 0.01,
+      });
     }
     current = report(stats);
     await monitor.sample();
@@ -69,7 +90,15 @@ describe("QualityMonitor", () => {
     await second({});
     await second({});
     // Counters frozen: nothing arrives any more.
-    const frozen = report([{ id: "in-t0", type: "inbound-rtp", trackIdentifier: "t0", packetsReceived: counters.get("t0")!.received, packetsLost: counters.get("t0")!.lost }]);
+    const frozen = report([
+      {
+        id: "in-t0",
+        type: "inbound-rtp",
+        trackIdentifier: "t0",
+        packetsReceived: counters.get("t0")!.received,
+        packetsLost: counters.get("t0")!.lost,
+      },
+    ]);
     (monitor as any).source.transports()[0].getStats = async () => frozen;
     for (let i = 0; i < 5; i++) await monitor.sample();
     expect(quality("a")).toBe("lost");

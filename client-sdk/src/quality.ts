@@ -61,7 +61,15 @@ export interface QualitySource {
   localPeerId(): string;
   peerIds(): string[];
   transports(): (types.Transport | undefined)[];
-  tracks(): { consumerId: string; producerId: string; peerId: string; kind: "audio" | "video"; source: MediaSource; track: MediaStreamTrack; muted: boolean }[];
+  tracks(): {
+    consumerId: string;
+    producerId: string;
+    peerId: string;
+    kind: "audio" | "video";
+    source: MediaSource;
+    track: MediaStreamTrack;
+    muted: boolean;
+  }[];
   online(): boolean;
 }
 
@@ -160,7 +168,9 @@ export class QualityMonitor {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      const reports = await Promise.all(this.source.transports().map((t) => (t && !t.closed ? t.getStats().catch(() => undefined) : undefined)));
+      const reports = await Promise.all(
+        this.source.transports().map((t) => (t && !t.closed ? t.getStats().catch(() => undefined) : undefined)),
+      );
       this.update(reports.filter((r): r is RTCStatsReport => !!r));
     } finally {
       this.sampling = false;
@@ -179,7 +189,13 @@ export class QualityMonitor {
         all.set(s.id, s);
         if (s.type === "inbound-rtp" && s.trackIdentifier) byTrack.set(s.trackIdentifier, s);
         else if (s.type === "remote-inbound-rtp") remoteInbound.push(s);
-        else if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && (!pair || (s.bytesReceived ?? 0) > (pair.bytesReceived ?? 0))) pair = s;
+        else if (
+          s.type === "candidate-pair" &&
+          s.nominated &&
+          s.state === "succeeded" &&
+          (!pair || (s.bytesReceived ?? 0) > (pair.bytesReceived ?? 0))
+        )
+          pair = s;
       });
     }
     if (pair) local = all.get(pair.localCandidateId);
@@ -242,11 +258,13 @@ export class QualityMonitor {
       const silentFor = dReceived === 0 ? (this.silent.get(t.consumerId) ?? 0) + 1 : 0;
       this.silent.set(t.consumerId, silentFor);
       if (silentFor >= LOST_AFTER_SAMPLES) worse(t.peerId, "lost");
-      else if (lossPct >= POOR_LOSS_PCT || stats.jitterMs >= POOR_JITTER_MS || freezeCount > p.freezeCount) worse(t.peerId, "poor");
+      else if (lossPct >= POOR_LOSS_PCT || stats.jitterMs >= POOR_JITTER_MS || freezeCount > p.freezeCount)
+        worse(t.peerId, "poor");
       else worse(t.peerId, "good");
     }
     const live = new Set(this.source.tracks().map((t) => t.consumerId));
-    for (const id of [...this.prev.keys()]) if (!live.has(id)) (this.prev.delete(id), this.silent.delete(id), this.windows.delete(id));
+    for (const id of [...this.prev.keys()])
+      if (!live.has(id)) this.prev.delete(id), this.silent.delete(id), this.windows.delete(id);
 
     const uplink = remoteInbound.filter((r) => typeof r.fractionLost === "number");
     const link: LinkStats = {
@@ -254,8 +272,9 @@ export class QualityMonitor {
       // Loss that every sender's media shows is this link's (one sender's alone may be that sender's uplink).
       // Per track, not summed: retransmitted video hides loss that audio shows.
       downlinkLossPct: peerLoss.size ? Math.min(...peerLoss.values()) : 0,
-      uplinkLossPct: uplink.length ? (100 * Math.max(...uplink.map((r) => r.fractionLost))) : undefined,
-      availableOutgoingKbps: pair?.availableOutgoingBitrate !== undefined ? pair.availableOutgoingBitrate / 1000 : undefined,
+      uplinkLossPct: uplink.length ? 100 * Math.max(...uplink.map((r) => r.fractionLost)) : undefined,
+      availableOutgoingKbps:
+        pair?.availableOutgoingBitrate !== undefined ? pair.availableOutgoingBitrate / 1000 : undefined,
       relayed: local?.candidateType === "relay",
       relayProtocol: local?.candidateType === "relay" ? local.relayProtocol : undefined,
     };
@@ -264,13 +283,18 @@ export class QualityMonitor {
 
     // The local link: lost while offline or when nothing arrives at all; poor on loss either way or a long RTT.
     const me = this.source.localPeerId();
-    const transportsDown = this.source.transports().some((t) => t && !t.closed && (t.connectionState === "failed" || t.connectionState === "disconnected"));
+    const transportsDown = this.source
+      .transports()
+      .some((t) => t && !t.closed && (t.connectionState === "failed" || t.connectionState === "disconnected"));
     const everySilent = tracks.length > 0 && [...samples.values()].every((q) => q === "lost");
-    const localSample: LinkQuality = !this.source.online() || transportsDown || everySilent
-      ? "lost"
-      : link.downlinkLossPct >= POOR_LOSS_PCT || (link.uplinkLossPct ?? 0) >= POOR_LOSS_PCT || (link.rttMs ?? 0) >= POOR_RTT_MS
-        ? "poor"
-        : "good";
+    const localSample: LinkQuality =
+      !this.source.online() || transportsDown || everySilent
+        ? "lost"
+        : link.downlinkLossPct >= POOR_LOSS_PCT ||
+            (link.uplinkLossPct ?? 0) >= POOR_LOSS_PCT ||
+            (link.rttMs ?? 0) >= POOR_RTT_MS
+          ? "poor"
+          : "good";
     this.push(me, true, localSample, Math.max(link.downlinkLossPct, link.uplinkLossPct ?? 0), link.rttMs);
     for (const peerId of this.source.peerIds()) {
       // What arrives from a peer also crosses this client's own link: the worse of the two.
@@ -279,7 +303,8 @@ export class QualityMonitor {
       const loss = Math.max(0, ...tracks.filter((t) => t.peerId === peerId).map((t) => t.lossPct));
       this.push(peerId, false, q, loss, link.rttMs);
     }
-    for (const id of [...this.qualities.keys()]) if (id !== me && !this.source.peerIds().includes(id)) (this.qualities.delete(id), this.states.delete(id));
+    for (const id of [...this.qualities.keys()])
+      if (id !== me && !this.source.peerIds().includes(id)) this.qualities.delete(id), this.states.delete(id);
   }
 
   private push(peerId: string, local: boolean, sample: LinkQuality, lossPct: number, rttMs: number | undefined): void {

@@ -42,7 +42,10 @@ export class RoomConsumers {
 
   /** The RTP receivers of the open consumers (weak-link detection reads their statistics). */
   receivers(): RTCRtpReceiver[] {
-    return [...this.byProducer.values()].filter((c) => !c.closed).map((c) => c.rtpReceiver).filter((r) => r !== undefined);
+    return [...this.byProducer.values()]
+      .filter((c) => !c.closed)
+      .map((c) => c.rtpReceiver)
+      .filter((r) => r !== undefined);
   }
 
   /** A producer heard of later (media:newProducer, a resumed join): its consumer is asked for. */

@@ -33,7 +33,11 @@ export class RoomPublications {
   async publishCamera(opts: { track?: MediaStreamTrack; simulcast?: boolean } = {}): Promise<MediaStreamTrack> {
     const track =
       opts.track ??
-      (await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } } })).getVideoTracks()[0]!;
+      (
+        await navigator.mediaDevices.getUserMedia({
+          video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+        })
+      ).getVideoTracks()[0]!;
     await this.publish("camera", track, {
       encodings: opts.simulcast === false ? undefined : CAMERA_SIMULCAST,
       codecOptions: { videoGoogleStartBitrate: 1000 },
@@ -43,17 +47,29 @@ export class RoomPublications {
 
   async publishMicrophone(opts: { track?: MediaStreamTrack } = {}): Promise<MediaStreamTrack> {
     const track =
-      opts.track ?? (await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } })).getAudioTracks()[0]!;
+      opts.track ??
+      (
+        await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        })
+      ).getAudioTracks()[0]!;
     await this.publish("microphone", track, { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } });
     return track;
   }
 
   /** Shares the screen (or the given track) as its own publication; ends when the user stops sharing. */
   async shareScreen(opts: { track?: MediaStreamTrack } = {}): Promise<MediaStreamTrack> {
-    const track = opts.track ?? (await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false })).getVideoTracks()[0]!;
+    const track =
+      opts.track ??
+      (
+        await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false })
+      ).getVideoTracks()[0]!;
     // Text and images on a shared screen must stay sharp: favour resolution over frame rate.
     if ("contentHint" in track) track.contentHint = "detail";
-    await this.publish("screen", track, { encodings: [{ maxBitrate: 1_500_000 }], codecOptions: { videoGoogleStartBitrate: 1000 } });
+    await this.publish("screen", track, {
+      encodings: [{ maxBitrate: 1_500_000 }],
+      codecOptions: { videoGoogleStartBitrate: 1000 },
+    });
     return track;
   }
 
@@ -118,8 +134,16 @@ export class RoomPublications {
     this.local.clear();
   }
 
-  private async publish(source: MediaSource, track: MediaStreamTrack, options: LocalPublication["options"]): Promise<void> {
-    if (!this.permissions()[source]) throw new YilianError("FORBIDDEN", source === "screen" ? "您在此房间中不能共享屏幕" : "您在此房间中不能发送音视频");
+  private async publish(
+    source: MediaSource,
+    track: MediaStreamTrack,
+    options: LocalPublication["options"],
+  ): Promise<void> {
+    if (!this.permissions()[source])
+      throw new YilianError(
+        "FORBIDDEN",
+        source === "screen" ? "您在此房间中不能共享屏幕" : "您在此房间中不能发送音视频",
+      );
     const previous = this.local.get(source);
     if (previous) {
       previous.producer?.close();

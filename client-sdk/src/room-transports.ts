@@ -42,7 +42,10 @@ export class RoomTransports {
 
   /** The transports of a media setup from the server (join, reset). */
   create(recvInfo: MediaTransportInfo, sendInfo: MediaTransportInfo | undefined): void {
-    const recv = this.device!.createRecvTransport({ ...(recvInfo as types.TransportOptions), ...this.ice.transportOptions() });
+    const recv = this.device!.createRecvTransport({
+      ...(recvInfo as types.TransportOptions),
+      ...this.ice.transportOptions(),
+    });
     this.wire(recv, "recv");
     this.recv = recv;
     this.markRecvReady(recv);
@@ -78,7 +81,8 @@ export class RoomTransports {
       const res = await this.client.request<MediaRestartIceResult>("media:restartIce", { transportId: transport.id });
       // Fresh TURN credentials for the new gathering: those of the join may have expired in a long call.
       this.ice.update(res);
-      if (!transport.closed && this.ice.iceServers.length) await transport.updateIceServers({ iceServers: this.ice.iceServers });
+      if (!transport.closed && this.ice.iceServers.length)
+        await transport.updateIceServers({ iceServers: this.ice.iceServers });
       if (!transport.closed) await transport.restartIce({ iceParameters: res.iceParameters as types.IceParameters });
     } catch (e) {
       if (!this.host.closed) this.host.error(e as Error);
@@ -90,12 +94,21 @@ export class RoomTransports {
   }
 
   private makeSend(sendInfo: MediaTransportInfo): void {
-    const send = this.device!.createSendTransport({ ...(sendInfo as types.TransportOptions), ...this.ice.transportOptions() });
+    const send = this.device!.createSendTransport({
+      ...(sendInfo as types.TransportOptions),
+      ...this.ice.transportOptions(),
+    });
     this.wire(send, "send");
     send.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
       const a = appData as { source: MediaSource; paused?: boolean };
       this.client
-        .request<{ id: string }>("media:produce", { transportId: send.id, kind, source: a.source, rtpParameters, paused: !!a.paused })
+        .request<{ id: string }>("media:produce", {
+          transportId: send.id,
+          kind,
+          source: a.source,
+          rtpParameters,
+          paused: !!a.paused,
+        })
         .then(callback, errback);
     });
     this.send = send;
@@ -113,7 +126,11 @@ export class RoomTransports {
     transport.on("connectionstatechange", (state) => {
       // A path change (Wi-Fi to wired, VPN reconnect): new ICE credentials rather than a new call. A transport
       // that never connected, or failed, is the ICE watcher's (below): relay-only first when that is untried.
-      if ((state === "disconnected" || (state === "failed" && !this.ice.canFallBack())) && this.client.socket.connected && !this.host.closed) {
+      if (
+        (state === "disconnected" || (state === "failed" && !this.ice.canFallBack())) &&
+        this.client.socket.connected &&
+        !this.host.closed
+      ) {
         void this.restartIce(transport);
       }
     });

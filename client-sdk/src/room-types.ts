@@ -1,6 +1,12 @@
 // The public types of a live room: its events, options, remote tracks and what it needs of the client.
 import type { Device } from "mediasoup-client";
-import type { ClientToServerEvents, MediaChatMessage, MediaPeerInfo, MediaSource, ServerToClientEvents } from "@yilian/contract";
+import type {
+  ClientToServerEvents,
+  MediaChatMessage,
+  MediaPeerInfo,
+  MediaSource,
+  ServerToClientEvents,
+} from "@yilian/contract";
 import type { Socket } from "socket.io-client";
 import type { IceFailure, IceOptions } from "./ice";
 import type { ConnectionQuality } from "./quality";
@@ -36,7 +42,12 @@ export interface RoomEvents {
   /** A peer's link quality changed (this client's own link: `local: true`); from WebRTC statistics. */
   connectionQuality: (q: ConnectionQuality) => void;
   /** The media server changed the layer it forwards of a remote camera (bandwidth, preference, weak link). */
-  layers: (e: { consumerId: string; peerId: string; spatialLayer: number | null; temporalLayer: number | null }) => void;
+  layers: (e: {
+    consumerId: string;
+    peerId: string;
+    spatialLayer: number | null;
+    temporalLayer: number | null;
+  }) => void;
   /** The direct path failed: the transports are rebuilt to go through TURN only. */
   relayFallback: (f: IceFailure) => void;
 }

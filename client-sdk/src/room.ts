@@ -123,10 +123,20 @@ export class Room extends Emitter<RoomEvents> {
    * One round trip: the join carries the device's RTP capabilities (loaded while the socket connected) and its
    * answer everything else (transports, paused consumers), so the media path is set up without asking again.
    */
-  static async join(client: RoomConnection, kind: RoomKind, roomId: string, opts: JoinOptions, timeline: JoinTimeline): Promise<Room> {
+  static async join(
+    client: RoomConnection,
+    kind: RoomKind,
+    roomId: string,
+    opts: JoinOptions,
+    timeline: JoinTimeline,
+  ): Promise<Room> {
     const room = new Room(client, kind, roomId, opts, timeline);
     const preloaded = await client.mediaDevice?.();
-    const res = await client.request<MediaJoinResult>("media:join", { kind, roomId, rtpCapabilities: receiveCapabilities(preloaded?.device.rtpCapabilities) });
+    const res = await client.request<MediaJoinResult>("media:join", {
+      kind,
+      roomId,
+      rtpCapabilities: receiveCapabilities(preloaded?.device.rtpCapabilities),
+    });
     timeline.joinAnswered = performance.now();
     room.transports.ice.update(res);
     room.applyJoin(res);
@@ -231,13 +241,17 @@ export class Room extends Emitter<RoomEvents> {
    * carry the device's capabilities (no device yet), the consumers are asked for now (media:ready).
    */
   private async applySetup(setup: MediaSetup, generation: number): Promise<void> {
-    if (setup.transports && generation === this.generation) this.transports.create(setup.transports.recv, setup.transports.send);
+    if (setup.transports && generation === this.generation)
+      this.transports.create(setup.transports.recv, setup.transports.send);
     this.timeline.transportsCreated = performance.now();
     const transport = this.transports.recv;
     if (!transport || generation !== this.generation) return;
     let consumers = setup.consumers;
     if (!consumers.length && setup.producers.length && setup.transports) {
-      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", { transportId: transport.id, rtpCapabilities: receiveCapabilities(this.transports.device!.rtpCapabilities) });
+      consumers = await this.client.request<MediaConsumerInfo[]>("media:ready", {
+        transportId: transport.id,
+        rtpCapabilities: receiveCapabilities(this.transports.device!.rtpCapabilities),
+      });
     }
     await this.consumers.attachAll(transport, consumers, generation);
     this.timeline.consumersCreated = performance.now();
@@ -248,7 +262,9 @@ export class Room extends Emitter<RoomEvents> {
   /** New transports and consumers in one request (media:resetTransports), publications produced again. */
   private async rebuild(): Promise<void> {
     const generation = this.dropMedia();
-    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", { rtpCapabilities: receiveCapabilities(this.transports.device?.rtpCapabilities) });
+    const res = await this.client.request<MediaResetTransportsResult>("media:resetTransports", {
+      rtpCapabilities: receiveCapabilities(this.transports.device?.rtpCapabilities),
+    });
     this.transports.ice.update(res);
     await this.rebuildFrom(res, generation);
   }
@@ -263,7 +279,10 @@ export class Room extends Emitter<RoomEvents> {
 
   private async rebuildFrom(setup: MediaSetup, generation: number): Promise<void> {
     if (generation !== this.generation) return;
-    await Promise.all([this.applySetup(setup, generation), ...this.publications.produceAgain((e) => this.emit("error", e))]);
+    await Promise.all([
+      this.applySetup(setup, generation),
+      ...this.publications.produceAgain((e) => this.emit("error", e)),
+    ]);
   }
 
   // ------------------------------------------------------------------------------------------ signalling
@@ -359,9 +378,14 @@ export class Room extends Emitter<RoomEvents> {
       this.applyJoin(res);
       if (res.resumed) {
         // Same peer, same transports: refresh ICE in case the path broke, then catch up on missed producers.
-        await Promise.all([this.transports.send, this.transports.recv].filter((t) => t !== undefined).map((t) => this.transports.restartIce(t)));
+        await Promise.all(
+          [this.transports.send, this.transports.recv]
+            .filter((t) => t !== undefined)
+            .map((t) => this.transports.restartIce(t)),
+        );
         const live = new Set(res.producers.map((p) => p.producerId));
-        for (const producerId of this.consumers.producerIds()) if (!live.has(producerId)) this.consumers.drop(producerId);
+        for (const producerId of this.consumers.producerIds())
+          if (!live.has(producerId)) this.consumers.drop(producerId);
         for (const p of res.producers) void this.consumers.consume(p);
       } else {
         // A new peer (or one whose media was reset): new transports and consumers came with the answer.
@@ -370,7 +394,8 @@ export class Room extends Emitter<RoomEvents> {
       this.emit("reconnected", { resumed: res.resumed });
     } catch (e) {
       this.emit("error", e as Error);
-      if ((e as YilianError).code === "NOT_FOUND" || (e as YilianError).code === "INVALID_STATE") this.teardown("refused");
+      if ((e as YilianError).code === "NOT_FOUND" || (e as YilianError).code === "INVALID_STATE")
+        this.teardown("refused");
     }
   }
 

@@ -17,7 +17,8 @@ const WEAK_TEMPORAL_LAYER = 1;
  * its retransmission. The buffer leaves room for two attempts (a retransmission is lost as often as the original):
  * about 2.5 round trips, never below 300 ms nor above 700 ms (conversation still works at that delay).
  */
-export const weakJitterBufferMs = (rttMs: number | undefined) => Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? 150) + 100)));
+export const weakJitterBufferMs = (rttMs: number | undefined) =>
+  Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? 150) + 100)));
 
 export interface WeakLinkOps {
   /** Asks the server for a remote camera in a spatial layer. */
@@ -44,7 +45,11 @@ export class WeakLinkPolicy {
   /** The application's choice for one remote camera; held back to the lowest layer while the link is weak. */
   async want(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
     this.wishes.set(consumerId, { spatialLayer, temporalLayer });
-    await this.ops.requestLayer(consumerId, this.degraded ? 0 : spatialLayer, this.degraded ? WEAK_TEMPORAL_LAYER : temporalLayer);
+    await this.ops.requestLayer(
+      consumerId,
+      this.degraded ? 0 : spatialLayer,
+      this.degraded ? WEAK_TEMPORAL_LAYER : temporalLayer,
+    );
   }
 
   /** A new remote track arrived while the link is weak: longer buffer, and a camera in the lowest layer. */
@@ -66,12 +71,15 @@ export class WeakLinkPolicy {
     this.applyJitterBuffer();
     const producer = this.ops.cameraProducer();
     const layers = producer?.rtpParameters.encodings?.length ?? 0;
-    if (producer && !producer.closed && layers > 1) await producer.setMaxSpatialLayer(degraded ? 0 : layers - 1).catch(() => undefined);
+    if (producer && !producer.closed && layers > 1)
+      await producer.setMaxSpatialLayer(degraded ? 0 : layers - 1).catch(() => undefined);
     await Promise.all(
       this.ops.cameraConsumers().map((id) => {
         const wish = this.wishes.get(id);
         const layer = degraded ? 0 : (wish?.spatialLayer ?? this.ops.defaultLayer ?? TOP_LAYER);
-        return this.ops.requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer).catch(() => undefined);
+        return this.ops
+          .requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer)
+          .catch(() => undefined);
       }),
     );
   }

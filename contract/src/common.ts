@@ -7,9 +7,7 @@ export const Id = z.uuid({ message: "必须是有效的 ID" });
 export const IdParams = z.object({ id: Id });
 
 /** Query-string booleans arrive as strings. */
-export const QueryBoolean = z
-  .enum(["true", "false", "1", "0"])
-  .transform((v) => v === "true" || v === "1");
+export const QueryBoolean = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 export const Pagination = z.object({
   limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(50),
@@ -24,7 +22,8 @@ export interface Page<T> {
 }
 
 /** The schema of a page of items (`total` over all pages), for list answers. */
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 /** A plain list answer (no paging). */
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 

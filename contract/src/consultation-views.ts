@@ -36,7 +36,14 @@ export const ReportView = z.object({
   signedBy: Named.nullable(),
   signedAt: Instant.nullable(),
   amendments: z.array(
-    z.object({ id: Id, authorId: Id, reason: z.string(), at: Instant, previous: z.unknown().describe("the report fields before"), current: z.unknown().describe("the report fields after") }),
+    z.object({
+      id: Id,
+      authorId: Id,
+      reason: z.string(),
+      at: Instant,
+      previous: z.unknown().describe("the report fields before"),
+      current: z.unknown().describe("the report fields after"),
+    }),
   ),
 });
 export type ReportView = z.infer<typeof ReportView>;
@@ -101,7 +108,14 @@ export const ConsultationDetail = z.object({
   closedAt: Instant.nullable(),
   createdAt: Instant,
   timeline: z.array(
-    z.object({ from: ConsultationStatus.nullable(), to: ConsultationStatus, actorId: Id.nullable(), actorName: z.string().nullable(), reason: z.string().nullable(), at: Instant }),
+    z.object({
+      from: ConsultationStatus.nullable(),
+      to: ConsultationStatus,
+      actorId: Id.nullable(),
+      actorName: z.string().nullable(),
+      reason: z.string().nullable(),
+      at: Instant,
+    }),
   ),
 });
 export type ConsultationDetail = z.infer<typeof ConsultationDetail>;
@@ -128,7 +142,14 @@ export type ConsultationRow = z.infer<typeof ConsultationRow>;
 export const ConsultationPage = pageOf(ConsultationRow);
 
 /** Through which consortium link a target is reachable, nearest first (分级诊疗). */
-export const TargetLink = z.enum(["COUNTY_MEDICAL_COMMUNITY", "CITY_MEDICAL_GROUP", "EXTERNAL_GUIDANCE", "GOV_HOSPITAL_COOPERATION", "SPECIALTY_ALLIANCE", "TELEMEDICINE_NETWORK"]);
+export const TargetLink = z.enum([
+  "COUNTY_MEDICAL_COMMUNITY",
+  "CITY_MEDICAL_GROUP",
+  "EXTERNAL_GUIDANCE",
+  "GOV_HOSPITAL_COOPERATION",
+  "SPECIALTY_ALLIANCE",
+  "TELEMEDICINE_NETWORK",
+]);
 export type TargetLink = z.infer<typeof TargetLink>;
 export const targetLinkLabel: Record<TargetLink, string> = {
   COUNTY_MEDICAL_COMMUNITY: "县域医共体牵头医院",
@@ -154,7 +175,13 @@ export const TargetSuggestion = z.object({
 });
 export type TargetSuggestion = z.infer<typeof TargetSuggestion>;
 
-export const SpecialistPresence = z.object({ userId: Id, name: z.string(), department: z.string().nullable(), specialtyCode: z.string().nullable(), state: PresenceState });
+export const SpecialistPresence = z.object({
+  userId: Id,
+  name: z.string(),
+  department: z.string().nullable(),
+  specialtyCode: z.string().nullable(),
+  state: PresenceState,
+});
 export type SpecialistPresence = z.infer<typeof SpecialistPresence>;
 
 export const RevealedIdNumber = z.object({ idNumber: z.string().nullable() });
@@ -183,13 +210,28 @@ export const AvailabilityWindowView = z.object({
   reason: z.string().nullable(),
 });
 export type AvailabilityWindowView = z.infer<typeof AvailabilityWindowView>;
-export const AvailabilityView = z.object({ rules: z.array(AvailabilityRuleView), windows: z.array(AvailabilityWindowView) });
+export const AvailabilityView = z.object({
+  rules: z.array(AvailabilityRuleView),
+  windows: z.array(AvailabilityWindowView),
+});
 export type AvailabilityView = z.infer<typeof AvailabilityView>;
 export const WeekendExpertDaysView = listOf(AvailabilityRuleView.extend({ specialistId: Id }));
 
-export const SlaTimesView = z.object({ acceptWithinS: z.number().int(), notifyCoordinatorAtS: z.number().int(), notifyAdminAtS: z.number().int() });
-export const SlaPolicyView = SlaTimesView.extend({ id: Id, consortiumId: Id.nullable(), urgency: Urgency, updatedAt: Instant });
-export const SlaPoliciesView = z.object({ defaults: z.record(Urgency, SlaTimesView), policies: z.array(SlaPolicyView) });
+export const SlaTimesView = z.object({
+  acceptWithinS: z.number().int(),
+  notifyCoordinatorAtS: z.number().int(),
+  notifyAdminAtS: z.number().int(),
+});
+export const SlaPolicyView = SlaTimesView.extend({
+  id: Id,
+  consortiumId: Id.nullable(),
+  urgency: Urgency,
+  updatedAt: Instant,
+});
+export const SlaPoliciesView = z.object({
+  defaults: z.record(Urgency, SlaTimesView),
+  policies: z.array(SlaPolicyView),
+});
 export const SchedulingPolicyView = z.object({ institutionId: Id, reservedReferralShare: z.number() });
 
 // ------------------------------------------------------------------------------------------- referral
@@ -214,5 +256,12 @@ export const ReferralView = z.object({
 });
 export type ReferralView = z.infer<typeof ReferralView>;
 export const ReferralPage = pageOf(ReferralView);
-export const ReferralBookingView = z.object({ id: Id, startsAt: Instant, endsAt: Instant, local: z.string(), reservedSlot: z.boolean(), specialistId: Id });
+export const ReferralBookingView = z.object({
+  id: Id,
+  startsAt: Instant,
+  endsAt: Instant,
+  local: z.string(),
+  reservedSlot: z.boolean(),
+  specialistId: Id,
+});
 export type ReferralBookingView = z.infer<typeof ReferralBookingView>;

@@ -62,7 +62,8 @@ export const ReferralStatus = z.enum(["REQUESTED", "ACCEPTED", "ARRIVED", "DECLI
 export type ReferralStatus = z.infer<typeof ReferralStatus>;
 export const DecisionOutcome = z.enum(["FOLLOWED", "PARTIALLY_FOLLOWED", "NOT_FOLLOWED"]);
 
-const short = (label: string) => z.string().trim().min(1, `${label}不能为空`).max(LIMITS.shortText, `${label}不能超过 ${LIMITS.shortText} 字`);
+const short = (label: string) =>
+  z.string().trim().min(1, `${label}不能为空`).max(LIMITS.shortText, `${label}不能超过 ${LIMITS.shortText} 字`);
 const medium = (label: string) => z.string().trim().max(LIMITS.mediumText, `${label}不能超过 ${LIMITS.mediumText} 字`);
 const long = (label: string) => z.string().trim().max(LIMITS.longText, `${label}不能超过 ${LIMITS.longText} 字`);
 const reason = z.string().trim().min(2, "请填写原因").max(LIMITS.mediumText, `原因不能超过 ${LIMITS.mediumText} 字`);
@@ -108,7 +109,11 @@ export const ConsultationDraftInput = z.strictObject({
   patient: PatientInput,
   urgency: Urgency.default("ROUTINE"),
   kind: ConsultationKind.default("SINGLE_SPECIALIST"),
-  specialtyCode: z.string().trim().regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确").optional(),
+  specialtyCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确")
+    .optional(),
   targetInstitutionId: Id.optional(),
   targetDepartmentId: Id.optional(),
   targetSpecialistId: Id.optional(),
@@ -124,7 +129,12 @@ export const ConsultationDraftPatch = z.strictObject({
   patient: PatientInput.partial().optional(),
   urgency: Urgency.optional(),
   kind: ConsultationKind.optional(),
-  specialtyCode: z.string().trim().regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确").nullable().optional(),
+  specialtyCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确")
+    .nullable()
+    .optional(),
   targetInstitutionId: Id.nullable().optional(),
   targetDepartmentId: Id.nullable().optional(),
   targetSpecialistId: Id.nullable().optional(),
@@ -153,7 +163,10 @@ export const ConsultationListQuery = Pagination.extend({
 export const TriageQueueQuery = Pagination;
 
 export const SuggestTargetsQuery = z.object({
-  specialtyCode: z.string().trim().regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确"),
+  specialtyCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确"),
   limit: z.coerce.number().int().min(1).max(50).default(10),
 });
 
@@ -171,7 +184,10 @@ export const AvailabilityRuleInput = z
     label: z.string().trim().max(LIMITS.shortText).optional(),
   })
   .refine((r) => r.end > r.start, { message: "结束时间必须晚于开始时间", path: ["end"] })
-  .refine((r) => !r.validUntil || r.validUntil >= r.validFrom, { message: "结束日期不能早于开始日期", path: ["validUntil"] });
+  .refine((r) => !r.validUntil || r.validUntil >= r.validFrom, {
+    message: "结束日期不能早于开始日期",
+    path: ["validUntil"],
+  });
 export type AvailabilityRuleInput = z.infer<typeof AvailabilityRuleInput>;
 
 /** Weekend expert days (周末专家下沉): Saturday and Sunday windows for the experts an upper hospital sends. */
@@ -202,14 +218,20 @@ export const AvailabilityWindowInput = z
 export type AvailabilityWindowInput = z.infer<typeof AvailabilityWindowInput>;
 
 export const SlotSearchQuery = z.object({
-  specialtyCode: z.string().trim().regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确"),
+  specialtyCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Z_]{2,40}$/, "专科代码格式不正确"),
   institutionId: Id.optional(),
   specialistId: Id.optional(),
   from: instant.optional(),
   days: z.coerce.number().int().min(1).max(60).default(28),
   limit: z.coerce.number().int().min(1).max(100).default(10),
   /** Include slots reserved for referred patients (flagged); booking them needs a referral. */
-  includeReserved: z.enum(["true", "false"]).transform((v) => v === "true").default(false),
+  includeReserved: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .default(false),
 });
 export type SlotSearchQuery = z.infer<typeof SlotSearchQuery>;
 
@@ -230,7 +252,11 @@ export const BookInput = z.strictObject({
   /** Defaults to the slot length of the availability that contains the start. */
   minutes: z.number().int().min(5).max(480).optional(),
 });
-export const RescheduleInput = z.strictObject({ startsAt: instant, minutes: z.number().int().min(5).max(480).optional(), reason });
+export const RescheduleInput = z.strictObject({
+  startsAt: instant,
+  minutes: z.number().int().min(5).max(480).optional(),
+  reason,
+});
 
 // ------------------------------------------------------------------------------------------- report
 
@@ -243,7 +269,10 @@ export const ReportInput = z.strictObject({
 });
 export type ReportInput = z.infer<typeof ReportInput>;
 export const AmendInput = ReportInput.extend({ reason });
-export const DecisionInput = z.strictObject({ outcome: DecisionOutcome, decision: z.string().trim().min(2, "请填写处置决定").max(LIMITS.mediumText) });
+export const DecisionInput = z.strictObject({
+  outcome: DecisionOutcome,
+  decision: z.string().trim().min(2, "请填写处置决定").max(LIMITS.mediumText),
+});
 
 // ------------------------------------------------------------------------------------------- referral
 
@@ -257,13 +286,21 @@ export const ReferralInput = z.strictObject({
   clinicalSummary: long("病情摘要").default(""),
 });
 export type ReferralInput = z.infer<typeof ReferralInput>;
-export const ReferralBookInput = z.strictObject({ specialistId: Id, startsAt: instant, minutes: z.number().int().min(5).max(480).optional() });
+export const ReferralBookInput = z.strictObject({
+  specialistId: Id,
+  startsAt: instant,
+  minutes: z.number().int().min(5).max(480).optional(),
+});
 
 export const SlaPolicyInput = z
   .strictObject({
     consortiumId: Id.nullable(),
     urgency: Urgency,
-    acceptWithinS: z.number().int().min(1).max(30 * 86_400),
+    acceptWithinS: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400),
     notifyCoordinatorAtS: z.number().int().min(1),
     notifyAdminAtS: z.number().int().min(1),
   })

@@ -4,7 +4,12 @@ import { z } from "zod";
 
 export const Tier = z.enum(["PROVINCE", "CITY", "COUNTY", "TOWNSHIP"]);
 export type Tier = z.infer<typeof Tier>;
-export const tierLabel: Record<Tier, string> = { PROVINCE: "省级", CITY: "市级", COUNTY: "县级", TOWNSHIP: "乡镇(社区)级" };
+export const tierLabel: Record<Tier, string> = {
+  PROVINCE: "省级",
+  CITY: "市级",
+  COUNTY: "县级",
+  TOWNSHIP: "乡镇(社区)级",
+};
 /** Higher number = higher tier; requests are routed upward. */
 export const tierRank: Record<Tier, number> = { PROVINCE: 4, CITY: 3, COUNTY: 2, TOWNSHIP: 1 };
 

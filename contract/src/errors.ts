@@ -118,7 +118,11 @@ export class AppError extends Error {
   readonly details?: Record<string, unknown>;
   readonly issues?: FieldIssue[];
 
-  constructor(code: ErrorCode, message?: string, opts: { details?: Record<string, unknown>; issues?: FieldIssue[] } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    opts: { details?: Record<string, unknown>; issues?: FieldIssue[] } = {},
+  ) {
     super(message ?? errorMessageZh[code]);
     this.name = "AppError";
     this.code = code;

@@ -20,7 +20,10 @@ const looseObject = z.looseObject({});
 
 const DtlsParameters = z.looseObject({
   role: z.enum(["auto", "client", "server"]).optional(),
-  fingerprints: z.array(z.looseObject({ algorithm: z.string().max(32), value: z.string().max(256) })).min(1).max(8),
+  fingerprints: z
+    .array(z.looseObject({ algorithm: z.string().max(32), value: z.string().max(256) }))
+    .min(1)
+    .max(8),
 });
 const RtpParameters = z.looseObject({
   mid: z.string().max(32).optional(),

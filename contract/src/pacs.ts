@@ -29,7 +29,10 @@ export const PacsStudySearch = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, "日期格式应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD")
     .optional(),
-  modality: z.string().regex(/^[A-Z]{2,4}$/, "检查类型应为 CT、MR、DX、US 等").optional(),
+  modality: z
+    .string()
+    .regex(/^[A-Z]{2,4}$/, "检查类型应为 CT、MR、DX、US 等")
+    .optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
@@ -50,7 +53,12 @@ export const PacsStudyList = z.object({ items: z.array(PacsStudy) });
 /** The doctor picks studies found through the search; the worker pulls them into the consultation. */
 export const PacsImportRequest = z.object({
   studyInstanceUids: z
-    .array(z.string().regex(/^[0-9]+(\.[0-9]+)*$/, "检查标识（Study Instance UID）格式不正确").max(64))
+    .array(
+      z
+        .string()
+        .regex(/^[0-9]+(\.[0-9]+)*$/, "检查标识（Study Instance UID）格式不正确")
+        .max(64),
+    )
     .min(1, "请至少选择一个检查")
     .max(20, "一次最多导入 20 个检查"),
 });

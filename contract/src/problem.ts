@@ -15,7 +15,9 @@ export const Problem = z
     type: z.string().describe("https://yilian.example/problems/<code>"),
     title: z.string().describe("zh-CN title of the code"),
     status: z.number().int(),
-    code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]).describe("machine-readable; see contract/src/errors.ts"),
+    code: z
+      .enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]])
+      .describe("machine-readable; see contract/src/errors.ts"),
     detail: z.string().describe("zh-CN message for the user"),
     instance: z.string().optional().describe("the request path"),
     requestId: z.string().optional().describe("x-request-id of the request: quote it to hospital IT"),

@@ -49,7 +49,11 @@ export const RecordingConsentAnswerBody = z.object({ agree: z.boolean() });
 
 export const ConsentAnswer = z.enum(["PENDING", "AGREED", "DECLINED"]);
 export type ConsentAnswer = z.infer<typeof ConsentAnswer>;
-export const consentAnswerLabel: Record<ConsentAnswer, string> = { PENDING: "待确认", AGREED: "已同意", DECLINED: "不同意" };
+export const consentAnswerLabel: Record<ConsentAnswer, string> = {
+  PENDING: "待确认",
+  AGREED: "已同意",
+  DECLINED: "不同意",
+};
 
 export const ConsentRequestStatus = z.enum(["PENDING", "STARTED", "DECLINED", "EXPIRED", "FAILED"]);
 export type ConsentRequestStatus = z.infer<typeof ConsentRequestStatus>;

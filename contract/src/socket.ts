@@ -33,7 +33,7 @@ export interface Notification {
 }
 
 export interface ServerToClientEvents {
-  "notification": (n: Notification) => void;
+  notification: (n: Notification) => void;
   /** The session this socket authenticated with was revoked (logout elsewhere, account disabled). */
   "session:revoked": (e: ErrorPayload) => void;
   // consultations: personal rooms of the people concerned (requester, assigned specialists, coordinators)
@@ -107,7 +107,10 @@ export interface ClientToServerEvents {
   /** After a join without RTP capabilities: answers paused consumers of the room's producers (resume each). */
   "media:ready": (req: z.input<typeof M.MediaReadyRequest>, ack: AckCallback<M.MediaConsumerInfo[]>) => void;
   "media:getRouterRtpCapabilities": (ack: AckCallback<unknown>) => void;
-  "media:createTransport": (req: z.input<typeof M.MediaCreateTransportRequest>, ack: AckCallback<M.MediaTransportInfo>) => void;
+  "media:createTransport": (
+    req: z.input<typeof M.MediaCreateTransportRequest>,
+    ack: AckCallback<M.MediaTransportInfo>,
+  ) => void;
   "media:connectTransport": (req: z.input<typeof M.MediaConnectTransportRequest>, ack: AckCallback<null>) => void;
   "media:produce": (req: z.input<typeof M.MediaProduceRequest>, ack: AckCallback<{ id: string }>) => void;
   "media:consume": (req: z.input<typeof M.MediaConsumeRequest>, ack: AckCallback<M.MediaConsumerInfo>) => void;
@@ -116,9 +119,15 @@ export interface ClientToServerEvents {
   "media:pauseProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
   "media:resumeProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
   "media:closeProducer": (req: z.input<typeof M.MediaProducerRequest>, ack: AckCallback<null>) => void;
-  "media:restartIce": (req: z.input<typeof M.MediaRestartIceRequest>, ack: AckCallback<M.MediaRestartIceResult>) => void;
+  "media:restartIce": (
+    req: z.input<typeof M.MediaRestartIceRequest>,
+    ack: AckCallback<M.MediaRestartIceResult>,
+  ) => void;
   /** Drops this peer's transports (producers and consumers with them) to build new ones, e.g. TURN-only. */
-  "media:resetTransports": (req: z.input<typeof M.MediaResetTransportsRequest>, ack: AckCallback<M.MediaResetTransportsResult>) => void;
+  "media:resetTransports": (
+    req: z.input<typeof M.MediaResetTransportsRequest>,
+    ack: AckCallback<M.MediaResetTransportsResult>,
+  ) => void;
   "media:chat:send": (req: z.input<typeof M.MediaChatSendRequest>, ack: AckCallback<M.MediaChatMessage>) => void;
   "media:chat:history": (ack: AckCallback<M.MediaChatMessage[]>) => void;
   "media:leave": (ack: AckCallback<null>) => void;

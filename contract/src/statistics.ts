@@ -121,7 +121,10 @@ export const StatPathQuery = z.object({
   path: z
     .string()
     .max(600)
-    .regex(/^(PROVINCE|CITY|COUNTY|TIER|CONSORTIUM|INSTITUTION):[A-Za-z0-9_-]{1,64}(,(PROVINCE|CITY|COUNTY|TIER|CONSORTIUM|INSTITUTION):[A-Za-z0-9_-]{1,64}){0,5}$/, "统计路径格式不正确"),
+    .regex(
+      /^(PROVINCE|CITY|COUNTY|TIER|CONSORTIUM|INSTITUTION):[A-Za-z0-9_-]{1,64}(,(PROVINCE|CITY|COUNTY|TIER|CONSORTIUM|INSTITUTION):[A-Za-z0-9_-]{1,64}){0,5}$/,
+      "统计路径格式不正确",
+    ),
 });
 
 export const RecomputeStatsBody = z.object({ month: StatMonth });
@@ -165,6 +168,8 @@ export const StatBreakdownView = z.object({
 });
 export type StatBreakdownView = z.infer<typeof StatBreakdownView>;
 /** Computed months, newest first. */
-export const StatRunList = z.object({ items: z.array(z.object({ month: z.string(), computedAt: z.string(), durationMs: z.number(), rows: z.number() })) });
+export const StatRunList = z.object({
+  items: z.array(z.object({ month: z.string(), computedAt: z.string(), durationMs: z.number(), rows: z.number() })),
+});
 /** A recompute was queued (202). */
 export const RecomputeAccepted = z.object({ month: StatMonth, jobId: z.string() });

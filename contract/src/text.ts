@@ -35,5 +35,7 @@ export function assertSafeInput(value: unknown, root: string): void {
   const bad = findUnsafeInput(value, root);
   if (!bad) return;
   const message = bad.reason === "text" ? "含有不允许的字符（空字符或无效的 Unicode 字符）" : "嵌套层级过深";
-  throw new AppError(ErrorCode.VALIDATION_FAILED, `请求内容不符合要求：${message}`, { issues: [{ path: bad.path, message }] });
+  throw new AppError(ErrorCode.VALIDATION_FAILED, `请求内容不符合要求：${message}`, {
+    issues: [{ path: bad.path, message }],
+  });
 }

@@ -56,14 +56,19 @@ export const ScheduleTrainingBody = z
     /** Share of the session a trainee must attend to count as attended. */
     attendanceThreshold: z.number().min(0.05).max(1).default(0.8),
   })
-  .refine((b) => Date.parse(b.endsAt) > Date.parse(b.startsAt), { message: "结束时间必须晚于开始时间", path: ["endsAt"] })
+  .refine((b) => Date.parse(b.endsAt) > Date.parse(b.startsAt), {
+    message: "结束时间必须晚于开始时间",
+    path: ["endsAt"],
+  })
   .refine((b) => Date.parse(b.endsAt) - Date.parse(b.startsAt) <= TRAINING_MAX_DURATION_MIN * 60_000, {
     message: "单次培训不能超过 8 小时",
     path: ["endsAt"],
   });
 export type ScheduleTrainingBody = z.infer<typeof ScheduleTrainingBody>;
 
-export const CancelTrainingBody = z.object({ reason: z.string().trim().min(1, "请填写取消原因").max(LIMITS.shortText) });
+export const CancelTrainingBody = z.object({
+  reason: z.string().trim().min(1, "请填写取消原因").max(LIMITS.shortText),
+});
 export type CancelTrainingBody = z.infer<typeof CancelTrainingBody>;
 
 export const TrainingCatalogueQuery = Pagination.extend({
@@ -74,7 +79,10 @@ export const TrainingCatalogueQuery = Pagination.extend({
   to: IsoDateTime.optional(),
   q: z.string().trim().min(1).max(LIMITS.shortText).optional(),
   /** Only sessions the caller lectures or manages. */
-  managed: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1").optional(),
+  managed: z
+    .enum(["true", "false", "1", "0"])
+    .transform((v) => v === "true" || v === "1")
+    .optional(),
 });
 export type TrainingCatalogueQuery = z.infer<typeof TrainingCatalogueQuery>;
 
@@ -189,7 +197,10 @@ export const TrainingQuestionPage = pageOf(TrainingQuestionView);
 
 export const QuestionListQuery = Pagination.extend({
   /** Moderators only: include hidden questions. */
-  includeHidden: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1").optional(),
+  includeHidden: z
+    .enum(["true", "false", "1", "0"])
+    .transform((v) => v === "true" || v === "1")
+    .optional(),
 });
 
 export const TrainingSessionRef = z.object({ sessionId: Id });
@@ -206,7 +217,11 @@ export const ModerateQuestionPayload = z.discriminatedUnion("action", [
   z.object({ questionId: Id, action: z.literal("show") }),
   z.object({ questionId: Id, action: z.literal("pin") }),
   z.object({ questionId: Id, action: z.literal("unpin") }),
-  z.object({ questionId: Id, action: z.literal("answer"), answer: z.string().trim().min(1, "回答不能为空").max(LIMITS.mediumText) }),
+  z.object({
+    questionId: Id,
+    action: z.literal("answer"),
+    answer: z.string().trim().min(1, "回答不能为空").max(LIMITS.mediumText),
+  }),
 ]);
 export type ModerateQuestionPayload = z.infer<typeof ModerateQuestionPayload>;
 

@@ -23,5 +23,6 @@ export function recordingJobOptions(recordingId: string): JobsOptions {
  * Redis key the server process running a recording's recorder keeps alive (PX, refreshed well within it): when it
  * is gone while the recording is still RECORDING, that process died with its recorder.
  */
-export const recordingOwnerKey = (redisPrefix: string, recordingId: string) => `${redisPrefix}:recording:owner:${recordingId}`;
+export const recordingOwnerKey = (redisPrefix: string, recordingId: string) =>
+  `${redisPrefix}:recording:owner:${recordingId}`;
 export const RECORDING_OWNER_TTL_MS = 30_000;

@@ -88,7 +88,11 @@ export interface MediaApi {
   createPlainTransport(
     roomKey: string,
     peerId: string,
-    opts: { direction: TransportDirection; remote?: { ip: string; port: number; srtpParameters?: unknown }; srtp?: boolean },
+    opts: {
+      direction: TransportDirection;
+      remote?: { ip: string; port: number; srtpParameters?: unknown };
+      srtp?: boolean;
+    },
   ): Promise<{ id: string; ip: string; port: number; srtpParameters?: unknown }>;
   connectTransport(roomKey: string, peerId: string, transportId: string, dtlsParameters: unknown): Promise<void>;
   produce(
@@ -105,9 +109,18 @@ export interface MediaApi {
    * Paused consumers, on the given receive transport, of every producer the peer may see and does not consume
    * yet (a producer it cannot consume is left out): what a joiner gets as soon as its RTP capabilities arrive.
    */
-  consumeAll(roomKey: string, peerId: string, req: { transportId: string; rtpCapabilities: unknown }): Promise<MediaConsumerInfo[]>;
+  consumeAll(
+    roomKey: string,
+    peerId: string,
+    req: { transportId: string; rtpCapabilities: unknown },
+  ): Promise<MediaConsumerInfo[]>;
   resumeConsumer(roomKey: string, peerId: string, consumerId: string): Promise<void>;
-  setPreferredLayers(roomKey: string, peerId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): Promise<void>;
+  setPreferredLayers(
+    roomKey: string,
+    peerId: string,
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number },
+  ): Promise<void>;
   pauseProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
   resumeProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
   closeProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
@@ -122,8 +135,16 @@ export interface MediaApi {
   /** Broadcast rooms: the viewer's video paused (audio only) or back; other rooms ignore it. */
   setAudioOnly(roomKey: string, peerId: string, on: boolean): Promise<void>;
   pipeListen(roomKey: string): Promise<PipeEndpoint>;
-  pipeOffer(roomKey: string, remote: { ip: string; port: number }): Promise<PipeEndpoint & { producers: PipedProducer[] }>;
-  pipeConnect(roomKey: string, transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]): Promise<void>;
+  pipeOffer(
+    roomKey: string,
+    remote: { ip: string; port: number },
+  ): Promise<PipeEndpoint & { producers: PipedProducer[] }>;
+  pipeConnect(
+    roomKey: string,
+    transportId: string,
+    remote: { ip: string; port: number },
+    producers: PipedProducer[],
+  ): Promise<void>;
   pipeProducers(roomKey: string, transportId: string, producerIds?: string[]): Promise<PipedProducer[]>;
   pipeAdopt(roomKey: string, transportId: string, producers: PipedProducer[]): Promise<void>;
   /** Closes a pipe towards a node that is gone. */

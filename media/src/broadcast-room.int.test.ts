@@ -28,8 +28,14 @@ async function lectureRoom() {
   await media.joinPeer(roomKey, { peerId: "lecturer", userId: "u-lect", displayName: "授课专家", role: "LECTURER" });
   const t = await media.createPlainTransport(roomKey, "lecturer", { direction: "send" });
   const video = await media.produce(roomKey, "lecturer", {
-    transportId: t.id, kind: "video", source: "camera", paused: false,
-    rtpParameters: { codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 1111 }] },
+    transportId: t.id,
+    kind: "video",
+    source: "camera",
+    paused: false,
+    rtpParameters: {
+      codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000 }],
+      encodings: [{ ssrc: 1111 }],
+    },
   });
   return { roomKey, room, video };
 }
@@ -37,18 +43,30 @@ async function lectureRoom() {
 it("pipes the lecture to a router on every worker and spreads viewers over them", async () => {
   const { roomKey, room, video } = await lectureRoom();
   expect(room).toBeInstanceOf(BroadcastRoom);
-  expect(room.edgeRouters().map((e) => e.workerIndex).sort()).toEqual([0, 1]);
+  expect(
+    room
+      .edgeRouters()
+      .map((e) => e.workerIndex)
+      .sort(),
+  ).toEqual([0, 1]);
   const caps = await media.getRouterRtpCapabilities(roomKey);
   for (let i = 0; i < 6; i++) {
     await media.joinPeer(roomKey, { peerId: `v${i}`, userId: `u${i}`, displayName: `学员${i}`, role: "VIEWER" });
-    const t = await media.createPlainTransport(roomKey, `v${i}`, { direction: "recv", remote: { ip: "127.0.0.1", port: 9 } });
+    const t = await media.createPlainTransport(roomKey, `v${i}`, {
+      direction: "recv",
+      remote: { ip: "127.0.0.1", port: 9 },
+    });
     const c = await media.consume(roomKey, `v${i}`, { transportId: t.id, producerId: video.id, rtpCapabilities: caps });
     expect(c.producerId).toBe(video.id);
   }
-  const perWorker = [0, 1].map((w) => [...Array(6).keys()].filter((i) => room.linkOf(`v${i}`)!.workerIndex === w).length);
+  const perWorker = [0, 1].map(
+    (w) => [...Array(6).keys()].filter((i) => room.linkOf(`v${i}`)!.workerIndex === w).length,
+  );
   expect(perWorker).toEqual([3, 3]);
   // Viewers were announced to the lecturer only, never to each other; their snapshot lists the lecturer only.
-  const joined = events.filter((e) => e.roomKey === roomKey && e.name === "media:peerJoined" && e.payload.role === "VIEWER");
+  const joined = events.filter(
+    (e) => e.roomKey === roomKey && e.name === "media:peerJoined" && e.payload.role === "VIEWER",
+  );
   expect(joined).toHaveLength(6);
   expect(joined.every((e) => e.toPeerId === "lecturer")).toBe(true);
   expect((await media.snapshot(roomKey)).peers.map((p) => p.peerId)).toEqual(["lecturer"]);
@@ -64,7 +82,10 @@ it("a weak downlink caps the layer, then goes audio only; it comes back with hys
   const { roomKey, room, video } = await lectureRoom();
   const caps = await media.getRouterRtpCapabilities(roomKey);
   await media.joinPeer(roomKey, { peerId: "weak", userId: "u-weak", displayName: "乡镇学员", role: "VIEWER" });
-  const t = await media.createPlainTransport(roomKey, "weak", { direction: "recv", remote: { ip: "127.0.0.1", port: 9 } });
+  const t = await media.createPlainTransport(roomKey, "weak", {
+    direction: "recv",
+    remote: { ip: "127.0.0.1", port: 9 },
+  });
   const c = await media.consume(roomKey, "weak", { transportId: t.id, producerId: video.id, rtpCapabilities: caps });
   await media.resumeConsumer(roomKey, "weak", c.id);
   const consumer = room.peers.get("weak")!.consumers.get(c.id)!;
@@ -105,7 +126,12 @@ it("a recorder hears of every viewer and counts them: it is alone only when ever
   expect(after.peerCount).toBe(2);
   // With no sender left, the viewer's departure is still told to the recorder.
   await media.leavePeer(roomKey, "viewer");
-  expect(events.some((e) => e.roomKey === roomKey && e.name === "media:peerLeft" && e.payload.peerId === "viewer" && e.toPeerId === "rec")).toBe(true);
+  expect(
+    events.some(
+      (e) =>
+        e.roomKey === roomKey && e.name === "media:peerLeft" && e.payload.peerId === "viewer" && e.toPeerId === "rec",
+    ),
+  ).toBe(true);
   expect((await media.snapshot(roomKey)).peerCount).toBe(1);
   await media.leavePeer(roomKey, "rec");
   expect(await media.hasRoom(roomKey)).toBe(false);

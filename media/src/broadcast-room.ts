@@ -12,7 +12,16 @@ import { Room, webRtcTransportInfo, type PlainTransportInfo, type PlainTransport
 import { mediaCodecs, type MediaSettings } from "./settings";
 import type { PoolWorker, WorkerPool } from "./worker-pool";
 import type { MediaTransportInfo, MediaSource, TransportDirection } from "@yilian/contract";
-import { applyVideo, DEFAULT_LAYER_POLICY, newViewerLink, observeBandwidth, videoHeld, type LayerPolicy, type Resumable, type ViewerLink } from "./layer-policy";
+import {
+  applyVideo,
+  DEFAULT_LAYER_POLICY,
+  newViewerLink,
+  observeBandwidth,
+  videoHeld,
+  type LayerPolicy,
+  type Resumable,
+  type ViewerLink,
+} from "./layer-policy";
 import { NodePipes } from "./node-pipes";
 
 export { DEFAULT_LAYER_POLICY, layerForBitrate, type LayerPolicy } from "./layer-policy";
@@ -36,7 +45,13 @@ export class BroadcastRoom extends Room {
     super(key, worker, settings, emit);
   }
 
-  static async open(key: string, origin: PoolWorker, pool: WorkerPool, settings: MediaSettings, emit: (e: MediaEvent) => void): Promise<BroadcastRoom> {
+  static async open(
+    key: string,
+    origin: PoolWorker,
+    pool: WorkerPool,
+    settings: MediaSettings,
+    emit: (e: MediaEvent) => void,
+  ): Promise<BroadcastRoom> {
     const room = new BroadcastRoom(key, origin, pool, settings, emit);
     await room.setupRouter();
     await room.setupEdges();
@@ -117,9 +132,18 @@ export class BroadcastRoom extends Room {
     });
     peer.addTransport(transport);
     if (opts.remote) {
-      await transport.connect({ ip: opts.remote.ip, port: opts.remote.port, srtpParameters: opts.remote.srtpParameters as types.SrtpParameters | undefined });
+      await transport.connect({
+        ip: opts.remote.ip,
+        port: opts.remote.port,
+        srtpParameters: opts.remote.srtpParameters as types.SrtpParameters | undefined,
+      });
     }
-    return { id: transport.id, ip: transport.tuple.localIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters };
+    return {
+      id: transport.id,
+      ip: transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      srtpParameters: transport.srtpParameters,
+    };
   }
 
   override async produce(
@@ -158,7 +182,10 @@ export class BroadcastRoom extends Room {
     const consumer = this.peer(peerId).consumers.get(info.id);
     // A weak link starts (and stays) at the layer its bandwidth allows.
     if (link && consumer?.kind === "video" && link.layerCap !== null && consumer.appData.desired) {
-      consumer.appData.desired = { ...consumer.appData.desired, spatialLayer: Math.min(consumer.appData.desired.spatialLayer, link.layerCap) };
+      consumer.appData.desired = {
+        ...consumer.appData.desired,
+        spatialLayer: Math.min(consumer.appData.desired.spatialLayer, link.layerCap),
+      };
     }
     return info;
   }
@@ -182,9 +209,17 @@ export class BroadcastRoom extends Room {
   }
 
   /** Audio-only state of a viewer (tests, diagnostics). */
-  linkOf(peerId: string): Readonly<Omit<ViewerLink, "edge">> & { workerIndex: number } | undefined {
+  linkOf(peerId: string): (Readonly<Omit<ViewerLink, "edge">> & { workerIndex: number }) | undefined {
     const l = this.links.get(peerId);
-    return l && { lowSamples: l.lowSamples, audioOnly: l.audioOnly, audioOnlyRequested: l.audioOnlyRequested, layerCap: l.layerCap, workerIndex: l.edge.index };
+    return (
+      l && {
+        lowSamples: l.lowSamples,
+        audioOnly: l.audioOnly,
+        audioOnlyRequested: l.audioOnlyRequested,
+        layerCap: l.layerCap,
+        workerIndex: l.edge.index,
+      }
+    );
   }
 
   /** One bandwidth estimate for a viewer's downlink: cap its layers, enter or leave audio-only. */
@@ -222,7 +257,15 @@ export class BroadcastRoom extends Room {
     const peers = [...this.peers.values()].filter((p) => p.id !== exceptPeerId && this.isSender(p));
     return {
       peers: peers.map((p) => p.info()),
-      producers: peers.flatMap((p) => [...p.producers.values()].map((pr) => ({ producerId: pr.id, peerId: p.id, kind: pr.kind, source: pr.appData.source, paused: pr.paused }))),
+      producers: peers.flatMap((p) =>
+        [...p.producers.values()].map((pr) => ({
+          producerId: pr.id,
+          peerId: p.id,
+          kind: pr.kind,
+          source: pr.appData.source,
+          paused: pr.paused,
+        })),
+      ),
       peerCount: this.peers.size,
     };
   }
@@ -238,7 +281,8 @@ export class BroadcastRoom extends Room {
     const snapshot = this.snapshot();
     this.peers.set(peer.id, peer);
     for (const sender of this.peers.values()) {
-      if (sender.id !== peer.id && this.followsViewers(sender)) this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), toPeerId: sender.id });
+      if (sender.id !== peer.id && this.followsViewers(sender))
+        this.emit({ roomKey: this.key, name: "media:peerJoined", payload: peer.info(), toPeerId: sender.id });
     }
     return snapshot;
   }
@@ -249,7 +293,8 @@ export class BroadcastRoom extends Room {
       this.peers.delete(peerId);
       peer.close();
       for (const sender of this.peers.values()) {
-        if (this.followsViewers(sender)) this.emit({ roomKey: this.key, name: "media:peerLeft", payload: { peerId }, toPeerId: sender.id });
+        if (this.followsViewers(sender))
+          this.emit({ roomKey: this.key, name: "media:peerLeft", payload: { peerId }, toPeerId: sender.id });
       }
     } else {
       super.leave(peerId);
@@ -294,7 +339,11 @@ export class BroadcastRoom extends Room {
   }
 
   /** Edge side, step 3: connects back to the origin and adopts its producers for the local viewers. */
-  async pipeConnect(transportId: string, remote: { ip: string; port: number }, producers: PipedProducer[]): Promise<void> {
+  async pipeConnect(
+    transportId: string,
+    remote: { ip: string; port: number },
+    producers: PipedProducer[],
+  ): Promise<void> {
     await this.pipes.connect(transportId, remote);
     await this.pipeAdopt(transportId, producers);
   }
@@ -324,9 +373,24 @@ export class BroadcastRoom extends Room {
       this.piping.set(producer.id, piped);
       await piped;
       producer.observer.once("close", () => {
-        if (!this.quiet) this.emit({ roomKey: this.key, name: "media:producerClosed", payload: { producerId: producer.id, peerId: peer!.id } });
+        if (!this.quiet)
+          this.emit({
+            roomKey: this.key,
+            name: "media:producerClosed",
+            payload: { producerId: producer.id, peerId: peer!.id },
+          });
       });
-      this.emit({ roomKey: this.key, name: "media:newProducer", payload: { producerId: producer.id, peerId: peer.id, kind: producer.kind, source: p.source, paused: producer.paused } });
+      this.emit({
+        roomKey: this.key,
+        name: "media:newProducer",
+        payload: {
+          producerId: producer.id,
+          peerId: peer.id,
+          kind: producer.kind,
+          source: p.source,
+          paused: producer.paused,
+        },
+      });
     }
   }
 

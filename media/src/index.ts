@@ -9,4 +9,12 @@ export { Room } from "./room";
 export { BroadcastRoom, layerForBitrate, DEFAULT_LAYER_POLICY, type LayerPolicy } from "./broadcast-room";
 export { Peer } from "./peer";
 export { MediaService, type MediaServiceOptions } from "./service";
-export { roomKeyOf, type MediaApi, type MediaEvent, type MediaEventName, type JoinPeer, type MediaLoad, type RoomSnapshot } from "./api";
+export {
+  roomKeyOf,
+  type MediaApi,
+  type MediaEvent,
+  type MediaEventName,
+  type JoinPeer,
+  type MediaLoad,
+  type RoomSnapshot,
+} from "./api";

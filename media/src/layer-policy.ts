@@ -79,7 +79,8 @@ export async function applyVideo(peer: Peer, l: ViewerLink): Promise<void> {
       const data = c.appData as ConsumerData;
       const want = Math.min(l.layerCap, (c.rtpParameters.encodings?.length ?? 3) - 1);
       const current = c.preferredLayers?.spatialLayer;
-      if (data.started && current !== want) await c.setPreferredLayers({ spatialLayer: want, temporalLayer: 2 }).catch(() => undefined);
+      if (data.started && current !== want)
+        await c.setPreferredLayers({ spatialLayer: want, temporalLayer: 2 }).catch(() => undefined);
       else if (!data.started) data.desired = { spatialLayer: want, temporalLayer: 2 };
     }
     // Resumed only if the client had resumed it (a consumer the client never acknowledged stays paused).

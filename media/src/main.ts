@@ -8,7 +8,10 @@ import { MediaService } from "./service";
 import { serveMediaNode } from "./remote";
 
 const Env = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\//).default("redis://127.0.0.1:6379"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//)
+    .default("redis://127.0.0.1:6379"),
   REDIS_PREFIX: z.string().min(1).default("yilian"),
   MEDIA_NODE_ID: z.string().min(1).max(64).optional(),
   MEDIA_WORKERS: z.coerce.number().int().min(1).max(64).optional(),

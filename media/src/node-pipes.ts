@@ -33,7 +33,9 @@ export class NodePipes {
   /** A pipe endpoint for the other node to connect to. */
   async listen(): Promise<{ transport: types.PipeTransport; endpoint: PipeEndpoint }> {
     // Nodes reach each other on the announced address (the media network between hosts), else the listen one.
-    const t = await this.router().createPipeTransport({ listenIp: { ip: this.settings.listenIp, announcedIp: this.settings.announcedIp } });
+    const t = await this.router().createPipeTransport({
+      listenIp: { ip: this.settings.listenIp, announcedIp: this.settings.announcedIp },
+    });
     this.transports.set(t.id, t);
     this.sentThrough.set(t.id, new Set());
     t.observer.once("close", () => {
@@ -58,7 +60,14 @@ export class NodePipes {
         sent.add(producer.id);
         const c = await t.consume({ producerId: producer.id });
         c.observer.once("close", () => sent.delete(producer.id));
-        out.push({ producerId: producer.id, kind: c.kind, rtpParameters: c.rtpParameters, paused: c.producerPaused, source: producer.appData.source, peer: peer.info() });
+        out.push({
+          producerId: producer.id,
+          kind: c.kind,
+          rtpParameters: c.rtpParameters,
+          paused: c.producerPaused,
+          source: producer.appData.source,
+          peer: peer.info(),
+        });
       }
     }
     return out;

@@ -16,7 +16,10 @@ describe("media nodes through Redis", () => {
 
   beforeAll(async () => {
     redis = new Redis(process.env.REDIS_URL!);
-    nodes = await Promise.all([MediaService.start({ numWorkers: 1, nodeId: "node-a" }), MediaService.start({ numWorkers: 1, nodeId: "node-b" })]);
+    nodes = await Promise.all([
+      MediaService.start({ numWorkers: 1, nodeId: "node-a" }),
+      MediaService.start({ numWorkers: 1, nodeId: "node-b" }),
+    ]);
     served = await Promise.all(nodes.map((n) => serveMediaNode(redis, prefix, n, { heartbeatMs: 500 })));
     api = await connectRemoteMedia(redis, prefix, { timeoutMs: 3000 });
   });

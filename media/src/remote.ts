@@ -20,7 +20,9 @@ interface RpcRequest {
   method: keyof MediaApi;
   args: unknown[];
 }
-type RpcReply = { id: string; ok: true; data: unknown } | { id: string; ok: false; error: { code: Code; message: string; details?: Record<string, unknown> } };
+type RpcReply =
+  | { id: string; ok: true; data: unknown }
+  | { id: string; ok: false; error: { code: Code; message: string; details?: Record<string, unknown> } };
 
 /** Deletes the room's pin and its member list only if the room is still pinned to this node. */
 const UNPIN = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[2]) return redis.call("DEL", KEYS[1]) end return 0`;
@@ -41,14 +43,44 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SESSION_NODE_LOST = "承载本场直播的音视频节点出现故障，直播已中断，请稍后重新进入。";
 
 const REMOTE_METHODS = [
-  "openRoom", "closeRoom", "hasRoom", "joinPeer", "leavePeer", "resetPeerMedia", "snapshot", "getRouterRtpCapabilities",
-  "createTransport", "createPlainTransport", "connectTransport", "produce", "consume", "consumeAll", "resumeConsumer", "setPreferredLayers", "pauseProducer",
-  "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "load",
-  "setAudioOnly", "pipeListen", "pipeOffer", "pipeConnect", "pipeProducers", "pipeAdopt", "pipeClose",
+  "openRoom",
+  "closeRoom",
+  "hasRoom",
+  "joinPeer",
+  "leavePeer",
+  "resetPeerMedia",
+  "snapshot",
+  "getRouterRtpCapabilities",
+  "createTransport",
+  "createPlainTransport",
+  "connectTransport",
+  "produce",
+  "consume",
+  "consumeAll",
+  "resumeConsumer",
+  "setPreferredLayers",
+  "pauseProducer",
+  "resumeProducer",
+  "closeProducer",
+  "closeProducersBySource",
+  "restartIce",
+  "load",
+  "setAudioOnly",
+  "pipeListen",
+  "pipeOffer",
+  "pipeConnect",
+  "pipeProducers",
+  "pipeAdopt",
+  "pipeClose",
 ] as const satisfies readonly (keyof MediaApi)[];
 
 /** Runs on a media node: serves its MediaApi over Redis and keeps its load record fresh. */
-export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi, opts: { heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
+export async function serveMediaNode(
+  redis: Redis,
+  prefix: string,
+  api: MediaApi,
+  opts: { heartbeatMs: number },
+): Promise<{ stop(): Promise<void> }> {
   const k = keys(prefix);
   const { nodeId } = await api.load();
   const since = Date.now();
@@ -68,7 +100,8 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
     }
     let reply: RpcReply;
     try {
-      if (!(REMOTE_METHODS as readonly string[]).includes(req.method)) throw new AppError(ErrorCode.VALIDATION_FAILED, "unknown media method");
+      if (!(REMOTE_METHODS as readonly string[]).includes(req.method))
+        throw new AppError(ErrorCode.VALIDATION_FAILED, "unknown media method");
       const fn = api[req.method] as (...a: unknown[]) => Promise<unknown>;
       reply = { id: req.id, ok: true, data: (await fn.apply(api, req.args)) ?? null };
     } catch (e) {
@@ -82,7 +115,11 @@ export async function serveMediaNode(redis: Redis, prefix: string, api: MediaApi
   const beat = async () => {
     if (stopped) return;
     const record: NodeRecord = { ...(await api.load()), at: Date.now(), since };
-    await redis.multi().set(k.node(nodeId), JSON.stringify(record), "PX", opts.heartbeatMs * 3).sadd(k.nodes, nodeId).exec();
+    await redis
+      .multi()
+      .set(k.node(nodeId), JSON.stringify(record), "PX", opts.heartbeatMs * 3)
+      .sadd(k.nodes, nodeId)
+      .exec();
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), opts.heartbeatMs);
@@ -116,7 +153,10 @@ export async function connectRemoteMedia(
   const clientId = randomUUID();
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const sub = redis.duplicate();
-  const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<
+    string,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }
+  >();
   const events = new EventEmitter<{ event: [MediaEvent] }>();
   const roomNode = new Map<string, string>();
   /** Every node each of this server's rooms lives on (a spanning session's origin and edges): what the watchdog checks. */
@@ -200,7 +240,8 @@ export async function connectRemoteMedia(
     spanAfterPeers: opts.spanAfterPeers ?? 600,
   });
   /** The node serving a peer's media: its home in a spanning session, else the room's node. */
-  const peerNode = (roomKey: string, peerId: string) => (spansNodes(roomKey) ? spans.homeOf(roomKey, peerId) : nodeOf(roomKey));
+  const peerNode = (roomKey: string, peerId: string) =>
+    spansNodes(roomKey) ? spans.homeOf(roomKey, peerId) : nodeOf(roomKey);
 
   /** Told to every server (this one too) through the lost node's event channel. */
   const publishEvent = (nodeId: string, e: MediaEvent) => redis.publish(k.events(nodeId), JSON.stringify(e));
@@ -220,7 +261,13 @@ export async function connectRemoteMedia(
         await redis.hdel(k.members(roomKey), peer.peerId); // its server ends it (not in `moved`)
       }
     }
-    await publishEvent(dead, { roomKey, name: "media:restart", payload: { reason: "node-lost", producers: [...producers.values()] }, nodeId: dead, moved });
+    await publishEvent(dead, {
+      roomKey,
+      name: "media:restart",
+      payload: { reason: "node-lost", producers: [...producers.values()] },
+      nodeId: dead,
+      moved,
+    });
   };
 
   /** Moves one room off the lost node `dead` (does nothing if it is no longer there). */
@@ -240,13 +287,27 @@ export async function connectRemoteMedia(
       }
       // An edge: its peers are placed again (origin or another edge); the origin's pipe towards it is closed.
       const gone = new Set(await spans.edgeLost(roomKey, dead));
-      if (gone.size) await rejoin(roomKey, peers.filter((p) => gone.has(p.peerId)), dead);
+      if (gone.size)
+        await rejoin(
+          roomKey,
+          peers.filter((p) => gone.has(p.peerId)),
+          dead,
+        );
       return;
     }
     if (pin !== dead) return; // moved already, or closed
     const best = (await listMediaNodes(redis, prefix))[0];
     if (!best) return end(NO_NODE_LEFT);
-    const placed = await redis.eval(REPIN, 3, k.room(roomKey), k.nodeRooms(best.nodeId), k.placed, dead, best.nodeId, roomKey);
+    const placed = await redis.eval(
+      REPIN,
+      3,
+      k.room(roomKey),
+      k.nodeRooms(best.nodeId),
+      k.placed,
+      dead,
+      best.nodeId,
+      roomKey,
+    );
     if (placed !== best.nodeId) return;
     await call(best.nodeId, "openRoom", parseRoomKey(roomKey));
     await rejoin(roomKey, peers, dead, best.nodeId);
@@ -264,7 +325,11 @@ export async function connectRemoteMedia(
     if (!(await redis.set(k.lost(dead), clientId, "PX", 30_000, "NX"))) return;
     const rooms = new Set([...(await redis.smembers(k.nodeRooms(dead))), ...local]);
     // Off the lists first: a node that restarted under the same id may get some of the rooms back.
-    await redis.multi().srem(k.nodeRooms(dead), ...rooms, "").srem(k.placed, dead).exec();
+    await redis
+      .multi()
+      .srem(k.nodeRooms(dead), ...rooms, "")
+      .srem(k.placed, dead)
+      .exec();
     for (const roomKey of rooms) await moveRoom(roomKey, dead).catch(() => undefined);
   };
 
@@ -281,7 +346,10 @@ export async function connectRemoteMedia(
       if (n.since !== undefined) since.set(n.nodeId, n.since);
     }
     const liveIds = new Set(live.map((n) => n.nodeId).filter((id) => !restarted.has(id)));
-    const holding = new Set([...(await redis.smembers(k.placed)), ...[...roomNodes.values()].flatMap((nodes) => [...nodes])]);
+    const holding = new Set([
+      ...(await redis.smembers(k.placed)),
+      ...[...roomNodes.values()].flatMap((nodes) => [...nodes]),
+    ]);
     for (const nodeId of holding) if (!liveIds.has(nodeId)) await moveLostNode(nodeId);
   };
   const watchdog = setInterval(() => {
@@ -302,14 +370,28 @@ export async function connectRemoteMedia(
         // Someone joins before the watchdogs noticed the node is gone: its room (and peers) move first.
         const dead = nodeId;
         await moveLostNode(dead);
-        for (let waited = 0; (nodeId = (await redis.get(k.room(roomKey))) ?? undefined) === dead && waited < 10_000; waited += 100) await sleep(100);
+        for (
+          let waited = 0;
+          (nodeId = (await redis.get(k.room(roomKey))) ?? undefined) === dead && waited < 10_000;
+          waited += 100
+        )
+          await sleep(100);
         if (nodeId === dead) throw new AppError(ErrorCode.UNAVAILABLE, "音视频节点正在切换，请稍后再试");
       }
       if (!nodeId) {
         const best = live[0];
         if (!best) throw new AppError(ErrorCode.UNAVAILABLE, "没有可用的音视频节点");
         // First server to place the room wins; the others use its choice.
-        nodeId = (await redis.eval(REPIN, 3, k.room(roomKey), k.nodeRooms(best.nodeId), k.placed, "", best.nodeId, roomKey)) as string;
+        nodeId = (await redis.eval(
+          REPIN,
+          3,
+          k.room(roomKey),
+          k.nodeRooms(best.nodeId),
+          k.placed,
+          "",
+          best.nodeId,
+          roomKey,
+        )) as string;
       }
       roomNode.set(roomKey, nodeId);
       track(roomKey, nodeId);
@@ -324,7 +406,12 @@ export async function connectRemoteMedia(
       const snapshot = (await call(nodeId, "joinPeer", [roomKey, peer])) as RoomSnapshot;
       track(roomKey, nodeId);
       // Members are what a lost node's mover joins again elsewhere; an edge's rooms move with it too.
-      await redis.multi().hset(k.members(roomKey), peer.peerId, JSON.stringify(peer)).sadd(k.nodeRooms(nodeId), roomKey).sadd(k.placed, nodeId).exec();
+      await redis
+        .multi()
+        .hset(k.members(roomKey), peer.peerId, JSON.stringify(peer))
+        .sadd(k.nodeRooms(nodeId), roomKey)
+        .sadd(k.placed, nodeId)
+        .exec();
       return { ...snapshot, nodeId };
     },
     async leavePeer(roomKey, peerId) {
@@ -350,7 +437,13 @@ export async function connectRemoteMedia(
     async load() {
       const nodes = await listMediaNodes(redis, prefix);
       return nodes.reduce<MediaLoad>(
-        (sum, n) => ({ ...sum, workers: sum.workers + n.workers, rooms: sum.rooms + n.rooms, peers: sum.peers + n.peers, consumers: sum.consumers + n.consumers }),
+        (sum, n) => ({
+          ...sum,
+          workers: sum.workers + n.workers,
+          rooms: sum.rooms + n.rooms,
+          peers: sum.peers + n.peers,
+          consumers: sum.consumers + n.consumers,
+        }),
         { nodeId: nodes.map((n) => n.nodeId).join(",") || "none", workers: 0, rooms: 0, peers: 0, consumers: 0 },
       );
     },
@@ -368,13 +461,26 @@ export async function connectRemoteMedia(
   };
   // Everything else is addressed to the node of the peer (second argument) or of the room (first argument).
   const perPeer = new Set<keyof MediaApi>([
-    "resetPeerMedia", "createTransport", "createPlainTransport", "connectTransport", "consume", "consumeAll", "resumeConsumer", "setPreferredLayers",
-    "pauseProducer", "resumeProducer", "closeProducer", "closeProducersBySource", "restartIce", "setAudioOnly",
+    "resetPeerMedia",
+    "createTransport",
+    "createPlainTransport",
+    "connectTransport",
+    "consume",
+    "consumeAll",
+    "resumeConsumer",
+    "setPreferredLayers",
+    "pauseProducer",
+    "resumeProducer",
+    "closeProducer",
+    "closeProducersBySource",
+    "restartIce",
+    "setAudioOnly",
   ]);
   for (const method of REMOTE_METHODS) {
     if (api[method]) continue;
     (api as Record<string, unknown>)[method] = perPeer.has(method)
-      ? async (roomKey: string, peerId: string, ...rest: unknown[]) => call(await peerNode(roomKey, peerId), method, [roomKey, peerId, ...rest])
+      ? async (roomKey: string, peerId: string, ...rest: unknown[]) =>
+          call(await peerNode(roomKey, peerId), method, [roomKey, peerId, ...rest])
       : async (roomKey: string, ...rest: unknown[]) => call(await nodeOf(roomKey), method, [roomKey, ...rest]);
   }
   return api as MediaApi;

@@ -40,7 +40,10 @@ const sourceKind: Record<MediaSource, "audio" | "video"> = { camera: "video", mi
  * picks the client role itself; the client sends its fingerprint before ICE starts, and a first flight that
  * still came too early is retransmitted by the browser within tens of milliseconds.)
  */
-export function webRtcTransportInfo(transport: types.WebRtcTransport, direction: TransportDirection): MediaTransportInfo {
+export function webRtcTransportInfo(
+  transport: types.WebRtcTransport,
+  direction: TransportDirection,
+): MediaTransportInfo {
   return {
     id: transport.id,
     iceParameters: transport.iceParameters,
@@ -75,7 +78,12 @@ export class Room {
     protected readonly emit: (e: MediaEvent) => void,
   ) {}
 
-  static async create(key: string, worker: PoolWorker, settings: MediaSettings, emit: (e: MediaEvent) => void): Promise<Room> {
+  static async create(
+    key: string,
+    worker: PoolWorker,
+    settings: MediaSettings,
+    emit: (e: MediaEvent) => void,
+  ): Promise<Room> {
     const room = new Room(key, worker, settings, emit);
     await room.setupRouter();
     return room;
@@ -86,13 +94,19 @@ export class Room {
     this.activeSpeaker = await this.router.createActiveSpeakerObserver({ interval: 300 });
     this.audioLevels = await this.router.createAudioLevelObserver({ maxEntries: 16, threshold: -70, interval: 800 });
     this.activeSpeaker.on("dominantspeaker", ({ producer }) => {
-      this.emit({ roomKey: this.key, name: "media:activeSpeaker", payload: { peerId: (producer.appData as ProducerData).peerId } });
+      this.emit({
+        roomKey: this.key,
+        name: "media:activeSpeaker",
+        payload: { peerId: (producer.appData as ProducerData).peerId },
+      });
     });
     this.audioLevels.on("volumes", (volumes) => {
       const levels = volumes.map((v) => ({ peerId: (v.producer.appData as ProducerData).peerId, volume: v.volume }));
       this.emit({ roomKey: this.key, name: "media:audioLevels", payload: { levels } });
     });
-    this.audioLevels.on("silence", () => this.emit({ roomKey: this.key, name: "media:audioLevels", payload: { levels: [] } }));
+    this.audioLevels.on("silence", () =>
+      this.emit({ roomKey: this.key, name: "media:audioLevels", payload: { levels: [] } }),
+    );
   }
 
   /** Whether mediasoup objects of this room are being torn down by the router (room close, worker death). */
@@ -148,7 +162,8 @@ export class Room {
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { peerId, direction, type: "webrtc" },
     });
-    if (direction === "send") await transport.setMaxIncomingBitrate(this.settings.maxIncomingBitrate).catch(() => undefined);
+    if (direction === "send")
+      await transport.setMaxIncomingBitrate(this.settings.maxIncomingBitrate).catch(() => undefined);
     peer.addTransport(transport);
     return webRtcTransportInfo(transport, direction);
   }
@@ -169,20 +184,33 @@ export class Room {
     });
     peer.addTransport(transport);
     if (opts.remote) {
-      await guard(() => transport.connect({ ip: opts.remote!.ip, port: opts.remote!.port, srtpParameters: opts.remote!.srtpParameters as types.SrtpParameters | undefined }));
+      await guard(() =>
+        transport.connect({
+          ip: opts.remote!.ip,
+          port: opts.remote!.port,
+          srtpParameters: opts.remote!.srtpParameters as types.SrtpParameters | undefined,
+        }),
+      );
     }
-    return { id: transport.id, ip: transport.tuple.localIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters };
+    return {
+      id: transport.id,
+      ip: transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      srtpParameters: transport.srtpParameters,
+    };
   }
 
   async connectTransport(peerId: string, transportId: string, dtlsParameters: unknown): Promise<void> {
     const transport = this.peer(peerId).transport(transportId);
-    if ((transport.appData as { type?: string }).type !== "webrtc") throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不需要连接");
+    if ((transport.appData as { type?: string }).type !== "webrtc")
+      throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不需要连接");
     await guard(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
   }
 
   async restartIce(peerId: string, transportId: string): Promise<{ iceParameters: unknown }> {
     const transport = this.peer(peerId).transport(transportId);
-    if ((transport.appData as { type?: string }).type !== "webrtc") throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不使用 ICE");
+    if ((transport.appData as { type?: string }).type !== "webrtc")
+      throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不使用 ICE");
     return { iceParameters: await (transport as types.WebRtcTransport).restartIce() };
   }
 
@@ -207,20 +235,33 @@ export class Room {
         rtpParameters: req.rtpParameters as types.RtpParameters,
         paused: req.paused,
         // Batch key-frame requests just above libwebrtc's 300 ms gate: a joiner never waits on the 1 s retry.
-        keyFrameRequestDelay: req.kind === "video" && this.settings.keyFrameRequestDelayMs > 0 ? this.settings.keyFrameRequestDelayMs : undefined,
+        keyFrameRequestDelay:
+          req.kind === "video" && this.settings.keyFrameRequestDelayMs > 0
+            ? this.settings.keyFrameRequestDelayMs
+            : undefined,
         appData: { peerId, source: req.source },
       }),
     );
     peer.addProducer(producer);
     producer.observer.once("close", () => {
       if (this.quiet) return;
-      this.emit({ roomKey: this.key, name: "media:producerClosed", payload: { producerId: producer.id, peerId }, exceptPeerId: peerId });
+      this.emit({
+        roomKey: this.key,
+        name: "media:producerClosed",
+        payload: { producerId: producer.id, peerId },
+        exceptPeerId: peerId,
+      });
     });
     if (producer.kind === "audio") {
       await this.activeSpeaker.addProducer({ producerId: producer.id }).catch(() => undefined);
       await this.audioLevels.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
-    this.emit({ roomKey: this.key, name: "media:newProducer", payload: this.producerInfo(producer), exceptPeerId: peerId });
+    this.emit({
+      roomKey: this.key,
+      name: "media:newProducer",
+      payload: this.producerInfo(producer),
+      exceptPeerId: peerId,
+    });
     return { id: producer.id };
   }
 
@@ -232,7 +273,10 @@ export class Room {
     throw new AppError(ErrorCode.NOT_FOUND, "媒体流不存在", { details: { producerId } });
   }
 
-  async consume(peerId: string, req: { transportId: string; producerId: string; rtpCapabilities: unknown }): Promise<MediaConsumerInfo> {
+  async consume(
+    peerId: string,
+    req: { transportId: string; producerId: string; rtpCapabilities: unknown },
+  ): Promise<MediaConsumerInfo> {
     const peer = this.peer(peerId);
     const transport = peer.transport(req.transportId);
     if ((transport.appData as { direction: string }).direction !== "recv") {
@@ -250,8 +294,13 @@ export class Room {
     const canConsume = await guard(async () => this.router.canConsume({ producerId: producer.id, rtpCapabilities }));
     if (!canConsume) throw new AppError(ErrorCode.INVALID_STATE, "浏览器不支持该媒体格式");
 
-    const simulcastLayers = producer.type === "simulcast" ? producer.rtpParameters.encodings?.length ?? 1 : 0;
-    const data: ConsumerData = { peerId, producerPeerId: producer.appData.peerId, source: producer.appData.source, transportId: transport.id };
+    const simulcastLayers = producer.type === "simulcast" ? (producer.rtpParameters.encodings?.length ?? 1) : 0;
+    const data: ConsumerData = {
+      peerId,
+      producerPeerId: producer.appData.peerId,
+      source: producer.appData.source,
+      transportId: transport.id,
+    };
     if (simulcastLayers > 1) data.desired = { spatialLayer: simulcastLayers - 1, temporalLayer: 2 };
     const consumer = await guard(() =>
       transport.consume<ConsumerData>({
@@ -261,7 +310,10 @@ export class Room {
         paused: true,
         // Every joiner starts on the same (lowest) layer, so their key-frame requests share one window of the
         // one encoder; the desired layer is applied after the first frame (layerschange below).
-        preferredLayers: simulcastLayers > 1 && this.settings.consumerStartLayer === "lowest" ? { spatialLayer: 0, temporalLayer: 2 } : undefined,
+        preferredLayers:
+          simulcastLayers > 1 && this.settings.consumerStartLayer === "lowest"
+            ? { spatialLayer: 0, temporalLayer: 2 }
+            : undefined,
         // Retransmissions for audio too (mediasoup's default is video only): a receiver on a lossy township line
         // NACKs a lost Opus packet and gets it from this consumer's buffer, where otherwise it could only conceal
         // it — the sender's FEC never learns of this receiver's losses, since the SFU terminates RTCP.
@@ -282,7 +334,11 @@ export class Room {
         roomKey: this.key,
         name: "media:consumerLayers",
         toPeerId: peerId,
-        payload: { consumerId: consumer.id, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null },
+        payload: {
+          consumerId: consumer.id,
+          spatialLayer: layers?.spatialLayer ?? null,
+          temporalLayer: layers?.temporalLayer ?? null,
+        },
       });
     });
     return this.consumerInfo(consumer);
@@ -301,13 +357,21 @@ export class Room {
   }
 
   /** Consumers of every producer the peer sees (the snapshot's), made together: a joiner's in one answer. */
-  async consumeAll(peerId: string, req: { transportId: string; rtpCapabilities: unknown }): Promise<MediaConsumerInfo[]> {
+  async consumeAll(
+    peerId: string,
+    req: { transportId: string; rtpCapabilities: unknown },
+  ): Promise<MediaConsumerInfo[]> {
     // A wrong transport is the caller's error; the per-producer refusals below are not.
     const transport = this.peer(peerId).transport(req.transportId);
-    if ((transport.appData as { direction: string }).direction !== "recv") throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不能接收媒体");
+    if ((transport.appData as { direction: string }).direction !== "recv")
+      throw new AppError(ErrorCode.INVALID_STATE, "该传输通道不能接收媒体");
     // Video first: the client sets them up in this order, and the camera is what the joiner waits to see.
-    const producers = this.snapshot(peerId).producers.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === "video" ? -1 : 1));
-    const made = await Promise.allSettled(producers.map((p) => this.consume(peerId, { ...req, producerId: p.producerId })));
+    const producers = this.snapshot(peerId).producers.sort((a, b) =>
+      a.kind === b.kind ? 0 : a.kind === "video" ? -1 : 1,
+    );
+    const made = await Promise.allSettled(
+      producers.map((p) => this.consume(peerId, { ...req, producerId: p.producerId })),
+    );
     for (const r of made) {
       // A producer that closed meanwhile or that this browser cannot decode is left out; anything else is a fault.
       if (r.status === "rejected" && !(r.reason instanceof AppError)) throw r.reason;
@@ -319,7 +383,11 @@ export class Room {
     await this.peer(peerId).consumer(consumerId).resume();
   }
 
-  async setPreferredLayers(peerId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): Promise<void> {
+  async setPreferredLayers(
+    peerId: string,
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number },
+  ): Promise<void> {
     const consumer = this.peer(peerId).consumer(consumerId);
     if (consumer.type !== "simulcast" && consumer.type !== "svc") return; // nothing to choose
     const desired = { spatialLayer: layers.spatialLayer, temporalLayer: layers.temporalLayer ?? 2 };
@@ -332,7 +400,12 @@ export class Room {
     this.emit({
       roomKey: this.key,
       name: producer.paused ? "media:producerPaused" : "media:producerResumed",
-      payload: { producerId: producer.id, peerId: producer.appData.peerId, source: producer.appData.source, paused: producer.paused },
+      payload: {
+        producerId: producer.id,
+        peerId: producer.appData.peerId,
+        source: producer.appData.source,
+        paused: producer.paused,
+      },
       exceptPeerId: producer.appData.peerId,
     });
   }

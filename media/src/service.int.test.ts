@@ -6,9 +6,20 @@ import { MediaService } from "./service";
 
 const videoRtpParameters = (ssrcBase: number, layers = 3, mid = "0") => ({
   mid,
-  codecs: [{ mimeType: "video/VP8", payloadType: 96, clockRate: 90000, rtcpFeedback: [{ type: "nack" }, { type: "ccm", parameter: "fir" }, { type: "nack", parameter: "pli" }] }],
+  codecs: [
+    {
+      mimeType: "video/VP8",
+      payloadType: 96,
+      clockRate: 90000,
+      rtcpFeedback: [{ type: "nack" }, { type: "ccm", parameter: "fir" }, { type: "nack", parameter: "pli" }],
+    },
+  ],
   headerExtensions: [],
-  encodings: Array.from({ length: layers }, (_, i) => ({ ssrc: ssrcBase + i, rid: undefined, scalabilityMode: "L1T3" })),
+  encodings: Array.from({ length: layers }, (_, i) => ({
+    ssrc: ssrcBase + i,
+    rid: undefined,
+    scalabilityMode: "L1T3",
+  })),
   rtcp: { cname: "test" },
 });
 const audioRtpParameters = {
@@ -78,21 +89,47 @@ describe("MediaService (real mediasoup workers)", () => {
 
   it("produces and consumes: consumers start paused on layer 0, mute is broadcast, the last peer out closes the room", async () => {
     const { roomKey } = await media.openRoom("consultation", randomUUID());
-    await media.joinPeer(roomKey, { peerId: "doctor", userId: randomUUID(), displayName: "乡镇医生", role: "REQUESTER" });
-    const snap = await media.joinPeer(roomKey, { peerId: "spec", userId: randomUUID(), displayName: "专家", role: "SPECIALIST" });
+    await media.joinPeer(roomKey, {
+      peerId: "doctor",
+      userId: randomUUID(),
+      displayName: "乡镇医生",
+      role: "REQUESTER",
+    });
+    const snap = await media.joinPeer(roomKey, {
+      peerId: "spec",
+      userId: randomUUID(),
+      displayName: "专家",
+      role: "SPECIALIST",
+    });
     expect(snap.peers.map((p) => p.peerId)).toEqual(["doctor"]);
     expect(eventsNamed("media:peerJoined")).toHaveLength(2);
 
     const send = await media.createTransport(roomKey, "doctor", "send");
     expect(send.iceCandidates.length).toBeGreaterThanOrEqual(2); // UDP and TCP on the worker's WebRtcServer
-    const cam = await media.produce(roomKey, "doctor", { transportId: send.id, kind: "video", source: "camera", rtpParameters: videoRtpParameters(1000), paused: false });
-    const mic = await media.produce(roomKey, "doctor", { transportId: send.id, kind: "audio", source: "microphone", rtpParameters: audioRtpParameters, paused: false });
+    const cam = await media.produce(roomKey, "doctor", {
+      transportId: send.id,
+      kind: "video",
+      source: "camera",
+      rtpParameters: videoRtpParameters(1000),
+      paused: false,
+    });
+    const mic = await media.produce(roomKey, "doctor", {
+      transportId: send.id,
+      kind: "audio",
+      source: "microphone",
+      rtpParameters: audioRtpParameters,
+      paused: false,
+    });
     const np = eventsNamed("media:newProducer");
     expect(np.map((e) => e.exceptPeerId)).toEqual(["doctor", "doctor"]);
 
     const caps = await media.getRouterRtpCapabilities(roomKey);
     const recv = await media.createTransport(roomKey, "spec", "recv");
-    const consumer = await media.consume(roomKey, "spec", { transportId: recv.id, producerId: cam.id, rtpCapabilities: caps });
+    const consumer = await media.consume(roomKey, "spec", {
+      transportId: recv.id,
+      producerId: cam.id,
+      rtpCapabilities: caps,
+    });
     expect(consumer).toMatchObject({ producerId: cam.id, peerId: "doctor", kind: "video", source: "camera" });
     const room = (media as unknown as { rooms: Map<string, import("./room").Room> }).rooms.get(roomKey)!;
     const c = room.peers.get("spec")!.consumers.get(consumer.id)!;
@@ -107,26 +144,63 @@ describe("MediaService (real mediasoup workers)", () => {
     expect(c.appData.desired).toEqual({ spatialLayer: 1, temporalLayer: 2 });
 
     await media.pauseProducer(roomKey, "doctor", mic.id);
-    expect(eventsNamed("media:producerPaused")[0]).toMatchObject({ payload: { producerId: mic.id, source: "microphone", paused: true }, exceptPeerId: "doctor" });
+    expect(eventsNamed("media:producerPaused")[0]).toMatchObject({
+      payload: { producerId: mic.id, source: "microphone", paused: true },
+      exceptPeerId: "doctor",
+    });
     await media.resumeProducer(roomKey, "doctor", mic.id);
     expect(eventsNamed("media:producerResumed")).toHaveLength(1);
 
     // Typed refusals, never a crash.
-    await expect(media.consume(roomKey, "doctor", { transportId: send.id, producerId: cam.id, rtpCapabilities: caps })).rejects.toBeInstanceOf(AppError);
-    await expect(media.produce(roomKey, "spec", { transportId: recv.id, kind: "video", source: "camera", rtpParameters: videoRtpParameters(2000), paused: false })).rejects.toMatchObject({ code: "INVALID_STATE" });
-    await expect(media.produce(roomKey, "doctor", { transportId: send.id, kind: "audio", source: "camera", rtpParameters: audioRtpParameters, paused: false })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
-    await expect(media.connectTransport(roomKey, "doctor", send.id, { fingerprints: "nope" })).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    await expect(
+      media.consume(roomKey, "doctor", { transportId: send.id, producerId: cam.id, rtpCapabilities: caps }),
+    ).rejects.toBeInstanceOf(AppError);
+    await expect(
+      media.produce(roomKey, "spec", {
+        transportId: recv.id,
+        kind: "video",
+        source: "camera",
+        rtpParameters: videoRtpParameters(2000),
+        paused: false,
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_STATE" });
+    await expect(
+      media.produce(roomKey, "doctor", {
+        transportId: send.id,
+        kind: "audio",
+        source: "camera",
+        rtpParameters: audioRtpParameters,
+        paused: false,
+      }),
+    ).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    await expect(media.connectTransport(roomKey, "doctor", send.id, { fingerprints: "nope" })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+    });
     await expect(media.resumeConsumer(roomKey, "doctor", consumer.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
 
     // ICE restart gives new credentials.
     const { iceParameters } = await media.restartIce(roomKey, "spec", recv.id);
-    expect((iceParameters as { usernameFragment: string }).usernameFragment).not.toBe((recv.iceParameters as { usernameFragment: string }).usernameFragment);
+    expect((iceParameters as { usernameFragment: string }).usernameFragment).not.toBe(
+      (recv.iceParameters as { usernameFragment: string }).usernameFragment,
+    );
 
     // A new screen share is its own producer; the camera stays.
-    const screen = await media.produce(roomKey, "doctor", { transportId: send.id, kind: "video", source: "screen", rtpParameters: videoRtpParameters(3000, 1, "2"), paused: false });
-    expect((await media.snapshot(roomKey)).producers.map((p) => p.source).sort()).toEqual(["camera", "microphone", "screen"]);
+    const screen = await media.produce(roomKey, "doctor", {
+      transportId: send.id,
+      kind: "video",
+      source: "screen",
+      rtpParameters: videoRtpParameters(3000, 1, "2"),
+      paused: false,
+    });
+    expect((await media.snapshot(roomKey)).producers.map((p) => p.source).sort()).toEqual([
+      "camera",
+      "microphone",
+      "screen",
+    ]);
     await media.closeProducer(roomKey, "doctor", screen.id);
-    expect(eventsNamed("media:producerClosed").map((e) => e.payload)).toEqual([{ producerId: screen.id, peerId: "doctor" }]);
+    expect(eventsNamed("media:producerClosed").map((e) => e.payload)).toEqual([
+      { producerId: screen.id, peerId: "doctor" },
+    ]);
 
     // The doctor leaves: their producers close for the specialist, then the specialist leaves and the room closes.
     await media.leavePeer(roomKey, "doctor");
@@ -143,10 +217,28 @@ describe("MediaService (real mediasoup workers)", () => {
     await media.joinPeer(roomKey, { peerId: "rec", userId: randomUUID(), displayName: "录制", role: "RECORDER" });
     const send = await media.createPlainTransport(roomKey, "src", { direction: "send" });
     expect(send.port).toBeGreaterThan(0);
-    const mic = await media.produce(roomKey, "src", { transportId: send.id, kind: "audio", source: "microphone", rtpParameters: audioRtpParameters, paused: false });
-    const recv = await media.createPlainTransport(roomKey, "rec", { direction: "recv", srtp: true, remote: { ip: "127.0.0.1", port: 9, srtpParameters: { cryptoSuite: "AES_CM_128_HMAC_SHA1_80", keyBase64: Buffer.alloc(30, 7).toString("base64") } } });
+    const mic = await media.produce(roomKey, "src", {
+      transportId: send.id,
+      kind: "audio",
+      source: "microphone",
+      rtpParameters: audioRtpParameters,
+      paused: false,
+    });
+    const recv = await media.createPlainTransport(roomKey, "rec", {
+      direction: "recv",
+      srtp: true,
+      remote: {
+        ip: "127.0.0.1",
+        port: 9,
+        srtpParameters: { cryptoSuite: "AES_CM_128_HMAC_SHA1_80", keyBase64: Buffer.alloc(30, 7).toString("base64") },
+      },
+    });
     expect(recv.srtpParameters).toMatchObject({ cryptoSuite: "AES_CM_128_HMAC_SHA1_80" });
-    const c = await media.consume(roomKey, "rec", { transportId: recv.id, producerId: mic.id, rtpCapabilities: await media.getRouterRtpCapabilities(roomKey) });
+    const c = await media.consume(roomKey, "rec", {
+      transportId: recv.id,
+      producerId: mic.id,
+      rtpCapabilities: await media.getRouterRtpCapabilities(roomKey),
+    });
     expect(c.kind).toBe("audio");
     await expect(media.restartIce(roomKey, "rec", recv.id)).rejects.toMatchObject({ code: "INVALID_STATE" });
     await media.closeRoom(roomKey, "ended");
@@ -161,7 +253,9 @@ describe("MediaService (real mediasoup workers)", () => {
     const victim = media.workerOf(a.roomKey)!;
     const survivor = media.workerOf(b.roomKey)!;
     expect(victim.index).not.toBe(survivor.index);
-    const survivorRouter = (media as unknown as { rooms: Map<string, { router: { id: string } }> }).rooms.get(b.roomKey)!.router.id;
+    const survivorRouter = (media as unknown as { rooms: Map<string, { router: { id: string } }> }).rooms.get(
+      b.roomKey,
+    )!.router.id;
 
     const restarted = nextRestart(media);
     process.kill(victim.worker.pid, "SIGKILL");
@@ -174,7 +268,9 @@ describe("MediaService (real mediasoup workers)", () => {
     expect(t.id).toBeTruthy();
     expect((await media.snapshot(a.roomKey)).peers.map((p) => p.peerId)).toEqual(["pa"]);
     // The other worker's room kept its router.
-    expect((media as unknown as { rooms: Map<string, { router: { id: string } }> }).rooms.get(b.roomKey)!.router.id).toBe(survivorRouter);
+    expect(
+      (media as unknown as { rooms: Map<string, { router: { id: string } }> }).rooms.get(b.roomKey)!.router.id,
+    ).toBe(survivorRouter);
     // The dead slot gets a new process (same index, same ports) for the rooms to come.
     await waitFor(() => media.pool.workers.length === 2, 10_000);
     const replacement = media.pool.workers.find((w) => w.index === victim.index)!;

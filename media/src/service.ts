@@ -3,7 +3,15 @@
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import { AppError, ErrorCode, type MediaSource, type RoomKind, type TransportDirection } from "@yilian/contract";
-import { roomKeyOf, type JoinPeer, type MediaApi, type MediaEvent, type MediaLoad, type PipedProducer, type RoomSnapshot } from "./api";
+import {
+  roomKeyOf,
+  type JoinPeer,
+  type MediaApi,
+  type MediaEvent,
+  type MediaLoad,
+  type PipedProducer,
+  type RoomSnapshot,
+} from "./api";
 import { Room } from "./room";
 import { BroadcastRoom } from "./broadcast-room";
 import { defaultMediaSettings, type MediaSettings } from "./settings";
@@ -76,7 +84,9 @@ export class MediaService implements MediaApi {
       // Training rooms broadcast: producers piped to a router on every worker, viewers spread over them.
       const origin = this.pool.pick(this.workerLoad);
       const created: Promise<Room> =
-        kind === "training" ? BroadcastRoom.open(roomKey, origin, this.pool, this.settings, this.emit) : Room.create(roomKey, origin, this.settings, this.emit);
+        kind === "training"
+          ? BroadcastRoom.open(roomKey, origin, this.pool, this.settings, this.emit)
+          : Room.create(roomKey, origin, this.settings, this.emit);
       pending = created.then((room) => {
         this.rooms.set(roomKey, room);
         return room;
@@ -148,7 +158,12 @@ export class MediaService implements MediaApi {
     return this.room(roomKey).resumeConsumer(peerId, consumerId);
   }
 
-  setPreferredLayers(roomKey: string, peerId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }) {
+  setPreferredLayers(
+    roomKey: string,
+    peerId: string,
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number },
+  ) {
     return this.room(roomKey).setPreferredLayers(peerId, consumerId, layers);
   }
 
@@ -239,7 +254,11 @@ export class MediaService implements MediaApi {
   private async onWorkerDied(dead: PoolWorker): Promise<void> {
     if (!this.pool.workers.length) return;
     const moving = [...this.rooms.values()].filter((r) => r.worker === dead && !r.closed);
-    if (moving.length) this.log("warn", "mediasoup worker died; its rooms move to a live worker", { pid: dead.worker.pid, rooms: moving.length });
+    if (moving.length)
+      this.log("warn", "mediasoup worker died; its rooms move to a live worker", {
+        pid: dead.worker.pid,
+        rooms: moving.length,
+      });
     for (const room of moving) {
       try {
         await room.migrate(this.pool.pick(this.workerLoad));
@@ -252,8 +271,14 @@ export class MediaService implements MediaApi {
 
   private async onWorkerReplaced(entry: PoolWorker, died: { pid: number; error: Error }): Promise<void> {
     // Rooms still on the dead worker (it was the only one): they move to its replacement.
-    const moving = [...this.rooms.values()].filter((r) => r.worker.index === entry.index && r.worker !== entry && r.worker.worker.closed && !r.closed);
-    this.log("warn", "mediasoup worker died and was replaced", { pid: died.pid, newPid: entry.worker.pid, rooms: moving.length });
+    const moving = [...this.rooms.values()].filter(
+      (r) => r.worker.index === entry.index && r.worker !== entry && r.worker.worker.closed && !r.closed,
+    );
+    this.log("warn", "mediasoup worker died and was replaced", {
+      pid: died.pid,
+      newPid: entry.worker.pid,
+      rooms: moving.length,
+    });
     for (const room of moving) {
       try {
         await room.migrate(entry);

@@ -12,7 +12,14 @@
 // carries RTP only. Relays are idempotent: every signalling server receives every node's events.
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode } from "@yilian/contract";
-import { parseRoomKey, type JoinPeer, type MediaApi, type MediaEvent, type PipeEndpoint, type PipedProducer } from "./api";
+import {
+  parseRoomKey,
+  type JoinPeer,
+  type MediaApi,
+  type MediaEvent,
+  type PipeEndpoint,
+  type PipedProducer,
+} from "./api";
 import type { NodeRecord } from "./registry";
 
 interface SpanLink {
@@ -59,7 +66,9 @@ export class SessionSpans {
   private async dropEdge(roomKey: string, edge: string): Promise<string[]> {
     await this.d.redis.hdel(this.spanKey(roomKey), edge);
     const homes = await this.d.redis.hgetall(this.peersKey(roomKey));
-    const gone = Object.entries(homes).filter(([, n]) => n === edge).map(([p]) => p);
+    const gone = Object.entries(homes)
+      .filter(([, n]) => n === edge)
+      .map(([p]) => p);
     if (gone.length) await this.d.redis.hdel(this.peersKey(roomKey), ...gone);
     return gone;
   }
@@ -74,7 +83,11 @@ export class SessionSpans {
     const origin = await this.d.originOf(roomKey);
     let home = origin;
     if (peer.role !== "LECTURER") {
-      const [homes, links, live] = await Promise.all([this.d.redis.hvals(this.peersKey(roomKey)), this.links(roomKey), this.d.liveNodes()]);
+      const [homes, links, live] = await Promise.all([
+        this.d.redis.hvals(this.peersKey(roomKey)),
+        this.links(roomKey),
+        this.d.liveNodes(),
+      ]);
       const alive = new Set(live.map((n) => n.nodeId));
       const count = (node: string) => homes.filter((h) => h === node).length;
       const members = [origin, ...[...links.keys()].filter((n) => alive.has(n))];
@@ -101,8 +114,16 @@ export class SessionSpans {
       if (await this.d.redis.hexists(this.spanKey(roomKey), edge)) return edge;
       await this.d.call(edge, "openRoom", parseRoomKey(roomKey));
       const listen = (await this.d.call(edge, "pipeListen", [roomKey])) as PipeEndpoint;
-      const offer = (await this.d.call(origin, "pipeOffer", [roomKey, { ip: listen.ip, port: listen.port }])) as PipeEndpoint & { producers: PipedProducer[] };
-      await this.d.call(edge, "pipeConnect", [roomKey, listen.transportId, { ip: offer.ip, port: offer.port }, offer.producers]);
+      const offer = (await this.d.call(origin, "pipeOffer", [
+        roomKey,
+        { ip: listen.ip, port: listen.port },
+      ])) as PipeEndpoint & { producers: PipedProducer[] };
+      await this.d.call(edge, "pipeConnect", [
+        roomKey,
+        listen.transportId,
+        { ip: offer.ip, port: offer.port },
+        offer.producers,
+      ]);
       const link: SpanLink = { origin: offer.transportId, edge: listen.transportId };
       await this.d.redis.hset(this.spanKey(roomKey), edge, JSON.stringify(link));
       return edge;
@@ -123,10 +144,12 @@ export class SessionSpans {
       await this.d.call(origin, "pipeAdopt", [roomKey, up.origin, producers]);
     }
     await Promise.all(
-      [...links].filter(([edge]) => edge !== home).map(async ([edge, link]) => {
-        const producers = await this.d.call(origin, "pipeProducers", [roomKey, link.origin, producerIds]);
-        await this.d.call(edge, "pipeAdopt", [roomKey, link.edge, producers]);
-      }),
+      [...links]
+        .filter(([edge]) => edge !== home)
+        .map(async ([edge, link]) => {
+          const producers = await this.d.call(origin, "pipeProducers", [roomKey, link.origin, producerIds]);
+          await this.d.call(edge, "pipeAdopt", [roomKey, link.edge, producers]);
+        }),
     );
   }
 
@@ -150,7 +173,8 @@ export class SessionSpans {
     if (link && origin) await this.d.call(origin, "pipeClose", [roomKey, link.origin]).catch(() => undefined);
     if (!gone.length) return [];
     const others = await this.nodesOf(roomKey);
-    for (const peerId of gone) await Promise.all(others.map((n) => this.d.call(n, "leavePeer", [roomKey, peerId]).catch(() => undefined)));
+    for (const peerId of gone)
+      await Promise.all(others.map((n) => this.d.call(n, "leavePeer", [roomKey, peerId]).catch(() => undefined)));
     return gone;
   }
 
@@ -158,7 +182,9 @@ export class SessionSpans {
   async closeAll(roomKey: string, reason: "ended" | "empty" | "replaced" | "error"): Promise<void> {
     const links = await this.links(roomKey);
     const origin = await this.d.originOf(roomKey).catch(() => undefined);
-    await Promise.all([...links.keys()].map((n) => this.d.call(n, "closeRoom", [roomKey, reason]).catch(() => undefined)));
+    await Promise.all(
+      [...links.keys()].map((n) => this.d.call(n, "closeRoom", [roomKey, reason]).catch(() => undefined)),
+    );
     if (origin) await this.d.call(origin, "closeRoom", [roomKey, reason]).catch(() => undefined);
     await this.d.redis.del(this.spanKey(roomKey), this.peersKey(roomKey));
   }
@@ -189,6 +215,8 @@ export class SessionSpans {
     if ((await this.homeOf(e.roomKey, peerId)) !== e.nodeId) return; // a copy reacting to the relay itself
     if (!(await this.d.redis.hlen(this.spanKey(e.roomKey)))) return;
     const others = await this.nodesOf(e.roomKey, e.nodeId);
-    await Promise.all(others.map((n) => this.d.call(n, method, [e.roomKey, peerId, producerId]).catch(() => undefined)));
+    await Promise.all(
+      others.map((n) => this.d.call(n, method, [e.roomKey, peerId, producerId]).catch(() => undefined)),
+    );
   }
 }

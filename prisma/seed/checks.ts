@@ -27,7 +27,14 @@ export function countPlan(plan: SeedPlan): PlanCounts {
 }
 
 const ALL_ROLES: Role[] = [
-  "DOCTOR", "SPECIALIST", "COORDINATOR", "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN", "LECTURER", "TRAINEE",
+  "DOCTOR",
+  "SPECIALIST",
+  "COORDINATOR",
+  "INSTITUTION_ADMIN",
+  "REGION_ADMIN",
+  "PROVINCE_ADMIN",
+  "LECTURER",
+  "TRAINEE",
 ];
 
 export function checkPlan(plan: SeedPlan): void {
@@ -43,8 +50,16 @@ export function checkPlan(plan: SeedPlan): void {
   expect("city medical groups", ofType("CITY_MEDICAL_GROUP").length, TARGETS.cityGroups);
   expect("government-hospital cooperations", ofType("GOV_HOSPITAL_COOPERATION").length, TARGETS.govCooperations);
   expect("external guidance", ofType("EXTERNAL_GUIDANCE").length, TARGETS.externalGuidance);
-  expect("provincial specialty alliances", ofType("SPECIALTY_ALLIANCE", "PROVINCIAL").length, TARGETS.provincialAlliances);
-  expect("hospital specialty alliances", ofType("SPECIALTY_ALLIANCE", "PROVINCE_MANAGED_HOSPITAL").length, TARGETS.hospitalAlliances);
+  expect(
+    "provincial specialty alliances",
+    ofType("SPECIALTY_ALLIANCE", "PROVINCIAL").length,
+    TARGETS.provincialAlliances,
+  );
+  expect(
+    "hospital specialty alliances",
+    ofType("SPECIALTY_ALLIANCE", "PROVINCE_MANAGED_HOSPITAL").length,
+    TARGETS.hospitalAlliances,
+  );
   expect("telemedicine networks", ofType("TELEMEDICINE_NETWORK").length, TARGETS.telemedicineNetworks);
 
   // Distinct institutions of a kind that are in at least one county medical community.
@@ -57,8 +72,16 @@ export function checkPlan(plan: SeedPlan): void {
         .filter((i) => i.kind === kind)
         .map((i) => i.id),
     ).size;
-  expect("township health centres in county communities", covered("TOWNSHIP_HEALTH_CENTRE"), TARGETS.townshipCentresCovered);
-  expect("community health centres in county communities", covered("COMMUNITY_HEALTH_CENTRE"), TARGETS.communityCentresCovered);
+  expect(
+    "township health centres in county communities",
+    covered("TOWNSHIP_HEALTH_CENTRE"),
+    TARGETS.townshipCentresCovered,
+  );
+  expect(
+    "community health centres in county communities",
+    covered("COMMUNITY_HEALTH_CENTRE"),
+    TARGETS.communityCentresCovered,
+  );
 
   for (const c of plan.consortia) {
     if (c.type === "TELEMEDICINE_NETWORK") {

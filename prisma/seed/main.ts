@@ -52,7 +52,9 @@ export async function seedDatabase(prisma: PrismaClient, opts: SeedOptions = {})
   await prisma.$transaction(
     async (tx) => {
       if (opts.reset) {
-        const tables = await tx.$queryRaw<{ name: string }[]>`SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()`;
+        const tables = await tx.$queryRaw<
+          { name: string }[]
+        >`SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()`;
         const emptied = tables.map((t) => t.name).filter((t) => !KEPT_TABLES.includes(t));
         await tx.$executeRawUnsafe(`TRUNCATE ${emptied.map((t) => `"${t}"`).join(", ")} CASCADE`);
         log(`seed: reset (${emptied.length} tables emptied, the audit log kept)`);

@@ -62,7 +62,8 @@ function placeOf(plan: SeedPlan, i: NamedInstitution): { city: RegionRow | null;
   let county = place.kind === "COUNTY" ? place : null;
   if (i.county) {
     county = plan.regionNamed(i.county) ?? null;
-    if (!county || county.parentId !== city.id) throw new Error(`named institution ${i.name}: ${i.county} is not in ${city.name}`);
+    if (!county || county.parentId !== city.id)
+      throw new Error(`named institution ${i.name}: ${i.county} is not in ${city.name}`);
   }
   return { city, county };
 }
@@ -70,7 +71,15 @@ function placeOf(plan: SeedPlan, i: NamedInstitution): { city: RegionRow | null;
 export function addNamedInstitutions(plan: SeedPlan, data: NamedData): InstitutionRow[] {
   return data.institutions.map((i) => {
     const { city, county } = placeOf(plan, i);
-    return plan.addInstitution({ name: i.name, tier: i.tier, kind: i.kind, city, county, named: true, note: i.note ?? null });
+    return plan.addInstitution({
+      name: i.name,
+      tier: i.tier,
+      kind: i.kind,
+      city,
+      county,
+      named: true,
+      note: i.note ?? null,
+    });
   });
 }
 
@@ -112,18 +121,32 @@ export function addNamedConsortia(plan: SeedPlan, data: NamedData): void {
     const code = c.type === "TELEMEDICINE_NETWORK" ? `${prefix}-JL` : nextConsortiumCode(plan, prefix);
 
     if (c.type === "SPECIALTY_ALLIANCE") {
-      if (!lead || !c.leadDepartment || !c.level) throw new Error(`named alliance ${c.name} lacks lead, department or level`);
+      if (!lead || !c.leadDepartment || !c.level)
+        throw new Error(`named alliance ${c.name} lacks lead, department or level`);
       const sp = specialtyForAlliance(c);
       const department = plan.department(lead, c.leadDepartment, specialtyOfDepartment(c.leadDepartment)?.code ?? sp);
       const row = plan.addConsortium({
-        code, name: c.name, type: c.type, allianceLevel: c.level, lead, leadDepartment: department,
-        specialtyCode: sp, named: true,
+        code,
+        name: c.name,
+        type: c.type,
+        allianceLevel: c.level,
+        lead,
+        leadDepartment: department,
+        specialtyCode: sp,
+        named: true,
       });
       for (const m of asList(c)) plan.addMember(row, plan.institution(m));
       continue;
     }
 
-    const row = plan.addConsortium({ code, name: c.name, type: c.type, lead, coversAll: c.members === "all", named: true });
+    const row = plan.addConsortium({
+      code,
+      name: c.name,
+      type: c.type,
+      lead,
+      coversAll: c.members === "all",
+      named: true,
+    });
     for (const m of asList(c)) plan.addMember(row, plan.institution(m));
   }
 }

@@ -281,7 +281,10 @@ export class SeedPlan {
     const row: MemberRow = { consortiumId: consortium.id, institutionId: institution.id, role };
     this.memberKeys.set(key, row);
     this.members.push(row);
-    this.membershipsByInstitution.set(institution.id, [...(this.membershipsByInstitution.get(institution.id) ?? []), row]);
+    this.membershipsByInstitution.set(institution.id, [
+      ...(this.membershipsByInstitution.get(institution.id) ?? []),
+      row,
+    ]);
   }
 
   /** Consortia of a type that the institution is a plain MEMBER of (not the lead). */

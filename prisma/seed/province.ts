@@ -202,7 +202,8 @@ function addCountyCommunities(plan: SeedPlan, counties: County[]): void {
   const withHospitals = counties.filter((c) => c.hospitals.length > 0);
   const second = TARGETS.countyCommunities - withHospitals.length;
   const rural = withHospitals.filter((c) => c.def.settlement === "RURAL");
-  if (second < 0 || second > rural.length) throw new Error(`cannot make ${TARGETS.countyCommunities} county communities`);
+  if (second < 0 || second > rural.length)
+    throw new Error(`cannot make ${TARGETS.countyCommunities} county communities`);
   const twoCommunities = new Set(rng("communities").sample(rural, second));
 
   const prefix = consortiumCodePrefix("COUNTY_MEDICAL_COMMUNITY");
@@ -210,7 +211,12 @@ function addCountyCommunities(plan: SeedPlan, counties: County[]): void {
     const leads = twoCommunities.has(c) ? c.hospitals.slice(0, 2) : c.hospitals.slice(0, 1);
     for (const lead of leads) {
       c.communities.push(
-        plan.addConsortium({ code: nextConsortiumCode(plan, prefix), name: `${lead.name}医共体`, type: "COUNTY_MEDICAL_COMMUNITY", lead }),
+        plan.addConsortium({
+          code: nextConsortiumCode(plan, prefix),
+          name: `${lead.name}医共体`,
+          type: "COUNTY_MEDICAL_COMMUNITY",
+          lead,
+        }),
       );
     }
     // The county's other hospitals join the first community.
@@ -306,7 +312,9 @@ function addCityGroups(plan: SeedPlan, cities: City[]): void {
     throw new Error(`city group weights must sum to ${TARGETS.cityGroups - named}`);
   }
   const prefix = consortiumCodePrefix("CITY_MEDICAL_GROUP");
-  const leadsAGroup = new Set(plan.consortia.filter((c) => c.type === "CITY_MEDICAL_GROUP").map((c) => c.leadInstitutionId));
+  const leadsAGroup = new Set(
+    plan.consortia.filter((c) => c.type === "CITY_MEDICAL_GROUP").map((c) => c.leadInstitutionId),
+  );
 
   cities.forEach((city, k) => {
     const candidates = [
@@ -314,9 +322,15 @@ function addCityGroups(plan: SeedPlan, cities: City[]): void {
       ...city.hospitals.filter((h) => h.kind === "TCM_HOSPITAL"),
     ].filter((h) => !leadsAGroup.has(h.id));
     const leads = candidates.slice(0, weights[k]);
-    if (leads.length < weights[k]!) throw new Error(`${city.def.name}: not enough city hospitals to lead ${weights[k]} groups`);
+    if (leads.length < weights[k]!)
+      throw new Error(`${city.def.name}: not enough city hospitals to lead ${weights[k]} groups`);
     const groups = leads.map((lead) =>
-      plan.addConsortium({ code: nextConsortiumCode(plan, prefix), name: `${lead.name}城市医疗集团`, type: "CITY_MEDICAL_GROUP", lead }),
+      plan.addConsortium({
+        code: nextConsortiumCode(plan, prefix),
+        name: `${lead.name}城市医疗集团`,
+        type: "CITY_MEDICAL_GROUP",
+        lead,
+      }),
     );
     const others = city.hospitals.filter((h) => !leads.includes(h) && !leadsAGroup.has(h.id));
     others.forEach((h, n) => plan.addMember(groups[n % groups.length]!, h));
@@ -358,7 +372,9 @@ function addExternalGuidance(plan: SeedPlan): void {
   const existing = plan.consortia.filter((c) => c.type === "EXTERNAL_GUIDANCE");
   const need = TARGETS.externalGuidance - existing.length;
   const guided = new Set(
-    plan.members.filter((m) => m.role === "MEMBER" && existing.some((c) => c.id === m.consortiumId)).map((m) => m.institutionId),
+    plan.members
+      .filter((m) => m.role === "MEMBER" && existing.some((c) => c.id === m.consortiumId))
+      .map((m) => m.institutionId),
   );
   const leads = plan.institutions.filter((i) => i.tier === "PROVINCE" && i.kind === "GENERAL_HOSPITAL");
   const groupOrCommunityLeads = plan.consortia
@@ -400,9 +416,16 @@ function addSpecialtyAlliances(plan: SeedPlan): void {
     );
 
   // Provincial level: one per specialty not yet covered at that level.
-  const provincialTaken = new Set(alliances().filter((c) => c.allianceLevel === "PROVINCIAL").map((c) => c.specialtyCode));
+  const provincialTaken = new Set(
+    alliances()
+      .filter((c) => c.allianceLevel === "PROVINCIAL")
+      .map((c) => c.specialtyCode),
+  );
   const provincialNeed = TARGETS.provincialAlliances - provincialTaken.size;
-  const provincialCodes = r.sample(SPECIALTIES.map((s) => s.code).filter((c) => !provincialTaken.has(c)), provincialNeed);
+  const provincialCodes = r.sample(
+    SPECIALTIES.map((s) => s.code).filter((c) => !provincialTaken.has(c)),
+    provincialNeed,
+  );
   if (provincialCodes.length < provincialNeed) throw new Error("not enough specialties for the provincial alliances");
   for (const code of provincialCodes) {
     const pool = (r.chance(0.25) ? cityGeneral : province).filter((i) => plan.departmentWithSpecialty(i, code));
@@ -430,7 +453,9 @@ function addSpecialtyAlliances(plan: SeedPlan): void {
     const lead = hospitals[turn++ % hospitals.length]!;
     const options = plan
       .departmentsOf(lead)
-      .filter((d) => d.specialtyCode && !taken.has(`${lead.id}/${d.specialtyCode}`) && d.specialtyCode !== "GENERAL_PRACTICE");
+      .filter(
+        (d) => d.specialtyCode && !taken.has(`${lead.id}/${d.specialtyCode}`) && d.specialtyCode !== "GENERAL_PRACTICE",
+      );
     if (options.length === 0) continue;
     const dept = r.pick(options);
     const code = dept.specialtyCode!;
@@ -460,7 +485,9 @@ function addSpecialtyAlliances(plan: SeedPlan): void {
  *    Songyuan group members) go to their city group's lead.
  */
 function assignNetworkParents(plan: SeedPlan, cities: City[]): void {
-  const upper = ["吉林大学第一医院", "吉林大学第二医院", "吉林大学中日联谊医院", "吉林省人民医院"].map((n) => plan.institution(n));
+  const upper = ["吉林大学第一医院", "吉林大学第二医院", "吉林大学中日联谊医院", "吉林省人民医院"].map((n) =>
+    plan.institution(n),
+  );
   const cityParent: Record<string, InstitutionRow> = {
     yanbian: plan.institution("延边大学附属医院"),
     tonghua: plan.institution("吉林大学第一医院梅河医院"),

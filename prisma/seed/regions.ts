@@ -35,7 +35,10 @@ const R = "RURAL" as const;
 
 export const JILIN_CITIES: readonly CityDef[] = [
   {
-    name: "长春市", short: "长春市", code: "changchun", num: "01",
+    name: "长春市",
+    short: "长春市",
+    code: "changchun",
+    num: "01",
     counties: [
       { name: "南关区", code: "nanguan", settlement: U },
       { name: "宽城区", code: "kuancheng", settlement: U },
@@ -51,7 +54,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "吉林市", short: "吉林市", code: "jilin", num: "02",
+    name: "吉林市",
+    short: "吉林市",
+    code: "jilin",
+    num: "02",
     counties: [
       { name: "昌邑区", code: "changyi", settlement: U },
       { name: "龙潭区", code: "longtan", settlement: S },
@@ -65,7 +71,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "四平市", short: "四平市", code: "siping", num: "03",
+    name: "四平市",
+    short: "四平市",
+    code: "siping",
+    num: "03",
     counties: [
       { name: "铁西区", code: "tiexi", settlement: U },
       { name: "铁东区", code: "tiedong", settlement: S },
@@ -75,7 +84,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "辽源市", short: "辽源市", code: "liaoyuan", num: "04",
+    name: "辽源市",
+    short: "辽源市",
+    code: "liaoyuan",
+    num: "04",
     counties: [
       { name: "龙山区", code: "longshan", settlement: U },
       { name: "西安区", code: "xian", settlement: U },
@@ -84,7 +96,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "通化市", short: "通化市", code: "tonghua", num: "05",
+    name: "通化市",
+    short: "通化市",
+    code: "tonghua",
+    num: "05",
     counties: [
       { name: "东昌区", code: "dongchang", settlement: U },
       { name: "二道江区", code: "erdaojiang", settlement: S },
@@ -99,7 +114,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "白山市", short: "白山市", code: "baishan", num: "06",
+    name: "白山市",
+    short: "白山市",
+    code: "baishan",
+    num: "06",
     counties: [
       { name: "浑江区", code: "hunjiang", settlement: S },
       { name: "江源区", code: "jiangyuan", settlement: S },
@@ -110,7 +128,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "松原市", short: "松原市", code: "songyuan", num: "07",
+    name: "松原市",
+    short: "松原市",
+    code: "songyuan",
+    num: "07",
     counties: [
       { name: "宁江区", code: "ningjiang", settlement: S },
       { name: "前郭尔罗斯蒙古族自治县", code: "qianguo", settlement: R },
@@ -120,7 +141,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "白城市", short: "白城市", code: "baicheng", num: "08",
+    name: "白城市",
+    short: "白城市",
+    code: "baicheng",
+    num: "08",
     counties: [
       { name: "洮北区", code: "taobei", settlement: S },
       { name: "镇赉县", code: "zhenlai", settlement: R },
@@ -130,7 +154,10 @@ export const JILIN_CITIES: readonly CityDef[] = [
     ],
   },
   {
-    name: "延边朝鲜族自治州", short: "延边州", code: "yanbian", num: "24",
+    name: "延边朝鲜族自治州",
+    short: "延边州",
+    code: "yanbian",
+    num: "24",
     counties: [
       { name: "延吉市", code: "yanji", settlement: R },
       { name: "图们市", code: "tumen", settlement: R },

@@ -16,7 +16,13 @@ export interface SpecialtyDef {
 
 export const SPECIALTIES: readonly SpecialtyDef[] = [
   // ---- lead departments of the named alliances
-  { code: "HEALTH_MANAGEMENT", name: "健康管理", nameEn: "Health Management (Check-up)", departmentName: "健康管理中心", aliases: ["健康管理（体检）中心", "体检中心"] },
+  {
+    code: "HEALTH_MANAGEMENT",
+    name: "健康管理",
+    nameEn: "Health Management (Check-up)",
+    departmentName: "健康管理中心",
+    aliases: ["健康管理（体检）中心", "体检中心"],
+  },
   { code: "THYROID_SURGERY", name: "甲状腺外科", nameEn: "Thyroid Surgery" },
   { code: "CLINICAL_NUTRITION", name: "临床营养科", nameEn: "Clinical Nutrition" },
   { code: "SPINE_SURGERY", name: "脊柱外科", nameEn: "Spine Surgery" },
@@ -53,7 +59,13 @@ export const SPECIALTIES: readonly SpecialtyDef[] = [
   { code: "STOMATOLOGY", name: "口腔科", nameEn: "Stomatology (Dentistry)" },
   { code: "MEDICAL_IMAGING", name: "医学影像科", nameEn: "Medical Imaging (Radiology)", aliases: ["放射科", "影像科"] },
   { code: "ULTRASOUND", name: "超声医学科", nameEn: "Ultrasound Medicine" },
-  { code: "ELECTROCARDIOGRAPHY", name: "心电诊断", nameEn: "Electrocardiography", departmentName: "心电诊断科", aliases: ["心电图室"] },
+  {
+    code: "ELECTROCARDIOGRAPHY",
+    name: "心电诊断",
+    nameEn: "Electrocardiography",
+    departmentName: "心电诊断科",
+    aliases: ["心电图室"],
+  },
   { code: "GENERAL_PRACTICE", name: "全科医学", nameEn: "General Practice", departmentName: "全科医学科" },
   { code: "TCM", name: "中医科", nameEn: "Traditional Chinese Medicine" },
   { code: "REHABILITATION", name: "康复医学科", nameEn: "Rehabilitation Medicine" },

@@ -85,7 +85,13 @@ function addStaff(plan: SeedPlan, i: InstitutionRow, r: Rng, add: Add, leadDepar
     return;
   }
 
-  add(`doc.${key}`, "DOCTOR", i, clinical.length ? r.pick(clinical) : null, r.chance(0.5) ? "ATTENDING_PHYSICIAN" : "RESIDENT_PHYSICIAN");
+  add(
+    `doc.${key}`,
+    "DOCTOR",
+    i,
+    clinical.length ? r.pick(clinical) : null,
+    r.chance(0.5) ? "ATTENDING_PHYSICIAN" : "RESIDENT_PHYSICIAN",
+  );
 
   // Specialists: first one in each department that leads a specialty alliance, then others in distinct random
   // clinical departments.
@@ -95,12 +101,24 @@ function addStaff(plan: SeedPlan, i: InstitutionRow, r: Rng, add: Add, leadDepar
   const specialistDepartments = [...leading, ...rest].slice(0, want);
   specialistDepartments.forEach((d, n) => add(`spec.${key}.${n + 1}`, "SPECIALIST", i, d, specialistTitle(i, r)));
 
-  add(`coord.${key}`, "COORDINATOR", i, departments.find((d) => d.name === TELEMEDICINE_CENTRE) ?? null, "ADMINISTRATOR");
+  add(
+    `coord.${key}`,
+    "COORDINATOR",
+    i,
+    departments.find((d) => d.name === TELEMEDICINE_CENTRE) ?? null,
+    "ADMINISTRATOR",
+  );
   add(`admin.${key}`, "INSTITUTION_ADMIN", i, null, "ADMINISTRATOR");
 
   const lecturers = i.tier === "PROVINCE" || i.tier === "CITY" ? LECTURERS[i.tier] : 0;
   for (let n = 1; n <= lecturers && clinical.length > 0; n++) {
-    add(`lect.${key}.${n}`, "LECTURER", i, r.pick(clinical), r.chance(0.6) ? "CHIEF_PHYSICIAN" : "ASSOCIATE_CHIEF_PHYSICIAN");
+    add(
+      `lect.${key}.${n}`,
+      "LECTURER",
+      i,
+      r.pick(clinical),
+      r.chance(0.6) ? "CHIEF_PHYSICIAN" : "ASSOCIATE_CHIEF_PHYSICIAN",
+    );
   }
 }
 
@@ -121,8 +139,9 @@ function regionAdminInstitution(plan: SeedPlan, region: RegionRow): InstitutionR
   const found =
     region.kind === "CITY"
       ? plan.institutions.find((i) => i.cityId === region.id && i.tier === "CITY" && i.kind === "GENERAL_HOSPITAL")
-      : (plan.institutions.find((i) => i.countyId === region.id && i.tier === "COUNTY" && i.kind === "GENERAL_HOSPITAL") ??
-        plan.institutions.find((i) => i.countyId === region.id));
+      : (plan.institutions.find(
+          (i) => i.countyId === region.id && i.tier === "COUNTY" && i.kind === "GENERAL_HOSPITAL",
+        ) ?? plan.institutions.find((i) => i.countyId === region.id));
   if (!found) throw new Error(`no institution for the administrator of ${region.name}`);
   return found;
 }

@@ -11,7 +11,11 @@ async function inBatches<T>(rows: readonly T[], insert: (batch: T[]) => Promise<
   for (let k = 0; k < rows.length; k += BATCH) await insert(rows.slice(k, k + BATCH));
 }
 
-export async function writePlan(tx: Prisma.TransactionClient, plan: SeedPlan, log: (msg: string) => void): Promise<void> {
+export async function writePlan(
+  tx: Prisma.TransactionClient,
+  plan: SeedPlan,
+  log: (msg: string) => void,
+): Promise<void> {
   await tx.specialty.createMany({ data: plan.specialties });
   // Cities before counties, and institutions by tier: a row's parent is always inserted in an earlier batch
   // (every parent is of a higher tier, see checks.ts).
@@ -23,7 +27,9 @@ export async function writePlan(tx: Prisma.TransactionClient, plan: SeedPlan, lo
   await inBatches(plan.departments, (data) => tx.department.createMany({ data }));
   await inBatches(plan.consortia, (data) => tx.consortium.createMany({ data }));
   await inBatches(plan.members, (data) => tx.consortiumMember.createMany({ data }));
-  log(`seed: ${plan.departments.length} departments, ${plan.consortia.length} consortia, ${plan.members.length} memberships`);
+  log(
+    `seed: ${plan.departments.length} departments, ${plan.consortia.length} consortia, ${plan.members.length} memberships`,
+  );
   await inBatches(plan.users, (data) => tx.user.createMany({ data }));
   log(`seed: ${plan.users.length} users`);
 }

@@ -108,7 +108,10 @@ class Member implements ClusterMember {
     this.child = child;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
-      const timer = setTimeout(() => reject(new Error(`${this.name} not ready in ${this.readyTimeoutMs} ms:\n${this.output()}`)), this.readyTimeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name} not ready in ${this.readyTimeoutMs} ms:\n${this.output()}`)),
+        this.readyTimeoutMs,
+      );
       let partial = "";
       const onData = (d: Buffer) => {
         partial += d.toString();
@@ -195,11 +198,29 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     redisDir = mkdtempSync(path.join(os.tmpdir(), "yilian-cluster-redis-"));
     redisUrl = `redis://127.0.0.1:${port}`;
     const dir = redisDir;
-    const redis = new Member("redis", "redis", () => ({
-      cmd: "redis-server",
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-      env: process.env,
-    }), opts.onOutput);
+    const redis = new Member(
+      "redis",
+      "redis",
+      () => ({
+        cmd: "redis-server",
+        args: [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--dir",
+          dir,
+          "--appendonly",
+          "yes",
+          "--appendfsync",
+          "always",
+          "--save",
+          "",
+        ],
+        env: process.env,
+      }),
+      opts.onOutput,
+    );
     redis.url = redisUrl;
     members.push(redis);
   }
@@ -207,19 +228,40 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
   const serverPorts = await Promise.all(Array.from({ length: opts.servers ?? 2 }, () => freePort()));
   serverPorts.forEach((port, i) =>
-    members.push(new Member(`server-${i + 1}`, "server", () => ({
-      ...tsx("server/src/main.ts"),
-      env: { ...env, HOST: "127.0.0.1", PORT: String(port), SEED_DEMO_DATA: "false", ...opts.memberEnv?.server },
-    }), opts.onOutput)),
+    members.push(
+      new Member(
+        `server-${i + 1}`,
+        "server",
+        () => ({
+          ...tsx("server/src/main.ts"),
+          env: { ...env, HOST: "127.0.0.1", PORT: String(port), SEED_DEMO_DATA: "false", ...opts.memberEnv?.server },
+        }),
+        opts.onOutput,
+      ),
+    ),
   );
   for (let i = 1; i <= (opts.mediaNodes ?? 2); i++) {
-    members.push(new Member(`media-${i}`, "media", () => ({
-      ...tsx("media/src/main.ts"),
-      env: { ...env, MEDIA_NODE_ID: `media-${i}`, MEDIA_WEBRTC_PORT: "0", ...opts.memberEnv?.media },
-    }), opts.onOutput));
+    members.push(
+      new Member(
+        `media-${i}`,
+        "media",
+        () => ({
+          ...tsx("media/src/main.ts"),
+          env: { ...env, MEDIA_NODE_ID: `media-${i}`, MEDIA_WEBRTC_PORT: "0", ...opts.memberEnv?.media },
+        }),
+        opts.onOutput,
+      ),
+    );
   }
   for (let i = 1; i <= (opts.workers ?? 2); i++) {
-    members.push(new Member(`worker-${i}`, "worker", () => ({ ...tsx("worker/src/main.ts"), env: { ...env, ...opts.memberEnv?.worker } }), opts.onOutput));
+    members.push(
+      new Member(
+        `worker-${i}`,
+        "worker",
+        () => ({ ...tsx("worker/src/main.ts"), env: { ...env, ...opts.memberEnv?.worker } }),
+        opts.onOutput,
+      ),
+    );
   }
 
   const counts: Record<string, number> = {};
@@ -228,7 +270,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await new Promise((r) => (front ? front.close(r) : r(null)));
     // Clients first lose the servers, then the rest goes; Redis last.
     const order: MemberKind[] = ["server", "worker", "media", "redis"];
-    for (const kind of order) await Promise.all(members.filter((m) => m.kind === kind).map((m) => m.kind === "redis" ? m.kill("SIGKILL") : m.kill()));
+    for (const kind of order)
+      await Promise.all(
+        members.filter((m) => m.kind === kind).map((m) => (m.kind === "redis" ? m.kill("SIGKILL") : m.kill())),
+      );
     if (redisDir) rmSync(redisDir, { recursive: true, force: true });
   };
   try {
@@ -257,7 +302,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       const pid = member(node).pid;
       if (!pid) return [];
       try {
-        return execFileSync("pgrep", ["-P", String(pid), "-f", "mediasoup-worker"]).toString().trim().split("\n").filter(Boolean).map(Number);
+        return execFileSync("pgrep", ["-P", String(pid), "-f", "mediasoup-worker"])
+          .toString()
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map(Number);
       } catch {
         return [];
       }

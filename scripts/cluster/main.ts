@@ -30,11 +30,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const maintenanceUrl = Object.assign(new URL(config.DATABASE_URL), { pathname: "/postgres" }).toString();
   await requireDependencies(maintenanceUrl, config.REDIS_URL, "cluster");
-  if (await ensureDatabase(config.DATABASE_URL)) console.log(`cluster: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
+  if (await ensureDatabase(config.DATABASE_URL))
+    console.log(`cluster: created database ${new URL(config.DATABASE_URL).pathname.slice(1)}`);
   const env = { ...process.env, DATABASE_URL: config.DATABASE_URL, REDIS_URL: config.REDIS_URL };
   for (const [label, args] of [
     ["applying migrations", ["npx", "prisma", "migrate", "deploy"]],
-    ...(config.SEED_DEMO_DATA ? [["seeding demo data (first start only)", [process.execPath, "--import", "tsx", "prisma/seed/main.ts"]]] : []),
+    ...(config.SEED_DEMO_DATA
+      ? [["seeding demo data (first start only)", [process.execPath, "--import", "tsx", "prisma/seed/main.ts"]]]
+      : []),
   ] as [string, string[]][]) {
     console.log(`cluster: ${label}`);
     const r = spawnSync(args[0]!, args.slice(1), { stdio: "inherit", env });
@@ -52,7 +55,9 @@ async function main(): Promise<void> {
     onOutput: (member, line) => process.stdout.write(`[${member}] ${line}\n`),
   });
   for (const m of cluster.members) console.log(`cluster: ${m.name} running (pid ${m.pid}${m.url ? `, ${m.url}` : ""})`);
-  console.log(`cluster: open ${cluster.url} (round-robin over ${cluster.members.filter((m) => m.kind === "server").length} servers)`);
+  console.log(
+    `cluster: open ${cluster.url} (round-robin over ${cluster.members.filter((m) => m.kind === "server").length} servers)`,
+  );
 
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -58,7 +58,11 @@ export function createYilianServer(services: Services): YilianServer {
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
       // Method, path and status only: headers and query strings may carry tokens or patient details.
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split("?")[0] }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split("?")[0],
+        }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
     }),
@@ -148,7 +152,9 @@ function connectModules(m: { consultations: ConsultationModule; training: Traini
   consultations.onSessionEnded((id) => void media.hub.closeRoom("consultation", id));
   // The first assigned specialist entering a consultation room starts the consultation.
   media.hub.access.onPeerJoined((kind, roomId, user, grant) =>
-    kind === "consultation" && grant.role === "SPECIALIST" ? consultations.markStarted(roomId, user.id).then(() => undefined) : undefined,
+    kind === "consultation" && grant.role === "SPECIALIST"
+      ? consultations.markStarted(roomId, user.id).then(() => undefined)
+      : undefined,
   );
   training.live.media = {
     closeProducersOf: (sessionId, userId) => media.hub.closeProducersOfUser("training", sessionId, userId),

@@ -17,7 +17,10 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL")
     .default("postgresql://postgres@127.0.0.1:5432/yilian"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// URL")
+    .default("redis://127.0.0.1:6379"),
   /** Prefix for every Redis key of this deployment (queues, adapter channels, rate limits). */
   REDIS_PREFIX: z.string().min(1).default("yilian"),
   /** Local state outside the repository: generated secrets (secrets.json, 0600), the development TURN certificate. */
@@ -25,7 +28,12 @@ export const ConfigSchema = z.object({
   /** HS256 key of access tokens. Unset outside production: generated once into YILIAN_STATE_DIR. */
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").optional(),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().min(30).max(86_400).default(900),
-  REFRESH_TOKEN_TTL_S: z.coerce.number().int().min(300).max(90 * 86_400).default(14 * 86_400),
+  REFRESH_TOKEN_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86_400)
+    .default(14 * 86_400),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   LOGIN_RATE_WINDOW_S: z.coerce.number().int().min(1).default(300),
   /** Per-account lock-out: failed passwords in a row (from any address) before the account is locked. */
@@ -35,7 +43,12 @@ export const ConfigSchema = z.object({
   LOGIN_LOCKOUT_MAX_S: z.coerce.number().int().min(1).max(86_400).default(3600),
   JSON_BODY_LIMIT: z.string().default("256kb"),
   /** Resumable (tus) uploads not finished within this time are refused and their partial bytes removed. */
-  UPLOAD_RESUMABLE_EXPIRY_S: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
+  UPLOAD_RESUMABLE_EXPIRY_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(86_400),
   TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Answer every request with a Server-Timing header: queries, database time, phases (benchmarks, profiling). */
@@ -80,7 +93,12 @@ export const ConfigSchema = z.object({
   /** Explicit TURN URLs for clients (comma-separated turn:/turns: URLs), e.g. an external coturn cluster. */
   TURN_URLS: z.string().optional(),
   /** Lifetime of issued TURN credentials; a rejoin or an ICE restart gets fresh ones. */
-  TURN_CREDENTIAL_TTL_S: z.coerce.number().int().min(60).max(86_400).default(4 * 3600),
+  TURN_CREDENTIAL_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(86_400)
+    .default(4 * 3600),
   /** `npm start`: run coturn next to the server (off when TURN is run elsewhere). */
   TURN_START: bool.default(true),
   /** TLS certificate and key (PEM) of the TURN server; unset: a self-signed one generated in the state directory. */
@@ -124,7 +142,11 @@ export const ConfigSchema = z.object({
   /** A study larger than this (sum of its instances, MB) is refused before import. */
   PACS_MAX_STUDY_MB: z.coerce.number().int().min(1).default(1024),
 });
-export type Config = z.infer<typeof ConfigSchema> & { JWT_SECRET: string; PATIENT_DATA_KEY: string; TURN_SECRET: string };
+export type Config = z.infer<typeof ConfigSchema> & {
+  JWT_SECRET: string;
+  PATIENT_DATA_KEY: string;
+  TURN_SECRET: string;
+};
 
 let current: Config | undefined;
 
@@ -155,7 +177,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let generated: Partial<Record<(typeof missing)[number], string>> = {};
   if (missing.length && cfg.NODE_ENV !== "production") {
     const { secrets, file, created } = loadOrCreateSecrets(path.resolve(cfg.YILIAN_STATE_DIR));
-    if (created) console.error(`config: generated ${missing.join(", ")} into ${file} (0600); keep it, or set them in the environment`);
+    if (created)
+      console.error(
+        `config: generated ${missing.join(", ")} into ${file} (0600); keep it, or set them in the environment`,
+      );
     generated = secrets;
   }
   current = {

@@ -9,7 +9,9 @@ await requireDependencies(config.DATABASE_URL, config.REDIS_URL, "server");
 const services = createServices(config);
 const server = createYilianServer(services);
 const { url } = await server.listen().catch((err: NodeJS.ErrnoException) => {
-  console.error(`server: cannot start: ${err.code === "EADDRINUSE" ? `port ${config.PORT} is already in use (set PORT)` : err.message}`);
+  console.error(
+    `server: cannot start: ${err.code === "EADDRINUSE" ? `port ${config.PORT} is already in use (set PORT)` : err.message}`,
+  );
   process.exit(1);
 });
 services.logger.info({ url }, "server listening");

@@ -35,7 +35,12 @@ export function createServices(config: Config): Services {
       }),
     config.ACCESS_TOKEN_TTL_S + 60,
   );
-  const tokens = new TokenService(config.JWT_SECRET, sessions, config.ACCESS_TOKEN_TTL_S, !config.BENCH_SKIP_SESSION_CHECK);
+  const tokens = new TokenService(
+    config.JWT_SECRET,
+    sessions,
+    config.ACCESS_TOKEN_TTL_S,
+    !config.BENCH_SKIP_SESSION_CHECK,
+  );
   const lockout = new LoginLockout(redis, config.REDIS_PREFIX, {
     after: config.LOGIN_LOCKOUT_AFTER,
     baseS: config.LOGIN_LOCKOUT_BASE_S,

@@ -34,8 +34,31 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
     /** Keeps the room, logs its events and renders every remote track (so it is decoded and shown). */
     const watch = (room: any) => {
       w.yl.room = room;
-      for (const ev of ["peerJoined", "peerLeft", "mute", "activeSpeaker", "reconnecting", "reconnected", "closed", "error", "chat", "trackEnded", "connectionQuality", "relayFallback"]) {
-        room.on(ev, (e: unknown) => events.push({ ev, e: JSON.parse(JSON.stringify(e ?? null, (_k, v) => (v instanceof Error ? { message: v.message, code: (v as any).code } : v))), at: performance.now() }));
+      for (const ev of [
+        "peerJoined",
+        "peerLeft",
+        "mute",
+        "activeSpeaker",
+        "reconnecting",
+        "reconnected",
+        "closed",
+        "error",
+        "chat",
+        "trackEnded",
+        "connectionQuality",
+        "relayFallback",
+      ]) {
+        room.on(ev, (e: unknown) =>
+          events.push({
+            ev,
+            e: JSON.parse(
+              JSON.stringify(e ?? null, (_k, v) =>
+                v instanceof Error ? { message: v.message, code: (v as any).code } : v,
+              ),
+            ),
+            at: performance.now(),
+          }),
+        );
       }
       const render = (t: any) => {
         if (document.querySelector(`[data-consumer="${t.consumerId}"]`)) return;
@@ -61,7 +84,10 @@ export async function openParticipant(browser: Browser, baseUrl: string, token: 
 export const peerIdOf = (p: Participant) => p.page.evaluate(() => (window as any).yl.room.peerId as string);
 
 /** Joins the room in the page and renders every remote video track (so it is decoded and shown). */
-export async function joinInPage(p: Participant, roomId: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+export async function joinInPage(
+  p: Participant,
+  roomId: string,
+): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
   return p.page.evaluate(async (roomId) => {
     const yl = (window as unknown as { yl: any }).yl;
     try {
@@ -110,7 +136,12 @@ export async function pageEvents(p: Participant): Promise<{ ev: string; e: any; 
 }
 
 /** Polls until `check` passes (returns a value) or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -126,11 +157,23 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Resolves once the given source of the given peer decodes and keeps decoding (frames or packets growing). */
-export async function flowing(p: Participant, match: (t: InboundTrack) => boolean, timeoutMs = 15_000): Promise<InboundTrack> {
+export async function flowing(
+  p: Participant,
+  match: (t: InboundTrack) => boolean,
+  timeoutMs = 15_000,
+): Promise<InboundTrack> {
   const count = (t: InboundTrack) => (t.kind === "video" ? t.framesDecoded : t.packetsReceived);
-  const first = await waitFor("media to arrive", async () => (await inbound(p)).find((t) => match(t) && count(t) > 0), timeoutMs);
-  return waitFor("media to keep flowing", async () => {
-    const now = (await inbound(p)).find(match);
-    return now && count(now) > count(first) ? now : undefined;
-  }, timeoutMs);
+  const first = await waitFor(
+    "media to arrive",
+    async () => (await inbound(p)).find((t) => match(t) && count(t) > 0),
+    timeoutMs,
+  );
+  return waitFor(
+    "media to keep flowing",
+    async () => {
+      const now = (await inbound(p)).find(match);
+      return now && count(now) > count(first) ? now : undefined;
+    },
+    timeoutMs,
+  );
 }

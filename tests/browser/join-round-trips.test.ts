@@ -5,7 +5,15 @@ import type { Browser } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
 import { createConsultationRoom } from "../media/fixtures";
-import { ensureSdkBuilt, flowing, joinInPage, launchBrowser, openParticipant, peerIdOf, type Participant } from "./helpers";
+import {
+  ensureSdkBuilt,
+  flowing,
+  joinInPage,
+  launchBrowser,
+  openParticipant,
+  peerIdOf,
+  type Participant,
+} from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -20,7 +28,10 @@ describe("joining a room with a camera in it", () => {
     await ensureSdkBuilt();
     ts = await startTestServer({ MEDIA_WEBRTC_PORT: "0", MEDIA_WORKERS: "1" });
     browser = await launchBrowser();
-    ({ consultationId: roomId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] }));
+    ({ consultationId: roomId } = await createConsultationRoom(testDb(), {
+      requester: "doctor.hadashan",
+      specialists: ["spec.youtian.1"],
+    }));
     doctor = await openParticipant(browser, ts.baseUrl, (await ts.login("doctor.hadashan")).accessToken);
     specialist = await openParticipant(browser, ts.baseUrl, (await ts.login("spec.youtian.1")).accessToken);
   });
@@ -52,6 +63,8 @@ describe("joining a room with a camera in it", () => {
     // media:resumeConsumer follows the track; nothing before it may be a request the join waits on.
     expect(sent.filter((ev) => ev !== "media:resumeConsumer")).toEqual(["media:join", "media:connectTransport"]);
     const doctorPeer = await peerIdOf(doctor);
-    expect((await flowing(specialist, (t) => t.peerId === doctorPeer && t.source === "camera")).framesDecoded).toBeGreaterThan(0);
+    expect(
+      (await flowing(specialist, (t) => t.peerId === doctorPeer && t.source === "camera")).framesDecoded,
+    ).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,17 @@ import type { MediaService } from "@yilian/media";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
 import { createConsultationRoom } from "../media/fixtures";
-import { ensureSdkBuilt, flowing, inbound, joinInPage, launchBrowser, openParticipant, pageEvents, waitFor, type Participant } from "./helpers";
+import {
+  ensureSdkBuilt,
+  flowing,
+  inbound,
+  joinInPage,
+  launchBrowser,
+  openParticipant,
+  pageEvents,
+  waitFor,
+  type Participant,
+} from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -21,7 +31,10 @@ describe("consultation call in Chromium", () => {
     await ensureSdkBuilt();
     ts = await startTestServer({ MEDIA_WEBRTC_PORT: "0", MEDIA_WORKERS: "2", MEDIA_PEER_GRACE_MS: "20000" });
     browser = await launchBrowser();
-    ({ consultationId: roomId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] }));
+    ({ consultationId: roomId } = await createConsultationRoom(testDb(), {
+      requester: "doctor.hadashan",
+      specialists: ["spec.youtian.1"],
+    }));
     const [d, s] = await Promise.all([ts.login("doctor.hadashan"), ts.login("spec.youtian.1")]);
     doctor = await openParticipant(browser, ts.baseUrl, d.accessToken);
     specialist = await openParticipant(browser, ts.baseUrl, s.accessToken);
@@ -61,10 +74,14 @@ describe("consultation call in Chromium", () => {
     expect(sa.packetsReceived).toBeGreaterThan(0);
     // The fake microphones beep: the server's active-speaker observer names someone.
     await waitFor("an active speaker", async () =>
-      [...(await pageEvents(doctor)), ...(await pageEvents(specialist))].some((x) => x.ev === "activeSpeaker" && [doctorPeer, specPeer].includes(x.e.peerId)),
+      [...(await pageEvents(doctor)), ...(await pageEvents(specialist))].some(
+        (x) => x.ev === "activeSpeaker" && [doctorPeer, specPeer].includes(x.e.peerId),
+      ),
     );
     // Each sees the other in the room.
-    expect(await doctor.page.evaluate(() => [...(window as any).yl.room.peers.values()].map((p: any) => p.role))).toEqual(["SPECIALIST"]);
+    expect(
+      await doctor.page.evaluate(() => [...(window as any).yl.room.peers.values()].map((p: any) => p.role)),
+    ).toEqual(["SPECIALIST"]);
   });
 
   it("a screen share arrives as its own track, and mute is seen by the other side", async () => {
@@ -101,23 +118,35 @@ describe("consultation call in Chromium", () => {
 
   it("recovers media within 5 s after the doctor's network drops and comes back", async () => {
     await doctor.context.setOffline(true);
-    await waitFor("the doctor's client to notice the drop", async () => (await pageEvents(doctor)).some((x) => x.ev === "reconnecting"), 20_000);
+    await waitFor(
+      "the doctor's client to notice the drop",
+      async () => (await pageEvents(doctor)).some((x) => x.ev === "reconnecting"),
+      20_000,
+    );
     const before = await inbound(doctor);
     await doctor.context.setOffline(false);
     const restoredAt = Date.now();
     const specPeer = await specialist.page.evaluate(() => (window as any).yl.room.peerId);
     const cam = before.find((t) => t.source === "camera");
     // Frames keep coming on the doctor's side and the specialist's side both.
-    await waitFor("video to flow again at the doctor", async () => {
-      const now = (await inbound(doctor)).find((t) => t.peerId === specPeer && t.source === "camera");
-      return now && now.framesDecoded > (cam?.framesDecoded ?? 0) + 5;
-    }, 5_000);
+    await waitFor(
+      "video to flow again at the doctor",
+      async () => {
+        const now = (await inbound(doctor)).find((t) => t.peerId === specPeer && t.source === "camera");
+        return now && now.framesDecoded > (cam?.framesDecoded ?? 0) + 5;
+      },
+      5_000,
+    );
     const doctorPeer = await doctor.page.evaluate(() => (window as any).yl.room.peerId);
     const sBefore = (await inbound(specialist)).find((t) => t.peerId === doctorPeer && t.source === "camera");
-    await waitFor("video to flow again at the specialist", async () => {
-      const now = (await inbound(specialist)).find((t) => t.peerId === doctorPeer && t.source === "camera");
-      return now && now.framesDecoded > (sBefore?.framesDecoded ?? 0) + 5;
-    }, Math.max(500, 5_000 - (Date.now() - restoredAt)));
+    await waitFor(
+      "video to flow again at the specialist",
+      async () => {
+        const now = (await inbound(specialist)).find((t) => t.peerId === doctorPeer && t.source === "camera");
+        return now && now.framesDecoded > (sBefore?.framesDecoded ?? 0) + 5;
+      },
+      Math.max(500, 5_000 - (Date.now() - restoredAt)),
+    );
     expect(Date.now() - restoredAt).toBeLessThan(5_000);
     // The server kept the peer through the drop: same peer, transports restarted rather than rebuilt.
     expect((await pageEvents(doctor)).find((x) => x.ev === "reconnected")?.e).toEqual({ resumed: true });
@@ -128,7 +157,11 @@ describe("consultation call in Chromium", () => {
     const worker = media.workerOf(`consultation:${roomId}`)!;
     const deadPid = worker.worker.pid;
     process.kill(deadPid, "SIGKILL");
-    await waitFor("a replacement worker", async () => media.workerOf(`consultation:${roomId}`)?.worker.pid !== deadPid, 10_000);
+    await waitFor(
+      "a replacement worker",
+      async () => media.workerOf(`consultation:${roomId}`)?.worker.pid !== deadPid,
+      10_000,
+    );
     const specPeer = await specialist.page.evaluate(() => (window as any).yl.room.peerId);
     const doctorPeer = await doctor.page.evaluate(() => (window as any).yl.room.peerId);
     await Promise.all([

@@ -4,7 +4,16 @@ import type { Browser } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
 import { createConsultationRoom } from "../media/fixtures";
-import { ensureSdkBuilt, flowing, joinInPage, launchBrowser, openParticipant, pageEvents, waitFor, type Participant } from "./helpers";
+import {
+  ensureSdkBuilt,
+  flowing,
+  joinInPage,
+  launchBrowser,
+  openParticipant,
+  pageEvents,
+  waitFor,
+  type Participant,
+} from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -19,7 +28,10 @@ describe("rejoin after the grace window", () => {
     await ensureSdkBuilt();
     ts = await startTestServer({ MEDIA_PEER_GRACE_MS: "1000" });
     browser = await launchBrowser();
-    ({ consultationId: roomId } = await createConsultationRoom(testDb(), { requester: "doctor.nongan", specialists: ["spec.jdyy.1"] }));
+    ({ consultationId: roomId } = await createConsultationRoom(testDb(), {
+      requester: "doctor.nongan",
+      specialists: ["spec.jdyy.1"],
+    }));
     doctor = await openParticipant(browser, ts.baseUrl, (await ts.login("doctor.nongan")).accessToken);
     specialist = await openParticipant(browser, ts.baseUrl, (await ts.login("spec.jdyy.1")).accessToken);
   });
@@ -44,14 +56,22 @@ describe("rejoin after the grace window", () => {
 
     await doctor.context.setOffline(true);
     // The grace window (1 s here) runs out: the specialist sees the doctor leave.
-    await waitFor("the doctor to be let go", async () => (await pageEvents(specialist)).some((x) => x.ev === "peerLeft"), 15_000);
+    await waitFor(
+      "the doctor to be let go",
+      async () => (await pageEvents(specialist)).some((x) => x.ev === "peerLeft"),
+      15_000,
+    );
     await doctor.context.setOffline(false);
     const restoredAt = Date.now();
 
-    const newDoctorPeer = await waitFor("the doctor to rejoin", async () => {
-      const r = (await pageEvents(doctor)).find((x) => x.ev === "reconnected");
-      return r ? ((await doctor.page.evaluate(() => (window as any).yl.room.peerId)) as string) : undefined;
-    }, 5_000);
+    const newDoctorPeer = await waitFor(
+      "the doctor to rejoin",
+      async () => {
+        const r = (await pageEvents(doctor)).find((x) => x.ev === "reconnected");
+        return r ? ((await doctor.page.evaluate(() => (window as any).yl.room.peerId)) as string) : undefined;
+      },
+      5_000,
+    );
     expect(newDoctorPeer).not.toBe(oldDoctorPeer);
     expect((await pageEvents(doctor)).find((x) => x.ev === "reconnected")?.e).toEqual({ resumed: false });
     const specPeer = await specialist.page.evaluate(() => (window as any).yl.room.peerId);

@@ -18,7 +18,10 @@ export async function startServerProcess(env: NodeJS.ProcessEnv = {}): Promise<S
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server process did not start in 60 s: ${stderr.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server process did not start in 60 s: ${stderr.slice(-2000)}`)),
+      60_000,
+    );
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();

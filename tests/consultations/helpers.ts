@@ -5,7 +5,12 @@ import type { ClientToServerEvents, ServerToClientEvents } from "@yilian/contrac
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export async function openSocket(baseUrl: string, token: string): Promise<ClientSocket> {
-  const s: ClientSocket = connect(baseUrl, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+  const s: ClientSocket = connect(baseUrl, {
+    auth: { token },
+    transports: ["websocket"],
+    reconnection: false,
+    forceNew: true,
+  });
   await new Promise<void>((resolve, reject) => {
     s.once("connect", () => resolve());
     s.once("connect_error", reject);
@@ -44,7 +49,13 @@ export function idNumber(body17 = "22070219900101123"): string {
 
 export function draftBody(overrides: Record<string, unknown> = {}) {
   return {
-    patient: { name: "王秀英", sex: "FEMALE", birthDate: "1956-03-14", idNumber: idNumber(), recordNumber: "HDS-2026-0193" },
+    patient: {
+      name: "王秀英",
+      sex: "FEMALE",
+      birthDate: "1956-03-14",
+      idNumber: idNumber(),
+      recordNumber: "HDS-2026-0193",
+    },
     urgency: "URGENT",
     kind: "MULTIDISCIPLINARY",
     specialtyCode: "CARDIOLOGY",
@@ -60,7 +71,9 @@ export function draftBody(overrides: Record<string, unknown> = {}) {
 /** Local (Asia/Shanghai) date `days` from today at hh:mm, as an ISO instant. */
 export function shanghaiAt(days: number, hh: number, mm = 0): string {
   const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-  return new Date(Date.parse(`${today}T00:00:00Z`) + days * 86_400_000 + (hh * 60 + mm - 8 * 60) * 60_000).toISOString();
+  return new Date(
+    Date.parse(`${today}T00:00:00Z`) + days * 86_400_000 + (hh * 60 + mm - 8 * 60) * 60_000,
+  ).toISOString();
 }
 
 export const plusMinutes = (iso: string, m: number) => new Date(Date.parse(iso) + m * 60_000).toISOString();

@@ -23,10 +23,15 @@ it("delivers consultation events across server processes, both ways", async () =
   const sDoctorOnA = await openSocket(a.baseUrl, doctor.accessToken);
   sockets.push(sCoordOnB, sDoctorOnA);
 
-  const draft = await a.api("/api/consultations", { token: doctor.accessToken, body: draftBody({ targetInstitutionId: coord.user.institution.id }) });
+  const draft = await a.api("/api/consultations", {
+    token: doctor.accessToken,
+    body: draftBody({ targetInstitutionId: coord.user.institution.id }),
+  });
   const queued = nextEvent(sCoordOnB, "consultation:queued", (e) => e.consultationId === draft.body.id);
   // Raised on A (REST call handled by A) ...
-  expect((await a.api(`/api/consultations/${draft.body.id}/submit`, { token: doctor.accessToken, body: {} })).status).toBe(200);
+  expect(
+    (await a.api(`/api/consultations/${draft.body.id}/submit`, { token: doctor.accessToken, body: {} })).status,
+  ).toBe(200);
   // ... received by a client of B.
   expect(await queued).toMatchObject({ consultationId: draft.body.id, status: "SUBMITTED" });
 

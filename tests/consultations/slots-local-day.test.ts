@@ -15,7 +15,10 @@ let specialistId: string;
 let institutionId: string;
 
 beforeAll(async () => {
-  const spec = await db.user.findUniqueOrThrow({ where: { username: "spec.jdyy.1" }, select: { id: true, institutionId: true } });
+  const spec = await db.user.findUniqueOrThrow({
+    where: { username: "spec.jdyy.1" },
+    select: { id: true, institutionId: true },
+  });
   specialistId = spec.id;
   institutionId = spec.institutionId;
 });
@@ -26,12 +29,25 @@ afterAll(async () => {
 
 async function rule(validFrom: string, validUntil: string | null = null): Promise<void> {
   const r = await db.availabilityRule.create({
-    data: { specialistId, institutionId, weekday: 2, startMinute: 60, endMinute: 180, slotMinutes: 30, validFrom: new Date(validFrom), validUntil: validUntil ? new Date(validUntil) : null, label: "slots-local-day test" },
+    data: {
+      specialistId,
+      institutionId,
+      weekday: 2,
+      startMinute: 60,
+      endMinute: 180,
+      slotMinutes: 30,
+      validFrom: new Date(validFrom),
+      validUntil: validUntil ? new Date(validUntil) : null,
+      label: "slots-local-day test",
+    },
   });
   ruleIds.push(r.id);
 }
 
-const at0130 = async () => (await loadSlots(db, [specialistId], bookingAt, oneMinuteLater)).filter((s) => s.startsAt.getTime() === bookingAt.getTime());
+const at0130 = async () =>
+  (await loadSlots(db, [specialistId], bookingAt, oneMinuteLater)).filter(
+    (s) => s.startsAt.getTime() === bookingAt.getTime(),
+  );
 
 test("a rule valid from local day D is found for a booking at D 01:30 Asia/Shanghai (D−1 17:30 UTC)", async () => {
   // A rule starting a week later (same weekday) must not give the slot: this is the control.

@@ -39,10 +39,19 @@ class Participant {
   join!: MediaJoinResult;
   readonly chat: MediaChatMessage[] = [];
   readonly restarts: { reason: string }[] = [];
-  constructor(readonly name: string, readonly token: string, readonly roomId: string) {}
+  constructor(
+    readonly name: string,
+    readonly token: string,
+    readonly roomId: string,
+  ) {}
 
   async connect(url: string): Promise<void> {
-    const s: ClientSocket = connect(url, { auth: { token: this.token }, transports: ["websocket"], reconnection: false, forceNew: true });
+    const s: ClientSocket = connect(url, {
+      auth: { token: this.token },
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
     await new Promise<void>((resolve, reject) => {
       s.once("connect", () => resolve());
       s.once("connect_error", reject);
@@ -51,11 +60,19 @@ class Participant {
     s.on("media:restart", (e) => this.restarts.push(e));
     this.socket = s;
     const resumeKey = this.join?.resumeKey;
-    this.join = await this.request<MediaJoinResult>("media:join", { kind: "consultation", roomId: this.roomId, ...(resumeKey ? { resumeKey } : {}) });
+    this.join = await this.request<MediaJoinResult>("media:join", {
+      kind: "consultation",
+      roomId: this.roomId,
+      ...(resumeKey ? { resumeKey } : {}),
+    });
   }
 
   async request<T>(event: string, ...args: unknown[]): Promise<T> {
-    const ack = (await (this.socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<Ack<T>> } }).timeout(15_000).emitWithAck(event, ...args));
+    const ack = await (
+      this.socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<Ack<T>> } }
+    )
+      .timeout(15_000)
+      .emitWithAck(event, ...args);
     if (!ack.ok) throw new Error(`${event}: ${ack.error.code} ${ack.error.message}`);
     return ack.data;
   }
@@ -80,7 +97,10 @@ async function exchange(label: string): Promise<void> {
   const sent = [await doctor.say(`${label}: 医生`), await specialist.say(`${label}: 专家`)];
   accepted.push(...sent);
   // Each hears the other's message live, across the two server processes.
-  await waitFor(async () => specialist.chat.some((m) => m.id === sent[0]!.id) && doctor.chat.some((m) => m.id === sent[1]!.id), 10_000);
+  await waitFor(
+    async () => specialist.chat.some((m) => m.id === sent[0]!.id) && doctor.chat.some((m) => m.id === sent[1]!.id),
+    10_000,
+  );
   const history = await doctor.history();
   const ids = history.map((m) => m.id);
   expect(accepted.filter((m) => !ids.includes(m.id))).toEqual([]); // nothing lost
@@ -100,9 +120,17 @@ beforeAll(async () => {
     },
   });
   redis = new Redis(cluster.redisUrl);
-  const { consultationId } = await createConsultationRoom(db, { requester: "doctor.hadashan", specialists: ["spec.youtian.1"], status: "IN_PROGRESS" });
+  const { consultationId } = await createConsultationRoom(db, {
+    requester: "doctor.hadashan",
+    specialists: ["spec.youtian.1"],
+    status: "IN_PROGRESS",
+  });
   const login = async (username: string) => {
-    const r = await fetch(`${cluster.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: "Yilian@2024" }) });
+    const r = await fetch(`${cluster.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password: "Yilian@2024" }),
+    });
     return ((await r.json()) as { accessToken: string }).accessToken;
   };
   doctor = new Participant("doctor", await login("doctor.hadashan"), consultationId);
@@ -159,7 +187,10 @@ test("SIGKILL a mediasoup worker under the room: the room continues on a replace
   // The room's router lives on one of the node's workers: kill them one by one until the room notices.
   for (const pid of cluster.mediaWorkerPids(node)) {
     process.kill(pid, "SIGKILL");
-    const noticed = await waitFor(async () => doctor.restarts.length > before, 4000).then(() => true, () => false);
+    const noticed = await waitFor(async () => doctor.restarts.length > before, 4000).then(
+      () => true,
+      () => false,
+    );
     if (noticed) break;
   }
   expect(doctor.restarts.at(-1)).toMatchObject({ reason: "worker-replaced" });
@@ -186,7 +217,9 @@ test("SIGKILL a BullMQ worker mid-job: the other worker finishes it, exactly onc
     const done = await waitForFinal(db, id, 60_000);
     expect(done.status).toBe("READY");
     expect(await db.upload.count({ where: { consultationId } })).toBe(1);
-    expect(await db.auditLog.count({ where: { entityType: "Upload", entityId: id, action: "upload.process" } })).toBe(1);
+    expect(await db.auditLog.count({ where: { entityType: "Upload", entityId: id, action: "upload.process" } })).toBe(
+      1,
+    );
     // The row commits just before the job is marked done.
     await waitFor(async () => (await (await uploads.getJob(`upload-${id}`))!.getState()) === "completed", 10_000);
     await cluster.member("worker-1").start();

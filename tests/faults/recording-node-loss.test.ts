@@ -65,25 +65,57 @@ async function recordedRoom(node: string) {
   await redis.set(`${PREFIX}:media:room:${roomKey}`, node); // placed on `node` before anyone opens it
   await api.openRoom("consultation", consultationId);
   const doctorUser = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
-  await api.joinPeer(roomKey, { peerId: "doctor-peer", userId: doctorUser.id, displayName: "乡镇医生", role: "REQUESTER" });
+  await api.joinPeer(roomKey, {
+    peerId: "doctor-peer",
+    userId: doctorUser.id,
+    displayName: "乡镇医生",
+    role: "REQUESTER",
+  });
   senders.push(await produceFromFfmpeg(api, roomKey, "doctor-peer"));
   const spec = (await ts.login("spec.youtian.1")).accessToken;
   const doctor = (await ts.login("doctor.hadashan")).accessToken;
-  const asked = await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } });
-  const agreed = await ts.api(`/api/recordings/consent-requests/${asked.body.id}/answer`, { token: doctor, body: { agree: true } });
+  const asked = await ts.api("/api/recordings/consent-requests", {
+    token: spec,
+    body: { subjectId: consultationId, patientConsent: true },
+  });
+  const agreed = await ts.api(`/api/recordings/consent-requests/${asked.body.id}/answer`, {
+    token: doctor,
+    body: { agree: true },
+  });
   expect(agreed.body).toMatchObject({ status: "STARTED", recordingId: expect.any(String) });
   return { consultationId, roomKey, recordingId: agreed.body.recordingId as string, spec };
 }
 
 const finalState = (id: string) =>
-  waitFor(async () => {
-    const r = await db.recording.findUniqueOrThrow({ where: { id } });
-    return r.status === "READY" || r.status === "FAILED" ? r : null;
-  }, 120_000, 250);
+  waitFor(
+    async () => {
+      const r = await db.recording.findUniqueOrThrow({ where: { id } });
+      return r.status === "READY" || r.status === "FAILED" ? r : null;
+    },
+    120_000,
+    250,
+  );
 
 /** Mean RGB of one frame of the MP4 at `atS` seconds. */
 function frameColour(mp4: string, atS: number): [number, number, number] {
-  const raw = execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-ss", atS.toFixed(2), "-i", mp4, "-frames:v", "1", "-vf", "scale=16:9", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
+  const raw = execFileSync("ffmpeg", [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-ss",
+    atS.toFixed(2),
+    "-i",
+    mp4,
+    "-frames:v",
+    "1",
+    "-vf",
+    "scale=16:9",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "rgb24",
+    "-",
+  ]);
   const sum = [0, 0, 0];
   for (let i = 0; i < raw.length; i += 3) for (let c = 0; c < 3; c++) sum[c]! += raw[i + c]!;
   const n = raw.length / 3;
@@ -126,7 +158,9 @@ test("the recorder follows the room to the surviving node; the MP4 shows both st
   // Not short: the gap is in the playback, so it lasts about as long as the recording did.
   expect(done.durationMs!).toBeGreaterThan(wallMs - 2500);
   expect(done.durationMs!).toBeLessThan(wallMs + 4000);
-  const processed = await db.auditLog.findFirstOrThrow({ where: { action: "recording.process", entityId: recordingId } });
+  const processed = await db.auditLog.findFirstOrThrow({
+    where: { action: "recording.process", entityId: recordingId },
+  });
   const gaps = (processed.detail as { gaps: { fromS: number; toS: number }[] }).gaps;
   expect(gaps).toHaveLength(1);
   const startOffsetS = (killedAt - row.startedAt.getTime()) / 1000;
@@ -135,7 +169,9 @@ test("the recorder follows the room to the surviving node; the MP4 shows both st
   expect(gaps[0]!.toS).toBeLessThan((backAt - row.startedAt.getTime()) / 1000 + 3);
 
   const mp4 = path.join(storageDir, "played.mp4");
-  const res = await fetch(`${ts.baseUrl}/api/recordings/${recordingId}/video`, { headers: { authorization: `Bearer ${spec}` } });
+  const res = await fetch(`${ts.baseUrl}/api/recordings/${recordingId}/video`, {
+    headers: { authorization: `Bearer ${spec}` },
+  });
   expect(res.status).toBe(200);
   writeFileSync(mp4, Buffer.from(await res.arrayBuffer()));
   expect(await probeOutput(mp4)).toMatchObject({ video: "h264", audio: "aac" });

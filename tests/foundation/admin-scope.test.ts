@@ -15,14 +15,21 @@ afterAll(async () => {
 });
 
 const as = async (username: string) => (await t.login(username)).accessToken;
-const region = (name: string, kind: "CITY" | "COUNTY" = "CITY") => testDb().region.findFirstOrThrow({ where: { name, kind } });
+const region = (name: string, kind: "CITY" | "COUNTY" = "CITY") =>
+  testDb().region.findFirstOrThrow({ where: { name, kind } });
 
 /** A doctor created by admin.youtian in its own institution (松原吉林油田医院). */
 async function youtianDoctor(api: TestServer["api"], adminToken: string, name: string) {
   const admin = await testDb().user.findUniqueOrThrow({ where: { username: "admin.youtian" } });
   const r = await api("/api/users", {
     token: adminToken,
-    body: { username: `t.sec.${name}.${run}`, displayName: "测试医生", password: "first-password-1", roles: ["DOCTOR"], institutionId: admin.institutionId },
+    body: {
+      username: `t.sec.${name}.${run}`,
+      displayName: "测试医生",
+      password: "first-password-1",
+      roles: ["DOCTOR"],
+      institutionId: admin.institutionId,
+    },
   });
   expect(r.status).toBe(201);
   return r.body as { id: string; username: string };
@@ -68,7 +75,12 @@ describe("nobody acts on a user above their rank", () => {
     const token = await as("admin.youtian");
     const home = await testDb().user.findUniqueOrThrow({ where: { username: "admin.youtian" } });
     expect(target.institutionId).toBe(home.institutionId);
-    for (const body of [{ active: false }, { roles: ["DOCTOR"] }, { password: "attacker-chosen-1" }, { displayName: "改名" }]) {
+    for (const body of [
+      { active: false },
+      { roles: ["DOCTOR"] },
+      { password: "attacker-chosen-1" },
+      { displayName: "改名" },
+    ]) {
       const r = await t.api(`/api/users/${target.id}`, { method: "PATCH", token, body });
       expect(r.status).toBe(403);
       expect(r.headers.get("content-type")).toContain("application/problem+json");
@@ -85,15 +97,25 @@ describe("nobody acts on a user above their rank", () => {
     const token = await as("admin.youtian");
     const doctor = await youtianDoctor(t.api, token, "reset");
     const session = (await t.login(doctor.username, "first-password-1")).accessToken;
-    const r = await t.api(`/api/users/${doctor.id}`, { method: "PATCH", token, body: { password: "second-password-2" } });
+    const r = await t.api(`/api/users/${doctor.id}`, {
+      method: "PATCH",
+      token,
+      body: { password: "second-password-2" },
+    });
     expect(r.status).toBe(200);
     expect(JSON.stringify(r.body)).not.toContain("second-password-2");
     expect((await t.api("/api/me", { token: session })).body.code).toBe("TOKEN_REVOKED");
-    expect((await t.api("/api/auth/login", { body: { username: doctor.username, password: "first-password-1" } })).status).toBe(401);
-    expect((await t.api("/api/auth/login", { body: { username: doctor.username, password: "second-password-2" } })).status).toBe(200);
+    expect(
+      (await t.api("/api/auth/login", { body: { username: doctor.username, password: "first-password-1" } })).status,
+    ).toBe(401);
+    expect(
+      (await t.api("/api/auth/login", { body: { username: doctor.username, password: "second-password-2" } })).status,
+    ).toBe(200);
     // Nobody resets their own password through the administration route.
     const self = await testDb().user.findUniqueOrThrow({ where: { username: "admin.youtian" } });
-    expect((await t.api(`/api/users/${self.id}`, { method: "PATCH", token, body: { password: "whatever-long-1" } })).status).toBe(403);
+    expect(
+      (await t.api(`/api/users/${self.id}`, { method: "PATCH", token, body: { password: "whatever-long-1" } })).status,
+    ).toBe(403);
   });
 });
 
@@ -101,7 +123,8 @@ describe("login limits", () => {
   it("spaces and case do not buy a fresh budget", async () => {
     const limited = await startTestServer({ LOGIN_RATE_LIMIT: "3", REDIS_PREFIX: `yilian-test-rl-norm-${run}` });
     try {
-      const attempt = (username: string, password = "wrong-password") => limited.api("/api/auth/login", { body: { username, password } });
+      const attempt = (username: string, password = "wrong-password") =>
+        limited.api("/api/auth/login", { body: { username, password } });
       for (let i = 0; i < 3; i++) expect((await attempt("spec.jdyy.2")).status).toBe(401);
       for (const variant of ["  spec.jdyy.2", "spec.jdyy.2  ", "SPEC.JDYY.2", "ｓｐｅｃ.jdyy.2"]) {
         const r = await attempt(variant, "Yilian@2024");
@@ -112,7 +135,9 @@ describe("login limits", () => {
       await limited.stop();
     }
     // Without a limit in the way, the padded name is the same account.
-    expect((await t.api("/api/auth/login", { body: { username: "  SPEC.jdyy.2 ", password: "Yilian@2024" } })).status).toBe(200);
+    expect(
+      (await t.api("/api/auth/login", { body: { username: "  SPEC.jdyy.2 ", password: "Yilian@2024" } })).status,
+    ).toBe(200);
   });
 
   it("locks an account after failures from rotating addresses, with back-off, until time or an admin lifts it", async () => {
@@ -128,7 +153,10 @@ describe("login limits", () => {
       const doctor = await youtianDoctor(s.api, adminToken, "lock");
       let ip = 10;
       const attempt = (password: string) =>
-        s.api("/api/auth/login", { body: { username: doctor.username, password }, headers: { "x-forwarded-for": `203.0.113.${ip++}` } });
+        s.api("/api/auth/login", {
+          body: { username: doctor.username, password },
+          headers: { "x-forwarded-for": `203.0.113.${ip++}` },
+        });
       expect((await attempt("wrong-1")).status).toBe(401);
       expect((await attempt("wrong-2")).status).toBe(401);
       const locking = await attempt("wrong-3");
@@ -138,7 +166,9 @@ describe("login limits", () => {
       // The right password from yet another address is refused while locked.
       const during = await attempt("first-password-1");
       expect(during.body.code).toBe("ACCOUNT_LOCKED");
-      expect(await testDb().auditLog.count({ where: { action: "auth.login", entityId: doctor.id, outcome: "DENIED" } })).toBe(4);
+      expect(
+        await testDb().auditLog.count({ where: { action: "auth.login", entityId: doctor.id, outcome: "DENIED" } }),
+      ).toBe(4);
 
       // An administrator lifts it (audited).
       const unlock = await s.api(`/api/users/${doctor.id}/unlock`, { method: "POST", token: adminToken });

@@ -25,7 +25,9 @@ describe("login", () => {
     expect(me.status).toBe(200);
     expect(me.body.id).toBe(pair.user.id);
 
-    const audit = await testDb().auditLog.findFirst({ where: { action: "auth.login", actorId: pair.user.id, outcome: "SUCCESS" } });
+    const audit = await testDb().auditLog.findFirst({
+      where: { action: "auth.login", actorId: pair.user.id, outcome: "SUCCESS" },
+    });
     expect(audit).not.toBeNull();
     expect(audit!.ip).toBeTruthy();
   });
@@ -93,7 +95,15 @@ describe("refresh and revoke", () => {
   it("tells an expired access token apart from a forged one", async () => {
     const pair = await t.login("doctor.hadashan");
     const secret = new TextEncoder().encode(t.server.services.config.JWT_SECRET);
-    const expired = await new SignJWT({ usr: "doctor.hadashan", roles: ["DOCTOR"], inst: pair.user.institution.id, tier: "TOWNSHIP", dept: null, reg: null, sid: "00000000-0000-4000-8000-000000000000" })
+    const expired = await new SignJWT({
+      usr: "doctor.hadashan",
+      roles: ["DOCTOR"],
+      inst: pair.user.institution.id,
+      tier: "TOWNSHIP",
+      dept: null,
+      reg: null,
+      sid: "00000000-0000-4000-8000-000000000000",
+    })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(pair.user.id)
       .setIssuer("yilian")
@@ -111,13 +121,17 @@ describe("login rate limit", () => {
   it("limits repeated attempts on one account from one address", async () => {
     const limited = await startTestServer({ LOGIN_RATE_LIMIT: "3", REDIS_PREFIX: `yilian-test-rl-${Date.now()}` });
     try {
-      const attempt = () => limited.api("/api/auth/login", { body: { username: "doctor.hadashan", password: "nope-nope" } });
+      const attempt = () =>
+        limited.api("/api/auth/login", { body: { username: "doctor.hadashan", password: "nope-nope" } });
       for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
       const blocked = await attempt();
       expect(blocked.status).toBe(429);
       expect(blocked.body.code).toBe("RATE_LIMITED");
       // Another account from the same address is not locked out.
-      expect((await limited.api("/api/auth/login", { body: { username: "province.admin", password: "Yilian@2024" } })).status).toBe(200);
+      expect(
+        (await limited.api("/api/auth/login", { body: { username: "province.admin", password: "Yilian@2024" } }))
+          .status,
+      ).toBe(200);
     } finally {
       await limited.stop();
     }

@@ -43,7 +43,13 @@ describe("township doctor", () => {
     const me = await someUserWhere({ where: { username: "doctor.hadashan" } });
     const r = await t.api("/api/users", {
       token: await as("doctor.hadashan"),
-      body: { username: "x.doctor.new", displayName: "新医生", password: "a-long-password", roles: ["DOCTOR"], institutionId: me.institutionId },
+      body: {
+        username: "x.doctor.new",
+        displayName: "新医生",
+        password: "a-long-password",
+        roles: ["DOCTOR"],
+        institutionId: me.institutionId,
+      },
     });
     expect(r.status).toBe(404);
     expect(await testDb().user.count({ where: { username: "x.doctor.new" } })).toBe(0);
@@ -52,7 +58,10 @@ describe("township doctor", () => {
 
 describe("region admin (city scope)", () => {
   it("sees exactly the users of institutions in their city", async () => {
-    const admin = await testDb().user.findUniqueOrThrow({ where: { username: "region.songyuan" }, include: { region: true } });
+    const admin = await testDb().user.findUniqueOrThrow({
+      where: { username: "region.songyuan" },
+      include: { region: true },
+    });
     expect(admin.region?.name).toBe("松原市");
     const expected = await testDb().user.count({ where: { institution: { cityId: admin.regionId } } });
     const r = await t.api("/api/users?limit=1", { token: await as("region.songyuan") });
@@ -71,7 +80,9 @@ describe("region admin (city scope)", () => {
   it("creates a user in their city (audited) but not in another city, and cannot grant PROVINCE_ADMIN", async () => {
     const songyuan = await testDb().region.findFirstOrThrow({ where: { name: "松原市", kind: "CITY" } });
     const inCity = await testDb().institution.findFirstOrThrow({ where: { cityId: songyuan.id, tier: "TOWNSHIP" } });
-    const outCity = await testDb().institution.findFirstOrThrow({ where: { cityId: { not: songyuan.id }, tier: "TOWNSHIP" } });
+    const outCity = await testDb().institution.findFirstOrThrow({
+      where: { cityId: { not: songyuan.id }, tier: "TOWNSHIP" },
+    });
     const token = await as("region.songyuan");
     const body = (institutionId: string, username: string, roles = ["DOCTOR"]) => ({
       username,
@@ -86,31 +97,46 @@ describe("region admin (city scope)", () => {
     expect(await testDb().auditLog.count({ where: { action: "user.create", entityId: created.body.id } })).toBe(1);
 
     expect((await t.api("/api/users", { token, body: body(outCity.id, "t.authz.outside") })).status).toBe(404);
-    const escalate = await t.api("/api/users", { token, body: body(inCity.id, "t.authz.escalate", ["PROVINCE_ADMIN"]) });
+    const escalate = await t.api("/api/users", {
+      token,
+      body: body(inCity.id, "t.authz.escalate", ["PROVINCE_ADMIN"]),
+    });
     expect(escalate.status).toBe(403);
     expect(await testDb().user.count({ where: { username: { in: ["t.authz.outside", "t.authz.escalate"] } } })).toBe(0);
 
     // The new account works.
-    const login = await t.api("/api/auth/login", { body: { username: "t.authz.created", password: "a-long-password-1" } });
+    const login = await t.api("/api/auth/login", {
+      body: { username: "t.authz.created", password: "a-long-password-1" },
+    });
     expect(login.status).toBe(200);
   });
 });
 
 describe("institution admin and coordinator", () => {
   it("see their own institution's users only", async () => {
-    const admin = await testDb().user.findFirstOrThrow({ where: { roles: { has: "INSTITUTION_ADMIN" }, institution: { tier: "CITY" } } });
+    const admin = await testDb().user.findFirstOrThrow({
+      where: { roles: { has: "INSTITUTION_ADMIN" }, institution: { tier: "CITY" } },
+    });
     const token = (await t.login(admin.username)).accessToken;
     const r = await t.api("/api/users?limit=200", { token });
     expect(r.body.total).toBe(await testDb().user.count({ where: { institutionId: admin.institutionId } }));
-    expect(r.body.items.every((u: { institution: { id: string } }) => u.institution.id === admin.institutionId)).toBe(true);
+    expect(r.body.items.every((u: { institution: { id: string } }) => u.institution.id === admin.institutionId)).toBe(
+      true,
+    );
 
-    const coordinator = await testDb().user.findFirstOrThrow({ where: { roles: { has: "COORDINATOR" }, institutionId: { not: admin.institutionId } } });
+    const coordinator = await testDb().user.findFirstOrThrow({
+      where: { roles: { has: "COORDINATOR" }, institutionId: { not: admin.institutionId } },
+    });
     expect((await t.api(`/api/users/${coordinator.id}`, { token })).status).toBe(404);
   });
 
   it("disabling a user ends their sessions at once", async () => {
-    const admin = await testDb().user.findFirstOrThrow({ where: { roles: { has: "INSTITUTION_ADMIN" }, institution: { tier: "COUNTY" } } });
-    const victim = await testDb().user.findFirstOrThrow({ where: { institutionId: admin.institutionId, roles: { has: "DOCTOR" }, id: { not: admin.id } } });
+    const admin = await testDb().user.findFirstOrThrow({
+      where: { roles: { has: "INSTITUTION_ADMIN" }, institution: { tier: "COUNTY" } },
+    });
+    const victim = await testDb().user.findFirstOrThrow({
+      where: { institutionId: admin.institutionId, roles: { has: "DOCTOR" }, id: { not: admin.id } },
+    });
     const adminToken = (await t.login(admin.username)).accessToken;
     const victimToken = (await t.login(victim.username)).accessToken;
     expect((await t.api("/api/me", { token: victimToken })).status).toBe(200);

@@ -35,7 +35,13 @@ it("login (unauthenticated) with NUL or a lone surrogate in the username", async
 });
 
 it("search queries with %00 anywhere in a value", async () => {
-  for (const path of ["/api/users", "/api/institutions", "/api/consortia", "/api/training/sessions", "/api/consultations"]) {
+  for (const path of [
+    "/api/users",
+    "/api/institutions",
+    "/api/consortia",
+    "/api/training/sessions",
+    "/api/consultations",
+  ]) {
     expectRefused(await t.api(`${path}?q=%00`, { token }));
     expectRefused(await t.api(`${path}?q=${encodeURIComponent("x")}%00y`, { token }));
   }
@@ -48,8 +54,15 @@ it("consultation and user fields: refused, nothing written", async () => {
   const doctor = (await t.login("doctor.hadashan")).accessToken;
   const before = await testDb().consultation.count();
   for (const bad of [NUL, LONE_HIGH]) {
-    expectRefused(await t.api("/api/consultations", { token: doctor, body: draftBody({ chiefComplaint: `胸闷${bad}` }) }));
-    expectRefused(await t.api("/api/consultations", { token: doctor, body: draftBody({ patient: { ...draftBody().patient, name: bad } }) }));
+    expectRefused(
+      await t.api("/api/consultations", { token: doctor, body: draftBody({ chiefComplaint: `胸闷${bad}` }) }),
+    );
+    expectRefused(
+      await t.api("/api/consultations", {
+        token: doctor,
+        body: draftBody({ patient: { ...draftBody().patient, name: bad } }),
+      }),
+    );
   }
   expect(await testDb().consultation.count()).toBe(before);
   const me = await testDb().user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
@@ -68,7 +81,9 @@ it("Socket.IO events: a typed ack error, the connection stays usable", async () 
   const s = await openSocket(t.baseUrl, token);
   // Untyped on purpose: hostile clients do not follow the event map.
   const emit = (event: string, ...args: unknown[]) =>
-    (s as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> } }).timeout(5000).emitWithAck(event, ...args);
+    (s as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> } })
+      .timeout(5000)
+      .emitWithAck(event, ...args);
   try {
     const ack = await emit("training:join", { sessionId: NUL });
     expect(ack).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
@@ -83,7 +98,10 @@ it("Socket.IO events: a typed ack error, the connection stays usable", async () 
 });
 
 it("URL or headers over Node's limit: 431 problem+json, not an empty body", async () => {
-  for (const init of [{ path: `/api/institutions?q=${"x".repeat(20_000)}` }, { path: "/api/me", headers: { "x-padding": "a".repeat(20_000) } }]) {
+  for (const init of [
+    { path: `/api/institutions?q=${"x".repeat(20_000)}` },
+    { path: "/api/me", headers: { "x-padding": "a".repeat(20_000) } },
+  ]) {
     const res = await fetch(t.baseUrl + init.path, { headers: init.headers });
     expect(res.status).toBe(431);
     expect(res.headers.get("content-type")).toContain("application/problem+json");

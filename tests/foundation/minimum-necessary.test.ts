@@ -19,7 +19,8 @@ const ADMINS = ["admin.youtian", "region.songyuan", "province.admin"];
 const PATIENT = draftBody().patient; // 王秀英, record number HDS-2026-0193
 const ID = idNumber();
 
-const as = (username: string, p: string, opts: { method?: string; body?: unknown } = {}) => t.api(p, { ...opts, token: tokens[username] });
+const as = (username: string, p: string, opts: { method?: string; body?: unknown } = {}) =>
+  t.api(p, { ...opts, token: tokens[username] });
 async function ok(r: Promise<{ status: number; body: any }>) {
   const res = await r;
   if (res.status >= 300) throw new Error(`${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
@@ -28,26 +29,46 @@ async function ok(r: Promise<{ status: number; body: any }>) {
 
 beforeAll(async () => {
   t = await startTestServer();
-  for (const u of ["doctor.hadashan", "coord.youtian", "spec.youtian.1", ...ADMINS]) tokens[u] = (await t.login(u)).accessToken;
+  for (const u of ["doctor.hadashan", "coord.youtian", "spec.youtian.1", ...ADMINS])
+    tokens[u] = (await t.login(u)).accessToken;
   const youtian = await db.institution.findFirstOrThrow({ where: { name: "松原吉林油田医院" } });
   const spec = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
   // Requested, accepted, booked, held and signed: every view of it exists.
-  const c = await ok(as("doctor.hadashan", "/api/consultations", { body: draftBody({ targetInstitutionId: youtian.id }) }));
+  const c = await ok(
+    as("doctor.hadashan", "/api/consultations", { body: draftBody({ targetInstitutionId: youtian.id }) }),
+  );
   consultationId = c.id;
   const requester = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
   await db.upload.create({
     data: {
-      consultationId, uploaderId: requester.id, uploaderInstitutionId: requester.institutionId, originalName: `王秀英_${ID}.pdf`, kind: "PDF", category: "CASE",
-      mime: "application/pdf", sizeBytes: 1024n, sha256: "0".repeat(64), status: "READY",
+      consultationId,
+      uploaderId: requester.id,
+      uploaderInstitutionId: requester.institutionId,
+      originalName: `王秀英_${ID}.pdf`,
+      kind: "PDF",
+      category: "CASE",
+      mime: "application/pdf",
+      sizeBytes: 1024n,
+      sha256: "0".repeat(64),
+      status: "READY",
     },
   });
   await ok(as("doctor.hadashan", `/api/consultations/${consultationId}/submit`, { body: {} }));
   await ok(as("coord.youtian", `/api/consultations/${consultationId}/accept`, { body: { specialistIds: [spec.id] } }));
   const start = shanghaiAt(40, 10);
-  await ok(as("coord.youtian", `/api/specialists/${spec.id}/availability/windows`, { body: { kind: "OPEN", startsAt: start, endsAt: plusMinutes(start, 60), slotMinutes: 30 } }));
+  await ok(
+    as("coord.youtian", `/api/specialists/${spec.id}/availability/windows`, {
+      body: { kind: "OPEN", startsAt: start, endsAt: plusMinutes(start, 60), slotMinutes: 30 },
+    }),
+  );
   await ok(as("coord.youtian", `/api/consultations/${consultationId}/booking`, { body: { startsAt: start } }));
   expect(await t.server.consultations.markStarted(consultationId, spec.id)).toBe(true);
-  await ok(as("spec.youtian.1", `/api/consultations/${consultationId}/report`, { method: "PUT", body: { impression: "慢性心力衰竭急性加重。" } }));
+  await ok(
+    as("spec.youtian.1", `/api/consultations/${consultationId}/report`, {
+      method: "PUT",
+      body: { impression: "慢性心力衰竭急性加重。" },
+    }),
+  );
   await ok(as("spec.youtian.1", `/api/consultations/${consultationId}/report/sign`, { body: {} }));
 }, 60_000);
 afterAll(async () => {
@@ -57,7 +78,9 @@ afterAll(async () => {
 });
 
 async function pdfText(username: string): Promise<string> {
-  const res = await fetch(`${t.baseUrl}/api/consultations/${consultationId}/report.pdf`, { headers: { authorization: `Bearer ${tokens[username]}` } });
+  const res = await fetch(`${t.baseUrl}/api/consultations/${consultationId}/report.pdf`, {
+    headers: { authorization: `Bearer ${tokens[username]}` },
+  });
   expect(res.status).toBe(200);
   const file = path.join(dir, `${username}.pdf`);
   writeFileSync(file, Buffer.from(await res.arrayBuffer()));
@@ -65,13 +88,23 @@ async function pdfText(username: string): Promise<string> {
 }
 
 function patientOf(bundle: { entry: { resource: { resourceType: string } }[] }) {
-  return bundle.entry.map((e) => e.resource).find((r) => r.resourceType === "Patient") as unknown as { name: { text: string }[]; birthDate: string; identifier?: unknown[] };
+  return bundle.entry.map((e) => e.resource).find((r) => r.resourceType === "Patient") as unknown as {
+    name: { text: string }[];
+    birthDate: string;
+    identifier?: unknown[];
+  };
 }
 
 it.each(ADMINS)("%s (not working on it) sees the consultation de-identified everywhere, audited", async (admin) => {
   const since = new Date();
   const detail = await ok(as(admin, `/api/consultations/${consultationId}`));
-  expect(detail.patient).toEqual({ name: "王**", sex: PATIENT.sex, birthDate: PATIENT.birthDate, idNumberMasked: "*".repeat(18), recordNumber: null });
+  expect(detail.patient).toEqual({
+    name: "王**",
+    sex: PATIENT.sex,
+    birthDate: PATIENT.birthDate,
+    idNumberMasked: "*".repeat(18),
+    recordNumber: null,
+  });
   expect(detail.attachments.map((a: { originalName: string }) => a.originalName)).toEqual(["文档-1.pdf"]);
   expect(JSON.stringify(detail)).not.toMatch(/王秀英|HDS-2026-0193|2207021990/);
 
@@ -92,7 +125,9 @@ it.each(ADMINS)("%s (not working on it) sees the consultation de-identified ever
   expect(JSON.stringify(fhir)).not.toMatch(/王秀英|HDS-2026-0193|2207021990/);
 
   const adminUser = await db.user.findUniqueOrThrow({ where: { username: admin } });
-  const audited = await db.auditLog.findMany({ where: { actorId: adminUser.id, entityId: consultationId, at: { gte: since } } });
+  const audited = await db.auditLog.findMany({
+    where: { actorId: adminUser.id, entityId: consultationId, at: { gte: since } },
+  });
   expect(audited.map((a) => a.action).sort()).toEqual(["consultation.fhir", "consultation.read", "report.pdf"]);
   expect(audited.every((a) => (a.detail as { deidentified?: boolean } | null)?.deidentified === true)).toBe(true);
 });
@@ -100,14 +135,26 @@ it.each(ADMINS)("%s (not working on it) sees the consultation de-identified ever
 it("the people treating the patient keep the identity", async () => {
   for (const u of ["doctor.hadashan", "spec.youtian.1"]) {
     const detail = await ok(as(u, `/api/consultations/${consultationId}`));
-    expect(detail.patient).toMatchObject({ name: "王秀英", recordNumber: "HDS-2026-0193", idNumberMasked: `${ID.slice(0, 6)}********${ID.slice(-4)}` });
+    expect(detail.patient).toMatchObject({
+      name: "王秀英",
+      recordNumber: "HDS-2026-0193",
+      idNumberMasked: `${ID.slice(0, 6)}********${ID.slice(-4)}`,
+    });
     expect(await pdfText(u)).toContain("王秀英");
     expect(patientOf(await ok(as(u, `/api/consultations/${consultationId}/fhir`))).name[0]!.text).toBe("王秀英");
   }
   // The file keeps its name for the requesting doctor; the specialist elsewhere sees the neutral one, as in the file list.
-  expect((await ok(as("doctor.hadashan", `/api/consultations/${consultationId}`))).attachments[0].originalName).toBe(`王秀英_${ID}.pdf`);
-  expect((await ok(as("spec.youtian.1", `/api/consultations/${consultationId}`))).attachments[0].originalName).toBe("文档-1.pdf");
+  expect((await ok(as("doctor.hadashan", `/api/consultations/${consultationId}`))).attachments[0].originalName).toBe(
+    `王秀英_${ID}.pdf`,
+  );
+  expect((await ok(as("spec.youtian.1", `/api/consultations/${consultationId}`))).attachments[0].originalName).toBe(
+    "文档-1.pdf",
+  );
   // So does every answer that carries the detail, e.g. an amendment.
-  const amended = await ok(as("spec.youtian.1", `/api/consultations/${consultationId}/report/amendments`, { body: { followUp: "两周后复查。", reason: "补充随访" } }));
+  const amended = await ok(
+    as("spec.youtian.1", `/api/consultations/${consultationId}/report/amendments`, {
+      body: { followUp: "两周后复查。", reason: "补充随访" },
+    }),
+  );
   expect(amended.attachments[0].originalName).toBe("文档-1.pdf");
 });

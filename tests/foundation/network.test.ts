@@ -19,7 +19,19 @@ it("finds institutions by name, tier and city", async () => {
   expect(r.body.items.every((i: { tier: string }) => i.tier === "PROVINCE")).toBe(true);
 
   const regions = (await get("/api/regions")).body as { id: string; name: string; counties: unknown[] }[];
-  expect(regions.map((c) => c.name)).toEqual(expect.arrayContaining(["长春市", "吉林市", "四平市", "辽源市", "通化市", "白山市", "松原市", "白城市", "延边朝鲜族自治州"]));
+  expect(regions.map((c) => c.name)).toEqual(
+    expect.arrayContaining([
+      "长春市",
+      "吉林市",
+      "四平市",
+      "辽源市",
+      "通化市",
+      "白山市",
+      "松原市",
+      "白城市",
+      "延边朝鲜族自治州",
+    ]),
+  );
   const songyuan = regions.find((c) => c.name === "松原市")!;
   const inCity = await get(`/api/institutions?cityId=${songyuan.id}&limit=200`);
   expect(inCity.body.items.every((i: { city: { name: string } }) => i.city.name === "松原市")).toBe(true);
@@ -33,14 +45,20 @@ it("shows the Songyuan city medical group with its lead and 32 member units", as
   const members = await get(`/api/consortia/${group.id}/members?limit=100`);
   const memberUnits = members.body.items.filter((m: { role: string }) => m.role === "MEMBER");
   expect(memberUnits).toHaveLength(32);
-  expect(memberUnits.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(["哈达山卫生院", "吉林油田职工卫生所（长采）"]));
+  expect(memberUnits.map((m: { name: string }) => m.name)).toEqual(
+    expect.arrayContaining(["哈达山卫生院", "吉林油田职工卫生所（长采）"]),
+  );
 });
 
 it("lists specialty alliances with their lead department", async () => {
   const r = await get("/api/consortia?type=SPECIALTY_ALLIANCE&limit=200");
   expect(r.body.total).toBe(83);
   const thyroid = r.body.items.find((c: { name: string }) => c.name === "吉林省甲状腺外科专科联盟");
-  expect(thyroid).toMatchObject({ allianceLevel: "PROVINCIAL", leadInstitution: { name: "吉林大学中日联谊医院" }, leadDepartment: { name: "甲状腺外科" } });
+  expect(thyroid).toMatchObject({
+    allianceLevel: "PROVINCIAL",
+    leadInstitution: { name: "吉林大学中日联谊医院" },
+    leadDepartment: { name: "甲状腺外科" },
+  });
 });
 
 it("walks the telemedicine network tree from the province down", async () => {
@@ -48,7 +66,11 @@ it("walks the telemedicine network tree from the province down", async () => {
   expect(roots.length).toBeGreaterThan(0);
   expect(roots.every((r: { tier: string }) => r.tier === "PROVINCE")).toBe(true);
   const withChildren = roots.find((r: { children?: unknown[] }) => r.children && r.children.length);
-  expect(withChildren.children.every((c: { tier: string; parentId: string }) => c.tier !== "PROVINCE" && c.parentId === withChildren.id)).toBe(true);
+  expect(
+    withChildren.children.every(
+      (c: { tier: string; parentId: string }) => c.tier !== "PROVINCE" && c.parentId === withChildren.id,
+    ),
+  ).toBe(true);
 
   const me = (await get("/api/me")).body;
   const inst = (await get(`/api/institutions/${me.institution.id}`)).body;

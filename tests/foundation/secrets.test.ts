@@ -75,7 +75,8 @@ describe("secrets", () => {
     const stateDir = freshStateDir();
     const r = configIn({ NODE_ENV: "production", YILIAN_STATE_DIR: stateDir });
     expect(r.status).toBe(78);
-    for (const k of ["JWT_SECRET", "PATIENT_DATA_KEY", "TURN_SECRET"]) expect(r.stderr).toContain(`config: ${k}: required in production`);
+    for (const k of ["JWT_SECRET", "PATIENT_DATA_KEY", "TURN_SECRET"])
+      expect(r.stderr).toContain(`config: ${k}: required in production`);
     expect(() => statSync(stateDir)).toThrow();
   });
 
@@ -83,7 +84,8 @@ describe("secrets", () => {
     const config = readFileSync(path.join(repo, "server/src/config.ts"), "utf8");
     expect(config).not.toMatch(/do-not-use|development-secret|createHash/);
     const compose = readFileSync(path.join(repo, "docker-compose.yml"), "utf8");
-    for (const k of ["JWT_SECRET", "PATIENT_DATA_KEY", "TURN_SECRET"]) expect(compose).toMatch(new RegExp(`${k}: \\$\\{${k}:\\?`));
+    for (const k of ["JWT_SECRET", "PATIENT_DATA_KEY", "TURN_SECRET"])
+      expect(compose).toMatch(new RegExp(`${k}: \\$\\{${k}:\\?`));
     const example = readFileSync(path.join(repo, ".env.example"), "utf8");
     expect(example).toMatch(/^# JWT_SECRET=$/m);
     expect(example).toMatch(/^# PATIENT_DATA_KEY=$/m);
@@ -98,13 +100,19 @@ describe("rotating JWT_SECRET", () => {
     try {
       const doctor = await a.login("doctor.hadashan");
       const id18 = idNumber("22070219770312404");
-      const draft = await a.api("/api/consultations", { token: doctor.accessToken, body: draftBody({ patient: { ...draftBody().patient, idNumber: id18 } }) });
+      const draft = await a.api("/api/consultations", {
+        token: doctor.accessToken,
+        body: draftBody({ patient: { ...draftBody().patient, idNumber: id18 } }),
+      });
       expect(draft.status).toBe(201);
       await a.stop();
       b = await startTestServer({ JWT_SECRET: `rotation-new-${randomUUID()}` });
       expect((await b.api("/api/me", { token: doctor.accessToken })).body.code).toBe("TOKEN_INVALID");
       const again = await b.login("doctor.hadashan");
-      const revealed = await b.api(`/api/consultations/${draft.body.id}/reveal-id`, { token: again.accessToken, body: {} });
+      const revealed = await b.api(`/api/consultations/${draft.body.id}/reveal-id`, {
+        token: again.accessToken,
+        body: {},
+      });
       expect(revealed.status).toBe(200);
       expect(revealed.body.idNumber).toBe(id18);
     } finally {
@@ -126,7 +134,15 @@ describe("session check", () => {
   it("refuses a correctly signed token whose sid is no live session (401 TOKEN_REVOKED)", async () => {
     const admin = await s1.login("province.admin");
     const key = new TextEncoder().encode(s1.server.services.config.JWT_SECRET);
-    const forged = await new SignJWT({ usr: "province.admin", roles: ["PROVINCE_ADMIN"], inst: admin.user.institution.id, tier: "PROVINCE", dept: null, reg: null, sid: randomUUID() })
+    const forged = await new SignJWT({
+      usr: "province.admin",
+      roles: ["PROVINCE_ADMIN"],
+      inst: admin.user.institution.id,
+      tier: "PROVINCE",
+      dept: null,
+      reg: null,
+      sid: randomUUID(),
+    })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(admin.user.id)
       .setIssuer("yilian")
@@ -141,7 +157,15 @@ describe("session check", () => {
     // Another user's live session does not lend itself to a token of someone else.
     const doctor = await s1.login("doctor.hadashan");
     const doctorSid = JSON.parse(Buffer.from(doctor.accessToken.split(".")[1]!, "base64url").toString()).sid as string;
-    const borrowed = await new SignJWT({ usr: "province.admin", roles: ["PROVINCE_ADMIN"], inst: admin.user.institution.id, tier: "PROVINCE", dept: null, reg: null, sid: doctorSid })
+    const borrowed = await new SignJWT({
+      usr: "province.admin",
+      roles: ["PROVINCE_ADMIN"],
+      inst: admin.user.institution.id,
+      tier: "PROVINCE",
+      dept: null,
+      reg: null,
+      sid: doctorSid,
+    })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject(admin.user.id)
       .setIssuer("yilian")

@@ -14,7 +14,11 @@ afterAll(async () => {
 });
 
 function open(token?: unknown): Socket<ServerToClientEvents, ClientToServerEvents> {
-  const s = connect(t.baseUrl, { auth: token === undefined ? {} : { token }, transports: ["websocket"], reconnection: false });
+  const s = connect(t.baseUrl, {
+    auth: token === undefined ? {} : { token },
+    transports: ["websocket"],
+    reconnection: false,
+  });
   sockets.push(s);
   return s;
 }
@@ -39,7 +43,9 @@ it("joins the personal and institution rooms so notifications reach the user", a
   const s = open(pair.accessToken);
   await new Promise<void>((r) => s.once("connect", () => r()));
   const got = new Promise((resolve) => s.once("notification", resolve));
-  t.server.io.to(rooms.institution(pair.user.institution.id)).emit("notification", { id: "n1", type: "test", at: new Date().toISOString(), title: "测试通知" });
+  t.server.io
+    .to(rooms.institution(pair.user.institution.id))
+    .emit("notification", { id: "n1", type: "test", at: new Date().toISOString(), title: "测试通知" });
   await expect(got).resolves.toMatchObject({ id: "n1", title: "测试通知" });
 });
 

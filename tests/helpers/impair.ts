@@ -56,7 +56,12 @@ export interface ImpairingRelay {
   close(): Promise<void>;
 }
 
-export async function startImpairingRelay(opts: { listenIp: string; listenPort: number; targetIp: string; targetPort: number }): Promise<ImpairingRelay> {
+export async function startImpairingRelay(opts: {
+  listenIp: string;
+  listenPort: number;
+  targetIp: string;
+  targetPort: number;
+}): Promise<ImpairingRelay> {
   const family = isIP(opts.listenIp) === 6 ? "udp6" : "udp4";
   const front = dgram.createSocket(family);
   const up = new Pipe();
@@ -86,7 +91,10 @@ export async function startImpairingRelay(opts: { listenIp: string; listenPort: 
       up.impairment = imp;
       down.impairment = imp;
     },
-    stats: () => ({ up: { passed: up.passed, dropped: up.dropped }, down: { passed: down.passed, dropped: down.dropped } }),
+    stats: () => ({
+      up: { passed: up.passed, dropped: up.dropped },
+      down: { passed: down.passed, dropped: down.dropped },
+    }),
     async close() {
       for (const s of upstream.values()) s.close();
       await new Promise<void>((resolve) => front.close(() => resolve()));

@@ -28,7 +28,8 @@ export function speechWav(): string {
   if (existsSync(wav)) return wav;
   mkdirSync(dir, { recursive: true });
   const raw = path.join(dir, `speech-${process.pid}.wav`);
-  const text = "患者女，六十三岁，胸闷两周，活动后加重。心电图提示前壁导联ST段压低，请专家会诊，协助诊断并指导下一步治疗。乡镇卫生院目前可以做血常规、心电图和胸片。";
+  const text =
+    "患者女，六十三岁，胸闷两周，活动后加重。心电图提示前壁导联ST段压低，请专家会诊，协助诊断并指导下一步治疗。乡镇卫生院目前可以做血常规、心电图和胸片。";
   execFileSync("espeak-ng", ["-v", "cmn", "-s", "150", "-w", raw, text]);
   const tmp = `${wav}.${process.pid}.wav`;
   execFileSync("ffmpeg", ["-loglevel", "error", "-y", "-i", raw, "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", tmp]);
@@ -84,7 +85,9 @@ async function labLock(): Promise<() => void> {
   }
 }
 
-export async function startLinkLab(opts: { serverEnv?: NodeJS.ProcessEnv; turnUrls?: (hostIp: string) => string[] } = {}): Promise<LinkLab> {
+export async function startLinkLab(
+  opts: { serverEnv?: NodeJS.ProcessEnv; turnUrls?: (hostIp: string) => string[] } = {},
+): Promise<LinkLab> {
   const unlock = await labLock();
   let sandbox: NetSandbox;
   try {
@@ -194,8 +197,8 @@ export async function receivedFrom(p: Participant, peerId: string): Promise<Rece
     const tracks = [...room.tracks.values()].filter((t: any) => t.peerId === peerId);
     const cam = tracks.find((t: any) => t.source === "camera");
     const mic = tracks.find((t: any) => t.source === "microphone");
-    const v = cam ? byTrack.get(cam.track.id) ?? {} : {};
-    const a = mic ? byTrack.get(mic.track.id) ?? {} : {};
+    const v = cam ? (byTrack.get(cam.track.id) ?? {}) : {};
+    const a = mic ? (byTrack.get(mic.track.id) ?? {}) : {};
     const q = new Map(room.connectionQualities().map((c: any) => [c.peerId, c.quality]));
     const link = room.linkStats();
     return {
@@ -216,7 +219,9 @@ export async function receivedFrom(p: Participant, peerId: string): Promise<Rece
 
 /** % of audio played as received (not concealed) between two readings. */
 export const audioContinuityPct = (a: ReceivedFrom, b: ReceivedFrom) =>
-  b.audioSamples > a.audioSamples ? 100 * (1 - (b.audioConcealed - a.audioConcealed) / (b.audioSamples - a.audioSamples)) : 0;
+  b.audioSamples > a.audioSamples
+    ? 100 * (1 - (b.audioConcealed - a.audioConcealed) / (b.audioSamples - a.audioSamples))
+    : 0;
 
 /** A consultation call in the lab: the township doctor's Chromium in the sandbox, the specialist's on the host. */
 export interface LinkCall {
@@ -227,7 +232,10 @@ export interface LinkCall {
 }
 
 export async function openLinkCall(lab: LinkLab, db: Db, opts: { specialistArgs?: string[] } = {}): Promise<LinkCall> {
-  const { consultationId: roomId } = await createConsultationRoom(db, { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+  const { consultationId: roomId } = await createConsultationRoom(db, {
+    requester: "doctor.hadashan",
+    specialists: ["spec.youtian.1"],
+  });
   const [d, s] = await Promise.all([lab.server.login("doctor.hadashan"), lab.server.login("spec.youtian.1")]);
   const [sandboxed, host] = await Promise.all([lab.launchSandboxed(), launchBrowser({ args: opts.specialistArgs })]);
   const close = async () => {

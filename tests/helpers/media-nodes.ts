@@ -24,7 +24,15 @@ export async function startMediaNodes(prefix: string, ids: string[], env: NodeJS
   const start = (id: string) => {
     const child = spawn(process.execPath, ["--import", "tsx", "media/src/main.ts"], {
       cwd: root,
-      env: { ...process.env, REDIS_PREFIX: prefix, MEDIA_NODE_ID: id, MEDIA_WORKERS: "2", MEDIA_WEBRTC_PORT: "0", MEDIA_NODE_HEARTBEAT_MS: "1000", ...env },
+      env: {
+        ...process.env,
+        REDIS_PREFIX: prefix,
+        MEDIA_NODE_ID: id,
+        MEDIA_WORKERS: "2",
+        MEDIA_WEBRTC_PORT: "0",
+        MEDIA_NODE_HEARTBEAT_MS: "1000",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
@@ -78,7 +86,11 @@ export interface MediaCluster {
  * For a describe block: media node processes `ids` and a test server that uses them (MEDIA_IN_PROCESS=false), on a
  * Redis prefix of their own, plus Chromium; all stopped and the prefix's keys removed after the block.
  */
-export function mediaCluster(label: string, ids: string[], env: { nodes?: NodeJS.ProcessEnv; server?: NodeJS.ProcessEnv } = {}): MediaCluster {
+export function mediaCluster(
+  label: string,
+  ids: string[],
+  env: { nodes?: NodeJS.ProcessEnv; server?: NodeJS.ProcessEnv } = {},
+): MediaCluster {
   const prefix = `${process.env.REDIS_PREFIX}-${label}-${randomUUID().slice(0, 8)}`;
   let started: Omit<MediaCluster, "prefix" | "redis"> | undefined;
   const redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true });

@@ -83,7 +83,9 @@ export function createSandbox(allowed: Allowed[] = []): NetSandbox {
   const allow = (rules: Allowed[]) => {
     const accept = rules.map((r) => `    ip daddr ${r.ip} ${r.proto} dport ${r.port} accept`).join("\n");
     // Inside the namespace only: outgoing traffic is dropped unless listed; answers to it come back.
-    must(inNs(["nft", "-f", "-"]), `flush ruleset
+    must(
+      inNs(["nft", "-f", "-"]),
+      `flush ruleset
 table inet sandbox {
   chain output {
     type filter hook output priority 0; policy drop;
@@ -97,7 +99,8 @@ ${accept}
     ct state established,related accept
   }
 }
-`);
+`,
+    );
   };
 
   try {
@@ -111,7 +114,10 @@ ${accept}
     must(inNs(["ip", "link", "set", nsIf, "up"]));
     must(inNs(["ip", "route", "add", "default", "via", hostIp]));
     allow(allowed);
-    writeFileSync(chromium, `#!/bin/sh\nexec ip netns exec ${name} ${process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} "$@"\n`);
+    writeFileSync(
+      chromium,
+      `#!/bin/sh\nexec ip netns exec ${name} ${process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"} "$@"\n`,
+    );
     chmodSync(chromium, 0o755);
   } catch (e) {
     close();

@@ -17,8 +17,16 @@ export interface TestPacs {
 
 export async function startTestPacs(opts: { ctSlices?: number; ctSize?: number } = {}): Promise<TestPacs> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "yilian-test-pacs-"));
-  const demo = await makeDemoStudies(path.join(dir, "studies"), { ctSlices: opts.ctSlices ?? 6, ctSize: opts.ctSize ?? 128 });
-  const orthanc = await startOrthanc({ stateDir: path.join(dir, "orthanc"), httpPort: await freePort(), username: "pacs", password: "pacs-test-password" });
+  const demo = await makeDemoStudies(path.join(dir, "studies"), {
+    ctSlices: opts.ctSlices ?? 6,
+    ctSize: opts.ctSize ?? 128,
+  });
+  const orthanc = await startOrthanc({
+    stateDir: path.join(dir, "orthanc"),
+    httpPort: await freePort(),
+    username: "pacs",
+    password: "pacs-test-password",
+  });
   await storeInstances(orthanc, await readAll(demo.files));
   return {
     orthanc,

@@ -8,7 +8,10 @@ export interface TestServer {
   server: YilianServer;
   baseUrl: string;
   login(username: string, password?: string): Promise<TokenPair>;
-  api(path: string, opts?: { token?: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  api(
+    path: string,
+    opts?: { token?: string; method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 

@@ -4,24 +4,50 @@ import net from "node:net";
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
-export async function tusCreate(baseUrl: string, token: string, o: { consultationId?: string; filename?: string; filetype?: string; length?: number; headers?: Record<string, string> }) {
+export async function tusCreate(
+  baseUrl: string,
+  token: string,
+  o: {
+    consultationId?: string;
+    filename?: string;
+    filetype?: string;
+    length?: number;
+    headers?: Record<string, string>;
+  },
+) {
   const meta = Object.entries({ consultationId: o.consultationId, filename: o.filename, filetype: o.filetype })
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k} ${b64(v!)}`)
     .join(",");
   const res = await fetch(`${baseUrl}/api/uploads/tus`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}`, "tus-resumable": "1.0.0", ...(o.length !== undefined ? { "upload-length": String(o.length) } : {}), "upload-metadata": meta, ...o.headers },
+    headers: {
+      authorization: `Bearer ${token}`,
+      "tus-resumable": "1.0.0",
+      ...(o.length !== undefined ? { "upload-length": String(o.length) } : {}),
+      "upload-metadata": meta,
+      ...o.headers,
+    },
   });
   const text = await res.text();
   const location = res.headers.get("location");
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, url: location ? new URL(location, baseUrl).toString() : null, headers: res.headers };
+  return {
+    status: res.status,
+    body: text ? JSON.parse(text) : undefined,
+    url: location ? new URL(location, baseUrl).toString() : null,
+    headers: res.headers,
+  };
 }
 
 export async function tusPatch(url: string, token: string, offset: number, bytes: Buffer) {
   const res = await fetch(url, {
     method: "PATCH",
-    headers: { authorization: `Bearer ${token}`, "tus-resumable": "1.0.0", "upload-offset": String(offset), "content-type": "application/offset+octet-stream" },
+    headers: {
+      authorization: `Bearer ${token}`,
+      "tus-resumable": "1.0.0",
+      "upload-offset": String(offset),
+      "content-type": "application/offset+octet-stream",
+    },
     body: new Uint8Array(bytes),
   });
   const text = await res.text();
@@ -29,7 +55,10 @@ export async function tusPatch(url: string, token: string, offset: number, bytes
 }
 
 export async function tusHead(url: string, token: string) {
-  const res = await fetch(url, { method: "HEAD", headers: { authorization: `Bearer ${token}`, "tus-resumable": "1.0.0" } });
+  const res = await fetch(url, {
+    method: "HEAD",
+    headers: { authorization: `Bearer ${token}`, "tus-resumable": "1.0.0" },
+  });
   return { status: res.status, offset: Number(res.headers.get("upload-offset") ?? NaN), headers: res.headers };
 }
 
@@ -46,7 +75,10 @@ export interface CuttingProxy {
  * Forwards TCP to `target`; once the client has sent `cutAfterBytes`, every open connection is destroyed (both
  * ends) once. New connections are accepted afterwards, as when a line comes back.
  */
-export async function startCuttingProxy(target: { host: string; port: number }, cutAfterBytes: number): Promise<CuttingProxy> {
+export async function startCuttingProxy(
+  target: { host: string; port: number },
+  cutAfterBytes: number,
+): Promise<CuttingProxy> {
   let sent = 0;
   let cutDone = false;
   const open = new Set<net.Socket>();

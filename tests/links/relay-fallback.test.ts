@@ -4,7 +4,15 @@
 // TLS 443) and the call flows. A hospital that demands relay gets it with `iceTransportPolicy: "relay"`.
 import { closeTestDb, testDb } from "../helpers/db";
 import { openLinkCall, startLinkLab, TURN_PORT, type LinkCall, type LinkLab } from "../helpers/links";
-import { ensureSdkBuilt, flowing, joinInPage, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import {
+  ensureSdkBuilt,
+  flowing,
+  joinInPage,
+  pageEvents,
+  peerIdOf,
+  waitFor,
+  type Participant,
+} from "../browser/helpers";
 
 jest.setTimeout(120_000);
 
@@ -23,7 +31,21 @@ describe("relay fallback and relay-only policy", () => {
     // Add the middlebox: UDP to the media server passes only when it is STUN (first byte 0 or 1), never to TURN;
     // DTLS and SRTP are dropped even on a flow that STUN opened. Rules go to the top of the chain, in reverse.
     const rule = (...r: string[]) => {
-      const res = sandbox.exec(["nft", "insert", "rule", "inet", "sandbox", "output", "ip", "daddr", sandbox.hostIp, "udp", "dport", `!= ${TURN_PORT}`, ...r]);
+      const res = sandbox.exec([
+        "nft",
+        "insert",
+        "rule",
+        "inet",
+        "sandbox",
+        "output",
+        "ip",
+        "daddr",
+        sandbox.hostIp,
+        "udp",
+        "dport",
+        `!= ${TURN_PORT}`,
+        ...r,
+      ]);
       if (res.status !== 0) throw new Error(`nft: ${res.stderr}`);
     };
     rule("accept");
@@ -70,10 +92,15 @@ describe("relay fallback and relay-only policy", () => {
     expect(fallbacks.length).toBeGreaterThanOrEqual(1);
     expect(fallbacks[0]!.e).toMatchObject({ policy: "all" });
     // The next quality sample with a selected candidate pair on the rebuilt transports.
-    const link = await waitFor("a link sample", async () => {
-      const l = await doctor.page.evaluate(() => (window as any).yl.room.linkStats());
-      return l.rttMs !== undefined && l.relayed ? l : undefined;
-    }, 10_000, 250);
+    const link = await waitFor(
+      "a link sample",
+      async () => {
+        const l = await doctor.page.evaluate(() => (window as any).yl.room.linkStats());
+        return l.rttMs !== undefined && l.relayed ? l : undefined;
+      },
+      10_000,
+      250,
+    );
     expect(link).toMatchObject({ relayed: true, relayProtocol: "tls" });
   });
 });

@@ -55,23 +55,39 @@ describe("TURN over TLS 443 from a network that blocks UDP", () => {
   it("the sandbox lets nothing but signalling and TCP 443 out", () => {
     // STUN to coturn over UDP works from the host, not from the sandbox; TLS 443 is open from both.
     const stun = (where: "host" | "sandbox") =>
-      (where === "sandbox" ? lab.sandbox.exec : (cmd: string[]) => require("node:child_process").spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8" }))([
-        "timeout", "3", "turnutils_stunclient", "-p", String(TURN_PORT), lab.sandbox.hostIp,
+      (where === "sandbox"
+        ? lab.sandbox.exec
+        : (cmd: string[]) => require("node:child_process").spawnSync(cmd[0], cmd.slice(1), { encoding: "utf8" }))([
+        "timeout",
+        "3",
+        "turnutils_stunclient",
+        "-p",
+        String(TURN_PORT),
+        lab.sandbox.hostIp,
       ]).status;
     expect(stun("host")).toBe(0);
     expect(stun("sandbox")).not.toBe(0);
-    const tls = lab.sandbox.exec(["timeout", "5", "openssl", "s_client", "-connect", `${lab.sandbox.hostIp}:${TURN_TLS_PORT}`, "-brief"]);
+    const tls = lab.sandbox.exec([
+      "timeout",
+      "5",
+      "openssl",
+      "s_client",
+      "-connect",
+      `${lab.sandbox.hostIp}:${TURN_TLS_PORT}`,
+      "-brief",
+    ]);
     expect(tls.stderr + tls.stdout).toMatch(/CONNECTION ESTABLISHED|Protocol version/);
   });
 
   it("the doctor in the sandbox and the specialist each decode the other, the doctor through TURN/TLS on 443", async () => {
     expect(await joinInPage(doctor, roomId)).toEqual({ ok: true });
     expect(await joinInPage(specialist, roomId)).toEqual({ ok: true });
-    const publish = (p: Participant) => p.page.evaluate(async () => {
-      const room = (window as any).yl.room;
-      await room.publishCamera();
-      await room.publishMicrophone();
-    });
+    const publish = (p: Participant) =>
+      p.page.evaluate(async () => {
+        const room = (window as any).yl.room;
+        await room.publishCamera();
+        await room.publishMicrophone();
+      });
     await Promise.all([publish(doctor), publish(specialist)]);
     const [doctorPeer, specPeer] = await Promise.all([peerIdOf(doctor), peerIdOf(specialist)]);
     const [video, audio, back] = await Promise.all([

@@ -4,8 +4,25 @@
 // and the camera comes back to the layer it had once the line recovers.
 import { closeTestDb, testDb } from "../helpers/db";
 import { startImpairingRelay, TOWNSHIP_4G, type ImpairingRelay } from "../helpers/impair";
-import { audioContinuityPct, openLinkCall, receivedFrom, speakingMicrophone, startLinkLab, TURN_PORT, type LinkCall, type LinkLab } from "../helpers/links";
-import { ensureSdkBuilt, flowing, joinInPage, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import {
+  audioContinuityPct,
+  openLinkCall,
+  receivedFrom,
+  speakingMicrophone,
+  startLinkLab,
+  TURN_PORT,
+  type LinkCall,
+  type LinkLab,
+} from "../helpers/links";
+import {
+  ensureSdkBuilt,
+  flowing,
+  joinInPage,
+  pageEvents,
+  peerIdOf,
+  waitFor,
+  type Participant,
+} from "../browser/helpers";
 
 jest.setTimeout(180_000);
 
@@ -23,7 +40,12 @@ describe("weak township link", () => {
     await ensureSdkBuilt();
     // Everyone is given TURN over UDP through the relay; only the sandboxed doctor has no other way.
     lab = await startLinkLab({ turnUrls: (ip) => [`turn:${ip}:${RELAY_PORT}?transport=udp`] });
-    relay = await startImpairingRelay({ listenIp: lab.sandbox.hostIp, listenPort: RELAY_PORT, targetIp: lab.sandbox.hostIp, targetPort: TURN_PORT });
+    relay = await startImpairingRelay({
+      listenIp: lab.sandbox.hostIp,
+      listenPort: RELAY_PORT,
+      targetIp: lab.sandbox.hostIp,
+      targetPort: TURN_PORT,
+    });
     lab.sandbox.allow([lab.signalling, { proto: "udp", ip: lab.sandbox.hostIp, port: RELAY_PORT }]);
     call = await openLinkCall(lab, testDb(), { specialistArgs: speakingMicrophone() });
     ({ doctor, specialist } = call);
@@ -51,21 +73,36 @@ describe("weak township link", () => {
     // A clean start (also when CI retries this test after an attempt that failed while impaired): the camera
     // climbs above the lowest layer (as far as this machine's encoder allows).
     relay.impair(null);
-    const clean = await waitFor("the camera above the lowest layer", async () => {
-      const r = await receivedFrom(doctor, specPeer);
-      return (r.spatialLayer ?? 0) >= 1 && r.relayed ? r : undefined;
-    }, 40_000, 500);
+    const clean = await waitFor(
+      "the camera above the lowest layer",
+      async () => {
+        const r = await receivedFrom(doctor, specPeer);
+        return (r.spatialLayer ?? 0) >= 1 && r.relayed ? r : undefined;
+      },
+      40_000,
+      500,
+    );
     const cleanLayer = clean.spatialLayer!;
 
     relay.impair(TOWNSHIP_4G);
     const weakAt = Date.now();
-    const poor = await waitFor("the doctor's link to be seen as weak", async () => {
-      const r = await receivedFrom(doctor, specPeer);
-      return r.localQuality !== "good" ? r : undefined;
-    }, 30_000, 250);
+    const poor = await waitFor(
+      "the doctor's link to be seen as weak",
+      async () => {
+        const r = await receivedFrom(doctor, specPeer);
+        return r.localQuality !== "good" ? r : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(poor.rttMs).toBeGreaterThanOrEqual(120);
     const weakSeenAfter = Date.now() - weakAt;
-    await waitFor("the lowest layer", async () => (await receivedFrom(doctor, specPeer)).spatialLayer === 0, 20_000, 500);
+    await waitFor(
+      "the lowest layer",
+      async () => (await receivedFrom(doctor, specPeer)).spatialLayer === 0,
+      20_000,
+      500,
+    );
     const lowAt = await receivedFrom(doctor, specPeer);
     await new Promise((r) => setTimeout(r, 15_000));
     const weakEnd = await receivedFrom(doctor, specPeer);
@@ -73,8 +110,17 @@ describe("weak township link", () => {
     const sender = await specialist.page.evaluate(async () => {
       const report: RTCStatsReport = await (window as any).yl.room.transports.send.getStats();
       const out: any[] = [];
-      report.forEach((s: any) => (s.type === "remote-inbound-rtp" || (s.type === "outbound-rtp" && s.kind === "audio")) && out.push(s));
-      return out.map((s) => ({ type: s.type, kind: s.kind, fractionLost: s.fractionLost, targetBitrate: s.targetBitrate, packetsSent: s.packetsSent }));
+      report.forEach(
+        (s: any) =>
+          (s.type === "remote-inbound-rtp" || (s.type === "outbound-rtp" && s.kind === "audio")) && out.push(s),
+      );
+      return out.map((s) => ({
+        type: s.type,
+        kind: s.kind,
+        fractionLost: s.fractionLost,
+        targetBitrate: s.targetBitrate,
+        packetsSent: s.packetsSent,
+      }));
     });
     console.log("relay", JSON.stringify(relay.stats()), "sender", JSON.stringify(sender));
     // The bench (npm run bench -- links) reports the exact figure; here: no audible drop-outs.
@@ -89,7 +135,12 @@ describe("weak township link", () => {
 
     relay.impair(null);
     const recoveredAt = Date.now();
-    await waitFor("the camera back to its layer", async () => ((await receivedFrom(doctor, specPeer)).spatialLayer ?? -1) >= cleanLayer, 60_000, 500);
+    await waitFor(
+      "the camera back to its layer",
+      async () => ((await receivedFrom(doctor, specPeer)).spatialLayer ?? -1) >= cleanLayer,
+      60_000,
+      500,
+    );
     console.log(`recovered to layer ${cleanLayer} in ${Date.now() - recoveredAt} ms`);
     const events = await pageEvents(doctor);
     const localChanges = events.filter((e) => e.ev === "connectionQuality" && e.e.local).map((e) => e.e.quality);

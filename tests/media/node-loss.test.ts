@@ -5,7 +5,15 @@
 import { testDb } from "../helpers/db";
 import { mediaCluster } from "../helpers/media-nodes";
 import { createConsultationRoom } from "./fixtures";
-import { flowing, joinInPage, openParticipant, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import {
+  flowing,
+  joinInPage,
+  openParticipant,
+  pageEvents,
+  peerIdOf,
+  waitFor,
+  type Participant,
+} from "../browser/helpers";
 
 jest.setTimeout(90_000);
 
@@ -26,7 +34,10 @@ describe("a media node dies under a consultation call", () => {
 
   beforeAll(async () => {
     const { ts, browser } = cluster;
-    ({ consultationId: roomId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] }));
+    ({ consultationId: roomId } = await createConsultationRoom(testDb(), {
+      requester: "doctor.hadashan",
+      specialists: ["spec.youtian.1"],
+    }));
     const [d, s] = await Promise.all([ts.login("doctor.hadashan"), ts.login("spec.youtian.1")]);
     doctor = await openParticipant(browser, ts.baseUrl, d.accessToken);
     specialist = await openParticipant(browser, ts.baseUrl, s.accessToken);
@@ -37,7 +48,9 @@ describe("a media node dies under a consultation call", () => {
     await p.page.evaluate(async () => {
       const yl = (window as any).yl;
       // The signalling the SDK reacts to, recorded next to the room's own events.
-      yl.client.socket.on("media:restart", (e: unknown) => yl.events.push({ ev: "media:restart", e, at: performance.now() }));
+      yl.client.socket.on("media:restart", (e: unknown) =>
+        yl.events.push({ ev: "media:restart", e, at: performance.now() }),
+      );
       await yl.room.publishCamera();
       await yl.room.publishMicrophone();
     });
@@ -58,10 +71,14 @@ describe("a media node dies under a consultation call", () => {
 
     await cluster.nodes.kill("node-a", "SIGKILL");
     const killedAt = Date.now();
-    await waitFor("both peers to be told to rebuild", async () => {
-      const [d, s] = await Promise.all([pageEvents(doctor), pageEvents(specialist)]);
-      return [d, s].every((evs) => evs.some((x) => x.ev === "media:restart" && x.e.reason === "node-lost"));
-    }, 8_000);
+    await waitFor(
+      "both peers to be told to rebuild",
+      async () => {
+        const [d, s] = await Promise.all([pageEvents(doctor), pageEvents(specialist)]);
+        return [d, s].every((evs) => evs.some((x) => x.ev === "media:restart" && x.e.reason === "node-lost"));
+      },
+      8_000,
+    );
     expect(Date.now() - killedAt).toBeLessThan(6_000);
     expect(await pin()).toBe("node-b");
 
@@ -77,7 +94,8 @@ describe("a media node dies under a consultation call", () => {
     expect(await Promise.all([peerIdOf(doctor), peerIdOf(specialist)])).toEqual([doctorPeer, specPeer]);
     const after = [...(await consumerIds(doctor)), ...(await consumerIds(specialist))];
     expect(after.some((id) => before.includes(id))).toBe(false);
-    for (const p of [doctor, specialist]) expect((await pageEvents(p)).some((x) => x.ev === "closed" || x.ev === "peerLeft")).toBe(false);
+    for (const p of [doctor, specialist])
+      expect((await pageEvents(p)).some((x) => x.ev === "closed" || x.ev === "peerLeft")).toBe(false);
     const load = await (await cluster.ts.server.media.hub.media()).load();
     expect(load.nodeId).toBe("node-b");
   });
@@ -85,7 +103,11 @@ describe("a media node dies under a consultation call", () => {
   it("with no node left, the room ends for its peers with a reason", async () => {
     await cluster.nodes.kill("node-b", "SIGKILL");
     for (const p of [doctor, specialist]) {
-      const closed = await waitFor("the room to close", async () => (await pageEvents(p)).find((x) => x.ev === "closed"), 8_000);
+      const closed = await waitFor(
+        "the room to close",
+        async () => (await pageEvents(p)).find((x) => x.ev === "closed"),
+        8_000,
+      );
       expect(closed.e).toEqual({ reason: "node-lost", message: expect.stringContaining("音视频节点") });
     }
   });

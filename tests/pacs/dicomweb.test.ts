@@ -42,36 +42,76 @@ const dw = (p: string, who: string, accept = "application/dicom+json") =>
 /** WADO-RS multipart answer → its parts (content type and bytes). */
 async function parts(res: Response) {
   const out: { type: string; data: Buffer }[] = [];
-  await readMultipart(res.body as unknown as AsyncIterable<Uint8Array>, multipartBoundary(res.headers.get("content-type"))!, (h) => {
-    const chunks: Buffer[] = [];
-    return { write: (c) => void chunks.push(c), end: () => void out.push({ type: h["content-type"] ?? "", data: Buffer.concat(chunks) }) };
-  });
+  await readMultipart(
+    res.body as unknown as AsyncIterable<Uint8Array>,
+    multipartBoundary(res.headers.get("content-type"))!,
+    (h) => {
+      const chunks: Buffer[] = [];
+      return {
+        write: (c) => void chunks.push(c),
+        end: () => void out.push({ type: h["content-type"] ?? "", data: Buffer.concat(chunks) }),
+      };
+    },
+  );
   return out;
 }
 
 /** SOP Instance UID of a DICOM file (after the 0008,0018 UI element; enough for these files). */
-const sopOf = (file: Buffer, candidates: Iterable<string>) => [...candidates].find((uid) => file.includes(Buffer.from(uid)));
+const sopOf = (file: Buffer, candidates: Iterable<string>) =>
+  [...candidates].find((uid) => file.includes(Buffer.from(uid)));
 
 beforeAll(async () => {
   pacs = await startTestPacs();
   ts = await startTestServer();
   root = `${ts.baseUrl}/dicomweb/consultations`;
-  for (const u of ["doctor.hadashan", "spec.youtian.1", "admin.youtian", "doctor.nongan"]) tokens[u] = (await ts.login(u)).accessToken;
+  for (const u of ["doctor.hadashan", "spec.youtian.1", "admin.youtian", "doctor.nongan"])
+    tokens[u] = (await ts.login(u)).accessToken;
   const doctor = await userId(db, "doctor.hadashan");
   const key = ts.server.services.config.PATIENT_DATA_KEY;
-  const data = { name: "哈达山卫生院 PACS", baseUrl: pacs.orthanc.dicomWebUrl, usernameEnc: encryptCredential("pacs", key), passwordEnc: encryptCredential("pacs-test-password", key) };
-  await db.pacsConnection.upsert({ where: { institutionId: doctor.institutionId }, create: { institutionId: doctor.institutionId, createdById: doctor.id, ...data }, update: data });
-  worker = await initPacsImports({ db, storage: createStorage(), keyB64: key, policy: LOOPBACK_PACS, maxStudyBytes: 1 << 30 }, connection, `${process.env.REDIS_PREFIX}:bull`);
+  const data = {
+    name: "哈达山卫生院 PACS",
+    baseUrl: pacs.orthanc.dicomWebUrl,
+    usernameEnc: encryptCredential("pacs", key),
+    passwordEnc: encryptCredential("pacs-test-password", key),
+  };
+  await db.pacsConnection.upsert({
+    where: { institutionId: doctor.institutionId },
+    create: { institutionId: doctor.institutionId, createdById: doctor.id, ...data },
+    update: data,
+  });
+  worker = await initPacsImports(
+    { db, storage: createStorage(), keyB64: key, policy: LOOPBACK_PACS, maxStudyBytes: 1 << 30 },
+    connection,
+    `${process.env.REDIS_PREFIX}:bull`,
+  );
   consultationId = await makeConsultation(db);
   root = `${root}/${consultationId}`;
   const studies = [pacs.demo.ct.studyUid, pacs.demo.us.studyUid, pacs.demo.dx.studyUid];
-  expect((await ts.api(`/api/consultations/${consultationId}/pacs-imports`, { token: tokens["doctor.hadashan"], body: { studyInstanceUids: studies } })).status).toBe(202);
-  await waitFor(async () => (await db.pacsImport.count({ where: { consultationId, status: "DONE" } })) === 3, 60_000, 200);
+  expect(
+    (
+      await ts.api(`/api/consultations/${consultationId}/pacs-imports`, {
+        token: tokens["doctor.hadashan"],
+        body: { studyInstanceUids: studies },
+      })
+    ).status,
+  ).toBe(202);
+  await waitFor(
+    async () => (await db.pacsImport.count({ where: { consultationId, status: "DONE" } })) === 3,
+    60_000,
+    200,
+  );
   source = new Map();
   const auth = { authorization: basicAuth(pacs.orthanc.auth) };
   for (const id of (await (await fetch(`${pacs.orthanc.url}/instances`, { headers: auth })).json()) as string[]) {
-    const tags = (await (await fetch(`${pacs.orthanc.url}/instances/${id}/simplified-tags`, { headers: auth })).json()) as { SOPInstanceUID: string };
-    source.set(tags.SOPInstanceUID, sha(Buffer.from(await (await fetch(`${pacs.orthanc.url}/instances/${id}/file`, { headers: auth })).arrayBuffer())));
+    const tags = (await (
+      await fetch(`${pacs.orthanc.url}/instances/${id}/simplified-tags`, { headers: auth })
+    ).json()) as { SOPInstanceUID: string };
+    source.set(
+      tags.SOPInstanceUID,
+      sha(
+        Buffer.from(await (await fetch(`${pacs.orthanc.url}/instances/${id}/file`, { headers: auth })).arrayBuffer()),
+      ),
+    );
   }
 }, 120_000);
 
@@ -97,13 +137,21 @@ it("the requesting doctor finds the studies (QIDO-RS) and retrieves byte-equal i
   // Query matching as a viewer's study browser uses it.
   expect(((await (await dw("/studies?ModalitiesInStudy=US", "doctor.hadashan")).json()) as Json[]).length).toBe(1);
   expect(((await (await dw("/studies?PatientID=PACS-DEMO-0001", "doctor.hadashan")).json()) as Json[]).length).toBe(1);
-  expect(((await (await dw("/studies?StudyDate=20261120-20261130", "doctor.hadashan")).json()) as Json[]).length).toBe(2);
+  expect(((await (await dw("/studies?StudyDate=20261120-20261130", "doctor.hadashan")).json()) as Json[]).length).toBe(
+    2,
+  );
   const series = (await (await dw(`/studies/${pacs.demo.ct.studyUid}/series`, "doctor.hadashan")).json()) as Json[];
   expect(series.map((s) => s["00201209"]?.Value?.[0])).toEqual([6]);
-  const instances = (await (await dw(`/studies/${pacs.demo.ct.studyUid}/instances`, "doctor.hadashan")).json()) as Json[];
+  const instances = (await (
+    await dw(`/studies/${pacs.demo.ct.studyUid}/instances`, "doctor.hadashan")
+  ).json()) as Json[];
   expect(instances).toHaveLength(6);
 
-  const study = await dw(`/studies/${pacs.demo.ct.studyUid}`, "doctor.hadashan", 'multipart/related; type="application/dicom"; transfer-syntax=*');
+  const study = await dw(
+    `/studies/${pacs.demo.ct.studyUid}`,
+    "doctor.hadashan",
+    'multipart/related; type="application/dicom"; transfer-syntax=*',
+  );
   expect(study.status).toBe(200);
   const files = await parts(study);
   expect(files).toHaveLength(6);
@@ -112,7 +160,9 @@ it("the requesting doctor finds the studies (QIDO-RS) and retrieves byte-equal i
     const sop = sopOf(f.data, source.keys())!;
     expect(sha(f.data)).toBe(source.get(sop));
   }
-  const audited = await db.auditLog.count({ where: { action: "dicomweb.retrieve", entityId: consultationId, actorId: (await userId(db, "doctor.hadashan")).id } });
+  const audited = await db.auditLog.count({
+    where: { action: "dicomweb.retrieve", entityId: consultationId, actorId: (await userId(db, "doctor.hadashan")).id },
+  });
   expect(audited).toBeGreaterThanOrEqual(1);
 });
 
@@ -121,7 +171,9 @@ it("the outside specialist and the upper hospital's admin get de-identified inst
     const studies = (await (await dw("/studies", who)).json()) as Json[];
     expect(studies).toHaveLength(3);
     expect(JSON.stringify(studies)).not.toContain("张");
-    const files = await parts(await dw(`/studies/${pacs.demo.ct.studyUid}`, who, "multipart/related; type=application/dicom"));
+    const files = await parts(
+      await dw(`/studies/${pacs.demo.ct.studyUid}`, who, "multipart/related; type=application/dicom"),
+    );
     expect(files).toHaveLength(6);
     for (const f of files) {
       expect(f.data.includes(NAME)).toBe(false);
@@ -144,10 +196,18 @@ it("serves metadata with bulk data by URI, frames (native and JPEG) and rendered
   const [meta] = (await (await dw(`/studies/${pacs.demo.ct.studyUid}/metadata`, "doctor.hadashan")).json()) as Json[];
   const sop = meta!["00080018"]!.Value![0] as string;
   const seriesUid = meta!["0020000E"]!.Value![0] as string;
-  expect(meta!["7FE00010"]!.BulkDataURI).toBe(`${root}/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}`);
+  expect(meta!["7FE00010"]!.BulkDataURI).toBe(
+    `${root}/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}`,
+  );
   const rows = meta!["00280010"]!.Value![0] as number;
   const cols = meta!["00280011"]!.Value![0] as number;
-  const frame = await parts(await dw(`/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}/frames/1`, "doctor.hadashan", "multipart/related; type=application/octet-stream"));
+  const frame = await parts(
+    await dw(
+      `/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}/frames/1`,
+      "doctor.hadashan",
+      "multipart/related; type=application/octet-stream",
+    ),
+  );
   expect(frame).toHaveLength(1);
   expect(frame[0]!.data.length).toBe(rows * cols * 2);
 
@@ -163,8 +223,24 @@ it("serves metadata with bulk data by URI, frames (native and JPEG) and rendered
   expect((await dw(`${usPath}/frames/31`, "doctor.hadashan", "multipart/related")).status).toBe(404);
   const png = await dw(`${usPath}/frames/30/rendered`, "admin.youtian", "image/png");
   expect(png.status).toBe(200);
-  expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe("PNG");
-  const ctJpeg = await dw(`/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}/rendered`, "doctor.hadashan", "image/jpeg");
+  expect(
+    Buffer.from(await png.arrayBuffer())
+      .subarray(1, 4)
+      .toString(),
+  ).toBe("PNG");
+  const ctJpeg = await dw(
+    `/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}/rendered`,
+    "doctor.hadashan",
+    "image/jpeg",
+  );
   expect(ctJpeg.headers.get("content-type")).toBe("image/jpeg");
-  expect((await dw(`/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}/rendered`, "doctor.hadashan", "text/html")).status).toBe(406);
+  expect(
+    (
+      await dw(
+        `/studies/${pacs.demo.ct.studyUid}/series/${seriesUid}/instances/${sop}/rendered`,
+        "doctor.hadashan",
+        "text/html",
+      )
+    ).status,
+  ).toBe(406);
 });

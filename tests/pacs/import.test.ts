@@ -42,26 +42,56 @@ const orthancGet = async (p: string) => {
 };
 /** SOP Instance UID → SHA-256 of the file Orthanc holds, for one study. */
 async function sourceHashes(studyUid: string) {
-  const [hit] = (await (await fetch(`${pacs.orthanc.url}/tools/lookup`, { method: "POST", headers: { authorization: basicAuth(pacs.orthanc.auth) }, body: studyUid })).json()) as { ID: string }[];
-  const instances = (await (await orthancGet(`/studies/${hit!.ID}/instances`)).json()) as { ID: string; MainDicomTags: { SOPInstanceUID: string } }[];
+  const [hit] = (await (
+    await fetch(`${pacs.orthanc.url}/tools/lookup`, {
+      method: "POST",
+      headers: { authorization: basicAuth(pacs.orthanc.auth) },
+      body: studyUid,
+    })
+  ).json()) as { ID: string }[];
+  const instances = (await (await orthancGet(`/studies/${hit!.ID}/instances`)).json()) as {
+    ID: string;
+    MainDicomTags: { SOPInstanceUID: string };
+  }[];
   const out = new Map<string, string>();
-  for (const i of instances) out.set(i.MainDicomTags.SOPInstanceUID, sha(Buffer.from(await (await orthancGet(`/instances/${i.ID}/file`)).arrayBuffer())));
+  for (const i of instances)
+    out.set(
+      i.MainDicomTags.SOPInstanceUID,
+      sha(Buffer.from(await (await orthancGet(`/instances/${i.ID}/file`)).arrayBuffer())),
+    );
   return { orthancId: hit!.ID, hashes: out };
 }
 
 const importStudies = (consultationId: string, studyInstanceUids: string[], token = doctor) =>
   ts.api(`/api/consultations/${consultationId}/pacs-imports`, { token, body: { studyInstanceUids } });
-const imports = async (consultationId: string) => (await ts.api(`/api/consultations/${consultationId}/pacs-imports`, { token: doctor })).body.items as { status: string; [k: string]: unknown }[];
+const imports = async (consultationId: string) =>
+  (await ts.api(`/api/consultations/${consultationId}/pacs-imports`, { token: doctor })).body.items as {
+    status: string;
+    [k: string]: unknown;
+  }[];
 const finished = (consultationId: string, n = 1) =>
-  waitFor(async () => {
-    const items = await imports(consultationId);
-    return items.length >= n && items.every((i) => i.status === "DONE" || i.status === "FAILED") ? items : null;
-  }, 60_000, 200);
+  waitFor(
+    async () => {
+      const items = await imports(consultationId);
+      return items.length >= n && items.every((i) => i.status === "DONE" || i.status === "FAILED") ? items : null;
+    },
+    60_000,
+    200,
+  );
 
 async function setPacs(baseUrl: string, password = "pacs-test-password") {
   const key = ts.server.services.config.PATIENT_DATA_KEY;
-  const data = { name: "哈达山卫生院 PACS", baseUrl, usernameEnc: encryptCredential("pacs", key), passwordEnc: encryptCredential(password, key) };
-  await db.pacsConnection.upsert({ where: { institutionId: hadashanId }, create: { institutionId: hadashanId, createdById: (await userId(db, "doctor.hadashan")).id, ...data }, update: data });
+  const data = {
+    name: "哈达山卫生院 PACS",
+    baseUrl,
+    usernameEnc: encryptCredential("pacs", key),
+    passwordEnc: encryptCredential(password, key),
+  };
+  await db.pacsConnection.upsert({
+    where: { institutionId: hadashanId },
+    create: { institutionId: hadashanId, createdById: (await userId(db, "doctor.hadashan")).id, ...data },
+    update: data,
+  });
 }
 
 beforeAll(async () => {
@@ -84,7 +114,11 @@ beforeAll(async () => {
   fake = createServer((req, res) => {
     if (req.url!.includes("/instances?")) {
       res.setHeader("content-type", "application/dicom+json");
-      res.end(JSON.stringify([{ "0020000E": { vr: "UI", Value: ["1.2.3.4"] }, "00080018": { vr: "UI", Value: ["1.2.3.4.5"] } }]));
+      res.end(
+        JSON.stringify([
+          { "0020000E": { vr: "UI", Value: ["1.2.3.4"] }, "00080018": { vr: "UI", Value: ["1.2.3.4.5"] } },
+        ]),
+      );
       return;
     }
     res.setHeader("content-type", 'multipart/related; type="application/dicom"; boundary=XX');
@@ -121,16 +155,28 @@ it("imports the picked studies byte-equal; the instances become attachments toge
   ]);
   const list = await ts.api(`/api/consultations/${consultationId}/uploads`, { token: doctor });
   expect(list.body.items).toHaveLength(7);
-  expect(list.body.items.every((u: { status: string; hasPreview: boolean }) => u.status === "READY" && u.hasPreview)).toBe(true);
+  expect(
+    list.body.items.every((u: { status: string; hasPreview: boolean }) => u.status === "READY" && u.hasPreview),
+  ).toBe(true);
   const { hashes } = await sourceHashes(pacs.demo.ct.studyUid);
   const ct = list.body.items.filter((u: { dicom: { modality: string } }) => u.dicom.modality === "CT");
-  expect(new Map(ct.map((u: { dicom: { sopInstanceUid: string }; sha256: string }) => [u.dicom.sopInstanceUid, u.sha256]))).toEqual(hashes);
+  expect(
+    new Map(ct.map((u: { dicom: { sopInstanceUid: string }; sha256: string }) => [u.dicom.sopInstanceUid, u.sha256])),
+  ).toEqual(hashes);
   // The requester downloads the original, byte for byte; the specialist at the upper hospital gets no identity.
   const one = ct[0];
-  const original = Buffer.from(await (await fetch(`${ts.baseUrl}/api/uploads/${one.id}/content`, { headers: { authorization: `Bearer ${doctor}` } })).arrayBuffer());
+  const original = Buffer.from(
+    await (
+      await fetch(`${ts.baseUrl}/api/uploads/${one.id}/content`, { headers: { authorization: `Bearer ${doctor}` } })
+    ).arrayBuffer(),
+  );
   expect(sha(original)).toBe(hashes.get(one.dicom.sopInstanceUid));
   expect(original.includes(Buffer.from("张^三"))).toBe(true);
-  const deid = Buffer.from(await (await fetch(`${ts.baseUrl}/api/uploads/${one.id}/content`, { headers: { authorization: `Bearer ${spec}` } })).arrayBuffer());
+  const deid = Buffer.from(
+    await (
+      await fetch(`${ts.baseUrl}/api/uploads/${one.id}/content`, { headers: { authorization: `Bearer ${spec}` } })
+    ).arrayBuffer(),
+  );
   expect(deid.includes(Buffer.from("张^三"))).toBe(false);
   expect(deid.includes(Buffer.from(one.dicom.sopInstanceUid))).toBe(true);
   // Importing the same study again changes nothing.
@@ -145,7 +191,11 @@ it("a study that vanishes mid-import ends FAILED with nothing READY; the retry f
   const { orthancId, hashes } = await sourceHashes(pacs.demo.ct.studyUid);
   ctx.afterInstance = async (_imp, sop) => {
     staged.push(sop);
-    if (staged.length === 1) await fetch(`${pacs.orthanc.url}/studies/${orthancId}`, { method: "DELETE", headers: { authorization: basicAuth(pacs.orthanc.auth) } });
+    if (staged.length === 1)
+      await fetch(`${pacs.orthanc.url}/studies/${orthancId}`, {
+        method: "DELETE",
+        headers: { authorization: basicAuth(pacs.orthanc.auth) },
+      });
   };
   try {
     await importStudies(consultationId, [pacs.demo.ct.studyUid]);
@@ -153,7 +203,9 @@ it("a study that vanishes mid-import ends FAILED with nothing READY; the retry f
     expect(failed).toMatchObject({ status: "FAILED", failCode: "STUDY_VANISHED" });
     expect(failed!.failReason).toMatch(/已从 PACS 中删除/);
     expect(await db.upload.count({ where: { consultationId, status: "READY" } })).toBe(0);
-    expect((await ts.api(`/api/consultations/${consultationId}/uploads`, { token: doctor })).body.items).toHaveLength(0);
+    expect((await ts.api(`/api/consultations/${consultationId}/uploads`, { token: doctor })).body.items).toHaveLength(
+      0,
+    );
     const kept = await db.upload.count({ where: { consultationId, status: "PROCESSING" } });
     expect(kept).toBeGreaterThanOrEqual(1);
   } finally {
@@ -175,19 +227,31 @@ it("a wrong password, a non-DICOM part and a study over the size limit end FAILE
   await setPacs(pacs.orthanc.dicomWebUrl, "wrong-password");
   const c1 = await makeConsultation(db);
   await importStudies(c1, [pacs.demo.dx.studyUid]);
-  expect((await finished(c1))[0]).toMatchObject({ status: "FAILED", failCode: "PACS_AUTH", failReason: expect.stringMatching(/用户名或密码错误/) });
+  expect((await finished(c1))[0]).toMatchObject({
+    status: "FAILED",
+    failCode: "PACS_AUTH",
+    failReason: expect.stringMatching(/用户名或密码错误/),
+  });
 
   await setPacs(`http://127.0.0.1:${(fake.address() as AddressInfo).port}/dicom-web`);
   const c2 = await makeConsultation(db);
   await importStudies(c2, ["1.2.3.4"]);
-  expect((await finished(c2))[0]).toMatchObject({ status: "FAILED", failCode: "NOT_DICOM", failReason: expect.stringMatching(/非 DICOM/) });
+  expect((await finished(c2))[0]).toMatchObject({
+    status: "FAILED",
+    failCode: "NOT_DICOM",
+    failReason: expect.stringMatching(/非 DICOM/),
+  });
 
   await setPacs(pacs.orthanc.dicomWebUrl);
   ctx.maxStudyBytes = 60 * 1024; // the CT's six slices are ~200 KB
   try {
     const c3 = await makeConsultation(db);
     await importStudies(c3, [pacs.demo.ct.studyUid]);
-    expect((await finished(c3))[0]).toMatchObject({ status: "FAILED", failCode: "TOO_LARGE", failReason: expect.stringMatching(/上限/) });
+    expect((await finished(c3))[0]).toMatchObject({
+      status: "FAILED",
+      failCode: "TOO_LARGE",
+      failReason: expect.stringMatching(/上限/),
+    });
     expect(await db.upload.count({ where: { consultationId: c3 } })).toBe(0);
   } finally {
     ctx.maxStudyBytes = 1024 * 1024 * 1024;
@@ -200,7 +264,11 @@ it("an unreachable PACS is retried, then ends FAILED with its reason; the import
   const c = await makeConsultation(db);
   await importStudies(c, [pacs.demo.dx.studyUid]);
   const [failed] = await finished(c);
-  expect(failed).toMatchObject({ status: "FAILED", failCode: "PACS_UNREACHABLE", failReason: expect.stringMatching(/无法连接/) });
+  expect(failed).toMatchObject({
+    status: "FAILED",
+    failCode: "PACS_UNREACHABLE",
+    failReason: expect.stringMatching(/无法连接/),
+  });
   await setPacs(pacs.orthanc.dicomWebUrl);
   await importStudies(c, [pacs.demo.dx.studyUid]);
   expect((await finished(c))[0]).toMatchObject({ status: "DONE", importedInstances: 1 });

@@ -13,7 +13,9 @@ type Json = Record<string, { Value?: unknown[] }>;
 const first = (ds: Json | undefined, tag: string) => ds?.[tag]?.Value?.[0];
 
 const qido = async (path: string, auth = true) =>
-  fetch(`${pacs.orthanc.dicomWebUrl}${path}`, { headers: { accept: "application/dicom+json", ...(auth ? { authorization: basicAuth(pacs.orthanc.auth) } : {}) } });
+  fetch(`${pacs.orthanc.dicomWebUrl}${path}`, {
+    headers: { accept: "application/dicom+json", ...(auth ? { authorization: basicAuth(pacs.orthanc.auth) } : {}) },
+  });
 
 it("refuses requests without its password", async () => {
   expect((await qido("/studies", false)).status).toBe(401);
@@ -36,7 +38,10 @@ it("keeps the DR as JPEG baseline and the ultrasound as one multi-frame instance
   const [dxInstance] = (await dx.json()) as Json[];
   expect(first(dxInstance, "00080016")).toBe("1.2.840.10008.5.1.4.1.1.1.1");
   const wado = await fetch(`${pacs.orthanc.dicomWebUrl}/studies/${pacs.demo.dx.studyUid}`, {
-    headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*', authorization: basicAuth(pacs.orthanc.auth) },
+    headers: {
+      accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+      authorization: basicAuth(pacs.orthanc.auth),
+    },
   });
   expect(wado.status).toBe(200);
   expect(Buffer.from(await wado.arrayBuffer()).includes("1.2.840.10008.1.2.4.50")).toBe(true);

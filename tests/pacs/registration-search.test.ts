@@ -30,11 +30,17 @@ afterAll(async () => {
   await pacs?.stop();
 });
 
-const register = (token: string, institutionId: string, body: object) => ts.api(`/api/institutions/${institutionId}/pacs`, { token, method: "PUT", body });
+const register = (token: string, institutionId: string, body: object) =>
+  ts.api(`/api/institutions/${institutionId}/pacs`, { token, method: "PUT", body });
 
 describe("registration", () => {
   it("the institution admin registers the PACS; credentials are stored encrypted and never returned", async () => {
-    const r = await register(admin, youtianId, { name: "油田医院 PACS", baseUrl: `${pacs.orthanc.dicomWebUrl}/`, username: "pacs", password: "pacs-test-password" });
+    const r = await register(admin, youtianId, {
+      name: "油田医院 PACS",
+      baseUrl: `${pacs.orthanc.dicomWebUrl}/`,
+      username: "pacs",
+      password: "pacs-test-password",
+    });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ baseUrl: pacs.orthanc.dicomWebUrl, hasCredentials: true });
     expect(JSON.stringify(r.body)).not.toContain("pacs-test-password");
@@ -53,7 +59,12 @@ describe("registration", () => {
   });
 
   it("refuses addresses that would make the server a proxy to its own neighbours", async () => {
-    for (const baseUrl of ["http://127.0.0.1:6379/", "http://169.254.169.254/latest", "http://localhost:5432/x", "http://[::1]:8042/"]) {
+    for (const baseUrl of [
+      "http://127.0.0.1:6379/",
+      "http://169.254.169.254/latest",
+      "http://localhost:5432/x",
+      "http://[::1]:8042/",
+    ]) {
       const r = await register(admin, youtianId, { name: "x", baseUrl });
       expect(r.status).toBe(400);
       expect(r.body.code).toBe("VALIDATION_FAILED");
@@ -86,7 +97,13 @@ describe("search", () => {
     const byId = await ts.api("/api/pacs/studies?patientId=PACS-DEMO-0001", { token: doctor });
     expect(byId.status).toBe(200);
     expect(byId.body.items).toHaveLength(1);
-    expect(byId.body.items[0]).toMatchObject({ patientName: "张 三", modalities: ["CT"], studyDate: "2026-11-18", description: "胸部CT平扫", instanceCount: 6 });
+    expect(byId.body.items[0]).toMatchObject({
+      patientName: "张 三",
+      modalities: ["CT"],
+      studyDate: "2026-11-18",
+      description: "胸部CT平扫",
+      instanceCount: 6,
+    });
     const byModality = await ts.api("/api/pacs/studies?modality=US", { token: doctor });
     expect(byModality.body.items.map((s: { patientId: string }) => s.patientId)).toEqual(["PACS-DEMO-0002"]);
     const byDate = await ts.api("/api/pacs/studies?studyDate=2026-11-19..2026-11-30", { token: doctor });
@@ -99,7 +116,10 @@ describe("search", () => {
   it("a registered name that now resolves to loopback (DNS rebinding) is not connected to", async () => {
     const row = await db.pacsConnection.findUniqueOrThrow({ where: { institutionId: hadashanId } });
     // localhost stands for a name that passed registration and re-resolves to 127.0.0.1 afterwards.
-    await db.pacsConnection.update({ where: { id: row.id }, data: { baseUrl: pacs.orthanc.dicomWebUrl.replace("127.0.0.1", "localhost") } });
+    await db.pacsConnection.update({
+      where: { id: row.id },
+      data: { baseUrl: pacs.orthanc.dicomWebUrl.replace("127.0.0.1", "localhost") },
+    });
     const r = await ts.api("/api/pacs/studies?patientId=PACS-DEMO-0001", { token: doctor });
     expect(r.status).toBe(502);
     expect(r.body.code).toBe("PACS_UNAVAILABLE");
@@ -108,12 +128,18 @@ describe("search", () => {
   });
 
   it("a wrong password and an unreachable PACS end in a zh-CN reason, not a 500", async () => {
-    await db.pacsConnection.update({ where: { institutionId: hadashanId }, data: { passwordEnc: encryptCredential("wrong", KEY()!) } });
+    await db.pacsConnection.update({
+      where: { institutionId: hadashanId },
+      data: { passwordEnc: encryptCredential("wrong", KEY()!) },
+    });
     const wrong = await ts.api("/api/pacs/studies?patientId=PACS-DEMO-0001", { token: doctor });
     expect(wrong.status).toBe(502);
     expect(wrong.body.code).toBe("PACS_UNAVAILABLE");
     expect(wrong.body.detail ?? wrong.body.message).toMatch(/用户名或密码错误/);
-    await db.pacsConnection.update({ where: { institutionId: hadashanId }, data: { baseUrl: "http://127.0.0.1:1/dicom-web" } });
+    await db.pacsConnection.update({
+      where: { institutionId: hadashanId },
+      data: { baseUrl: "http://127.0.0.1:1/dicom-web" },
+    });
     const down = await ts.api("/api/pacs/studies", { token: doctor });
     expect(down.status).toBe(502);
     expect(down.body.detail ?? down.body.message).toMatch(/无法连接/);

@@ -23,25 +23,53 @@ afterAll(async () => {
 });
 
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-  execFileSync(cmd, args, { cwd: dir, encoding: "utf8", env: { ...process.env, ...env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
+  execFileSync(cmd, args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, ...env, NODE_OPTIONS: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 240_000,
+  });
 
 it("installs from the packed tarball, type-checks a program against it and drives a consultation", async () => {
   expect(path.relative(repo, dir).startsWith("..")).toBe(true);
   const tarball = await packSdk(dir);
   expect(path.basename(tarball)).toMatch(/^yilian-client-sdk-\d+\.\d+\.\d+\.tgz$/);
 
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "county-hospital-his-bridge", private: true, type: "module" }));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "county-hospital-his-bridge", private: true, type: "module" }),
+  );
   writeFileSync(
     path.join(dir, "tsconfig.json"),
     JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "nodenext", moduleResolution: "nodenext", strict: true, skipLibCheck: false, lib: ["ES2022", "DOM"], types: ["node"], outDir: "out", rootDir: "src" },
+      compilerOptions: {
+        target: "ES2022",
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        strict: true,
+        skipLibCheck: false,
+        lib: ["ES2022", "DOM"],
+        types: ["node"],
+        outDir: "out",
+        rootDir: "src",
+      },
       include: ["src"],
     }),
   );
   run("mkdir", ["-p", "src"]);
   copyFileSync(path.join(repo, "client-sdk/example/node/consultation.ts"), path.join(dir, "src/consultation.ts"));
   // The package, its dependencies and the integrator's own tools, from the npm registry (cache first).
-  run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball, "typescript@5.9.3", "@types/node@20"]);
+  run("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--prefer-offline",
+    "--loglevel=error",
+    tarball,
+    "typescript@5.9.3",
+    "@types/node@20",
+  ]);
 
   run(path.join(dir, "node_modules/.bin/tsc"), ["-p", "."]);
   // Asynchronously: the server answering it runs in this process.
@@ -55,11 +83,23 @@ it("installs from the packed tarball, type-checks a program against it and drive
 
   expect(result.refusedField).toBe("body.patient.idNumber");
   expect(result.eventMs).toBeLessThan(5000);
-  expect(result.timeline).toEqual(["DRAFT", "SUBMITTED", "ACCEPTED", "SCHEDULED", "SCHEDULED", "IN_PROGRESS", "REPORTED", "CLOSED"]);
+  expect(result.timeline).toEqual([
+    "DRAFT",
+    "SUBMITTED",
+    "ACCEPTED",
+    "SCHEDULED",
+    "SCHEDULED",
+    "IN_PROGRESS",
+    "REPORTED",
+    "CLOSED",
+  ]);
   expect(result.closed).toBe("CLOSED 已结束");
   expect(result.reportedStatus).toBe("REPORTED");
   // The invite's wall-clock is the booked instant in Asia/Shanghai.
-  const local = new Date(Date.parse(result.booked.startsAt) + 8 * 3600_000).toISOString().replace(/[-:]/g, "").slice(0, 15);
+  const local = new Date(Date.parse(result.booked.startsAt) + 8 * 3600_000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .slice(0, 15);
   expect(result.inviteStart).toBe(local);
   expect(result.pdfBytes).toBeGreaterThan(1000);
   expect(result.fhirIdValues.every((v: string | null) => v === null || !/^\d{17}[\dX]$/.test(v))).toBe(true);

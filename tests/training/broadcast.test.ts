@@ -6,7 +6,16 @@ import type { Browser } from "playwright-core";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb, testDb } from "../helpers/db";
-import { ensureSdkBuilt, flowing, inbound, launchBrowser, pageEvents, peerIdOf, waitFor, type Participant } from "../browser/helpers";
+import {
+  ensureSdkBuilt,
+  flowing,
+  inbound,
+  launchBrowser,
+  pageEvents,
+  peerIdOf,
+  waitFor,
+  type Participant,
+} from "../browser/helpers";
 import { goLive, openLecture, publishMic, request } from "./live-page";
 
 jest.setTimeout(90_000);
@@ -34,13 +43,16 @@ describe("training broadcast in Chromium", () => {
     await closeTestDb();
   });
 
-
   it("viewers decode the lecture, received through routers on both workers", async () => {
     await goLive({ sessionId, lecturer, viewers });
     const lecturerPeer = await peerIdOf(lecturer);
-    const videos = await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)));
+    const videos = await Promise.all(
+      viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)),
+    );
     for (const v of videos) expect(v.framesDecoded).toBeGreaterThan(0);
-    await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "microphone", 30_000)));
+    await Promise.all(
+      viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "microphone", 30_000)),
+    );
 
     const media = (await ts.server.media.hub.started!) as MediaService;
     const room = media.roomObject(`training:${sessionId}`) as BroadcastRoom;
@@ -57,22 +69,46 @@ describe("training broadcast in Chromium", () => {
 
   it("raise hand → promote → the others hear the viewer → demote closes the viewer's microphone", async () => {
     const [a, b, c] = viewers as [Participant, Participant, Participant];
-    expect(await request(a, "training:hand-raise", { sessionId })).toMatchObject({ ok: true, data: { status: "RAISED" } });
+    expect(await request(a, "training:hand-raise", { sessionId })).toMatchObject({
+      ok: true,
+      data: { status: "RAISED" },
+    });
     // Viewers cannot promote each other.
-    expect(await request(b, "training:promote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: false, code: "FORBIDDEN" });
-    expect(await request(lecturer, "training:promote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: true });
-    await waitFor("viewer b to learn that a speaks", async () => (await pageEvents(b)).some((x) => x.ev === "training:speaker" && x.e.speaking));
+    expect(await request(b, "training:promote", { sessionId, userId: viewerIds[0] })).toMatchObject({
+      ok: false,
+      code: "FORBIDDEN",
+    });
+    expect(await request(lecturer, "training:promote", { sessionId, userId: viewerIds[0] })).toMatchObject({
+      ok: true,
+    });
+    await waitFor("viewer b to learn that a speaks", async () =>
+      (await pageEvents(b)).some((x) => x.ev === "training:speaker" && x.e.speaking),
+    );
 
     expect(await publishMic(a)).toEqual({ ok: true });
     const aPeer = await peerIdOf(a);
     const lecturerPeer = await peerIdOf(lecturer);
     // The others (and the lecturer) hear the promoted viewer.
-    await Promise.all([b, c, lecturer].map((p) => flowing(p, (t) => t.peerId === aPeer && t.source === "microphone", 20_000)));
+    await Promise.all(
+      [b, c, lecturer].map((p) => flowing(p, (t) => t.peerId === aPeer && t.source === "microphone", 20_000)),
+    );
 
     expect(await request(lecturer, "training:demote", { sessionId, userId: viewerIds[0] })).toMatchObject({ ok: true });
-    await waitFor("a's microphone to end at b", async () => !(await inbound(b)).some((t) => t.peerId === aPeer), 10_000);
-    await waitFor("a's microphone to end at c", async () => !(await inbound(c)).some((t) => t.peerId === aPeer), 10_000);
-    expect(await publishMic(a, true)).toMatchObject({ ok: false, code: "FORBIDDEN", message: expect.stringContaining("请先举手") });
+    await waitFor(
+      "a's microphone to end at b",
+      async () => !(await inbound(b)).some((t) => t.peerId === aPeer),
+      10_000,
+    );
+    await waitFor(
+      "a's microphone to end at c",
+      async () => !(await inbound(c)).some((t) => t.peerId === aPeer),
+      10_000,
+    );
+    expect(await publishMic(a, true)).toMatchObject({
+      ok: false,
+      code: "FORBIDDEN",
+      message: expect.stringContaining("请先举手"),
+    });
     // The lecture itself goes on.
     await flowing(b, (t) => t.peerId === lecturerPeer && t.source === "camera");
   });
@@ -82,7 +118,8 @@ describe("training broadcast in Chromium", () => {
     const media = (await ts.server.media.hub.started!) as MediaService;
     const room = media.roomObject(`training:${sessionId}`) as BroadcastRoom;
     const bPeer = await peerIdOf(b);
-    const videoPaused = () => [...room.peers.get(bPeer)!.consumers.values()].filter((c) => c.kind === "video").every((c) => c.paused);
+    const videoPaused = () =>
+      [...room.peers.get(bPeer)!.consumers.values()].filter((c) => c.kind === "video").every((c) => c.paused);
     expect(await request(b, "training:audio-only", { sessionId, enabled: true })).toMatchObject({ ok: true });
     expect(room.linkOf(bPeer)).toMatchObject({ audioOnlyRequested: true });
     expect(videoPaused()).toBe(true);
@@ -96,36 +133,62 @@ describe("training broadcast in Chromium", () => {
   it("a viewer's network drops and comes back: media resumes and attendance stays one continuous record", async () => {
     const c = viewers[2]!;
     await c.context.setOffline(true);
-    await waitFor("c to notice the drop", async () => (await pageEvents(c)).some((x) => x.ev === "reconnecting"), 30_000);
+    await waitFor(
+      "c to notice the drop",
+      async () => (await pageEvents(c)).some((x) => x.ev === "reconnecting"),
+      30_000,
+    );
     await c.context.setOffline(false);
     await waitFor("c to reconnect", async () => (await pageEvents(c)).some((x) => x.ev === "reconnected"), 30_000);
     const lecturerPeer = await peerIdOf(lecturer);
     await flowing(c, (t) => t.peerId === lecturerPeer && t.source === "camera", 20_000);
 
-    const att = await waitFor("the rejoin to be recorded", async () => {
-      const row = await testDb().trainingAttendance.findUnique({ where: { sessionId_userId: { sessionId, userId: viewerIds[2]! } } });
-      return row && row.joins >= 2 && row.lastLeaveAt === null ? row : undefined;
-    }, 20_000);
+    const att = await waitFor(
+      "the rejoin to be recorded",
+      async () => {
+        const row = await testDb().trainingAttendance.findUnique({
+          where: { sessionId_userId: { sessionId, userId: viewerIds[2]! } },
+        });
+        return row && row.joins >= 2 && row.lastLeaveAt === null ? row : undefined;
+      },
+      20_000,
+    );
     expect(att.intervals).toHaveLength(1);
     expect(await testDb().trainingAttendance.count({ where: { sessionId, userId: viewerIds[2]! } })).toBe(1);
-    const kinds = (await testDb().trainingPresenceEvent.findMany({ where: { sessionId, userId: viewerIds[2]! }, orderBy: { id: "asc" } })).map((e) => e.kind);
+    const kinds = (
+      await testDb().trainingPresenceEvent.findMany({
+        where: { sessionId, userId: viewerIds[2]! },
+        orderBy: { id: "asc" },
+      })
+    ).map((e) => e.kind);
     expect(kinds).toEqual(["JOIN", "LEAVE", "JOIN"]);
   });
 
   it("the lecturer ends the session: its media room closes for everyone and the running recording stops", async () => {
-    const rec = await ts.api("/api/recordings", { token: lecturerToken, body: { subject: "TRAINING", subjectId: sessionId } });
+    const rec = await ts.api("/api/recordings", {
+      token: lecturerToken,
+      body: { subject: "TRAINING", subjectId: sessionId },
+    });
     expect(rec.status).toBe(201);
     const ended = await ts.api(`/api/training/sessions/${sessionId}/end`, { token: lecturerToken, method: "POST" });
     expect(ended.status).toBe(200);
     for (const p of [lecturer, ...viewers]) {
-      const closed = await waitFor("the room to close", async () => (await pageEvents(p)).find((x) => x.ev === "closed"), 10_000);
+      const closed = await waitFor(
+        "the room to close",
+        async () => (await pageEvents(p)).find((x) => x.ev === "closed"),
+        10_000,
+      );
       expect(closed.e).toMatchObject({ reason: "ended" });
     }
     expect(await (await ts.server.media.hub.media()).hasRoom(`training:${sessionId}`)).toBe(false);
-    const stopped = await waitFor("the recording to stop", async () => {
-      const row = await testDb().recording.findUniqueOrThrow({ where: { id: rec.body.id } });
-      return row.status !== "RECORDING" ? row : undefined;
-    }, 20_000);
+    const stopped = await waitFor(
+      "the recording to stop",
+      async () => {
+        const row = await testDb().recording.findUniqueOrThrow({ where: { id: rec.body.id } });
+        return row.status !== "RECORDING" ? row : undefined;
+      },
+      20_000,
+    );
     expect(stopped.status).toBe("PROCESSING");
     expect(stopped.stoppedAt).not.toBeNull();
   });

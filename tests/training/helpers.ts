@@ -14,7 +14,10 @@ export interface TestUser {
 
 /** An access token for a seeded user, signed by the test server's own token service. */
 export async function tokenFor(t: TestServer, username: string, overrideRoles?: Role[]): Promise<TestUser> {
-  const u = await testDb().user.findUniqueOrThrow({ where: { username }, include: { institution: { select: { tier: true } }, region: true } });
+  const u = await testDb().user.findUniqueOrThrow({
+    where: { username },
+    include: { institution: { select: { tier: true } }, region: true },
+  });
   // A live session, as a login would leave (tokens of unknown sessions are refused).
   const sessionId = randomUUID();
   await t.server.services.tokens.sessions.markLive(sessionId, u.id, new Date(Date.now() + 3_600_000));

@@ -23,7 +23,12 @@ export async function openLecture(ts: TestServer, browser: Browser, lecturerInde
   const start = new Date(Date.now() + 60_000);
   const s = await ts.api("/api/training/sessions", {
     token: lect.token,
-    body: sessionBody({ startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 3600_000).toISOString(), registrationRequired: false, audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
+    body: sessionBody({
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
+      registrationRequired: false,
+      audience: [{ kind: "TIER", tier: "TOWNSHIP" }],
+    }),
   });
   if (s.status !== 201) throw new Error(`scheduling the lecture failed: ${s.status} ${JSON.stringify(s.body)}`);
   const vs = await Promise.all(["trainee.hadashan", "doctor.hadashan", "doctor.nongan"].map((u) => tokenFor(ts, u)));
@@ -34,19 +39,27 @@ export async function openLecture(ts: TestServer, browser: Browser, lecturerInde
 }
 
 /** Enters the live session (presence, Q&A) and its media room; re-enters the session after a reconnect. */
-export async function enter(p: Participant, sessionId: string): Promise<{ ok: true; role: string } | { ok: false; code: string; message: string }> {
+export async function enter(
+  p: Participant,
+  sessionId: string,
+): Promise<{ ok: true; role: string } | { ok: false; code: string; message: string }> {
   return p.page.evaluate(async (sessionId) => {
     const yl = (window as unknown as { yl: any }).yl;
     try {
       const info = await yl.client.request("training:join", { sessionId });
-      yl.client.socket.on("connect", () => void yl.client.request("training:join", { sessionId }).catch(() => undefined));
+      yl.client.socket.on(
+        "connect",
+        () => void yl.client.request("training:join", { sessionId }).catch(() => undefined),
+      );
       const room = await yl.client.joinRoom(sessionId, { kind: "training" });
       yl.watch(room);
-      for (const ev of ["training:speaker", "training:hand"]) yl.client.socket.on(ev, (e: unknown) => yl.events.push({ ev, e, at: performance.now() }));
+      for (const ev of ["training:speaker", "training:hand"])
+        yl.client.socket.on(ev, (e: unknown) => yl.events.push({ ev, e, at: performance.now() }));
       // Promoted or demoted: the SDK's send rights follow (the server checks every produce regardless).
       const me = (await yl.client.request("session:whoami")).id;
       yl.client.socket.on("training:speaker", (e: { userId: string; speaking: boolean }) => {
-        if (e.userId === me) room.updatePermissions({ ...room.permissions, camera: e.speaking, microphone: e.speaking });
+        if (e.userId === me)
+          room.updatePermissions({ ...room.permissions, camera: e.speaking, microphone: e.speaking });
       });
       return { ok: true as const, role: info.role };
     } catch (e: any) {
@@ -56,7 +69,11 @@ export async function enter(p: Participant, sessionId: string): Promise<{ ok: tr
 }
 
 /** The lecturer enters and publishes camera and microphone; then every viewer enters. */
-export async function goLive({ sessionId, lecturer, viewers }: Pick<LiveLecture, "sessionId" | "lecturer" | "viewers">): Promise<void> {
+export async function goLive({
+  sessionId,
+  lecturer,
+  viewers,
+}: Pick<LiveLecture, "sessionId" | "lecturer" | "viewers">): Promise<void> {
   expect(await enter(lecturer, sessionId)).toEqual({ ok: true, role: "LECTURER" });
   await lecturer.page.evaluate(async () => {
     const room = (window as any).yl.room;

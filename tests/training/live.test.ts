@@ -31,7 +31,11 @@ function call<T>(s: Client, ev: keyof ClientToServerEvents, payload: unknown): P
   return new Promise((resolve) => (s.emit as (...a: unknown[]) => void)(ev, payload, resolve));
 }
 
-function next<E extends keyof ServerToClientEvents>(s: Client, ev: E, filter: (p: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true) {
+function next<E extends keyof ServerToClientEvents>(
+  s: Client,
+  ev: E,
+  filter: (p: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+) {
   return new Promise<Parameters<ServerToClientEvents[E]>[0]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${ev}`)), 5000);
     const on = (p: Parameters<ServerToClientEvents[E]>[0]) => {
@@ -84,8 +88,13 @@ it("the lecturer entering goes live; the audience joins directly; outsiders are 
   expect(await call(b, "training:join", { sessionId })).toMatchObject({ ok: true });
   const o = await open(outsider);
   expect(await call(o, "training:join", { sessionId })).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
-  expect(await call(o, "training:join", { sessionId: "not-a-uuid" })).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
-  const att = await testDb().trainingAttendance.findUnique({ where: { sessionId_userId: { sessionId, userId: viewerA.id } } });
+  expect(await call(o, "training:join", { sessionId: "not-a-uuid" })).toMatchObject({
+    ok: false,
+    error: { code: "VALIDATION_FAILED" },
+  });
+  const att = await testDb().trainingAttendance.findUnique({
+    where: { sessionId_userId: { sessionId, userId: viewerA.id } },
+  });
   expect(att).toMatchObject({ joins: 1, lastLeaveAt: null });
   // Lecturers are not trainees.
   expect(await testDb().trainingAttendance.count({ where: { sessionId, userId: lecturer.id } })).toBe(0);
@@ -99,36 +108,61 @@ it("Q&A: everyone sees a question; a hidden one disappears for viewers but not f
   expect(await seenByB).toMatchObject({ id: qid, text: "高血压患者首诊需要哪些检查？", status: "VISIBLE" });
 
   // Viewers cannot moderate.
-  expect(await call(a, "training:moderate", { questionId: qid, action: "hide" })).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
+  expect(await call(a, "training:moderate", { questionId: qid, action: "hide" })).toMatchObject({
+    ok: false,
+    error: { code: "FORBIDDEN" },
+  });
 
   const removed = next(b, "training:question-removed");
   const modSees = next(lect, "training:question", (q) => q.status === "HIDDEN");
-  expect(await call(lect, "training:moderate", { questionId: qid, action: "hide" })).toMatchObject({ ok: true, data: { status: "HIDDEN" } });
+  expect(await call(lect, "training:moderate", { questionId: qid, action: "hide" })).toMatchObject({
+    ok: true,
+    data: { status: "HIDDEN" },
+  });
   expect(await removed).toEqual({ sessionId, questionId: qid });
   expect(await modSees).toMatchObject({ id: qid });
   expect((await t.api(`/api/training/sessions/${sessionId}/questions`, { token: viewerB.token })).body.total).toBe(0);
-  expect((await t.api(`/api/training/sessions/${sessionId}/questions?includeHidden=true`, { token: lecturer.token })).body.total).toBe(1);
+  expect(
+    (await t.api(`/api/training/sessions/${sessionId}/questions?includeHidden=true`, { token: lecturer.token })).body
+      .total,
+  ).toBe(1);
 
   await call(lect, "training:moderate", { questionId: qid, action: "show" });
   const answered = next(a, "training:question", (q) => q.answer !== null);
-  await call(lect, "training:moderate", { questionId: qid, action: "answer", answer: "血压、血糖、血脂、肾功能和心电图。" });
+  await call(lect, "training:moderate", {
+    questionId: qid,
+    action: "answer",
+    answer: "血压、血糖、血脂、肾功能和心电图。",
+  });
   expect(await answered).toMatchObject({ answer: "血压、血糖、血脂、肾功能和心电图。" });
   await call<{ id: string }>(b, "training:ask", { sessionId, text: "第二个问题" });
   await call(lect, "training:moderate", { questionId: qid, action: "pin" });
   const list = await t.api(`/api/training/sessions/${sessionId}/questions`, { token: viewerB.token });
   expect(list.body.items[0]).toMatchObject({ id: qid, pinned: true });
-  expect(await call(a, "training:ask", { sessionId, text: "" })).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+  expect(await call(a, "training:ask", { sessionId, text: "" })).toMatchObject({
+    ok: false,
+    error: { code: "VALIDATION_FAILED" },
+  });
   // A flood of questions is cut off (10 in 10 s per person), not stored, not shown.
-  const flood = await Promise.all(Array.from({ length: 12 }, (_, i) => call(b, "training:ask", { sessionId, text: `刷屏 ${i}` })));
+  const flood = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => call(b, "training:ask", { sessionId, text: `刷屏 ${i}` })),
+  );
   const refused = flood.filter((r) => !r.ok);
   expect(refused.length).toBeGreaterThanOrEqual(2);
   for (const r of refused) expect(r).toMatchObject({ error: { code: "RATE_LIMITED" } });
-  expect(await testDb().trainingQuestion.count({ where: { sessionId, text: { startsWith: "刷屏" } } })).toBe(12 - refused.length);
+  expect(await testDb().trainingQuestion.count({ where: { sessionId, text: { startsWith: "刷屏" } } })).toBe(
+    12 - refused.length,
+  );
 });
 
 it("raise hand → promote → the viewer may produce → demote → refused again (enforced on the server)", async () => {
   const mayProduce = async (userId: string, source: "microphone" | "screen") => {
-    const l = new TrainingLive({ db: testDb(), redis: t.server.services.redis, redisPrefix: t.server.services.config.REDIS_PREFIX, sink: { to: () => ({ emit: () => true }) } });
+    const l = new TrainingLive({
+      db: testDb(),
+      redis: t.server.services.redis,
+      redisPrefix: t.server.services.config.REDIS_PREFIX,
+      sink: { to: () => ({ emit: () => true }) },
+    });
     return l.assertMayProduce(sessionId, userId, source).then(
       () => "ok",
       (e: { code: string }) => e.code,
@@ -142,8 +176,14 @@ it("raise hand → promote → the viewer may produce → demote → refused aga
   expect(await lectSeesHand).toMatchObject({ user: { id: viewerA.id } });
 
   // Another viewer cannot promote, and nobody can promote a viewer without a raised hand.
-  expect(await call(b, "training:promote", { sessionId, userId: viewerA.id })).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
-  expect(await call(lect, "training:promote", { sessionId, userId: viewerB.id })).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+  expect(await call(b, "training:promote", { sessionId, userId: viewerA.id })).toMatchObject({
+    ok: false,
+    error: { code: "FORBIDDEN" },
+  });
+  expect(await call(lect, "training:promote", { sessionId, userId: viewerB.id })).toMatchObject({
+    ok: false,
+    error: { code: "NOT_FOUND" },
+  });
 
   const bHearsSpeaker = next(b, "training:speaker", (e) => e.speaking);
   expect(await call(lect, "training:promote", { sessionId, userId: viewerA.id })).toMatchObject({ ok: true });
@@ -165,11 +205,16 @@ it("a viewer who drops and reconnects within seconds keeps one continuous attend
   await new Promise((r) => setTimeout(r, 300));
   a = await open(viewerA);
   expect(await call(a, "training:join", { sessionId })).toMatchObject({ ok: true });
-  const att = await testDb().trainingAttendance.findUniqueOrThrow({ where: { sessionId_userId: { sessionId, userId: viewerA.id } } });
+  const att = await testDb().trainingAttendance.findUniqueOrThrow({
+    where: { sessionId_userId: { sessionId, userId: viewerA.id } },
+  });
   expect(att.joins).toBe(2);
   expect(att.intervals).toHaveLength(1);
   expect(await testDb().trainingAttendance.count({ where: { sessionId, userId: viewerA.id } })).toBe(1);
-  const events = await testDb().trainingPresenceEvent.findMany({ where: { sessionId, userId: viewerA.id }, orderBy: { id: "asc" } });
+  const events = await testDb().trainingPresenceEvent.findMany({
+    where: { sessionId, userId: viewerA.id },
+    orderBy: { id: "asc" },
+  });
   expect(events.map((e) => e.kind)).toEqual(["JOIN", "LEAVE", "JOIN"]);
 });
 
@@ -185,15 +230,21 @@ it("ending finalises attendance; reports come as JSON, CSV and XLSX with Chinese
   const names = json.body.rows.map((r: { userId: string }) => r.userId).sort();
   expect(names).toEqual([viewerA.id, viewerB.id].sort());
 
-  const csv = await fetch(`${t.baseUrl}/api/training/sessions/${sessionId}/attendance?format=csv`, { headers: { authorization: `Bearer ${lecturer.token}` } });
+  const csv = await fetch(`${t.baseUrl}/api/training/sessions/${sessionId}/attendance?format=csv`, {
+    headers: { authorization: `Bearer ${lecturer.token}` },
+  });
   expect(csv.status).toBe(200);
   expect(csv.headers.get("content-type")).toContain("text/csv");
   expect(csv.headers.get("content-disposition")).toContain("filename*=UTF-8''");
   const text = await csv.text();
-  expect(text.split("\r\n")[0]).toBe('"序号","姓名","用户名","所在机构","科室","是否报名","首次进入时间","最后离开时间","在线时长(分钟)","进入次数","是否出勤"');
+  expect(text.split("\r\n")[0]).toBe(
+    '"序号","姓名","用户名","所在机构","科室","是否报名","首次进入时间","最后离开时间","在线时长(分钟)","进入次数","是否出勤"',
+  );
   expect(text).toContain("trainee.hadashan");
 
-  const xlsx = await fetch(`${t.baseUrl}/api/training/sessions/${sessionId}/attendance?format=xlsx`, { headers: { authorization: `Bearer ${lecturer.token}` } });
+  const xlsx = await fetch(`${t.baseUrl}/api/training/sessions/${sessionId}/attendance?format=xlsx`, {
+    headers: { authorization: `Bearer ${lecturer.token}` },
+  });
   expect(xlsx.status).toBe(200);
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as never);
@@ -205,9 +256,13 @@ it("ending finalises attendance; reports come as JSON, CSV and XLSX with Chinese
   const region = await tokenFor(t, "region.songyuan");
   const scoped = await t.api(`/api/training/sessions/${sessionId}/attendance`, { token: region.token });
   expect(scoped.status).toBe(200);
-  expect(scoped.body.rows.every((r: { institution: { id: string } }) => r.institution.id === viewerA.institutionId)).toBe(true);
+  expect(
+    scoped.body.rows.every((r: { institution: { id: string } }) => r.institution.id === viewerA.institutionId),
+  ).toBe(true);
   expect((await t.api(`/api/training/sessions/${sessionId}/attendance`, { token: viewerA.token })).status).toBe(404);
-  expect((await t.api(`/api/training/sessions/${sessionId}/attendance?format=pdf`, { token: lecturer.token })).status).toBe(400);
+  expect(
+    (await t.api(`/api/training/sessions/${sessionId}/attendance?format=pdf`, { token: lecturer.token })).status,
+  ).toBe(400);
 
   const me = await t.api(`/api/training/sessions/${sessionId}/attendance/me`, { token: viewerA.token });
   expect(me.body).toMatchObject({ joins: 2 });

@@ -20,18 +20,28 @@ let redis: Redis;
 let sub: Redis;
 let nodes: MediaNodes;
 const children: ChildProcess[] = [];
-const pending = new Map<string, (r: { ok: boolean; data?: unknown; error?: { code: string; message: string } }) => void>();
+const pending = new Map<
+  string,
+  (r: { ok: boolean; data?: unknown; error?: { code: string; message: string } }) => void
+>();
 const replyChannel = `${PREFIX}:media:reply:test-${randomUUID()}`;
 
 /** The media nodes' Redis RPC, addressed to one node (the server's client pins a room to one node). */
 function node(nodeId: string): MediaApi {
   return new Proxy({} as MediaApi, {
-    get: (_t, method: string) => (...args: unknown[]) =>
-      new Promise((resolve, reject) => {
-        const id = randomUUID();
-        pending.set(id, (r) => (r.ok ? resolve(r.data) : reject(Object.assign(new Error(r.error!.message), { code: r.error!.code }))));
-        void redis.publish(`${PREFIX}:media:rpc:${nodeId}`, JSON.stringify({ id, replyTo: replyChannel, method, args }));
-      }),
+    get:
+      (_t, method: string) =>
+      (...args: unknown[]) =>
+        new Promise((resolve, reject) => {
+          const id = randomUUID();
+          pending.set(id, (r) =>
+            r.ok ? resolve(r.data) : reject(Object.assign(new Error(r.error!.message), { code: r.error!.code })),
+          );
+          void redis.publish(
+            `${PREFIX}:media:rpc:${nodeId}`,
+            JSON.stringify({ id, replyTo: replyChannel, method, args }),
+          );
+        }),
   });
 }
 
@@ -58,13 +68,52 @@ afterAll(async () => {
 
 function ffmpeg(videoPort: number, audioPort: number): ChildProcess {
   const args = [
-    "-hide_banner", "-loglevel", "error", "-re",
-    "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-    "-map", "0:v", "-c:v", "libvpx", "-b:v", "500k", "-deadline", "realtime", "-cpu-used", "8", "-g", "50",
-    "-ssrc", String(VIDEO_SSRC), "-payload_type", "101", "-f", "rtp", `rtp://127.0.0.1:${videoPort}?pkt_size=1200`,
-    "-map", "1:a", "-c:a", "libopus", "-b:a", "48k", "-ac", "2",
-    "-ssrc", String(AUDIO_SSRC), "-payload_type", "100", "-f", "rtp", `rtp://127.0.0.1:${audioPort}?pkt_size=1200`,
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-re",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=size=640x360:rate=25",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:sample_rate=48000",
+    "-map",
+    "0:v",
+    "-c:v",
+    "libvpx",
+    "-b:v",
+    "500k",
+    "-deadline",
+    "realtime",
+    "-cpu-used",
+    "8",
+    "-g",
+    "50",
+    "-ssrc",
+    String(VIDEO_SSRC),
+    "-payload_type",
+    "101",
+    "-f",
+    "rtp",
+    `rtp://127.0.0.1:${videoPort}?pkt_size=1200`,
+    "-map",
+    "1:a",
+    "-c:a",
+    "libopus",
+    "-b:a",
+    "48k",
+    "-ac",
+    "2",
+    "-ssrc",
+    String(AUDIO_SSRC),
+    "-payload_type",
+    "100",
+    "-f",
+    "rtp",
+    `rtp://127.0.0.1:${audioPort}?pkt_size=1200`,
   ];
   const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "inherit"] });
   children.push(child);
@@ -101,10 +150,27 @@ it("a session spans both nodes: the lecture enters node A, a viewer on node B re
   await a.joinPeer(roomKey, { peerId: "lecturer", userId: randomUUID(), displayName: "授课专家", role: "LECTURER" });
   const vt = await a.createPlainTransport(roomKey, "lecturer", { direction: "send" });
   const at = await a.createPlainTransport(roomKey, "lecturer", { direction: "send" });
-  await a.produce(roomKey, "lecturer", { transportId: vt.id, kind: "video", source: "camera", paused: false, rtpParameters: { codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: VIDEO_SSRC }] } });
+  await a.produce(roomKey, "lecturer", {
+    transportId: vt.id,
+    kind: "video",
+    source: "camera",
+    paused: false,
+    rtpParameters: {
+      codecs: [{ mimeType: "video/VP8", payloadType: 101, clockRate: 90000 }],
+      encodings: [{ ssrc: VIDEO_SSRC }],
+    },
+  });
   const mic = await a.produce(roomKey, "lecturer", {
-    transportId: at.id, kind: "audio", source: "microphone", paused: false,
-    rtpParameters: { codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2, parameters: { "sprop-stereo": 1 } }], encodings: [{ ssrc: AUDIO_SSRC }] },
+    transportId: at.id,
+    kind: "audio",
+    source: "microphone",
+    paused: false,
+    rtpParameters: {
+      codecs: [
+        { mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2, parameters: { "sprop-stereo": 1 } },
+      ],
+      encodings: [{ ssrc: AUDIO_SSRC }],
+    },
   });
   ffmpeg(vt.port, at.port);
 
@@ -118,29 +184,50 @@ it("a session spans both nodes: the lecture enters node A, a viewer on node B re
   await b.joinPeer(roomKey, { peerId: "viewer-b", userId: randomUUID(), displayName: "学员", role: "VIEWER" });
   const snap = await b.snapshot(roomKey);
   expect(snap.peers.map((p) => p.peerId)).toContain("lecturer");
-  expect(snap.producers.map((p) => p.producerId).sort()).toEqual(offer.producers.map((p: PipedProducer) => p.producerId).sort());
+  expect(snap.producers.map((p) => p.producerId).sort()).toEqual(
+    offer.producers.map((p: PipedProducer) => p.producerId).sort(),
+  );
   const caps = await b.getRouterRtpCapabilities(roomKey);
   const sink = await receiver();
   try {
-    const t = await b.createPlainTransport(roomKey, "viewer-b", { direction: "recv", remote: { ip: "127.0.0.1", port: sink.port } });
+    const t = await b.createPlainTransport(roomKey, "viewer-b", {
+      direction: "recv",
+      remote: { ip: "127.0.0.1", port: sink.port },
+    });
     for (const p of offer.producers as PipedProducer[]) {
-      const c = await b.consume(roomKey, "viewer-b", { transportId: t.id, producerId: p.producerId, rtpCapabilities: caps });
+      const c = await b.consume(roomKey, "viewer-b", {
+        transportId: t.id,
+        producerId: p.producerId,
+        rtpCapabilities: caps,
+      });
       await b.resumeConsumer(roomKey, "viewer-b", c.id);
     }
     // Video and audio both crossed (the two busiest payload types; probation/RTX packets may add a third).
     const topTwo = () => [...sink.counts.values()].sort((x, y) => y - x).slice(0, 2);
     const until = Date.now() + 15_000;
-    while (Date.now() < until && (topTwo().length < 2 || Math.min(...topTwo()) < 50)) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < until && (topTwo().length < 2 || Math.min(...topTwo()) < 50))
+      await new Promise((r) => setTimeout(r, 200));
     expect(topTwo()).toHaveLength(2);
     expect(Math.min(...topTwo())).toBeGreaterThanOrEqual(50);
 
     // A producer added later on A (a promoted viewer's microphone) follows through the same pipe.
     await a.joinPeer(roomKey, { peerId: "speaker", userId: randomUUID(), displayName: "发言学员", role: "VIEWER" });
     const st = await a.createPlainTransport(roomKey, "speaker", { direction: "send" });
-    const speakerMic = await a.produce(roomKey, "speaker", { transportId: st.id, kind: "audio", source: "microphone", paused: false, rtpParameters: { codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 33333333 }] } });
+    const speakerMic = await a.produce(roomKey, "speaker", {
+      transportId: st.id,
+      kind: "audio",
+      source: "microphone",
+      paused: false,
+      rtpParameters: {
+        codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: 33333333 }],
+      },
+    });
     const later = await a.pipeProducers(roomKey, offer.transportId, [speakerMic.id]);
     await b.pipeAdopt(roomKey, edge.transportId, later);
-    expect((await b.snapshot(roomKey)).producers.map((p) => p.producerId)).toEqual(expect.arrayContaining([mic.id, speakerMic.id]));
+    expect((await b.snapshot(roomKey)).producers.map((p) => p.producerId)).toEqual(
+      expect.arrayContaining([mic.id, speakerMic.id]),
+    );
   } finally {
     sink.close();
   }

@@ -33,7 +33,9 @@ describe("media nodes dying under a spanning training session", () => {
       expect(await enter(p, sessionId)).toMatchObject({ ok: true });
       await p.page.evaluate(() => {
         const yl = (window as any).yl;
-        yl.client.socket.on("media:restart", (e: unknown) => yl.events.push({ ev: "media:restart", e, at: performance.now() }));
+        yl.client.socket.on("media:restart", (e: unknown) =>
+          yl.events.push({ ev: "media:restart", e, at: performance.now() }),
+        );
       });
       if (p === lecturer) await p.page.evaluate(async () => (window as any).yl.room.publishCamera());
     }
@@ -44,18 +46,28 @@ describe("media nodes dying under a spanning training session", () => {
     edge = placed[v1!]!;
     expect(edge).not.toBe("node-a");
     expect(placed[v2!]).toBe(edge);
-    await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)));
+    await Promise.all(
+      viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)),
+    );
 
     await cluster.nodes.kill(edge, "SIGKILL");
     for (const v of [viewers[1]!, viewers[2]!]) {
-      await waitFor("the edge's viewers to be told to rebuild", async () => (await restarts(v)).some((x) => x.e.reason === "node-lost"), 8_000);
+      await waitFor(
+        "the edge's viewers to be told to rebuild",
+        async () => (await restarts(v)).some((x) => x.e.reason === "node-lost"),
+        8_000,
+      );
     }
     const third = ["node-b", "node-c"].find((n) => n !== edge)!;
     await waitFor("the edge's viewers to be placed on the third node", async () => {
       const now = await homes();
       return now[v1!] === third && now[v2!] === third;
     });
-    await Promise.all([viewers[1]!, viewers[2]!].map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000)));
+    await Promise.all(
+      [viewers[1]!, viewers[2]!].map((v) =>
+        flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 30_000),
+      ),
+    );
     // The origin's peers did not notice.
     for (const p of [lecturer, viewers[0]!]) expect(await restarts(p)).toEqual([]);
     await flowing(viewers[0]!, (t) => t.peerId === lecturerPeer && t.source === "camera");
@@ -64,9 +76,16 @@ describe("media nodes dying under a spanning training session", () => {
   it("the origin dies: the session ends for everyone with a reason", async () => {
     await cluster.nodes.kill("node-a", "SIGKILL");
     for (const p of [lecturer, ...viewers]) {
-      const closed = await waitFor("the room to close", async () => (await pageEvents(p)).find((x) => x.ev === "closed"), 8_000);
+      const closed = await waitFor(
+        "the room to close",
+        async () => (await pageEvents(p)).find((x) => x.ev === "closed"),
+        8_000,
+      );
       expect(closed.e).toEqual({ reason: "node-lost", message: expect.stringContaining("音视频节点") });
     }
-    await waitFor("the session's placement to be cleared", async () => (await redis.exists(`${PREFIX}:media:peers:training:${sessionId}`)) === 0);
+    await waitFor(
+      "the session's placement to be cleared",
+      async () => (await redis.exists(`${PREFIX}:media:peers:training:${sessionId}`)) === 0,
+    );
   });
 });

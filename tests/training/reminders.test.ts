@@ -48,7 +48,11 @@ it("scheduling plans a reminder 1 day and 15 minutes before, and a close job aft
 });
 
 function openSocket(u: TestUser): Promise<Socket<ServerToClientEvents, ClientToServerEvents>> {
-  const s: Socket<ServerToClientEvents, ClientToServerEvents> = connect(t.baseUrl, { auth: { token: u.token }, transports: ["websocket"], reconnection: false });
+  const s: Socket<ServerToClientEvents, ClientToServerEvents> = connect(t.baseUrl, {
+    auth: { token: u.token },
+    transports: ["websocket"],
+    reconnection: false,
+  });
   return new Promise((resolve, reject) => {
     s.once("connect", () => resolve(s));
     s.once("connect_error", reject);
@@ -60,12 +64,24 @@ it("the worker delivers the 15-minute reminder to registered trainees through So
   const start = new Date(Date.now() + 15 * 60_000 + 3000);
   const s = await t.api("/api/training/sessions", {
     token: lecturer.token,
-    body: sessionBody({ title: "急诊胸痛识别", startsAt: start.toISOString(), endsAt: new Date(start.getTime() + 3600_000).toISOString(), audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
+    body: sessionBody({
+      title: "急诊胸痛识别",
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 3600_000).toISOString(),
+      audience: [{ kind: "TIER", tier: "TOWNSHIP" }],
+    }),
   });
   expect(s.status).toBe(201);
-  expect((await t.api(`/api/training/sessions/${s.body.id}/registration`, { token: trainee.token, method: "POST" })).status).toBe(201);
+  expect(
+    (await t.api(`/api/training/sessions/${s.body.id}/registration`, { token: trainee.token, method: "POST" })).status,
+  ).toBe(201);
   const socket = await openSocket(trainee);
-  const got = new Promise<Notification>((resolve) => socket.on("notification", (n) => n.type === "training.reminder.15m" && n.data?.sessionId === s.body.id && resolve(n)));
+  const got = new Promise<Notification>((resolve) =>
+    socket.on(
+      "notification",
+      (n) => n.type === "training.reminder.15m" && n.data?.sessionId === s.body.id && resolve(n),
+    ),
+  );
 
   const conn = t.server.services.redis.duplicate({ maxRetriesPerRequest: null });
   const running = await initTrainingReminders(testDb(), conn, prefix(), t.server.services.config.REDIS_PREFIX);
@@ -82,17 +98,40 @@ it("the worker delivers the 15-minute reminder to registered trainees through So
 
 it("a reminder for a cancelled or rescheduled session does nothing; the close job ends a forgotten session", async () => {
   const sink = { to: () => ({ emit: () => true }) };
-  const deps = { db: testDb(), redis: t.server.services.redis, redisPrefix: t.server.services.config.REDIS_PREFIX, sink };
-  const s = await t.api("/api/training/sessions", { token: lecturer.token, body: sessionBody({ ...windowAt(20 * 24 * 60) }) });
+  const deps = {
+    db: testDb(),
+    redis: t.server.services.redis,
+    redisPrefix: t.server.services.config.REDIS_PREFIX,
+    sink,
+  };
+  const s = await t.api("/api/training/sessions", {
+    token: lecturer.token,
+    body: sessionBody({ ...windowAt(20 * 24 * 60) }),
+  });
   await t.api(`/api/training/sessions/${s.body.id}/cancel`, { token: lecturer.token, body: { reason: "取消" } });
-  expect(await execTrainingJob(deps, "remind", { sessionId: s.body.id, startsAt: s.body.startsAt, kind: "1d" })).toEqual({ skipped: "cancelled" });
+  expect(
+    await execTrainingJob(deps, "remind", { sessionId: s.body.id, startsAt: s.body.startsAt, kind: "1d" }),
+  ).toEqual({ skipped: "cancelled" });
 
-  const s2 = await t.api("/api/training/sessions", { token: lecturer.token, body: sessionBody({ ...windowAt(21 * 24 * 60) }) });
-  expect(await execTrainingJob(deps, "remind", { sessionId: s2.body.id, startsAt: new Date(0).toISOString(), kind: "1d" })).toEqual({ skipped: "rescheduled" });
-  expect(await execTrainingJob(deps, "remind", { sessionId: s2.body.id, startsAt: s2.body.startsAt, kind: "1d" })).toEqual({ notifiedRooms: 1 });
+  const s2 = await t.api("/api/training/sessions", {
+    token: lecturer.token,
+    body: sessionBody({ ...windowAt(21 * 24 * 60) }),
+  });
+  expect(
+    await execTrainingJob(deps, "remind", { sessionId: s2.body.id, startsAt: new Date(0).toISOString(), kind: "1d" }),
+  ).toEqual({ skipped: "rescheduled" });
+  expect(
+    await execTrainingJob(deps, "remind", { sessionId: s2.body.id, startsAt: s2.body.startsAt, kind: "1d" }),
+  ).toEqual({ notifiedRooms: 1 });
 
-  const closed = await execTrainingJob(deps, "close", { sessionId: s2.body.id, startsAt: s2.body.startsAt, kind: "close" });
+  const closed = await execTrainingJob(deps, "close", {
+    sessionId: s2.body.id,
+    startsAt: s2.body.startsAt,
+    kind: "close",
+  });
   expect(closed).toMatchObject({ closed: true });
   expect((await testDb().trainingSession.findUniqueOrThrow({ where: { id: s2.body.id } })).status).toBe("ENDED");
-  expect(await execTrainingJob(deps, "close", { sessionId: s2.body.id, startsAt: s2.body.startsAt, kind: "close" })).toEqual({ skipped: "ended" });
+  expect(
+    await execTrainingJob(deps, "close", { sessionId: s2.body.id, startsAt: s2.body.startsAt, kind: "close" }),
+  ).toEqual({ skipped: "ended" });
 });

@@ -11,7 +11,9 @@ import { goLive, openLecture, publishMic, request } from "./live-page";
 jest.setTimeout(120_000);
 
 describe("a training session spanning two media nodes", () => {
-  const cluster = mediaCluster("span", ["node-a", "node-b"], { server: { MEDIA_SPAN_AFTER_PEERS: "2", MEDIA_PEER_GRACE_MS: "0" } });
+  const cluster = mediaCluster("span", ["node-a", "node-b"], {
+    server: { MEDIA_SPAN_AFTER_PEERS: "2", MEDIA_PEER_GRACE_MS: "0" },
+  });
   const { prefix: PREFIX, redis } = cluster;
   let lecturer: Participant;
   let viewers: Participant[];
@@ -37,25 +39,40 @@ describe("a training session spanning two media nodes", () => {
     expect(Object.keys(await redis.hgetall(`${PREFIX}:media:span:training:${sessionId}`))).toEqual([edge]);
 
     const lecturerPeer = await peerIdOf(lecturer);
-    const videos = await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 45_000)));
+    const videos = await Promise.all(
+      viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "camera", 45_000)),
+    );
     for (const v of videos) expect(v.framesDecoded).toBeGreaterThan(0);
-    await Promise.all(viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "microphone", 30_000)));
+    await Promise.all(
+      viewers.map((v) => flowing(v, (t) => t.peerId === lecturerPeer && t.source === "microphone", 30_000)),
+    );
     // Viewers are not told about each other, across nodes either.
-    for (const v of viewers) expect((await pageEvents(v)).filter((x) => x.ev === "peerJoined").map((x) => x.e.peerId)).not.toContain(v0);
+    for (const v of viewers)
+      expect((await pageEvents(v)).filter((x) => x.ev === "peerJoined").map((x) => x.e.peerId)).not.toContain(v0);
   });
 
   it("a promoted viewer on the second node is heard on the first; the demotion ends it everywhere", async () => {
     const [a, b, c] = viewers as [Participant, Participant, Participant];
     // b lives on the edge node; a (and the lecturer) on the origin.
-    expect(await request(b, "training:hand-raise", { sessionId })).toMatchObject({ ok: true, data: { status: "RAISED" } });
-    expect(await request(lecturer, "training:promote", { sessionId, userId: viewerIds[1] })).toMatchObject({ ok: true });
-    await waitFor("b to learn it may speak", async () => (await pageEvents(b)).some((x) => x.ev === "training:speaker" && x.e.speaking));
+    expect(await request(b, "training:hand-raise", { sessionId })).toMatchObject({
+      ok: true,
+      data: { status: "RAISED" },
+    });
+    expect(await request(lecturer, "training:promote", { sessionId, userId: viewerIds[1] })).toMatchObject({
+      ok: true,
+    });
+    await waitFor("b to learn it may speak", async () =>
+      (await pageEvents(b)).some((x) => x.ev === "training:speaker" && x.e.speaking),
+    );
     expect(await publishMic(b)).toEqual({ ok: true });
     const bPeer = await peerIdOf(b);
-    await Promise.all([a, c, lecturer].map((p) => flowing(p, (t) => t.peerId === bPeer && t.source === "microphone", 30_000)));
+    await Promise.all(
+      [a, c, lecturer].map((p) => flowing(p, (t) => t.peerId === bPeer && t.source === "microphone", 30_000)),
+    );
 
     expect(await request(lecturer, "training:demote", { sessionId, userId: viewerIds[1] })).toMatchObject({ ok: true });
-    for (const p of [a, c, lecturer]) await waitFor("b's microphone to end", async () => !(await inbound(p)).some((t) => t.peerId === bPeer), 15_000);
+    for (const p of [a, c, lecturer])
+      await waitFor("b's microphone to end", async () => !(await inbound(p)).some((t) => t.peerId === bPeer), 15_000);
     expect(await publishMic(b, true)).toMatchObject({ ok: false, code: "FORBIDDEN" });
   });
 
@@ -64,13 +81,17 @@ describe("a training session spanning two media nodes", () => {
     await viewers[2]!.page.evaluate(() => (window as any).yl.room.leave());
     await waitFor("c to leave the session's placement", async () => !(v2 in (await homes())));
     for (const p of [viewers[0]!, viewers[1]!, lecturer]) await p.page.evaluate(() => (window as any).yl.room.leave());
-    await waitFor("the session to close on every node", async () => {
-      const [peers, span, rooms] = await Promise.all([
-        redis.exists(`${PREFIX}:media:peers:training:${sessionId}`),
-        redis.exists(`${PREFIX}:media:span:training:${sessionId}`),
-        listMediaNodes(redis, PREFIX),
-      ]);
-      return peers === 0 && span === 0 && rooms.every((n) => n.rooms === 0);
-    }, 20_000);
+    await waitFor(
+      "the session to close on every node",
+      async () => {
+        const [peers, span, rooms] = await Promise.all([
+          redis.exists(`${PREFIX}:media:peers:training:${sessionId}`),
+          redis.exists(`${PREFIX}:media:span:training:${sessionId}`),
+          listMediaNodes(redis, PREFIX),
+        ]);
+        return peers === 0 && span === 0 && rooms.every((n) => n.rooms === 0);
+      },
+      20_000,
+    );
   });
 });

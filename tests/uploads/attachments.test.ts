@@ -27,7 +27,9 @@ beforeAll(async () => {
   execFileSync("/usr/bin/convert", ["-size", "320x240", "gradient:navy-white", "xray.jpg"], { cwd: fx });
   ts = await startTestServer();
   const sink = new Emitter(connection, { key: `${process.env.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
-  worker = await initUploads({ db, storage: createStorage(), sink }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+  worker = await initUploads({ db, storage: createStorage(), sink }, connection, `${process.env.REDIS_PREFIX}:bull`, {
+    concurrency: 1,
+  });
 });
 
 afterAll(async () => {
@@ -58,10 +60,11 @@ it("lists every READY upload as an attachment, takes files after submission and 
   expect(event).toMatchObject({ consultationId, uploadId: up.body.id, actorId: spec.user.id, status: "SUBMITTED" });
   expect(specTold).toBe(false); // the uploader is not told about their own file
 
-
   const detail = await ts.api(`/api/consultations/${consultationId}`, { token: doctor.accessToken });
   expect(detail.status).toBe(200);
-  expect(detail.body.attachments).toEqual([expect.objectContaining({ uploadId: up.body.id, originalName: "补充胸片.jpg", kind: "JPEG" })]);
+  expect(detail.body.attachments).toEqual([
+    expect.objectContaining({ uploadId: up.body.id, originalName: "补充胸片.jpg", kind: "JPEG" }),
+  ]);
   const seen = await ts.api(`/api/consultations/${consultationId}`, { token: spec.accessToken });
   expect(seen.body.attachments).toHaveLength(1);
 }, 60_000);

@@ -34,14 +34,27 @@ let bigDicom: string;
 
 beforeAll(async () => {
   // A real uncompressed DICOM of ~17 MB (noise does not compress): large enough to cut in the middle.
-  run("/usr/bin/convert", ["-size", "2400x2400", "xc:gray", "+noise", "Random", "-type", "TrueColor", "-quality", "95", "big.jpg"]);
+  run("/usr/bin/convert", [
+    "-size",
+    "2400x2400",
+    "xc:gray",
+    "+noise",
+    "Random",
+    "-type",
+    "TrueColor",
+    "-quality",
+    "95",
+    "big.jpg",
+  ]);
   run("img2dcm", ["big.jpg", "big-jpeg.dcm", "-k", "Modality=CT", "-k", "PatientID=TUS-0001"]);
   run("dcmdjpeg", ["big-jpeg.dcm", "big.dcm"]);
   bigDicom = path.join(fx, "big.dcm");
   run("/usr/bin/convert", ["-size", "200x100", "xc:white", "page.jpg"]);
   run("img2pdf", ["page.jpg", "-o", "page.pdf"]);
   ts = await startTestServer();
-  worker = await initUploads({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+  worker = await initUploads({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, {
+    concurrency: 1,
+  });
   doctor = (await ts.login("doctor.hadashan")).accessToken;
   otherDoctor = (await ts.login("doctor.nongan")).accessToken;
   consultationId = await makeConsultation(db);
@@ -79,7 +92,9 @@ it("resumes after the line is cut halfway without sending the first half again, 
     expect(done.status).toBe("READY");
     expect(done.modality).toBe("CT");
     expect(partials()).toEqual([]);
-    const audits = await db.auditLog.count({ where: { action: "upload.create", entityId: view.id, outcome: "SUCCESS" } });
+    const audits = await db.auditLog.count({
+      where: { action: "upload.create", entityId: view.id, outcome: "SUCCESS" },
+    });
     expect(audits).toBe(1);
   } finally {
     await proxy.close();
@@ -89,21 +104,49 @@ it("resumes after the line is cut halfway without sending the first half again, 
 it("refuses a wrong declared length or type with a zh-CN reason and leaves nothing behind", async () => {
   const before = await db.upload.count({ where: { consultationId } });
   // Declared length beyond the declared kind's limit (JPEG: 30 MB).
-  const tooLong = await tusCreate(ts.baseUrl, doctor, { consultationId, filename: "x.jpg", filetype: "image/jpeg", length: 31 * 1024 * 1024 });
+  const tooLong = await tusCreate(ts.baseUrl, doctor, {
+    consultationId,
+    filename: "x.jpg",
+    filetype: "image/jpeg",
+    length: 31 * 1024 * 1024,
+  });
   expect(tooLong.status).toBe(413);
   expect(tooLong.headers.get("content-type")).toMatch(/problem\+json/);
-  expect(tooLong.body).toMatchObject({ code: "PAYLOAD_TOO_LARGE", detail: expect.stringMatching(/JPEG 图片不能超过 30 MB/) });
+  expect(tooLong.body).toMatchObject({
+    code: "PAYLOAD_TOO_LARGE",
+    detail: expect.stringMatching(/JPEG 图片不能超过 30 MB/),
+  });
   // A declared type we do not take.
-  const exe = await tusCreate(ts.baseUrl, doctor, { consultationId, filename: "setup.exe", filetype: "application/x-msdownload", length: 1000 });
+  const exe = await tusCreate(ts.baseUrl, doctor, {
+    consultationId,
+    filename: "setup.exe",
+    filetype: "application/x-msdownload",
+    length: 1000,
+  });
   expect(exe.status).toBe(415);
   expect(exe.body.detail).toMatch(/声明的文件类型/);
   // No declared length (deferred) and an empty file.
-  expect((await tusCreate(ts.baseUrl, doctor, { consultationId, filename: "a.pdf", headers: { "upload-defer-length": "1" } })).body.detail).toMatch(/Upload-Length/);
-  expect((await tusCreate(ts.baseUrl, doctor, { consultationId, filename: "a.pdf", length: 0 })).body.detail).toBe("文件为空");
+  expect(
+    (
+      await tusCreate(ts.baseUrl, doctor, {
+        consultationId,
+        filename: "a.pdf",
+        headers: { "upload-defer-length": "1" },
+      })
+    ).body.detail,
+  ).toMatch(/Upload-Length/);
+  expect((await tusCreate(ts.baseUrl, doctor, { consultationId, filename: "a.pdf", length: 0 })).body.detail).toBe(
+    "文件为空",
+  );
 
   // Declared a JPEG, the bytes are a PDF: refused as soon as the head arrives, the partial file removed.
   const pdf = readFileSync(path.join(fx, "page.pdf"));
-  const created = await tusCreate(ts.baseUrl, doctor, { consultationId, filename: "photo.jpg", filetype: "image/jpeg", length: pdf.length });
+  const created = await tusCreate(ts.baseUrl, doctor, {
+    consultationId,
+    filename: "photo.jpg",
+    filetype: "image/jpeg",
+    length: pdf.length,
+  });
   expect(created.status).toBe(201);
   expect(partials().length).toBeGreaterThan(0);
   const mismatch = await tusPatch(created.url!, doctor, 0, pdf);
@@ -131,7 +174,9 @@ it("refuses a wrong declared length or type with a zh-CN reason and leaves nothi
   expect((await tusHead(short.url!, doctor)).status).toBe(404);
 
   expect(await db.upload.count({ where: { consultationId } })).toBe(before);
-  const refusals = await db.auditLog.count({ where: { action: "upload.create", entityId: consultationId, outcome: "INVALID" } });
+  const refusals = await db.auditLog.count({
+    where: { action: "upload.create", entityId: consultationId, outcome: "INVALID" },
+  });
   expect(refusals).toBeGreaterThanOrEqual(6);
 });
 
@@ -150,7 +195,9 @@ it("keeps scope: no consultation, someone else's consultation, someone else's pa
   expect(unauth.status).toBe(401);
   // Closed consultations take no files.
   const closed = await makeConsultation(db, { status: "CLOSED" });
-  expect((await tusCreate(ts.baseUrl, doctor, { consultationId: closed, filename: "a.pdf", length: 10 })).status).toBe(409);
+  expect((await tusCreate(ts.baseUrl, doctor, { consultationId: closed, filename: "a.pdf", length: 10 })).status).toBe(
+    409,
+  );
 });
 
 it("expires an unfinished upload: refused, and its partial bytes removed", async () => {
@@ -158,7 +205,12 @@ it("expires an unfinished upload: refused, and its partial bytes removed", async
   try {
     const token = (await short.login("doctor.hadashan")).accessToken;
     const pdf = readFileSync(path.join(fx, "page.pdf"));
-    const up = await tusCreate(short.baseUrl, token, { consultationId, filename: "report.pdf", filetype: "application/pdf", length: pdf.length });
+    const up = await tusCreate(short.baseUrl, token, {
+      consultationId,
+      filename: "report.pdf",
+      filetype: "application/pdf",
+      length: pdf.length,
+    });
     expect(up.headers.get("upload-expires")).toBeTruthy();
     const half = await tusPatch(up.url!, token, 0, pdf.subarray(0, Math.floor(pdf.length / 2)));
     expect(half.status).toBe(204);
@@ -166,7 +218,8 @@ it("expires an unfinished upload: refused, and its partial bytes removed", async
     expect(partials()).toEqual(expect.arrayContaining([id]));
     // The server's clean-up runs every expiry period (here 1 s).
     const t0 = Date.now();
-    while (partials().some((f) => f.startsWith(id)) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 200));
+    while (partials().some((f) => f.startsWith(id)) && Date.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 200));
     expect(partials().filter((f) => f.startsWith(id))).toEqual([]);
     const late = await tusPatch(up.url!, token, Math.floor(pdf.length / 2), pdf.subarray(Math.floor(pdf.length / 2)));
     expect(late.status).toBe(404);

@@ -28,11 +28,31 @@ describe("web console", () => {
   });
 
   const roles: { user: string; must: string[]; mustNot: string[]; shot: string }[] = [
-    { user: "doctor.hadashan", must: ["工作台", "发起会诊", "会诊列表", "远程培训", "医疗网络"], mustNot: ["分诊队列", "用户管理", "统计分析"], shot: "home-doctor" },
-    { user: "coord.youtian", must: ["会诊列表", "分诊队列"], mustNot: ["发起会诊", "用户管理"], shot: "home-coordinator" },
-    { user: "spec.youtian.1", must: ["会诊列表", "出诊日历"], mustNot: ["发起会诊", "分诊队列"], shot: "home-specialist" },
+    {
+      user: "doctor.hadashan",
+      must: ["工作台", "发起会诊", "会诊列表", "远程培训", "医疗网络"],
+      mustNot: ["分诊队列", "用户管理", "统计分析"],
+      shot: "home-doctor",
+    },
+    {
+      user: "coord.youtian",
+      must: ["会诊列表", "分诊队列"],
+      mustNot: ["发起会诊", "用户管理"],
+      shot: "home-coordinator",
+    },
+    {
+      user: "spec.youtian.1",
+      must: ["会诊列表", "出诊日历"],
+      mustNot: ["发起会诊", "分诊队列"],
+      shot: "home-specialist",
+    },
     { user: "lect.jdyy", must: ["远程培训"], mustNot: ["发起会诊", "分诊队列", "用户管理"], shot: "home-lecturer" },
-    { user: "province.admin", must: ["统计分析", "医疗网络", "用户管理", "会诊列表"], mustNot: ["发起会诊", "分诊队列"], shot: "home-province-admin" },
+    {
+      user: "province.admin",
+      must: ["统计分析", "医疗网络", "用户管理", "会诊列表"],
+      mustNot: ["发起会诊", "分诊队列"],
+      shot: "home-province-admin",
+    },
   ];
   it.each(roles)("logs in as $user and shows the role's navigation", async ({ user, must, mustNot, shot }) => {
     const { page } = await tab();
@@ -83,7 +103,10 @@ describe("web console", () => {
     // Expand the first collapsed hospital (children load on demand) and open one of its children.
     const before = await tree.locator(".ant-tree-node-content-wrapper").count();
     await tree.locator(".ant-tree-switcher_close").first().click();
-    await page.waitForFunction((n) => document.querySelectorAll(".ant-tree .ant-tree-node-content-wrapper").length > n, before);
+    await page.waitForFunction(
+      (n) => document.querySelectorAll(".ant-tree .ant-tree-node-content-wrapper").length > n,
+      before,
+    );
     await tree.locator(".ant-tree-node-content-wrapper").nth(1).click();
     await page.locator(".ant-descriptions-title").waitFor();
     await page.getByText("科室").first().waitFor();

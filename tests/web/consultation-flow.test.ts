@@ -22,8 +22,25 @@ process.env.STORAGE_DIR = storageDir;
 /** A real DICOM file (dcmtk's img2dcm over an ImageMagick gradient). */
 function makeDicom(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "yilian-web-fx-"));
-  execFileSync("/usr/bin/convert", ["-size", "512x512", "radial-gradient:white-black", "-quality", "90", "chest.jpg"], { cwd: dir });
-  execFileSync("img2dcm", ["chest.jpg", "chest-ct.dcm", "-k", "PatientName=Wang^Wu", "-k", "Modality=CT", "-k", "BodyPartExamined=CHEST", "-k", "StudyDate=20261120"], { cwd: dir });
+  execFileSync("/usr/bin/convert", ["-size", "512x512", "radial-gradient:white-black", "-quality", "90", "chest.jpg"], {
+    cwd: dir,
+  });
+  execFileSync(
+    "img2dcm",
+    [
+      "chest.jpg",
+      "chest-ct.dcm",
+      "-k",
+      "PatientName=Wang^Wu",
+      "-k",
+      "Modality=CT",
+      "-k",
+      "BodyPartExamined=CHEST",
+      "-k",
+      "StudyDate=20261120",
+    ],
+    { cwd: dir },
+  );
   return path.join(dir, "chest-ct.dcm");
 }
 
@@ -59,7 +76,12 @@ describe("consultation in the console", () => {
       // Files added after submission are announced (consultation:attachment-added) through the servers' Socket.IO
       // Redis adapter channel, as the worker process does.
       const sink = new Emitter(connection, { key: `${process.env.REDIS_PREFIX}:socket.io` }) as unknown as EventSink;
-      worker = await initUploads({ db: testDb(), storage: createStorage(), sink }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+      worker = await initUploads(
+        { db: testDb(), storage: createStorage(), sink },
+        connection,
+        `${process.env.REDIS_PREFIX}:bull`,
+        { concurrency: 1 },
+      );
       stats = await initStatistics(testDb(), connection, `${process.env.REDIS_PREFIX}:bull`);
     },
     after: async () => {
@@ -199,7 +221,9 @@ describe("consultation in the console", () => {
       p.waitForFunction(
         () => {
           const v = document.querySelector<HTMLVideoElement>('[data-testid="remote-tile"] video');
-          return !!v && v.readyState >= 2 && v.videoWidth > 0 && (v.getVideoPlaybackQuality?.().totalVideoFrames ?? 1) > 0;
+          return (
+            !!v && v.readyState >= 2 && v.videoWidth > 0 && (v.getVideoPlaybackQuality?.().totalVideoFrames ?? 1) > 0
+          );
         },
         undefined,
         { timeout: 30_000 },
@@ -228,7 +252,10 @@ describe("consultation in the console", () => {
     await doctor.page.waitForURL(/\/consultations\/[0-9a-f-]{36}$/);
     await doctor.page.locator('[data-status="REPORTED"]').first().waitFor();
     expect(await doctor.page.getByTestId("report-impression").innerText()).toContain("不稳定型心绞痛");
-    const [download] = await Promise.all([doctor.page.waitForEvent("download"), doctor.page.getByTestId("download-pdf").click()]);
+    const [download] = await Promise.all([
+      doctor.page.waitForEvent("download"),
+      doctor.page.getByTestId("download-pdf").click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/\.pdf$/);
     const pdf = await download.path();
     expect((await import("node:fs")).readFileSync(pdf).subarray(0, 4).toString()).toBe("%PDF");
@@ -285,7 +312,15 @@ describe("consultation in the console", () => {
     // The session ends (tokens no longer valid, refresh refused) while the doctor is typing.
     await page.evaluate(() => {
       const s = JSON.parse(sessionStorage.getItem("yilian.session")!);
-      sessionStorage.setItem("yilian.session", JSON.stringify({ ...s, accessToken: "expired.token.value", refreshToken: "revoked-refresh-token", expiresAt: Date.now() - 1000 }));
+      sessionStorage.setItem(
+        "yilian.session",
+        JSON.stringify({
+          ...s,
+          accessToken: "expired.token.value",
+          refreshToken: "revoked-refresh-token",
+          expiresAt: Date.now() - 1000,
+        }),
+      );
     });
     await page.getByRole("button", { name: "保存草稿并继续" }).click();
     await page.waitForURL(/\/login$/);

@@ -15,7 +15,9 @@ export const SCREENSHOTS = path.resolve(__dirname, "../../test-output/screenshot
 
 /** Builds web/dist when it is missing or older than its sources (no-op otherwise). */
 export function ensureConsoleBuilt(): void {
-  execFileSync("bash", [path.resolve(__dirname, "../../scripts/ensure-web-built.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("bash", [path.resolve(__dirname, "../../scripts/ensure-web-built.sh")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 export interface Tab {
@@ -26,14 +28,20 @@ export interface Tab {
 }
 
 export async function openTab(browser: Browser, baseUrl: string): Promise<Tab> {
-  const context = await browser.newContext({ viewport: VIEWPORT, locale: "zh-CN", timezoneId: "Asia/Shanghai", baseURL: baseUrl });
+  const context = await browser.newContext({
+    viewport: VIEWPORT,
+    locale: "zh-CN",
+    timezoneId: "Asia/Shanghai",
+    baseURL: baseUrl,
+  });
   const page = await context.newPage();
   // Generous: the machine's CPU is shared with other test suites and media workers.
   page.setDefaultTimeout(45_000);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   page.on("console", (m) => {
-    if (m.type() === "error" && !/Failed to load resource|status of 40[134]/.test(m.text())) errors.push(`console: ${m.text()}`);
+    if (m.type() === "error" && !/Failed to load resource|status of 40[134]/.test(m.text()))
+      errors.push(`console: ${m.text()}`);
   });
   return { context, page, errors };
 }
@@ -43,7 +51,10 @@ export async function loginUi(page: Page, username: string, password = DEMO_PASS
   if (!page.url().includes("/login")) await page.goto("/login");
   await page.locator("#username").fill(username);
   await page.locator("#password").fill(password);
-  await page.getByRole("button", { name: "登 录" }).or(page.getByRole("button", { name: "登录" })).click();
+  await page
+    .getByRole("button", { name: "登 录" })
+    .or(page.getByRole("button", { name: "登录" }))
+    .click();
   await page.getByTestId("user-menu").waitFor({ timeout: 15_000 });
 }
 
@@ -56,7 +67,11 @@ export async function menuLabels(page: Page): Promise<string[]> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   // Let loading overlays settle so the picture shows what the user reads.
-  await page.waitForFunction(() => !document.querySelector(".ant-spin-spinning, .ant-spin-blur"), undefined, { timeout: 10_000 }).catch(() => undefined);
+  await page
+    .waitForFunction(() => !document.querySelector(".ant-spin-spinning, .ant-spin-blur"), undefined, {
+      timeout: 10_000,
+    })
+    .catch(() => undefined);
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
@@ -71,7 +86,8 @@ export async function horizontalOverflow(page: Page): Promise<number> {
 export async function untranslated(page: Page): Promise<string[]> {
   const text = await page.evaluate(() => document.body.innerText);
   const keys = text.match(/\b[a-z]+\.[a-zA-Z]+(\.[a-zA-Z]+)?\b/g) ?? [];
-  const english = text.match(/\b(undefined|null|NaN|Loading|Submit|Cancel|Error|Search|Next|Previous|items|page)\b/g) ?? [];
+  const english =
+    text.match(/\b(undefined|null|NaN|Loading|Submit|Cancel|Error|Search|Next|Previous|items|page)\b/g) ?? [];
   return [...keys.filter((k) => !/^(yilian|www)\./.test(k)), ...english];
 }
 

@@ -31,12 +31,25 @@ const suite = consoleSuite({
     const prefix = `${process.env.REDIS_PREFIX}:bull`;
     const key = process.env.PATIENT_DATA_KEY!;
     workers = [
-      await initPacsImports({ db, storage: createStorage(), keyB64: key, policy: LOOPBACK_PACS, maxStudyBytes: 1 << 30 }, connection, prefix),
+      await initPacsImports(
+        { db, storage: createStorage(), keyB64: key, policy: LOOPBACK_PACS, maxStudyBytes: 1 << 30 },
+        connection,
+        prefix,
+      ),
       await initUploads({ db, storage: createStorage() }, connection, prefix, { concurrency: 1 }),
     ];
     const doctor = await userId(db, "doctor.hadashan");
-    const data = { name: "哈达山卫生院 PACS", baseUrl: pacs.orthanc.dicomWebUrl, usernameEnc: encryptCredential("pacs", key), passwordEnc: encryptCredential("pacs-test-password", key) };
-    await db.pacsConnection.upsert({ where: { institutionId: doctor.institutionId }, create: { institutionId: doctor.institutionId, createdById: doctor.id, ...data }, update: data });
+    const data = {
+      name: "哈达山卫生院 PACS",
+      baseUrl: pacs.orthanc.dicomWebUrl,
+      usernameEnc: encryptCredential("pacs", key),
+      passwordEnc: encryptCredential("pacs-test-password", key),
+    };
+    await db.pacsConnection.upsert({
+      where: { institutionId: doctor.institutionId },
+      create: { institutionId: doctor.institutionId, createdById: doctor.id, ...data },
+      update: data,
+    });
   },
   after: async () => {
     for (const w of workers) {
@@ -79,8 +92,14 @@ it("searches the PACS, imports the CT and browses it slice by slice with window 
   const indicator = page.getByTestId("slice-indicator");
   await expect(indicator.textContent()).resolves.toMatch(/第 \d+ \/ 6 层/);
   const before = await indicator.textContent();
-  await page.getByRole("button", { name: "下一层" }).click().catch(async () => page.getByRole("button", { name: "上一层" }).click());
-  await page.waitForFunction((t) => document.querySelector('[data-testid="slice-indicator"]')?.textContent !== t, before);
+  await page
+    .getByRole("button", { name: "下一层" })
+    .click()
+    .catch(async () => page.getByRole("button", { name: "上一层" }).click());
+  await page.waitForFunction(
+    (t) => document.querySelector('[data-testid="slice-indicator"]')?.textContent !== t,
+    before,
+  );
   for (const p of ["lung", "mediastinum", "bone", "brain"]) await page.getByTestId(`preset-${p}`).click();
   // A distance measurement: the ruler draws a labelled line (dwv's Konva layer) on the image.
   await page.getByText("测距", { exact: true }).click();

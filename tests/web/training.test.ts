@@ -4,12 +4,23 @@
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { closeTestDb } from "../helpers/db";
-import { ensureConsoleBuilt, horizontalOverflow, launchBrowser, loginUi, nav, openTab, screenshot, untranslated, type Tab } from "./helpers";
+import {
+  ensureConsoleBuilt,
+  horizontalOverflow,
+  launchBrowser,
+  loginUi,
+  nav,
+  openTab,
+  screenshot,
+  untranslated,
+  type Tab,
+} from "./helpers";
 
 jest.setTimeout(180_000);
 
 /** "YYYY-MM-DD HH:mm" in Asia/Shanghai, `minutes` from now. */
-const shanghai = (minutes: number) => new Date(Date.now() + minutes * 60_000 + 8 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
+const shanghai = (minutes: number) =>
+  new Date(Date.now() + minutes * 60_000 + 8 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
 
 const watching = (p: Page) =>
   p.waitForFunction(
@@ -83,7 +94,8 @@ describe("training in the console", () => {
     await Promise.all(trainees.map((t) => watching(t.page)));
 
     // The lecturer records the lecture: everyone in it sees 录制中; stopped, it is processed for playback.
-    const recording = (p: Page, state: string) => p.locator(`[data-testid="recording-indicator"][data-state="${state}"]`).waitFor({ timeout: 15_000 });
+    const recording = (p: Page, state: string) =>
+      p.locator(`[data-testid="recording-indicator"][data-state="${state}"]`).waitFor({ timeout: 15_000 });
     await lect.page.getByTestId("recording-start").click();
     for (const p of [lect.page, ...trainees.map((t) => t.page)]) await recording(p, "recording");
     expect(await trainees[0]!.page.getByTestId("recording-indicator").innerText()).toContain("录制中");
@@ -120,7 +132,7 @@ describe("training in the console", () => {
     await table.first().waitFor();
     const text = (await table.allInnerTexts()).join("\n");
     expect(text).toContain("哈达山卫生院");
-    expect((await table.count())).toBeGreaterThanOrEqual(2);
+    expect(await table.count()).toBeGreaterThanOrEqual(2);
     await screenshot(lect.page, "training-attendance");
     // The session's recordings: the lecturer sees the one just made (processed by the worker, not running here).
     await lect.page.getByRole("tab", { name: "课程回放" }).click();

@@ -55,7 +55,11 @@ describe("consultation video room in the console", () => {
   const connection = createRedis(process.env.REDIS_URL!);
   const web = consoleSuite({
     before: async () => {
-      recWorker = await initRecording({ db: testDb(), storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`);
+      recWorker = await initRecording(
+        { db: testDb(), storage: createStorage() },
+        connection,
+        `${process.env.REDIS_PREFIX}:bull`,
+      );
     },
     after: async () => {
       await recWorker?.worker.close();
@@ -66,7 +70,10 @@ describe("consultation video room in the console", () => {
   const tab = () => web.tab();
 
   it("the doctor enters first, the specialist second: both see each other's video; recording with consent", async () => {
-    const { consultationId } = await createConsultationRoom(testDb(), { requester: "doctor.hadashan", specialists: ["spec.youtian.1"] });
+    const { consultationId } = await createConsultationRoom(testDb(), {
+      requester: "doctor.hadashan",
+      specialists: ["spec.youtian.1"],
+    });
     const url = `/consultations/${consultationId}`;
 
     const doctor = await tab();
@@ -137,7 +144,10 @@ describe("consultation video room in the console", () => {
       expect(await horizontalOverflow(p)).toBeLessThanOrEqual(0);
       expect(await untranslated(p)).toEqual([]);
     }
-    const consents = await testDb().auditLog.findMany({ where: { action: "recording.consent", entityId: consultationId }, orderBy: { at: "asc" } });
+    const consents = await testDb().auditLog.findMany({
+      where: { action: "recording.consent", entityId: consultationId },
+      orderBy: { at: "asc" },
+    });
     const doctorId = (await testDb().user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } })).id;
     expect(consents.map((a) => [a.actorId, (a.detail as { agree: boolean }).agree])).toEqual([
       [doctorId, false],

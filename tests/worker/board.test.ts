@@ -15,7 +15,9 @@ test("ticket → cookie → console; tickets are single-use; other roles are ref
   expect((await fetch(`${ts.baseUrl}/admin/queues/api/queues`)).status).toBe(401);
   const doctor = (await ts.login("doctor.hadashan")).accessToken;
   expect((await ts.api("/api/admin/queues/ticket", { token: doctor, method: "POST" })).status).toBe(403);
-  expect((await fetch(`${ts.baseUrl}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${doctor}` } })).status).toBe(403);
+  expect(
+    (await fetch(`${ts.baseUrl}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${doctor}` } })).status,
+  ).toBe(403);
   const city = (await ts.login("region.changchun")).accessToken;
   expect((await ts.api("/api/admin/queues/ticket", { token: city, method: "POST" })).status).toBe(403);
 

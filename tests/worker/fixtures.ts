@@ -25,7 +25,8 @@ export interface Fixtures {
   truncatedJpeg: string;
 }
 
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 
 /** A minimal but well-formed .docx (the parts file-type and Word look for). */
 function writeDocx(dir: string, name: string, extra?: { file: string; sizeMb: number }) {
@@ -57,7 +58,24 @@ export function makeFixtures(): Fixtures {
   run(CONVERT, ["-size", "300x200", "pattern:checkerboard", "scan.png"], dir);
   run("img2pdf", ["photo.jpg", "-o", "page.pdf"], dir);
   run("pdfunite", ["page.pdf", "page.pdf", "report.pdf"], dir);
-  const tags = ["-k", "PatientName=Zhang^San", "-k", "PatientID=ZS-0001", "-k", "PatientBirthDate=19600101", "-k", "StudyDate=20240301", "-k", "Modality=CT", "-k", "BodyPartExamined=CHEST", "-k", "InstitutionName=Hadashan Health Centre", "-k", "ReferringPhysicianName=Li^Si"];
+  const tags = [
+    "-k",
+    "PatientName=Zhang^San",
+    "-k",
+    "PatientID=ZS-0001",
+    "-k",
+    "PatientBirthDate=19600101",
+    "-k",
+    "StudyDate=20240301",
+    "-k",
+    "Modality=CT",
+    "-k",
+    "BodyPartExamined=CHEST",
+    "-k",
+    "InstitutionName=Hadashan Health Centre",
+    "-k",
+    "ReferringPhysicianName=Li^Si",
+  ];
   run("img2dcm", ["photo.jpg", "ct-jpeg.dcm", ...tags], dir);
   run("dcmdjpeg", ["ct-jpeg.dcm", "ct-raw.dcm"], dir);
   run(CONVERT, ["photo.jpg", "-colorspace", "Gray", "gray.jpg"], dir);
@@ -79,7 +97,8 @@ export function makeFixtures(): Fixtures {
   run(CONVERT, ["-size", "1800x1800", "xc:gray", "+noise", "Random", "-quality", "100", "big.jpg"], dir);
   const jpg = readFileSync(path.join(dir, "photo.jpg"));
   writeFileSync(path.join(dir, "cut.jpg"), jpg.subarray(0, Math.floor(jpg.length / 2)));
-  if (statSync(path.join(dir, "big.jpg")).size < 2 * 1024 * 1024) throw new Error("big.jpg too small for the size-limit test");
+  if (statSync(path.join(dir, "big.jpg")).size < 2 * 1024 * 1024)
+    throw new Error("big.jpg too small for the size-limit test");
   return {
     dir,
     jpeg: path.join(dir, "photo.jpg"),

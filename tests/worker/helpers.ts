@@ -39,15 +39,29 @@ export async function makeConsultation(db: Db, opts: { status?: string } = {}) {
 }
 
 /** POSTs one file as multipart/form-data through fetch (streaming on the server side). */
-export async function uploadFile(baseUrl: string, token: string, consultationId: string, file: string, name = path.basename(file)) {
+export async function uploadFile(
+  baseUrl: string,
+  token: string,
+  consultationId: string,
+  file: string,
+  name = path.basename(file),
+) {
   const form = new FormData();
   form.append("file", new Blob([readFileSync(file)]), name);
-  const res = await fetch(`${baseUrl}/api/consultations/${consultationId}/uploads`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+  const res = await fetch(`${baseUrl}/api/consultations/${consultationId}/uploads`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+  stepMs = 100,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();

@@ -55,31 +55,82 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   const api = await ts.server.media.hub.media();
   const { roomKey } = await api.openRoom("consultation", consultationId);
   const doctorUser = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
-  await api.joinPeer(roomKey, { peerId: "doctor-peer", userId: doctorUser.id, displayName: "乡镇医生", role: "REQUESTER" });
+  await api.joinPeer(roomKey, {
+    peerId: "doctor-peer",
+    userId: doctorUser.id,
+    displayName: "乡镇医生",
+    role: "REQUESTER",
+  });
   sender = await produceFromFfmpeg(api, roomKey, "doctor-peer");
 
   const spec = (await ts.login("spec.youtian.1")).accessToken;
   const doctor = (await ts.login("doctor.hadashan")).accessToken;
   // Consent is required for consultations; only the assigned specialist asks, and never around the participants.
-  expect((await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId } })).status).toBe(400);
-  expect((await ts.api("/api/recordings", { token: doctor, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } })).status).toBe(403);
-  const direct = await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId, consent: true } });
+  expect(
+    (await ts.api("/api/recordings", { token: spec, body: { subject: "CONSULTATION", subjectId: consultationId } }))
+      .status,
+  ).toBe(400);
+  expect(
+    (
+      await ts.api("/api/recordings", {
+        token: doctor,
+        body: { subject: "CONSULTATION", subjectId: consultationId, consent: true },
+      })
+    ).status,
+  ).toBe(403);
+  const direct = await ts.api("/api/recordings", {
+    token: spec,
+    body: { subject: "CONSULTATION", subjectId: consultationId, consent: true },
+  });
   expect(direct.status).toBe(409);
   expect(direct.body).toMatchObject({ code: "INVALID_STATE", next: "/api/recordings/consent-requests" });
-  expect((await ts.api("/api/recordings/consent-requests", { token: doctor, body: { subjectId: consultationId, patientConsent: true } })).status).toBe(403);
+  expect(
+    (
+      await ts.api("/api/recordings/consent-requests", {
+        token: doctor,
+        body: { subjectId: consultationId, patientConsent: true },
+      })
+    ).status,
+  ).toBe(403);
 
   // The doctor in the room refuses: nothing is recorded. Asked again, the doctor agrees: the recording starts.
-  const refused = await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } });
+  const refused = await ts.api("/api/recordings/consent-requests", {
+    token: spec,
+    body: { subjectId: consultationId, patientConsent: true },
+  });
   expect(refused.status).toBe(201);
-  expect(refused.body).toMatchObject({ status: "PENDING", participants: [{ userId: doctorUser.id, answer: "PENDING" }] });
-  expect((await ts.api(`/api/recordings/consent-requests/${refused.body.id}/answer`, { token: doctor, body: { agree: false } })).body.status).toBe("DECLINED");
+  expect(refused.body).toMatchObject({
+    status: "PENDING",
+    participants: [{ userId: doctorUser.id, answer: "PENDING" }],
+  });
+  expect(
+    (
+      await ts.api(`/api/recordings/consent-requests/${refused.body.id}/answer`, {
+        token: doctor,
+        body: { agree: false },
+      })
+    ).body.status,
+  ).toBe("DECLINED");
   expect(await db.recording.count({ where: { subjectId: consultationId } })).toBe(0);
-  const asked = await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } });
-  const agreed = await ts.api(`/api/recordings/consent-requests/${asked.body.id}/answer`, { token: doctor, body: { agree: true } });
+  const asked = await ts.api("/api/recordings/consent-requests", {
+    token: spec,
+    body: { subjectId: consultationId, patientConsent: true },
+  });
+  const agreed = await ts.api(`/api/recordings/consent-requests/${asked.body.id}/answer`, {
+    token: doctor,
+    body: { agree: true },
+  });
   expect(agreed.body).toMatchObject({ status: "STARTED", recordingId: expect.any(String) });
   const start = await ts.api(`/api/recordings/${agreed.body.recordingId}`, { token: spec, method: "GET" });
   expect(start.body).toMatchObject({ status: "RECORDING", consentRecorded: true });
-  expect((await ts.api("/api/recordings/consent-requests", { token: spec, body: { subjectId: consultationId, patientConsent: true } })).status).toBe(409);
+  expect(
+    (
+      await ts.api("/api/recordings/consent-requests", {
+        token: spec,
+        body: { subjectId: consultationId, patientConsent: true },
+      })
+    ).status,
+  ).toBe(409);
   // Everyone in the room sees the recorder.
   expect((await api.snapshot(roomKey)).peers.some((p) => p.displayName === "录制")).toBe(true);
 
@@ -90,16 +141,22 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   const row = await db.recording.findUniqueOrThrow({ where: { id: start.body.id } });
   expect((row.parts as unknown[]).length).toBe(2);
 
-  const done = await waitFor(async () => {
-    const r = await db.recording.findUniqueOrThrow({ where: { id: start.body.id } });
-    return r.status === "READY" || r.status === "FAILED" ? r : null;
-  }, 90_000, 250);
+  const done = await waitFor(
+    async () => {
+      const r = await db.recording.findUniqueOrThrow({ where: { id: start.body.id } });
+      return r.status === "READY" || r.status === "FAILED" ? r : null;
+    },
+    90_000,
+    250,
+  );
   expect(done.failureReason).toBeNull();
   expect(done.status).toBe("READY");
   expect(done.durationMs).toBeGreaterThan(1500);
   expect(done.durationMs).toBeLessThan(15_000);
 
-  const full = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, { headers: { authorization: `Bearer ${doctor}` } });
+  const full = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, {
+    headers: { authorization: `Bearer ${doctor}` },
+  });
   expect(full.status).toBe(200);
   expect(full.headers.get("content-type")).toBe("video/mp4");
   const bytes = Buffer.from(await full.arrayBuffer());
@@ -109,17 +166,28 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   writeFileSync(mp4, bytes);
   const probe = await probeOutput(mp4);
   expect(probe).toMatchObject({ video: "h264", audio: "aac" });
-  const part = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, { headers: { authorization: `Bearer ${spec}`, range: "bytes=0-99" } });
+  const part = await fetch(`${ts.baseUrl}/api/recordings/${done.id}/video`, {
+    headers: { authorization: `Bearer ${spec}`, range: "bytes=0-99" },
+  });
   expect(part.status).toBe(206);
   expect(part.headers.get("content-range")).toBe(`bytes 0-99/${bytes.length}`);
-  expect((await fetch(`${ts.baseUrl}/api/recordings/${done.id}/poster`, { headers: { authorization: `Bearer ${doctor}` } })).headers.get("content-type")).toBe("image/jpeg");
+  expect(
+    (
+      await fetch(`${ts.baseUrl}/api/recordings/${done.id}/poster`, { headers: { authorization: `Bearer ${doctor}` } })
+    ).headers.get("content-type"),
+  ).toBe("image/jpeg");
 
   // Someone outside the consultation: the recording does not exist for them.
   const outsider = (await ts.login("doctor.nongan")).accessToken;
   expect((await ts.api(`/api/recordings/${done.id}/video`, { token: outsider })).status).toBe(404);
   expect((await ts.api(`/api/recordings/${done.id}`, { token: outsider })).status).toBe(404);
-  const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: done.id }, select: { action: true } });
-  expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(["recording.start", "recording.stop", "recording.process", "recording.play"]));
+  const audits = await db.auditLog.findMany({
+    where: { entityType: "Recording", entityId: done.id },
+    select: { action: true },
+  });
+  expect(audits.map((a) => a.action)).toEqual(
+    expect.arrayContaining(["recording.start", "recording.stop", "recording.process", "recording.play"]),
+  );
   sender?.stop();
   await api.closeRoom(roomKey, "ended");
 });
@@ -131,17 +199,29 @@ test("record a live training lecture in its broadcast room; the audience plays i
   const startsAt = new Date(Date.now() + 60_000);
   const created = await ts.api("/api/training/sessions", {
     token: lecturer.token,
-    body: sessionBody({ startsAt: startsAt.toISOString(), endsAt: new Date(startsAt.getTime() + 3600_000).toISOString(), registrationRequired: false, audience: [{ kind: "TIER", tier: "TOWNSHIP" }] }),
+    body: sessionBody({
+      startsAt: startsAt.toISOString(),
+      endsAt: new Date(startsAt.getTime() + 3600_000).toISOString(),
+      registrationRequired: false,
+      audience: [{ kind: "TIER", tier: "TOWNSHIP" }],
+    }),
   });
   expect(created.status).toBe(201);
   const sessionId: string = created.body.id;
-  expect((await ts.api(`/api/training/sessions/${sessionId}/start`, { token: lecturer.token, method: "POST" })).body.status).toBe("LIVE");
+  expect(
+    (await ts.api(`/api/training/sessions/${sessionId}/start`, { token: lecturer.token, method: "POST" })).body.status,
+  ).toBe("LIVE");
 
   // The lecture room: the lecturer publishes camera and microphone, a trainee watches.
   const api = await ts.server.media.hub.media();
   const media = (await ts.server.media.hub.started!) as MediaService;
   const { roomKey } = await api.openRoom("training", sessionId);
-  await api.joinPeer(roomKey, { peerId: "lecturer-peer", userId: lecturer.id, displayName: "授课专家", role: "LECTURER" });
+  await api.joinPeer(roomKey, {
+    peerId: "lecturer-peer",
+    userId: lecturer.id,
+    displayName: "授课专家",
+    role: "LECTURER",
+  });
   await api.joinPeer(roomKey, { peerId: "trainee-peer", userId: trainee.id, displayName: "学员", role: "VIEWER" });
   sender = await produceFromFfmpeg(api, roomKey, "lecturer-peer");
 
@@ -151,7 +231,12 @@ test("record a live training lecture in its broadcast room; the audience plays i
   expect((await ts.api("/api/recordings", { token: outsider.token, body })).status).toBe(404);
   const start = await ts.api("/api/recordings", { token: lecturer.token, body });
   expect(start.status).toBe(201);
-  expect(start.body).toMatchObject({ subject: "TRAINING", subjectId: sessionId, status: "RECORDING", consentRecorded: false });
+  expect(start.body).toMatchObject({
+    subject: "TRAINING",
+    subjectId: sessionId,
+    status: "RECORDING",
+    consentRecorded: false,
+  });
   const id: string = start.body.id;
   expect((await ts.api("/api/recordings", { token: lecturer.token, body })).status).toBe(409);
   expect((await ts.api(`/api/recordings/${id}/stop`, { token: trainee.token, method: "POST" })).status).toBe(403);
@@ -177,16 +262,22 @@ test("record a live training lecture in its broadcast room; the audience plays i
   expect(stop.status).toBe(200);
   expect(stop.body.status).toBe("PROCESSING");
   expect((await db.recording.findUniqueOrThrow({ where: { id } })).parts as unknown[]).toHaveLength(2);
-  const done = await waitFor(async () => {
-    const r = await db.recording.findUniqueOrThrow({ where: { id } });
-    return r.status === "READY" || r.status === "FAILED" ? r : null;
-  }, 90_000, 250);
+  const done = await waitFor(
+    async () => {
+      const r = await db.recording.findUniqueOrThrow({ where: { id } });
+      return r.status === "READY" || r.status === "FAILED" ? r : null;
+    },
+    90_000,
+    250,
+  );
   expect(done.failureReason).toBeNull();
   expect(done.status).toBe("READY");
   expect(done.durationMs).toBeGreaterThan(1500);
 
   // Outside the audience: the recording does not exist.
-  expect((await ts.api(`/api/recordings?subject=TRAINING&subjectId=${sessionId}`, { token: outsider.token })).status).toBe(404);
+  expect(
+    (await ts.api(`/api/recordings?subject=TRAINING&subjectId=${sessionId}`, { token: outsider.token })).status,
+  ).toBe(404);
   expect((await ts.api(`/api/recordings/${id}`, { token: outsider.token })).status).toBe(404);
   expect((await ts.api(`/api/recordings/${id}/video`, { token: outsider.token })).status).toBe(404);
 
@@ -194,8 +285,13 @@ test("record a live training lecture in its broadcast room; the audience plays i
   const mine = await ts.api(`/api/recordings?subject=TRAINING&subjectId=${sessionId}`, { token: trainee.token });
   expect(mine.status).toBe(200);
   expect(mine.body.items).toEqual([expect.objectContaining({ id, status: "READY", hasPoster: true })]);
-  const plays = () => db.auditLog.count({ where: { action: "recording.play", entityType: "Recording", entityId: id, actorId: trainee.id } });
-  const play = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, { headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=0-" } });
+  const plays = () =>
+    db.auditLog.count({
+      where: { action: "recording.play", entityType: "Recording", entityId: id, actorId: trainee.id },
+    });
+  const play = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, {
+    headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=0-" },
+  });
   expect(play.status).toBe(206);
   expect(play.headers.get("content-type")).toBe("video/mp4");
   const bytes = Buffer.from(await play.arrayBuffer());
@@ -206,22 +302,36 @@ test("record a live training lecture in its broadcast room; the audience plays i
   expect(await probeOutput(mp4)).toMatchObject({ video: "h264", audio: "aac" });
   expect(await plays()).toBe(1);
   // Seeking within the same playback is not a new playback; playing it again is.
-  const seek = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, { headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=100-199" } });
+  const seek = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, {
+    headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=100-199" },
+  });
   expect(seek.status).toBe(206);
   expect((await seek.arrayBuffer()).byteLength).toBe(100);
   expect(await plays()).toBe(1);
-  const again = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, { headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=0-1023" } });
+  const again = await fetch(`${ts.baseUrl}/api/recordings/${id}/video`, {
+    headers: { authorization: `Bearer ${trainee.token}`, range: "bytes=0-1023" },
+  });
   expect(again.status).toBe(206);
   await again.arrayBuffer();
   expect(await plays()).toBe(2);
-  const audits = await db.auditLog.findMany({ where: { entityType: "Recording", entityId: id }, select: { action: true, actorId: true } });
-  expect(audits).toEqual(expect.arrayContaining([{ action: "recording.start", actorId: lecturer.id }, { action: "recording.stop", actorId: lecturer.id }, expect.objectContaining({ action: "recording.process" })]));
+  const audits = await db.auditLog.findMany({
+    where: { entityType: "Recording", entityId: id },
+    select: { action: true, actorId: true },
+  });
+  expect(audits).toEqual(
+    expect.arrayContaining([
+      { action: "recording.start", actorId: lecturer.id },
+      { action: "recording.stop", actorId: lecturer.id },
+      expect.objectContaining({ action: "recording.process" }),
+    ]),
+  );
   sender?.stop();
   await api.closeRoom(roomKey, "ended");
 });
 
 test("compose: bad parts are skipped, a recording with none usable ends FAILED with the reason", async () => {
-  const run = (args: string[]) => execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: work });
+  const run = (args: string[]) =>
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: work });
   run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "2", "-c:v", "libvpx", "v1.mkv"]);
   run(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2", "-c:v", "libvpx", "v2.mkv"]);
   run(["-f", "lavfi", "-i", "sine=frequency=300", "-t", "2", "-c:a", "libopus", "a1.mkv"]);
@@ -246,7 +356,17 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
   const key = `recordings/${id}/parts/001-video.mkv`;
   await storage.putFile(key, path.join(work, "junk.mkv"));
   const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
-  await db.recording.create({ data: { id, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "PROCESSING", parts: [{ key, kind: "video", offsetMs: 0 }] } });
+  await db.recording.create({
+    data: {
+      id,
+      subject: "CONSULTATION",
+      subjectId: randomUUID(),
+      institutionId: user.institutionId,
+      startedById: user.id,
+      status: "PROCESSING",
+      parts: [{ key, kind: "video", offsetMs: 0 }],
+    },
+  });
   const r = await execComposeRecording({ db, storage }, id);
   expect(r.status).toBe("FAILED");
   const row = await db.recording.findUniqueOrThrow({ where: { id } });
@@ -261,7 +381,17 @@ test("the sweep ends a recording whose server process died (its owner key expire
   const prefix = process.env.REDIS_PREFIX!;
   const [orphan, alive] = [randomUUID(), randomUUID()];
   for (const id of [orphan, alive]) {
-    await db.recording.create({ data: { id, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "RECORDING", startedAt: new Date(Date.now() - 90_000) } });
+    await db.recording.create({
+      data: {
+        id,
+        subject: "CONSULTATION",
+        subjectId: randomUUID(),
+        institutionId: user.institutionId,
+        startedById: user.id,
+        status: "RECORDING",
+        startedAt: new Date(Date.now() - 90_000),
+      },
+    });
   }
   // The process running `alive`'s recorder keeps its key; `orphan`'s process died (its key expired).
   await connection.set(recordingOwnerKey(prefix, alive), "1", "PX", 30_000);
@@ -277,8 +407,29 @@ test("the sweep fails recordings whose recorder was lost and re-enqueues stopped
   const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
   const lost = randomUUID();
   const orphaned = randomUUID();
-  await db.recording.create({ data: { id: lost, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "RECORDING", startedAt: new Date(Date.now() - 13 * 3600_000) } });
-  await db.recording.create({ data: { id: orphaned, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: user.institutionId, startedById: user.id, status: "PROCESSING", stoppedAt: new Date(Date.now() - 3600_000), parts: [] } });
+  await db.recording.create({
+    data: {
+      id: lost,
+      subject: "CONSULTATION",
+      subjectId: randomUUID(),
+      institutionId: user.institutionId,
+      startedById: user.id,
+      status: "RECORDING",
+      startedAt: new Date(Date.now() - 13 * 3600_000),
+    },
+  });
+  await db.recording.create({
+    data: {
+      id: orphaned,
+      subject: "CONSULTATION",
+      subjectId: randomUUID(),
+      institutionId: user.institutionId,
+      startedById: user.id,
+      status: "PROCESSING",
+      stoppedAt: new Date(Date.now() - 3600_000),
+      parts: [],
+    },
+  });
   const r = await execSweepRecordings({ db, storage: createStorage() }, worker.queue);
   expect(r.failed).toBeGreaterThanOrEqual(1);
   expect(r.requeued).toBeGreaterThanOrEqual(1);

@@ -38,7 +38,14 @@ const children = new Set<ChildProcess>();
 function startWorker(extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "worker/src/main.ts"], {
-      env: { ...process.env, STORAGE_DIR: storageDir, WORKER_LOCK_MS: "3000", WORKER_STALLED_INTERVAL_MS: "1000", LOG_LEVEL: "warn", ...extraEnv },
+      env: {
+        ...process.env,
+        STORAGE_DIR: storageDir,
+        WORKER_LOCK_MS: "3000",
+        WORKER_STALLED_INTERVAL_MS: "1000",
+        LOG_LEVEL: "warn",
+        ...extraEnv,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.add(child);
@@ -105,9 +112,12 @@ test("SIGKILL in the middle of an upload job: after restart it completes exactly
   expect(done.status).toBe("READY");
   expect(await db.upload.count({ where: { id } })).toBe(1);
   expect(await db.upload.count({ where: { consultationId } })).toBe(1);
-  const processed = await db.auditLog.count({ where: { entityType: "Upload", entityId: id, action: "upload.process" } });
+  const processed = await db.auditLog.count({
+    where: { entityType: "Upload", entityId: id, action: "upload.process" },
+  });
   expect(processed).toBe(1);
-  for (const key of [originalKey(id), previewKey(id), deidentifiedKey(id)]) expect(existsSync(path.join(storageDir, key))).toBe(true);
+  for (const key of [originalKey(id), previewKey(id), deidentifiedKey(id)])
+    expect(existsSync(path.join(storageDir, key))).toBe(true);
   const finished = await uploads.getJob(`upload-${id}`);
   expect(await finished!.getState()).toBe("completed");
   expect(finished!.returnvalue).toMatchObject({ status: "READY" });
@@ -116,7 +126,8 @@ test("SIGKILL in the middle of an upload job: after restart it completes exactly
 test("SIGKILL in the middle of a recording job: after restart one READY recording, one file, one audit row", async () => {
   for (const c of [...children]) await kill9(c);
   // Raw parts as the media node leaves them: one video, one audio (real ffmpeg encodes), in storage.
-  const run = (args: string[]) => execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: fx.dir });
+  const run = (args: string[]) =>
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: fx.dir });
   run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "3", "-c:v", "libvpx", "rv.mkv"]);
   run(["-f", "lavfi", "-i", "sine=frequency=500", "-t", "3", "-c:a", "libopus", "ra.mkv"]);
   const storage = createStorage();
@@ -128,7 +139,18 @@ test("SIGKILL in the middle of a recording job: after restart one READY recordin
   await storage.putFile(parts[0]!.key, path.join(fx.dir, "rv.mkv"));
   await storage.putFile(parts[1]!.key, path.join(fx.dir, "ra.mkv"));
   const spec = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
-  await db.recording.create({ data: { id, subject: "CONSULTATION", subjectId: randomUUID(), institutionId: spec.institutionId, startedById: spec.id, status: "PROCESSING", stoppedAt: new Date(), parts } });
+  await db.recording.create({
+    data: {
+      id,
+      subject: "CONSULTATION",
+      subjectId: randomUUID(),
+      institutionId: spec.institutionId,
+      startedById: spec.id,
+      status: "PROCESSING",
+      stoppedAt: new Date(),
+      parts,
+    },
+  });
 
   const w1 = await startWorker({ YILIAN_FAULT_DELAY_MS: "8000" });
   await recording.add("compose", { recordingId: id }, recordingJobOptions(id));
@@ -137,15 +159,21 @@ test("SIGKILL in the middle of a recording job: after restart one READY recordin
   expect((await db.recording.findUniqueOrThrow({ where: { id } })).status).toBe("PROCESSING");
   await kill9(w1);
   await startWorker();
-  const done = await waitFor(async () => {
-    const r = await db.recording.findUniqueOrThrow({ where: { id } });
-    return r.status === "READY" || r.status === "FAILED" ? r : null;
-  }, 120_000, 250);
+  const done = await waitFor(
+    async () => {
+      const r = await db.recording.findUniqueOrThrow({ where: { id } });
+      return r.status === "READY" || r.status === "FAILED" ? r : null;
+    },
+    120_000,
+    250,
+  );
   expect(done.status).toBe("READY");
   const stored = readFileSync(path.join(storageDir, recordingKey(id)));
   expect(createHash("sha256").update(stored).digest("hex")).toBe(done.sha256);
   expect(Number(done.sizeBytes)).toBe(stored.length);
-  expect(await db.auditLog.count({ where: { entityType: "Recording", entityId: id, action: "recording.process" } })).toBe(1);
+  expect(
+    await db.auditLog.count({ where: { entityType: "Recording", entityId: id, action: "recording.process" } }),
+  ).toBe(1);
   expect(await db.recording.count({ where: { id } })).toBe(1);
   // The raw parts are gone only now that the playback file is recorded.
   for (const p of parts) expect(existsSync(path.join(storageDir, p.key))).toBe(false);
@@ -158,9 +186,25 @@ test("a job that keeps failing ends in the failed set with its reason, the uploa
   const id = randomUUID();
   // A row whose stored object is gone (e.g. a storage outage lost it): infrastructure, not the user's file.
   await db.upload.create({
-    data: { id, consultationId, uploaderId: doctor.id, uploaderInstitutionId: doctor.institutionId, originalName: "lost.jpg", kind: "JPEG", category: "IMAGING", mime: "image/jpeg", sizeBytes: 10n, sha256: "0".repeat(64), storageKey: originalKey(id) },
+    data: {
+      id,
+      consultationId,
+      uploaderId: doctor.id,
+      uploaderInstitutionId: doctor.institutionId,
+      originalName: "lost.jpg",
+      kind: "JPEG",
+      category: "IMAGING",
+      mime: "image/jpeg",
+      sizeBytes: 10n,
+      sha256: "0".repeat(64),
+      storageKey: originalKey(id),
+    },
   });
-  await uploads.add("process", { uploadId: id }, { jobId: `upload-${id}`, attempts: 3, backoff: { type: "fixed", delay: 200 } });
+  await uploads.add(
+    "process",
+    { uploadId: id },
+    { jobId: `upload-${id}`, attempts: 3, backoff: { type: "fixed", delay: 200 } },
+  );
   const job = await waitFor(async () => {
     const j = await uploads.getJob(`upload-${id}`);
     return j && (await j.getState()) === "failed" ? j : null;
@@ -179,7 +223,9 @@ test("a job that keeps failing ends in the failed set with its reason, the uploa
   const ticket = await ts.api("/api/admin/queues/ticket", { token: admin, method: "POST" });
   const open = await fetch(ts.baseUrl + ticket.body.url, { redirect: "manual" });
   const cookie = open.headers.get("set-cookie")!.split(";")[0]!;
-  const q = await fetch(`${ts.baseUrl}/admin/queues/api/queues?activeQueue=uploads&status=failed&page=1`, { headers: { cookie } });
+  const q = await fetch(`${ts.baseUrl}/admin/queues/api/queues?activeQueue=uploads&status=failed&page=1`, {
+    headers: { cookie },
+  });
   expect(q.status).toBe(200);
   const body = (await q.json()) as { queues: { name: string; jobs: { id: string; failedReason: string }[] }[] };
   const failed = body.queues.find((x) => x.name === "uploads")!.jobs.find((j) => j.id === `upload-${id}`);

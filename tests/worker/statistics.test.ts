@@ -25,7 +25,15 @@ let ts: TestServer;
 
 const province = async (month: string | null, metric: string, dimension = "", key = "") => {
   const rows = await db.monthlyStat.findMany({
-    where: { scope: "PROVINCE", metric, dimension, key, ...(month ? { month: new Date(`${month}-01T00:00:00Z`) } : { month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") } }) },
+    where: {
+      scope: "PROVINCE",
+      metric,
+      dimension,
+      key,
+      ...(month
+        ? { month: new Date(`${month}-01T00:00:00Z`) }
+        : { month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") } }),
+    },
   });
   return rows.reduce((a, r) => a + r.value, 0);
 };
@@ -52,7 +60,9 @@ test("the twelve monthly jobs of the simulated 2024 give exactly the published a
   const figures = published2024();
   const jobs = [];
   for (let m = 1; m <= 12; m++) {
-    jobs.push(await stats.queue.add("recompute", { month: `2024-${String(m).padStart(2, "0")}` }, { jobId: `t-2024-${m}` }));
+    jobs.push(
+      await stats.queue.add("recompute", { month: `2024-${String(m).padStart(2, "0")}` }, { jobId: `t-2024-${m}` }),
+    );
   }
   const results = await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 60_000)));
   expect(results.every((r) => r.rows > 0)).toBe(true);
@@ -62,13 +72,27 @@ test("the twelve monthly jobs of the simulated 2024 give exactly the published a
   expect(await province(null, "uploads", "category", "IMAGING")).toBe(figures.imaging);
   expect(await province(null, "uploads", "category", "CASE")).toBe(figures.caseRecords);
   // Every month has activity, and the levels agree with each other.
-  for (let m = 1; m <= 12; m++) expect(await province(`2024-${String(m).padStart(2, "0")}`, "consultations")).toBeGreaterThan(0);
+  for (let m = 1; m <= 12; m++)
+    expect(await province(`2024-${String(m).padStart(2, "0")}`, "consultations")).toBeGreaterThan(0);
   const sumOf = async (scope: "INSTITUTION" | "TIER" | "CITY", metric: string) =>
-    (await db.monthlyStat.aggregate({ _sum: { value: true }, where: { scope, metric, dimension: "", month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") } } }))._sum.value;
+    (
+      await db.monthlyStat.aggregate({
+        _sum: { value: true },
+        where: { scope, metric, dimension: "", month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") } },
+      })
+    )._sum.value;
   expect(await sumOf("INSTITUTION", "consultations")).toBe(figures.consultations);
   expect(await sumOf("TIER", "training_attendances")).toBe(figures.attendances);
   // Breakdowns add up to the total.
-  const byStatus = await db.monthlyStat.aggregate({ _sum: { value: true }, where: { scope: "PROVINCE", metric: "consultations", dimension: "status", month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") } } });
+  const byStatus = await db.monthlyStat.aggregate({
+    _sum: { value: true },
+    where: {
+      scope: "PROVINCE",
+      metric: "consultations",
+      dimension: "status",
+      month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") },
+    },
+  });
   expect(byStatus._sum.value).toBe(figures.consultations);
   // Percentiles exist and are ordered.
   const p50 = await province("2024-03", "acceptance_minutes_p50");
@@ -78,14 +102,27 @@ test("the twelve monthly jobs of the simulated 2024 give exactly the published a
   // The telemedicine network covers the whole province: its consortium row equals the province.
   const network = await db.consortium.findFirst({ where: { coversAll: true } });
   if (network) {
-    const n = await db.monthlyStat.aggregate({ _sum: { value: true }, where: { scope: "CONSORTIUM", scopeId: network.id, metric: "consultations", dimension: "", month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") } } });
+    const n = await db.monthlyStat.aggregate({
+      _sum: { value: true },
+      where: {
+        scope: "CONSORTIUM",
+        scopeId: network.id,
+        metric: "consultations",
+        dimension: "",
+        month: { gte: new Date("2024-01-01"), lte: new Date("2024-12-01") },
+      },
+    });
     expect(n._sum.value).toBe(figures.consultations);
   }
 }, 120_000);
 
 test("recomputing a month is idempotent, also when two recomputes race", async () => {
   const snapshot = async () =>
-    (await db.monthlyStat.findMany({ where: { month: new Date("2024-05-01") }, orderBy: [{ scope: "asc" }, { scopeId: "asc" }, { metric: "asc" }, { dimension: "asc" }, { key: "asc" }], select: { scope: true, scopeId: true, metric: true, dimension: true, key: true, value: true } }));
+    await db.monthlyStat.findMany({
+      where: { month: new Date("2024-05-01") },
+      orderBy: [{ scope: "asc" }, { scopeId: "asc" }, { metric: "asc" }, { dimension: "asc" }, { key: "asc" }],
+      select: { scope: true, scopeId: true, metric: true, dimension: true, key: true, value: true },
+    });
   await computeMonth(db, "2024-05");
   const a = await snapshot();
   await Promise.all([computeMonth(db, "2024-05"), computeMonth(db, "2024-05")]);
@@ -144,7 +181,10 @@ describe("statistics API", () => {
     expect(r.body.totals.training_attendances).toBe(35996);
     expect(r.body.computedMonths).toHaveLength(12);
 
-    const csv = await fetch(`${ts.baseUrl}/api/statistics/monthly?from=2024-01&to=2024-03&metrics=consultations,uploads&format=csv`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const csv = await fetch(
+      `${ts.baseUrl}/api/statistics/monthly?from=2024-01&to=2024-03&metrics=consultations,uploads&format=csv`,
+      { headers: { authorization: `Bearer ${accessToken}` } },
+    );
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
     expect(csv.headers.get("content-disposition")).toMatch(/attachment; filename\*=UTF-8''/);
@@ -153,7 +193,10 @@ describe("statistics API", () => {
     expect(text).toMatch(/2024-01,全省,全省,远程会诊申请数,合计,,\d+/);
     expect(text).toMatch(/影像资料/);
 
-    const x = await fetch(`${ts.baseUrl}/api/statistics/monthly?from=2024-01&to=2024-12&metrics=consultations&format=xlsx`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const x = await fetch(
+      `${ts.baseUrl}/api/statistics/monthly?from=2024-01&to=2024-12&metrics=consultations&format=xlsx`,
+      { headers: { authorization: `Bearer ${accessToken}` } },
+    );
     expect(x.status).toBe(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(await x.arrayBuffer()) as unknown as ArrayBuffer);
@@ -162,9 +205,13 @@ describe("statistics API", () => {
     const totalRows = ws.getSheetValues().filter((row) => Array.isArray(row) && row[5] === "合计") as unknown[][];
     expect(totalRows.reduce((a, row) => a + Number(row[7]), 0)).toBe(315);
 
-    const tiers = await ts.api("/api/statistics/breakdown?month=2024-03&scope=TIER&metric=training_attendances", { token: accessToken });
+    const tiers = await ts.api("/api/statistics/breakdown?month=2024-03&scope=TIER&metric=training_attendances", {
+      token: accessToken,
+    });
     expect(tiers.status).toBe(200);
-    expect(tiers.body.rows.map((x: { scopeName: string }) => x.scopeName)).toEqual(expect.arrayContaining([tierLabel.TOWNSHIP]));
+    expect(tiers.body.rows.map((x: { scopeName: string }) => x.scopeName)).toEqual(
+      expect.arrayContaining([tierLabel.TOWNSHIP]),
+    );
   });
 
   test("region and institution admins see their own scope only; others are refused", async () => {
@@ -172,23 +219,47 @@ describe("statistics API", () => {
     const r = await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12", { token: city });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ scope: "CITY", scopeName: "长春市" });
-    expect((await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12&scope=PROVINCE", { token: city })).status).toBe(403);
+    expect(
+      (await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12&scope=PROVINCE", { token: city })).status,
+    ).toBe(403);
     // An institution in another city "does not exist" for this admin.
     const songyuan = await db.institution.findFirstOrThrow({ where: { name: "哈达山卫生院" } });
-    expect((await ts.api(`/api/statistics/monthly?from=2024-01&to=2024-12&scope=INSTITUTION&scopeId=${songyuan.id}`, { token: city })).status).toBe(404);
+    expect(
+      (
+        await ts.api(`/api/statistics/monthly?from=2024-01&to=2024-12&scope=INSTITUTION&scopeId=${songyuan.id}`, {
+          token: city,
+        })
+      ).status,
+    ).toBe(404);
     const inCity = await db.institution.findFirstOrThrow({ where: { city: { name: "长春市" } } });
-    expect((await ts.api(`/api/statistics/monthly?from=2024-01&to=2024-12&scope=INSTITUTION&scopeId=${inCity.id}`, { token: city })).status).toBe(200);
+    expect(
+      (
+        await ts.api(`/api/statistics/monthly?from=2024-01&to=2024-12&scope=INSTITUTION&scopeId=${inCity.id}`, {
+          token: city,
+        })
+      ).status,
+    ).toBe(200);
     const listed = await ts.api("/api/statistics/breakdown?month=2024-03&scope=INSTITUTION", { token: city });
     expect(listed.status).toBe(200);
-    const cityIds = new Set((await db.institution.findMany({ where: { city: { name: "长春市" } }, select: { id: true } })).map((i) => i.id));
+    const cityIds = new Set(
+      (await db.institution.findMany({ where: { city: { name: "长春市" } }, select: { id: true } })).map((i) => i.id),
+    );
     expect(listed.body.rows.every((x: { scopeId: string }) => cityIds.has(x.scopeId))).toBe(true);
 
     const inst = (await ts.login("admin.youtian")).accessToken;
     const own = await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12", { token: inst });
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ scope: "INSTITUTION", scopeName: "松原吉林油田医院" });
-    expect((await ts.api(`/api/statistics/monthly?from=2024-01&to=2024-12&scope=INSTITUTION&scopeId=${inCity.id}`, { token: inst })).status).toBe(404);
-    expect((await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12&scope=CITY&scopeId=x", { token: inst })).status).toBe(403);
+    expect(
+      (
+        await ts.api(`/api/statistics/monthly?from=2024-01&to=2024-12&scope=INSTITUTION&scopeId=${inCity.id}`, {
+          token: inst,
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12&scope=CITY&scopeId=x", { token: inst })).status,
+    ).toBe(403);
 
     const doctor = (await ts.login("doctor.hadashan")).accessToken;
     expect((await ts.api("/api/statistics/monthly?from=2024-01&to=2024-12", { token: doctor })).status).toBe(403);
@@ -205,77 +276,186 @@ describe("statistics API", () => {
       return r.body.rows;
     };
     const sum = (rows: { value: number }[]) => rows.reduce((a, x) => a + x.value, 0);
-    const cityTotal = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=CITY&metric=consultations`, { token: admin })).find((x) => x.scopeId === songyuan.id)!.value;
+    const cityTotal = rowsOf(
+      await ts.api(`/api/statistics/breakdown?month=${month}&scope=CITY&metric=consultations`, { token: admin }),
+    ).find((x) => x.scopeId === songyuan.id)!.value;
     expect(cityTotal).toBeGreaterThan(0);
 
     // City → its counties; its institutions add up to the city's figure.
-    const counties = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}`, { token: admin }));
-    const countyIds = new Set((await db.region.findMany({ where: { parentId: songyuan.id }, select: { id: true } })).map((x) => x.id));
+    const counties = rowsOf(
+      await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}`, {
+        token: admin,
+      }),
+    );
+    const countyIds = new Set(
+      (await db.region.findMany({ where: { parentId: songyuan.id }, select: { id: true } })).map((x) => x.id),
+    );
     expect(counties.length).toBeGreaterThan(0);
     expect(counties.every((x) => countyIds.has(x.scopeId))).toBe(true);
-    const inCity = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=CITY&withinId=${songyuan.id}`, { token: admin }));
+    const inCity = rowsOf(
+      await ts.api(
+        `/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=CITY&withinId=${songyuan.id}`,
+        { token: admin },
+      ),
+    );
     expect(sum(inCity)).toBe(cityTotal);
     // County → its institutions.
     const county = counties[0]!;
-    const inCounty = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${county.scopeId}`, { token: admin }));
-    const countyInst = new Set((await db.institution.findMany({ where: { countyId: county.scopeId }, select: { id: true } })).map((x) => x.id));
+    const inCounty = rowsOf(
+      await ts.api(
+        `/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${county.scopeId}`,
+        { token: admin },
+      ),
+    );
+    const countyInst = new Set(
+      (await db.institution.findMany({ where: { countyId: county.scopeId }, select: { id: true } })).map((x) => x.id),
+    );
     expect(inCounty.every((x) => countyInst.has(x.scopeId))).toBe(true);
     expect(sum(inCounty)).toBe(county.value);
     // Tier and consortium → their institutions.
-    const tierInst = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=TIER&withinId=TOWNSHIP`, { token: admin }));
-    const townships = new Set((await db.institution.findMany({ where: { tier: "TOWNSHIP" }, select: { id: true } })).map((x) => x.id));
+    const tierInst = rowsOf(
+      await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=TIER&withinId=TOWNSHIP`, {
+        token: admin,
+      }),
+    );
+    const townships = new Set(
+      (await db.institution.findMany({ where: { tier: "TOWNSHIP" }, select: { id: true } })).map((x) => x.id),
+    );
     expect(tierInst.length).toBeGreaterThan(0);
     expect(tierInst.every((x) => townships.has(x.scopeId))).toBe(true);
-    const community = await db.consortium.findFirstOrThrow({ where: { type: "COUNTY_MEDICAL_COMMUNITY", coversAll: false } });
-    const members = new Set((await db.consortiumMember.findMany({ where: { consortiumId: community.id }, select: { institutionId: true } })).map((x) => x.institutionId));
-    const inCommunity = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=CONSORTIUM&withinId=${community.id}`, { token: admin }));
+    const community = await db.consortium.findFirstOrThrow({
+      where: { type: "COUNTY_MEDICAL_COMMUNITY", coversAll: false },
+    });
+    const members = new Set(
+      (
+        await db.consortiumMember.findMany({ where: { consortiumId: community.id }, select: { institutionId: true } })
+      ).map((x) => x.institutionId),
+    );
+    const inCommunity = rowsOf(
+      await ts.api(
+        `/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=CONSORTIUM&withinId=${community.id}`,
+        { token: admin },
+      ),
+    );
     expect(inCommunity.every((x) => members.has(x.scopeId))).toBe(true);
 
     // Specialty: the breakdown by specialty adds up to the total; a specialty filter narrows trends and levels.
-    const bySpecialty = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=SPECIALTY&withinScope=CITY&withinId=${songyuan.id}`, { token: admin }));
+    const bySpecialty = rowsOf(
+      await ts.api(
+        `/api/statistics/breakdown?month=${month}&scope=SPECIALTY&withinScope=CITY&withinId=${songyuan.id}`,
+        { token: admin },
+      ),
+    );
     expect(sum(bySpecialty)).toBe(cityTotal);
     const top = bySpecialty[0]!.key;
-    const filtered = await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&scope=CITY&scopeId=${songyuan.id}&specialty=${top}`, { token: admin });
+    const filtered = await ts.api(
+      `/api/statistics/monthly?from=${month}&to=${month}&scope=CITY&scopeId=${songyuan.id}&specialty=${top}`,
+      { token: admin },
+    );
     expect(filtered.status).toBe(200);
     expect(filtered.body).toMatchObject({ scope: "CITY", scopeName: "松原市", specialty: top });
     expect(filtered.body.totals.consultations).toBe(bySpecialty[0]!.value);
-    expect(filtered.body.rows.every((x: { dimension: string; key: string }) => x.dimension === "specialty" && x.key === top)).toBe(true);
+    expect(
+      filtered.body.rows.every((x: { dimension: string; key: string }) => x.dimension === "specialty" && x.key === top),
+    ).toBe(true);
     expect(filtered.body.totals.referrals).toBeUndefined(); // referrals have no specialty
-    const countiesOfTop = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}&specialty=${top}`, { token: admin }));
+    const countiesOfTop = rowsOf(
+      await ts.api(
+        `/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}&specialty=${top}`,
+        { token: admin },
+      ),
+    );
     expect(sum(countiesOfTop)).toBeLessThanOrEqual(bySpecialty[0]!.value);
     expect(countiesOfTop.every((x) => x.key === top && countyIds.has(x.scopeId))).toBe(true);
     // SLA breaches and training attendance are split by specialty too (they add up to the province's totals).
     for (const metric of ["sla_breaches", "training_attendances"]) {
       const whole = await province(month, metric);
-      expect(sum(rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=SPECIALTY&metric=${metric}`, { token: admin })))).toBeCloseTo(whole, 6);
+      expect(
+        sum(
+          rowsOf(
+            await ts.api(`/api/statistics/breakdown?month=${month}&scope=SPECIALTY&metric=${metric}`, { token: admin }),
+          ),
+        ),
+      ).toBeCloseTo(whole, 6);
     }
 
     // Breadcrumb names of a path, and the CSV of a drilled view holds that city's rows only.
-    const names = await ts.api(`/api/statistics/scopes?path=CITY:${songyuan.id},COUNTY:${county.scopeId}`, { token: admin });
+    const names = await ts.api(`/api/statistics/scopes?path=CITY:${songyuan.id},COUNTY:${county.scopeId}`, {
+      token: admin,
+    });
     expect(names.status).toBe(200);
     expect(names.body.items.map((x: { name: string }) => x.name)[0]).toBe("松原市");
-    const csv = await fetch(`${ts.baseUrl}/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}&format=csv`, { headers: { authorization: `Bearer ${admin}` } });
+    const csv = await fetch(
+      `${ts.baseUrl}/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}&format=csv`,
+      { headers: { authorization: `Bearer ${admin}` } },
+    );
     const lines = (await csv.text()).trim().split("\r\n").slice(1);
-    const countyNames = new Set((await db.region.findMany({ where: { parentId: songyuan.id }, select: { name: true } })).map((x) => x.name));
+    const countyNames = new Set(
+      (await db.region.findMany({ where: { parentId: songyuan.id }, select: { name: true } })).map((x) => x.name),
+    );
     expect(lines.length).toBe(counties.length);
     expect(lines.every((l) => countyNames.has(l.split(",")[2]!))).toBe(true);
 
     // A city admin drills inside their city only: another city's focus "does not exist" (404).
     const city = (await ts.login("region.changchun")).accessToken;
-    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}`, { token: city })).status).toBe(404);
-    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${county.scopeId}`, { token: city })).status).toBe(404);
-    expect((await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&scope=COUNTY&scopeId=${county.scopeId}`, { token: city })).status).toBe(404);
+    expect(
+      (
+        await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY&withinId=${songyuan.id}`, {
+          token: city,
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await ts.api(
+          `/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${county.scopeId}`,
+          { token: city },
+        )
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&scope=COUNTY&scopeId=${county.scopeId}`, {
+          token: city,
+        })
+      ).status,
+    ).toBe(404);
     expect((await ts.api(`/api/statistics/scopes?path=CITY:${songyuan.id}`, { token: city })).status).toBe(404);
-    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=TIER&withinId=TOWNSHIP`, { token: city })).status).toBe(403);
+    expect(
+      (
+        await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=TIER&withinId=TOWNSHIP`, {
+          token: city,
+        })
+      ).status,
+    ).toBe(403);
     const ownCounty = await db.region.findFirstOrThrow({ where: { parentId: changchun.id } });
-    const ownInst = rowsOf(await ts.api(`/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${ownCounty.id}`, { token: city }));
-    const ownCountyInst = new Set((await db.institution.findMany({ where: { countyId: ownCounty.id }, select: { id: true } })).map((x) => x.id));
+    const ownInst = rowsOf(
+      await ts.api(
+        `/api/statistics/breakdown?month=${month}&scope=INSTITUTION&withinScope=COUNTY&withinId=${ownCounty.id}`,
+        { token: city },
+      ),
+    );
+    const ownCountyInst = new Set(
+      (await db.institution.findMany({ where: { countyId: ownCounty.id }, select: { id: true } })).map((x) => x.id),
+    );
     expect(ownInst.every((x) => ownCountyInst.has(x.scopeId))).toBe(true);
 
     // Validation (400): a level that cannot be listed inside the focus, half a focus, a malformed specialty or path.
-    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=CITY&withinScope=COUNTY&withinId=${county.scopeId}`, { token: admin })).status).toBe(400);
-    expect((await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY`, { token: admin })).status).toBe(400);
-    expect((await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&specialty=drop%20table`, { token: admin })).status).toBe(400);
+    expect(
+      (
+        await ts.api(
+          `/api/statistics/breakdown?month=${month}&scope=CITY&withinScope=COUNTY&withinId=${county.scopeId}`,
+          { token: admin },
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (await ts.api(`/api/statistics/breakdown?month=${month}&scope=COUNTY&withinScope=CITY`, { token: admin })).status,
+    ).toBe(400);
+    expect(
+      (await ts.api(`/api/statistics/monthly?from=${month}&to=${month}&specialty=drop%20table`, { token: admin }))
+        .status,
+    ).toBe(400);
     expect((await ts.api(`/api/statistics/scopes?path=CITY`, { token: admin })).status).toBe(400);
   });
 

@@ -33,11 +33,19 @@ const NAME = "张三_220102199001011234.dcm";
 beforeAll(async () => {
   fx = makeFixtures();
   ts = await startTestServer();
-  worker = await initUploads({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 1 });
+  worker = await initUploads({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, {
+    concurrency: 1,
+  });
   const home = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
   // An administrator of the requesting institution who does not work on the consultation.
   await db.user.create({
-    data: { username: ADMIN, displayName: "机构管理员", passwordHash: await hashPassword("admin-password-1"), roles: ["INSTITUTION_ADMIN"], institutionId: home.institutionId },
+    data: {
+      username: ADMIN,
+      displayName: "机构管理员",
+      passwordHash: await hashPassword("admin-password-1"),
+      roles: ["INSTITUTION_ADMIN"],
+      institutionId: home.institutionId,
+    },
   });
   doctor = (await ts.login("doctor.hadashan")).accessToken;
   spec = (await ts.login("spec.youtian.1")).accessToken;
@@ -100,11 +108,15 @@ it("an administrator of the requesting institution who is no participant gets de
   expect(s.disposition).not.toMatch(/张三|220102199001011234/);
   expect(s.dump).not.toMatch(/Zhang|ZS-0001/);
   const fhir = await (await get(admin, `/api/consultations/${consultationId}/fhir`)).json();
-  const patient = fhir.entry.map((e: { resource: { resourceType: string } }) => e.resource).find((r: { resourceType: string }) => r.resourceType === "Patient");
+  const patient = fhir.entry
+    .map((e: { resource: { resourceType: string } }) => e.resource)
+    .find((r: { resourceType: string }) => r.resourceType === "Patient");
   expect(JSON.stringify(patient)).not.toMatch(/张三|1960-01-01/);
   expect(patient.birthDate).toBe("1960");
   // Still audited as before.
-  const audited = await db.auditLog.count({ where: { action: "upload.original", entityId: uploadId, actorId: { not: null } } });
+  const audited = await db.auditLog.count({
+    where: { action: "upload.original", entityId: uploadId, actorId: { not: null } },
+  });
   expect(audited).toBeGreaterThanOrEqual(3);
   // The treating doctor's FHIR bundle still names the patient.
   const own = await (await get(doctor, `/api/consultations/${consultationId}/fhir`)).json();

@@ -55,7 +55,9 @@ const scratchFiles = () => {
 beforeAll(async () => {
   fx = makeFixtures();
   ts = await startTestServer();
-  worker = await initUploads({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, { concurrency: 2 });
+  worker = await initUploads({ db, storage: createStorage() }, connection, `${process.env.REDIS_PREFIX}:bull`, {
+    concurrency: 2,
+  });
   doctor = (await ts.login("doctor.hadashan")).accessToken;
   spec = (await ts.login("spec.youtian.1")).accessToken;
   consultationId = await makeConsultation(db);
@@ -85,13 +87,17 @@ test("a JPEG-compressed DICOM from img2dcm: attributes, preview, de-identified c
   expect(u.previewKey).not.toBeNull();
 
   // The requesting institution gets the original, byte for byte.
-  const orig = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/content`, { headers: { authorization: `Bearer ${doctor}` } });
+  const orig = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/content`, {
+    headers: { authorization: `Bearer ${doctor}` },
+  });
   expect(orig.status).toBe(200);
   const origBytes = Buffer.from(await orig.arrayBuffer());
   expect(origBytes.equals(readFileSync(fx.dicomJpeg))).toBe(true);
 
   // The specialist in another institution gets the de-identified copy: dcmdump finds no identity.
-  const deid = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/content`, { headers: { authorization: `Bearer ${spec}` } });
+  const deid = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/content`, {
+    headers: { authorization: `Bearer ${spec}` },
+  });
   expect(deid.status).toBe(200);
   const deidFile = path.join(fx.dir, "served-deid.dcm");
   writeFileSync(deidFile, Buffer.from(await deid.arrayBuffer()));
@@ -102,14 +108,21 @@ test("a JPEG-compressed DICOM from img2dcm: attributes, preview, de-identified c
   expect(dcmdump(fx.dicomJpeg)).toMatch(/Zhang\^San/);
 
   // Preview is a PNG.
-  const prev = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/preview`, { headers: { authorization: `Bearer ${spec}` } });
+  const prev = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/preview`, {
+    headers: { authorization: `Bearer ${spec}` },
+  });
   expect(prev.status).toBe(200);
   expect(prev.headers.get("content-type")).toBe("image/png");
   const png = Buffer.from(await prev.arrayBuffer());
   expect(png.subarray(1, 4).toString()).toBe("PNG");
 
-  const audits = await db.auditLog.findMany({ where: { entityType: "Upload", entityId: u.id }, select: { action: true, outcome: true, detail: true } });
-  expect(audits.map((a) => a.action)).toEqual(expect.arrayContaining(["upload.create", "upload.process", "upload.original", "upload.preview"]));
+  const audits = await db.auditLog.findMany({
+    where: { entityType: "Upload", entityId: u.id },
+    select: { action: true, outcome: true, detail: true },
+  });
+  expect(audits.map((a) => a.action)).toEqual(
+    expect.arrayContaining(["upload.create", "upload.process", "upload.original", "upload.preview"]),
+  );
 });
 
 test("uncompressed RGB and grayscale DICOM render previews; range requests work", async () => {
@@ -120,7 +133,9 @@ test("uncompressed RGB and grayscale DICOM render previews; range requests work"
     expect(u.status).toBe("READY");
     expect(u.previewKey).not.toBeNull();
     expect((u.details as { transferSyntax: string }).transferSyntax).toBe("1.2.840.10008.1.2.1");
-    const res = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/content`, { headers: { authorization: `Bearer ${doctor}`, range: "bytes=128-131" } });
+    const res = await fetch(`${ts.baseUrl}/api/uploads/${u.id}/content`, {
+      headers: { authorization: `Bearer ${doctor}`, range: "bytes=128-131" },
+    });
     expect(res.status).toBe(206);
     expect(res.headers.get("content-range")).toBe(`bytes 128-131/${Number(u.sizeBytes)}`);
     expect(Buffer.from(await res.arrayBuffer()).toString("latin1")).toBe("DICM");
@@ -204,7 +219,11 @@ test("validation: no multipart, no file field, bad ids", async () => {
   expect(json.status).toBe(415);
   const form = new FormData();
   form.append("note", "hello");
-  const noFile = await fetch(`${ts.baseUrl}/api/consultations/${consultationId}/uploads`, { method: "POST", headers: { authorization: `Bearer ${doctor}` }, body: form });
+  const noFile = await fetch(`${ts.baseUrl}/api/consultations/${consultationId}/uploads`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${doctor}` },
+    body: form,
+  });
   expect(noFile.status).toBe(400);
   expect((await ts.api(`/api/uploads/not-a-uuid`, { token: doctor })).status).toBe(400);
   expect((await ts.api(`/api/uploads/00000000-0000-4000-8000-000000000000`, { token: doctor })).status).toBe(404);
@@ -250,7 +269,20 @@ test("the sweep removes orphan objects and re-enqueues uploads that lost their j
   mkdirSync(path.join(storageDir, path.dirname(key)), { recursive: true });
   writeFileSync(path.join(storageDir, key), readFileSync(fx.png));
   await db.upload.create({
-    data: { id: lostId, consultationId, uploaderId: doctorRow.id, uploaderInstitutionId: doctorRow.institutionId, originalName: "scan.png", kind: "PNG", category: "IMAGING", mime: "image/png", sizeBytes: BigInt(readFileSync(fx.png).length), sha256: "x".repeat(64), storageKey: key, createdAt: new Date(Date.now() - 5 * 60_000) },
+    data: {
+      id: lostId,
+      consultationId,
+      uploaderId: doctorRow.id,
+      uploaderInstitutionId: doctorRow.institutionId,
+      originalName: "scan.png",
+      kind: "PNG",
+      category: "IMAGING",
+      mime: "image/png",
+      sizeBytes: BigInt(readFileSync(fx.png).length),
+      sha256: "x".repeat(64),
+      storageKey: key,
+      createdAt: new Date(Date.now() - 5 * 60_000),
+    },
   });
   const r = await execSweep({ db, storage: createStorage() }, worker.queue);
   expect(r.removed).toBeGreaterThanOrEqual(1);

@@ -41,7 +41,8 @@ function Root() {
   // Session over (refresh failed or revoked): back to the login, remembering the screen.
   const onExpired = useCallback(() => {
     // BrowserRouter navigates synchronously; navigate() returns a promise only under a data router.
-    if (location.pathname !== "/login") void navigate("/login", { replace: true, state: { from: location.pathname + location.search, expired: true } });
+    if (location.pathname !== "/login")
+      void navigate("/login", { replace: true, state: { from: location.pathname + location.search, expired: true } });
   }, [navigate, location.pathname, location.search]);
   return (
     <SessionProvider onExpired={onExpired}>

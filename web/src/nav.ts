@@ -22,5 +22,6 @@ export const NAV: NavEntry[] = [
   { path: "/users", label: "nav.users", roles: ADMINS },
 ];
 
-export const canSee = (entry: NavEntry, roles: readonly Role[]) => entry.roles === "all" || entry.roles.some((r) => roles.includes(r));
+export const canSee = (entry: NavEntry, roles: readonly Role[]) =>
+  entry.roles === "all" || entry.roles.some((r) => roles.includes(r));
 export const isAdmin = (roles: readonly Role[]) => roles.some((r) => ADMINS.includes(r));

@@ -41,21 +41,56 @@ export async function startWorkers(config: Config): Promise<RunningWorkers> {
     }),
   );
   started.push(
-    await initPacsImports({ db, storage, sink, keyB64: config.PATIENT_DATA_KEY, policy: pacsAddressPolicy(config), maxStudyBytes: config.PACS_MAX_STUDY_MB * 1024 * 1024, concurrency: settings.PACS_IMPORT_CONCURRENCY }, connection, prefix),
+    await initPacsImports(
+      {
+        db,
+        storage,
+        sink,
+        keyB64: config.PATIENT_DATA_KEY,
+        policy: pacsAddressPolicy(config),
+        maxStudyBytes: config.PACS_MAX_STUDY_MB * 1024 * 1024,
+        concurrency: settings.PACS_IMPORT_CONCURRENCY,
+      },
+      connection,
+      prefix,
+    ),
   );
   started.push(await initStatistics(db, connection, prefix));
   started.push(
-    await initRecording({ db, storage, faultDelayMs: settings.YILIAN_FAULT_DELAY_MS, owners: { redis: connection, prefix: config.REDIS_PREFIX } }, connection, prefix, {
-      ...(settings.WORKER_LOCK_MS !== 30_000 ? { lockDuration: settings.WORKER_LOCK_MS } : {}),
-      stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
-    }),
+    await initRecording(
+      {
+        db,
+        storage,
+        faultDelayMs: settings.YILIAN_FAULT_DELAY_MS,
+        owners: { redis: connection, prefix: config.REDIS_PREFIX },
+      },
+      connection,
+      prefix,
+      {
+        ...(settings.WORKER_LOCK_MS !== 30_000 ? { lockDuration: settings.WORKER_LOCK_MS } : {}),
+        stalledInterval: settings.WORKER_STALLED_INTERVAL_MS,
+      },
+    ),
   );
   started.push(await initTrainingReminders(db, connection, prefix, config.REDIS_PREFIX));
-  started.push(await initConsultationSla(db, sink, connection, prefix), await initConsultationReminders(db, sink, connection, prefix));
+  started.push(
+    await initConsultationSla(db, sink, connection, prefix),
+    await initConsultationReminders(db, sink, connection, prefix),
+  );
   started.push(await initConsultationReturns(db, sink, connection, prefix));
   for (const { worker } of started) worker.on("error", (err) => console.error(`worker error: ${err.message}`));
   return {
-    queueNames: [MAINTENANCE_QUEUE, UPLOADS_QUEUE, PACS_IMPORTS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, TRAINING_REMINDERS_QUEUE, SLA_QUEUE, REMINDER_QUEUE, RETURNS_QUEUE],
+    queueNames: [
+      MAINTENANCE_QUEUE,
+      UPLOADS_QUEUE,
+      PACS_IMPORTS_QUEUE,
+      STATISTICS_QUEUE,
+      RECORDING_QUEUE,
+      TRAINING_REMINDERS_QUEUE,
+      SLA_QUEUE,
+      REMINDER_QUEUE,
+      RETURNS_QUEUE,
+    ],
     async stop() {
       await Promise.all(started.map(({ worker }) => worker.close()));
       await Promise.all(started.map(({ queue }) => queue.close()));

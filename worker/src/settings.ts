@@ -15,6 +15,7 @@ export type WorkerSettings = z.infer<typeof Settings>;
 
 export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
   const s = Settings.parse(env);
-  if (s.YILIAN_FAULT_DELAY_MS && env.NODE_ENV === "production") throw new Error("YILIAN_FAULT_DELAY_MS is for tests only");
+  if (s.YILIAN_FAULT_DELAY_MS && env.NODE_ENV === "production")
+    throw new Error("YILIAN_FAULT_DELAY_MS is for tests only");
   return s;
 }

@@ -50,15 +50,25 @@ await Promise.all([doctorLive.connected(), coordinatorLive.connected()]);
 
 // 1. Where may this township send a cardiology request? Ranked by consortium link first.
 const { items: targets } = await doctor.suggestTargets("CARDIOLOGY", 20);
-const target: TargetSuggestion | undefined = targets.find((t) => t.institution.id === coordinator.currentUser()!.institution.id);
+const target: TargetSuggestion | undefined = targets.find(
+  (t) => t.institution.id === coordinator.currentUser()!.institution.id,
+);
 if (!target) throw new Error("the coordinator's hospital is not a target of this township");
 log(`target: ${target.institution.name} (${target.linkLabel})`);
 
 // 2. A request with a wrong ID check digit is refused field by field.
-const patient = { name: "李桂芝", sex: "FEMALE" as const, birthDate: "1958-07-21", idNumber: idNumber("22072119580721402"), recordNumber: "HDS-2026-0420" };
+const patient = {
+  name: "李桂芝",
+  sex: "FEMALE" as const,
+  birthDate: "1958-07-21",
+  idNumber: idNumber("22072119580721402"),
+  recordNumber: "HDS-2026-0420",
+};
 let refusedField = "";
 try {
-  await doctor.createConsultation({ patient: { ...patient, idNumber: patient.idNumber.slice(0, 17) + (patient.idNumber.endsWith("1") ? "2" : "1") } });
+  await doctor.createConsultation({
+    patient: { ...patient, idNumber: patient.idNumber.slice(0, 17) + (patient.idNumber.endsWith("1") ? "2" : "1") },
+  });
 } catch (e) {
   if (!isYilianError(e) || e.code !== "VALIDATION_FAILED") throw e;
   refusedField = e.issues[0]?.path ?? "";
@@ -75,8 +85,12 @@ const draft = await doctor.createConsultation({
   examinations: "心电图：窦性心律，V4–V6 ST 段压低 0.1 mV",
   question: "请判读心电图，是否提示心肌缺血？",
 });
-const queued = coordinatorLive.notifications.next((name, e) => name === "consultation:queued" && e.consultationId === draft.id);
-const submittedHere = doctorLive.notifications.next((name, e) => name === "consultation:submitted" && e.consultationId === draft.id);
+const queued = coordinatorLive.notifications.next(
+  (name, e) => name === "consultation:queued" && e.consultationId === draft.id,
+);
+const submittedHere = doctorLive.notifications.next(
+  (name, e) => name === "consultation:submitted" && e.consultationId === draft.id,
+);
 await doctor.submitConsultation(draft.id);
 const queuedAt = Date.now();
 await queued;
@@ -84,26 +98,40 @@ const eventMs = Date.now() - queuedAt;
 await submittedHere;
 
 // 4. Accepted: the doctor is told live.
-const accepted = doctorLive.notifications.next((name, e) => name === "consultation:accepted" && e.consultationId === draft.id);
+const accepted = doctorLive.notifications.next(
+  (name, e) => name === "consultation:accepted" && e.consultationId === draft.id,
+);
 await coordinator.acceptConsultation(draft.id, [specialistId], "由心血管内科判读");
 await accepted;
 
 // 5. The specialist opens a window, the coordinator books the first slot, then moves it; the invite follows.
 const from = shanghai(33, 15);
-await specialist.addAvailabilityWindow(specialistId, { kind: "OPEN", startsAt: from, endsAt: new Date(Date.parse(from) + 2 * 3600_000).toISOString(), slotMinutes: 30 });
+await specialist.addAvailabilityWindow(specialistId, {
+  kind: "OPEN",
+  startsAt: from,
+  endsAt: new Date(Date.parse(from) + 2 * 3600_000).toISOString(),
+  slotMinutes: 30,
+});
 const { items: slots } = await doctor.slots({ specialtyCode: "CARDIOLOGY", specialistId, from, days: 1 });
 await coordinator.book(draft.id, slots[0]!.startsAt);
 const moved = await coordinator.rescheduleBooking(draft.id, slots[1]!.startsAt, "专家门诊时间调整");
 const invite = await specialist.bookingInvite(draft.id);
 
 // 6. The reading: writing the report starts it, signing reports it.
-await specialist.saveReport(draft.id, { findings: "V4–V6 ST 段水平型压低 0.1 mV。", impression: "提示前侧壁心肌缺血可能。", recommendations: "完善心肌酶、心脏彩超，必要时上转行冠脉造影。", referralAdvice: "UP" });
+await specialist.saveReport(draft.id, {
+  findings: "V4–V6 ST 段水平型压低 0.1 mV。",
+  impression: "提示前侧壁心肌缺血可能。",
+  recommendations: "完善心肌酶、心脏彩超，必要时上转行冠脉造影。",
+  referralAdvice: "UP",
+});
 const reported: ConsultationDetail = await specialist.signReport(draft.id);
 
 // 7. The doctor's records: PDF, FHIR (ID masked unless revealed, which is audited), decision → CLOSED.
 const pdf = await doctor.reportPdf(draft.id);
 const fhir = await doctor.fhirBundle(draft.id);
-const fhirPatient = fhir.entry.find((e) => e.resource.resourceType === "Patient")!.resource as { identifier?: { value?: string }[] };
+const fhirPatient = fhir.entry.find((e) => e.resource.resourceType === "Patient")!.resource as {
+  identifier?: { value?: string }[];
+};
 const closed = await doctor.recordDecision(draft.id, { outcome: "FOLLOWED", decision: "已预约上级医院冠脉造影。" });
 
 // 8. Someone acting on an old screen gets 409 with the status as it is now.

@@ -72,10 +72,16 @@ export async function problemFrom(res: Response): Promise<YilianError> {
   return YilianError.fromProblem(res.status, body);
 }
 
-const networkError = (e: unknown) => new YilianError("NETWORK", `无法连接服务器：${(e as Error)?.message ?? e}`, { status: 0 });
+const networkError = (e: unknown) =>
+  new YilianError("NETWORK", `无法连接服务器：${(e as Error)?.message ?? e}`, { status: 0 });
 
 function toStored(pair: TokenPair): StoredSession {
-  return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: Date.now() + pair.expiresIn * 1000, user: pair.user };
+  return {
+    accessToken: pair.accessToken,
+    refreshToken: pair.refreshToken,
+    expiresAt: Date.now() + pair.expiresIn * 1000,
+    user: pair.user,
+  };
 }
 
 export type RestCore = ReturnType<typeof createRestCore>;
@@ -87,7 +93,8 @@ export function createRestCore(opts: RestClientOptions = {}) {
   let refreshing: Promise<string | null> | null = null;
   let ended = false;
 
-  const send = (url: string, init: RequestInit) => doFetch(url, init).catch((e: unknown) => Promise.reject(networkError(e)));
+  const send = (url: string, init: RequestInit) =>
+    doFetch(url, init).catch((e: unknown) => Promise.reject(networkError(e)));
 
   const endSession = (e: YilianError) => {
     store.set(null);
@@ -168,14 +175,23 @@ export function createRestCore(opts: RestClientOptions = {}) {
    * Posts one file as multipart field `file` with progress (browser: XMLHttpRequest, the only API that reports
    * upload progress; elsewhere fetch, progress reported once at the end).
    */
-  async function upload<T>(path: string, file: Blob, name: string, onProgress?: (fraction: number) => void): Promise<T> {
+  async function upload<T>(
+    path: string,
+    file: Blob,
+    name: string,
+    onProgress?: (fraction: number) => void,
+  ): Promise<T> {
     const url = `${baseUrl}${path}`;
     const form = new FormData();
     form.append("file", file, name);
     const attempt = async (): Promise<{ status: number; text: string }> => {
       const token = await accessToken();
       if (typeof XMLHttpRequest === "undefined") {
-        const res = await send(url, { method: "POST", body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
+        const res = await send(url, {
+          method: "POST",
+          body: form,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        });
         onProgress?.(1);
         return { status: res.status, text: await res.text() };
       }
@@ -227,7 +243,9 @@ export function createRestCore(opts: RestClientOptions = {}) {
     async logout(opts: { everywhere?: boolean } = {}): Promise<void> {
       const s = store.get();
       if (!s) return;
-      await request("POST", "/api/auth/logout", { body: { refreshToken: s.refreshToken, ...(opts.everywhere ? { everywhere: true } : {}) } }).catch(() => undefined);
+      await request("POST", "/api/auth/logout", {
+        body: { refreshToken: s.refreshToken, ...(opts.everywhere ? { everywhere: true } : {}) },
+      }).catch(() => undefined);
       store.set(null);
     },
     /** The logged-in user as of the last login or refresh (no request). */

@@ -11,7 +11,13 @@ import { trainingApi } from "./training";
 import { uploadsApi } from "./uploads";
 import { pacsApi } from "./pacs";
 
-export { memoryTokenStore, type DownloadedFile, type RestClientOptions, type StoredSession, type TokenStore } from "./core";
+export {
+  memoryTokenStore,
+  type DownloadedFile,
+  type RestClientOptions,
+  type StoredSession,
+  type TokenStore,
+} from "./core";
 export type { ConsultationBox, FhirBundle } from "./consultations";
 export { RESUMABLE_FROM_BYTES, type UploadOptions } from "./resumable";
 export type { PacsSearch } from "./pacs";

@@ -13,11 +13,13 @@ export interface PacsSearch {
 }
 
 export const pacsApi = ({ get, put, post, id }: RestCore) => ({
-  registerPacs: (institutionId: string, body: PacsRegistration) => put<PacsConnectionView>(`/api/institutions/${id(institutionId)}/pacs`, body),
+  registerPacs: (institutionId: string, body: PacsRegistration) =>
+    put<PacsConnectionView>(`/api/institutions/${id(institutionId)}/pacs`, body),
   pacsRegistration: (institutionId: string) => get<PacsConnectionView>(`/api/institutions/${id(institutionId)}/pacs`),
   searchPacs: (query: PacsSearch) => get<{ items: PacsStudy[] }>("/api/pacs/studies", { ...query }),
   /** Starts (or retries, when FAILED) the import of each study; answers at once, the worker does the rest. */
   importFromPacs: (consultationId: string, studyInstanceUids: string[]) =>
     post<{ items: PacsImportView[] }>(`/api/consultations/${id(consultationId)}/pacs-imports`, { studyInstanceUids }),
-  pacsImports: (consultationId: string) => get<{ items: PacsImportView[] }>(`/api/consultations/${id(consultationId)}/pacs-imports`),
+  pacsImports: (consultationId: string) =>
+    get<{ items: PacsImportView[] }>(`/api/consultations/${id(consultationId)}/pacs-imports`),
 });

@@ -10,11 +10,13 @@ export const referralsApi = ({ get, post, id }: RestCore) => ({
   /** Receiving coordinator: REQUESTED → ACCEPTED. */
   acceptReferral: (referralId: string) => post<ReferralView>(`/api/referrals/${id(referralId)}/accept`, {}),
   /** Receiving coordinator: REQUESTED → DECLINED with a reason. */
-  declineReferral: (referralId: string, reason: string) => post<ReferralView>(`/api/referrals/${id(referralId)}/decline`, { reason }),
+  declineReferral: (referralId: string, reason: string) =>
+    post<ReferralView>(`/api/referrals/${id(referralId)}/decline`, { reason }),
   /** The patient arrived: ACCEPTED → ARRIVED. */
   markReferralArrived: (referralId: string) => post<ReferralView>(`/api/referrals/${id(referralId)}/arrive`, {}),
   /** The requester withdraws it. */
-  cancelReferral: (referralId: string, reason: string) => post<ReferralView>(`/api/referrals/${id(referralId)}/cancel`, { reason }),
+  cancelReferral: (referralId: string, reason: string) =>
+    post<ReferralView>(`/api/referrals/${id(referralId)}/cancel`, { reason }),
   /** Books the referred patient's visit; slots reserved for referrals (预留号源) may be used. */
   bookReferral: (referralId: string, body: { specialistId: string; startsAt: string; minutes?: number }) =>
     post<ReferralBookingView>(`/api/referrals/${id(referralId)}/booking`, body),

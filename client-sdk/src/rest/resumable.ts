@@ -24,7 +24,13 @@ export interface UploadOptions {
 const DEFAULT_RETRY_DELAYS = [0, 1000, 2000, 5000, 10_000, 15_000, 30_000];
 const isBrowser = typeof window !== "undefined" && typeof document !== "undefined";
 
-export function resumableUpload(core: RestCore, consultationId: string, file: Blob, name: string, opts: UploadOptions = {}): Promise<UploadView> {
+export function resumableUpload(
+  core: RestCore,
+  consultationId: string,
+  file: Blob,
+  name: string,
+  opts: UploadOptions = {},
+): Promise<UploadView> {
   return (async () => {
     // Node's tus-js-client reads Buffers; browsers read the Blob in slices. (Buffer through globalThis: the
     // package's declarations are built without Node's types, for browser integrators.)
@@ -51,7 +57,10 @@ export function resumableUpload(core: RestCore, consultationId: string, file: Bl
             return true;
           }
           // The library's rule: network failures, 5xx, 409 (offset) and 423 (locked) are worth another try.
-          return attempt < (o.retryDelays?.length ?? 0) && (status === 0 || status >= 500 || status === 409 || status === 423);
+          return (
+            attempt < (o.retryDelays?.length ?? 0) &&
+            (status === 0 || status >= 500 || status === 409 || status === 423)
+          );
         },
         onProgress: (sent, total) => opts.onProgress?.(total ? sent / total : 1),
         onSuccess: ({ lastResponse }) => {

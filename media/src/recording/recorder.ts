@@ -164,14 +164,24 @@ export class RoomRecorder {
   private async begin(): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
     // ffmpeg takes one plain stream per port: no RTX retransmission stream, no transport-wide feedback.
-    const caps = (await this.api.getRouterRtpCapabilities(this.roomKey)) as { codecs?: { mimeType: string; rtcpFeedback?: { type: string }[] }[]; headerExtensions?: unknown[] };
+    const caps = (await this.api.getRouterRtpCapabilities(this.roomKey)) as {
+      codecs?: { mimeType: string; rtcpFeedback?: { type: string }[] }[];
+      headerExtensions?: unknown[];
+    };
     this.caps = {
       ...caps,
-      codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== "transport-cc") })),
+      codecs: (caps.codecs ?? [])
+        .filter((c) => !/\/rtx$/i.test(c.mimeType))
+        .map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== "transport-cc") })),
       headerExtensions: [],
     };
     // Visible to everyone in the room: being recorded is never a secret.
-    const snap = await this.api.joinPeer(this.roomKey, { peerId: this.peerId, userId: "00000000-0000-0000-0000-000000000000", displayName: "录制", role: "RECORDER" });
+    const snap = await this.api.joinPeer(this.roomKey, {
+      peerId: this.peerId,
+      userId: "00000000-0000-0000-0000-000000000000",
+      displayName: "录制",
+      role: "RECORDER",
+    });
     this.startedAt = Date.now();
     this.nodeId = snap.nodeId;
     this.unsubscribe = this.api.onEvent((e) => this.onEvent(e));
@@ -180,7 +190,8 @@ export class RoomRecorder {
 
   private onEvent(e: MediaEvent): void {
     if (e.roomKey !== this.roomKey || this.stopped) return;
-    if (e.name === "media:newProducer" && e.payload.peerId !== this.peerId) void this.track(e.payload.producerId, e.payload.peerId);
+    if (e.name === "media:newProducer" && e.payload.peerId !== this.peerId)
+      void this.track(e.payload.producerId, e.payload.peerId);
     if (e.name === "media:restart") return this.onRestart(e);
     if (e.name === "media:roomClosed" && e.payload.reason === "node-lost") {
       this.opts.onIdle?.(e.payload.message ?? "音视频节点出现故障，房间已关闭，录像在此结束");
@@ -208,7 +219,8 @@ export class RoomRecorder {
       if (!to) {
         // Our node was lost and the recorder could not join again elsewhere: the recording ends here, with why.
         // (Another node of a spanning session that lost its peers is not ours.)
-        if (e.nodeId && e.nodeId === this.nodeId) this.opts.onIdle?.("音视频节点出现故障，录像无法继续，已在中断处结束");
+        if (e.nodeId && e.nodeId === this.nodeId)
+          this.opts.onIdle?.("音视频节点出现故障，录像无法继续，已在中断处结束");
         return;
       }
       this.nodeId = to;
@@ -216,7 +228,11 @@ export class RoomRecorder {
     const old = [...this.parts.values()];
     this.parts.clear();
     this.segment++;
-    this.opts.log?.("recorder: media restarted, new segment", { reason: e.payload.reason, segment: this.segment, finalised: old.length });
+    this.opts.log?.("recorder: media restarted, new segment", {
+      reason: e.payload.reason,
+      segment: this.segment,
+      finalised: old.length,
+    });
     this.finished.push(...old);
     for (const a of old) void this.finalise(a);
     this.opts.onRestart?.(this.segment);
@@ -238,14 +254,17 @@ export class RoomRecorder {
       ];
       const code = await a.exited;
       timers.forEach(clearTimeout);
-      if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL) this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
+      if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL)
+        this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
     })();
     this.finalising.add(p);
     return p;
   }
 
   private track(producerId: string, peerId: string): Promise<void> {
-    const p = this.addProducer(producerId, peerId).catch((err) => this.opts.log?.("recorder: producer not recorded", { producerId, err: String(err) }));
+    const p = this.addProducer(producerId, peerId).catch((err) =>
+      this.opts.log?.("recorder: producer not recorded", { producerId, err: String(err) }),
+    );
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
     return p;
@@ -255,9 +274,16 @@ export class RoomRecorder {
     if (this.parts.has(producerId) || this.stopped) return;
     const segment = this.segment;
     const port = await freeUdpPort();
-    const transport = await this.api.createPlainTransport(this.roomKey, this.peerId, { direction: "recv", remote: { ip: "127.0.0.1", port } });
+    const transport = await this.api.createPlainTransport(this.roomKey, this.peerId, {
+      direction: "recv",
+      remote: { ip: "127.0.0.1", port },
+    });
     // 1. consumer created paused (the media service always creates consumers paused)
-    const consumer = await this.api.consume(this.roomKey, this.peerId, { transportId: transport.id, producerId, rtpCapabilities: this.caps });
+    const consumer = await this.api.consume(this.roomKey, this.peerId, {
+      transportId: transport.id,
+      producerId,
+      rtpCapabilities: this.caps,
+    });
     const codec = (consumer.rtpParameters as { codecs: Codec[] }).codecs[0]!;
     const n = ++this.seq;
     const base = path.join(this.opts.dir, `${String(n).padStart(3, "0")}-${consumer.kind}`);
@@ -266,19 +292,54 @@ export class RoomRecorder {
     //    microphone) sends nothing, and its part must go on when it resumes; stop() ends it with an RTCP BYE.
     const ffmpeg = spawn(
       this.opts.ffmpegPath ?? "ffmpeg",
-      ["-hide_banner", "-loglevel", process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL ?? "error", "-nostdin", "-protocol_whitelist", "file,udp,rtp", "-listen_timeout", "-1", "-fflags", "+genpts", "-analyzeduration", "3000000", "-fpsprobesize", "0", "-reorder_queue_size", "64", "-i", `${base}.sdp`, "-map", "0", "-c", "copy", "-f", "matroska", `${base}.mkv`],
+      [
+        "-hide_banner",
+        "-loglevel",
+        process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL ?? "error",
+        "-nostdin",
+        "-protocol_whitelist",
+        "file,udp,rtp",
+        "-listen_timeout",
+        "-1",
+        "-fflags",
+        "+genpts",
+        "-analyzeduration",
+        "3000000",
+        "-fpsprobesize",
+        "0",
+        "-reorder_queue_size",
+        "64",
+        "-i",
+        `${base}.sdp`,
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "matroska",
+        `${base}.mkv`,
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let err = "";
     ffmpeg.stderr!.on("data", (c: Buffer) => {
       err = (err + c.toString()).slice(-2000);
     });
-    const exited = new Promise<number | null>((resolve) => ffmpeg.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))));
+    const exited = new Promise<number | null>((resolve) =>
+      ffmpeg.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))),
+    );
     void exited.then((code) => {
       if (code && !this.stopped) this.opts.log?.("recorder: ffmpeg exited early", { producerId, code, err });
     });
     await waitUntilBound(port);
-    const part: RecordedPart = { file: `${base}.mkv`, kind: consumer.kind, producerId, peerId, offsetMs: Date.now() - this.startedAt, segment };
+    const part: RecordedPart = {
+      file: `${base}.mkv`,
+      kind: consumer.kind,
+      producerId,
+      peerId,
+      offsetMs: Date.now() - this.startedAt,
+      segment,
+    };
     const ssrc = (consumer.rtpParameters as { encodings?: { ssrc?: number }[] }).encodings?.[0]?.ssrc ?? 0;
     const active: Active = { part, port, ssrc, ffmpeg, exited, stderr: () => err };
     if (segment !== this.segment) {

@@ -27,9 +27,11 @@ export class LoginLockout {
   async recordFailure(username: string): Promise<number> {
     const { after, baseS, maxS } = this.settings;
     const failsKey = this.key("fails", username);
-    const [[, fails]] = (await this.redis.multi().incr(failsKey).expire(failsKey, Math.max(maxS * 2, 86_400)).exec()) as [
-      [unknown, number],
-    ];
+    const [[, fails]] = (await this.redis
+      .multi()
+      .incr(failsKey)
+      .expire(failsKey, Math.max(maxS * 2, 86_400))
+      .exec()) as [[unknown, number]];
     if (fails < after) return 0;
     const lockS = Math.min(maxS, baseS * 2 ** Math.min(fails - after, 30));
     await this.redis.set(this.key("lock", username), String(fails), "EX", lockS);

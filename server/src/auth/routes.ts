@@ -2,7 +2,16 @@ import { Router, type RequestHandler } from "express";
 import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import { RedisStore, type RedisReply } from "rate-limit-redis";
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, LoginBody, LogoutBody, Me, normalizeUsername, RefreshBody, TokenPair } from "@yilian/contract";
+import {
+  AppError,
+  ErrorCode,
+  LoginBody,
+  LogoutBody,
+  Me,
+  normalizeUsername,
+  RefreshBody,
+  TokenPair,
+} from "@yilian/contract";
 import { routeGroup } from "../http/route";
 import type { Config } from "../config";
 import { currentUser } from "./middleware";
@@ -28,7 +37,12 @@ function loginRateLimit(config: Config, redis: Redis): RequestHandler {
   });
 }
 
-export function authRoutes(deps: { auth: AuthService; requireAuth: RequestHandler; config: Config; redis: Redis }): Router {
+export function authRoutes(deps: {
+  auth: AuthService;
+  requireAuth: RequestHandler;
+  config: Config;
+  redis: Redis;
+}): Router {
   const router = Router();
   const open = routeGroup(router, { prefix: "/api", tag: "auth", auth: null });
   const authed = routeGroup(router, { prefix: "/api", tag: "auth", auth: deps.requireAuth });
@@ -46,12 +60,24 @@ export function authRoutes(deps: { auth: AuthService; requireAuth: RequestHandle
   );
 
   open(
-    { method: "post", path: "/auth/refresh", summary: "Exchange a refresh token for new tokens (rotating)", schemas: { body: RefreshBody }, response: TokenPair },
+    {
+      method: "post",
+      path: "/auth/refresh",
+      summary: "Exchange a refresh token for new tokens (rotating)",
+      schemas: { body: RefreshBody },
+      response: TokenPair,
+    },
     ({ body }) => deps.auth.refresh(body.refreshToken),
   );
 
   authed(
-    { method: "post", path: "/auth/logout", summary: "End this session, or every session of the caller", schemas: { body: LogoutBody }, status: 204 },
+    {
+      method: "post",
+      path: "/auth/logout",
+      summary: "End this session, or every session of the caller",
+      schemas: { body: LogoutBody },
+      status: 204,
+    },
     async ({ body }, _req, res) => {
       await deps.auth.logout(currentUser(res), { everywhere: body.everywhere });
     },

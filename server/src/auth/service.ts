@@ -51,9 +51,13 @@ function principal(u: LoadedUser, sessionId: string): AuthUser {
 
 function lockedError(retryAfterS: number): AppError {
   const minutes = Math.ceil(retryAfterS / 60);
-  return new AppError(ErrorCode.ACCOUNT_LOCKED, `密码错误次数过多，账号已锁定，请 ${minutes} 分钟后再试或联系管理员解锁`, {
-    details: { retryAfterS },
-  });
+  return new AppError(
+    ErrorCode.ACCOUNT_LOCKED,
+    `密码错误次数过多，账号已锁定，请 ${minutes} 分钟后再试或联系管理员解锁`,
+    {
+      details: { retryAfterS },
+    },
+  );
 }
 
 export class AuthService {
@@ -99,12 +103,27 @@ export class AuthService {
     }
     await this.lockout.recordSuccess(username);
     if (!u.active) {
-      await audit(this.db, { action: "auth.login", entityType: "User", entityId: u.id, outcome: "DENIED", actorId: u.id, actorInstitutionId: u.institutionId, detail: { reason: "disabled" } });
+      await audit(this.db, {
+        action: "auth.login",
+        entityType: "User",
+        entityId: u.id,
+        outcome: "DENIED",
+        actorId: u.id,
+        actorInstitutionId: u.institutionId,
+        detail: { reason: "disabled" },
+      });
       throw new AppError(ErrorCode.ACCOUNT_DISABLED);
     }
     const familyId = randomUUID();
     const pair = await this.issue(u, familyId);
-    await audit(this.db, { action: "auth.login", entityType: "User", entityId: u.id, outcome: "SUCCESS", actorId: u.id, actorInstitutionId: u.institutionId });
+    await audit(this.db, {
+      action: "auth.login",
+      entityType: "User",
+      entityId: u.id,
+      outcome: "SUCCESS",
+      actorId: u.id,
+      actorInstitutionId: u.institutionId,
+    });
     return pair;
   }
 
@@ -116,7 +135,13 @@ export class AuthService {
     if (stored.rotatedAt) {
       // A rotated token presented again means it leaked: end the whole login.
       await this.revokeFamilies([stored.familyId]);
-      await audit(this.db, { action: "auth.refresh.reuse", entityType: "User", entityId: stored.userId, outcome: "DENIED", actorId: stored.userId });
+      await audit(this.db, {
+        action: "auth.refresh.reuse",
+        entityType: "User",
+        entityId: stored.userId,
+        outcome: "DENIED",
+        actorId: stored.userId,
+      });
       throw new AppError(ErrorCode.TOKEN_REVOKED);
     }
     if (stored.expiresAt.getTime() <= Date.now()) throw new AppError(ErrorCode.TOKEN_EXPIRED);
@@ -141,7 +166,12 @@ export class AuthService {
     } else {
       await this.revokeFamilies([user.sessionId]);
     }
-    await audit(this.db, { action: opts.everywhere ? "auth.logout.everywhere" : "auth.logout", entityType: "User", entityId: user.id, outcome: "SUCCESS" });
+    await audit(this.db, {
+      action: opts.everywhere ? "auth.logout.everywhere" : "auth.logout",
+      entityType: "User",
+      entityId: user.id,
+      outcome: "SUCCESS",
+    });
   }
 
   /** Used when an account is disabled or its roles change: every session ends now. */
@@ -156,7 +186,10 @@ export class AuthService {
 
   private async revokeFamilies(familyIds: string[]): Promise<void> {
     if (!familyIds.length) return;
-    await this.db.refreshToken.updateMany({ where: { familyId: { in: familyIds }, revokedAt: null }, data: { revokedAt: new Date() } });
+    await this.db.refreshToken.updateMany({
+      where: { familyId: { in: familyIds }, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
     await this.tokens.sessions.revoke(familyIds);
   }
 

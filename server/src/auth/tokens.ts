@@ -57,7 +57,11 @@ export class TokenService {
   async verifyAccess(token: string): Promise<AuthUser> {
     let payload: Claims & { sub?: string };
     try {
-      ({ payload } = (await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] })) as {
+      ({ payload } = (await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ["HS256"],
+      })) as {
         payload: Claims & { sub?: string };
       });
     } catch (e) {
@@ -68,7 +72,8 @@ export class TokenService {
       throw new AppError(ErrorCode.TOKEN_INVALID);
     }
     const { sid, sub } = payload;
-    if (this.checkSessions && !(await phase("session", () => this.sessions.isLive(sid, sub)))) throw new AppError(ErrorCode.TOKEN_REVOKED);
+    if (this.checkSessions && !(await phase("session", () => this.sessions.isLive(sid, sub))))
+      throw new AppError(ErrorCode.TOKEN_REVOKED);
     return {
       id: payload.sub,
       username: payload.usr,

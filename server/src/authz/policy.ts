@@ -34,7 +34,9 @@ export function mayManageUsersOf(
   if (scope === "none") return false;
   if (!hasRole(user, "PROVINCE_ADMIN", "REGION_ADMIN", "INSTITUTION_ADMIN")) return false; // coordinators only read
   if (user.region && hasRole(user, "REGION_ADMIN")) {
-    return user.region.kind === "CITY" ? institution.cityId === user.region.id : institution.countyId === user.region.id;
+    return user.region.kind === "CITY"
+      ? institution.cityId === user.region.id
+      : institution.countyId === user.region.id;
   }
   return institution.id === user.institutionId;
 }
@@ -58,7 +60,10 @@ export function regionWithinReach(user: AuthUser, region: { id: string; parentId
 
 /** Nobody changes, deactivates, resets or unlocks a user holding a role they could not grant themselves, nor the
  * administrator of a region beyond their reach. */
-export function mayActOnUser(user: AuthUser, target: { roles: string[]; region: { id: string; parentId: string | null } | null }): boolean {
+export function mayActOnUser(
+  user: AuthUser,
+  target: { roles: string[]; region: { id: string; parentId: string | null } | null },
+): boolean {
   const grantable = grantableRoles(user);
   if (target.roles.some((r) => !grantable.has(r))) return false;
   if (target.roles.includes("REGION_ADMIN") && !hasRole(user, "PROVINCE_ADMIN")) {

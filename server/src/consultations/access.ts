@@ -19,7 +19,10 @@ async function regionInstitutionIds(db: Pick<Db, "institution">, user: AuthUser)
 }
 
 /** Where-clause on Consultation for the records `user` may read. Drafts are the requesting doctor's alone. */
-export async function readableConsultations(db: Pick<Db, "institution">, user: AuthUser): Promise<Prisma.ConsultationWhereInput> {
+export async function readableConsultations(
+  db: Pick<Db, "institution">,
+  user: AuthUser,
+): Promise<Prisma.ConsultationWhereInput> {
   if (hasRole(user, "PROVINCE_ADMIN")) return { status: { not: "DRAFT" } };
   const notDraft = { status: { not: "DRAFT" as const } };
   const or: Prisma.ConsultationWhereInput[] = [
@@ -29,11 +32,15 @@ export async function readableConsultations(db: Pick<Db, "institution">, user: A
   if (hasRole(user, "COORDINATOR")) or.push({ targetInstitutionId: user.institutionId, ...notDraft });
   if (hasRole(user, "SPECIALIST")) or.push({ targetSpecialistId: user.id, ...notDraft });
   if (hasRole(user, "INSTITUTION_ADMIN")) {
-    or.push({ requestingInstitutionId: user.institutionId, ...notDraft }, { targetInstitutionId: user.institutionId, ...notDraft });
+    or.push(
+      { requestingInstitutionId: user.institutionId, ...notDraft },
+      { targetInstitutionId: user.institutionId, ...notDraft },
+    );
   }
   if (hasRole(user, "REGION_ADMIN")) {
     const ids = await regionInstitutionIds(db, user);
-    if (ids.length) or.push({ requestingInstitutionId: { in: ids }, ...notDraft }, { targetInstitutionId: { in: ids }, ...notDraft });
+    if (ids.length)
+      or.push({ requestingInstitutionId: { in: ids }, ...notDraft }, { targetInstitutionId: { in: ids }, ...notDraft });
   }
   return { OR: or };
 }
@@ -45,7 +52,12 @@ export type ConsultationRecord = Prisma.ConsultationGetPayload<{ include: typeof
  * Loads a consultation the caller may read, or throws 404 (audited as NOT_FOUND: probing other institutions'
  * records is worth knowing about). `tx` lets a use case load inside its transaction.
  */
-export async function loadConsultation(db: Reader, user: AuthUser, id: string, action: string): Promise<ConsultationRecord> {
+export async function loadConsultation(
+  db: Reader,
+  user: AuthUser,
+  id: string,
+  action: string,
+): Promise<ConsultationRecord> {
   const scope = await readableConsultations(db, user);
   const c = await db.consultation.findFirst({ where: { id, AND: [scope] }, include: withParticipants });
   if (!c) {
@@ -58,5 +70,6 @@ export async function loadConsultation(db: Reader, user: AuthUser, id: string, a
 export const isRequester = (user: AuthUser, c: { requestingDoctorId: string }) => c.requestingDoctorId === user.id;
 export const isTargetCoordinator = (user: AuthUser, c: { targetInstitutionId: string | null }) =>
   hasRole(user, "COORDINATOR") && c.targetInstitutionId === user.institutionId;
-export const assignedSpecialists = (c: ConsultationRecord) => c.participants.filter((p) => p.role === "SPECIALIST").map((p) => p.userId);
+export const assignedSpecialists = (c: ConsultationRecord) =>
+  c.participants.filter((p) => p.role === "SPECIALIST").map((p) => p.userId);
 export const isAssignedSpecialist = (user: AuthUser, c: ConsultationRecord) => assignedSpecialists(c).includes(user.id);

@@ -16,18 +16,41 @@ export async function cancelConsultation(deps: ConsultationDeps, user: AuthUser,
   assertStatus(c.status, ["DRAFT", "SUBMITTED", "RETURNED", "ACCEPTED", "SCHEDULED"], "取消");
   const booking = await db.booking.findFirst({ where: { consultationId: id, status: "ACTIVE" } });
   await db.$transaction(async (tx) => {
-    await transition(tx, { consultation: c, to: "CANCELLED", actorId: user.id, action: "取消", reason, data: { statusReason: reason } });
+    await transition(tx, {
+      consultation: c,
+      to: "CANCELLED",
+      actorId: user.id,
+      action: "取消",
+      reason,
+      data: { statusReason: reason },
+    });
     if (booking) {
-      await tx.booking.update({ where: { id: booking.id }, data: { status: "CANCELLED", endedAt: new Date(), endReason: reason } });
+      await tx.booking.update({
+        where: { id: booking.id },
+        data: { status: "CANCELLED", endedAt: new Date(), endReason: reason },
+      });
       await releaseBusyTime(tx, "CONSULTATION", booking.id);
     }
-    await audit(tx, { action: "consultation.cancel", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { reason } });
+    await audit(tx, {
+      action: "consultation.cancel",
+      entityType: "Consultation",
+      entityId: id,
+      outcome: "SUCCESS",
+      detail: { reason },
+    });
   });
   if (booking) await deps.queues.cancelReminders(booking.id);
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   if (c.status !== "DRAFT") {
     const coordinators = await staffOf(db, fresh.targetInstitutionId, ["COORDINATOR"]);
-    publish(deps.sink(), [consultationEvent("consultation:cancelled", fresh, [...fresh.participants.map((p) => p.userId), ...coordinators], { actorId: user.id, reason })]);
+    publish(deps.sink(), [
+      consultationEvent(
+        "consultation:cancelled",
+        fresh,
+        [...fresh.participants.map((p) => p.userId), ...coordinators],
+        { actorId: user.id, reason },
+      ),
+    ]);
   }
   return detailFor(db, fresh, user);
 }

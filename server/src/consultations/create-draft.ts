@@ -24,7 +24,9 @@ export async function createDraft(deps: ConsultationDeps, user: AuthUser, input:
         patientName: input.patient.name,
         patientSex: input.patient.sex,
         patientBirthDate: new Date(`${input.patient.birthDate}T00:00:00Z`),
-        patientIdNumberEnc: input.patient.idNumber ? encryptPatientId(input.patient.idNumber, deps.config.PATIENT_DATA_KEY) : null,
+        patientIdNumberEnc: input.patient.idNumber
+          ? encryptPatientId(input.patient.idNumber, deps.config.PATIENT_DATA_KEY)
+          : null,
         patientIdNumberMasked: input.patient.idNumber ? maskIdNumber(input.patient.idNumber) : null,
         patientRecordNumber: input.patient.recordNumber ?? null,
         chiefComplaint: input.chiefComplaint,
@@ -39,8 +41,16 @@ export async function createDraft(deps: ConsultationDeps, user: AuthUser, input:
         participants: { create: { userId: user.id, role: "REQUESTER" } },
       },
     });
-    await tx.consultationTransition.create({ data: { consultationId: c.id, fromStatus: null, toStatus: "DRAFT", actorId: user.id } });
-    await audit(tx, { action: "consultation.create", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { number } });
+    await tx.consultationTransition.create({
+      data: { consultationId: c.id, fromStatus: null, toStatus: "DRAFT", actorId: user.id },
+    });
+    await audit(tx, {
+      action: "consultation.create",
+      entityType: "Consultation",
+      entityId: c.id,
+      outcome: "SUCCESS",
+      detail: { number },
+    });
     return c.id;
   });
   return detailFor(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"), user);

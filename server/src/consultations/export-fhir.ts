@@ -12,7 +12,12 @@ import { detailFor, seesPatientIdentity } from "./minimum-necessary";
  * detail view and the PDF, unless the caller asks to reveal it: then only the treating doctors get it, through the
  * same audited rule as POST /reveal-id.
  */
-export async function exportFhir(db: Db, user: AuthUser, id: string, opts: { revealIdNumber: boolean; key: string }): Promise<Bundle> {
+export async function exportFhir(
+  db: Db,
+  user: AuthUser,
+  id: string,
+  opts: { revealIdNumber: boolean; key: string },
+): Promise<Bundle> {
   const c = await loadConsultation(db, user, id, "consultation.fhir");
   const idNumber = opts.revealIdNumber ? await revealedIdNumber(db, user, c, opts.key, "fhir") : null;
   // Minimum necessary: administrators manage and count; unless they work on this consultation, no identity. FHIR

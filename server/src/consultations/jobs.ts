@@ -37,15 +37,25 @@ export const DEFAULT_SLA: Record<Urgency, SlaTimes> = {
 };
 
 /** The network's own policy, else the province-wide one from the database, else the defaults. */
-export async function slaFor(db: Pick<Db, "slaPolicy">, consortiumId: string | null, urgency: Urgency): Promise<SlaTimes> {
+export async function slaFor(
+  db: Pick<Db, "slaPolicy">,
+  consortiumId: string | null,
+  urgency: Urgency,
+): Promise<SlaTimes> {
   const rows = await db.slaPolicy.findMany({
     where: { urgency, OR: [{ consortiumId: null }, ...(consortiumId ? [{ consortiumId }] : [])] },
   });
-  const row = rows.find((r) => r.consortiumId === consortiumId && consortiumId) ?? rows.find((r) => r.consortiumId === null);
+  const row =
+    rows.find((r) => r.consortiumId === consortiumId && consortiumId) ?? rows.find((r) => r.consortiumId === null);
   return row ?? DEFAULT_SLA[urgency];
 }
 
-const jobOpts = { removeOnComplete: 1000, removeOnFail: 5000, attempts: 5, backoff: { type: "exponential", delay: 2000 } } as const;
+const jobOpts = {
+  removeOnComplete: 1000,
+  removeOnFail: 5000,
+  attempts: 5,
+  backoff: { type: "exponential", delay: 2000 },
+} as const;
 
 export class ConsultationQueues {
   readonly sla: Queue<SlaJobData, unknown, SlaJobName>;
@@ -72,7 +82,11 @@ export class ConsultationQueues {
       steps.map(([kind, at]) => ({
         name: "returned" as const,
         data: { consultationId, returnedAt: returnedAt.toISOString(), kind },
-        opts: { ...jobOpts, jobId: `returned-${consultationId}-${returnedAt.getTime()}-${kind}`, delay: Math.max(0, at - Date.now()) },
+        opts: {
+          ...jobOpts,
+          jobId: `returned-${consultationId}-${returnedAt.getTime()}-${kind}`,
+          delay: Math.max(0, at - Date.now()),
+        },
       })),
     );
   }
@@ -88,7 +102,11 @@ export class ConsultationQueues {
       steps.map(([level, afterS]) => ({
         name: "escalate" as const,
         data: { consultationId, submittedAt: submittedAt.toISOString(), level },
-        opts: { ...jobOpts, jobId: `sla-${consultationId}-${base}-${level}`, delay: Math.max(0, base + afterS * 1000 - Date.now()) },
+        opts: {
+          ...jobOpts,
+          jobId: `sla-${consultationId}-${base}-${level}`,
+          delay: Math.max(0, base + afterS * 1000 - Date.now()),
+        },
       })),
     );
   }
@@ -110,14 +128,20 @@ export class ConsultationQueues {
     jobs.push({
       name: "remind" as const,
       data: { consultationId, bookingId, kind: "expire" as const },
-      opts: { ...jobOpts, jobId: `reminder-${bookingId}-expire`, delay: Math.max(0, endsAt.getTime() + EXPIRE_GRACE_MS - Date.now()) },
+      opts: {
+        ...jobOpts,
+        jobId: `reminder-${bookingId}-expire`,
+        delay: Math.max(0, endsAt.getTime() + EXPIRE_GRACE_MS - Date.now()),
+      },
     });
     await this.reminders.addBulk(jobs);
   }
 
   /** Drops the reminders of a cancelled or moved booking (the processor would skip them anyway). */
   async cancelReminders(bookingId: string): Promise<void> {
-    await Promise.all(["24h", "15m", "expire"].map((k) => this.reminders.remove(`reminder-${bookingId}-${k}`).catch(() => 0)));
+    await Promise.all(
+      ["24h", "15m", "expire"].map((k) => this.reminders.remove(`reminder-${bookingId}-${k}`).catch(() => 0)),
+    );
   }
 
   async close(): Promise<void> {

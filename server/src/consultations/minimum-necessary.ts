@@ -9,7 +9,10 @@ import type { ConsultationRecord } from "./access";
 import { consultationDetail } from "./view";
 
 /** Whether the caller sees the patient's identity: everyone allowed to read it except administrators who do not work on it. */
-export function seesPatientIdentity(user: AuthUser, c: { requestingDoctorId: string; participants: { userId: string }[] }): boolean {
+export function seesPatientIdentity(
+  user: AuthUser,
+  c: { requestingDoctorId: string; participants: { userId: string }[] },
+): boolean {
   if (!hasRole(user, "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN")) return true;
   return c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id);
 }
@@ -23,15 +26,25 @@ export function maskName(name: string): string {
 /** Attachments named as the file list names them outside the requesting institution ("影像-1.dcm"). */
 async function withNeutralFileNames(db: Pick<Db, "upload">, d: ConsultationDetail): Promise<ConsultationDetail> {
   if (!d.attachments.length) return d;
-  const order = await db.upload.findMany({ where: { consultationId: d.id }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
+  const order = await db.upload.findMany({
+    where: { consultationId: d.id },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { id: true },
+  });
   const position = new Map(order.map((u, i) => [u.id, i + 1]));
-  return { ...d, attachments: d.attachments.map((a) => ({ ...a, originalName: neutralName(a.kind, position.get(a.uploadId) ?? 0) })) };
+  return {
+    ...d,
+    attachments: d.attachments.map((a) => ({ ...a, originalName: neutralName(a.kind, position.get(a.uploadId) ?? 0) })),
+  };
 }
 
 /** The detail as an administrator outside the consultation sees it: masked name, ID number all stars, no record number, neutral file names. */
 async function deidentifiedDetail(db: Pick<Db, "upload">, d: ConsultationDetail): Promise<ConsultationDetail> {
   const idNumberMasked = d.patient.idNumberMasked ? "*".repeat(d.patient.idNumberMasked.length) : null;
-  return withNeutralFileNames(db, { ...d, patient: { ...d.patient, name: maskName(d.patient.name), idNumberMasked, recordNumber: null } });
+  return withNeutralFileNames(db, {
+    ...d,
+    patient: { ...d.patient, name: maskName(d.patient.name), idNumberMasked, recordNumber: null },
+  });
 }
 
 /**

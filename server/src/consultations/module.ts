@@ -67,7 +67,8 @@ export function createConsultationModule(services: Services, requireAuth: Reques
       await deps.queues.close();
       // Events emitted just before shutdown are Redis PUBLISHes still awaiting their reply; the adapter does not
       // handle a rejection when its client closes. Redis answers in order, so one PING drains them.
-      const pub = (io?.of("/").adapter as unknown as { pubClient?: { ping?: () => Promise<unknown> } } | undefined)?.pubClient;
+      const pub = (io?.of("/").adapter as unknown as { pubClient?: { ping?: () => Promise<unknown> } } | undefined)
+        ?.pubClient;
       await pub?.ping?.().catch(() => undefined);
     },
   };

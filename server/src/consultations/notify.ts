@@ -7,7 +7,9 @@ import { rooms, type ConsultationEvent, type ConsultationEventName, type ServerT
 import type { Db } from "../db";
 
 export interface EventSink {
-  to(room: string | string[]): { emit<E extends keyof ServerToClientEvents>(ev: E, ...args: Parameters<ServerToClientEvents[E]>): unknown };
+  to(room: string | string[]): {
+    emit<E extends keyof ServerToClientEvents>(ev: E, ...args: Parameters<ServerToClientEvents[E]>): unknown;
+  };
 }
 
 export interface PendingEvent {
@@ -64,8 +66,15 @@ export function publish(sink: EventSink, events: PendingEvent[]): void {
 }
 
 /** Active users of an institution holding one of `roles`. */
-export async function staffOf(db: Pick<Db, "user">, institutionId: string | null, roles: ("COORDINATOR" | "INSTITUTION_ADMIN" | "SPECIALIST")[]): Promise<string[]> {
+export async function staffOf(
+  db: Pick<Db, "user">,
+  institutionId: string | null,
+  roles: ("COORDINATOR" | "INSTITUTION_ADMIN" | "SPECIALIST")[],
+): Promise<string[]> {
   if (!institutionId) return [];
-  const rows = await db.user.findMany({ where: { institutionId, active: true, roles: { hasSome: roles } }, select: { id: true } });
+  const rows = await db.user.findMany({
+    where: { institutionId, active: true, roles: { hasSome: roles } },
+    select: { id: true },
+  });
   return rows.map((r) => r.id);
 }

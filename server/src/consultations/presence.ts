@@ -25,11 +25,19 @@ export async function presenceOf(redis: Redis, prefix: string, userIds: string[]
 }
 
 function announce(sink: EventSink, userId: string, institutionId: string, state: PresenceState) {
-  sink.to(rooms.institution(institutionId)).emit("presence:changed", { userId, institutionId, state, at: new Date().toISOString() });
+  sink
+    .to(rooms.institution(institutionId))
+    .emit("presence:changed", { userId, institutionId, state, at: new Date().toISOString() });
 }
 
 /** Marks specialists busy (IN_PROGRESS) or free (REPORTED); the flag expires by itself after a long day. */
-export async function setInConsultation(redis: Redis, prefix: string, sink: EventSink, users: { id: string; institutionId: string }[], busy: boolean) {
+export async function setInConsultation(
+  redis: Redis,
+  prefix: string,
+  sink: EventSink,
+  users: { id: string; institutionId: string }[],
+  busy: boolean,
+) {
   for (const u of users) {
     if (busy) await redis.set(busyKey(prefix, u.id), "1", "EX", 12 * 3600);
     else await redis.del(busyKey(prefix, u.id));
@@ -47,7 +55,13 @@ export function registerPresence(io: IoServer, deps: { redis: Redis; redisPrefix
     const key = socketsKey(deps.redisPrefix, user.id);
     void (async () => {
       const added = await deps.redis.multi().sadd(key, socket.id).expire(key, 86_400).scard(key).exec();
-      if (Number(added?.[2]?.[1]) === 1) announce(io, user.id, user.institutionId, (await presenceOf(deps.redis, deps.redisPrefix, [user.id])).get(user.id)!);
+      if (Number(added?.[2]?.[1]) === 1)
+        announce(
+          io,
+          user.id,
+          user.institutionId,
+          (await presenceOf(deps.redis, deps.redisPrefix, [user.id])).get(user.id)!,
+        );
     })().catch(() => undefined);
     socket.on("disconnect", () => {
       void (async () => {
@@ -63,9 +77,24 @@ export function registerPresence(io: IoServer, deps: { redis: Redis; redisPrefix
 export async function institutionPresence(db: Db, redis: Redis, prefix: string, institutionId: string) {
   const specialists = await db.user.findMany({
     where: { institutionId, active: true, roles: { has: "SPECIALIST" } },
-    select: { id: true, displayName: true, departmentId: true, department: { select: { name: true, specialtyCode: true } } },
+    select: {
+      id: true,
+      displayName: true,
+      departmentId: true,
+      department: { select: { name: true, specialtyCode: true } },
+    },
     orderBy: { displayName: "asc" },
   });
-  const states = await presenceOf(redis, prefix, specialists.map((s) => s.id));
-  return specialists.map((s) => ({ userId: s.id, name: s.displayName, department: s.department?.name ?? null, specialtyCode: s.department?.specialtyCode ?? null, state: states.get(s.id)! }));
+  const states = await presenceOf(
+    redis,
+    prefix,
+    specialists.map((s) => s.id),
+  );
+  return specialists.map((s) => ({
+    userId: s.id,
+    name: s.displayName,
+    department: s.department?.name ?? null,
+    specialtyCode: s.department?.specialtyCode ?? null,
+    state: states.get(s.id)!,
+  }));
 }

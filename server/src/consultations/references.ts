@@ -15,17 +15,25 @@ export interface TargetFields {
 }
 
 /** Resolves and checks the target; returns the link through which it is reached (null when no target yet). */
-export async function checkTarget(db: Db, requesterInstitutionId: string, f: TargetFields): Promise<{ fields: TargetFields; link: Link | null }> {
+export async function checkTarget(
+  db: Db,
+  requesterInstitutionId: string,
+  f: TargetFields,
+): Promise<{ fields: TargetFields; link: Link | null }> {
   const issues: FieldIssue[] = [];
   const out: TargetFields = { ...f };
   if (f.specialtyCode && !(await db.specialty.findUnique({ where: { code: f.specialtyCode } }))) {
     issues.push({ path: "body.specialtyCode", message: `未知的专科代码：${f.specialtyCode}` });
   }
   if (f.targetSpecialistId) {
-    const s = await db.user.findFirst({ where: { id: f.targetSpecialistId, active: true, roles: { has: "SPECIALIST" } }, select: { institutionId: true, departmentId: true } });
+    const s = await db.user.findFirst({
+      where: { id: f.targetSpecialistId, active: true, roles: { has: "SPECIALIST" } },
+      select: { institutionId: true, departmentId: true },
+    });
     if (!s) issues.push({ path: "body.targetSpecialistId", message: "指定的会诊专家不存在" });
     else {
-      if (out.targetInstitutionId && out.targetInstitutionId !== s.institutionId) issues.push({ path: "body.targetSpecialistId", message: "指定专家不属于所选机构" });
+      if (out.targetInstitutionId && out.targetInstitutionId !== s.institutionId)
+        issues.push({ path: "body.targetSpecialistId", message: "指定专家不属于所选机构" });
       out.targetInstitutionId = s.institutionId;
       out.targetDepartmentId ??= s.departmentId;
     }
@@ -34,7 +42,8 @@ export async function checkTarget(db: Db, requesterInstitutionId: string, f: Tar
     const d = await db.department.findUnique({ where: { id: f.targetDepartmentId }, select: { institutionId: true } });
     if (!d) issues.push({ path: "body.targetDepartmentId", message: "指定的科室不存在" });
     else {
-      if (out.targetInstitutionId && out.targetInstitutionId !== d.institutionId) issues.push({ path: "body.targetDepartmentId", message: "指定科室不属于所选机构" });
+      if (out.targetInstitutionId && out.targetInstitutionId !== d.institutionId)
+        issues.push({ path: "body.targetDepartmentId", message: "指定科室不属于所选机构" });
       out.targetInstitutionId = d.institutionId;
     }
   }
@@ -42,7 +51,8 @@ export async function checkTarget(db: Db, requesterInstitutionId: string, f: Tar
   if (out.targetInstitutionId && !issues.length) {
     const allowed = await allowedTargets(db, requesterInstitutionId, out.specialtyCode);
     link = allowed.get(out.targetInstitutionId) ?? null;
-    if (!link) issues.push({ path: "body.targetInstitutionId", message: "所选机构不在本机构可申请会诊的上级医疗网络内" });
+    if (!link)
+      issues.push({ path: "body.targetInstitutionId", message: "所选机构不在本机构可申请会诊的上级医疗网络内" });
   }
   if (issues.length) throw invalid(issues);
   return { fields: out, link };

@@ -17,7 +17,11 @@ const names = (list: TargetSuggestion[]) => rankTargets(list).map((r) => r.insti
 it("ranks the specialty first, then the consortium link, then the soonest availability, then load", () => {
   expect(
     names([
-      t("no-specialty-county", { specialtyMatch: false, link: "COUNTY_MEDICAL_COMMUNITY", nextSlot: "2030-01-01T00:00:00Z" }),
+      t("no-specialty-county", {
+        specialtyMatch: false,
+        link: "COUNTY_MEDICAL_COMMUNITY",
+        nextSlot: "2030-01-01T00:00:00Z",
+      }),
       t("network-later", { nextSlot: "2030-01-03T00:00:00Z" }),
       t("network-sooner", { nextSlot: "2030-01-02T00:00:00Z", openLoad: 9 }),
       t("network-no-slot-busy", { openLoad: 5 }),
@@ -25,7 +29,15 @@ it("ranks the specialty first, then the consortium link, then the soonest availa
       t("group-no-slot", { openLoad: 30, link: "CITY_MEDICAL_GROUP" }),
       t("county-no-slot", { openLoad: 40, link: "COUNTY_MEDICAL_COMMUNITY" }),
     ]),
-  ).toEqual(["county-no-slot", "group-no-slot", "network-sooner", "network-later", "network-no-slot", "network-no-slot-busy", "no-specialty-county"]);
+  ).toEqual([
+    "county-no-slot",
+    "group-no-slot",
+    "network-sooner",
+    "network-later",
+    "network-no-slot",
+    "network-no-slot-busy",
+    "no-specialty-county",
+  ]);
 });
 
 it("keeps the consortium link first when nobody has slots (load does not overtake it)", () => {

@@ -28,8 +28,15 @@ export interface Link {
 }
 
 /** Upper-tier institutions reachable from `institutionId`, each with its nearest link. */
-export async function allowedTargets(db: Db, institutionId: string, specialtyCode?: string | null): Promise<Map<string, Link>> {
-  const me = await db.institution.findUnique({ where: { id: institutionId }, select: { id: true, tier: true, parentId: true } });
+export async function allowedTargets(
+  db: Db,
+  institutionId: string,
+  specialtyCode?: string | null,
+): Promise<Map<string, Link>> {
+  const me = await db.institution.findUnique({
+    where: { id: institutionId },
+    select: { id: true, tier: true, parentId: true },
+  });
   if (!me) return new Map();
   const links = new Map<string, Link>();
   const add = (id: string | null | undefined, link: LinkKind, consortiumId: string | null) => {
@@ -38,7 +45,9 @@ export async function allowedTargets(db: Db, institutionId: string, specialtyCod
     if (!cur || LINK_RANK[link] < LINK_RANK[cur.link]) links.set(id, { institutionId: id, link, consortiumId });
   };
   const leadsOf = (c: { leadInstitutionId: string | null; members: { institutionId: string; role: string }[] }) =>
-    [c.leadInstitutionId, ...c.members.filter((m) => m.role === "LEAD").map((m) => m.institutionId)].filter((x): x is string => !!x);
+    [c.leadInstitutionId, ...c.members.filter((m) => m.role === "LEAD").map((m) => m.institutionId)].filter(
+      (x): x is string => !!x,
+    );
 
   const mine = await db.consortium.findMany({
     where: { members: { some: { institutionId } } },
@@ -46,7 +55,11 @@ export async function allowedTargets(db: Db, institutionId: string, specialtyCod
   });
   const leads: string[] = [];
   for (const c of mine) {
-    if (c.type === "COUNTY_MEDICAL_COMMUNITY" || c.type === "CITY_MEDICAL_GROUP" || c.type === "GOV_HOSPITAL_COOPERATION") {
+    if (
+      c.type === "COUNTY_MEDICAL_COMMUNITY" ||
+      c.type === "CITY_MEDICAL_GROUP" ||
+      c.type === "GOV_HOSPITAL_COOPERATION"
+    ) {
       for (const l of leadsOf(c)) {
         add(l, c.type, c.id);
         leads.push(l);
@@ -74,34 +87,55 @@ export async function allowedTargets(db: Db, institutionId: string, specialtyCod
     let parentId = me.parentId;
     for (let depth = 0; parentId && depth < 4; depth++) {
       add(parentId, "TELEMEDICINE_NETWORK", network.id);
-      parentId = (await db.institution.findUnique({ where: { id: parentId }, select: { parentId: true } }))?.parentId ?? null;
+      parentId =
+        (await db.institution.findUnique({ where: { id: parentId }, select: { parentId: true } }))?.parentId ?? null;
     }
     const province = await db.institution.findMany({ where: { tier: "PROVINCE" }, select: { id: true } });
     province.forEach((p) => add(p.id, "TELEMEDICINE_NETWORK", network.id));
   }
   // Only upward: a request never goes to the same or a lower tier.
-  const tiers = await db.institution.findMany({ where: { id: { in: [...links.keys()] } }, select: { id: true, tier: true } });
+  const tiers = await db.institution.findMany({
+    where: { id: { in: [...links.keys()] } },
+    select: { id: true, tier: true },
+  });
   const upper = new Set(tiers.filter((t) => tierRank[t.tier as Tier] > tierRank[me.tier as Tier]).map((t) => t.id));
   for (const id of links.keys()) if (!upper.has(id)) links.delete(id);
   return links;
 }
 
 /** Suggested targets, best first. */
-export async function suggestTargets(db: Db, institutionId: string, specialtyCode: string, limit: number): Promise<TargetSuggestion[]> {
+export async function suggestTargets(
+  db: Db,
+  institutionId: string,
+  specialtyCode: string,
+  limit: number,
+): Promise<TargetSuggestion[]> {
   const links = await allowedTargets(db, institutionId, specialtyCode);
   const ids = [...links.keys()];
   if (!ids.length) return [];
   const horizon = new Date(Date.now() + 14 * 86_400_000);
   const [institutions, departments, specialists, load] = await Promise.all([
     db.institution.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, tier: true } }),
-    db.department.findMany({ where: { institutionId: { in: ids }, specialtyCode }, select: { id: true, institutionId: true } }),
+    db.department.findMany({
+      where: { institutionId: { in: ids }, specialtyCode },
+      select: { id: true, institutionId: true },
+    }),
     db.user.findMany({
       where: { institutionId: { in: ids }, active: true, roles: { has: "SPECIALIST" }, department: { specialtyCode } },
       select: { id: true, institutionId: true },
     }),
-    db.consultation.groupBy({ by: ["targetInstitutionId"], where: { targetInstitutionId: { in: ids }, status: { in: [...OPEN_STATUSES] } }, _count: { _all: true } }),
+    db.consultation.groupBy({
+      by: ["targetInstitutionId"],
+      where: { targetInstitutionId: { in: ids }, status: { in: [...OPEN_STATUSES] } },
+      _count: { _all: true },
+    }),
   ]);
-  const slots = await loadSlots(db, specialists.map((s) => s.id), new Date(), horizon);
+  const slots = await loadSlots(
+    db,
+    specialists.map((s) => s.id),
+    new Date(),
+    horizon,
+  );
   const next = new Map<string, Date>();
   for (const s of slots) if (!s.reserved && !next.has(s.institutionId)) next.set(s.institutionId, s.startsAt);
   const loadOf = new Map(load.map((l) => [l.targetInstitutionId, l._count._all]));

@@ -20,7 +20,10 @@ export async function signReport(deps: ConsultationDeps, user: AuthUser, id: str
     const r = await tx.consultationReport.findUnique({ where: { consultationId: id } });
     if (!r || !r.impression.trim()) throw invalid([{ path: "report.impression", message: "签发前请填写会诊意见" }]);
     const at = new Date();
-    const { count } = await tx.consultationReport.updateMany({ where: { id: r.id, status: "DRAFT" }, data: { status: "SIGNED", signedById: user.id, signedAt: at } });
+    const { count } = await tx.consultationReport.updateMany({
+      where: { id: r.id, status: "DRAFT" },
+      data: { status: "SIGNED", signedById: user.id, signedAt: at },
+    });
     if (count !== 1) throw new AppError(ErrorCode.INVALID_STATE, "报告已签发");
     await transition(tx, { consultation: c, to: "REPORTED", actorId: user.id, action: "签发报告", at });
     // Finished early: the rest of the booked slot is free again.
@@ -28,8 +31,18 @@ export async function signReport(deps: ConsultationDeps, user: AuthUser, id: str
     await audit(tx, { action: "report.sign", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
-  publish(deps.sink(), [consultationEvent("consultation:report-signed", fresh, fresh.participants.map((p) => p.userId), { actorId: user.id })]);
-  const users = await db.user.findMany({ where: { id: { in: assignedSpecialists(fresh) } }, select: { id: true, institutionId: true } });
+  publish(deps.sink(), [
+    consultationEvent(
+      "consultation:report-signed",
+      fresh,
+      fresh.participants.map((p) => p.userId),
+      { actorId: user.id },
+    ),
+  ]);
+  const users = await db.user.findMany({
+    where: { id: { in: assignedSpecialists(fresh) } },
+    select: { id: true, institutionId: true },
+  });
   await setInConsultation(deps.redis, deps.config.REDIS_PREFIX, deps.sink(), users, false).catch(() => undefined);
   return detailFor(db, fresh, user);
 }

@@ -23,7 +23,13 @@ export const TRANSITIONS: Readonly<Record<ConsultationStatus, readonly Consultat
   EXPIRED: [],
 };
 
-export const OPEN_STATUSES: readonly ConsultationStatus[] = ["SUBMITTED", "RETURNED", "ACCEPTED", "SCHEDULED", "IN_PROGRESS"];
+export const OPEN_STATUSES: readonly ConsultationStatus[] = [
+  "SUBMITTED",
+  "RETURNED",
+  "ACCEPTED",
+  "SCHEDULED",
+  "IN_PROGRESS",
+];
 
 export function canTransition(from: ConsultationStatus, to: ConsultationStatus): boolean {
   return TRANSITIONS[from].includes(to);
@@ -35,7 +41,11 @@ export function invalidState(current: ConsultationStatus, action: string): AppEr
   });
 }
 
-export function assertStatus(current: ConsultationStatus, allowed: readonly ConsultationStatus[], action: string): void {
+export function assertStatus(
+  current: ConsultationStatus,
+  allowed: readonly ConsultationStatus[],
+  action: string,
+): void {
   if (!allowed.includes(current)) throw invalidState(current, action);
 }
 
@@ -74,7 +84,14 @@ export async function transition(tx: Tx, args: TransitionArgs): Promise<{ at: Da
     throw invalidState(now?.status ?? c.status, args.action);
   }
   await tx.consultationTransition.create({
-    data: { consultationId: c.id, fromStatus: c.status, toStatus: to, actorId: args.actorId, reason: args.reason ?? null, at },
+    data: {
+      consultationId: c.id,
+      fromStatus: c.status,
+      toStatus: to,
+      actorId: args.actorId,
+      reason: args.reason ?? null,
+      at,
+    },
   });
   return { at, version: c.version + 1 };
 }
@@ -105,7 +122,9 @@ export async function transitionSql(
     values,
   );
   if (moved.rowCount !== 1) {
-    const now = await sql.query<{ status: ConsultationStatus }>(`SELECT status FROM "Consultation" WHERE id = $1`, [c.id]);
+    const now = await sql.query<{ status: ConsultationStatus }>(`SELECT status FROM "Consultation" WHERE id = $1`, [
+      c.id,
+    ]);
     throw invalidState(now.rows[0]?.status ?? c.status, args.action);
   }
   return { at, version: c.version + 1 };

@@ -30,8 +30,13 @@ export async function submitConsultation(deps: ConsultationDeps, user: AuthUser,
   });
   if (!target.link) {
     const best = (await suggestTargets(db, c.requestingInstitutionId, c.specialtyCode!, 1))[0];
-    if (!best) throw invalid([{ path: "targetInstitutionId", message: "本机构的上级医疗网络中没有可受理该专科的机构" }]);
-    target = await checkTarget(db, c.requestingInstitutionId, { specialtyCode: c.specialtyCode, targetInstitutionId: best.institution.id, targetDepartmentId: best.departmentId });
+    if (!best)
+      throw invalid([{ path: "targetInstitutionId", message: "本机构的上级医疗网络中没有可受理该专科的机构" }]);
+    target = await checkTarget(db, c.requestingInstitutionId, {
+      specialtyCode: c.specialtyCode,
+      targetInstitutionId: best.institution.id,
+      targetDepartmentId: best.departmentId,
+    });
   }
   const sla = await slaFor(db, target.link!.consortiumId, c.urgency);
   const submittedAt = new Date();
@@ -55,14 +60,25 @@ export async function submitConsultation(deps: ConsultationDeps, user: AuthUser,
         statusReason: null,
       },
     });
-    await audit(tx, { action: "consultation.submit", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { targetInstitutionId: target.fields.targetInstitutionId ?? null } });
+    await audit(tx, {
+      action: "consultation.submit",
+      entityType: "Consultation",
+      entityId: id,
+      outcome: "SUCCESS",
+      detail: { targetInstitutionId: target.fields.targetInstitutionId ?? null },
+    });
   });
   const fresh = await loadConsultation(db, user, id, "consultation.read");
   const coordinators = await staffOf(db, fresh.targetInstitutionId, ["COORDINATOR"]);
   // The receiving side gets `queued` (a new item in its triage queue); the requester gets `submitted` on all of
   // their devices (lists and the detail page update wherever they are open).
   publish(deps.sink(), [
-    consultationEvent("consultation:queued", fresh, [...coordinators, ...(fresh.targetSpecialistId ? [fresh.targetSpecialistId] : [])], { actorId: user.id }),
+    consultationEvent(
+      "consultation:queued",
+      fresh,
+      [...coordinators, ...(fresh.targetSpecialistId ? [fresh.targetSpecialistId] : [])],
+      { actorId: user.id },
+    ),
     consultationEvent("consultation:submitted", fresh, [fresh.requestingDoctorId], { actorId: user.id }),
   ]);
   await deps.queues.scheduleSla(id, submittedAt, sla);

@@ -23,8 +23,10 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
     targetSpecialistId: patch.targetSpecialistId !== undefined ? patch.targetSpecialistId : c.targetSpecialistId,
   };
   // A new institution clears a department / specialist of the old one unless they were set together.
-  if (patch.targetInstitutionId !== undefined && patch.targetDepartmentId === undefined) merged.targetDepartmentId = null;
-  if (patch.targetInstitutionId !== undefined && patch.targetSpecialistId === undefined) merged.targetSpecialistId = null;
+  if (patch.targetInstitutionId !== undefined && patch.targetDepartmentId === undefined)
+    merged.targetDepartmentId = null;
+  if (patch.targetInstitutionId !== undefined && patch.targetSpecialistId === undefined)
+    merged.targetSpecialistId = null;
   const { fields } = await checkTarget(deps.db, c.requestingInstitutionId, merged);
   const p = patch.patient ?? {};
   await deps.db.$transaction(async (tx) => {
@@ -35,7 +37,12 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
         ...(p.name !== undefined ? { patientName: p.name } : {}),
         ...(p.sex !== undefined ? { patientSex: p.sex } : {}),
         ...(p.birthDate !== undefined ? { patientBirthDate: new Date(`${p.birthDate}T00:00:00Z`) } : {}),
-        ...(p.idNumber !== undefined ? { patientIdNumberEnc: encryptPatientId(p.idNumber, deps.config.PATIENT_DATA_KEY), patientIdNumberMasked: maskIdNumber(p.idNumber) } : {}),
+        ...(p.idNumber !== undefined
+          ? {
+              patientIdNumberEnc: encryptPatientId(p.idNumber, deps.config.PATIENT_DATA_KEY),
+              patientIdNumberMasked: maskIdNumber(p.idNumber),
+            }
+          : {}),
         ...(p.recordNumber !== undefined ? { patientRecordNumber: p.recordNumber } : {}),
         ...(patch.urgency !== undefined ? { urgency: patch.urgency } : {}),
         ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
@@ -51,7 +58,13 @@ export async function updateDraft(deps: ConsultationDeps, user: AuthUser, id: st
       },
     });
     if (count !== 1) throw new AppError(ErrorCode.CONFLICT, "该申请已被修改，请刷新后重试");
-    await audit(tx, { action: "consultation.update", entityType: "Consultation", entityId: id, outcome: "SUCCESS", detail: { fields: Object.keys(patch) } });
+    await audit(tx, {
+      action: "consultation.update",
+      entityType: "Consultation",
+      entityId: id,
+      outcome: "SUCCESS",
+      detail: { fields: Object.keys(patch) },
+    });
   });
   return detailFor(deps.db, await loadConsultation(deps.db, user, id, "consultation.read"), user);
 }

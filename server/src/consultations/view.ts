@@ -1,6 +1,13 @@
 // What the API answers for a consultation (contract: ConsultationDetail, ConsultationRow). The ID number only ever
 // leaves the server masked.
-import { RETURNED_EXPIRES_AFTER_MS, type ConsultationDetail, type ConsultationKind, type ConsultationRow, type ConsultationStatus, type Urgency } from "@yilian/contract";
+import {
+  RETURNED_EXPIRES_AFTER_MS,
+  type ConsultationDetail,
+  type ConsultationKind,
+  type ConsultationRow,
+  type ConsultationStatus,
+  type Urgency,
+} from "@yilian/contract";
 import type { $Enums } from "@prisma/client";
 import { sqlOf, type Db } from "../db";
 import type { ConsultationRecord } from "./access";
@@ -59,7 +66,13 @@ async function detailParts(db: Db, id: string, userIds: string[], instIds: strin
 interface DetailJson {
   users: { id: string; displayName: string }[];
   institutions: { id: string; name: string; tier: $Enums.Tier }[];
-  transitions: { fromStatus: ConsultationStatus | null; toStatus: ConsultationStatus; actorId: string | null; reason: string | null; at: string }[];
+  transitions: {
+    fromStatus: ConsultationStatus | null;
+    toStatus: ConsultationStatus;
+    actorId: string | null;
+    reason: string | null;
+    at: string;
+  }[];
   /** Every READY upload of the consultation (the uploads are the one source of truth). */
   attachments: { uploadId: string; originalName: string; kind: string; addedAt: string }[];
   booking: { id: string; startsAt: string; endsAt: string; specialistIds: string[] } | null;
@@ -78,9 +91,20 @@ interface DetailJson {
 }
 
 export async function consultationDetail(db: Db, c: ConsultationRecord): Promise<ConsultationDetail> {
-  const userIds = [...new Set([c.requestingDoctorId, ...c.participants.map((p) => p.userId), ...(c.targetSpecialistId ? [c.targetSpecialistId] : [])])];
+  const userIds = [
+    ...new Set([
+      c.requestingDoctorId,
+      ...c.participants.map((p) => p.userId),
+      ...(c.targetSpecialistId ? [c.targetSpecialistId] : []),
+    ]),
+  ];
   const instIds = [c.requestingInstitutionId, ...(c.targetInstitutionId ? [c.targetInstitutionId] : [])];
-  const { users, institutions, transitions, attachments, booking, report, decision } = await detailParts(db, c.id, userIds, instIds);
+  const { users, institutions, transitions, attachments, booking, report, decision } = await detailParts(
+    db,
+    c.id,
+    userIds,
+    instIds,
+  );
   const name = new Map(users.map((u) => [u.id, u.displayName]));
   const lastReturn = c.status === "RETURNED" ? transitions.findLast((t) => t.toStatus === "RETURNED") : undefined;
   const inst = new Map(institutions.map((i) => [i.id, i]));
@@ -110,9 +134,20 @@ export async function consultationDetail(db: Db, c: ConsultationRecord): Promise
     targetDepartmentId: c.targetDepartmentId,
     targetSpecialistId: c.targetSpecialistId,
     participants: c.participants.map((p) => ({ userId: p.userId, role: p.role, name: name.get(p.userId) ?? "" })),
-    attachments: attachments.map((a) => ({ uploadId: a.uploadId, originalName: a.originalName, kind: a.kind, addedAt: a.addedAt.toISOString() })),
+    attachments: attachments.map((a) => ({
+      uploadId: a.uploadId,
+      originalName: a.originalName,
+      kind: a.kind,
+      addedAt: a.addedAt.toISOString(),
+    })),
     booking: booking
-      ? { id: booking.id, startsAt: booking.startsAt.toISOString(), endsAt: booking.endsAt.toISOString(), local: formatLocal(booking.startsAt), specialistIds: booking.specialistIds }
+      ? {
+          id: booking.id,
+          startsAt: booking.startsAt.toISOString(),
+          endsAt: booking.endsAt.toISOString(),
+          local: formatLocal(booking.startsAt),
+          specialistIds: booking.specialistIds,
+        }
       : null,
     report: report
       ? {
@@ -124,10 +159,24 @@ export async function consultationDetail(db: Db, c: ConsultationRecord): Promise
           followUp: report.followUp,
           signedBy: report.signedById ? { id: report.signedById, name: name.get(report.signedById) ?? "" } : null,
           signedAt: report.signedAt?.toISOString() ?? null,
-          amendments: report.amendments.map((a) => ({ id: a.id, authorId: a.authorId, reason: a.reason, at: a.at.toISOString(), previous: a.previous, current: a.current })),
+          amendments: report.amendments.map((a) => ({
+            id: a.id,
+            authorId: a.authorId,
+            reason: a.reason,
+            at: a.at.toISOString(),
+            previous: a.previous,
+            current: a.current,
+          })),
         }
       : null,
-    decision: decision ? { outcome: decision.outcome, decision: decision.decision, decidedById: decision.decidedById, at: decision.at.toISOString() } : null,
+    decision: decision
+      ? {
+          outcome: decision.outcome,
+          decision: decision.decision,
+          decidedById: decision.decidedById,
+          at: decision.at.toISOString(),
+        }
+      : null,
     statusReason: c.statusReason,
     returnExpiresAt: lastReturn ? new Date(lastReturn.at.getTime() + RETURNED_EXPIRES_AFTER_MS).toISOString() : null,
     slaDueAt: c.slaDueAt?.toISOString() ?? null,
@@ -141,14 +190,33 @@ export async function consultationDetail(db: Db, c: ConsultationRecord): Promise
     reportedAt: c.reportedAt?.toISOString() ?? null,
     closedAt: c.closedAt?.toISOString() ?? null,
     createdAt: c.createdAt.toISOString(),
-    timeline: transitions.map((t) => ({ from: t.fromStatus, to: t.toStatus, actorId: t.actorId, actorName: t.actorId ? (name.get(t.actorId) ?? null) : null, reason: t.reason, at: t.at.toISOString() })),
+    timeline: transitions.map((t) => ({
+      from: t.fromStatus,
+      to: t.toStatus,
+      actorId: t.actorId,
+      actorName: t.actorId ? (name.get(t.actorId) ?? null) : null,
+      reason: t.reason,
+      at: t.at.toISOString(),
+    })),
   };
 }
 
 /** Queue and list rows: enough to triage, the patient by name only. */
 export function consultationRow(c: {
-  id: string; number: string; status: ConsultationStatus; urgency: Urgency; kind: ConsultationKind; specialtyCode: string | null; patientName: string;
-  requestingInstitutionId: string; targetInstitutionId: string | null; submittedAt: Date | null; createdAt: Date; slaDueAt: Date | null; overdue: boolean; scheduledStart: Date | null;
+  id: string;
+  number: string;
+  status: ConsultationStatus;
+  urgency: Urgency;
+  kind: ConsultationKind;
+  specialtyCode: string | null;
+  patientName: string;
+  requestingInstitutionId: string;
+  targetInstitutionId: string | null;
+  submittedAt: Date | null;
+  createdAt: Date;
+  slaDueAt: Date | null;
+  overdue: boolean;
+  scheduledStart: Date | null;
 }): ConsultationRow {
   return {
     id: c.id,

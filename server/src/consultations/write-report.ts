@@ -17,9 +17,14 @@ export async function writeReport(deps: ConsultationDeps, user: AuthUser, id: st
   if (!startsNow) assertStatus(c.status, ["IN_PROGRESS"], "填写报告");
   await db.$transaction(async (tx) => {
     const existing = await tx.consultationReport.findUnique({ where: { consultationId: id } });
-    if (existing?.status === "SIGNED") throw new AppError(ErrorCode.INVALID_STATE, "报告已签发，修改请提交更正并说明原因");
+    if (existing?.status === "SIGNED")
+      throw new AppError(ErrorCode.INVALID_STATE, "报告已签发，修改请提交更正并说明原因");
     if (startsNow) await transition(tx, { consultation: c, to: "IN_PROGRESS", actorId: user.id, action: "开始阅片" });
-    await tx.consultationReport.upsert({ where: { consultationId: id }, create: { consultationId: id, authorId: user.id, ...input }, update: input });
+    await tx.consultationReport.upsert({
+      where: { consultationId: id },
+      create: { consultationId: id, authorId: user.id, ...input },
+      update: input,
+    });
     await audit(tx, { action: "report.write", entityType: "Consultation", entityId: id, outcome: "SUCCESS" });
   });
   return detailFor(db, await loadConsultation(db, user, id, "consultation.read"), user);

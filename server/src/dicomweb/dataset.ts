@@ -10,12 +10,18 @@ import type { Storage } from "@yilian/storage";
 
 const run = promisify(execFile);
 // UMD bundle: under ESM its API sits on `default`, under CommonJS (jest) on the namespace itself.
-const dicomParser: typeof dicomParserNs = (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
+const dicomParser: typeof dicomParserNs =
+  (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
 
 export type DicomJson = Record<string, { vr: string; Value?: unknown[]; InlineBinary?: string; BulkDataURI?: string }>;
 
 /** A stored object copied to scratch for a command-line tool; removed afterwards. */
-async function withLocalCopy<T>(storage: Storage, key: string, scratch: string, fn: (file: string) => Promise<T>): Promise<T> {
+async function withLocalCopy<T>(
+  storage: Storage,
+  key: string,
+  scratch: string,
+  fn: (file: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(path.join(scratch, "dicomweb-"));
   try {
     const file = path.join(dir, "in.dcm");
@@ -30,7 +36,12 @@ const cache = new Map<string, DicomJson>();
 const CACHE_MAX = 5000;
 
 /** The instance's attributes in the DICOM JSON model; binary values over 1 KB become a BulkDataURI. */
-export async function instanceJson(storage: Storage, key: string, scratch: string, bulkDataUri: string): Promise<DicomJson> {
+export async function instanceJson(
+  storage: Storage,
+  key: string,
+  scratch: string,
+  bulkDataUri: string,
+): Promise<DicomJson> {
   let ds = cache.get(key);
   if (!ds) {
     ds = await withLocalCopy(storage, key, scratch, async (file) => {
@@ -43,12 +54,14 @@ export async function instanceJson(storage: Storage, key: string, scratch: strin
     for (const [tag, el] of Object.entries(ds)) {
       if (el.InlineBinary && el.InlineBinary.length > 1400) ds[tag] = { vr: el.vr, BulkDataURI: "" };
     }
-    if (ds["00280010"]) ds["7FE00010"] = { vr: Number(ds["00280100"]?.Value?.[0] ?? 8) > 8 ? "OW" : "OB", BulkDataURI: "" };
+    if (ds["00280010"])
+      ds["7FE00010"] = { vr: Number(ds["00280100"]?.Value?.[0] ?? 8) > 8 ? "OW" : "OB", BulkDataURI: "" };
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
     cache.set(key, ds);
   }
   const out: DicomJson = {};
-  for (const [tag, el] of Object.entries(ds)) out[tag] = "BulkDataURI" in el ? { vr: el.vr, BulkDataURI: bulkDataUri } : el;
+  for (const [tag, el] of Object.entries(ds))
+    out[tag] = "BulkDataURI" in el ? { vr: el.vr, BulkDataURI: bulkDataUri } : el;
   return out;
 }
 
@@ -91,13 +104,18 @@ export function readFrames(bytes: Buffer): Frames | null {
     };
   }
   const fragments = pixel.fragments ?? [];
-  const table = pixel.basicOffsetTable?.length ? pixel.basicOffsetTable : count === fragments.length ? null : dicomParser.createJPEGBasicOffsetTable(ds, pixel);
+  const table = pixel.basicOffsetTable?.length
+    ? pixel.basicOffsetTable
+    : count === fragments.length
+      ? null
+      : dicomParser.createJPEGBasicOffsetTable(ds, pixel);
   return {
     count,
     transferSyntax,
     mediaType: FRAME_TYPES[transferSyntax] ?? "application/octet-stream",
     frame: (n) => {
-      if (count === 1) return Buffer.from(dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length));
+      if (count === 1)
+        return Buffer.from(dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length));
       if (!table) return Buffer.from(dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, n - 1, 1));
       return Buffer.from(dicomParser.readEncapsulatedImageFrame(ds, pixel, n - 1, table));
     },
@@ -105,7 +123,13 @@ export function readFrames(bytes: Buffer): Frames | null {
 }
 
 /** One frame rendered to PNG or JPEG (dcmtk, the file's own window or else its min/max). */
-export async function renderFrame(storage: Storage, key: string, scratch: string, frame: number, type: "image/png" | "image/jpeg"): Promise<Buffer> {
+export async function renderFrame(
+  storage: Storage,
+  key: string,
+  scratch: string,
+  frame: number,
+  type: "image/png" | "image/jpeg",
+): Promise<Buffer> {
   return withLocalCopy(storage, key, scratch, async (file) => {
     const out = path.join(path.dirname(file), type === "image/png" ? "out.png" : "out.jpg");
     const fmt = type === "image/png" ? "+on" : "+oj";

@@ -55,24 +55,52 @@ async function load(deps: DicomwebDeps, user: AuthUser, sel: Selector, action: s
   for (const row of rows) {
     const key = deidentified ? row.deidentifiedKey : row.storageKey;
     // The same instance uploaded twice is one instance to a DICOMweb client.
-    if (!key || !row.studyInstanceUid || !row.seriesInstanceUid || !row.sopInstanceUid || seen.has(row.sopInstanceUid)) continue;
+    if (!key || !row.studyInstanceUid || !row.seriesInstanceUid || !row.sopInstanceUid || seen.has(row.sopInstanceUid))
+      continue;
     seen.add(row.sopInstanceUid);
     instances.push({ row, key, study: row.studyInstanceUid, series: row.seriesInstanceUid, sop: row.sopInstanceUid });
   }
   return { instances, deidentified };
 }
 
-const base = (req: Request, consultationId: string) => `${req.protocol}://${req.get("host")}/dicomweb/consultations/${consultationId}`;
+const base = (req: Request, consultationId: string) =>
+  `${req.protocol}://${req.get("host")}/dicomweb/consultations/${consultationId}`;
 const instanceUrl = (root: string, i: Instance) => `${root}/studies/${i.study}/series/${i.series}/instances/${i.sop}`;
 
 async function json(deps: DicomwebDeps, i: Instance, root: string): Promise<DicomJson> {
   return instanceJson(deps.storage, i.key, await deps.scratch(), instanceUrl(root, i));
 }
 
-const STUDY_TAGS = ["00080005", "00080020", "00080030", "00080050", "00080090", "00100010", "00100020", "00100030", "00100040", "0020000D", "00200010", "00081030"];
+const STUDY_TAGS = [
+  "00080005",
+  "00080020",
+  "00080030",
+  "00080050",
+  "00080090",
+  "00100010",
+  "00100020",
+  "00100030",
+  "00100040",
+  "0020000D",
+  "00200010",
+  "00081030",
+];
 const SERIES_TAGS = ["00080005", "00080060", "0020000E", "00200011", "0008103E", "00080021", "00080031", "00180015"];
-const INSTANCE_TAGS = ["00080005", "00080016", "00080018", "00200013", "00280010", "00280011", "00280008", "00280100", "0020000D", "0020000E", "00080060"];
-const pick = (ds: DicomJson, tags: string[]) => Object.fromEntries(tags.filter((t) => ds[t]).map((t) => [t, ds[t]!])) as DicomJson;
+const INSTANCE_TAGS = [
+  "00080005",
+  "00080016",
+  "00080018",
+  "00200013",
+  "00280010",
+  "00280011",
+  "00280008",
+  "00280100",
+  "0020000D",
+  "0020000E",
+  "00080060",
+];
+const pick = (ds: DicomJson, tags: string[]) =>
+  Object.fromEntries(tags.filter((t) => ds[t]).map((t) => [t, ds[t]!])) as DicomJson;
 
 const KEYWORDS: Record<string, string> = {
   StudyInstanceUID: "0020000D",
@@ -117,7 +145,10 @@ export function matches(ds: DicomJson, query: Record<string, unknown>, fuzzy: bo
       const [from, to] = want.split("-");
       if (!have.some((h) => (!from || h >= from) && (!to || h <= to))) return false;
     } else {
-      const pattern = want.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+      const pattern = want
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
       const person = tag === "00100010";
       const re = new RegExp(person && fuzzy ? `(^|\\s)${pattern}` : `^${pattern}$`, person ? "i" : "");
       if (!have.some((h) => re.test(person ? h.replace(/\s+/g, " ").trim() : h))) return false;
@@ -135,7 +166,14 @@ function page<T>(items: T[], query: Record<string, unknown>): T[] {
 export type Level = "studies" | "series" | "instances";
 
 /** QIDO-RS: the matching studies, series or instances (within `sel`). */
-export async function search(deps: DicomwebDeps, user: AuthUser, sel: Selector, level: Level, query: Record<string, unknown>, req: Request) {
+export async function search(
+  deps: DicomwebDeps,
+  user: AuthUser,
+  sel: Selector,
+  level: Level,
+  query: Record<string, unknown>,
+  req: Request,
+) {
   const { instances, deidentified } = await load(deps, user, sel, "dicomweb.search");
   if ((sel.study || sel.series) && !instances.length) throw notFound("影像");
   const root = base(req, sel.consultationId);
@@ -166,7 +204,13 @@ export async function search(deps: DicomwebDeps, user: AuthUser, sel: Selector, 
     if (matches({ ...ds, ...rec }, query, query.fuzzymatching === "true")) out.push(rec);
   }
   const items = page(out, query);
-  await audit(deps.db, { action: "dicomweb.search", entityType: "Consultation", entityId: sel.consultationId, outcome: "SUCCESS", detail: { level, ...sel, count: items.length, deidentified } });
+  await audit(deps.db, {
+    action: "dicomweb.search",
+    entityType: "Consultation",
+    entityId: sel.consultationId,
+    outcome: "SUCCESS",
+    detail: { level, ...sel, count: items.length, deidentified },
+  });
   return items;
 }
 
@@ -185,7 +229,13 @@ export async function metadata(deps: DicomwebDeps, user: AuthUser, sel: Selector
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, instances.length) }, lane));
-  await audit(deps.db, { action: "dicomweb.metadata", entityType: "Consultation", entityId: sel.consultationId, outcome: "SUCCESS", detail: { ...sel, count: out.length, deidentified } });
+  await audit(deps.db, {
+    action: "dicomweb.metadata",
+    entityType: "Consultation",
+    entityId: sel.consultationId,
+    outcome: "SUCCESS",
+    detail: { ...sel, count: out.length, deidentified },
+  });
   return out;
 }
 
@@ -194,7 +244,11 @@ function negotiate(req: Request, offered: string[]): string {
   const accept = req.headers.accept;
   if (!accept || accept.includes("*/*")) return offered[0]!;
   const hit = offered.find((o) => accept.toLowerCase().includes(o));
-  if (!hit) throw new AppError(ErrorCode.NOT_ACCEPTABLE, `不支持所请求的格式（Accept: ${accept.slice(0, 100)}），可用：${offered.join("、")}`);
+  if (!hit)
+    throw new AppError(
+      ErrorCode.NOT_ACCEPTABLE,
+      `不支持所请求的格式（Accept: ${accept.slice(0, 100)}），可用：${offered.join("、")}`,
+    );
   return hit;
 }
 
@@ -212,13 +266,24 @@ export async function retrieve(deps: DicomwebDeps, user: AuthUser, sel: Selector
   negotiate(req, ["multipart/related"]);
   const { instances, deidentified } = await load(deps, user, sel, "dicomweb.retrieve");
   if (!instances.length) throw notFound("影像");
-  await audit(deps.db, { action: "dicomweb.retrieve", entityType: "Consultation", entityId: sel.consultationId, outcome: "SUCCESS", detail: { ...sel, count: instances.length, deidentified } });
+  await audit(deps.db, {
+    action: "dicomweb.retrieve",
+    entityType: "Consultation",
+    entityId: sel.consultationId,
+    outcome: "SUCCESS",
+    detail: { ...sel, count: instances.length, deidentified },
+  });
   const boundary = randomBytes(16).toString("hex");
   res.status(200).setHeader("content-type", `multipart/related; type="application/dicom"; boundary=${boundary}`);
   res.setHeader("cache-control", "private, no-store");
   for (const i of instances) {
     const ts = (i.row.details as { transferSyntax?: string } | null)?.transferSyntax;
-    await writePart(res, boundary, `Content-Type: application/dicom${ts ? `; transfer-syntax=${ts}` : ""}`, await deps.storage.get(i.key));
+    await writePart(
+      res,
+      boundary,
+      `Content-Type: application/dicom${ts ? `; transfer-syntax=${ts}` : ""}`,
+      await deps.storage.get(i.key),
+    );
   }
   res.end(`\r\n--${boundary}--\r\n`);
 }
@@ -236,7 +301,14 @@ function frameNumbers(list: string, count: number): number[] {
 }
 
 /** WADO-RS frames: pixel data of the listed frames, native or as stored (JPEG etc.), multipart/related. */
-export async function frames(deps: DicomwebDeps, user: AuthUser, sel: Selector, list: string, req: Request, res: Response) {
+export async function frames(
+  deps: DicomwebDeps,
+  user: AuthUser,
+  sel: Selector,
+  list: string,
+  req: Request,
+  res: Response,
+) {
   const { instances, deidentified } = await load(deps, user, sel, "dicomweb.frames");
   const inst = instances[0];
   if (!inst) throw notFound("影像");
@@ -244,17 +316,37 @@ export async function frames(deps: DicomwebDeps, user: AuthUser, sel: Selector, 
   if (!f) throw notFound("像素数据");
   const nums = frameNumbers(list, f.count);
   negotiate(req, ["multipart/related"]);
-  await audit(deps.db, { action: "dicomweb.frames", entityType: "Consultation", entityId: sel.consultationId, outcome: "SUCCESS", detail: { ...sel, frames: nums.length, deidentified } });
+  await audit(deps.db, {
+    action: "dicomweb.frames",
+    entityType: "Consultation",
+    entityId: sel.consultationId,
+    outcome: "SUCCESS",
+    detail: { ...sel, frames: nums.length, deidentified },
+  });
   const boundary = randomBytes(16).toString("hex");
-  const type = f.mediaType === "application/octet-stream" ? f.mediaType : `${f.mediaType}; transfer-syntax=${f.transferSyntax}`;
+  const type =
+    f.mediaType === "application/octet-stream" ? f.mediaType : `${f.mediaType}; transfer-syntax=${f.transferSyntax}`;
   res.status(200).setHeader("content-type", `multipart/related; type="${f.mediaType}"; boundary=${boundary}`);
   res.setHeader("cache-control", "private, no-store");
-  for (const n of nums) await writePart(res, boundary, `Content-Type: ${type}\r\nContent-Location: ${instanceUrl(base(req, sel.consultationId), inst)}/frames/${n}`, f.frame(n));
+  for (const n of nums)
+    await writePart(
+      res,
+      boundary,
+      `Content-Type: ${type}\r\nContent-Location: ${instanceUrl(base(req, sel.consultationId), inst)}/frames/${n}`,
+      f.frame(n),
+    );
   res.end(`\r\n--${boundary}--\r\n`);
 }
 
 /** WADO-RS rendered: one frame (default the first) as PNG or JPEG for viewers without a DICOM decoder. */
-export async function rendered(deps: DicomwebDeps, user: AuthUser, sel: Selector, frame: number, req: Request, res: Response) {
+export async function rendered(
+  deps: DicomwebDeps,
+  user: AuthUser,
+  sel: Selector,
+  frame: number,
+  req: Request,
+  res: Response,
+) {
   const { instances, deidentified } = await load(deps, user, sel, "dicomweb.rendered");
   const inst = instances[0];
   if (!inst) throw notFound("影像");
@@ -262,7 +354,13 @@ export async function rendered(deps: DicomwebDeps, user: AuthUser, sel: Selector
   if (frame < 1 || frame > count) throw notFound(`帧（该实例共 ${count} 帧）`);
   const type = negotiate(req, ["image/png", "image/jpeg"]) as "image/png" | "image/jpeg";
   const image = await renderFrame(deps.storage, inst.key, await deps.scratch(), frame, type);
-  await audit(deps.db, { action: "dicomweb.rendered", entityType: "Consultation", entityId: sel.consultationId, outcome: "SUCCESS", detail: { ...sel, frame, deidentified } });
+  await audit(deps.db, {
+    action: "dicomweb.rendered",
+    entityType: "Consultation",
+    entityId: sel.consultationId,
+    outcome: "SUCCESS",
+    detail: { ...sel, frame, deidentified },
+  });
   res.status(200).setHeader("content-type", type);
   res.setHeader("cache-control", "private, no-store");
   res.end(image);

@@ -14,7 +14,10 @@ export function consoleDir(): string {
   return candidates.find((d) => existsSync(path.join(d, "index.html"))) ?? candidates[0]!;
 }
 
-const wantsHtml = (req: Request) => (req.method === "GET" || req.method === "HEAD") && !SERVER_PATHS.test(req.path) && (req.accepts(["html", "json"]) === "html");
+const wantsHtml = (req: Request) =>
+  (req.method === "GET" || req.method === "HEAD") &&
+  !SERVER_PATHS.test(req.path) &&
+  req.accepts(["html", "json"]) === "html";
 
 export function consoleRoutes(dir: string = consoleDir()): Router {
   const router = Router();
@@ -24,7 +27,10 @@ export function consoleRoutes(dir: string = consoleDir()): Router {
       index: false,
       redirect: false,
       setHeaders: (res, file) => {
-        res.setHeader("cache-control", file.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache");
+        res.setHeader(
+          "cache-control",
+          file.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache",
+        );
       },
     }),
   );

@@ -14,8 +14,14 @@ export function healthRoutes(deps: { db: Db; redis: Redis }): Router {
   });
   router.get("/readyz", async (_req, res) => {
     const checks = await Promise.all([
-      db.$queryRaw`SELECT 1`.then(() => "ok" as const, () => "unreachable" as const),
-      redis.ping().then(() => "ok" as const, () => "unreachable" as const),
+      db.$queryRaw`SELECT 1`.then(
+        () => "ok" as const,
+        () => "unreachable" as const,
+      ),
+      redis.ping().then(
+        () => "ok" as const,
+        () => "unreachable" as const,
+      ),
     ]);
     const body = { postgres: checks[0], redis: checks[1] };
     const ready = checks.every((c) => c === "ok");

@@ -21,7 +21,6 @@ export function describeRoute(op: Operation): void {
   operations.push(op);
 }
 
-
 function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   return z.toJSONSchema(schema, { io, unrepresentable: "any" });
 }
@@ -44,9 +43,17 @@ function success(op: Operation) {
   const content: Record<string, unknown> = {};
   if (op.response) content["application/json"] = { schema: jsonSchema(op.response, "output") };
   for (const type of op.produces ?? []) content[type] = { schema: type.endsWith("json") ? { type: "object" } : FILE };
-  const description = status === "201" ? "Created" : status === "202" ? "Accepted: processing follows" : status === "204" ? "No content" : "OK";
+  const description =
+    status === "201"
+      ? "Created"
+      : status === "202"
+        ? "Accepted: processing follows"
+        : status === "204"
+          ? "No content"
+          : "OK";
   // A 201 without a body (tus creation) answers where the new resource is.
-  const location = status === "201" && !Object.keys(content).length ? { headers: { Location: { schema: { type: "string" } } } } : {};
+  const location =
+    status === "201" && !Object.keys(content).length ? { headers: { Location: { schema: { type: "string" } } } } : {};
   return { [status]: { description, ...(Object.keys(content).length ? { content } : {}), ...location } };
 }
 
@@ -63,7 +70,12 @@ export function openApiDocument(): Record<string, unknown> {
       ...(op.auth ? { security: [{ bearer: [] }] } : {}),
       parameters: [...parameters(op.schemas.params, "path"), ...parameters(op.schemas.query, "query")],
       ...(op.schemas.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.schemas.body, "input") } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { "application/json": { schema: jsonSchema(op.schemas.body, "input") } },
+            },
+          }
         : {}),
       responses: {
         ...success(op),

@@ -66,7 +66,10 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: unk
     socket.destroy();
     return;
   }
-  const appError = new AppError(err.code === "HPE_HEADER_OVERFLOW" ? ErrorCode.HEADERS_TOO_LARGE : ErrorCode.VALIDATION_FAILED, err.code === "HPE_HEADER_OVERFLOW" ? undefined : "请求格式不正确");
+  const appError = new AppError(
+    err.code === "HPE_HEADER_OVERFLOW" ? ErrorCode.HEADERS_TOO_LARGE : ErrorCode.VALIDATION_FAILED,
+    err.code === "HPE_HEADER_OVERFLOW" ? undefined : "请求格式不正确",
+  );
   const body = JSON.stringify(problemOf(appError));
   socket.end(
     `HTTP/1.1 ${appError.status} ${appError.status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\n` +

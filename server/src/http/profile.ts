@@ -26,7 +26,11 @@ export async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
 type Callback = (...args: unknown[]) => void;
 
 /** Times a pg call that takes either a trailing callback or returns a promise. */
-function timed(args: unknown[], call: (args: unknown[]) => unknown, done: (p: RequestProfile, ms: number) => void): unknown {
+function timed(
+  args: unknown[],
+  call: (args: unknown[]) => unknown,
+  done: (p: RequestProfile, ms: number) => void,
+): unknown {
   const p = current();
   if (!p) return call(args);
   const t0 = performance.now();
@@ -50,14 +54,22 @@ function timed(args: unknown[], call: (args: unknown[]) => unknown, done: (p: Re
 export function instrumentPool(pool: pg.Pool): pg.Pool {
   const connect = pool.connect.bind(pool) as (...a: unknown[]) => unknown;
   (pool as unknown as { connect: (...a: unknown[]) => unknown }).connect = (...args) =>
-    timed(args, (a) => connect(...a), (p, ms) => (p.poolWaitMs += ms));
+    timed(
+      args,
+      (a) => connect(...a),
+      (p, ms) => (p.poolWaitMs += ms),
+    );
   pool.on("connect", (client) => {
     const query = client.query.bind(client) as (...a: unknown[]) => unknown;
     (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args) =>
-      timed(args, (a) => query(...a), (p, ms) => {
-        p.queries += 1;
-        p.dbMs += ms;
-      });
+      timed(
+        args,
+        (a) => query(...a),
+        (p, ms) => {
+          p.queries += 1;
+          p.dbMs += ms;
+        },
+      );
   });
   return pool;
 }

@@ -69,7 +69,10 @@ export function routeGroup(router: Router, opts: { prefix: string; tag: string; 
       const text = result instanceof JsonText ? result : null;
       if (checkResponses && spec.response) {
         const r = spec.response.safeParse(text ? text.parse() : result);
-        if (!r.success) throw new Error(`${spec.method.toUpperCase()} ${opts.prefix + spec.path}: answer does not match its contract schema: ${r.error.message}`);
+        if (!r.success)
+          throw new Error(
+            `${spec.method.toUpperCase()} ${opts.prefix + spec.path}: answer does not match its contract schema: ${r.error.message}`,
+          );
       }
       if (text) res.type("json").send(text.text);
       else res.json(result);

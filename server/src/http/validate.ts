@@ -28,9 +28,13 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
   const r = schema.safeParse(value);
   if (!r.success) {
     const issues = toFieldIssues(r.error, where);
-    throw new AppError(ErrorCode.VALIDATION_FAILED, `请求参数不正确：${issues.map((i) => `${i.path} ${i.message}`).join("；")}`.slice(0, 500), {
-      issues,
-    });
+    throw new AppError(
+      ErrorCode.VALIDATION_FAILED,
+      `请求参数不正确：${issues.map((i) => `${i.path} ${i.message}`).join("；")}`.slice(0, 500),
+      {
+        issues,
+      },
+    );
   }
   return r.data;
 }
@@ -43,7 +47,9 @@ export function rejectUnsafeInput(req: Request, _res: Response, next: NextFuncti
         return decodeURIComponent(seg);
       } catch {
         // Not UTF-8 (e.g. %ED%A0%80, an encoded lone surrogate): the router's own decoding would throw a 500.
-        throw new AppError(ErrorCode.VALIDATION_FAILED, "请求地址含有无效的编码", { issues: [{ path: "path", message: "无效的编码" }] });
+        throw new AppError(ErrorCode.VALIDATION_FAILED, "请求地址含有无效的编码", {
+          issues: [{ path: "path", message: "无效的编码" }],
+        });
       }
     });
     assertSafeInput(segments.join("/"), "path");

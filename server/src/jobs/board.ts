@@ -38,13 +38,25 @@ function readCookie(req: Request, name: string): string | null {
   return null;
 }
 
-export function boardRoutes(deps: { db: Db; redis: Redis; redisPrefix: string; tokens: TokenService; queues: AppQueues; requireAuth: RequestHandler; secureCookies: boolean }): Router {
+export function boardRoutes(deps: {
+  db: Db;
+  redis: Redis;
+  redisPrefix: string;
+  tokens: TokenService;
+  queues: AppQueues;
+  requireAuth: RequestHandler;
+  secureCookies: boolean;
+}): Router {
   const router = Router();
   const ticketKey = (t: string) => `${deps.redisPrefix}:board-ticket:${createHash("sha256").update(t).digest("hex")}`;
 
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
-  const board = createBullBoard({ queues: deps.queues.all().map((q) => new BullMQAdapter(q)), serverAdapter, options: { uiConfig: { boardTitle: "医联 任务队列" } } });
+  const board = createBullBoard({
+    queues: deps.queues.all().map((q) => new BullMQAdapter(q)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: "医联 任务队列" } },
+  });
   const known = new Set(deps.queues.all().map((q) => q.name));
   const extra: Queue[] = [];
   /** Colleagues' queues appear without registration: every queue with a meta key under our prefix is shown. */
@@ -67,7 +79,13 @@ export function boardRoutes(deps: { db: Db; redis: Redis; redisPrefix: string; t
 
   const route = routeGroup(router, { prefix: "/api/admin/queues", tag: "admin", auth: deps.requireAuth });
   route(
-    { method: "post", path: "/ticket", summary: "One-time ticket (60 s) to open the queue console in a browser (province administrators)", schemas: { body: z.object({}).optional() }, response: QueueConsoleTicket },
+    {
+      method: "post",
+      path: "/ticket",
+      summary: "One-time ticket (60 s) to open the queue console in a browser (province administrators)",
+      schemas: { body: z.object({}).optional() },
+      response: QueueConsoleTicket,
+    },
     async (_v, req, res) => {
       const user = currentUser(res);
       requireRole(user, "PROVINCE_ADMIN");
@@ -89,7 +107,13 @@ export function boardRoutes(deps: { db: Db; redis: Redis; redisPrefix: string; t
         const ctx = getContext();
         if (ctx) ctx.user = user;
         await audit(deps.db, { action: "board.open", entityType: "Queue", outcome: "SUCCESS" });
-        res.cookie(COOKIE, token, { httpOnly: true, sameSite: "strict", secure: deps.secureCookies, path: BOARD_PATH, maxAge: deps.tokens.accessTtlS * 1000 });
+        res.cookie(COOKIE, token, {
+          httpOnly: true,
+          sameSite: "strict",
+          secure: deps.secureCookies,
+          path: BOARD_PATH,
+          maxAge: deps.tokens.accessTtlS * 1000,
+        });
         res.redirect(303, req.baseUrl + req.path.replace(/\/$/, "") || BOARD_PATH);
         return;
       }
@@ -102,7 +126,12 @@ export function boardRoutes(deps: { db: Db; redis: Redis; redisPrefix: string; t
       const ctx = getContext();
       if (ctx) ctx.user = user;
       if (req.method !== "GET" && req.method !== "HEAD") {
-        await audit(deps.db, { action: `board.${req.method.toLowerCase()}`, entityType: "Queue", entityId: req.path.slice(0, 200), outcome: "SUCCESS" });
+        await audit(deps.db, {
+          action: `board.${req.method.toLowerCase()}`,
+          entityType: "Queue",
+          entityId: req.path.slice(0, 200),
+          outcome: "SUCCESS",
+        });
       }
       if (req.path === "/" || req.path === "") await discoverQueues().catch(() => undefined);
       // The console is our own page: it may not be framed, and it is never cached.

@@ -44,7 +44,10 @@ function makeQueues(connection: ConnectionOptions, redisPrefix: string): AppQueu
   const uploads = new Queue<UploadsJobData, unknown, UploadsJobName>(UPLOADS_QUEUE, { connection, prefix });
   const statistics = new Queue<StatisticsJobData, unknown, StatisticsJobName>(STATISTICS_QUEUE, { connection, prefix });
   const recording = new Queue<RecordingJobData, unknown, RecordingJobName>(RECORDING_QUEUE, { connection, prefix });
-  const pacsImports = new Queue<PacsImportJobData, unknown, PacsImportJobName>(PACS_IMPORTS_QUEUE, { connection, prefix });
+  const pacsImports = new Queue<PacsImportJobData, unknown, PacsImportJobName>(PACS_IMPORTS_QUEUE, {
+    connection,
+    prefix,
+  });
   return {
     uploads,
     statistics,

@@ -27,10 +27,22 @@ export function jobRoutes(services: Services, requireAuth: RequestHandler, opts:
   router.use(uploadRoutes(uploads));
   // Partial files stay on this server's disk, beside local storage (the finished file moves into storage).
   const tusDir = path.join(path.resolve(storageConfig().STORAGE_DIR), ".tus");
-  router.use(resumableUploads(uploads, { directory: tusDir, expiryMs: config.UPLOAD_RESUMABLE_EXPIRY_S * 1000 }).router);
+  router.use(
+    resumableUploads(uploads, { directory: tusDir, expiryMs: config.UPLOAD_RESUMABLE_EXPIRY_S * 1000 }).router,
+  );
   router.use(statisticsRoutes({ db, queues, requireAuth }));
   router.use(pacsRoutes({ db, config, queues, requireAuth }));
   router.use(dicomwebRoutes({ db, storage, scratch: () => scratchDir(), requireAuth }));
-  router.use(boardRoutes({ db, redis, redisPrefix: config.REDIS_PREFIX, tokens, queues, requireAuth, secureCookies: config.NODE_ENV === "production" }));
+  router.use(
+    boardRoutes({
+      db,
+      redis,
+      redisPrefix: config.REDIS_PREFIX,
+      tokens,
+      queues,
+      requireAuth,
+      secureCookies: config.NODE_ENV === "production",
+    }),
+  );
   return router;
 }

@@ -31,7 +31,12 @@ export type RoomResolver = (ctx: RoomResolverContext) => Promise<Omit<RoomGrant,
  */
 export type ProduceCheck = (ctx: { db: Db; user: AuthUser; grant: RoomGrant; source: MediaSource }) => Promise<void>;
 
-export type PeerJoinedListener = (kind: RoomKind, roomId: string, user: AuthUser, grant: RoomGrant) => void | Promise<void>;
+export type PeerJoinedListener = (
+  kind: RoomKind,
+  roomId: string,
+  user: AuthUser,
+  grant: RoomGrant,
+) => void | Promise<void>;
 
 /** How early before the booked start the consultation room opens. */
 export const CONSULTATION_EARLY_OPEN_MS = 15 * 60 * 1000;
@@ -52,7 +57,8 @@ export const consultationResolver: RoomResolver = async ({ db, user, roomId, now
   });
   const participant = c?.participants[0];
   const receivingCoordinator = !!c && hasRole(user, "COORDINATOR") && c.targetInstitutionId === user.institutionId;
-  if (!c || (!participant && !receivingCoordinator)) throw new AppError(ErrorCode.NOT_FOUND, "会诊不存在或您不是参与者");
+  if (!c || (!participant && !receivingCoordinator))
+    throw new AppError(ErrorCode.NOT_FOUND, "会诊不存在或您不是参与者");
 
   const booked =
     (c.status === "SCHEDULED" || c.status === "IN_PROGRESS") &&
@@ -61,7 +67,10 @@ export const consultationResolver: RoomResolver = async ({ db, user, roomId, now
   // Emergencies skip booking: the room is open as soon as the request is accepted.
   const emergency = c.urgency === "EMERGENCY" && (c.status === "ACCEPTED" || c.status === "IN_PROGRESS");
   if (!booked && !emergency) {
-    const opensAt = c.scheduledStart && c.status === "SCHEDULED" ? new Date(c.scheduledStart.getTime() - CONSULTATION_EARLY_OPEN_MS) : null;
+    const opensAt =
+      c.scheduledStart && c.status === "SCHEDULED"
+        ? new Date(c.scheduledStart.getTime() - CONSULTATION_EARLY_OPEN_MS)
+        : null;
     throw new AppError(ErrorCode.INVALID_STATE, opensAt ? "会诊室尚未开放（预约开始前 15 分钟开放）" : "会诊室未开放", {
       details: { status: c.status, ...(opensAt ? { opensAt: opensAt.toISOString() } : {}) },
     });
@@ -95,7 +104,10 @@ export class RoomAccess {
     const check = this.produceChecks.get(grant.kind);
     if (check) return check({ db: this.db, user, grant, source });
     if (!grant.permissions[source]) {
-      throw new AppError(ErrorCode.FORBIDDEN, source === "screen" ? "您在此房间中不能共享屏幕" : "您在此房间中不能发送音视频");
+      throw new AppError(
+        ErrorCode.FORBIDDEN,
+        source === "screen" ? "您在此房间中不能共享屏幕" : "您在此房间中不能发送音视频",
+      );
     }
   }
 
@@ -103,7 +115,13 @@ export class RoomAccess {
   async admit(user: AuthUser, kind: RoomKind, roomId: string, now = new Date()): Promise<RoomGrant> {
     const resolver = this.resolvers.get(kind);
     if (!resolver) throw new AppError(ErrorCode.NOT_FOUND, "房间不存在");
-    const entity = { actorId: user.id, actorInstitutionId: user.institutionId, action: "media.join", entityType: roomEntity(kind), entityId: roomId };
+    const entity = {
+      actorId: user.id,
+      actorInstitutionId: user.institutionId,
+      action: "media.join",
+      entityType: roomEntity(kind),
+      entityId: roomId,
+    };
     try {
       const decided = await resolver({ db: this.db, user, roomId, now });
       const u = await this.db.user.findUnique({ where: { id: user.id }, select: { displayName: true } });
@@ -111,7 +129,12 @@ export class RoomAccess {
       await audit(this.db, { ...entity, outcome: "SUCCESS", detail: { role: grant.role } });
       return grant;
     } catch (e) {
-      const outcome = e instanceof AppError && e.code === ErrorCode.NOT_FOUND ? "NOT_FOUND" : e instanceof AppError ? "DENIED" : "FAILED";
+      const outcome =
+        e instanceof AppError && e.code === ErrorCode.NOT_FOUND
+          ? "NOT_FOUND"
+          : e instanceof AppError
+            ? "DENIED"
+            : "FAILED";
       await audit(this.db, { ...entity, outcome }).catch(() => undefined);
       throw e;
     }

@@ -30,6 +30,9 @@ export async function createMediaBackend({ config, redis, logger }: MediaBackend
     consumerStartLayer: config.MEDIA_CONSUMER_START_LAYER,
     log: (level, msg, data) => logger[level](data ?? {}, msg),
   });
-  logger.info({ workers: service.pool.workers.length, port: config.MEDIA_WEBRTC_PORT }, "media: in-process mediasoup workers started");
+  logger.info(
+    { workers: service.pool.workers.length, port: config.MEDIA_WEBRTC_PORT },
+    "media: in-process mediasoup workers started",
+  );
   return service;
 }

@@ -92,7 +92,9 @@ export class MediaHub {
 
   private store(s: PeerSession): void {
     const stored: StoredSession = { peerId: s.peerId, roomKey: s.roomKey, userId: s.user.id, nodeId: s.nodeId };
-    void this.deps.redis.set(this.storedKey(s.resumeKey), JSON.stringify(stored), "EX", STORED_SESSION_TTL_S).catch(() => undefined);
+    void this.deps.redis
+      .set(this.storedKey(s.resumeKey), JSON.stringify(stored), "EX", STORED_SESSION_TTL_S)
+      .catch(() => undefined);
   }
 
   /** Another server process adopted one of our peers (its client reconnected there): let go without leaving. */
@@ -110,7 +112,13 @@ export class MediaHub {
    * it is the same user, room and the peer is still in the room; it rebuilds if its media moved meanwhile. Only
    * with media nodes: in-process media lives and dies with its server process.
    */
-  private async adopt(resumeKey: string, user: AuthUser, roomKey: string, grant: RoomGrant, api: MediaApi): Promise<PeerSession | undefined> {
+  private async adopt(
+    resumeKey: string,
+    user: AuthUser,
+    roomKey: string,
+    grant: RoomGrant,
+    api: MediaApi,
+  ): Promise<PeerSession | undefined> {
     if (!api.nodeOfPeer) return undefined;
     const raw = await this.deps.redis.get(this.storedKey(resumeKey));
     if (!raw) return undefined;
@@ -118,10 +126,22 @@ export class MediaHub {
     if (stored.userId !== user.id || stored.roomKey !== roomKey) return undefined;
     const nodeId = await api.nodeOfPeer(roomKey, stored.peerId);
     if (!nodeId) return undefined; // the peer left the room (or the room closed)
-    const s: PeerSession = { peerId: stored.peerId, roomKey, user, grant, resumeKey, socketId: null, nodeId, mediaReset: nodeId !== stored.nodeId };
+    const s: PeerSession = {
+      peerId: stored.peerId,
+      roomKey,
+      user,
+      grant,
+      resumeKey,
+      socketId: null,
+      nodeId,
+      mediaReset: nodeId !== stored.nodeId,
+    };
     this.sessions.set(s.peerId, s);
     await this.deps.redis.publish(this.adoptedChannel, `${this.instanceId} ${s.peerId}`);
-    this.deps.logger.info({ roomKey, peerId: s.peerId, moved: s.mediaReset }, "media: peer resumed from another server process");
+    this.deps.logger.info(
+      { roomKey, peerId: s.peerId, moved: s.mediaReset },
+      "media: peer resumed from another server process",
+    );
     return s;
   }
 
@@ -174,7 +194,8 @@ export class MediaHub {
       const sid = this.sessions.get(e.toPeerId)?.socketId;
       if (sid) io.to(sid).emit(e.name, e.payload as never);
     } else if (spanning) {
-      for (const s of audience) if (s.socketId && s.peerId !== e.exceptPeerId) io.to(s.socketId).emit(e.name, e.payload as never);
+      for (const s of audience)
+        if (s.socketId && s.peerId !== e.exceptPeerId) io.to(s.socketId).emit(e.name, e.payload as never);
     } else {
       const except = e.exceptPeerId ? this.sessions.get(e.exceptPeerId)?.socketId : null;
       // Local sockets only: with media nodes every server process receives every event and serves its own sockets.
@@ -210,7 +231,10 @@ export class MediaHub {
       if (!node) {
         if (s.nodeId !== e.nodeId) continue; // on another node of a spanning session: not concerned
         if (s.socketId) {
-          this.io?.to(s.socketId).emit("media:roomClosed", { reason: "node-lost", message: "音视频节点出现故障，视频已中断，请稍后重新进入。" });
+          this.io?.to(s.socketId).emit("media:roomClosed", {
+            reason: "node-lost",
+            message: "音视频节点出现故障，视频已中断，请稍后重新进入。",
+          });
           this.io?.in(s.socketId).socketsLeave(roomChannel(s.roomKey));
         }
         this.forget(s);
@@ -244,7 +268,11 @@ export class MediaHub {
    * The peer's media, set up in one go: both transports (send only for a peer allowed to send) and, once the
    * client's RTP capabilities are known, a paused consumer of every producer it sees.
    */
-  async setupMedia(roomKey: string, s: Pick<PeerSession, "peerId" | "grant">, rtpCapabilities?: unknown): Promise<Omit<MediaSetup, keyof MediaIceServers>> {
+  async setupMedia(
+    roomKey: string,
+    s: Pick<PeerSession, "peerId" | "grant">,
+    rtpCapabilities?: unknown,
+  ): Promise<Omit<MediaSetup, keyof MediaIceServers>> {
     const api = await this.media();
     const { camera, microphone, screen } = s.grant.permissions;
     const [recv, send, snap, routerRtpCapabilities] = await Promise.all([
@@ -253,8 +281,15 @@ export class MediaHub {
       api.snapshot(roomKey),
       api.getRouterRtpCapabilities(roomKey),
     ]);
-    const consumers = rtpCapabilities ? await api.consumeAll(roomKey, s.peerId, { transportId: recv.id, rtpCapabilities }) : [];
-    return { routerRtpCapabilities, transports: { recv, send }, producers: snap.producers.filter((p) => p.peerId !== s.peerId), consumers };
+    const consumers = rtpCapabilities
+      ? await api.consumeAll(roomKey, s.peerId, { transportId: recv.id, rtpCapabilities })
+      : [];
+    return {
+      routerRtpCapabilities,
+      transports: { recv, send },
+      producers: snap.producers.filter((p) => p.peerId !== s.peerId),
+      consumers,
+    };
   }
 
   async join(
@@ -274,7 +309,8 @@ export class MediaHub {
       const { roomKey } = await api.openRoom(kind, roomId);
       // Resume the peer kept through a network drop: its transports, producers and consumers are still there.
       const kept = resumeKey
-        ? ([...this.sessions.values()].find((s) => s.resumeKey === resumeKey) ?? (await this.adopt(resumeKey, user, roomKey, grant, api)))
+        ? ([...this.sessions.values()].find((s) => s.resumeKey === resumeKey) ??
+          (await this.adopt(resumeKey, user, roomKey, grant, api)))
         : undefined;
       if (kept && kept.user.id === user.id && kept.roomKey === roomKey && (await api.hasRoom(roomKey))) {
         this.bind(kept, socketId);
@@ -284,7 +320,10 @@ export class MediaHub {
         const resumed = !kept.mediaReset;
         kept.mediaReset = false;
         if (!resumed) await api.resetPeerMedia(roomKey, kept.peerId);
-        const [snap, routerRtpCapabilities] = await Promise.all([api.snapshot(roomKey), api.getRouterRtpCapabilities(roomKey)]);
+        const [snap, routerRtpCapabilities] = await Promise.all([
+          api.snapshot(roomKey),
+          api.getRouterRtpCapabilities(roomKey),
+        ]);
         // Kept transports go on; a peer whose media was reset gets its new setup in this answer.
         const setup = resumed
           ? { routerRtpCapabilities, producers: snap.producers.filter((p) => p.peerId !== kept.peerId), consumers: [] }
@@ -309,8 +348,21 @@ export class MediaHub {
       }
       const peerId = randomUUID();
       try {
-        const snap = await api.joinPeer(roomKey, { peerId, userId: user.id, displayName: grant.displayName, role: grant.role });
-        const session: PeerSession = { peerId, roomKey, user, grant, resumeKey: randomBytes(24).toString("base64url"), socketId: null, nodeId: snap.nodeId };
+        const snap = await api.joinPeer(roomKey, {
+          peerId,
+          userId: user.id,
+          displayName: grant.displayName,
+          role: grant.role,
+        });
+        const session: PeerSession = {
+          peerId,
+          roomKey,
+          user,
+          grant,
+          resumeKey: randomBytes(24).toString("base64url"),
+          socketId: null,
+          nodeId: snap.nodeId,
+        };
         this.sessions.set(peerId, session);
         this.bind(session, socketId);
         this.store(session);
@@ -351,16 +403,24 @@ export class MediaHub {
   async removePeer(s: PeerSession): Promise<void> {
     this.forget(s);
     const api = await this.backend?.catch(() => undefined);
-    await api?.leavePeer(s.roomKey, s.peerId).catch((err) => this.deps.logger.warn({ err: String(err) }, "media leave failed"));
+    await api
+      ?.leavePeer(s.roomKey, s.peerId)
+      .catch((err) => this.deps.logger.warn({ err: String(err) }, "media leave failed"));
   }
 
   /** Closes a user's producers in a room (e.g. a training attendee whose speaking turn was taken back). */
-  async closeProducersOfUser(kind: RoomKind, roomId: string, userId: string, sources: MediaSource[] = ["camera", "microphone", "screen"]): Promise<void> {
+  async closeProducersOfUser(
+    kind: RoomKind,
+    roomId: string,
+    userId: string,
+    sources: MediaSource[] = ["camera", "microphone", "screen"],
+  ): Promise<void> {
     const api = await this.backend?.catch(() => undefined);
     if (!api) return;
     for (const s of this.sessions.values()) {
       if (s.roomKey !== `${kind}:${roomId}` || s.user.id !== userId) continue;
-      for (const source of sources) await api.closeProducersBySource(s.roomKey, s.peerId, source).catch(() => undefined);
+      for (const source of sources)
+        await api.closeProducersBySource(s.roomKey, s.peerId, source).catch(() => undefined);
     }
   }
 
@@ -393,4 +453,3 @@ export class MediaHub {
     await api?.close();
   }
 }
-

@@ -26,14 +26,28 @@ export function createMediaModule(services: Pick<Services, "config" | "db" | "re
     router,
     attach(io) {
       hub.attach(io);
-      io.on("connection", (socket) => registerMediaHandlers(io, socket, { hub, db: services.db, redis: services.redis, redisPrefix: services.config.REDIS_PREFIX }));
+      io.on("connection", (socket) =>
+        registerMediaHandlers(io, socket, {
+          hub,
+          db: services.db,
+          redis: services.redis,
+          redisPrefix: services.config.REDIS_PREFIX,
+        }),
+      );
     },
     close: () => hub.close(),
   };
 }
 
 export { MediaHub, roomChannel, type PeerSession } from "./hub";
-export { RoomAccess, consultationResolver, CONSULTATION_EARLY_OPEN_MS, type RoomGrant, type RoomResolver, type PeerJoinedListener } from "./access";
+export {
+  RoomAccess,
+  consultationResolver,
+  CONSULTATION_EARLY_OPEN_MS,
+  type RoomGrant,
+  type RoomResolver,
+  type PeerJoinedListener,
+} from "./access";
 export { registerMediaHandlers } from "./socket";
 
 /** client-sdk/dist of this checkout, looked up from the working directory (server runs from the repo or server/). */

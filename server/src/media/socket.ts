@@ -41,7 +41,9 @@ export interface MediaHandlerDeps {
   redisPrefix: string;
 }
 
-type AnySocket = Pick<Socket, "id" | "on" | "join" | "leave" | "to"> & { data: { user: import("../authz/principal").AuthUser } };
+type AnySocket = Pick<Socket, "id" | "on" | "join" | "leave" | "to"> & {
+  data: { user: import("../authz/principal").AuthUser };
+};
 
 export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: MediaHandlerDeps): void {
   const { hub, db } = deps;
@@ -54,10 +56,16 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
   };
 
   /** Registers a request: the payload (when the event has one) is parsed first; the ack gets data or a typed error. */
-  function handle<S extends z.ZodType | null>(event: string, schema: S, run: (req: S extends z.ZodType ? z.output<S> : undefined) => Promise<unknown>) {
+  function handle<S extends z.ZodType | null>(
+    event: string,
+    schema: S,
+    run: (req: S extends z.ZodType ? z.output<S> : undefined) => Promise<unknown>,
+  ) {
     socket.on(event, (...args: unknown[]) => {
       const ack = args[args.length - 1];
-      void handleAck(ack, () => run((schema ? parseOrThrow(schema, args.length > 1 ? args[0] : undefined, "payload") : undefined) as never));
+      void handleAck(ack, () =>
+        run((schema ? parseOrThrow(schema, args.length > 1 ? args[0] : undefined, "payload") : undefined) as never),
+      );
     });
   }
 
@@ -159,7 +167,9 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
     const kind = s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING";
     // The message and its audit row commit together (chat in a consultation may name the patient).
     const row = await db.$transaction(async (tx) => {
-      const m = await tx.roomChatMessage.create({ data: { roomKind: kind, roomId: s.grant.roomId, senderId: user.id, text: req.text } });
+      const m = await tx.roomChatMessage.create({
+        data: { roomKind: kind, roomId: s.grant.roomId, senderId: user.id, text: req.text },
+      });
       await audit(tx, {
         action: "media.chat.send",
         entityType: roomEntity(s.grant.kind),
@@ -171,7 +181,13 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
       });
       return m;
     });
-    const message: MediaChatMessage = { id: row.id, senderId: user.id, senderName: s.grant.displayName, text: row.text, sentAt: row.sentAt.toISOString() };
+    const message: MediaChatMessage = {
+      id: row.id,
+      senderId: user.id,
+      senderName: s.grant.displayName,
+      text: row.text,
+      sentAt: row.sentAt.toISOString(),
+    };
     socket.to(roomChannel(s.roomKey)).emit("media:chat", message);
     return message;
   });
@@ -185,7 +201,12 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
       take: 200,
     });
     const names = new Map(
-      (await db.user.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.senderId))] } }, select: { id: true, displayName: true } })).map((u) => [u.id, u.displayName]),
+      (
+        await db.user.findMany({
+          where: { id: { in: [...new Set(rows.map((r) => r.senderId))] } },
+          select: { id: true, displayName: true },
+        })
+      ).map((u) => [u.id, u.displayName]),
     );
     await audit(db, {
       action: "media.chat.read",
@@ -196,7 +217,13 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
       actorInstitutionId: user.institutionId,
       detail: { messages: rows.length },
     });
-    return rows.reverse().map((r) => ({ id: r.id, senderId: r.senderId, senderName: names.get(r.senderId) ?? "", text: r.text, sentAt: r.sentAt.toISOString() }));
+    return rows.reverse().map((r) => ({
+      id: r.id,
+      senderId: r.senderId,
+      senderName: names.get(r.senderId) ?? "",
+      text: r.text,
+      sentAt: r.sentAt.toISOString(),
+    }));
   });
 
   handle("media:leave", null, async () => {

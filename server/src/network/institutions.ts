@@ -39,7 +39,13 @@ export async function searchInstitutions(db: Db, q: InstitutionSearchQuery): Pro
     ...(q.consortiumId ? { memberships: { some: { consortiumId: q.consortiumId } } } : {}),
   };
   const [items, total] = await Promise.all([
-    db.institution.findMany({ where, select: institutionSelect, orderBy: [{ tier: "asc" }, { code: "asc" }], take: q.limit, skip: q.offset }),
+    db.institution.findMany({
+      where,
+      select: institutionSelect,
+      orderBy: [{ tier: "asc" }, { code: "asc" }],
+      take: q.limit,
+      skip: q.offset,
+    }),
     db.institution.count({ where }),
   ]);
   return { items, total, limit: q.limit, offset: q.offset };
@@ -71,14 +77,26 @@ export async function getInstitution(db: Db, id: string) {
 }
 
 /** The telemedicine network tree: the province-tier roots (or one institution) down `depth` levels. */
-export async function institutionTree(db: Db, rootId: string | undefined, depth: number): Promise<InstitutionTreeNode[]> {
+export async function institutionTree(
+  db: Db,
+  rootId: string | undefined,
+  depth: number,
+): Promise<InstitutionTreeNode[]> {
   const roots = rootId
     ? await db.institution.findMany({ where: { id: rootId }, select: institutionSelect })
-    : await db.institution.findMany({ where: { parentId: null, tier: "PROVINCE" }, select: institutionSelect, orderBy: { code: "asc" } });
+    : await db.institution.findMany({
+        where: { parentId: null, tier: "PROVINCE" },
+        select: institutionSelect,
+        orderBy: { code: "asc" },
+      });
   if (rootId && !roots.length) throw notFound("医疗机构");
 
   const counts = async (ids: string[]) => {
-    const rows = await db.institution.groupBy({ by: ["parentId"], where: { parentId: { in: ids } }, _count: { _all: true } });
+    const rows = await db.institution.groupBy({
+      by: ["parentId"],
+      where: { parentId: { in: ids } },
+      _count: { _all: true },
+    });
     return new Map(rows.map((r) => [r.parentId!, r._count._all]));
   };
 
@@ -141,7 +159,13 @@ export async function searchConsortia(db: Db, q: ConsortiumSearchQuery): Promise
     ...(q.institutionId ? { members: { some: { institutionId: q.institutionId } } } : {}),
   };
   const [items, total] = await Promise.all([
-    db.consortium.findMany({ where, select: consortiumSelect, orderBy: [{ type: "asc" }, { code: "asc" }], take: q.limit, skip: q.offset }),
+    db.consortium.findMany({
+      where,
+      select: consortiumSelect,
+      orderBy: [{ type: "asc" }, { code: "asc" }],
+      take: q.limit,
+      skip: q.offset,
+    }),
     db.consortium.count({ where }),
   ]);
   return { items: items.map(toConsortiumSummary), total, limit: q.limit, offset: q.offset };
@@ -173,7 +197,12 @@ export async function consortiumMembers(db: Db, id: string, limit: number, offse
 export async function listRegions(db: Db) {
   const cities = await db.region.findMany({
     where: { kind: "CITY" },
-    select: { id: true, code: true, name: true, children: { select: { id: true, code: true, name: true }, orderBy: { code: "asc" } } },
+    select: {
+      id: true,
+      code: true,
+      name: true,
+      children: { select: { id: true, code: true, name: true }, orderBy: { code: "asc" } },
+    },
     orderBy: { code: "asc" },
   });
   return cities.map(({ children, ...c }) => ({ ...c, counties: children }));

@@ -21,12 +21,16 @@ privateNets.addSubnet("192.168.0.0", 16);
 privateNets.addSubnet("100.64.0.0", 10);
 privateNets.addSubnet("fc00::", 7, "ipv6");
 
-const invalid = (message: string) => new AppError(ErrorCode.VALIDATION_FAILED, message, { details: { field: "baseUrl" } });
+const invalid = (message: string) =>
+  new AppError(ErrorCode.VALIDATION_FAILED, message, { details: { field: "baseUrl" } });
 
 /** Host and host:port entries the operator allows even on loopback (the demo PACS is always one). */
 export function allowedHosts(config: Config): Set<string> {
   const demo = new URL(config.PACS_DEMO_URL ?? `http://127.0.0.1:${config.PACS_DEMO_PORT}/dicom-web`);
-  const listed = config.PACS_ALLOWED_HOSTS?.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean) ?? [];
+  const listed =
+    config.PACS_ALLOWED_HOSTS?.split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean) ?? [];
   return new Set([demo.host.toLowerCase(), ...listed]);
 }
 
@@ -71,9 +75,16 @@ export interface PacsAddressPolicy {
   allowPrivate: boolean;
 }
 
-export const pacsAddressPolicy = (config: Config): PacsAddressPolicy => ({ allowed: allowedHosts(config), allowPrivate: config.PACS_ALLOW_PRIVATE });
+export const pacsAddressPolicy = (config: Config): PacsAddressPolicy => ({
+  allowed: allowedHosts(config),
+  allowPrivate: config.PACS_ALLOW_PRIVATE,
+});
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;
 
 /**
  * The DNS lookup of every connection to a PACS: the name is resolved once and the connection goes to an address
@@ -86,12 +97,20 @@ export function pinnedLookup(policy: PacsAddressPolicy) {
     const listed = policy.allowed.has(host) || [...policy.allowed].some((h) => h.startsWith(`${host}:`));
     lookup(hostname, { all: true })
       .then((addresses) => {
-        const ok = listed ? addresses : addresses.filter((a) => !addressRefusal(a.address, a.family, policy.allowPrivate));
+        const ok = listed
+          ? addresses
+          : addresses.filter((a) => !addressRefusal(a.address, a.family, policy.allowPrivate));
         if (!ok.length) {
-          const err = Object.assign(new Error(`PACS host ${hostname} resolves to refused addresses`), { code: "EPACSADDRESS" });
+          const err = Object.assign(new Error(`PACS host ${hostname} resolves to refused addresses`), {
+            code: "EPACSADDRESS",
+          });
           return callback(err, "");
         }
-        if (options.all) return callback(null, ok.map((a) => ({ address: a.address, family: a.family })));
+        if (options.all)
+          return callback(
+            null,
+            ok.map((a) => ({ address: a.address, family: a.family })),
+          );
         callback(null, ok[0]!.address, ok[0]!.family);
       })
       .catch((e: NodeJS.ErrnoException) => callback(e, ""));

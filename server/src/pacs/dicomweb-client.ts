@@ -15,10 +15,18 @@ export interface PacsTarget {
   policy: PacsAddressPolicy;
 }
 
-export function pacsTarget(row: Pick<PacsConnection, "baseUrl" | "usernameEnc" | "passwordEnc">, keyB64: string, policy: PacsAddressPolicy): PacsTarget {
+export function pacsTarget(
+  row: Pick<PacsConnection, "baseUrl" | "usernameEnc" | "passwordEnc">,
+  keyB64: string,
+  policy: PacsAddressPolicy,
+): PacsTarget {
   const user = row.usernameEnc ? decryptCredential(row.usernameEnc, keyB64) : null;
   const pass = row.passwordEnc ? decryptCredential(row.passwordEnc, keyB64) : "";
-  return { baseUrl: row.baseUrl, authorization: user ? `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` : null, policy };
+  return {
+    baseUrl: row.baseUrl,
+    authorization: user ? `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` : null,
+    policy,
+  };
 }
 
 /** One GET over node:http(s) with the pinned lookup, answered as a fetch Response (streamed body). */
@@ -26,14 +34,21 @@ function get(t: PacsTarget, url: string, headers: Record<string, string>, signal
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const client = u.protocol === "https:" ? https : http;
-    const req = client.request(u, { method: "GET", headers, signal, lookup: pinnedLookup(t.policy) as never }, (res) => {
-      const status = res.statusCode ?? 502;
-      const h = new Headers();
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
-      const empty = status === 204 || status === 304;
-      if (empty) res.resume();
-      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers: h }));
-    });
+    const req = client.request(
+      u,
+      { method: "GET", headers, signal, lookup: pinnedLookup(t.policy) as never },
+      (res) => {
+        const status = res.statusCode ?? 502;
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
+        const empty = status === 204 || status === 304;
+        if (empty) res.resume();
+        resolve(
+          new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, headers: h }),
+        );
+      },
+    );
     req.once("error", reject);
     req.end();
   });
@@ -47,21 +62,36 @@ export async function pacsGet(t: PacsTarget, path: string, accept: string, timeo
   let res: Response;
   try {
     // node:http never follows redirects: a 3xx is answered below.
-    res = await get(t, `${t.baseUrl}${path}`, { accept, ...(t.authorization ? { authorization: t.authorization } : {}) }, AbortSignal.timeout(timeoutMs));
+    res = await get(
+      t,
+      `${t.baseUrl}${path}`,
+      { accept, ...(t.authorization ? { authorization: t.authorization } : {}) },
+      AbortSignal.timeout(timeoutMs),
+    );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EPACSADDRESS") {
-      throw pacsError("PACS 主机名现在解析到不允许的地址（本机、链路本地或内网），已拒绝连接；请管理员核对 PACS 登记", { cause: "address" });
+      throw pacsError("PACS 主机名现在解析到不允许的地址（本机、链路本地或内网），已拒绝连接；请管理员核对 PACS 登记", {
+        cause: "address",
+      });
     }
     const timedOut = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
-    throw pacsError(timedOut ? "PACS 响应超时，请稍后再试" : "无法连接本机构 PACS（网络不通或服务未启动）", { cause: timedOut ? "timeout" : "unreachable" });
+    throw pacsError(timedOut ? "PACS 响应超时，请稍后再试" : "无法连接本机构 PACS（网络不通或服务未启动）", {
+      cause: timedOut ? "timeout" : "unreachable",
+    });
   }
   if (res.status === 401 || res.status === 403) {
     await res.body?.cancel();
-    throw pacsError("PACS 拒绝了登录：用户名或密码错误，请联系机构管理员更新 PACS 登记", { cause: "auth", pacsStatus: res.status });
+    throw pacsError("PACS 拒绝了登录：用户名或密码错误，请联系机构管理员更新 PACS 登记", {
+      cause: "auth",
+      pacsStatus: res.status,
+    });
   }
   if (res.status >= 300 && res.status < 400) {
     await res.body?.cancel();
-    throw pacsError("PACS 要求跳转到其他地址，出于安全考虑未跟随；请管理员登记最终地址", { cause: "redirect", pacsStatus: res.status });
+    throw pacsError("PACS 要求跳转到其他地址，出于安全考虑未跟随；请管理员登记最终地址", {
+      cause: "redirect",
+      pacsStatus: res.status,
+    });
   }
   return res;
 }
@@ -78,7 +108,8 @@ const personName = (ds: DicomJson, tag: string) => {
   const name = v?.Ideographic ?? v?.Alphabetic;
   return name ? name.replace(/\^+/g, " ").trim() : null;
 };
-const dicomDate = (v: string | null) => (v && /^\d{8}$/.test(v) ? `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}` : null);
+const dicomDate = (v: string | null) =>
+  v && /^\d{8}$/.test(v) ? `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6, 8)}` : null;
 
 /** A QIDO-RS study result as the console shows it. */
 export function studyFromQido(ds: DicomJson) {

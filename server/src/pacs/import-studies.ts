@@ -26,23 +26,43 @@ export const pacsImportView = (r: PacsImport) => ({
   finishedAt: r.finishedAt?.toISOString() ?? null,
 });
 
-export async function startImports(deps: { db: Db; queues: AppQueues }, user: AuthUser, consultationId: string, input: PacsImportRequest) {
+export async function startImports(
+  deps: { db: Db; queues: AppQueues },
+  user: AuthUser,
+  consultationId: string,
+  input: PacsImportRequest,
+) {
   // Scope first: someone else's consultation does not exist for the caller.
   await assertCanUpload(deps.db, user, consultationId);
   requireRole(user, "DOCTOR");
-  const pacs = await deps.db.pacsConnection.findUnique({ where: { institutionId: user.institutionId }, select: { id: true } });
+  const pacs = await deps.db.pacsConnection.findUnique({
+    where: { institutionId: user.institutionId },
+    select: { id: true },
+  });
   if (!pacs) throw new AppError(ErrorCode.PACS_NOT_REGISTERED);
   const rows: PacsImport[] = [];
   for (const studyInstanceUid of [...new Set(input.studyInstanceUids)]) {
     const row = await deps.db.$transaction(async (tx) => {
-      const existing = await tx.pacsImport.findUnique({ where: { consultationId_studyInstanceUid: { consultationId, studyInstanceUid } } });
+      const existing = await tx.pacsImport.findUnique({
+        where: { consultationId_studyInstanceUid: { consultationId, studyInstanceUid } },
+      });
       if (existing && existing.status !== "FAILED") return { row: existing, enqueue: false };
       const saved = existing
         ? await tx.pacsImport.update({
             where: { id: existing.id },
-            data: { status: "QUEUED", attempt: { increment: 1 }, failCode: null, failReason: null, finishedAt: null, requesterId: user.id, institutionId: user.institutionId },
+            data: {
+              status: "QUEUED",
+              attempt: { increment: 1 },
+              failCode: null,
+              failReason: null,
+              finishedAt: null,
+              requesterId: user.id,
+              institutionId: user.institutionId,
+            },
           })
-        : await tx.pacsImport.create({ data: { consultationId, studyInstanceUid, requesterId: user.id, institutionId: user.institutionId } });
+        : await tx.pacsImport.create({
+            data: { consultationId, studyInstanceUid, requesterId: user.id, institutionId: user.institutionId },
+          });
       await audit(tx, {
         action: "pacs.import",
         entityType: "PacsImport",
@@ -52,7 +72,12 @@ export async function startImports(deps: { db: Db; queues: AppQueues }, user: Au
       });
       return { row: saved, enqueue: true };
     });
-    if (row.enqueue) await deps.queues.pacsImports.add("import", { importId: row.row.id }, pacsImportJobOptions(row.row.id, row.row.attempt));
+    if (row.enqueue)
+      await deps.queues.pacsImports.add(
+        "import",
+        { importId: row.row.id },
+        pacsImportJobOptions(row.row.id, row.row.attempt),
+      );
     rows.push(row.row);
   }
   return { items: rows.map(pacsImportView) };
@@ -60,6 +85,9 @@ export async function startImports(deps: { db: Db; queues: AppQueues }, user: Au
 
 export async function listImports(db: Db, user: AuthUser, consultationId: string) {
   await consultationAccess(db, user, consultationId, "pacs.import.list");
-  const rows = await db.pacsImport.findMany({ where: { consultationId }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  const rows = await db.pacsImport.findMany({
+    where: { consultationId },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
   return { items: rows.map(pacsImportView) };
 }

@@ -25,10 +25,16 @@ function requireOwnAdmin(user: AuthUser, institutionId: string) {
   if (!hasRole(user, "INSTITUTION_ADMIN") || user.institutionId !== institutionId) throw notFound("机构");
 }
 
-export async function registerPacs(deps: { db: Db; config: Config }, user: AuthUser, institutionId: string, input: PacsRegistration) {
+export async function registerPacs(
+  deps: { db: Db; config: Config },
+  user: AuthUser,
+  institutionId: string,
+  input: PacsRegistration,
+) {
   requireOwnAdmin(user, institutionId);
   const baseUrl = await checkPacsUrl(input.baseUrl, deps.config);
-  if (input.password && !input.username) throw new AppError(ErrorCode.VALIDATION_FAILED, "填写密码时须同时填写用户名", { details: { field: "username" } });
+  if (input.password && !input.username)
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "填写密码时须同时填写用户名", { details: { field: "username" } });
   const key = deps.config.PATIENT_DATA_KEY;
   const data = {
     name: input.name,
@@ -38,8 +44,18 @@ export async function registerPacs(deps: { db: Db; config: Config }, user: AuthU
     createdById: user.id,
   };
   const row = await deps.db.$transaction(async (tx) => {
-    const saved = await tx.pacsConnection.upsert({ where: { institutionId }, create: { institutionId, ...data }, update: data });
-    await audit(tx, { action: "pacs.register", entityType: "PacsConnection", entityId: saved.id, outcome: "SUCCESS", detail: { baseUrl } });
+    const saved = await tx.pacsConnection.upsert({
+      where: { institutionId },
+      create: { institutionId, ...data },
+      update: data,
+    });
+    await audit(tx, {
+      action: "pacs.register",
+      entityType: "PacsConnection",
+      entityId: saved.id,
+      outcome: "SUCCESS",
+      detail: { baseUrl },
+    });
     return saved;
   });
   return pacsView(row);

@@ -24,7 +24,8 @@ function generate(): GeneratedSecrets {
 
 function parse(file: string): GeneratedSecrets {
   const value = JSON.parse(readFileSync(file, "utf8")) as Partial<GeneratedSecrets>;
-  if (!value.JWT_SECRET || !value.PATIENT_DATA_KEY || !value.TURN_SECRET) throw new Error(`${file}: incomplete, remove it to regenerate`);
+  if (!value.JWT_SECRET || !value.PATIENT_DATA_KEY || !value.TURN_SECRET)
+    throw new Error(`${file}: incomplete, remove it to regenerate`);
   return value as GeneratedSecrets;
 }
 

@@ -4,7 +4,15 @@ import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
-import { AppError, assertSafeInput, ErrorCode, rooms, type Ack, type ClientToServerEvents, type ServerToClientEvents } from "@yilian/contract";
+import {
+  AppError,
+  assertSafeInput,
+  ErrorCode,
+  rooms,
+  type Ack,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
 import type { TokenService } from "../auth/tokens";
 import type { AuthService } from "../auth/service";

@@ -13,8 +13,21 @@ export interface PostLimit {
 export const ROOM_POST_LIMIT: PostLimit = { limit: 10, windowMs: 10_000 };
 
 /** Counts one post of `userId` in the media room `roomKey`; past the limit: RATE_LIMITED, the wait in `retryAfterMs`. */
-export async function countPost(redis: Redis, prefix: string, roomKey: string, userId: string, { limit, windowMs }: PostLimit = ROOM_POST_LIMIT): Promise<void> {
+export async function countPost(
+  redis: Redis,
+  prefix: string,
+  roomKey: string,
+  userId: string,
+  { limit, windowMs }: PostLimit = ROOM_POST_LIMIT,
+): Promise<void> {
   const key = `${prefix}:post-limit:${roomKey}:${userId}`;
-  const [[, n], , [, ttl]] = (await redis.multi().incr(key).pexpire(key, windowMs, "NX").pttl(key).exec()) as [[null, number], unknown, [null, number]];
-  if (n > limit) throw new AppError(ErrorCode.RATE_LIMITED, "发送过于频繁，请稍后再试", { details: { retryAfterMs: Math.max(0, ttl) } });
+  const [[, n], , [, ttl]] = (await redis.multi().incr(key).pexpire(key, windowMs, "NX").pttl(key).exec()) as [
+    [null, number],
+    unknown,
+    [null, number],
+  ];
+  if (n > limit)
+    throw new AppError(ErrorCode.RATE_LIMITED, "发送过于频繁，请稍后再试", {
+      details: { retryAfterMs: Math.max(0, ttl) },
+    });
 }

@@ -5,12 +5,25 @@
 // which is the durable record of who agreed to what.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { AppError, ErrorCode, type ConsentAnswer, type RecordingConsentView, type RecordingRoomState } from "@yilian/contract";
+import {
+  AppError,
+  ErrorCode,
+  type ConsentAnswer,
+  type RecordingConsentView,
+  type RecordingRoomState,
+} from "@yilian/contract";
 import type { AuthUser } from "../authz/principal";
 import { audit } from "../audit/audit";
 import { isTargetCoordinator, loadConsultation } from "../consultations/access";
 import { notFound } from "../authz/policy";
-import { controlTarget, finishRecording, recordingDto, startRecording, subjectRoomKey, type RecordingDeps } from "./recordings";
+import {
+  controlTarget,
+  finishRecording,
+  recordingDto,
+  startRecording,
+  subjectRoomKey,
+  type RecordingDeps,
+} from "./recordings";
 
 export const CONSENT_REQUEST_TTL_MS = 2 * 60_000;
 const AGREED_TTL_S = 24 * 3600;
@@ -42,7 +55,10 @@ async function load(d: ConsentDeps, id: string): Promise<StoredRequest | null> {
   const [raw, answers] = await Promise.all([d.redis.get(k.request(id)), d.redis.hgetall(k.answers(id))]);
   if (!raw) return null;
   const stored = JSON.parse(raw) as StoredRequest;
-  stored.view.participants = stored.view.participants.map((p) => ({ ...p, answer: (answers[p.userId] as ConsentAnswer | undefined) ?? "PENDING" }));
+  stored.view.participants = stored.view.participants.map((p) => ({
+    ...p,
+    answer: (answers[p.userId] as ConsentAnswer | undefined) ?? "PENDING",
+  }));
   return stored;
 }
 
@@ -71,8 +87,16 @@ async function presentParticipants(d: ConsentDeps, roomKey: string, exceptUserId
 async function start(d: ConsentDeps, stored: StoredRequest): Promise<RecordingConsentView> {
   const { view } = stored;
   try {
-    const rec = await startRecording(d, stored.requester, { subject: "CONSULTATION", subjectId: view.subjectId, consent: true }, { consentRequestId: view.id });
-    await agreedTo(d, rec.id, [stored.requester.id, ...view.participants.filter((p) => p.answer === "AGREED").map((p) => p.userId)]);
+    const rec = await startRecording(
+      d,
+      stored.requester,
+      { subject: "CONSULTATION", subjectId: view.subjectId, consent: true },
+      { consentRequestId: view.id },
+    );
+    await agreedTo(d, rec.id, [
+      stored.requester.id,
+      ...view.participants.filter((p) => p.answer === "AGREED").map((p) => p.userId),
+    ]);
     view.status = "STARTED";
     view.recordingId = rec.id;
   } catch (e) {
@@ -87,13 +111,17 @@ async function start(d: ConsentDeps, stored: StoredRequest): Promise<RecordingCo
 /** The specialist asks everyone present; with nobody else present the recording starts at once. */
 export async function requestConsent(d: ConsentDeps, user: AuthUser, subjectId: string): Promise<RecordingConsentView> {
   const target = await controlTarget(d.db, user, "CONSULTATION", subjectId);
-  const running = await d.db.recording.findFirst({ where: { subject: "CONSULTATION", subjectId, status: "RECORDING" } });
+  const running = await d.db.recording.findFirst({
+    where: { subject: "CONSULTATION", subjectId, status: "RECORDING" },
+  });
   if (running) throw new AppError(ErrorCode.CONFLICT, "该房间正在录像", { details: { recordingId: running.id } });
   const k = keys(d);
   const pendingId = await d.redis.get(k.current(subjectId));
   const pending = pendingId ? await load(d, pendingId) : null;
   if (pending && pending.view.status === "PENDING" && Date.parse(pending.view.expiresAt) > Date.now()) {
-    throw new AppError(ErrorCode.CONFLICT, "已在等待参与者同意录像", { details: { consentRequestId: pending.view.id } });
+    throw new AppError(ErrorCode.CONFLICT, "已在等待参与者同意录像", {
+      details: { consentRequestId: pending.view.id },
+    });
   }
   const participants = await presentParticipants(d, target.roomKey, user.id);
   const me = await d.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { displayName: true } });
@@ -110,7 +138,13 @@ export async function requestConsent(d: ConsentDeps, user: AuthUser, subjectId: 
   const stored: StoredRequest = { view, requester: user };
   await save(d, stored);
   await d.redis.set(k.current(subjectId), view.id, "PX", CONSENT_REQUEST_TTL_MS + 60_000);
-  await audit(d.db, { action: "recording.consent.request", entityType: "Consultation", entityId: subjectId, outcome: "SUCCESS", detail: { consentRequestId: view.id, patientConsent: true, asked: participants.map((p) => p.userId) } });
+  await audit(d.db, {
+    action: "recording.consent.request",
+    entityType: "Consultation",
+    entityId: subjectId,
+    outcome: "SUCCESS",
+    detail: { consentRequestId: view.id, patientConsent: true, asked: participants.map((p) => p.userId) },
+  });
   if (!participants.length) {
     await d.redis.set(k.settled(view.id), "1", "PX", CONSENT_REQUEST_TTL_MS + 60_000);
     return start(d, stored);
@@ -131,12 +165,18 @@ async function expire(d: ConsentDeps, id: string): Promise<void> {
 }
 
 /** A participant's answer to a request: all agreed → the recording starts; a refusal → it does not. */
-export async function answerConsent(d: ConsentDeps, user: AuthUser, id: string, agree: boolean): Promise<RecordingConsentView> {
+export async function answerConsent(
+  d: ConsentDeps,
+  user: AuthUser,
+  id: string,
+  agree: boolean,
+): Promise<RecordingConsentView> {
   const stored = await load(d, id);
   const mine = stored?.view.participants.find((p) => p.userId === user.id);
   if (!stored || !mine) throw notFound("录像请求");
   const { view } = stored;
-  if (view.status !== "PENDING" || Date.parse(view.expiresAt) <= Date.now()) throw new AppError(ErrorCode.INVALID_STATE, "该录像请求已结束", { details: { status: view.status } });
+  if (view.status !== "PENDING" || Date.parse(view.expiresAt) <= Date.now())
+    throw new AppError(ErrorCode.INVALID_STATE, "该录像请求已结束", { details: { status: view.status } });
   if (mine.answer !== "PENDING") throw new AppError(ErrorCode.CONFLICT, "您已回复该录像请求");
   const k = keys(d);
   await d.redis.hset(k.answers(id), user.id, agree ? "AGREED" : "DECLINED");
@@ -172,17 +212,30 @@ export async function roomState(d: ConsentDeps, user: AuthUser, subjectId: strin
   const k = keys(d);
   const pendingId = await d.redis.get(k.current(subjectId));
   const request = pendingId ? ((await load(d, pendingId))?.view ?? null) : null;
-  const running = await d.db.recording.findFirst({ where: { subject: "CONSULTATION", subjectId, status: "RECORDING" }, orderBy: { startedAt: "desc" } });
+  const running = await d.db.recording.findFirst({
+    where: { subject: "CONSULTATION", subjectId, status: "RECORDING" },
+    orderBy: { startedAt: "desc" },
+  });
   const agreedUserIds = running ? await d.redis.smembers(k.agreed(running.id)) : [];
   // Whoever started it agreed by starting it.
-  return { request, recording: running ? { ...recordingDto(running), agreedUserIds: [...new Set([running.startedById, ...agreedUserIds])] } : null };
+  return {
+    request,
+    recording: running
+      ? { ...recordingDto(running), agreedUserIds: [...new Set([running.startedById, ...agreedUserIds])] }
+      : null,
+  };
 }
 
 /**
  * Someone who entered while the recording runs answers too: agreeing is recorded; refusing stops the recording
  * (the recorder would otherwise capture a person who said no).
  */
-export async function answerRunning(d: ConsentDeps, user: AuthUser, recordingId: string, agree: boolean): Promise<RecordingRoomState> {
+export async function answerRunning(
+  d: ConsentDeps,
+  user: AuthUser,
+  recordingId: string,
+  agree: boolean,
+): Promise<RecordingRoomState> {
   const rec = await d.db.recording.findUnique({ where: { id: recordingId } });
   if (!rec || rec.subject !== "CONSULTATION") throw notFound("录像");
   const c = await loadConsultation(d.db, user, rec.subjectId, "recording.consent").catch((e) => {
@@ -193,7 +246,13 @@ export async function answerRunning(d: ConsentDeps, user: AuthUser, recordingId:
     throw new AppError(ErrorCode.FORBIDDEN, "只有会诊参与者可以回应录像");
   }
   if (rec.status !== "RECORDING") throw new AppError(ErrorCode.INVALID_STATE, "该录像已停止");
-  await audit(d.db, { action: "recording.consent", entityType: "Recording", entityId: recordingId, outcome: "SUCCESS", detail: { agree, joinedWhileRecording: true } });
+  await audit(d.db, {
+    action: "recording.consent",
+    entityType: "Recording",
+    entityId: recordingId,
+    outcome: "SUCCESS",
+    detail: { agree, joinedWhileRecording: true },
+  });
   if (agree) await agreedTo(d, recordingId, [user.id]);
   else {
     const me = await d.db.user.findUnique({ where: { id: user.id }, select: { displayName: true } });

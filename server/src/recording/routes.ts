@@ -2,7 +2,14 @@
 // status, playback with Range, poster. State changes are sent to the room's participants over Socket.IO.
 import { Router, type RequestHandler } from "express";
 import { z } from "zod";
-import { RecordingConsentAnswerBody, RecordingConsentRequestBody, RecordingConsentView, RecordingList, RecordingRoomState, RecordingView } from "@yilian/contract";
+import {
+  RecordingConsentAnswerBody,
+  RecordingConsentRequestBody,
+  RecordingConsentView,
+  RecordingList,
+  RecordingRoomState,
+  RecordingView,
+} from "@yilian/contract";
 import type { MediaApi } from "@yilian/media/api";
 import type { Services } from "../services";
 import { routeGroup } from "../http/route";
@@ -40,34 +47,110 @@ export function recordingRoutes(
   };
   const router = Router();
   const route = routeGroup(router, { prefix: "/api/recordings", tag: "recordings", auth: requireAuth });
-  route({ method: "post", path: "", summary: "Start recording a live consultation or training room", schemas: { body: rec.StartRecordingBody }, response: RecordingView, status: 201 }, async ({ body }, _req, res) => {
-    res.status(201).json(await rec.startRecording(deps, currentUser(res), body));
-  });
-  route({ method: "post", path: "/:id/stop", summary: "Stop a recording; post-processing follows (status PROCESSING → READY / FAILED)", schemas: { params: IdParams }, response: RecordingView }, ({ params }, _req, res) =>
-    rec.stopRecording(deps, currentUser(res), params.id),
+  route(
+    {
+      method: "post",
+      path: "",
+      summary: "Start recording a live consultation or training room",
+      schemas: { body: rec.StartRecordingBody },
+      response: RecordingView,
+      status: 201,
+    },
+    async ({ body }, _req, res) => {
+      res.status(201).json(await rec.startRecording(deps, currentUser(res), body));
+    },
+  );
+  route(
+    {
+      method: "post",
+      path: "/:id/stop",
+      summary: "Stop a recording; post-processing follows (status PROCESSING → READY / FAILED)",
+      schemas: { params: IdParams },
+      response: RecordingView,
+    },
+    ({ params }, _req, res) => rec.stopRecording(deps, currentUser(res), params.id),
   );
   // Consultations: participants' consent before recording (rule in contract/src/recording.ts).
-  route({ method: "post", path: "/consent-requests", summary: "Ask the participants present to agree to recording a consultation (assigned specialist)", schemas: { body: RecordingConsentRequestBody }, response: RecordingConsentView, status: 201 }, async ({ body }, _req, res) => {
-    res.status(201).json(await consent.requestConsent(deps, currentUser(res), body.subjectId));
-  });
-  route({ method: "post", path: "/consent-requests/:id/answer", summary: "Agree or refuse to be recorded (a participant asked)", schemas: { params: IdParams, body: RecordingConsentAnswerBody }, response: RecordingConsentView }, ({ params, body }, _req, res) =>
-    consent.answerConsent(deps, currentUser(res), params.id, body.agree),
+  route(
+    {
+      method: "post",
+      path: "/consent-requests",
+      summary: "Ask the participants present to agree to recording a consultation (assigned specialist)",
+      schemas: { body: RecordingConsentRequestBody },
+      response: RecordingConsentView,
+      status: 201,
+    },
+    async ({ body }, _req, res) => {
+      res.status(201).json(await consent.requestConsent(deps, currentUser(res), body.subjectId));
+    },
   );
-  route({ method: "get", path: "/room-state", summary: "A consultation room's running recording and pending consent request", schemas: { query: StateQuery }, response: RecordingRoomState }, ({ query }, _req, res) =>
-    consent.roomState(deps, currentUser(res), query.subjectId),
+  route(
+    {
+      method: "post",
+      path: "/consent-requests/:id/answer",
+      summary: "Agree or refuse to be recorded (a participant asked)",
+      schemas: { params: IdParams, body: RecordingConsentAnswerBody },
+      response: RecordingConsentView,
+    },
+    ({ params, body }, _req, res) => consent.answerConsent(deps, currentUser(res), params.id, body.agree),
   );
-  route({ method: "post", path: "/:id/consent", summary: "Agree or refuse to a running recording (entered while recording; refusing stops it)", schemas: { params: IdParams, body: RecordingConsentAnswerBody }, response: RecordingRoomState }, ({ params, body }, _req, res) =>
-    consent.answerRunning(deps, currentUser(res), params.id, body.agree),
+  route(
+    {
+      method: "get",
+      path: "/room-state",
+      summary: "A consultation room's running recording and pending consent request",
+      schemas: { query: StateQuery },
+      response: RecordingRoomState,
+    },
+    ({ query }, _req, res) => consent.roomState(deps, currentUser(res), query.subjectId),
   );
-  route({ method: "get", path: "", summary: "Recordings of a consultation or training session", schemas: { query: ListQuery }, response: RecordingList }, ({ query }, _req, res) =>
-    rec.listRecordings(deps.db, currentUser(res), query.subject, query.subjectId),
+  route(
+    {
+      method: "post",
+      path: "/:id/consent",
+      summary: "Agree or refuse to a running recording (entered while recording; refusing stops it)",
+      schemas: { params: IdParams, body: RecordingConsentAnswerBody },
+      response: RecordingRoomState,
+    },
+    ({ params, body }, _req, res) => consent.answerRunning(deps, currentUser(res), params.id, body.agree),
   );
-  route({ method: "get", path: "/:id", summary: "One recording", schemas: { params: IdParams }, response: RecordingView }, ({ params }, _req, res) => rec.getRecording(deps.db, currentUser(res), params.id));
-  route({ method: "get", path: "/:id/video", summary: "Playback (MP4, Range supported)", schemas: { params: IdParams }, produces: ["video/mp4"] }, async ({ params }, req, res) => {
-    await rec.sendRecording(deps, currentUser(res), params.id, req, res, "video");
-  });
-  route({ method: "get", path: "/:id/poster", summary: "Poster image", schemas: { params: IdParams }, produces: ["image/jpeg"] }, async ({ params }, req, res) => {
-    await rec.sendRecording(deps, currentUser(res), params.id, req, res, "poster");
-  });
+  route(
+    {
+      method: "get",
+      path: "",
+      summary: "Recordings of a consultation or training session",
+      schemas: { query: ListQuery },
+      response: RecordingList,
+    },
+    ({ query }, _req, res) => rec.listRecordings(deps.db, currentUser(res), query.subject, query.subjectId),
+  );
+  route(
+    { method: "get", path: "/:id", summary: "One recording", schemas: { params: IdParams }, response: RecordingView },
+    ({ params }, _req, res) => rec.getRecording(deps.db, currentUser(res), params.id),
+  );
+  route(
+    {
+      method: "get",
+      path: "/:id/video",
+      summary: "Playback (MP4, Range supported)",
+      schemas: { params: IdParams },
+      produces: ["video/mp4"],
+    },
+    async ({ params }, req, res) => {
+      await rec.sendRecording(deps, currentUser(res), params.id, req, res, "video");
+    },
+  );
+  route(
+    {
+      method: "get",
+      path: "/:id/poster",
+      summary: "Poster image",
+      schemas: { params: IdParams },
+      produces: ["image/jpeg"],
+    },
+    async ({ params }, req, res) => {
+      await rec.sendRecording(deps, currentUser(res), params.id, req, res, "poster");
+    },
+  );
   return router;
 }

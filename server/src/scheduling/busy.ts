@@ -35,7 +35,13 @@ export async function commitBusyTime(
 ): Promise<void> {
   try {
     await tx.specialistBusyTime.createMany({
-      data: rows.specialistIds.map((specialistId) => ({ specialistId, startsAt: rows.startsAt, endsAt: rows.endsAt, source: rows.source, sourceId: rows.sourceId })),
+      data: rows.specialistIds.map((specialistId) => ({
+        specialistId,
+        startsAt: rows.startsAt,
+        endsAt: rows.endsAt,
+        source: rows.source,
+        sourceId: rows.sourceId,
+      })),
     });
   } catch (e) {
     if (isExclusionViolation(e)) throw busyConflict();
@@ -60,6 +66,10 @@ export async function commitBusyTimeSql(
   }
 }
 
-export async function releaseBusyTime(tx: Prisma.TransactionClient, source: BusySource, sourceId: string): Promise<void> {
+export async function releaseBusyTime(
+  tx: Prisma.TransactionClient,
+  source: BusySource,
+  sourceId: string,
+): Promise<void> {
   await tx.specialistBusyTime.deleteMany({ where: { source, sourceId } });
 }

@@ -78,7 +78,13 @@ export function generateSlots(
         if (r.validFrom > dayDate || (r.validUntil && r.validUntil < dayDate)) continue;
         for (let m = r.startMinute; m + r.slotMinutes <= r.endMinute; m += r.slotMinutes) {
           const st = localToUtc(day, m);
-          cands.set(st.getTime(), { specialistId, institutionId: r.institutionId, startsAt: st, endsAt: localToUtc(day, m + r.slotMinutes), reserved: false });
+          cands.set(st.getTime(), {
+            specialistId,
+            institutionId: r.institutionId,
+            startsAt: st,
+            endsAt: localToUtc(day, m + r.slotMinutes),
+            reserved: false,
+          });
         }
       }
       for (const w of s.windows) {
@@ -87,8 +93,18 @@ export function generateSlots(
         // day it starts on and may end after midnight.
         const len = (w.slotMinutes ?? 30) * 60_000;
         const skip = Math.max(0, Math.ceil((dayStart.getTime() - w.startsAt.getTime()) / len));
-        for (let t = w.startsAt.getTime() + skip * len; t < dayEnd.getTime() && t + len <= w.endsAt.getTime(); t += len) {
-          cands.set(t, { specialistId, institutionId: w.institutionId, startsAt: new Date(t), endsAt: new Date(t + len), reserved: false });
+        for (
+          let t = w.startsAt.getTime() + skip * len;
+          t < dayEnd.getTime() && t + len <= w.endsAt.getTime();
+          t += len
+        ) {
+          cands.set(t, {
+            specialistId,
+            institutionId: w.institutionId,
+            startsAt: new Date(t),
+            endsAt: new Date(t + len),
+            reserved: false,
+          });
         }
       }
       const daySlots = [...cands.values()].sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
@@ -101,7 +117,9 @@ export function generateSlots(
       });
     }
   }
-  return out.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.specialistId.localeCompare(b.specialistId));
+  return out.sort(
+    (a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.specialistId.localeCompare(b.specialistId),
+  );
 }
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -121,7 +139,12 @@ export async function loadSlots(
   if (!specialistIds.length) return [];
   // Rules are day-granular (validFrom/validUntil are dates at 00:00 UTC): widen by a day on both sides, or between
   // 00:00 and 08:00 Asia/Shanghai a one-minute booking check would miss a rule valid from that local day.
-  const { rows } = await sqlOf(db).query<{ rules: RuleRow[]; windows: WindowRow[]; busy: BusyRow[]; policies: PolicyRow[] }>(
+  const { rows } = await sqlOf(db).query<{
+    rules: RuleRow[];
+    windows: WindowRow[];
+    busy: BusyRow[];
+    policies: PolicyRow[];
+  }>(
     `WITH rules AS (
        SELECT "specialistId", "institutionId", weekday, "startMinute", "endMinute", "slotMinutes", "validFrom", "validUntil"
          FROM "AvailabilityRule"
@@ -139,7 +162,14 @@ export async function loadSlots(
        (SELECT coalesce(json_agg(p), '[]') FROM (
           SELECT "institutionId", "reservedReferralShare" FROM "SchedulingPolicy"
            WHERE "institutionId" IN (SELECT "institutionId" FROM rules UNION SELECT "institutionId" FROM windows)) p) AS policies`,
-    [specialistIds, from, to, day(to.getTime() + 86_400_000), day(from.getTime() - 86_400_000), opts.ignoreBusySourceId ?? null],
+    [
+      specialistIds,
+      from,
+      to,
+      day(to.getTime() + 86_400_000),
+      day(from.getTime() - 86_400_000),
+      opts.ignoreBusySourceId ?? null,
+    ],
   );
   const { rules, windows, busy, policies } = rows[0]!;
   const share = new Map(policies.map((p) => [p.institutionId, p.reservedReferralShare]));

@@ -1,5 +1,12 @@
 // zh-CN labels for statistics exports and the admin console; domain enums use the contract's label tables.
-import { consultationKindLabel, consultationStatusLabel, statMetricLabel, statScopeLabel, tierLabel, urgencyLabel } from "@yilian/contract";
+import {
+  consultationKindLabel,
+  consultationStatusLabel,
+  statMetricLabel,
+  statScopeLabel,
+  tierLabel,
+  urgencyLabel,
+} from "@yilian/contract";
 
 export const METRIC_LABELS: Record<string, string> = statMetricLabel;
 

@@ -57,7 +57,9 @@ export async function authorizeScope(db: Db, user: AuthUser, scope: StatScope, s
   if (scope === "CITY") throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
   if (scope === "COUNTY") {
     if (region.kind !== "CITY") throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
-    const county = z.uuid().safeParse(scopeId).success ? await db.region.findUnique({ where: { id: scopeId }, select: { parentId: true } }) : null;
+    const county = z.uuid().safeParse(scopeId).success
+      ? await db.region.findUnique({ where: { id: scopeId }, select: { parentId: true } })
+      : null;
     if (!county || county.parentId !== region.id) throw notFound("统计范围");
     return;
   }
@@ -70,20 +72,33 @@ export async function authorizeScope(db: Db, user: AuthUser, scope: StatScope, s
 }
 
 /** The focus of a query, authorised: the given scope, or the caller's own when none is given. */
-async function resolveFocus(db: Db, user: AuthUser, scope?: StatScope, scopeId?: string): Promise<{ scope: StatScope; scopeId: string }> {
+async function resolveFocus(
+  db: Db,
+  user: AuthUser,
+  scope?: StatScope,
+  scopeId?: string,
+): Promise<{ scope: StatScope; scopeId: string }> {
   const own = defaultScope(user);
   const s = scope ?? own.scope;
   const id = scopeId ?? (scope && scope !== own.scope ? (s === "PROVINCE" ? "PROVINCE" : undefined) : own.scopeId);
-  if (!id) throw new AppError(ErrorCode.VALIDATION_FAILED, "请指定统计范围 scopeId", { issues: [{ path: "query.scopeId", message: "必填" }] });
+  if (!id)
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "请指定统计范围 scopeId", {
+      issues: [{ path: "query.scopeId", message: "必填" }],
+    });
   await authorizeScope(db, user, s, id);
   return { scope: s, scopeId: id };
 }
 
 /** Ids of `level` inside an (authorised) focus (null = all): containment, so never beyond the caller's reach. */
-async function idsWithin(db: Db, level: StatScope, focus: { scope: StatScope; scopeId: string }): Promise<string[] | null> {
+async function idsWithin(
+  db: Db,
+  level: StatScope,
+  focus: { scope: StatScope; scopeId: string },
+): Promise<string[] | null> {
   if (focus.scope === "PROVINCE") return null;
   if (level === focus.scope) return [focus.scopeId];
-  if (level === "COUNTY") return (await db.region.findMany({ where: { parentId: focus.scopeId }, select: { id: true } })).map((r) => r.id);
+  if (level === "COUNTY")
+    return (await db.region.findMany({ where: { parentId: focus.scopeId }, select: { id: true } })).map((r) => r.id);
   // level INSTITUTION (STAT_CHILD_LEVELS allows nothing else below a focus other than the province)
   let where: Prisma.InstitutionWhereInput;
   if (focus.scope === "CITY") where = { cityId: focus.scopeId };
@@ -92,8 +107,7 @@ async function idsWithin(db: Db, level: StatScope, focus: { scope: StatScope; sc
     const tier = Tier.safeParse(focus.scopeId);
     if (!tier.success) return [];
     where = { tier: tier.data };
-  }
-  else if (focus.scope === "CONSORTIUM") {
+  } else if (focus.scope === "CONSORTIUM") {
     const c = await db.consortium.findUnique({ where: { id: focus.scopeId }, select: { coversAll: true } });
     if (c?.coversAll) return null;
     where = { memberships: { some: { consortiumId: focus.scopeId } } };
@@ -106,24 +120,49 @@ export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promi
   const names = new Map<string, string>();
   if (scope === "PROVINCE") ids.forEach((id) => names.set(id, "全省"));
   if (scope === "TIER") ids.forEach((id) => names.set(id, TIER_LABELS[id] ?? id));
-  if (scope === "INSTITUTION") (await db.institution.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) => names.set(r.id, r.name));
-  if (scope === "CITY" || scope === "COUNTY") (await db.region.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) => names.set(r.id, r.name));
-  if (scope === "CONSORTIUM") (await db.consortium.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) => names.set(r.id, r.name));
+  if (scope === "INSTITUTION")
+    (await db.institution.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
+      names.set(r.id, r.name),
+    );
+  if (scope === "CITY" || scope === "COUNTY")
+    (await db.region.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
+      names.set(r.id, r.name),
+    );
+  if (scope === "CONSORTIUM")
+    (await db.consortium.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
+      names.set(r.id, r.name),
+    );
   return names;
 }
 
 export type StatRow = StatRowView;
 
 /** Where the names of a breakdown level's scopes live (tiers are named by labels). */
-const NAME_TABLES: Partial<Record<StatScope, string>> = { INSTITUTION: "Institution", CITY: "Region", COUNTY: "Region", CONSORTIUM: "Consortium" };
+const NAME_TABLES: Partial<Record<StatScope, string>> = {
+  INSTITUTION: "Institution",
+  CITY: "Region",
+  COUNTY: "Region",
+  CONSORTIUM: "Consortium",
+};
 
 /** Rows of a total, or of one specialty's share when filtering by specialty. */
-const slice = (specialty?: string) => (specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" });
+const slice = (specialty?: string) =>
+  specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" };
 
-export async function monthly(db: Db, user: AuthUser, q: z.output<typeof MonthlyStatsQuery>): Promise<JsonText<MonthlyStatsView>> {
+export async function monthly(
+  db: Db,
+  user: AuthUser,
+  q: z.output<typeof MonthlyStatsQuery>,
+): Promise<JsonText<MonthlyStatsView>> {
   const { scope, scopeId } = await resolveFocus(db, user, q.scope, q.scopeId);
-  let metrics = q.metrics?.split(",").map((m) => m.trim()).filter(Boolean);
-  if (q.specialty) metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) => (STAT_SPECIALTY_METRICS as readonly string[]).includes(m));
+  let metrics = q.metrics
+    ?.split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
+  if (q.specialty)
+    metrics = (metrics?.length ? metrics : [...STAT_SPECIALTY_METRICS]).filter((m) =>
+      (STAT_SPECIALTY_METRICS as readonly string[]).includes(m),
+    );
   const [names, specialty] = await Promise.all([
     scopeNames(db, scope, [scopeId]),
     q.specialty ? db.specialty.findUnique({ where: { code: q.specialty }, select: { name: true } }) : null,
@@ -173,17 +212,30 @@ export async function monthly(db: Db, user: AuthUser, q: z.output<typeof Monthly
         total.key,
       ],
     ),
-    audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${scope}:${scopeId}`, outcome: "SUCCESS", detail: { from: q.from, to: q.to, specialty: q.specialty } }),
+    audit(db, {
+      action: "statistics.read",
+      entityType: "MonthlyStat",
+      entityId: `${scope}:${scopeId}`,
+      outcome: "SUCCESS",
+      detail: { from: q.from, to: q.to, specialty: q.specialty },
+    }),
   ]);
   return new JsonText<MonthlyStatsView>(rows[0]!.body);
 }
 
-export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatBreakdownQuery>): Promise<StatBreakdownView> {
+export async function breakdown(
+  db: Db,
+  user: AuthUser,
+  q: z.output<typeof StatBreakdownQuery>,
+): Promise<StatBreakdownView> {
   const focus = await resolveFocus(db, user, q.withinScope, q.withinId);
   if (q.scope !== focus.scope && !STAT_CHILD_LEVELS[focus.scope].includes(q.scope)) {
     const own = defaultScope(user);
-    if (q.scope !== own.scope && !STAT_CHILD_LEVELS[own.scope].includes(q.scope)) throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
-    throw new AppError(ErrorCode.VALIDATION_FAILED, "该维度不能在当前范围内展开", { issues: [{ path: "query.scope", message: "该维度不能在当前范围内展开" }] });
+    if (q.scope !== own.scope && !STAT_CHILD_LEVELS[own.scope].includes(q.scope))
+      throw new AppError(ErrorCode.FORBIDDEN, "该统计范围超出您的管理权限");
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "该维度不能在当前范围内展开", {
+      issues: [{ path: "query.scope", message: "该维度不能在当前范围内展开" }],
+    });
   }
   const month = toDate(q.month);
   const focusName = (await scopeNames(db, focus.scope, [focus.scopeId])).get(focus.scopeId) ?? focus.scopeId;
@@ -191,11 +243,27 @@ export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatB
   if (q.scope === "SPECIALTY") {
     // The focus's own rows of the specialty dimension: one per specialty.
     const found = await db.monthlyStat.findMany({
-      where: { scope: focus.scope, scopeId: focus.scopeId, month, metric: q.metric, dimension: "specialty", ...(q.specialty ? { key: q.specialty } : {}) },
+      where: {
+        scope: focus.scope,
+        scopeId: focus.scopeId,
+        month,
+        metric: q.metric,
+        dimension: "specialty",
+        ...(q.specialty ? { key: q.specialty } : {}),
+      },
       orderBy: { value: "desc" },
       select: { key: true, value: true },
     });
-    rows = found.map((r) => ({ month: q.month, scope: focus.scope, scopeId: focus.scopeId, scopeName: focusName, metric: q.metric, dimension: "specialty", key: r.key, value: r.value }));
+    rows = found.map((r) => ({
+      month: q.month,
+      scope: focus.scope,
+      scopeId: focus.scopeId,
+      scopeName: focusName,
+      metric: q.metric,
+      dimension: "specialty",
+      key: r.key,
+      value: r.value,
+    }));
   } else {
     const level = q.scope;
     const ids = await idsWithin(db, level, focus);
@@ -203,7 +271,13 @@ export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatB
     // One statement: the level's rows of the month through the primary key (month, scope, metric, dimension, key,
     // scopeId), named by a join (no second round trip with a thousand ids).
     const names = NAME_TABLES[level];
-    const { rows: found } = await sqlOf(db).query<{ scopeId: string; dimension: string; key: string; value: number; name: string | null }>(
+    const { rows: found } = await sqlOf(db).query<{
+      scopeId: string;
+      dimension: string;
+      key: string;
+      value: number;
+      name: string | null;
+    }>(
       `SELECT s."scopeId", s.dimension, s.key, s.value, ${names ? "n.name" : "NULL::text AS name"}
          FROM "MonthlyStat" s ${names ? `LEFT JOIN "${names}" n ON n.id::text = s."scopeId"` : ""}
         WHERE s.month = $1::date AND s.scope = $2::"StatScope" AND s.metric = $3 AND s.dimension = $4 AND s.key = $5
@@ -212,9 +286,24 @@ export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatB
       [`${q.month}-01`, level, q.metric, total.dimension, total.key, ids],
     );
     const label = (id: string, name: string | null) => name ?? (level === "TIER" ? (TIER_LABELS[id] ?? id) : id);
-    rows = found.map((r) => ({ month: q.month, scope: level, scopeId: r.scopeId, scopeName: label(r.scopeId, r.name), metric: q.metric, dimension: r.dimension, key: r.key, value: r.value }));
+    rows = found.map((r) => ({
+      month: q.month,
+      scope: level,
+      scopeId: r.scopeId,
+      scopeName: label(r.scopeId, r.name),
+      metric: q.metric,
+      dimension: r.dimension,
+      key: r.key,
+      value: r.value,
+    }));
   }
-  await audit(db, { action: "statistics.read", entityType: "MonthlyStat", entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`, outcome: "SUCCESS", detail: { month: q.month, metric: q.metric, specialty: q.specialty } });
+  await audit(db, {
+    action: "statistics.read",
+    entityType: "MonthlyStat",
+    entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`,
+    outcome: "SUCCESS",
+    detail: { month: q.month, metric: q.metric, specialty: q.specialty },
+  });
   return {
     month: q.month,
     scope: q.scope,
@@ -226,7 +315,11 @@ export async function breakdown(db: Db, user: AuthUser, q: z.output<typeof StatB
 }
 
 /** Names of the segments of a drill-down path (breadcrumb), each authorised like a query of it. */
-export async function pathNames(db: Db, user: AuthUser, q: z.output<typeof StatPathQuery>): Promise<{ items: StatScopeRef[] }> {
+export async function pathNames(
+  db: Db,
+  user: AuthUser,
+  q: z.output<typeof StatPathQuery>,
+): Promise<{ items: StatScopeRef[] }> {
   const items: StatScopeRef[] = [];
   for (const seg of q.path.split(",")) {
     const [scope, scopeId] = seg.split(":") as [StatScope, string];
@@ -239,14 +332,19 @@ export async function pathNames(db: Db, user: AuthUser, q: z.output<typeof StatP
 }
 
 export async function labelRows(db: Db, rows: StatRow[]) {
-  const specialties = new Map((await db.specialty.findMany({ select: { code: true, name: true } })).map((s) => [s.code, s.name]));
+  const specialties = new Map(
+    (await db.specialty.findMany({ select: { code: true, name: true } })).map((s) => [s.code, s.name]),
+  );
   return rows.map((r) => ({
     月份: r.month,
     统计范围: SCOPE_LABELS[r.scope] ?? r.scope,
     范围名称: r.scopeName,
     指标: METRIC_LABELS[r.metric] ?? r.metric,
     维度: DIMENSION_LABELS[r.dimension] ?? r.dimension,
-    分类: r.dimension === "specialty" ? (specialties.get(r.key) ?? KEY_LABELS[r.key] ?? r.key) : (KEY_LABELS[r.key] ?? r.key),
+    分类:
+      r.dimension === "specialty"
+        ? (specialties.get(r.key) ?? KEY_LABELS[r.key] ?? r.key)
+        : (KEY_LABELS[r.key] ?? r.key),
     数值: Math.round(r.value * 100) / 100,
   }));
 }

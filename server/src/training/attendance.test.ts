@@ -2,8 +2,16 @@ import { computeAttendance, mergeIntervals, presenceIntervals, type PresenceEven
 
 const T0 = Date.parse("2026-03-10T06:00:00Z"); // 14:00 Asia/Shanghai
 const at = (min: number, sec = 0) => new Date(T0 + min * 60_000 + sec * 1000);
-const join = (c: string, min: number, sec = 0): PresenceEventLike => ({ kind: "JOIN", connectionId: c, at: at(min, sec) });
-const leave = (c: string, min: number, sec = 0): PresenceEventLike => ({ kind: "LEAVE", connectionId: c, at: at(min, sec) });
+const join = (c: string, min: number, sec = 0): PresenceEventLike => ({
+  kind: "JOIN",
+  connectionId: c,
+  at: at(min, sec),
+});
+const leave = (c: string, min: number, sec = 0): PresenceEventLike => ({
+  kind: "LEAVE",
+  connectionId: c,
+  at: at(min, sec),
+});
 
 const opts = { windowStart: at(0), windowEnd: at(60), now: at(60), reconnectGraceMs: 60_000, threshold: 0.8 };
 
@@ -56,7 +64,15 @@ it("an open interval counts up to now while live", () => {
 });
 
 it("an open interval absorbs later ones when merging", () => {
-  expect(mergeIntervals([{ from: 0, to: null }, { from: 10, to: 20 }], 0)).toEqual([{ from: 0, to: null }]);
+  expect(
+    mergeIntervals(
+      [
+        { from: 0, to: null },
+        { from: 10, to: 20 },
+      ],
+      0,
+    ),
+  ).toEqual([{ from: 0, to: null }]);
 });
 
 it("events out of order and a leave without join are tolerated", () => {

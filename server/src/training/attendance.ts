@@ -107,4 +107,7 @@ export function computeAttendance(events: readonly PresenceEventLike[], opts: At
 }
 
 export const intervalsToJson = (intervals: readonly Interval[]) =>
-  intervals.map((iv) => ({ from: new Date(iv.from).toISOString(), to: iv.to === null ? null : new Date(iv.to).toISOString() }));
+  intervals.map((iv) => ({
+    from: new Date(iv.from).toISOString(),
+    to: iv.to === null ? null : new Date(iv.to).toISOString(),
+  }));

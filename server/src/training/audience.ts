@@ -23,7 +23,10 @@ export interface RuleRow {
   targetId: string | null;
 }
 
-export async function loadAudienceMember(db: Db, user: Pick<AuthUser, "id" | "institutionId">): Promise<AudienceMember> {
+export async function loadAudienceMember(
+  db: Db,
+  user: Pick<AuthUser, "id" | "institutionId">,
+): Promise<AudienceMember> {
   const inst = await db.institution.findUniqueOrThrow({
     where: { id: user.institutionId },
     select: { tier: true, cityId: true, countyId: true, memberships: { select: { consortiumId: true } } },
@@ -93,7 +96,10 @@ export function managedSessionsWhere(user: AuthUser): Prisma.TrainingSessionWher
 }
 
 function managedOnly(user: AuthUser): Prisma.TrainingSessionWhereInput[] {
-  const or: Prisma.TrainingSessionWhereInput[] = [{ createdById: user.id }, { lecturers: { some: { userId: user.id } } }];
+  const or: Prisma.TrainingSessionWhereInput[] = [
+    { createdById: user.id },
+    { lecturers: { some: { userId: user.id } } },
+  ];
   if (hasRole(user, "INSTITUTION_ADMIN")) or.push({ hostInstitutionId: user.institutionId });
   return or;
 }
@@ -152,12 +158,29 @@ export async function audienceInstitutionIds(db: Db, sessionId: string): Promise
 
 /** Checks that every referenced consortium, region and institution exists (and regions have the right kind). */
 export async function validateRuleTargets(db: Db, rules: readonly RuleRow[]): Promise<string | null> {
-  const ids = (kind: TrainingAudienceKind) => [...new Set(rules.filter((r) => r.kind === kind).map((r) => r.targetId!))];
+  const ids = (kind: TrainingAudienceKind) => [
+    ...new Set(rules.filter((r) => r.kind === kind).map((r) => r.targetId!)),
+  ];
   const checks: [TrainingAudienceKind, () => Promise<number>, number, string][] = [
-    ["CONSORTIUM", () => db.consortium.count({ where: { id: { in: ids("CONSORTIUM") } } }), ids("CONSORTIUM").length, "医联体"],
+    [
+      "CONSORTIUM",
+      () => db.consortium.count({ where: { id: { in: ids("CONSORTIUM") } } }),
+      ids("CONSORTIUM").length,
+      "医联体",
+    ],
     ["CITY", () => db.region.count({ where: { id: { in: ids("CITY") }, kind: "CITY" } }), ids("CITY").length, "市"],
-    ["COUNTY", () => db.region.count({ where: { id: { in: ids("COUNTY") }, kind: "COUNTY" } }), ids("COUNTY").length, "县(区)"],
-    ["INSTITUTION", () => db.institution.count({ where: { id: { in: ids("INSTITUTION") } } }), ids("INSTITUTION").length, "机构"],
+    [
+      "COUNTY",
+      () => db.region.count({ where: { id: { in: ids("COUNTY") }, kind: "COUNTY" } }),
+      ids("COUNTY").length,
+      "县(区)",
+    ],
+    [
+      "INSTITUTION",
+      () => db.institution.count({ where: { id: { in: ids("INSTITUTION") } } }),
+      ids("INSTITUTION").length,
+      "机构",
+    ],
   ];
   for (const [, count, expected, label] of checks) {
     if (expected && (await count()) !== expected) return `受众中包含不存在的${label}`;

@@ -13,8 +13,17 @@ export async function endTraining(db: Db, user: AuthUser, sessionId: string): Pr
 
 export async function markEnded(db: Db, sessionId: string, actorId: string | null): Promise<SessionRow> {
   return db.$transaction(async (tx) => {
-    await tx.trainingSession.updateMany({ where: { id: sessionId, status: { in: ["LIVE", "SCHEDULED"] } }, data: { status: "ENDED", endedAt: new Date() } });
-    await audit(tx, { action: "training.end", entityType: "TrainingSession", entityId: sessionId, outcome: "SUCCESS", actorId });
+    await tx.trainingSession.updateMany({
+      where: { id: sessionId, status: { in: ["LIVE", "SCHEDULED"] } },
+      data: { status: "ENDED", endedAt: new Date() },
+    });
+    await audit(tx, {
+      action: "training.end",
+      entityType: "TrainingSession",
+      entityId: sessionId,
+      outcome: "SUCCESS",
+      actorId,
+    });
     return tx.trainingSession.findUniqueOrThrow({ where: { id: sessionId }, include: sessionInclude });
   });
 }

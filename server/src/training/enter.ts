@@ -13,7 +13,10 @@ export async function enterSession(db: Db, user: AuthUser, sessionId: string) {
   const registered = await isRegistered(db, sessionId, user.id);
   const refusal = joinRefusal(session, { manages, inAudience, registered });
   if (refusal) {
-    const code = session.status === "ENDED" || session.status === "CANCELLED" || refusal.includes("尚未开始") ? ErrorCode.INVALID_STATE : ErrorCode.FORBIDDEN;
+    const code =
+      session.status === "ENDED" || session.status === "CANCELLED" || refusal.includes("尚未开始")
+        ? ErrorCode.INVALID_STATE
+        : ErrorCode.FORBIDDEN;
     throw new AppError(code, refusal);
   }
   const lecturer = isLecturer(session, user.id);

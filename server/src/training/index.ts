@@ -20,7 +20,12 @@ export interface TrainingModule {
   close(): Promise<void>;
 }
 
-export function createTrainingModule(deps: { db: Db; redis: Redis; redisPrefix: string; requireAuth: RequestHandler }): TrainingModule {
+export function createTrainingModule(deps: {
+  db: Db;
+  redis: Redis;
+  redisPrefix: string;
+  requireAuth: RequestHandler;
+}): TrainingModule {
   let io: IoServer | null = null;
   // Routes are mounted before the Socket.IO server exists; events go to it once attached.
   const sink: EventSink = {

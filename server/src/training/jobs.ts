@@ -7,7 +7,13 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { rooms, type Notification } from "@yilian/contract";
 import { randomUUID } from "node:crypto";
-import { bullPrefix, TRAINING_REMINDERS_QUEUE, trainingJobId, type TrainingJobData, type TrainingJobName } from "@yilian/jobs";
+import {
+  bullPrefix,
+  TRAINING_REMINDERS_QUEUE,
+  trainingJobId,
+  type TrainingJobData,
+  type TrainingJobName,
+} from "@yilian/jobs";
 import type { Db } from "../db";
 import { audienceInstitutionIds } from "./audience";
 import { formatLocal } from "./util";
@@ -17,7 +23,12 @@ export const REMINDER_OFFSETS: Record<"1d" | "15m", number> = { "1d": 24 * 3600_
 /** A session nobody ended is closed this long after its scheduled end. */
 export const AUTO_CLOSE_AFTER_MS = 2 * 3600_000;
 
-const jobOpts = { removeOnComplete: 1000, removeOnFail: 5000, attempts: 5, backoff: { type: "exponential", delay: 2000 } } as const;
+const jobOpts = {
+  removeOnComplete: 1000,
+  removeOnFail: 5000,
+  attempts: 5,
+  backoff: { type: "exponential", delay: 2000 },
+} as const;
 
 export class TrainingQueues {
   readonly queue: Queue<TrainingJobData, unknown, TrainingJobName>;
@@ -42,7 +53,11 @@ export class TrainingQueues {
         .filter((j) => j.kind === "close" || j.at > now - 60_000)
         .map((j) => {
           const data: TrainingJobData = { sessionId: session.id, startsAt, kind: j.kind };
-          return { name: j.kind === "close" ? ("close" as const) : ("remind" as const), data, opts: { ...jobOpts, jobId: trainingJobId(data), delay: Math.max(0, j.at - now) } };
+          return {
+            name: j.kind === "close" ? ("close" as const) : ("remind" as const),
+            data,
+            opts: { ...jobOpts, jobId: trainingJobId(data), delay: Math.max(0, j.at - now) },
+          };
         }),
     );
   }
@@ -54,7 +69,12 @@ export class TrainingQueues {
   }
 }
 
-export function trainingNotification(type: string, title: string, body: string, data: Record<string, unknown>): Notification {
+export function trainingNotification(
+  type: string,
+  title: string,
+  body: string,
+  data: Record<string, unknown>,
+): Notification {
   return { id: randomUUID(), type, at: new Date().toISOString(), title, body, data };
 }
 
@@ -62,11 +82,18 @@ export function trainingNotification(type: string, title: string, body: string, 
  * Who hears about a session: the personal rooms of registrants when registration is required (only they can
  * join), else the institution rooms of the whole audience; lecturers always.
  */
-export async function notificationRooms(db: Db, session: { id: string; registrationRequired: boolean }, opts: { wholeAudience?: boolean } = {}): Promise<string[]> {
+export async function notificationRooms(
+  db: Db,
+  session: { id: string; registrationRequired: boolean },
+  opts: { wholeAudience?: boolean } = {},
+): Promise<string[]> {
   const lecturers = await db.trainingLecturer.findMany({ where: { sessionId: session.id }, select: { userId: true } });
   const out = lecturers.map((l) => rooms.user(l.userId));
   if (session.registrationRequired && !opts.wholeAudience) {
-    const regs = await db.trainingRegistration.findMany({ where: { sessionId: session.id, status: "REGISTERED" }, select: { userId: true } });
+    const regs = await db.trainingRegistration.findMany({
+      where: { sessionId: session.id, status: "REGISTERED" },
+      select: { userId: true },
+    });
     out.push(...regs.map((r) => rooms.user(r.userId)));
   } else {
     out.push(...(await audienceInstitutionIds(db, session.id)).map(rooms.institution));
@@ -83,16 +110,33 @@ export async function announceSession(
   try {
     const to = await notificationRooms(db, session, { wholeAudience: true });
     const body = `${formatLocal(session.startsAt)} 开始${session.registrationRequired ? "，请及时报名" : "，届时可直接进入"}`;
-    sink.to(to).emit("notification", trainingNotification("training.scheduled", `新的远程教学：${session.title}`, body, { sessionId: session.id, number: session.number }));
+    sink.to(to).emit(
+      "notification",
+      trainingNotification("training.scheduled", `新的远程教学：${session.title}`, body, {
+        sessionId: session.id,
+        number: session.number,
+      }),
+    );
   } catch (e) {
     console.error(`training announcement failed: ${(e as Error).message}`);
   }
 }
 
-export async function announceCancellation(db: Db, sink: EventSink, session: { id: string; number: string; title: string; registrationRequired: boolean }, reason: string) {
+export async function announceCancellation(
+  db: Db,
+  sink: EventSink,
+  session: { id: string; number: string; title: string; registrationRequired: boolean },
+  reason: string,
+) {
   try {
     const to = await notificationRooms(db, session, { wholeAudience: true });
-    sink.to(to).emit("notification", trainingNotification("training.cancelled", `远程教学已取消：${session.title}`, reason, { sessionId: session.id, number: session.number }));
+    sink.to(to).emit(
+      "notification",
+      trainingNotification("training.cancelled", `远程教学已取消：${session.title}`, reason, {
+        sessionId: session.id,
+        number: session.number,
+      }),
+    );
   } catch (e) {
     console.error(`training cancellation notice failed: ${(e as Error).message}`);
   }

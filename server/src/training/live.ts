@@ -23,7 +23,9 @@ import { countPost } from "../realtime/post-limit";
 
 export interface EventSink {
   to(room: string | string[]): {
-    except?(room: string | string[]): { emit<E extends keyof ServerToClientEvents>(ev: E, ...args: Parameters<ServerToClientEvents[E]>): unknown };
+    except?(room: string | string[]): {
+      emit<E extends keyof ServerToClientEvents>(ev: E, ...args: Parameters<ServerToClientEvents[E]>): unknown;
+    };
     emit<E extends keyof ServerToClientEvents>(ev: E, ...args: Parameters<ServerToClientEvents[E]>): unknown;
   };
 }
@@ -37,13 +39,10 @@ export interface TrainingMediaHooks {
   setAudioOnly?(sessionId: string, userId: string, on: boolean): Promise<boolean>;
 }
 
-
 export class TrainingLive {
   media: TrainingMediaHooks | null = null;
 
-  constructor(
-    private readonly deps: { db: Db; redis: Redis; redisPrefix: string; sink: EventSink },
-  ) {}
+  constructor(private readonly deps: { db: Db; redis: Redis; redisPrefix: string; sink: EventSink }) {}
 
   private speakersKey(sessionId: string) {
     return `${this.deps.redisPrefix}:training:${sessionId}:speakers`;
@@ -56,9 +55,13 @@ export class TrainingLive {
    * (no screen); everyone else only consumes. Throws FORBIDDEN with a zh-CN message.
    */
   async assertMayProduce(sessionId: string, userId: string, source: MediaSource): Promise<void> {
-    const session = await this.deps.db.trainingSession.findUnique({ where: { id: sessionId }, include: { lecturers: true } });
+    const session = await this.deps.db.trainingSession.findUnique({
+      where: { id: sessionId },
+      include: { lecturers: true },
+    });
     if (!session) throw new AppError(ErrorCode.NOT_FOUND, "未找到该培训");
-    if (session.status !== "LIVE" && session.status !== "SCHEDULED") throw new AppError(ErrorCode.INVALID_STATE, "本次培训已结束");
+    if (session.status !== "LIVE" && session.status !== "SCHEDULED")
+      throw new AppError(ErrorCode.INVALID_STATE, "本次培训已结束");
     if (isLecturer(session, userId)) return;
     if (source === "screen") throw new AppError(ErrorCode.FORBIDDEN, "只有授课专家可以共享屏幕");
     if (await this.isSpeaker(sessionId, userId)) return;
@@ -77,11 +80,19 @@ export class TrainingLive {
 
   async ask(user: AuthUser, sessionId: string, text: string): Promise<TrainingQuestionView> {
     const { session } = await loadVisibleSession(this.deps.db, user, sessionId);
-    if (session.status === "CANCELLED" || session.status === "ENDED") throw new AppError(ErrorCode.INVALID_STATE, "本次培训已结束，不能再提问");
+    if (session.status === "CANCELLED" || session.status === "ENDED")
+      throw new AppError(ErrorCode.INVALID_STATE, "本次培训已结束，不能再提问");
     await countPost(this.deps.redis, this.deps.redisPrefix, roomKeyOf("training", sessionId), user.id);
     const q = await this.deps.db.$transaction(async (tx) => {
-      const created = await tx.trainingQuestion.create({ data: { sessionId, authorId: user.id, institutionId: user.institutionId, text } });
-      await audit(tx, { action: "training.question.ask", entityType: "TrainingQuestion", entityId: created.id, outcome: "SUCCESS" });
+      const created = await tx.trainingQuestion.create({
+        data: { sessionId, authorId: user.id, institutionId: user.institutionId, text },
+      });
+      await audit(tx, {
+        action: "training.question.ask",
+        entityType: "TrainingQuestion",
+        entityId: created.id,
+        outcome: "SUCCESS",
+      });
       return created;
     });
     const [view] = await this.questionViews([q]);
@@ -104,25 +115,47 @@ export class TrainingLive {
     if (p.action === "answer") Object.assign(data, { answer: p.answer, answeredById: user.id, answeredAt: new Date() });
     const updated = await this.deps.db.$transaction(async (tx) => {
       const u = await tx.trainingQuestion.update({ where: { id: q.id }, data });
-      await audit(tx, { action: `training.question.${p.action}`, entityType: "TrainingQuestion", entityId: q.id, outcome: "SUCCESS" });
+      await audit(tx, {
+        action: `training.question.${p.action}`,
+        entityType: "TrainingQuestion",
+        entityId: q.id,
+        outcome: "SUCCESS",
+      });
       return u;
     });
     const [view] = await this.questionViews([updated]);
     if (updated.status === "HIDDEN") {
       // Viewers only learn that it is gone, never its text; moderators keep seeing it.
       this.emit(trainingRooms.moderators(q.sessionId), "training:question", view!);
-      this.emitExcept(trainingRooms.all(q.sessionId), trainingRooms.moderators(q.sessionId), "training:question-removed", { sessionId: q.sessionId, questionId: q.id });
+      this.emitExcept(
+        trainingRooms.all(q.sessionId),
+        trainingRooms.moderators(q.sessionId),
+        "training:question-removed",
+        { sessionId: q.sessionId, questionId: q.id },
+      );
     } else {
       this.emit(trainingRooms.all(q.sessionId), "training:question", view!);
     }
     return view!;
   }
 
-  async listQuestions(user: AuthUser, sessionId: string, opts: { includeHidden?: boolean; limit: number; offset: number }) {
+  async listQuestions(
+    user: AuthUser,
+    sessionId: string,
+    opts: { includeHidden?: boolean; limit: number; offset: number },
+  ) {
     const { manages } = await loadVisibleSession(this.deps.db, user, sessionId);
-    const where: Prisma.TrainingQuestionWhereInput = { sessionId, ...(manages && opts.includeHidden ? {} : { status: "VISIBLE" }) };
+    const where: Prisma.TrainingQuestionWhereInput = {
+      sessionId,
+      ...(manages && opts.includeHidden ? {} : { status: "VISIBLE" }),
+    };
     const [rows, total] = await Promise.all([
-      this.deps.db.trainingQuestion.findMany({ where, orderBy: [{ pinned: "desc" }, { createdAt: "desc" }], take: opts.limit, skip: opts.offset }),
+      this.deps.db.trainingQuestion.findMany({
+        where,
+        orderBy: [{ pinned: "desc" }, { createdAt: "desc" }],
+        take: opts.limit,
+        skip: opts.offset,
+      }),
       this.deps.db.trainingQuestion.count({ where }),
     ]);
     return { items: await this.questionViews(rows), total, limit: opts.limit, offset: opts.offset };
@@ -149,12 +182,16 @@ export class TrainingLive {
     const { session } = await loadVisibleSession(this.deps.db, user, sessionId);
     if (isLecturer(session, user.id)) throw new AppError(ErrorCode.INVALID_STATE, "授课专家无需举手");
     if (session.status !== "LIVE") throw new AppError(ErrorCode.INVALID_STATE, "直播开始后才能举手");
-    const open = await this.deps.db.trainingHandRaise.findFirst({ where: { sessionId, userId: user.id, status: { in: ["RAISED", "PROMOTED"] } } });
+    const open = await this.deps.db.trainingHandRaise.findFirst({
+      where: { sessionId, userId: user.id, status: { in: ["RAISED", "PROMOTED"] } },
+    });
     const hand =
       open ??
       (await this.deps.db.trainingHandRaise.create({ data: { sessionId, userId: user.id } }).catch(async (e) => {
         // Two clicks at once: the partial unique index keeps one open hand; return it.
-        const again = await this.deps.db.trainingHandRaise.findFirst({ where: { sessionId, userId: user.id, status: { in: ["RAISED", "PROMOTED"] } } });
+        const again = await this.deps.db.trainingHandRaise.findFirst({
+          where: { sessionId, userId: user.id, status: { in: ["RAISED", "PROMOTED"] } },
+        });
         if (!again) throw e;
         return again;
       }));
@@ -172,12 +209,23 @@ export class TrainingLive {
   async promote(user: AuthUser, sessionId: string, targetId: string): Promise<void> {
     const session = await this.loadModerated(user, sessionId);
     if (session.status !== "LIVE") throw new AppError(ErrorCode.INVALID_STATE, "直播开始后才能允许观众发言");
-    const hand = await this.deps.db.trainingHandRaise.findFirst({ where: { sessionId, userId: targetId, status: { in: ["RAISED", "PROMOTED"] } } });
+    const hand = await this.deps.db.trainingHandRaise.findFirst({
+      where: { sessionId, userId: targetId, status: { in: ["RAISED", "PROMOTED"] } },
+    });
     if (!hand) throw new AppError(ErrorCode.NOT_FOUND, "该观众没有举手");
     if (hand.status === "RAISED") {
       await this.deps.db.$transaction(async (tx) => {
-        await tx.trainingHandRaise.update({ where: { id: hand.id }, data: { status: "PROMOTED", promotedAt: new Date(), promotedById: user.id } });
-        await audit(tx, { action: "training.promote", entityType: "TrainingSession", entityId: sessionId, outcome: "SUCCESS", detail: { userId: targetId } });
+        await tx.trainingHandRaise.update({
+          where: { id: hand.id },
+          data: { status: "PROMOTED", promotedAt: new Date(), promotedById: user.id },
+        });
+        await audit(tx, {
+          action: "training.promote",
+          entityType: "TrainingSession",
+          entityId: sessionId,
+          outcome: "SUCCESS",
+          detail: { userId: targetId },
+        });
       });
     }
     await this.deps.redis.sadd(this.speakersKey(sessionId), targetId);
@@ -193,8 +241,16 @@ export class TrainingLive {
   }
 
   /** Ends a hand (lowered, demoted or dismissed): no longer a speaker, their producers are closed. */
-  private async closeHand(sessionId: string, userId: string, status: "LOWERED" | "DEMOTED", actorId: string, mustExist = false) {
-    const hand = await this.deps.db.trainingHandRaise.findFirst({ where: { sessionId, userId, status: { in: ["RAISED", "PROMOTED"] } } });
+  private async closeHand(
+    sessionId: string,
+    userId: string,
+    status: "LOWERED" | "DEMOTED",
+    actorId: string,
+    mustExist = false,
+  ) {
+    const hand = await this.deps.db.trainingHandRaise.findFirst({
+      where: { sessionId, userId, status: { in: ["RAISED", "PROMOTED"] } },
+    });
     const wasSpeaker = (await this.deps.redis.srem(this.speakersKey(sessionId), userId)) === 1;
     if (!hand && !wasSpeaker) {
       if (mustExist) throw new AppError(ErrorCode.NOT_FOUND, "该观众当前没有发言");
@@ -204,16 +260,26 @@ export class TrainingLive {
     if (hand) {
       await this.deps.db.$transaction(async (tx) => {
         await tx.trainingHandRaise.update({ where: { id: hand.id }, data: { status: final, endedAt: new Date() } });
-        await audit(tx, { action: `training.hand.${final.toLowerCase()}`, entityType: "TrainingSession", entityId: sessionId, outcome: "SUCCESS", actorId, detail: { userId } });
+        await audit(tx, {
+          action: `training.hand.${final.toLowerCase()}`,
+          entityType: "TrainingSession",
+          entityId: sessionId,
+          outcome: "SUCCESS",
+          actorId,
+          detail: { userId },
+        });
       });
     }
     // The server enforces the demotion: whatever the client does, its producers go.
-    await this.media?.closeProducersOf(sessionId, userId).catch((e: Error) => console.error(`closing producers failed: ${e.message}`));
+    await this.media
+      ?.closeProducersOf(sessionId, userId)
+      .catch((e: Error) => console.error(`closing producers failed: ${e.message}`));
     if (hand) {
       const [view] = await this.handViews([{ ...hand, status: final }]);
       this.emit([trainingRooms.moderators(sessionId), rooms.user(userId)], "training:hand", view!);
     }
-    if (wasSpeaker || hand?.status === "PROMOTED") this.emit(trainingRooms.all(sessionId), "training:speaker", { sessionId, userId, speaking: false });
+    if (wasSpeaker || hand?.status === "PROMOTED")
+      this.emit(trainingRooms.all(sessionId), "training:speaker", { sessionId, userId, speaking: false });
   }
 
   async openHands(sessionId: string, forUserId: string | null): Promise<TrainingHandView[]> {
@@ -227,7 +293,10 @@ export class TrainingLive {
   /** Session end: nobody keeps speaking rights. */
   async clearSpeakers(sessionId: string): Promise<void> {
     await this.deps.redis.del(this.speakersKey(sessionId));
-    await this.deps.db.trainingHandRaise.updateMany({ where: { sessionId, status: { in: ["RAISED", "PROMOTED"] } }, data: { status: "DISMISSED", endedAt: new Date() } });
+    await this.deps.db.trainingHandRaise.updateMany({
+      where: { sessionId, status: { in: ["RAISED", "PROMOTED"] } },
+      data: { status: "DISMISSED", endedAt: new Date() },
+    });
   }
 
   private async loadModerated(user: AuthUser, sessionId: string): Promise<SessionRow> {
@@ -236,7 +305,9 @@ export class TrainingLive {
     return session;
   }
 
-  private async handViews(rows: Pick<TrainingHandRaise, "sessionId" | "userId" | "status" | "raisedAt">[]): Promise<TrainingHandView[]> {
+  private async handViews(
+    rows: Pick<TrainingHandRaise, "sessionId" | "userId" | "status" | "raisedAt">[],
+  ): Promise<TrainingHandView[]> {
     const people = await this.people(rows.map((r) => r.userId));
     return rows.map((h) => ({
       sessionId: h.sessionId,
@@ -251,11 +322,17 @@ export class TrainingLive {
       where: { id: { in: [...new Set(ids)] } },
       select: { id: true, displayName: true, institution: { select: { name: true } } },
     });
-    return new Map(users.map((u) => [u.id, { id: u.id, displayName: u.displayName, institutionName: u.institution.name }]));
+    return new Map(
+      users.map((u) => [u.id, { id: u.id, displayName: u.displayName, institutionName: u.institution.name }]),
+    );
   }
 
   // Never throws: a lost live event must not turn a committed change into an error.
-  private emit<E extends keyof ServerToClientEvents>(room: string | string[], ev: E, ...args: Parameters<ServerToClientEvents[E]>) {
+  private emit<E extends keyof ServerToClientEvents>(
+    room: string | string[],
+    ev: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ) {
     try {
       this.deps.sink.to(room).emit(ev, ...args);
     } catch (e) {
@@ -263,7 +340,12 @@ export class TrainingLive {
     }
   }
 
-  private emitExcept<E extends keyof ServerToClientEvents>(room: string, except: string, ev: E, ...args: Parameters<ServerToClientEvents[E]>) {
+  private emitExcept<E extends keyof ServerToClientEvents>(
+    room: string,
+    except: string,
+    ev: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ) {
     try {
       const target = this.deps.sink.to(room);
       (target.except ? target.except(except) : target).emit(ev, ...args);

@@ -10,9 +10,17 @@ import type { TrainingLive } from "./live";
 export interface TrainingRoomAccess {
   registerRoomKind(
     kind: "training",
-    resolver: (ctx: { db: Db; user: AuthUser; roomId: string; now: Date }) => Promise<{ role: string; permissions: MediaPermissions }>,
+    resolver: (ctx: {
+      db: Db;
+      user: AuthUser;
+      roomId: string;
+      now: Date;
+    }) => Promise<{ role: string; permissions: MediaPermissions }>,
   ): void;
-  registerProduceCheck(kind: "training", check: (ctx: { user: AuthUser; grant: { roomId: string }; source: MediaSource }) => Promise<void>): void;
+  registerProduceCheck(
+    kind: "training",
+    check: (ctx: { user: AuthUser; grant: { roomId: string }; source: MediaSource }) => Promise<void>,
+  ): void;
 }
 
 const LECTURER: MediaPermissions = { camera: true, microphone: true, screen: true, chat: true };
@@ -24,7 +32,12 @@ export function connectTrainingMedia(access: TrainingRoomAccess, live: TrainingL
     if (lecturer) return { role: "LECTURER", permissions: LECTURER };
     // A viewer's permissions here are what the UI shows at join; the produce check below is authoritative.
     const speaking = await live.isSpeaker(roomId, user.id);
-    return { role: manages ? "MODERATOR" : "VIEWER", permissions: speaking ? { ...VIEWER, camera: true, microphone: true } : VIEWER };
+    return {
+      role: manages ? "MODERATOR" : "VIEWER",
+      permissions: speaking ? { ...VIEWER, camera: true, microphone: true } : VIEWER,
+    };
   });
-  access.registerProduceCheck("training", ({ user, grant, source }) => live.assertMayProduce(grant.roomId, user.id, source));
+  access.registerProduceCheck("training", ({ user, grant, source }) =>
+    live.assertMayProduce(grant.roomId, user.id, source),
+  );
 }

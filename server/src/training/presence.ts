@@ -26,7 +26,9 @@ export async function recordPresence(
 ): Promise<void> {
   await db.$transaction(async (tx) => {
     await lockPerson(tx, sessionId, person.userId);
-    await tx.trainingPresenceEvent.create({ data: { sessionId, userId: person.userId, institutionId: person.institutionId, kind, connectionId, at } });
+    await tx.trainingPresenceEvent.create({
+      data: { sessionId, userId: person.userId, institutionId: person.institutionId, kind, connectionId, at },
+    });
     await recomputeFor(tx, sessionId, person.userId, person.institutionId, at);
   });
 }
@@ -35,7 +37,13 @@ async function lockPerson(tx: Prisma.TransactionClient, sessionId: string, userI
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`training-presence:${sessionId}:${userId}`}))`;
 }
 
-async function recomputeFor(tx: Prisma.TransactionClient, sessionId: string, userId: string, institutionId: string, now: Date) {
+async function recomputeFor(
+  tx: Prisma.TransactionClient,
+  sessionId: string,
+  userId: string,
+  institutionId: string,
+  now: Date,
+) {
   const session = await tx.trainingSession.findUniqueOrThrow({ where: { id: sessionId } });
   const events = await tx.trainingPresenceEvent.findMany({
     where: { sessionId, userId },
@@ -43,7 +51,11 @@ async function recomputeFor(tx: Prisma.TransactionClient, sessionId: string, use
     select: { kind: true, connectionId: true, at: true },
   });
   if (!events.length) return;
-  const r = computeAttendance(events, { ...attendanceWindow(session, now), reconnectGraceMs: RECONNECT_GRACE_MS, threshold: session.attendanceThreshold });
+  const r = computeAttendance(events, {
+    ...attendanceWindow(session, now),
+    reconnectGraceMs: RECONNECT_GRACE_MS,
+    threshold: session.attendanceThreshold,
+  });
   const data = {
     institutionId,
     firstJoinAt: r.firstJoinAt ?? now,
@@ -66,7 +78,11 @@ async function recomputeFor(tx: Prisma.TransactionClient, sessionId: string, use
  * threshold applies to the real duration). Idempotent; the end-of-session job and the end request both call it.
  */
 export async function finalizeAttendance(db: Db, sessionId: string): Promise<number> {
-  const people = await db.trainingPresenceEvent.findMany({ where: { sessionId }, distinct: ["userId"], select: { userId: true, institutionId: true } });
+  const people = await db.trainingPresenceEvent.findMany({
+    where: { sessionId },
+    distinct: ["userId"],
+    select: { userId: true, institutionId: true },
+  });
   const session = await db.trainingSession.findUniqueOrThrow({ where: { id: sessionId } });
   const at = session.endedAt ?? session.endsAt;
   for (const p of people) {

@@ -15,11 +15,26 @@ export async function catalogue(db: Db, user: AuthUser, q: TrainingCatalogueQuer
       ...(q.status ? [{ status: q.status }] : []),
       ...(q.from ? [{ endsAt: { gt: new Date(q.from) } }] : []),
       ...(q.to ? [{ startsAt: { lt: new Date(q.to) } }] : []),
-      ...(q.q ? [{ OR: [{ title: { contains: q.q, mode: "insensitive" as const } }, { description: { contains: q.q, mode: "insensitive" as const } }] }] : []),
+      ...(q.q
+        ? [
+            {
+              OR: [
+                { title: { contains: q.q, mode: "insensitive" as const } },
+                { description: { contains: q.q, mode: "insensitive" as const } },
+              ],
+            },
+          ]
+        : []),
     ],
   };
   const [rows, total] = await Promise.all([
-    db.trainingSession.findMany({ where, include: sessionInclude, orderBy: [{ startsAt: "asc" }, { id: "asc" }], take: q.limit, skip: q.offset }),
+    db.trainingSession.findMany({
+      where,
+      include: sessionInclude,
+      orderBy: [{ startsAt: "asc" }, { id: "asc" }],
+      take: q.limit,
+      skip: q.offset,
+    }),
     db.trainingSession.count({ where }),
   ]);
   return { items: await toViews(db, user, rows, member), total, limit: q.limit, offset: q.offset };

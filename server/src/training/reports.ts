@@ -35,15 +35,33 @@ async function reportScope(db: Db, user: AuthUser, sessionId: string): Promise<P
   // An admin sees the session's report only if it concerns at least one institution they administer.
   const audience = await audienceInstitutionIds(db, sessionId);
   const exists = await db.trainingSession.count({ where: { id: sessionId } });
-  if (!exists || !audience.length || !(await db.institution.count({ where: { AND: [scope, { id: { in: audience } }] } }))) throw notFound("培训");
+  if (
+    !exists ||
+    !audience.length ||
+    !(await db.institution.count({ where: { AND: [scope, { id: { in: audience } }] } }))
+  )
+    throw notFound("培训");
   return scope;
 }
 
-export async function sessionAttendance(db: Db, user: AuthUser, sessionId: string, institutionId?: string): Promise<{ title: string; number: string; rows: AttendanceRow[] }> {
+export async function sessionAttendance(
+  db: Db,
+  user: AuthUser,
+  sessionId: string,
+  institutionId?: string,
+): Promise<{ title: string; number: string; rows: AttendanceRow[] }> {
   const scope = await reportScope(db, user, sessionId);
-  const session = await db.trainingSession.findUniqueOrThrow({ where: { id: sessionId }, include: { lecturers: true } });
-  const institutionWhere: Prisma.InstitutionWhereInput = { AND: [scope ?? {}, institutionId ? { id: institutionId } : {}] };
-  const allowed = scope || institutionId ? new Set((await db.institution.findMany({ where: institutionWhere, select: { id: true } })).map((i) => i.id)) : null;
+  const session = await db.trainingSession.findUniqueOrThrow({
+    where: { id: sessionId },
+    include: { lecturers: true },
+  });
+  const institutionWhere: Prisma.InstitutionWhereInput = {
+    AND: [scope ?? {}, institutionId ? { id: institutionId } : {}],
+  };
+  const allowed =
+    scope || institutionId
+      ? new Set((await db.institution.findMany({ where: institutionWhere, select: { id: true } })).map((i) => i.id))
+      : null;
   const inScope = (id: string) => !allowed || allowed.has(id);
   const lecturerIds = new Set(session.lecturers.map((l) => l.userId));
 
@@ -52,7 +70,8 @@ export async function sessionAttendance(db: Db, user: AuthUser, sessionId: strin
     db.trainingAttendance.findMany({ where: { sessionId } }),
   ]);
   const people = new Map<string, { institutionId: string; registered: boolean; att?: (typeof atts)[number] }>();
-  for (const r of regs) if (inScope(r.institutionId)) people.set(r.userId, { institutionId: r.institutionId, registered: true });
+  for (const r of regs)
+    if (inScope(r.institutionId)) people.set(r.userId, { institutionId: r.institutionId, registered: true });
   for (const a of atts) {
     if (!inScope(a.institutionId) || lecturerIds.has(a.userId)) continue;
     const p = people.get(a.userId);
@@ -62,7 +81,10 @@ export async function sessionAttendance(db: Db, user: AuthUser, sessionId: strin
     where: { id: { in: [...people.keys()] } },
     select: { id: true, username: true, displayName: true, department: { select: { name: true } } },
   });
-  const institutions = await db.institution.findMany({ where: { id: { in: [...new Set([...people.values()].map((p) => p.institutionId))] } }, select: { id: true, name: true } });
+  const institutions = await db.institution.findMany({
+    where: { id: { in: [...new Set([...people.values()].map((p) => p.institutionId))] } },
+    select: { id: true, name: true },
+  });
   const userById = new Map(users.map((u) => [u.id, u]));
   const instById = new Map(institutions.map((i) => [i.id, i.name]));
   const rows: AttendanceRow[] = [...people.entries()].map(([userId, p]) => {
@@ -82,8 +104,18 @@ export async function sessionAttendance(db: Db, user: AuthUser, sessionId: strin
       intervals: (p.att?.intervals as AttendanceRow["intervals"] | undefined) ?? [],
     };
   });
-  rows.sort((a, b) => a.institution.name.localeCompare(b.institution.name, "zh-CN") || a.displayName.localeCompare(b.displayName, "zh-CN"));
-  await audit(db, { action: "training.attendance.read", entityType: "TrainingSession", entityId: sessionId, outcome: "SUCCESS", detail: { rows: rows.length, institutionId: institutionId ?? null } });
+  rows.sort(
+    (a, b) =>
+      a.institution.name.localeCompare(b.institution.name, "zh-CN") ||
+      a.displayName.localeCompare(b.displayName, "zh-CN"),
+  );
+  await audit(db, {
+    action: "training.attendance.read",
+    entityType: "TrainingSession",
+    entityId: sessionId,
+    outcome: "SUCCESS",
+    detail: { rows: rows.length, institutionId: institutionId ?? null },
+  });
   return { title: session.title, number: session.number, rows };
 }
 
@@ -112,7 +144,11 @@ export function toCsv(headers: string[], rows: (string | number)[][]): Buffer {
   return Buffer.from("\uFEFF" + lines.join("\r\n") + "\r\n", "utf8");
 }
 
-export async function toXlsx(sheetName: string, columns: { header: string; width: number }[], rows: (string | number)[][]): Promise<Buffer> {
+export async function toXlsx(
+  sheetName: string,
+  columns: { header: string; width: number }[],
+  rows: (string | number)[][],
+): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "Yilian 医联";
   wb.created = new Date();
@@ -124,12 +160,30 @@ export async function toXlsx(sheetName: string, columns: { header: string; width
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-export async function sessionAttendanceFile(db: Db, user: AuthUser, sessionId: string, institutionId: string | undefined, format: "csv" | "xlsx"): Promise<ReportFile> {
+export async function sessionAttendanceFile(
+  db: Db,
+  user: AuthUser,
+  sessionId: string,
+  institutionId: string | undefined,
+  format: "csv" | "xlsx",
+): Promise<ReportFile> {
   const { number, rows } = await sessionAttendance(db, user, sessionId, institutionId);
   const table = rows.map((r, i) => SESSION_COLUMNS.map((c) => c.value(r, i)));
   const base = `参训统计-${number}`;
-  if (format === "csv") return { filename: `${base}.csv`, contentType: "text/csv; charset=utf-8", body: toCsv(SESSION_COLUMNS.map((c) => c.header), table) };
-  return { filename: `${base}.xlsx`, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body: await toXlsx("参训统计", SESSION_COLUMNS, table) };
+  if (format === "csv")
+    return {
+      filename: `${base}.csv`,
+      contentType: "text/csv; charset=utf-8",
+      body: toCsv(
+        SESSION_COLUMNS.map((c) => c.header),
+        table,
+      ),
+    };
+  return {
+    filename: `${base}.xlsx`,
+    contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    body: await toXlsx("参训统计", SESSION_COLUMNS, table),
+  };
 }
 
 // ------------------------------------------------------------------------------------------ per institution and month
@@ -137,14 +191,20 @@ export async function sessionAttendanceFile(db: Db, user: AuthUser, sessionId: s
 export async function institutionMonthAttendance(db: Db, user: AuthUser, institutionId: string, month: string) {
   const scope = administeredInstitutions(user);
   if (scope === "none") throw notFound("机构");
-  const inst = await db.institution.findFirst({ where: { AND: [scope ?? {}, { id: institutionId }] }, select: { id: true, name: true } });
+  const inst = await db.institution.findFirst({
+    where: { AND: [scope ?? {}, { id: institutionId }] },
+    select: { id: true, name: true },
+  });
   if (!inst) throw notFound("机构");
   const { from, to } = localMonthRange(month);
   const atts = await db.trainingAttendance.findMany({
     where: { institutionId, session: { startsAt: { gte: from, lt: to }, status: { not: "CANCELLED" } } },
     include: { session: { select: { number: true, title: true, startsAt: true } } },
   });
-  const users = await db.user.findMany({ where: { id: { in: [...new Set(atts.map((a) => a.userId))] } }, select: { id: true, displayName: true, username: true } });
+  const users = await db.user.findMany({
+    where: { id: { in: [...new Set(atts.map((a) => a.userId))] } },
+    select: { id: true, displayName: true, username: true },
+  });
   const byId = new Map(users.map((u) => [u.id, u]));
   const rows: InstitutionMonthRow[] = atts
     .map((a) => ({
@@ -162,11 +222,21 @@ export async function institutionMonthAttendance(db: Db, user: AuthUser, institu
     attendances: rows.filter((r) => r.attended).length,
     personMinutes: rows.reduce((s, r) => s + r.minutes, 0),
   };
-  await audit(db, { action: "training.attendance.institution", entityType: "Institution", entityId: institutionId, outcome: "SUCCESS", detail: { month } });
+  await audit(db, {
+    action: "training.attendance.institution",
+    entityType: "Institution",
+    entityId: institutionId,
+    outcome: "SUCCESS",
+    detail: { month },
+  });
   return { institution: inst, month, summary, rows };
 }
 
-const MONTH_COLUMNS: { header: string; width: number; value: (r: InstitutionMonthRow, i: number) => string | number }[] = [
+const MONTH_COLUMNS: {
+  header: string;
+  width: number;
+  value: (r: InstitutionMonthRow, i: number) => string | number;
+}[] = [
   { header: "序号", width: 6, value: (_r, i) => i + 1 },
   { header: "培训编号", width: 18, value: (r) => r.sessionNumber },
   { header: "培训主题", width: 30, value: (r) => r.sessionTitle },
@@ -177,10 +247,28 @@ const MONTH_COLUMNS: { header: string; width: number; value: (r: InstitutionMont
   { header: "是否出勤", width: 9, value: (r) => (r.attended ? "是" : "否") },
 ];
 
-export async function institutionMonthFile(db: Db, user: AuthUser, institutionId: string, month: string, format: "csv" | "xlsx"): Promise<ReportFile> {
+export async function institutionMonthFile(
+  db: Db,
+  user: AuthUser,
+  institutionId: string,
+  month: string,
+  format: "csv" | "xlsx",
+): Promise<ReportFile> {
   const { institution, rows } = await institutionMonthAttendance(db, user, institutionId, month);
   const table = rows.map((r, i) => MONTH_COLUMNS.map((c) => c.value(r, i)));
   const base = `参训统计-${institution.name}-${month}`;
-  if (format === "csv") return { filename: `${base}.csv`, contentType: "text/csv; charset=utf-8", body: toCsv(MONTH_COLUMNS.map((c) => c.header), table) };
-  return { filename: `${base}.xlsx`, contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body: await toXlsx(`${month} 参训统计`, MONTH_COLUMNS, table) };
+  if (format === "csv")
+    return {
+      filename: `${base}.csv`,
+      contentType: "text/csv; charset=utf-8",
+      body: toCsv(
+        MONTH_COLUMNS.map((c) => c.header),
+        table,
+      ),
+    };
+  return {
+    filename: `${base}.xlsx`,
+    contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    body: await toXlsx(`${month} 参训统计`, MONTH_COLUMNS, table),
+  };
 }

@@ -31,10 +31,17 @@ export async function scheduleTraining(db: Db, user: AuthUser, body: ScheduleTra
     throw invalid("specialtyCode", "专科代码不存在");
   }
 
-  const lecturerIds = [...new Set(body.lecturerIds?.length ? body.lecturerIds : hasRole(user, "LECTURER") ? [user.id] : [])];
+  const lecturerIds = [
+    ...new Set(body.lecturerIds?.length ? body.lecturerIds : hasRole(user, "LECTURER") ? [user.id] : []),
+  ];
   if (!lecturerIds.length) throw invalid("lecturerIds", "请指定授课专家");
   const lecturers = await db.user.findMany({
-    where: { id: { in: lecturerIds }, active: true, institutionId: user.institutionId, roles: { hasSome: ["LECTURER", "SPECIALIST"] } },
+    where: {
+      id: { in: lecturerIds },
+      active: true,
+      institutionId: user.institutionId,
+      roles: { hasSome: ["LECTURER", "SPECIALIST"] },
+    },
     select: { id: true, displayName: true },
   });
   if (lecturers.length !== lecturerIds.length) {
@@ -76,7 +83,13 @@ export async function scheduleTraining(db: Db, user: AuthUser, body: ScheduleTra
       });
       // Same table as consultation bookings: PostgreSQL refuses an overlapping row for the same person.
       await tx.specialistBusyTime.createMany({
-        data: lecturerIds.map((specialistId) => ({ specialistId, startsAt, endsAt, source: "TRAINING" as const, sourceId: session.id })),
+        data: lecturerIds.map((specialistId) => ({
+          specialistId,
+          startsAt,
+          endsAt,
+          source: "TRAINING" as const,
+          sourceId: session.id,
+        })),
       });
       await audit(tx, {
         action: "training.schedule",

@@ -44,7 +44,8 @@ export function joinRefusal(
   if (who.manages) return null;
   if (!who.inAudience) return "您不在本次培训的受众范围内";
   if (s.registrationRequired && !who.registered) return "本次培训需要先报名";
-  if (s.status === "SCHEDULED" && now.getTime() < s.startsAt.getTime() - JOIN_EARLY_MS) return "培训尚未开始，开始前 30 分钟可进入";
+  if (s.status === "SCHEDULED" && now.getTime() < s.startsAt.getTime() - JOIN_EARLY_MS)
+    return "培训尚未开始，开始前 30 分钟可进入";
   if (s.status === "SCHEDULED" && now.getTime() > s.endsAt.getTime()) return "本次培训已结束";
   return null;
 }

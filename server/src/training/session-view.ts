@@ -5,15 +5,31 @@ import { fromRuleRow, inAudience, loadAudienceMember, managesSession, type Audie
 import { isLecturer, joinRefusal, type SessionRow } from "./session-access";
 
 /** Maps rows to API views with a few batched lookups (institutions, lecturers, specialties, my registrations). */
-export async function toViews(db: Db, user: AuthUser, rows: SessionRow[], member: AudienceMember | null): Promise<TrainingSessionView[]> {
+export async function toViews(
+  db: Db,
+  user: AuthUser,
+  rows: SessionRow[],
+  member: AudienceMember | null,
+): Promise<TrainingSessionView[]> {
   if (!rows.length) return [];
   const m = member ?? (await loadAudienceMember(db, user));
   const ids = rows.map((r) => r.id);
   const [institutions, people, specialties, mine] = await Promise.all([
-    db.institution.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.hostInstitutionId))] } }, select: { id: true, name: true, tier: true } }),
-    db.user.findMany({ where: { id: { in: [...new Set(rows.flatMap((r) => r.lecturers.map((l) => l.userId)))] } }, select: { id: true, displayName: true, title: true } }),
-    db.specialty.findMany({ where: { code: { in: rows.map((r) => r.specialtyCode).filter((c): c is string => !!c) } } }),
-    db.trainingRegistration.findMany({ where: { sessionId: { in: ids }, userId: user.id, status: "REGISTERED" }, select: { sessionId: true } }),
+    db.institution.findMany({
+      where: { id: { in: [...new Set(rows.map((r) => r.hostInstitutionId))] } },
+      select: { id: true, name: true, tier: true },
+    }),
+    db.user.findMany({
+      where: { id: { in: [...new Set(rows.flatMap((r) => r.lecturers.map((l) => l.userId)))] } },
+      select: { id: true, displayName: true, title: true },
+    }),
+    db.specialty.findMany({
+      where: { code: { in: rows.map((r) => r.specialtyCode).filter((c): c is string => !!c) } },
+    }),
+    db.trainingRegistration.findMany({
+      where: { sessionId: { in: ids }, userId: user.id, status: "REGISTERED" },
+      select: { sessionId: true },
+    }),
   ]);
   const inst = new Map(institutions.map((i) => [i.id, i]));
   const person = new Map(people.map((p) => [p.id, p]));
@@ -32,7 +48,11 @@ export async function toViews(db: Db, user: AuthUser, rows: SessionRow[], member
       specialty: specialty ? { code: specialty.code, name: specialty.name } : null,
       description: r.description,
       hostInstitution: { id: r.hostInstitutionId, name: host?.name ?? "", tier: host?.tier ?? "PROVINCE" },
-      lecturers: r.lecturers.map((l) => ({ id: l.userId, displayName: person.get(l.userId)?.displayName ?? "", title: person.get(l.userId)?.title ?? null })),
+      lecturers: r.lecturers.map((l) => ({
+        id: l.userId,
+        displayName: person.get(l.userId)?.displayName ?? "",
+        title: person.get(l.userId)?.title ?? null,
+      })),
       startsAt: r.startsAt.toISOString(),
       endsAt: r.endsAt.toISOString(),
       capacity: r.capacity,

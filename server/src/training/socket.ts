@@ -29,7 +29,11 @@ const joined = new WeakMap<Socket, Map<string, string>>();
 
 export function registerTrainingHandlers(
   socket: Socket,
-  deps: { db: Db; live: TrainingLive; /** Presence writes outliving their request; awaited on shutdown. */ track: (p: Promise<unknown>) => void },
+  deps: {
+    db: Db;
+    live: TrainingLive /** Presence writes outliving their request; awaited on shutdown. */;
+    track: (p: Promise<unknown>) => void;
+  },
 ): void {
   const { db, live, track } = deps;
   const user = socket.data.user as AuthUser;
@@ -69,7 +73,13 @@ export function registerTrainingHandlers(
         live.openHands(sessionId, manages ? null : user.id),
         live.speakers(sessionId),
       ]);
-      return { session: view, role: lecturer ? "LECTURER" : manages ? "MODERATOR" : "VIEWER", questions: questions.items, hands, speakers };
+      return {
+        session: view,
+        role: lecturer ? "LECTURER" : manages ? "MODERATOR" : "VIEWER",
+        questions: questions.items,
+        hands,
+        speakers,
+      };
     }),
   );
 
@@ -86,7 +96,8 @@ export function registerTrainingHandlers(
   socket.on("training:ask", (payload: unknown, ack: unknown) =>
     handleAck(ack, async () => {
       const p = parseOrThrow(AskQuestionPayload, payload, "payload");
-      if (!socket.rooms.has(trainingRooms.all(p.sessionId))) throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间再提问");
+      if (!socket.rooms.has(trainingRooms.all(p.sessionId)))
+        throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间再提问");
       return live.ask(user, p.sessionId, p.text);
     }),
   );
@@ -98,7 +109,8 @@ export function registerTrainingHandlers(
   socket.on("training:hand-raise", (payload: unknown, ack: unknown) =>
     handleAck(ack, async () => {
       const { sessionId } = parseOrThrow(TrainingSessionRef, payload, "payload");
-      if (!socket.rooms.has(trainingRooms.all(sessionId))) throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间再举手");
+      if (!socket.rooms.has(trainingRooms.all(sessionId)))
+        throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间再举手");
       return live.raiseHand(user, sessionId);
     }),
   );
@@ -130,7 +142,8 @@ export function registerTrainingHandlers(
   socket.on("training:audio-only", (payload: unknown, ack: unknown) =>
     handleAck(ack, async () => {
       const p = parseOrThrow(AudioOnlyPayload, payload, "payload");
-      if (!socket.rooms.has(trainingRooms.all(p.sessionId))) throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间");
+      if (!socket.rooms.has(trainingRooms.all(p.sessionId)))
+        throw new AppError(ErrorCode.INVALID_STATE, "请先进入培训直播间");
       const done = await live.media?.setAudioOnly?.(p.sessionId, user.id, p.enabled);
       if (!done) throw new AppError(ErrorCode.INVALID_STATE, "尚未连接音视频，请稍后再试");
       return null;

@@ -100,15 +100,39 @@ export function ensureDevelopmentCertificate(stateDir: string, names: string[]):
   const keyFile = path.join(stateDir, FILE.key);
   const namesFile = path.join(stateDir, FILE.names);
   const wanted = [...new Set(names)].sort().join(",");
-  if (existsSync(certFile) && existsSync(keyFile) && existsSync(namesFile) && readFileSync(namesFile, "utf8") === wanted) return { certFile, keyFile };
+  if (
+    existsSync(certFile) &&
+    existsSync(keyFile) &&
+    existsSync(namesFile) &&
+    readFileSync(namesFile, "utf8") === wanted
+  )
+    return { certFile, keyFile };
   const san = [...new Set(names)].map((n) => (isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
   const r = spawnSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825", "-subj", "/O=Yilian/CN=Yilian TURN (development)",
-      "-addext", `subjectAltName=${san}`, "-keyout", keyFile, "-out", certFile],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "825",
+      "-subj",
+      "/O=Yilian/CN=Yilian TURN (development)",
+      "-addext",
+      `subjectAltName=${san}`,
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
-  if (r.status !== 0) throw new Error(`openssl could not make the TURN development certificate: ${r.stderr?.toString().trim()}`);
+  if (r.status !== 0)
+    throw new Error(`openssl could not make the TURN development certificate: ${r.stderr?.toString().trim()}`);
   chmodSync(keyFile, 0o600);
   writeFileSync(namesFile, wanted);
   return { certFile, keyFile };
@@ -127,10 +151,19 @@ export interface CoturnProcess {
  * Writes the configuration (0600: it holds the secret) and starts turnserver; resolves once every listening address
  * answers a STUN binding request over UDP and accepts TCP connections on both ports.
  */
-export async function startCoturn(opts: CoturnOptions, { timeoutMs = 15_000, onLine }: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<CoturnProcess> {
+export async function startCoturn(
+  opts: CoturnOptions,
+  { timeoutMs = 15_000, onLine }: { timeoutMs?: number; onLine?: (line: string) => void } = {},
+): Promise<CoturnProcess> {
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   const tls =
-    opts.certFile && opts.keyFile ? { certFile: opts.certFile, keyFile: opts.keyFile } : ensureDevelopmentCertificate(opts.stateDir, ["localhost", "127.0.0.1", ...opts.listenIps.filter((ip) => ip !== "0.0.0.0" && ip !== "::")]);
+    opts.certFile && opts.keyFile
+      ? { certFile: opts.certFile, keyFile: opts.keyFile }
+      : ensureDevelopmentCertificate(opts.stateDir, [
+          "localhost",
+          "127.0.0.1",
+          ...opts.listenIps.filter((ip) => ip !== "0.0.0.0" && ip !== "::"),
+        ]);
   const configFile = path.join(opts.stateDir, FILE.config);
   writeFileSync(configFile, coturnConfig({ ...opts, ...tls }), { mode: 0o600 });
   chmodSync(configFile, 0o600);

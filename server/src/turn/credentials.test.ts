@@ -39,7 +39,10 @@ describe("TURN REST API credentials", () => {
   });
 
   it("explicit TURN_URLS win; IPv6 hosts are bracketed", () => {
-    expect(turnUrls({ ...config, TURN_URLS: " turns:a.cn:443?transport=tcp , turn:b.cn:3478 " })).toEqual(["turns:a.cn:443?transport=tcp", "turn:b.cn:3478"]);
+    expect(turnUrls({ ...config, TURN_URLS: " turns:a.cn:443?transport=tcp , turn:b.cn:3478 " })).toEqual([
+      "turns:a.cn:443?transport=tcp",
+      "turn:b.cn:3478",
+    ]);
     expect(turnUrls({ ...config, TURN_HOST: "2001:db8::1" })[2]).toBe("turns:[2001:db8::1]:443?transport=tcp");
   });
 });

@@ -18,11 +18,17 @@ export function turnCredential(secret: string, userId: string, ttlS: number, now
   return { username, credential: createHmac("sha1", secret).update(username).digest("base64"), expiresAt };
 }
 
-type TurnConfig = Pick<Config, "TURN_ENABLED" | "TURN_SECRET" | "TURN_HOST" | "TURN_PORT" | "TURN_TLS_PORT" | "TURN_URLS" | "TURN_CREDENTIAL_TTL_S">;
+type TurnConfig = Pick<
+  Config,
+  "TURN_ENABLED" | "TURN_SECRET" | "TURN_HOST" | "TURN_PORT" | "TURN_TLS_PORT" | "TURN_URLS" | "TURN_CREDENTIAL_TTL_S"
+>;
 
 /** TURN URLs clients are given: UDP and TCP on TURN_PORT, TLS on TURN_TLS_PORT (or TURN_URLS as configured). */
 export function turnUrls(config: TurnConfig): string[] {
-  if (config.TURN_URLS) return config.TURN_URLS.split(",").map((u) => u.trim()).filter(Boolean);
+  if (config.TURN_URLS)
+    return config.TURN_URLS.split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
   const host = config.TURN_HOST.includes(":") ? `[${config.TURN_HOST}]` : config.TURN_HOST;
   return [
     `turn:${host}:${config.TURN_PORT}?transport=udp`,

@@ -9,8 +9,11 @@ const config = loadConfig();
 // coturn's files (and the development TLS certificate) beside the generated secrets it shares with the server.
 const stateDir = path.join(path.resolve(config.YILIAN_STATE_DIR), "turn");
 const listenIp = config.TURN_LISTEN_IP ?? (isIP(config.TURN_HOST) ? config.TURN_HOST : "0.0.0.0");
-const mediaIp = config.MEDIA_ANNOUNCED_IP && isIP(config.MEDIA_ANNOUNCED_IP) ? config.MEDIA_ANNOUNCED_IP : config.MEDIA_LISTEN_IP;
-const relayIp = config.TURN_RELAY_IP ?? (config.MEDIA_LISTEN_IP === "0.0.0.0" || config.MEDIA_LISTEN_IP === "::" ? undefined : config.MEDIA_LISTEN_IP);
+const mediaIp =
+  config.MEDIA_ANNOUNCED_IP && isIP(config.MEDIA_ANNOUNCED_IP) ? config.MEDIA_ANNOUNCED_IP : config.MEDIA_LISTEN_IP;
+const relayIp =
+  config.TURN_RELAY_IP ??
+  (config.MEDIA_LISTEN_IP === "0.0.0.0" || config.MEDIA_LISTEN_IP === "::" ? undefined : config.MEDIA_LISTEN_IP);
 
 if (config.TURN_TLS_PORT < 1024 && process.getuid?.() !== 0) {
   console.error(
@@ -31,7 +34,12 @@ const turn = await startCoturn(
     tlsPort: config.TURN_TLS_PORT,
     minPort: config.TURN_MIN_PORT,
     maxPort: config.TURN_MAX_PORT,
-    allowedPeerIps: [mediaIp, ...(config.TURN_ALLOWED_PEER_IPS?.split(",").map((ip) => ip.trim()).filter(Boolean) ?? [])],
+    allowedPeerIps: [
+      mediaIp,
+      ...(config.TURN_ALLOWED_PEER_IPS?.split(",")
+        .map((ip) => ip.trim())
+        .filter(Boolean) ?? []),
+    ],
     certFile: config.TURN_TLS_CERT,
     keyFile: config.TURN_TLS_KEY,
   },
@@ -40,7 +48,9 @@ const turn = await startCoturn(
   console.error(`turn: ${err.message}`);
   process.exit(1);
 });
-console.log(`turn: coturn listening on ${listenIp}, UDP/TCP ${config.TURN_PORT}, TLS ${config.TURN_TLS_PORT}${config.TURN_TLS_CERT ? "" : " (self-signed development certificate)"}`);
+console.log(
+  `turn: coturn listening on ${listenIp}, UDP/TCP ${config.TURN_PORT}, TLS ${config.TURN_TLS_PORT}${config.TURN_TLS_CERT ? "" : " (self-signed development certificate)"}`,
+);
 turn.child.once("exit", (code, signal) => {
   console.error(`turn: coturn exited (${signal ?? code})`);
   process.exit(1);

@@ -28,18 +28,31 @@ export interface ConsultationAccess {
 /** Consultations in these states no longer accept new files. */
 const CLOSED_STATES = new Set(["CLOSED", "CANCELLED", "REJECTED", "EXPIRED"]);
 
-export async function consultationAccess(db: Db, user: AuthUser, consultationId: string, action = "upload.access"): Promise<ConsultationAccess> {
+export async function consultationAccess(
+  db: Db,
+  user: AuthUser,
+  consultationId: string,
+  action = "upload.access",
+): Promise<ConsultationAccess> {
   const c = await loadConsultation(db, user, consultationId, action);
   const worksOnIt =
     c.requestingDoctorId === user.id ||
     c.participants.some((p) => p.userId === user.id) ||
-    (hasRole(user, "COORDINATOR") && (user.institutionId === c.targetInstitutionId || user.institutionId === c.requestingInstitutionId));
+    (hasRole(user, "COORDINATOR") &&
+      (user.institutionId === c.targetInstitutionId || user.institutionId === c.requestingInstitutionId));
   return {
-    consultation: { id: c.id, status: c.status, requestingInstitutionId: c.requestingInstitutionId, targetInstitutionId: c.targetInstitutionId },
+    consultation: {
+      id: c.id,
+      status: c.status,
+      requestingInstitutionId: c.requestingInstitutionId,
+      targetInstitutionId: c.targetInstitutionId,
+    },
     worksOnIt,
     canUpload: worksOnIt && !CLOSED_STATES.has(c.status),
     seesIdentity:
       user.institutionId === c.requestingInstitutionId &&
-      (!hasRole(user, "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN") || c.requestingDoctorId === user.id || c.participants.some((p) => p.userId === user.id)),
+      (!hasRole(user, "INSTITUTION_ADMIN", "REGION_ADMIN", "PROVINCE_ADMIN") ||
+        c.requestingDoctorId === user.id ||
+        c.participants.some((p) => p.userId === user.id)),
   };
 }

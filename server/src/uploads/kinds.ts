@@ -23,10 +23,34 @@ const LimitsEnv = z.object({
 export function uploadKinds(env: NodeJS.ProcessEnv = process.env): Record<string, KindSpec> {
   const l = LimitsEnv.parse(env);
   return {
-    "application/dicom": { kind: "DICOM", category: "IMAGING", mime: "application/dicom", label: "DICOM 影像", maxBytes: l.UPLOAD_MAX_DICOM_MB * MB },
-    "image/jpeg": { kind: "JPEG", category: "IMAGING", mime: "image/jpeg", label: "JPEG 图片", maxBytes: l.UPLOAD_MAX_IMAGE_MB * MB },
-    "image/png": { kind: "PNG", category: "IMAGING", mime: "image/png", label: "PNG 图片", maxBytes: l.UPLOAD_MAX_IMAGE_MB * MB },
-    "application/pdf": { kind: "PDF", category: "CASE", mime: "application/pdf", label: "PDF 文档", maxBytes: l.UPLOAD_MAX_PDF_MB * MB },
+    "application/dicom": {
+      kind: "DICOM",
+      category: "IMAGING",
+      mime: "application/dicom",
+      label: "DICOM 影像",
+      maxBytes: l.UPLOAD_MAX_DICOM_MB * MB,
+    },
+    "image/jpeg": {
+      kind: "JPEG",
+      category: "IMAGING",
+      mime: "image/jpeg",
+      label: "JPEG 图片",
+      maxBytes: l.UPLOAD_MAX_IMAGE_MB * MB,
+    },
+    "image/png": {
+      kind: "PNG",
+      category: "IMAGING",
+      mime: "image/png",
+      label: "PNG 图片",
+      maxBytes: l.UPLOAD_MAX_IMAGE_MB * MB,
+    },
+    "application/pdf": {
+      kind: "PDF",
+      category: "CASE",
+      mime: "application/pdf",
+      label: "PDF 文档",
+      maxBytes: l.UPLOAD_MAX_PDF_MB * MB,
+    },
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
       kind: "DOCX",
       category: "CASE",
@@ -37,7 +61,8 @@ export function uploadKinds(env: NodeJS.ProcessEnv = process.env): Record<string
   };
 }
 
-export const MAX_UPLOAD_BYTES = (kinds: Record<string, KindSpec>) => Math.max(...Object.values(kinds).map((k) => k.maxBytes));
+export const MAX_UPLOAD_BYTES = (kinds: Record<string, KindSpec>) =>
+  Math.max(...Object.values(kinds).map((k) => k.maxBytes));
 
 /** zh-CN names for content we recognise but refuse, so the reason says what the file really is. */
 const KNOWN_REFUSED: Record<string, string> = {

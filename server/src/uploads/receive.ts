@@ -28,7 +28,9 @@ export function rejected(code: ErrorCode, reason: string, extra: Record<string, 
 }
 
 export const tooLarge = (spec: KindSpec) =>
-  rejected(ErrorCode.PAYLOAD_TOO_LARGE, `${spec.label}不能超过 ${humanSize(spec.maxBytes)}`, { limitBytes: spec.maxBytes });
+  rejected(ErrorCode.PAYLOAD_TOO_LARGE, `${spec.label}不能超过 ${humanSize(spec.maxBytes)}`, {
+    limitBytes: spec.maxBytes,
+  });
 
 /**
  * The kind the first bytes suggest (undefined when they say nothing yet); throws when they are something we
@@ -38,7 +40,8 @@ export async function sniffKind(head: Uint8Array, kinds: Record<string, KindSpec
   const ft = await fileTypeFromBuffer(head).catch(() => undefined);
   if (!ft) return undefined;
   const spec = kinds[ft.mime] ?? (ft.ext === "zip" ? kinds[DOCX_MIME] : undefined);
-  if (!spec) throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft.ext, ft.mime), { detected: ft.mime });
+  if (!spec)
+    throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft.ext, ft.mime), { detected: ft.mime });
   return spec;
 }
 
@@ -47,7 +50,10 @@ export async function decideKind(file: string, size: number, kinds: Record<strin
   if (size === 0) throw rejected(ErrorCode.VALIDATION_FAILED, "文件为空");
   const ft = await fileTypeFromFile(file);
   const spec = ft ? kinds[ft.mime] : undefined;
-  if (!spec) throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft?.ext, ft?.mime), { detected: ft?.mime ?? null });
+  if (!spec)
+    throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, refusedTypeReason(ft?.ext, ft?.mime), {
+      detected: ft?.mime ?? null,
+    });
   if (size > spec.maxBytes) throw tooLarge(spec);
   return spec;
 }
@@ -56,20 +62,29 @@ export async function decideKind(file: string, size: number, kinds: Record<strin
 export function cleanFileName(name: string | undefined): string {
   const base = (name ?? "").split(/[\\/]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
+  const cleaned = base
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .trim()
+    .slice(0, 200);
   return cleaned || "未命名文件";
 }
 
 export function receiveUpload(req: Request, kinds: Record<string, KindSpec>, scratch: string): Promise<ReceivedFile> {
   const type = req.headers["content-type"] ?? "";
   if (!/^multipart\/form-data/i.test(type)) {
-    return Promise.reject(new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "请使用 multipart/form-data 上传文件（字段名 file）"));
+    return Promise.reject(
+      new AppError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "请使用 multipart/form-data 上传文件（字段名 file）"),
+    );
   }
   const hardMax = MAX_UPLOAD_BYTES(kinds);
   return new Promise<ReceivedFile>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: hardMax, fields: 10, fieldSize: 4096, parts: 12 }, defParamCharset: "utf8" });
+      bb = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: hardMax, fields: 10, fieldSize: 4096, parts: 12 },
+        defParamCharset: "utf8",
+      });
     } catch {
       reject(new AppError(ErrorCode.VALIDATION_FAILED, "上传请求格式不正确"));
       return;

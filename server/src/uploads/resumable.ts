@@ -50,7 +50,12 @@ interface Declared {
 
 function declaredOf(u: Pick<TusUpload, "metadata">): Declared {
   const m = u.metadata ?? {};
-  return { consultationId: m.consultationId ?? "", filename: m.filename ?? "", filetype: m.filetype ?? "", uploaderId: m.uploaderId ?? "" };
+  return {
+    consultationId: m.consultationId ?? "",
+    filename: m.filename ?? "",
+    filetype: m.filetype ?? "",
+    uploaderId: m.uploaderId ?? "",
+  };
 }
 
 /** A refusal in the shape @tus/server answers with: our problem+json as the body. */
@@ -64,10 +69,14 @@ class TusRefusal {
 }
 
 function kindMismatch(content: KindSpec, declared: KindSpec): AppError {
-  return rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `文件内容为${content.label}，与声明的类型（${declared.label}）不符，请重新选择文件`, {
-    detected: content.mime,
-    declared: declared.mime,
-  });
+  return rejected(
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    `文件内容为${content.label}，与声明的类型（${declared.label}）不符，请重新选择文件`,
+    {
+      detected: content.mime,
+      declared: declared.mime,
+    },
+  );
 }
 
 /** Maps a declared type to its kind: Office documents may be declared as a zip by some browsers' pickers. */
@@ -108,20 +117,23 @@ class CheckedFileStore extends FileStore {
         if (head.length >= need) return done(null, chunk);
         head = Buffer.concat([head, chunk.subarray(0, need - head.length)]);
         if (head.length < need) return done(null, chunk);
-        sniffKind(head, this.kinds).then(
-          (spec) => {
-            if (spec && declared && spec.kind !== declared.kind) throw kindMismatch(spec, declared);
-            if (spec && size > spec.maxBytes) throw tooLarge(spec);
-            done(null, chunk);
-          },
-          (e: unknown) => {
-            refusal = e instanceof AppError ? e : rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "无法识别文件内容的类型");
+        sniffKind(head, this.kinds)
+          .then(
+            (spec) => {
+              if (spec && declared && spec.kind !== declared.kind) throw kindMismatch(spec, declared);
+              if (spec && size > spec.maxBytes) throw tooLarge(spec);
+              done(null, chunk);
+            },
+            (e: unknown) => {
+              refusal =
+                e instanceof AppError ? e : rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "无法识别文件内容的类型");
+              done(refusal);
+            },
+          )
+          .catch((e: unknown) => {
+            refusal = e as AppError;
             done(refusal);
-          },
-        ).catch((e: unknown) => {
-          refusal = e as AppError;
-          done(refusal);
-        });
+          });
       },
     });
     readable.once("error", (e) => check.destroy(e));
@@ -192,11 +204,16 @@ export interface ResumableUploads {
   close(): void;
 }
 
-export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandler }, opts: ResumableOptions): ResumableUploads {
+export function resumableUploads(
+  deps: UploadsDeps & { requireAuth: RequestHandler },
+  opts: ResumableOptions,
+): ResumableUploads {
   const { db, kinds } = deps;
   const hardMax = MAX_UPLOAD_BYTES(kinds);
-  const store = new CheckedFileStore({ directory: opts.directory, expirationPeriodInMilliseconds: opts.expiryMs }, kinds, (id, e) =>
-    auditRefusedUpload(db, id, e),
+  const store = new CheckedFileStore(
+    { directory: opts.directory, expirationPeriodInMilliseconds: opts.expiryMs },
+    kinds,
+    (id, e) => auditRefusedUpload(db, id, e),
   );
   /** The authenticated caller of each request @tus/server is handling (hooks receive the request only). */
   const callers = new WeakMap<object, { user: AuthUser; declared?: Declared }>();
@@ -230,9 +247,19 @@ export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandl
         if (declared && declared.kind !== spec.kind) throw kindMismatch(spec, declared);
         // The consultation may have closed while the file was on its way.
         await assertCanUpload(db, user, d.consultationId);
-        const dto = await recordUpload(deps, user, d.consultationId, { tmpPath: file, originalName: d.filename, size, sha256: await sha256Of(file), spec }, upload.id);
+        const dto = await recordUpload(
+          deps,
+          user,
+          d.consultationId,
+          { tmpPath: file, originalName: d.filename, size, sha256: await sha256Of(file), spec },
+          upload.id,
+        );
         await store.configstore.delete(upload.id);
-        return { status_code: 200, headers: { "Content-Type": "application/json; charset=utf-8", [UPLOAD_ID_HEADER]: dto.id }, body: JSON.stringify(dto) };
+        return {
+          status_code: 200,
+          headers: { "Content-Type": "application/json; charset=utf-8", [UPLOAD_ID_HEADER]: dto.id },
+          body: JSON.stringify(dto),
+        };
       } catch (e) {
         await store.remove(upload.id).catch(() => undefined);
         if (!(e instanceof AppError)) throw e;
@@ -254,17 +281,25 @@ export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandl
   });
 
   /** Checks a creation request before @tus/server sees it: scope, declared type and length. */
-  async function checkCreation(headers: Record<string, string | string[] | undefined>, user: AuthUser): Promise<Declared> {
+  async function checkCreation(
+    headers: Record<string, string | string[] | undefined>,
+    user: AuthUser,
+  ): Promise<Declared> {
     let raw: Record<string, string | null>;
     try {
       raw = Metadata.parse(String(headers["upload-metadata"] ?? ""));
     } catch {
       throw new AppError(ErrorCode.VALIDATION_FAILED, "Upload-Metadata 请求头格式不正确");
     }
-    const meta = CreationMetadata.safeParse(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v ?? undefined])));
+    const meta = CreationMetadata.safeParse(
+      Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v ?? undefined])),
+    );
     if (!meta.success) {
       throw new AppError(ErrorCode.VALIDATION_FAILED, undefined, {
-        issues: meta.error.issues.map((i) => ({ path: `metadata.${i.path.join(".")}`, message: i.code === "invalid_type" ? "缺少会诊编号（consultationId）" : i.message })),
+        issues: meta.error.issues.map((i) => ({
+          path: `metadata.${i.path.join(".")}`,
+          message: i.code === "invalid_type" ? "缺少会诊编号（consultationId）" : i.message,
+        })),
       });
     }
     const { consultationId } = meta.data;
@@ -277,18 +312,29 @@ export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandl
         throw rejected(ErrorCode.VALIDATION_FAILED, "请先创建上传，再用 PATCH 发送文件内容");
       }
       const length = Number(headers["upload-length"]);
-      if (!Number.isSafeInteger(length) || length < 0) throw rejected(ErrorCode.VALIDATION_FAILED, "Upload-Length 须为非负整数");
+      if (!Number.isSafeInteger(length) || length < 0)
+        throw rejected(ErrorCode.VALIDATION_FAILED, "Upload-Length 须为非负整数");
       if (length === 0) throw rejected(ErrorCode.VALIDATION_FAILED, "文件为空");
       const filetype = (meta.data.filetype ?? "").trim().toLowerCase();
       const declared = UNDECLARED.has(filetype) ? undefined : declaredKind(kinds, filetype);
       if (!UNDECLARED.has(filetype) && !declared) {
-        throw rejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `声明的文件类型（${filetype.slice(0, 80)}）不受支持；仅支持 DICOM 影像、JPEG/PNG 图片、PDF 与 Word（.docx）病例资料`, {
-          declared: filetype,
-        });
+        throw rejected(
+          ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          `声明的文件类型（${filetype.slice(0, 80)}）不受支持；仅支持 DICOM 影像、JPEG/PNG 图片、PDF 与 Word（.docx）病例资料`,
+          {
+            declared: filetype,
+          },
+        );
       }
       if (declared && length > declared.maxBytes) throw tooLarge(declared);
-      if (length > hardMax) throw rejected(ErrorCode.PAYLOAD_TOO_LARGE, `文件不能超过 ${humanSize(hardMax)}`, { limitBytes: hardMax });
-      return { consultationId, filename: cleanFileName(meta.data.filename), filetype: declared?.mime ?? "", uploaderId: user.id };
+      if (length > hardMax)
+        throw rejected(ErrorCode.PAYLOAD_TOO_LARGE, `文件不能超过 ${humanSize(hardMax)}`, { limitBytes: hardMax });
+      return {
+        consultationId,
+        filename: cleanFileName(meta.data.filename),
+        filetype: declared?.mime ?? "",
+        uploaderId: user.id,
+      };
     } catch (e) {
       await auditRefusedUpload(db, consultationId, e);
       throw e;
@@ -306,7 +352,10 @@ export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandl
       declared = await checkCreation(req.headers, user);
     } else if (tusId) {
       // Someone else's partial upload does not exist for this caller.
-      const stored = typeof tusId === "string" && UploadIdParam.safeParse(tusId).success ? await store.configstore.get(tusId) : undefined;
+      const stored =
+        typeof tusId === "string" && UploadIdParam.safeParse(tusId).success
+          ? await store.configstore.get(tusId)
+          : undefined;
       if (!stored) throw notFound("上传");
       if (declaredOf(stored).uploaderId !== user.id) throw notFound("上传");
     } else if (req.method !== "OPTIONS") {
@@ -338,7 +387,8 @@ export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandl
   describeRoute({
     method: "patch",
     path: `${TUS_PATH}/:id`,
-    summary: "Resumable upload: bytes from Upload-Offset (application/offset+octet-stream); 204, or 200 with the upload once complete",
+    summary:
+      "Resumable upload: bytes from Upload-Offset (application/offset+octet-stream); 204, or 200 with the upload once complete",
     tag: "uploads",
     auth: true,
     schemas: { params: z.object({ id: z.uuid() }) },
@@ -346,7 +396,13 @@ export function resumableUploads(deps: UploadsDeps & { requireAuth: RequestHandl
   });
 
   const cleanUpExpired = () => tus.cleanUpExpiredUploads();
-  const timer = setInterval(() => void cleanUpExpired().catch((err: Error) => deps.log.warn({ err: err.message }, "expired upload clean-up failed")), Math.min(opts.expiryMs, 15 * 60_000));
+  const timer = setInterval(
+    () =>
+      void cleanUpExpired().catch((err: Error) =>
+        deps.log.warn({ err: err.message }, "expired upload clean-up failed"),
+      ),
+    Math.min(opts.expiryMs, 15 * 60_000),
+  );
   timer.unref();
   return { router, cleanUpExpired, close: () => clearInterval(timer) };
 }

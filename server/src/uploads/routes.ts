@@ -18,7 +18,8 @@ export function uploadRoutes(deps: uploads.UploadsDeps & { db: Db; requireAuth: 
     {
       method: "post",
       path: "/consultations/:consultationId/uploads",
-      summary: "Upload one file (multipart field `file`: DICOM, JPEG, PNG, PDF, DOCX) to a consultation; answers 202, processing follows",
+      summary:
+        "Upload one file (multipart field `file`: DICOM, JPEG, PNG, PDF, DOCX) to a consultation; answers 202, processing follows",
       schemas: { params: ConsultationParams },
       response: UploadView,
       status: 202,
@@ -29,11 +30,24 @@ export function uploadRoutes(deps: uploads.UploadsDeps & { db: Db; requireAuth: 
     },
   );
   route(
-    { method: "get", path: "/consultations/:consultationId/uploads", summary: "Files of a consultation", schemas: { params: ConsultationParams }, response: UploadList },
+    {
+      method: "get",
+      path: "/consultations/:consultationId/uploads",
+      summary: "Files of a consultation",
+      schemas: { params: ConsultationParams },
+      response: UploadList,
+    },
     ({ params }, _req, res) => uploads.listUploads(deps.db, currentUser(res), params.consultationId),
   );
-  route({ method: "get", path: "/uploads/:id", summary: "One upload: status, reason, DICOM attributes", schemas: { params: UploadParams }, response: UploadView }, ({ params }, _req, res) =>
-    uploads.getUpload(deps.db, currentUser(res), params.id),
+  route(
+    {
+      method: "get",
+      path: "/uploads/:id",
+      summary: "One upload: status, reason, DICOM attributes",
+      schemas: { params: UploadParams },
+      response: UploadView,
+    },
+    ({ params }, _req, res) => uploads.getUpload(deps.db, currentUser(res), params.id),
   );
   route(
     {
@@ -41,14 +55,29 @@ export function uploadRoutes(deps: uploads.UploadsDeps & { db: Db; requireAuth: 
       path: "/uploads/:id/content",
       summary: "File content (Range supported); DICOM is de-identified for users outside the requesting institution",
       schemas: { params: UploadParams },
-      produces: ["application/dicom", "image/jpeg", "image/png", "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"],
+      produces: [
+        "application/dicom",
+        "image/jpeg",
+        "image/png",
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      ],
     },
     async ({ params }, req, res) => {
       await uploads.sendContent(deps, currentUser(res), params.id, req, res, "original");
     },
   );
-  route({ method: "get", path: "/uploads/:id/preview", summary: "PNG preview of the first image / page", schemas: { params: UploadParams }, produces: ["image/png"] }, async ({ params }, req, res) => {
-    await uploads.sendContent(deps, currentUser(res), params.id, req, res, "preview");
-  });
+  route(
+    {
+      method: "get",
+      path: "/uploads/:id/preview",
+      summary: "PNG preview of the first image / page",
+      schemas: { params: UploadParams },
+      produces: ["image/png"],
+    },
+    async ({ params }, req, res) => {
+      await uploads.sendContent(deps, currentUser(res), params.id, req, res, "preview");
+    },
+  );
   return router;
 }

@@ -40,10 +40,17 @@ export function neutralName(kind: string | null, position: number): string {
 
 /** Position (1-based, upload order) of each file in its consultation: the number in its neutral name. */
 /** The consultation's files; instances of an unfinished PACS import are not among them yet (the import shows its progress). */
-const listedFiles = (consultationId: string) => ({ consultationId, NOT: { pacsImportId: { not: null }, status: "PROCESSING" as const } });
+const listedFiles = (consultationId: string) => ({
+  consultationId,
+  NOT: { pacsImportId: { not: null }, status: "PROCESSING" as const },
+});
 
 async function positions(db: Db, consultationId: string): Promise<Map<string, number>> {
-  const ids = await db.upload.findMany({ where: listedFiles(consultationId), orderBy: [{ createdAt: "asc" }, { id: "asc" }], select: { id: true } });
+  const ids = await db.upload.findMany({
+    where: listedFiles(consultationId),
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { id: true },
+  });
   return new Map(ids.map((r, i) => [r.id, i + 1]));
 }
 
@@ -91,16 +98,25 @@ export async function assertCanUpload(db: Db, user: AuthUser, consultationId: st
   // Scope first: a consultation the caller may not see answers 404 before a byte is stored.
   const access = await consultationAccess(db, user, consultationId, "upload.create");
   // Readers who do not work on it (administrators) are refused as such, not told the consultation is closed.
-  if (!access.worksOnIt) throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生、会诊专家和受理机构的协调员可以上传资料");
+  if (!access.worksOnIt)
+    throw new AppError(ErrorCode.FORBIDDEN, "只有申请医生、会诊专家和受理机构的协调员可以上传资料");
   if (!access.canUpload) {
-    throw new AppError(ErrorCode.INVALID_STATE, "该会诊已结束，不能再上传资料", { details: { consultationStatus: access.consultation.status } });
+    throw new AppError(ErrorCode.INVALID_STATE, "该会诊已结束，不能再上传资料", {
+      details: { consultationStatus: access.consultation.status },
+    });
   }
   return access;
 }
 
 export async function auditRefusedUpload(db: Db, consultationId: string, e: unknown) {
   if (!(e instanceof AppError)) return;
-  await audit(db, { action: "upload.create", entityType: "Consultation", entityId: consultationId, outcome: "INVALID", detail: { reason: e.message, code: e.code } });
+  await audit(db, {
+    action: "upload.create",
+    entityType: "Consultation",
+    entityId: consultationId,
+    outcome: "INVALID",
+    detail: { reason: e.message, code: e.code },
+  });
 }
 
 /** A complete file whose kind was decided from its content, waiting in local scratch. */
@@ -116,7 +132,13 @@ export interface CompleteFile {
  * The one way into the pipeline (multipart and resumable uploads alike): moves the file into storage, records it
  * UPLOADED with its audit row, then enqueues processing (after the commit).
  */
-export async function recordUpload(deps: UploadsDeps, user: AuthUser, consultationId: string, file: CompleteFile, id: string = randomUUID()) {
+export async function recordUpload(
+  deps: UploadsDeps,
+  user: AuthUser,
+  consultationId: string,
+  file: CompleteFile,
+  id: string = randomUUID(),
+) {
   const { db, storage } = deps;
   const key = originalKey(id);
   try {
@@ -145,12 +167,12 @@ export async function recordUpload(deps: UploadsDeps, user: AuthUser, consultati
         },
       });
       await audit(tx, {
-          action: "upload.create",
-          entityType: "Upload",
-          entityId: id,
-          outcome: "SUCCESS",
-          detail: { consultationId, kind: file.spec.kind, sizeBytes: file.size, sha256: file.sha256 },
-        });
+        action: "upload.create",
+        entityType: "Upload",
+        entityId: id,
+        outcome: "SUCCESS",
+        detail: { consultationId, kind: file.spec.kind, sizeBytes: file.size, sha256: file.sha256 },
+      });
       return created;
     });
   } catch (e) {
@@ -182,8 +204,17 @@ export async function acceptUpload(deps: UploadsDeps, user: AuthUser, consultati
 
 export async function listUploads(db: Db, user: AuthUser, consultationId: string) {
   const access = await consultationAccess(db, user, consultationId, "upload.list");
-  const rows = await db.upload.findMany({ where: listedFiles(consultationId), orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
-  await audit(db, { action: "upload.list", entityType: "Consultation", entityId: consultationId, outcome: "SUCCESS", detail: { count: rows.length } });
+  const rows = await db.upload.findMany({
+    where: listedFiles(consultationId),
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
+  await audit(db, {
+    action: "upload.list",
+    entityType: "Consultation",
+    entityId: consultationId,
+    outcome: "SUCCESS",
+    detail: { count: rows.length },
+  });
   return { items: rows.map((u, i) => uploadDto(u, shownName(u, access, i + 1))) };
 }
 
@@ -207,7 +238,10 @@ export async function getUpload(db: Db, user: AuthUser, uploadId: string) {
 }
 
 /** Parses a single "bytes=a-b" range; multi-range requests are answered with the whole file (RFC 9110 allows it). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | null {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | "unsatisfiable" | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m) return null;
@@ -229,14 +263,21 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /** Sends a stored object with range support; the caller has already decided the user may read it. */
-export async function sendObject(storage: Storage, key: string, req: Request, res: Response, opts: { contentType: string; fileName?: string; etag?: string }) {
+export async function sendObject(
+  storage: Storage,
+  key: string,
+  req: Request,
+  res: Response,
+  opts: { contentType: string; fileName?: string; etag?: string },
+) {
   const info = await storage.stat(key);
   if (!info) throw new AppError(ErrorCode.NOT_FOUND, "文件不存在或已被删除");
   res.setHeader("accept-ranges", "bytes");
   res.setHeader("content-type", opts.contentType);
   res.setHeader("cache-control", "private, no-store");
   if (opts.etag) res.setHeader("etag", `"${opts.etag}"`);
-  if (opts.fileName) res.setHeader("content-disposition", `inline; filename*=UTF-8''${encodeURIComponent(opts.fileName)}`);
+  if (opts.fileName)
+    res.setHeader("content-disposition", `inline; filename*=UTF-8''${encodeURIComponent(opts.fileName)}`);
   const range = parseRange(req.headers.range, info.size);
   if (range === "unsatisfiable") {
     res.status(416).setHeader("content-range", `bytes */${info.size}`);
@@ -270,7 +311,14 @@ export async function sendObject(storage: Storage, key: string, req: Request, re
 }
 
 /** The original file, or (DICOM outside the requesting institution) its de-identified copy. */
-export async function sendContent(deps: UploadsDeps, user: AuthUser, uploadId: string, req: Request, res: Response, variant: "original" | "preview") {
+export async function sendContent(
+  deps: UploadsDeps,
+  user: AuthUser,
+  uploadId: string,
+  req: Request,
+  res: Response,
+  variant: "original" | "preview",
+) {
   const { row, access } = await loadReadable(deps.db, user, uploadId);
   let key: string | null;
   let deidentified = false;
@@ -283,16 +331,39 @@ export async function sendContent(deps: UploadsDeps, user: AuthUser, uploadId: s
     key = row.storageKey;
   }
   if (row.status !== "READY" || !key) {
-    await audit(deps.db, { action: `upload.${variant}`, entityType: "Upload", entityId: uploadId, outcome: "INVALID", detail: { status: row.status } });
-    throw new AppError(ErrorCode.INVALID_STATE, row.status === "REJECTED" ? `文件已被拒收：${row.rejectReason ?? ""}` : variant === "preview" ? "该文件没有预览图" : "文件仍在处理中，请稍后再试", {
-      details: { uploadStatus: row.status },
+    await audit(deps.db, {
+      action: `upload.${variant}`,
+      entityType: "Upload",
+      entityId: uploadId,
+      outcome: "INVALID",
+      detail: { status: row.status },
     });
+    throw new AppError(
+      ErrorCode.INVALID_STATE,
+      row.status === "REJECTED"
+        ? `文件已被拒收：${row.rejectReason ?? ""}`
+        : variant === "preview"
+          ? "该文件没有预览图"
+          : "文件仍在处理中，请稍后再试",
+      {
+        details: { uploadStatus: row.status },
+      },
+    );
   }
   // One audit row per download, not per range request of the same player session.
   if (!req.headers.range || /^bytes=0-/.test(req.headers.range)) {
-    await audit(deps.db, { action: `upload.${variant}`, entityType: "Upload", entityId: uploadId, outcome: "SUCCESS", detail: { deidentified, range: req.headers.range ?? null } });
+    await audit(deps.db, {
+      action: `upload.${variant}`,
+      entityType: "Upload",
+      entityId: uploadId,
+      outcome: "SUCCESS",
+      detail: { deidentified, range: req.headers.range ?? null },
+    });
   }
-  const position = variant === "preview" || access.seesIdentity ? undefined : (await positions(deps.db, row.consultationId)).get(row.id);
+  const position =
+    variant === "preview" || access.seesIdentity
+      ? undefined
+      : (await positions(deps.db, row.consultationId)).get(row.id);
   await sendObject(deps.storage, key, req, res, {
     contentType: variant === "preview" ? "image/png" : row.mime,
     fileName: variant === "preview" ? undefined : shownName(row, access, position),

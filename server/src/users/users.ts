@@ -1,9 +1,24 @@
 // User administration within the caller's scope. Reading a user outside scope answers 404.
 import type { Prisma } from "@prisma/client";
-import { AppError, ErrorCode, type CreateUserBody, type Page, type UpdateUserBody, type UserSearchQuery, type UserSummary } from "@yilian/contract";
+import {
+  AppError,
+  ErrorCode,
+  type CreateUserBody,
+  type Page,
+  type UpdateUserBody,
+  type UserSearchQuery,
+  type UserSummary,
+} from "@yilian/contract";
 import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
-import { grantableRoles, mayActOnUser, mayManageUsersOf, notFound, readableUsers, regionWithinReach } from "../authz/policy";
+import {
+  grantableRoles,
+  mayActOnUser,
+  mayManageUsersOf,
+  notFound,
+  readableUsers,
+  regionWithinReach,
+} from "../authz/policy";
 import { audit } from "../audit/audit";
 import { hashPassword } from "../auth/passwords";
 import type { AuthService } from "../auth/service";
@@ -44,18 +59,30 @@ export async function getUser(db: Db, caller: AuthUser, id: string): Promise<Use
   return user;
 }
 
-async function checkAssignment(db: Db, caller: AuthUser, body: { institutionId: string; departmentId?: string | null; roles?: string[]; regionId?: string }) {
-  const institution = await db.institution.findUnique({ where: { id: body.institutionId }, select: { id: true, cityId: true, countyId: true } });
+async function checkAssignment(
+  db: Db,
+  caller: AuthUser,
+  body: { institutionId: string; departmentId?: string | null; roles?: string[]; regionId?: string },
+) {
+  const institution = await db.institution.findUnique({
+    where: { id: body.institutionId },
+    select: { id: true, cityId: true, countyId: true },
+  });
   if (!institution || !mayManageUsersOf(caller, institution)) throw notFound("医疗机构");
   if (body.departmentId) {
     const dept = await db.department.findFirst({ where: { id: body.departmentId, institutionId: institution.id } });
-    if (!dept) throw new AppError(ErrorCode.VALIDATION_FAILED, "科室不属于该医疗机构", { issues: [{ path: "body.departmentId", message: "科室不属于该医疗机构" }] });
+    if (!dept)
+      throw new AppError(ErrorCode.VALIDATION_FAILED, "科室不属于该医疗机构", {
+        issues: [{ path: "body.departmentId", message: "科室不属于该医疗机构" }],
+      });
   }
   const allowed = grantableRoles(caller);
   const denied = (body.roles ?? []).filter((r) => !allowed.has(r));
   if (denied.length) throw new AppError(ErrorCode.FORBIDDEN, `无权授予角色：${denied.join("、")}`);
   if (body.roles?.includes("REGION_ADMIN") && !body.regionId)
-    throw new AppError(ErrorCode.VALIDATION_FAILED, "区域管理员必须指定所辖区域", { issues: [{ path: "body.regionId", message: "必填" }] });
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "区域管理员必须指定所辖区域", {
+      issues: [{ path: "body.regionId", message: "必填" }],
+    });
   if (body.regionId) {
     const region = await db.region.findUnique({ where: { id: body.regionId }, select: { id: true, parentId: true } });
     if (!region) throw notFound("区域");
@@ -75,9 +102,13 @@ const targetSelect = {
 async function actionableUser(db: Db, caller: AuthUser, id: string) {
   const target = await db.user.findFirst({ where: { AND: [{ id }, readableUsers(caller)] }, select: targetSelect });
   if (!target) throw notFound("用户");
-  const institution = await db.institution.findUniqueOrThrow({ where: { id: target.institutionId }, select: { id: true, cityId: true, countyId: true } });
+  const institution = await db.institution.findUniqueOrThrow({
+    where: { id: target.institutionId },
+    select: { id: true, cityId: true, countyId: true },
+  });
   if (!mayManageUsersOf(caller, institution)) throw new AppError(ErrorCode.FORBIDDEN, "无权管理该用户");
-  if (!mayActOnUser(caller, target)) throw new AppError(ErrorCode.FORBIDDEN, "该用户的权限高于您可授予的范围，无权修改");
+  if (!mayActOnUser(caller, target))
+    throw new AppError(ErrorCode.FORBIDDEN, "该用户的权限高于您可授予的范围，无权修改");
   return target;
 }
 
@@ -100,20 +131,38 @@ export async function createUser(db: Db, caller: AuthUser, body: CreateUserBody)
       },
       select: userSelect,
     });
-    await audit(tx, { action: "user.create", entityType: "User", entityId: user.id, outcome: "SUCCESS", detail: { roles: body.roles } });
+    await audit(tx, {
+      action: "user.create",
+      entityType: "User",
+      entityId: user.id,
+      outcome: "SUCCESS",
+      detail: { roles: body.roles },
+    });
     return user;
   });
 }
 
-export async function updateUser(db: Db, auth: AuthService, caller: AuthUser, id: string, body: UpdateUserBody): Promise<UserSummary> {
+export async function updateUser(
+  db: Db,
+  auth: AuthService,
+  caller: AuthUser,
+  id: string,
+  body: UpdateUserBody,
+): Promise<UserSummary> {
   if (id === caller.id && (body.active === false || body.roles || body.password)) {
     throw new AppError(ErrorCode.FORBIDDEN, "不能停用自己的账号、修改自己的角色或在此重置自己的密码");
   }
   const target = await actionableUser(db, caller, id);
-  await checkAssignment(db, caller, { institutionId: target.institutionId, departmentId: body.departmentId, roles: body.roles });
+  await checkAssignment(db, caller, {
+    institutionId: target.institutionId,
+    departmentId: body.departmentId,
+    roles: body.roles,
+  });
   // Granting REGION_ADMIN by update keeps the user's region: it must be one the caller could grant.
   if (body.roles?.includes("REGION_ADMIN") && !target.region) {
-    throw new AppError(ErrorCode.VALIDATION_FAILED, "区域管理员必须指定所辖区域", { issues: [{ path: "body.roles", message: "该用户没有所辖区域" }] });
+    throw new AppError(ErrorCode.VALIDATION_FAILED, "区域管理员必须指定所辖区域", {
+      issues: [{ path: "body.roles", message: "该用户没有所辖区域" }],
+    });
   }
   if (body.roles?.includes("REGION_ADMIN") && !regionWithinReach(caller, target.region!)) {
     throw new AppError(ErrorCode.FORBIDDEN, "只能授予本辖区内区域的管理权限");
@@ -121,8 +170,18 @@ export async function updateUser(db: Db, auth: AuthService, caller: AuthUser, id
   const { password, ...fields } = body;
   const passwordHash = password ? await hashPassword(password) : undefined;
   const user = await db.$transaction(async (tx) => {
-    const updated = await tx.user.update({ where: { id }, data: { ...fields, ...(passwordHash ? { passwordHash } : {}) }, select: userSelect });
-    await audit(tx, { action: "user.update", entityType: "User", entityId: id, outcome: "SUCCESS", detail: { fields: Object.keys(body) } });
+    const updated = await tx.user.update({
+      where: { id },
+      data: { ...fields, ...(passwordHash ? { passwordHash } : {}) },
+      select: userSelect,
+    });
+    await audit(tx, {
+      action: "user.update",
+      entityType: "User",
+      entityId: id,
+      outcome: "SUCCESS",
+      detail: { fields: Object.keys(body) },
+    });
     return updated;
   });
   // Roles, account state and credentials stand behind access tokens: end the user's sessions so the change applies now.
@@ -131,9 +190,20 @@ export async function updateUser(db: Db, auth: AuthService, caller: AuthUser, id
 }
 
 /** Lifts a login lock-out (lockout.ts) now instead of when it ends; same rank rules as any change to the user. */
-export async function unlockUser(db: Db, auth: AuthService, caller: AuthUser, id: string): Promise<{ wasLocked: boolean }> {
+export async function unlockUser(
+  db: Db,
+  auth: AuthService,
+  caller: AuthUser,
+  id: string,
+): Promise<{ wasLocked: boolean }> {
   const target = await actionableUser(db, caller, id);
   const wasLocked = await auth.lockout.lift(target.username);
-  await audit(db, { action: "user.unlock", entityType: "User", entityId: id, outcome: "SUCCESS", detail: { wasLocked } });
+  await audit(db, {
+    action: "user.unlock",
+    entityType: "User",
+    entityId: id,
+    outcome: "SUCCESS",
+    detail: { wasLocked },
+  });
   return { wasLocked };
 }

@@ -5,7 +5,15 @@ import { isYilianError } from "@yilian/client-sdk";
 import { explain } from "../lib/errors";
 import { t } from "../i18n";
 
-export function ErrorAlert({ error, onRetry, style }: { error: unknown; onRetry?: () => void; style?: React.CSSProperties }) {
+export function ErrorAlert({
+  error,
+  onRetry,
+  style,
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  style?: React.CSSProperties;
+}) {
   const x = explain(error);
   return (
     <Alert
@@ -28,7 +36,13 @@ export function ErrorAlert({ error, onRetry, style }: { error: unknown; onRetry?
           )}
         </>
       }
-      action={onRetry ? <Button size="small" onClick={onRetry}>{t("common.retry")}</Button> : undefined}
+      action={
+        onRetry ? (
+          <Button size="small" onClick={onRetry}>
+            {t("common.retry")}
+          </Button>
+        ) : undefined
+      }
     />
   );
 }

@@ -15,7 +15,11 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, { failed: 
         status="error"
         title={t("error.boundary")}
         subTitle={t("error.boundaryHint")}
-        extra={<Button type="primary" onClick={() => location.reload()}>{t("common.refresh")}</Button>}
+        extra={
+          <Button type="primary" onClick={() => location.reload()}>
+            {t("common.refresh")}
+          </Button>
+        }
       />
     );
   }

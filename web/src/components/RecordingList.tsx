@@ -4,7 +4,12 @@
 import { useEffect, useState } from "react";
 import { Button, Card, Empty, List, Space, Tag, Typography } from "antd";
 import { PlayCircleOutlined } from "@ant-design/icons";
-import { recordingStatusLabel, type RecordingStatus, type RecordingSubject, type RecordingView } from "@yilian/contract";
+import {
+  recordingStatusLabel,
+  type RecordingStatus,
+  type RecordingSubject,
+  type RecordingView,
+} from "@yilian/contract";
 import { api } from "../lib/api";
 import { useAsync } from "../lib/useAsync";
 import { fmt } from "../lib/dayjs";
@@ -17,7 +22,12 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-const statusColor: Record<RecordingStatus, string> = { RECORDING: "red", PROCESSING: "processing", READY: "success", FAILED: "error" };
+const statusColor: Record<RecordingStatus, string> = {
+  RECORDING: "red",
+  PROCESSING: "processing",
+  READY: "success",
+  FAILED: "error",
+};
 
 function Player({ rec }: { rec: RecordingView }) {
   const [url, setUrl] = useState<string | null>(null);
@@ -36,7 +46,16 @@ function Player({ rec }: { rec: RecordingView }) {
       setBusy(false);
     }
   };
-  if (url) return <video src={url} controls autoPlay style={{ width: "100%", maxHeight: 320, background: "#000", borderRadius: 6 }} data-testid="recording-player" />;
+  if (url)
+    return (
+      <video
+        src={url}
+        controls
+        autoPlay
+        style={{ width: "100%", maxHeight: 320, background: "#000", borderRadius: 6 }}
+        data-testid="recording-player"
+      />
+    );
   return (
     <>
       {error !== null && <ErrorAlert error={error} style={{ marginBottom: 8 }} />}
@@ -53,7 +72,17 @@ const titles: Record<RecordingSubject, string> = { CONSULTATION: "会诊录像",
  * `readyOnly`: only what can be played (a lecture's audience); still followed while one is processing.
  * `emptyText`: shown when there is nothing to list (otherwise the card is left out).
  */
-export function RecordingList({ subject, subjectId, readyOnly = false, emptyText }: { subject: RecordingSubject; subjectId: string; readyOnly?: boolean; emptyText?: string }) {
+export function RecordingList({
+  subject,
+  subjectId,
+  readyOnly = false,
+  emptyText,
+}: {
+  subject: RecordingSubject;
+  subjectId: string;
+  readyOnly?: boolean;
+  emptyText?: string;
+}) {
   const q = useAsync(() => api.recordings(subject, subjectId), [subject, subjectId]);
   const all = q.data?.items ?? [];
   const items = readyOnly ? all.filter((r) => r.status === "READY") : all;
@@ -65,7 +94,8 @@ export function RecordingList({ subject, subjectId, readyOnly = false, emptyText
     return () => clearInterval(i);
   }, [busy, q.reload]); // eslint-disable-line react-hooks/exhaustive-deps
   if (q.error) return <ErrorAlert error={q.error} onRetry={() => void q.reload()} />;
-  if (!items.length) return emptyText && q.data ? <Empty description={emptyText} data-testid="recording-list-empty" /> : null;
+  if (!items.length)
+    return emptyText && q.data ? <Empty description={emptyText} data-testid="recording-list-empty" /> : null;
   return (
     <Card size="small" title={titles[subject]} data-testid="recording-list">
       <List
@@ -78,7 +108,9 @@ export function RecordingList({ subject, subjectId, readyOnly = false, emptyText
                 <Tag color={statusColor[r.status]}>{recordingStatusLabel[r.status]}</Tag>
                 <Typography.Text>{fmt(r.startedAt)}</Typography.Text>
                 <Typography.Text type="secondary">时长 {duration(r.durationMs)}</Typography.Text>
-                {r.status === "FAILED" && r.failureReason && <Typography.Text type="danger">{r.failureReason}</Typography.Text>}
+                {r.status === "FAILED" && r.failureReason && (
+                  <Typography.Text type="danger">{r.failureReason}</Typography.Text>
+                )}
               </Space>
               {r.status === "READY" && <Player rec={r} />}
             </Space>

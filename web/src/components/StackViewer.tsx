@@ -31,7 +31,8 @@ export default function StackViewer({ uploadIds, modality }: { uploadIds: string
   const [tool, setTool] = useState<string>("Scroll");
   const [slice, setSlice] = useState<{ at: number; of: number } | null>(null);
 
-  const controller = (): ViewController | undefined => appRef.current?.getActiveLayerGroup()?.getActiveViewLayer()?.getViewController();
+  const controller = (): ViewController | undefined =>
+    appRef.current?.getActiveLayerGroup()?.getActiveViewLayer()?.getViewController();
   const updateSlice = () => {
     const vc = controller();
     if (!vc) return;
@@ -43,10 +44,17 @@ export default function StackViewer({ uploadIds, modality }: { uploadIds: string
     const app = new DwvApp();
     appRef.current = app;
     const options = new AppOptions({ "*": [new ViewConfig(divId)] });
-    options.tools = { Scroll: new ToolConfig(), WindowLevel: new ToolConfig(), ZoomAndPan: new ToolConfig(), Draw: new ToolConfig(["Ruler"]) };
+    options.tools = {
+      Scroll: new ToolConfig(),
+      WindowLevel: new ToolConfig(),
+      ZoomAndPan: new ToolConfig(),
+      Draw: new ToolConfig(["Ruler"]),
+    };
     app.init(options);
     let cancelled = false;
-    app.addEventListener("loadprogress", (e: { loaded: number; total: number }) => setProgress(e.total ? Math.round((100 * e.loaded) / e.total) : 0));
+    app.addEventListener("loadprogress", (e: { loaded: number; total: number }) =>
+      setProgress(e.total ? Math.round((100 * e.loaded) / e.total) : 0),
+    );
     app.addEventListener("renderend", () => {
       if (cancelled) return;
       setReady(true);
@@ -57,11 +65,16 @@ export default function StackViewer({ uploadIds, modality }: { uploadIds: string
       updateSlice();
     });
     app.addEventListener("positionchange", () => updateSlice());
-    app.addEventListener("error", (e: { error?: { message?: string } }) => setError(`影像加载失败：${e.error?.message ?? "未知错误"}`));
+    app.addEventListener("error", (e: { error?: { message?: string } }) =>
+      setError(`影像加载失败：${e.error?.message ?? "未知错误"}`),
+    );
     void api.accessToken().then((token) => {
       if (cancelled) return;
       const urls = uploadIds.map((id) => `${api.baseUrl}/api/uploads/${id}/content`);
-      app.loadURLs(urls, { requestHeaders: token ? [{ name: "Authorization", value: `Bearer ${token}` }] : [], batchSize: 10 });
+      app.loadURLs(urls, {
+        requestHeaders: token ? [{ name: "Authorization", value: `Bearer ${token}` }] : [],
+        batchSize: 10,
+      });
     });
     const onResize = () => app.onResize();
     window.addEventListener("resize", onResize);
@@ -98,9 +111,21 @@ export default function StackViewer({ uploadIds, modality }: { uploadIds: string
   };
 
   return (
-    <Space orientation="vertical" style={{ width: "100%" }} size={8} data-testid="stack-viewer" data-ready={ready ? "1" : "0"}>
+    <Space
+      orientation="vertical"
+      style={{ width: "100%" }}
+      size={8}
+      data-testid="stack-viewer"
+      data-ready={ready ? "1" : "0"}
+    >
       <Space wrap>
-        <Radio.Group value={tool} onChange={(e) => chooseTool(e.target.value as string)} optionType="button" size="small" options={TOOLS.map((t) => ({ ...t }))} />
+        <Radio.Group
+          value={tool}
+          onChange={(e) => chooseTool(e.target.value as string)}
+          optionType="button"
+          size="small"
+          options={TOOLS.map((t) => ({ ...t }))}
+        />
         {(modality ?? "CT") === "CT" && (
           <Space.Compact size="small">
             {Object.entries(CT_PRESETS).map(([k, p]) => (
@@ -123,7 +148,9 @@ export default function StackViewer({ uploadIds, modality }: { uploadIds: string
         <Button size="small" onClick={() => step(-1)} disabled={!slice || slice.at <= 1}>
           上一层
         </Button>
-        <Typography.Text data-testid="slice-indicator">{slice ? `第 ${slice.at} / ${slice.of} 层` : "—"}</Typography.Text>
+        <Typography.Text data-testid="slice-indicator">
+          {slice ? `第 ${slice.at} / ${slice.of} 层` : "—"}
+        </Typography.Text>
         <Button size="small" onClick={() => step(1)} disabled={!slice || slice.at >= slice.of}>
           下一层
         </Button>

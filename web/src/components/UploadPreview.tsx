@@ -6,8 +6,18 @@ import { FileOutlined, FilePdfOutlined, PictureOutlined } from "@ant-design/icon
 import type { UploadView } from "@yilian/client-sdk";
 import { api } from "../lib/api";
 
-const statusLabel: Record<UploadView["status"], string> = { UPLOADED: "等待处理", PROCESSING: "处理中", READY: "已就绪", REJECTED: "已拒收" };
-const statusColor: Record<UploadView["status"], string> = { UPLOADED: "default", PROCESSING: "processing", READY: "success", REJECTED: "error" };
+const statusLabel: Record<UploadView["status"], string> = {
+  UPLOADED: "等待处理",
+  PROCESSING: "处理中",
+  READY: "已就绪",
+  REJECTED: "已拒收",
+};
+const statusColor: Record<UploadView["status"], string> = {
+  UPLOADED: "default",
+  PROCESSING: "processing",
+  READY: "success",
+  REJECTED: "error",
+};
 
 /** Polls an upload until it is READY or REJECTED. */
 export function useUploadStatus(initial: UploadView) {
@@ -53,12 +63,34 @@ export function UploadCard({ upload, progress }: { upload: UploadView; progress?
       if (url) URL.revokeObjectURL(url);
     };
   }, [u.id, u.status, u.hasPreview]);
-  const icon = u.kind === "PDF" ? <FilePdfOutlined /> : u.category === "IMAGING" ? <PictureOutlined /> : <FileOutlined />;
+  const icon =
+    u.kind === "PDF" ? <FilePdfOutlined /> : u.category === "IMAGING" ? <PictureOutlined /> : <FileOutlined />;
   return (
-    <div style={{ width: 168, border: "1px solid #f0f0f0", borderRadius: 8, padding: 8, background: "#fff" }} data-testid="upload-card" data-status={u.status}>
-      <div style={{ height: 120, display: "flex", alignItems: "center", justifyContent: "center", background: "#fafafa", borderRadius: 4, overflow: "hidden" }}>
+    <div
+      style={{ width: 168, border: "1px solid #f0f0f0", borderRadius: 8, padding: 8, background: "#fff" }}
+      data-testid="upload-card"
+      data-status={u.status}
+    >
+      <div
+        style={{
+          height: 120,
+          display: "flex",
+          alignItems: "center",
+          justifyContent: "center",
+          background: "#fafafa",
+          borderRadius: 4,
+          overflow: "hidden",
+        }}
+      >
         {src ? (
-          <Image src={src} alt={u.originalName} height={120} style={{ objectFit: "contain" }} data-testid="upload-preview" preview={{ mask: "查看大图" }} />
+          <Image
+            src={src}
+            alt={u.originalName}
+            height={120}
+            style={{ objectFit: "contain" }}
+            data-testid="upload-preview"
+            preview={{ mask: "查看大图" }}
+          />
         ) : (
           <span style={{ fontSize: 36, color: "#bfbfbf" }}>{icon}</span>
         )}

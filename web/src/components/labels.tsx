@@ -1,6 +1,13 @@
 // Small display helpers: status / urgency tags with consistent colours.
 import { Tag } from "antd";
-import { consultationStatusLabel, urgencyLabel, tierLabel, type ConsultationStatus, type Tier, type Urgency } from "@yilian/contract";
+import {
+  consultationStatusLabel,
+  urgencyLabel,
+  tierLabel,
+  type ConsultationStatus,
+  type Tier,
+  type Urgency,
+} from "@yilian/contract";
 
 const statusColor: Record<ConsultationStatus, string> = {
   DRAFT: "default",
@@ -23,5 +30,7 @@ export const StatusTag = ({ status }: { status: ConsultationStatus }) => (
     {consultationStatusLabel[status] ?? status}
   </Tag>
 );
-export const UrgencyTag = ({ urgency }: { urgency: Urgency }) => <Tag color={urgencyColor[urgency]}>{urgencyLabel[urgency] ?? urgency}</Tag>;
+export const UrgencyTag = ({ urgency }: { urgency: Urgency }) => (
+  <Tag color={urgencyColor[urgency]}>{urgencyLabel[urgency] ?? urgency}</Tag>
+);
 export const TierTag = ({ tier }: { tier: Tier }) => <Tag color={tierColor[tier]}>{tierLabel[tier] ?? tier}</Tag>;

@@ -73,23 +73,23 @@ function NotificationCentre() {
   );
   return (
     <span data-testid="live-state" data-state={state}>
-    <Popover
-      trigger="click"
-      placement="bottomRight"
-      title={
-        <Space style={{ justifyContent: "space-between", width: "100%" }}>
-          <span>{t("notify.title")}</span>
-          <Button type="link" size="small" onClick={markAllRead} disabled={!unread}>
-            {t("notify.markAll")}
-          </Button>
-        </Space>
-      }
-      content={content}
-    >
-      <Badge count={unread} size="small" data-testid="notification-badge">
-        <Button type="text" icon={<BellOutlined style={{ fontSize: 18 }} />} aria-label={t("notify.title")} />
-      </Badge>
-    </Popover>
+      <Popover
+        trigger="click"
+        placement="bottomRight"
+        title={
+          <Space style={{ justifyContent: "space-between", width: "100%" }}>
+            <span>{t("notify.title")}</span>
+            <Button type="link" size="small" onClick={markAllRead} disabled={!unread}>
+              {t("notify.markAll")}
+            </Button>
+          </Space>
+        }
+        content={content}
+      >
+        <Badge count={unread} size="small" data-testid="notification-badge">
+          <Button type="text" icon={<BellOutlined style={{ fontSize: 18 }} />} aria-label={t("notify.title")} />
+        </Badge>
+      </Popover>
     </span>
   );
 }
@@ -107,15 +107,25 @@ export function AppLayout() {
   const navigate = useNavigate();
   const message = useToast();
   const items = useMemo(
-    () => NAV.filter((e) => canSee(e, user.roles)).map((e) => ({ key: e.path, icon: icons[e.path], label: <Link to={e.path}>{t(e.label)}</Link> })),
+    () =>
+      NAV.filter((e) => canSee(e, user.roles)).map((e) => ({
+        key: e.path,
+        icon: icons[e.path],
+        label: <Link to={e.path}>{t(e.label)}</Link>,
+      })),
     [user.roles],
   );
   // The longest menu path that prefixes the location is the selected entry.
   const selected = items
     .map((i) => i.key)
-    .filter((k) => (k === "/" ? location.pathname === "/" : location.pathname === k || location.pathname.startsWith(k + "/")))
+    .filter((k) =>
+      k === "/" ? location.pathname === "/" : location.pathname === k || location.pathname.startsWith(k + "/"),
+    )
     .sort((a, b) => b.length - a.length)
-    .filter((k, _i, all) => !(k === "/consultations" && all.includes("/consultations/new") && location.pathname === "/consultations/new"))[0];
+    .filter(
+      (k, _i, all) =>
+        !(k === "/consultations" && all.includes("/consultations/new") && location.pathname === "/consultations/new"),
+    )[0];
 
   const openQueues = async () => {
     try {
@@ -128,8 +138,27 @@ export function AppLayout() {
 
   return (
     <Layout style={{ minHeight: "100vh" }}>
-      <Layout.Sider width={200} theme="light" breakpoint="lg" collapsedWidth={56} style={{ borderRight: "1px solid #f0f0f0" }}>
-        <div style={{ height: 56, display: "flex", alignItems: "center", gap: 8, padding: "0 20px", fontWeight: 600, fontSize: 16, color: "#1677ff", whiteSpace: "nowrap", overflow: "hidden" }}>
+      <Layout.Sider
+        width={200}
+        theme="light"
+        breakpoint="lg"
+        collapsedWidth={56}
+        style={{ borderRight: "1px solid #f0f0f0" }}
+      >
+        <div
+          style={{
+            height: 56,
+            display: "flex",
+            alignItems: "center",
+            gap: 8,
+            padding: "0 20px",
+            fontWeight: 600,
+            fontSize: 16,
+            color: "#1677ff",
+            whiteSpace: "nowrap",
+            overflow: "hidden",
+          }}
+        >
           <img src="/favicon.svg" alt="" width={24} height={24} />
           {t("app.short")}
         </div>
@@ -140,13 +169,31 @@ export function AppLayout() {
               mode="inline"
               selectable={false}
               style={{ borderInlineEnd: 0 }}
-              items={[{ key: "queues", icon: <DashboardOutlined />, label: t("nav.queues"), onClick: () => void openQueues() }]}
+              items={[
+                {
+                  key: "queues",
+                  icon: <DashboardOutlined />,
+                  label: t("nav.queues"),
+                  onClick: () => void openQueues(),
+                },
+              ]}
             />
           )}
         </nav>
       </Layout.Sider>
       <Layout>
-        <Layout.Header style={{ background: "#fff", padding: "0 20px", height: 56, lineHeight: "56px", display: "flex", alignItems: "center", justifyContent: "space-between", borderBottom: "1px solid #f0f0f0" }}>
+        <Layout.Header
+          style={{
+            background: "#fff",
+            padding: "0 20px",
+            height: 56,
+            lineHeight: "56px",
+            display: "flex",
+            alignItems: "center",
+            justifyContent: "space-between",
+            borderBottom: "1px solid #f0f0f0",
+          }}
+        >
           <Typography.Text strong style={{ fontSize: 15 }}>
             {t("app.name")}
           </Typography.Text>
@@ -156,14 +203,19 @@ export function AppLayout() {
               trigger={["click"]}
               menu={{
                 items: [
-                  { key: "who", disabled: true, label: `${user.institution.name}（${tierLabel[user.institution.tier]}）` },
+                  {
+                    key: "who",
+                    disabled: true,
+                    label: `${user.institution.name}（${tierLabel[user.institution.tier]}）`,
+                  },
                   { key: "roles", disabled: true, label: user.roles.map((r) => roleLabel[r]).join("、") },
                   { type: "divider" },
                   {
                     key: "logout",
                     icon: <LogoutOutlined />,
                     label: t("nav.logout"),
-                    onClick: () => void logout().then(() => navigate("/login", { replace: true, state: { loggedOut: true } })),
+                    onClick: () =>
+                      void logout().then(() => navigate("/login", { replace: true, state: { loggedOut: true } })),
                   },
                 ],
               }}
@@ -179,7 +231,13 @@ export function AppLayout() {
         </Layout.Header>
         <ReconnectBanner />
         <Layout.Content style={{ padding: 20, minWidth: 0 }}>
-          <Suspense fallback={<Spin style={{ display: "block", marginTop: 80 }} description={t("common.loading")}><div /></Spin>}>
+          <Suspense
+            fallback={
+              <Spin style={{ display: "block", marginTop: 80 }} description={t("common.loading")}>
+                <div />
+              </Spin>
+            }
+          >
             <Outlet />
           </Suspense>
         </Layout.Content>

@@ -14,10 +14,14 @@ dayjs.tz.setDefault("Asia/Shanghai");
 export const TZ = "Asia/Shanghai";
 export const local = (iso: string | Date | null | undefined) => (iso ? dayjs(iso).tz(TZ) : null);
 /** "2026-11-23 14:05" in Asia/Shanghai, or "—". */
-export const fmt = (iso: string | Date | null | undefined, pattern = "YYYY-MM-DD HH:mm") => local(iso)?.format(pattern) ?? "—";
+export const fmt = (iso: string | Date | null | undefined, pattern = "YYYY-MM-DD HH:mm") =>
+  local(iso)?.format(pattern) ?? "—";
 export const fromNow = (iso: string | null | undefined) => (iso ? dayjs(iso).fromNow() : "—");
 /** "剩余 1小时05分" / "超时 12分" for SLA countdowns. */
-export function countdown(dueIso: string | null | undefined, now = Date.now()): { text: string; overdue: boolean; ms: number } | null {
+export function countdown(
+  dueIso: string | null | undefined,
+  now = Date.now(),
+): { text: string; overdue: boolean; ms: number } | null {
   if (!dueIso) return null;
   const ms = Date.parse(dueIso) - now;
   const abs = Math.abs(ms);

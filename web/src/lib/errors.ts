@@ -53,15 +53,31 @@ export function explain(e: unknown): Explained {
     return { code: "NETWORK", message: "无法连接服务器", guidance: "请检查网络连接后重试。", fields: [] };
   }
   // Socket.IO acks and SDK errors carry a code too (YilianError).
-  if (e && typeof e === "object" && "code" in e && typeof (e as { code: unknown }).code === "string" && (e as { code: string }).code in errorGuidance) {
+  if (
+    e &&
+    typeof e === "object" &&
+    "code" in e &&
+    typeof (e as { code: unknown }).code === "string" &&
+    (e as { code: string }).code in errorGuidance
+  ) {
     const code = (e as { code: ErrorCode }).code;
-    return { code, message: (e as { message?: string }).message || errorMessageZh[code], guidance: errorGuidance[code], fields: [] };
+    return {
+      code,
+      message: (e as { message?: string }).message || errorMessageZh[code],
+      guidance: errorGuidance[code],
+      fields: [],
+    };
   }
   if (e && typeof e === "object" && (e as { code?: unknown }).code === "TIMEOUT") {
     return { code: "NETWORK", message: "服务器无响应", guidance: "请检查网络连接后重试。", fields: [] };
   }
   if (e instanceof DOMException && (e.name === "NotAllowedError" || e.name === "NotFoundError")) {
-    return { code: "NETWORK", message: e.name === "NotAllowedError" ? "浏览器未允许使用摄像头或麦克风" : "未找到摄像头或麦克风", guidance: "请在浏览器地址栏左侧允许使用摄像头和麦克风，并检查设备连接后重试。", fields: [] };
+    return {
+      code: "NETWORK",
+      message: e.name === "NotAllowedError" ? "浏览器未允许使用摄像头或麦克风" : "未找到摄像头或麦克风",
+      guidance: "请在浏览器地址栏左侧允许使用摄像头和麦克风，并检查设备连接后重试。",
+      fields: [],
+    };
   }
   if (e instanceof TypeError) {
     return { code: "NETWORK", message: "无法连接服务器", guidance: "请检查网络连接后重试。", fields: [] };

@@ -69,43 +69,49 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
       wire(s);
     });
     const wire = (s: YSocket) => {
-    setSocket(s);
-    if (s.connected) setState("connected");
-    s.on("connect", () => setState("connected"));
-    s.on("disconnect", (reason) => {
-      setState("reconnecting");
-      // Socket.IO does not retry after a server-side disconnect (restart, revoked token refreshed since): retry.
-      if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000);
-    });
-    s.on("connect_error", () => setState((p) => (p === "connecting" ? "connecting" : "reconnecting")));
-    s.io.on("reconnect_attempt", () => setState("reconnecting"));
-    const push = (n: Omit<ConsoleNotification, "read">) => setNotifications((prev) => [{ ...n, read: false }, ...prev].slice(0, 50));
-    s.on("notification", (n) => {
-      const sessionId = typeof n.data?.sessionId === "string" ? n.data.sessionId : undefined;
-      const consultationId = typeof n.data?.consultationId === "string" ? n.data.consultationId : undefined;
-      push({
-        id: n.id,
-        at: n.at,
-        title: n.title,
-        body: n.body,
-        link: consultationId ? `/consultations/${consultationId}` : sessionId ? `/training/${sessionId}` : undefined,
+      setSocket(s);
+      if (s.connected) setState("connected");
+      s.on("connect", () => setState("connected"));
+      s.on("disconnect", (reason) => {
+        setState("reconnecting");
+        // Socket.IO does not retry after a server-side disconnect (restart, revoked token refreshed since): retry.
+        if (reason === "io server disconnect") setTimeout(() => s.connect(), 1000);
       });
-    });
-    for (const name of CONSULTATION_EVENTS) {
-      s.on(name, (e: ConsultationEvent) => {
+      s.on("connect_error", () => setState((p) => (p === "connecting" ? "connecting" : "reconnecting")));
+      s.io.on("reconnect_attempt", () => setState("reconnecting"));
+      const push = (n: Omit<ConsoleNotification, "read">) =>
+        setNotifications((prev) => [{ ...n, read: false }, ...prev].slice(0, 50));
+      s.on("notification", (n) => {
+        const sessionId = typeof n.data?.sessionId === "string" ? n.data.sessionId : undefined;
+        const consultationId = typeof n.data?.consultationId === "string" ? n.data.consultationId : undefined;
         push({
-          id: `${name}:${e.consultationId}:${e.at}`,
-          at: e.at,
-          title: eventTitle[name] ?? "会诊状态更新",
-          body: `${e.number} · ${urgencyLabel[e.urgency]} · ${consultationStatusLabel[e.status]}${e.reason ? ` · ${e.reason}` : ""}`,
-          link: `/consultations/${e.consultationId}`,
+          id: n.id,
+          at: n.at,
+          title: n.title,
+          body: n.body,
+          link: consultationId ? `/consultations/${consultationId}` : sessionId ? `/training/${sessionId}` : undefined,
         });
-        subscribers.current.forEach((cb) => cb(name, e));
       });
-    }
-    s.on("referral:changed", (e) =>
-      push({ id: `referral:${e.referralId}:${e.at}`, at: e.at, title: e.direction === "UP" ? "上转申请状态更新" : "下转申请状态更新", body: e.number }),
-    );
+      for (const name of CONSULTATION_EVENTS) {
+        s.on(name, (e: ConsultationEvent) => {
+          push({
+            id: `${name}:${e.consultationId}:${e.at}`,
+            at: e.at,
+            title: eventTitle[name] ?? "会诊状态更新",
+            body: `${e.number} · ${urgencyLabel[e.urgency]} · ${consultationStatusLabel[e.status]}${e.reason ? ` · ${e.reason}` : ""}`,
+            link: `/consultations/${e.consultationId}`,
+          });
+          subscribers.current.forEach((cb) => cb(name, e));
+        });
+      }
+      s.on("referral:changed", (e) =>
+        push({
+          id: `referral:${e.referralId}:${e.at}`,
+          at: e.at,
+          title: e.direction === "UP" ? "上转申请状态更新" : "下转申请状态更新",
+          body: e.number,
+        }),
+      );
     };
     return () => {
       unmounted = true;
@@ -137,9 +143,15 @@ export function useRealtime(): RealtimeValue {
 }
 
 /** Calls `cb` on every consultation event (optionally only for one consultation). */
-export function useConsultationEvents(cb: (name: ConsultationEventName, e: ConsultationEvent) => void, consultationId?: string) {
+export function useConsultationEvents(
+  cb: (name: ConsultationEventName, e: ConsultationEvent) => void,
+  consultationId?: string,
+) {
   const { onConsultation } = useRealtime();
   const ref = useRef(cb);
   ref.current = cb;
-  useEffect(() => onConsultation((name, e) => (!consultationId || e.consultationId === consultationId) && ref.current(name, e)), [onConsultation, consultationId]);
+  useEffect(
+    () => onConsultation((name, e) => (!consultationId || e.consultationId === consultationId) && ref.current(name, e)),
+    [onConsultation, consultationId],
+  );
 }

@@ -15,5 +15,10 @@ export function loadSpecialties(): Promise<Specialty[]> {
 export function useSpecialties() {
   const r = useAsync(loadSpecialties, []);
   const byCode = new Map((r.data ?? []).map((s) => [s.code, s.name]));
-  return { list: r.data ?? [], name: (code: string | null | undefined) => (code ? (byCode.get(code) ?? code) : "—"), loading: r.loading, error: r.error };
+  return {
+    list: r.data ?? [],
+    name: (code: string | null | undefined) => (code ? (byCode.get(code) ?? code) : "—"),
+    loading: r.loading,
+    error: r.error,
+  };
 }

@@ -22,7 +22,9 @@ export default function Home() {
                 {user.institution.name}（{tierLabel[user.institution.tier]}）
               </Descriptions.Item>
               <Descriptions.Item label="科室">{user.department?.name ?? "—"}</Descriptions.Item>
-              <Descriptions.Item label="职称">{user.title ? professionalTitleLabel[user.title] : "—"}</Descriptions.Item>
+              <Descriptions.Item label="职称">
+                {user.title ? professionalTitleLabel[user.title] : "—"}
+              </Descriptions.Item>
               <Descriptions.Item label="角色">
                 {user.roles.map((r) => (
                   <Tag key={r} color="blue">
@@ -38,7 +40,12 @@ export default function Home() {
           <Card title={t("home.quick")}>
             <Space wrap>
               {shortcuts.map((e) => (
-                <Link key={e.path} to={e.path} className="ant-btn ant-btn-default" style={{ padding: "4px 15px", border: "1px solid #d9d9d9", borderRadius: 6 }}>
+                <Link
+                  key={e.path}
+                  to={e.path}
+                  className="ant-btn ant-btn-default"
+                  style={{ padding: "4px 15px", border: "1px solid #d9d9d9", borderRadius: 6 }}
+                >
                   {t(e.label)}
                 </Link>
               ))}

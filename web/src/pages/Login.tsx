@@ -59,11 +59,25 @@ export default function Login() {
           </Typography.Title>
           <Typography.Text type="secondary">{t("login.subtitle")}</Typography.Text>
         </div>
-        {expired && <Alert type="warning" showIcon title={t("login.expired")} style={{ marginBottom: 16 }} data-testid="expired-notice" />}
-        {state.loggedOut && !expired && <Alert type="success" showIcon title={t("login.loggedOut")} style={{ marginBottom: 16 }} />}
+        {expired && (
+          <Alert
+            type="warning"
+            showIcon
+            title={t("login.expired")}
+            style={{ marginBottom: 16 }}
+            data-testid="expired-notice"
+          />
+        )}
+        {state.loggedOut && !expired && (
+          <Alert type="success" showIcon title={t("login.loggedOut")} style={{ marginBottom: 16 }} />
+        )}
         {error !== null && <ErrorAlert error={error} style={{ marginBottom: 16 }} />}
         <Form layout="vertical" requiredMark={false} onFinish={onFinish} autoComplete="on">
-          <Form.Item name="username" label={t("login.username")} rules={[{ required: true, whitespace: true, message: "请输入用户名" }]}>
+          <Form.Item
+            name="username"
+            label={t("login.username")}
+            rules={[{ required: true, whitespace: true, message: "请输入用户名" }]}
+          >
             <Input prefix={<UserOutlined />} autoFocus autoComplete="username" size="large" id="username" />
           </Form.Item>
           <Form.Item name="password" label={t("login.password")} rules={[{ required: true, message: "请输入密码" }]}>

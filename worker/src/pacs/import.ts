@@ -10,7 +10,16 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { PacsImport } from "@prisma/client";
 import { AppError } from "@yilian/contract";
-import { consultationEvent, pacsGet, pacsTarget, publish, type Db, type EventSink, type PacsAddressPolicy, type PacsTarget } from "@yilian/server";
+import {
+  consultationEvent,
+  pacsGet,
+  pacsTarget,
+  publish,
+  type Db,
+  type EventSink,
+  type PacsAddressPolicy,
+  type PacsTarget,
+} from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { deidentifiedKey, originalKey, previewKey, scratchDir, type Storage } from "@yilian/storage";
 import { analyze } from "../uploads/analyze";
@@ -81,7 +90,11 @@ async function get(t: PacsTarget, p: string, accept: string, timeoutMs?: number)
 
 /** The study's instances as the PACS lists them (QIDO-RS). */
 async function listInstances(t: PacsTarget, studyUid: string): Promise<SourceInstance[]> {
-  const res = await get(t, `/studies/${studyUid}/instances?includefield=0020000E&includefield=00200013`, "application/dicom+json");
+  const res = await get(
+    t,
+    `/studies/${studyUid}/instances?includefield=0020000E&includefield=00200013`,
+    "application/dicom+json",
+  );
   if (res.status === 404 || res.status === 204) {
     await res.body?.cancel();
     throw new ImportFailure("STUDY_NOT_FOUND", "PACS 中找不到该检查（可能已被删除或移动），请重新查询后再导入");
@@ -99,18 +112,28 @@ async function listInstances(t: PacsTarget, studyUid: string): Promise<SourceIns
   const list = body
     .map((ds) => ({ series: str(ds, "0020000E") ?? "", sop: str(ds, "00080018") ?? "", number: str(ds, "00200013") }))
     .filter((i) => i.series && i.sop);
-  if (!list.length) throw new ImportFailure("STUDY_NOT_FOUND", "PACS 中找不到该检查（可能已被删除或移动），请重新查询后再导入");
+  if (!list.length)
+    throw new ImportFailure("STUDY_NOT_FOUND", "PACS 中找不到该检查（可能已被删除或移动），请重新查询后再导入");
   return list;
 }
 
-const vanished = () => new ImportFailure("STUDY_VANISHED", "导入过程中该检查已从 PACS 中删除或移动，已取回的部分未加入会诊；确认检查仍在 PACS 中后可重新导入");
+const vanished = () =>
+  new ImportFailure(
+    "STUDY_VANISHED",
+    "导入过程中该检查已从 PACS 中删除或移动，已取回的部分未加入会诊；确认检查仍在 PACS 中后可重新导入",
+  );
 
 /**
  * WADO-RS retrieve of one instance, streamed into `file`. `budget` is how many bytes the study may still grow by.
  * Returns the size and SHA-256.
  */
 async function fetchInstance(t: PacsTarget, studyUid: string, inst: SourceInstance, file: string, budget: number) {
-  const res = await get(t, `/studies/${studyUid}/series/${inst.series}/instances/${inst.sop}`, WADO_ACCEPT, INSTANCE_TIMEOUT_MS);
+  const res = await get(
+    t,
+    `/studies/${studyUid}/series/${inst.series}/instances/${inst.sop}`,
+    WADO_ACCEPT,
+    INSTANCE_TIMEOUT_MS,
+  );
   if (res.status === 404 || res.status === 410) {
     await res.body?.cancel();
     throw vanished();
@@ -141,7 +164,8 @@ async function fetchInstance(t: PacsTarget, studyUid: string, inst: SourceInstan
       count = index + 1;
       const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
       if (index > 0) throw new ImportFailure("NOT_DICOM", "PACS 对单个实例返回了多个部分，导入已停止");
-      if (type !== "application/dicom") throw new ImportFailure("NOT_DICOM", `PACS 返回的内容中有非 DICOM 部分（${type || "未标明类型"}），导入已停止`);
+      if (type !== "application/dicom")
+        throw new ImportFailure("NOT_DICOM", `PACS 返回的内容中有非 DICOM 部分（${type || "未标明类型"}），导入已停止`);
       return {
         write: async (chunk) => {
           size += chunk.length;
@@ -155,7 +179,8 @@ async function fetchInstance(t: PacsTarget, studyUid: string, inst: SourceInstan
   } catch (e) {
     out.destroy();
     await closed.catch(() => undefined);
-    if (e instanceof MultipartError) throw new ImportFailure("PACS_ERROR", "PACS 的应答不完整（传输中断），稍后将自动重试", true);
+    if (e instanceof MultipartError)
+      throw new ImportFailure("PACS_ERROR", "PACS 的应答不完整（传输中断），稍后将自动重试", true);
     if (e instanceof ImportFailure) throw e;
     // The body broke off mid-stream: the network or the PACS went away.
     throw new ImportFailure("PACS_UNREACHABLE", "从 PACS 传输影像时连接中断，稍后将自动重试", true);
@@ -167,13 +192,22 @@ async function fetchInstance(t: PacsTarget, studyUid: string, inst: SourceInstan
   const fh = await open(file, "r");
   const magic = Buffer.alloc(4);
   await fh.read(magic, 0, 4, 128).finally(() => fh.close());
-  if (magic.toString("latin1") !== "DICM") throw new ImportFailure("NOT_DICOM", "PACS 返回的内容中有非 DICOM 数据（缺少 DICM 文件头），导入已停止");
+  if (magic.toString("latin1") !== "DICM")
+    throw new ImportFailure("NOT_DICOM", "PACS 返回的内容中有非 DICOM 数据（缺少 DICM 文件头），导入已停止");
   return { size, sha256: hash.digest("hex") };
 }
 
-const tooLarge = () => new ImportFailure("TOO_LARGE", "该检查超过平台允许的单次导入上限，已停止导入；请只选择所需的序列或联系管理员");
+const tooLarge = () =>
+  new ImportFailure("TOO_LARGE", "该检查超过平台允许的单次导入上限，已停止导入；请只选择所需的序列或联系管理员");
 
-async function stageInstance(ctx: PacsImportContext, imp: PacsImport, t: PacsTarget, inst: SourceInstance, budget: () => number, work: string) {
+async function stageInstance(
+  ctx: PacsImportContext,
+  imp: PacsImport,
+  t: PacsTarget,
+  inst: SourceInstance,
+  budget: () => number,
+  work: string,
+) {
   const id = randomUUID();
   const dir = await mkdtemp(path.join(work, "i-"));
   try {
@@ -229,7 +263,10 @@ async function stageInstance(ctx: PacsImportContext, imp: PacsImport, t: PacsTar
           pacsImportId: imp.id,
         },
       }),
-      ctx.db.pacsImport.update({ where: { id: imp.id }, data: { importedInstances: { increment: 1 }, importedBytes: { increment: size } } }),
+      ctx.db.pacsImport.update({
+        where: { id: imp.id },
+        data: { importedInstances: { increment: 1 }, importedBytes: { increment: size } },
+      }),
     ]);
     return size;
   } finally {
@@ -238,13 +275,20 @@ async function stageInstance(ctx: PacsImportContext, imp: PacsImport, t: PacsTar
 }
 
 /** Runs the import; ImportFailure for a reason to show (transient ones are rethrown for the queue to retry). */
-export async function execPacsImport(ctx: PacsImportContext, importId: string): Promise<{ status: "DONE" | "SKIPPED"; fetched: number }> {
+export async function execPacsImport(
+  ctx: PacsImportContext,
+  importId: string,
+): Promise<{ status: "DONE" | "SKIPPED"; fetched: number }> {
   const { db } = ctx;
-  const started = await db.pacsImport.updateMany({ where: { id: importId, status: { in: ["QUEUED", "RUNNING"] } }, data: { status: "RUNNING" } });
+  const started = await db.pacsImport.updateMany({
+    where: { id: importId, status: { in: ["QUEUED", "RUNNING"] } },
+    data: { status: "RUNNING" },
+  });
   if (!started.count) return { status: "SKIPPED", fetched: 0 };
   const imp = await db.pacsImport.findUniqueOrThrow({ where: { id: importId } });
   const pacs = await db.pacsConnection.findUnique({ where: { institutionId: imp.institutionId } });
-  if (!pacs) throw new ImportFailure("PACS_NOT_REGISTERED", "本机构的 PACS 登记已被删除，请联系机构管理员重新登记后再导入");
+  if (!pacs)
+    throw new ImportFailure("PACS_NOT_REGISTERED", "本机构的 PACS 登记已被删除，请联系机构管理员重新登记后再导入");
   const t = pacsTarget(pacs, ctx.keyB64, ctx.policy);
   const source = await listInstances(t, imp.studyInstanceUid);
   const staged = await db.upload.findMany({
@@ -252,10 +296,15 @@ export async function execPacsImport(ctx: PacsImportContext, importId: string): 
     select: { id: true, sopInstanceUid: true, sizeBytes: true },
   });
   const wanted = new Set(source.map((s) => s.sop));
-  const have = new Set(staged.filter((s) => s.sopInstanceUid && wanted.has(s.sopInstanceUid)).map((s) => s.sopInstanceUid!));
+  const have = new Set(
+    staged.filter((s) => s.sopInstanceUid && wanted.has(s.sopInstanceUid)).map((s) => s.sopInstanceUid!),
+  );
   // Progress as the PACS lists the study now (instances staged earlier but since gone from the PACS do not count).
   let bytes = staged.filter((s) => have.has(s.sopInstanceUid!)).reduce((n, s) => n + Number(s.sizeBytes), 0);
-  await db.pacsImport.update({ where: { id: imp.id }, data: { totalInstances: source.length, importedInstances: have.size, importedBytes: bytes } });
+  await db.pacsImport.update({
+    where: { id: imp.id },
+    data: { totalInstances: source.length, importedInstances: have.size, importedBytes: bytes },
+  });
   if (bytes > ctx.maxStudyBytes) throw tooLarge();
 
   const todo = source.filter((s) => !have.has(s.sop));
@@ -284,8 +333,14 @@ export async function execPacsImport(ctx: PacsImportContext, importId: string): 
 
   const committed = await db.$transaction(async (tx) => {
     // Staged copies of instances the PACS no longer lists stay out of the study.
-    const ready = await tx.upload.updateMany({ where: { pacsImportId: imp.id, status: "PROCESSING", sopInstanceUid: { in: [...wanted] } }, data: { status: "READY" } });
-    const done = await tx.pacsImport.updateMany({ where: { id: imp.id, status: "RUNNING" }, data: { status: "DONE", finishedAt: new Date(), failCode: null, failReason: null } });
+    const ready = await tx.upload.updateMany({
+      where: { pacsImportId: imp.id, status: "PROCESSING", sopInstanceUid: { in: [...wanted] } },
+      data: { status: "READY" },
+    });
+    const done = await tx.pacsImport.updateMany({
+      where: { id: imp.id, status: "RUNNING" },
+      data: { status: "DONE", finishedAt: new Date(), failCode: null, failReason: null },
+    });
     await writeAudit(tx, {
       action: "pacs.import.complete",
       entityType: "PacsImport",
@@ -302,18 +357,28 @@ export async function execPacsImport(ctx: PacsImportContext, importId: string): 
 /** After submission the other participants are told that the study is there (one event per study). */
 async function announce(ctx: PacsImportContext, imp: PacsImport) {
   if (!ctx.sink) return;
-  const c = await ctx.db.consultation.findUnique({ where: { id: imp.consultationId }, include: { participants: { select: { userId: true } } } });
+  const c = await ctx.db.consultation.findUnique({
+    where: { id: imp.consultationId },
+    include: { participants: { select: { userId: true } } },
+  });
   if (!c || c.status === "DRAFT") return;
-  const first = await ctx.db.upload.findFirst({ where: { pacsImportId: imp.id, status: "READY" }, orderBy: { createdAt: "asc" }, select: { id: true } });
+  const first = await ctx.db.upload.findFirst({
+    where: { pacsImportId: imp.id, status: "READY" },
+    orderBy: { createdAt: "asc" },
+    select: { id: true },
+  });
   if (!first) return;
   const others = c.participants.map((p) => p.userId).filter((id) => id !== imp.requesterId);
-  publish(ctx.sink, [consultationEvent("consultation:attachment-added", c, others, { actorId: imp.requesterId, uploadId: first.id })]);
+  publish(ctx.sink, [
+    consultationEvent("consultation:attachment-added", c, others, { actorId: imp.requesterId, uploadId: first.id }),
+  ]);
 }
 
 /** Ends the import FAILED with its reason. A study over the size limit keeps nothing: a retry cannot succeed. */
 export async function markImportFailed(ctx: PacsImportContext, importId: string, failure: ImportFailure) {
   const { db, storage } = ctx;
-  let dropped: { id: string; storageKey: string | null; previewKey: string | null; deidentifiedKey: string | null }[] = [];
+  let dropped: { id: string; storageKey: string | null; previewKey: string | null; deidentifiedKey: string | null }[] =
+    [];
   await db.$transaction(async (tx) => {
     const { count } = await tx.pacsImport.updateMany({
       where: { id: importId, status: { in: ["QUEUED", "RUNNING"] } },
@@ -321,11 +386,22 @@ export async function markImportFailed(ctx: PacsImportContext, importId: string,
     });
     if (!count) return;
     if (failure.code === "TOO_LARGE") {
-      dropped = await tx.upload.findMany({ where: { pacsImportId: importId, status: "PROCESSING" }, select: { id: true, storageKey: true, previewKey: true, deidentifiedKey: true } });
+      dropped = await tx.upload.findMany({
+        where: { pacsImportId: importId, status: "PROCESSING" },
+        select: { id: true, storageKey: true, previewKey: true, deidentifiedKey: true },
+      });
       await tx.upload.deleteMany({ where: { id: { in: dropped.map((d) => d.id) } } });
       await tx.pacsImport.update({ where: { id: importId }, data: { importedInstances: 0, importedBytes: 0 } });
     }
-    await writeAudit(tx, { action: "pacs.import.complete", entityType: "PacsImport", entityId: importId, outcome: "INVALID", detail: { code: failure.code } });
+    await writeAudit(tx, {
+      action: "pacs.import.complete",
+      entityType: "PacsImport",
+      entityId: importId,
+      outcome: "INVALID",
+      detail: { code: failure.code },
+    });
   });
-  for (const d of dropped) for (const k of [d.storageKey, d.previewKey, d.deidentifiedKey]) if (k) await storage.delete(k).catch(() => undefined);
+  for (const d of dropped)
+    for (const k of [d.storageKey, d.previewKey, d.deidentifiedKey])
+      if (k) await storage.delete(k).catch(() => undefined);
 }

@@ -7,7 +7,11 @@ async function* chunks(buf: Buffer, size: number) {
 const body = (boundary: string, parts: { type: string; data: Buffer }[]) =>
   Buffer.concat([
     Buffer.from("preamble\r\n"),
-    ...parts.flatMap((p) => [Buffer.from(`--${boundary}\r\nContent-Type: ${p.type}\r\n\r\n`), p.data, Buffer.from("\r\n")]),
+    ...parts.flatMap((p) => [
+      Buffer.from(`--${boundary}\r\nContent-Type: ${p.type}\r\n\r\n`),
+      p.data,
+      Buffer.from("\r\n"),
+    ]),
     Buffer.from(`--${boundary}--\r\n`),
   ]);
 

@@ -16,23 +16,60 @@ export async function execReminderJob(db: Db, sink: EventSink, data: ReminderJob
   if (data.kind === "expire") {
     try {
       await db.$transaction(async (tx) => {
-        await transition(tx, { consultation: c, to: "EXPIRED", actorId: null, action: "过期", reason: "预约时间已过，会诊未开始", data: { statusReason: "预约时间已过，会诊未开始" } });
-        await tx.booking.update({ where: { id: booking.id }, data: { status: "CANCELLED", endedAt: new Date(), endReason: "expired" } });
+        await transition(tx, {
+          consultation: c,
+          to: "EXPIRED",
+          actorId: null,
+          action: "过期",
+          reason: "预约时间已过，会诊未开始",
+          data: { statusReason: "预约时间已过，会诊未开始" },
+        });
+        await tx.booking.update({
+          where: { id: booking.id },
+          data: { status: "CANCELLED", endedAt: new Date(), endReason: "expired" },
+        });
         await releaseBusyTime(tx, "CONSULTATION", booking.id);
-        await writeAudit(tx, { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS" });
+        await writeAudit(tx, {
+          action: "consultation.expire",
+          entityType: "Consultation",
+          entityId: c.id,
+          outcome: "SUCCESS",
+        });
       });
     } catch {
       return { sent: false }; // started (or changed) in the meantime
     }
-    publish(sink, [consultationEvent("consultation:expired", { ...c, status: "EXPIRED" }, c.participants.map((p) => p.userId))]);
+    publish(sink, [
+      consultationEvent(
+        "consultation:expired",
+        { ...c, status: "EXPIRED" },
+        c.participants.map((p) => p.userId),
+      ),
+    ]);
     return { sent: true };
   }
-  publish(sink, [consultationEvent("consultation:starting-soon", c, c.participants.map((p) => p.userId), { reason: data.kind })]);
+  publish(sink, [
+    consultationEvent(
+      "consultation:starting-soon",
+      c,
+      c.participants.map((p) => p.userId),
+      { reason: data.kind },
+    ),
+  ]);
   return { sent: true };
 }
 
-export async function initConsultationReminders(db: Db, sink: EventSink, connection: ConnectionOptions, prefix: string) {
+export async function initConsultationReminders(
+  db: Db,
+  sink: EventSink,
+  connection: ConnectionOptions,
+  prefix: string,
+) {
   const queue = new Queue<ReminderJobData, unknown, ReminderJobName>(REMINDER_QUEUE, { connection, prefix });
-  const worker = new Worker<ReminderJobData, unknown, ReminderJobName>(REMINDER_QUEUE, async (job) => execReminderJob(db, sink, ReminderJobData.parse(job.data)), { connection, prefix, concurrency: 4 });
+  const worker = new Worker<ReminderJobData, unknown, ReminderJobName>(
+    REMINDER_QUEUE,
+    async (job) => execReminderJob(db, sink, ReminderJobData.parse(job.data)),
+    { connection, prefix, concurrency: 4 },
+  );
   return { queue, worker };
 }

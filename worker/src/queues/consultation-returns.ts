@@ -14,27 +14,54 @@ export const RETURN_EXPIRED_REASON = "退回补充后逾期未重新提交，申
 export async function execReturnJob(db: Db, sink: EventSink, data: ReturnJobData): Promise<{ sent: boolean }> {
   const c = await db.consultation.findUnique({ where: { id: data.consultationId } });
   if (!c || c.status !== "RETURNED") return { sent: false };
-  const lastReturn = await db.consultationTransition.findFirst({ where: { consultationId: c.id, toStatus: "RETURNED" }, orderBy: { id: "desc" }, select: { at: true } });
+  const lastReturn = await db.consultationTransition.findFirst({
+    where: { consultationId: c.id, toStatus: "RETURNED" },
+    orderBy: { id: "desc" },
+    select: { at: true },
+  });
   if (lastReturn?.at.toISOString() !== data.returnedAt) return { sent: false };
   if (data.kind === "remind") {
-    publish(sink, [consultationEvent("consultation:return-expiring", c, [c.requestingDoctorId], { reason: c.statusReason })]);
+    publish(sink, [
+      consultationEvent("consultation:return-expiring", c, [c.requestingDoctorId], { reason: c.statusReason }),
+    ]);
     return { sent: true };
   }
   try {
     await db.$transaction(async (tx) => {
-      await transition(tx, { consultation: c, to: "EXPIRED", actorId: null, action: "过期", reason: RETURN_EXPIRED_REASON, data: { statusReason: RETURN_EXPIRED_REASON } });
-      await writeAudit(tx, { action: "consultation.expire", entityType: "Consultation", entityId: c.id, outcome: "SUCCESS", detail: { after: "RETURNED" } });
+      await transition(tx, {
+        consultation: c,
+        to: "EXPIRED",
+        actorId: null,
+        action: "过期",
+        reason: RETURN_EXPIRED_REASON,
+        data: { statusReason: RETURN_EXPIRED_REASON },
+      });
+      await writeAudit(tx, {
+        action: "consultation.expire",
+        entityType: "Consultation",
+        entityId: c.id,
+        outcome: "SUCCESS",
+        detail: { after: "RETURNED" },
+      });
     });
   } catch {
     return { sent: false }; // resubmitted or withdrawn a moment ago
   }
   const coordinators = await staffOf(db, c.targetInstitutionId, ["COORDINATOR"]);
-  publish(sink, [consultationEvent("consultation:expired", { ...c, status: "EXPIRED" }, [c.requestingDoctorId, ...coordinators], { reason: RETURN_EXPIRED_REASON })]);
+  publish(sink, [
+    consultationEvent("consultation:expired", { ...c, status: "EXPIRED" }, [c.requestingDoctorId, ...coordinators], {
+      reason: RETURN_EXPIRED_REASON,
+    }),
+  ]);
   return { sent: true };
 }
 
 export async function initConsultationReturns(db: Db, sink: EventSink, connection: ConnectionOptions, prefix: string) {
   const queue = new Queue<ReturnJobData, unknown, ReturnJobName>(RETURNS_QUEUE, { connection, prefix });
-  const worker = new Worker<ReturnJobData, unknown, ReturnJobName>(RETURNS_QUEUE, async (job) => execReturnJob(db, sink, ReturnJobData.parse(job.data)), { connection, prefix, concurrency: 4 });
+  const worker = new Worker<ReturnJobData, unknown, ReturnJobName>(
+    RETURNS_QUEUE,
+    async (job) => execReturnJob(db, sink, ReturnJobData.parse(job.data)),
+    { connection, prefix, concurrency: 4 },
+  );
   return { queue, worker };
 }

@@ -7,7 +7,12 @@ import { execPacsImport, ImportFailure, markImportFailed, type PacsImportContext
 
 export { PACS_IMPORTS_QUEUE };
 
-export async function initPacsImports(ctx: PacsImportContext, connection: ConnectionOptions, prefix: string, opts: { concurrency?: number } = {}) {
+export async function initPacsImports(
+  ctx: PacsImportContext,
+  connection: ConnectionOptions,
+  prefix: string,
+  opts: { concurrency?: number } = {},
+) {
   const queue = new Queue<PacsImportJobData, unknown, PacsImportJobName>(PACS_IMPORTS_QUEUE, { connection, prefix });
   const worker = new Worker<PacsImportJobData, unknown, PacsImportJobName>(
     PACS_IMPORTS_QUEUE,
@@ -23,7 +28,10 @@ export async function initPacsImports(ctx: PacsImportContext, connection: Connec
         }
         if (e instanceof ImportFailure) {
           // Shown while the queue waits to retry; the import stays RUNNING.
-          await ctx.db.pacsImport.updateMany({ where: { id: importId, status: "RUNNING" }, data: { failCode: e.code, failReason: e.reason } });
+          await ctx.db.pacsImport.updateMany({
+            where: { id: importId, status: "RUNNING" },
+            data: { failCode: e.code, failReason: e.reason },
+          });
         }
         throw e;
       }
@@ -33,7 +41,11 @@ export async function initPacsImports(ctx: PacsImportContext, connection: Connec
   worker.on("failed", (job, err) => {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     // An unexpected fault (database, storage) after the last attempt: the doctor still gets a reason and a retry.
-    void markImportFailed(ctx, job.data.importId, new ImportFailure("INTERNAL", `导入失败（系统错误），请稍后重新导入：${err.message.slice(0, 100)}`)).catch(() => undefined);
+    void markImportFailed(
+      ctx,
+      job.data.importId,
+      new ImportFailure("INTERNAL", `导入失败（系统错误），请稍后重新导入：${err.message.slice(0, 100)}`),
+    ).catch(() => undefined);
   });
   return { queue, worker };
 }

@@ -11,7 +11,14 @@ import type { Db } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { posterKey, recordingKey, scratchDir, type Storage } from "@yilian/storage";
 import type { Redis } from "ioredis";
-import { RECORDING_OWNER_TTL_MS, RECORDING_QUEUE, recordingJobOptions, recordingOwnerKey, RecordingJobData, type RecordingJobName } from "@yilian/jobs";
+import {
+  RECORDING_OWNER_TTL_MS,
+  RECORDING_QUEUE,
+  recordingJobOptions,
+  recordingOwnerKey,
+  RecordingJobData,
+  type RecordingJobName,
+} from "@yilian/jobs";
 import { composeRecording, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
 
 export { RECORDING_QUEUE };
@@ -26,7 +33,6 @@ export interface RecordingPart {
   producerId?: string;
   peerId?: string;
 }
-
 
 export interface RecordingContext {
   db: Db;
@@ -44,8 +50,18 @@ async function sha256File(file: string): Promise<string> {
 
 async function fail(db: Db, id: string, reason: string) {
   await db.$transaction(async (tx) => {
-    const { count } = await tx.recording.updateMany({ where: { id, status: "PROCESSING" }, data: { status: "FAILED", failureReason: reason, processedAt: new Date() } });
-    if (count) await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", detail: { reason } });
+    const { count } = await tx.recording.updateMany({
+      where: { id, status: "PROCESSING" },
+      data: { status: "FAILED", failureReason: reason, processedAt: new Date() },
+    });
+    if (count)
+      await writeAudit(tx, {
+        action: "recording.process",
+        entityType: "Recording",
+        entityId: id,
+        outcome: "FAILED",
+        detail: { reason },
+      });
   });
 }
 
@@ -93,10 +109,31 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
     await db.$transaction(async (tx) => {
       const { count } = await tx.recording.updateMany({
         where: { id: rec.id, status: "PROCESSING" },
-        data: { status: "READY", durationMs: Math.round(out.durationS * 1000), sizeBytes: BigInt(size), sha256: sha, storageKey: recordingKey(rec.id), posterKey: posterKey(rec.id), processedAt: new Date(), failureReason: null },
+        data: {
+          status: "READY",
+          durationMs: Math.round(out.durationS * 1000),
+          sizeBytes: BigInt(size),
+          sha256: sha,
+          storageKey: recordingKey(rec.id),
+          posterKey: posterKey(rec.id),
+          processedAt: new Date(),
+          failureReason: null,
+        },
       });
       if (count) {
-        await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: rec.id, outcome: "SUCCESS", detail: { parts: parts.length, usable: ok.length, skipped: bad.length + missing, durationS: out.durationS, ...(gaps.length ? { gaps } : {}) } });
+        await writeAudit(tx, {
+          action: "recording.process",
+          entityType: "Recording",
+          entityId: rec.id,
+          outcome: "SUCCESS",
+          detail: {
+            parts: parts.length,
+            usable: ok.length,
+            skipped: bad.length + missing,
+            durationS: out.durationS,
+            ...(gaps.length ? { gaps } : {}),
+          },
+        });
       }
     });
     // Raw parts are no longer needed once the playback file is safely stored and recorded.
@@ -115,8 +152,15 @@ export const MAX_RECORDING_MS = 12 * 3600_000;
  * key alive (it died with the recorder), or long after any session could last, lost its recorder and ends FAILED
  * with the reason; a PROCESSING recording without a job (Redis was unreachable at stop) gets its job again.
  */
-export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<RecordingJobData, unknown, RecordingJobName>, now = Date.now()) {
-  const running = await ctx.db.recording.findMany({ where: { status: "RECORDING", startedAt: { lt: new Date(now - RECORDING_OWNER_TTL_MS) } }, select: { id: true, startedAt: true } });
+export async function execSweepRecordings(
+  ctx: RecordingContext,
+  queue: Queue<RecordingJobData, unknown, RecordingJobName>,
+  now = Date.now(),
+) {
+  const running = await ctx.db.recording.findMany({
+    where: { status: "RECORDING", startedAt: { lt: new Date(now - RECORDING_OWNER_TTL_MS) } },
+    select: { id: true, startedAt: true },
+  });
   const stale: string[] = [];
   for (const r of running) {
     const orphaned = ctx.owners ? !(await ctx.owners.redis.exists(recordingOwnerKey(ctx.owners.prefix, r.id))) : false;
@@ -124,11 +168,28 @@ export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<Re
   }
   for (const id of stale) {
     await ctx.db.$transaction(async (tx) => {
-      const { count } = await tx.recording.updateMany({ where: { id, status: "RECORDING" }, data: { status: "FAILED", failureReason: "录制意外中断（录制服务已停止），本次录像不可用", stoppedAt: new Date(now) } });
-      if (count) await writeAudit(tx, { action: "recording.process", entityType: "Recording", entityId: id, outcome: "FAILED", detail: { reason: "recorder lost" } });
+      const { count } = await tx.recording.updateMany({
+        where: { id, status: "RECORDING" },
+        data: {
+          status: "FAILED",
+          failureReason: "录制意外中断（录制服务已停止），本次录像不可用",
+          stoppedAt: new Date(now),
+        },
+      });
+      if (count)
+        await writeAudit(tx, {
+          action: "recording.process",
+          entityType: "Recording",
+          entityId: id,
+          outcome: "FAILED",
+          detail: { reason: "recorder lost" },
+        });
     });
   }
-  const processing = await ctx.db.recording.findMany({ where: { status: "PROCESSING", stoppedAt: { lt: new Date(now - 5 * 60_000) } }, select: { id: true } });
+  const processing = await ctx.db.recording.findMany({
+    where: { status: "PROCESSING", stoppedAt: { lt: new Date(now - 5 * 60_000) } },
+    select: { id: true },
+  });
   let requeued = 0;
   for (const { id } of processing) {
     if (!(await queue.getJob(recordingJobOptions(id).jobId!))) {
@@ -139,9 +200,18 @@ export async function execSweepRecordings(ctx: RecordingContext, queue: Queue<Re
   return { failed: stale.length, requeued };
 }
 
-export async function initRecording(ctx: RecordingContext, connection: ConnectionOptions, prefix: string, opts: { lockDuration?: number; stalledInterval?: number } = {}) {
+export async function initRecording(
+  ctx: RecordingContext,
+  connection: ConnectionOptions,
+  prefix: string,
+  opts: { lockDuration?: number; stalledInterval?: number } = {},
+) {
   const queue = new Queue<RecordingJobData, unknown, RecordingJobName>(RECORDING_QUEUE, { connection, prefix });
-  await queue.upsertJobScheduler("recording-sweep" as RecordingJobName, { every: 60_000 }, { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
+  await queue.upsertJobScheduler(
+    "recording-sweep" as RecordingJobName,
+    { every: 60_000 },
+    { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } },
+  );
   const worker = new Worker<RecordingJobData, unknown, RecordingJobName>(
     RECORDING_QUEUE,
     async (job) => {
@@ -160,7 +230,8 @@ export async function initRecording(ctx: RecordingContext, connection: Connectio
     },
   );
   worker.on("failed", (job, err) => {
-    if (job?.data.recordingId && job.attemptsMade >= (job.opts.attempts ?? 1)) void fail(ctx.db, job.data.recordingId, `录像处理失败：${err.message.slice(0, 300)}`).catch(() => undefined);
+    if (job?.data.recordingId && job.attemptsMade >= (job.opts.attempts ?? 1))
+      void fail(ctx.db, job.data.recordingId, `录像处理失败：${err.message.slice(0, 300)}`).catch(() => undefined);
   });
   return { queue, worker };
 }

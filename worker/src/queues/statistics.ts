@@ -9,7 +9,10 @@ export { STATISTICS_QUEUE };
 export const MONTHLY_SCHEDULER_ID = "monthly-statistics";
 export const MONTHLY_CRON = "0 2 1 * *";
 
-export async function execStatisticsJob(db: Db, job: Pick<Job<StatisticsJobData>, "data" | "timestamp">): Promise<MonthResult> {
+export async function execStatisticsJob(
+  db: Db,
+  job: Pick<Job<StatisticsJobData>, "data" | "timestamp">,
+): Promise<MonthResult> {
   // The scheduled run names no month: it is the month before the job's own fire time (not "now", which drifts on retries).
   const month = StatisticsJobData.parse(job.data).month ?? previousMonth(new Date(job.timestamp));
   return computeMonth(db, month);
@@ -21,14 +24,22 @@ export async function initStatistics(db: Db, connection: ConnectionOptions, pref
   await queue.upsertJobScheduler(
     MONTHLY_SCHEDULER_ID as StatisticsJobName, // bullmq types the scheduler id like a job name
     { pattern: MONTHLY_CRON, tz: "Asia/Shanghai" },
-    { name: "monthly", data: {}, opts: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, removeOnComplete: 100, removeOnFail: 500 } },
+    {
+      name: "monthly",
+      data: {},
+      opts: { attempts: 3, backoff: { type: "exponential", delay: 60_000 }, removeOnComplete: 100, removeOnFail: 500 },
+    },
   );
-  const worker = new Worker<StatisticsJobData, MonthResult, StatisticsJobName>(STATISTICS_QUEUE, (job) => execStatisticsJob(db, job), {
-    connection,
-    prefix,
-    concurrency: 1,
-    // A year of province data takes a while; keep the lock renewed generously.
-    lockDuration: 120_000,
-  });
+  const worker = new Worker<StatisticsJobData, MonthResult, StatisticsJobName>(
+    STATISTICS_QUEUE,
+    (job) => execStatisticsJob(db, job),
+    {
+      connection,
+      prefix,
+      concurrency: 1,
+      // A year of province data takes a while; keep the lock renewed generously.
+      lockDuration: 120_000,
+    },
+  );
   return { queue, worker };
 }

@@ -37,7 +37,8 @@ export async function execProcessUpload(ctx: UploadsContext, uploadId: string): 
   if (!row || (row.status !== "UPLOADED" && row.status !== "PROCESSING") || !row.storageKey || row.pacsImportId) {
     return { uploadId, status: "SKIPPED" };
   }
-  if (row.status === "UPLOADED") await db.upload.updateMany({ where: { id: uploadId, status: "UPLOADED" }, data: { status: "PROCESSING" } });
+  if (row.status === "UPLOADED")
+    await db.upload.updateMany({ where: { id: uploadId, status: "UPLOADED" }, data: { status: "PROCESSING" } });
   const work = await mkdtemp(path.join(await scratchDir(), "job-"));
   try {
     const local = path.join(work, "original");
@@ -81,7 +82,13 @@ export async function execProcessUpload(ctx: UploadsContext, uploadId: string): 
         },
       });
       if (count) {
-        await writeAudit(tx, { action: "upload.process", entityType: "Upload", entityId: row.id, outcome: "SUCCESS", detail: { status: "READY" } });
+        await writeAudit(tx, {
+          action: "upload.process",
+          entityType: "Upload",
+          entityId: row.id,
+          outcome: "SUCCESS",
+          detail: { status: "READY" },
+        });
       }
       return count === 1;
     });
@@ -96,8 +103,17 @@ export async function execProcessUpload(ctx: UploadsContext, uploadId: string): 
  * A READY file is an attachment of its consultation. Added after submission (the specialist asked for more
  * images), the other participants are told; while it is a draft only its author is working on it.
  */
-async function announceAttachment(db: Db, sink: EventSink, consultationId: string, uploadId: string, uploaderId: string) {
-  const c = await db.consultation.findUnique({ where: { id: consultationId }, include: { participants: { select: { userId: true } } } });
+async function announceAttachment(
+  db: Db,
+  sink: EventSink,
+  consultationId: string,
+  uploadId: string,
+  uploaderId: string,
+) {
+  const c = await db.consultation.findUnique({
+    where: { id: consultationId },
+    include: { participants: { select: { userId: true } } },
+  });
   if (!c || c.status === "DRAFT") return;
   const others = c.participants.map((p) => p.userId).filter((id) => id !== uploaderId);
   publish(sink, [consultationEvent("consultation:attachment-added", c, others, { actorId: uploaderId, uploadId })]);
@@ -107,10 +123,24 @@ async function reject(ctx: UploadsContext, id: string, storageKey: string | null
   await ctx.db.$transaction(async (tx) => {
     const { count } = await tx.upload.updateMany({
       where: { id, status: { in: ["UPLOADED", "PROCESSING"] } },
-      data: { status: "REJECTED", rejectCode: r.code, rejectReason: r.reason, storageKey: null, previewKey: null, deidentifiedKey: null, processedAt: new Date() },
+      data: {
+        status: "REJECTED",
+        rejectCode: r.code,
+        rejectReason: r.reason,
+        storageKey: null,
+        previewKey: null,
+        deidentifiedKey: null,
+        processedAt: new Date(),
+      },
     });
     if (count) {
-      await writeAudit(tx, { action: "upload.process", entityType: "Upload", entityId: id, outcome: "INVALID", detail: { status: "REJECTED", code: r.code } });
+      await writeAudit(tx, {
+        action: "upload.process",
+        entityType: "Upload",
+        entityId: id,
+        outcome: "INVALID",
+        detail: { status: "REJECTED", code: r.code },
+      });
     }
   });
   // After the commit: a crash here leaves objects no row points at, which the sweep removes.
@@ -119,7 +149,12 @@ async function reject(ctx: UploadsContext, id: string, storageKey: string | null
 
 /** After the last attempt failed: tell the user instead of leaving the file "processing" for ever. */
 export async function markProcessingFailed(ctx: UploadsContext, uploadId: string, message: string) {
-  await reject(ctx, uploadId, null, new Rejection("PROCESSING_FAILED", "文件处理失败，请稍后重新上传；如多次失败请联系技术支持"));
+  await reject(
+    ctx,
+    uploadId,
+    null,
+    new Rejection("PROCESSING_FAILED", "文件处理失败，请稍后重新上传；如多次失败请联系技术支持"),
+  );
   void message;
 }
 
@@ -129,10 +164,21 @@ const ID_IN_KEY = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
  * Housekeeping: enqueue UPLOADED/PROCESSING rows whose job went missing (deterministic job ids make this a no-op
  * for live jobs), and delete stored objects older than `graceMs` that no live row owns.
  */
-export async function execSweep(ctx: UploadsContext, queue: Queue<UploadsJobData, unknown, UploadsJobName>, graceMs = 3_600_000) {
+export async function execSweep(
+  ctx: UploadsContext,
+  queue: Queue<UploadsJobData, unknown, UploadsJobName>,
+  graceMs = 3_600_000,
+) {
   const { db, storage } = ctx;
   const cutoff = new Date(Date.now() - graceMs);
-  const pending = await db.upload.findMany({ where: { status: { in: ["UPLOADED", "PROCESSING"] }, pacsImportId: null, createdAt: { lt: new Date(Date.now() - 60_000) } }, select: { id: true } });
+  const pending = await db.upload.findMany({
+    where: {
+      status: { in: ["UPLOADED", "PROCESSING"] },
+      pacsImportId: null,
+      createdAt: { lt: new Date(Date.now() - 60_000) },
+    },
+    select: { id: true },
+  });
   let requeued = 0;
   for (const { id } of pending) {
     const job = await queue.getJob(uploadJobOptions(id).jobId!);
@@ -145,7 +191,10 @@ export async function execSweep(ctx: UploadsContext, queue: Queue<UploadsJobData
   for (const prefix of ["uploads/", "previews/", "deid/"]) {
     const batch: { key: string; id: string }[] = [];
     const flush = async () => {
-      const rows = await db.upload.findMany({ where: { id: { in: batch.map((b) => b.id) } }, select: { id: true, status: true, storageKey: true, previewKey: true, deidentifiedKey: true } });
+      const rows = await db.upload.findMany({
+        where: { id: { in: batch.map((b) => b.id) } },
+        select: { id: true, status: true, storageKey: true, previewKey: true, deidentifiedKey: true },
+      });
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const b of batch) {
         const r = byId.get(b.id);
@@ -181,9 +230,18 @@ export async function execSweep(ctx: UploadsContext, queue: Queue<UploadsJobData
   return { requeued, removed, scratchRemoved };
 }
 
-export async function initUploads(ctx: UploadsContext, connection: ConnectionOptions, prefix: string, opts: { concurrency?: number; lockDuration?: number; stalledInterval?: number } = {}) {
+export async function initUploads(
+  ctx: UploadsContext,
+  connection: ConnectionOptions,
+  prefix: string,
+  opts: { concurrency?: number; lockDuration?: number; stalledInterval?: number } = {},
+) {
   const queue = new Queue<UploadsJobData, unknown, UploadsJobName>(UPLOADS_QUEUE, { connection, prefix });
-  await queue.upsertJobScheduler("uploads-sweep" as UploadsJobName, { every: 15 * 60_000 }, { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
+  await queue.upsertJobScheduler(
+    "uploads-sweep" as UploadsJobName,
+    { every: 15 * 60_000 },
+    { name: "sweep", data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } },
+  );
   const worker = new Worker<UploadsJobData, unknown, UploadsJobName>(
     UPLOADS_QUEUE,
     async (job: Job<UploadsJobData, unknown, UploadsJobName>) => {

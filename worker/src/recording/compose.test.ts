@@ -7,7 +7,8 @@ import { composeRecording, GAP_CARD_MIN_S, probeOutput, probeParts } from "./com
 describe("composeRecording", () => {
   it("joins the segments of a recording whose media restarted with a gap card the length of the gap", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "yilian-compose-"));
-    const run = (args: string[]) => execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: dir });
+    const run = (args: string[]) =>
+      execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: dir });
     try {
       run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "2", "-c:v", "libvpx", "v1.mkv"]);
       run(["-f", "lavfi", "-i", "sine=frequency=300", "-t", "2", "-c:a", "libopus", "a1.mkv"]);
@@ -29,7 +30,24 @@ describe("composeRecording", () => {
       expect(info.durationS).toBeLessThan(8.6);
       // The card is dark slate: mean red well under the bright test patterns around it.
       const red = (atS: number) => {
-        const raw = execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-ss", String(atS), "-i", out, "-frames:v", "1", "-vf", "scale=16:9", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
+        const raw = execFileSync("ffmpeg", [
+          "-hide_banner",
+          "-loglevel",
+          "error",
+          "-ss",
+          String(atS),
+          "-i",
+          out,
+          "-frames:v",
+          "1",
+          "-vf",
+          "scale=16:9",
+          "-f",
+          "rawvideo",
+          "-pix_fmt",
+          "rgb24",
+          "-",
+        ]);
         let sum = 0;
         for (let i = 0; i < raw.length; i += 3) sum += raw[i]!;
         return sum / (raw.length / 3);

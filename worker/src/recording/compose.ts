@@ -35,13 +35,31 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
   const bad: ProbeResult["bad"] = [];
   for (const p of parts) {
     try {
-      const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type:format=duration", "-of", "json", p.file], { timeout: 60_000 });
+      const { stdout } = await run(
+        "ffprobe",
+        ["-v", "error", "-show_entries", "stream=codec_type:format=duration", "-of", "json", p.file],
+        { timeout: 60_000 },
+      );
       const info = JSON.parse(stdout) as { streams?: { codec_type: string }[]; format?: { duration?: string } };
       const has = info.streams?.some((s) => s.codec_type === p.kind);
       let duration = Number(info.format?.duration ?? NaN);
       if (!Number.isFinite(duration)) {
         // Matroska written from RTP may lack a header duration: count packets' time instead.
-        const { stdout: pk } = await run("ffprobe", ["-v", "error", "-select_streams", p.kind === "video" ? "v:0" : "a:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", p.file], { timeout: 120_000, maxBuffer: 64 << 20 });
+        const { stdout: pk } = await run(
+          "ffprobe",
+          [
+            "-v",
+            "error",
+            "-select_streams",
+            p.kind === "video" ? "v:0" : "a:0",
+            "-show_entries",
+            "packet=pts_time",
+            "-of",
+            "csv=p=0",
+            p.file,
+          ],
+          { timeout: 120_000, maxBuffer: 64 << 20 },
+        );
         const times = pk.split("\n").map(Number).filter(Number.isFinite);
         duration = times.length ? Math.max(...times) - Math.min(...times) : 0;
       }
@@ -49,7 +67,10 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
       else if (!(duration > 0.1)) bad.push({ file: p.file, reason: "empty" });
       else ok.push({ ...p, durationS: duration });
     } catch (e) {
-      bad.push({ file: p.file, reason: ((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split("\n").pop() ?? "unreadable" });
+      bad.push({
+        file: p.file,
+        reason: ((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split("\n").pop() ?? "unreadable",
+      });
     }
   }
   return { ok, bad };
@@ -57,7 +78,9 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
 
 function ffmpeg(args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let err = "";
     child.stderr.on("data", (c: Buffer) => {
       err = (err + c.toString()).slice(-4000);
@@ -83,7 +106,11 @@ const AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"];
  * Writes out.mp4 from the good parts; returns nothing, throws with ffmpeg's last lines on failure. `canvas`: always
  * W×H with an audio track (silence if none), as the pieces of a segmented recording must be.
  */
-export async function composeMp4(parts: ProbedPart[], out: string, opts: { threads?: number; canvas?: boolean } = {}): Promise<void> {
+export async function composeMp4(
+  parts: ProbedPart[],
+  out: string,
+  opts: { threads?: number; canvas?: boolean } = {},
+): Promise<void> {
   const videos = parts.filter((p) => p.kind === "video").slice(0, 4);
   const audios = parts.filter((p) => p.kind === "audio");
   const total = Math.max(...parts.map((p) => p.offsetMs / 1000 + p.durationS));
@@ -94,7 +121,7 @@ export async function composeMp4(parts: ProbedPart[], out: string, opts: { threa
   const cols = videos.length <= 1 ? 1 : 2;
   const rows = videos.length <= 2 ? 1 : 2;
   const cw = Math.floor(W / cols / 2) * 2;
-  const ch = videos.length === 2 ? Math.floor(((cw * 9) / 16) / 2) * 2 : Math.floor(H / rows / 2) * 2;
+  const ch = videos.length === 2 ? Math.floor((cw * 9) / 16 / 2) * 2 : Math.floor(H / rows / 2) * 2;
   for (const v of videos) {
     inputs.push("-i", v.file);
     // Place the part at its offset, fit it into its tile, keep a constant frame rate for the encoder.
@@ -126,7 +153,9 @@ export async function composeMp4(parts: ProbedPart[], out: string, opts: { threa
     vOut = "[vout]";
   }
   if (opts.canvas && vOut === "[vout]") {
-    filters.push(`[vout]scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2,setsar=1[vcanvas]`);
+    filters.push(
+      `[vout]scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2,setsar=1[vcanvas]`,
+    );
     vOut = "[vcanvas]";
   }
   let aOut: string | null = null;
@@ -144,13 +173,17 @@ export async function composeMp4(parts: ProbedPart[], out: string, opts: { threa
   const args = [
     ...inputs,
     ...(filters.length ? ["-filter_complex", filters.join(";")] : []),
-    "-map", vOut,
+    "-map",
+    vOut,
     ...(aOut ? ["-map", aOut] : []),
-    "-t", total.toFixed(3),
+    "-t",
+    total.toFixed(3),
     ...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)),
     ...(aOut ? (opts.canvas ? AUDIO : AUDIO.slice(0, -2)) : []),
-    "-threads", String(opts.threads ?? 2),
-    "-movflags", "+faststart",
+    "-threads",
+    String(opts.threads ?? 2),
+    "-movflags",
+    "+faststart",
     out,
   ];
   await ffmpeg(args, Math.max(120_000, total * 1000 * 4));
@@ -166,7 +199,13 @@ export interface RecordingGap {
 export const GAP_CARD_MIN_S = 3;
 const CARD_FONT = "Noto Sans CJK SC";
 
-const clock = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+const clock = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
 
 /** The gap card: dark background, "录制中断" and the local (Asia/Shanghai) times nothing was recorded. */
 async function gapCard(out: string, gap: RecordingGap, startedAt: Date, durationS: number): Promise<void> {
@@ -180,11 +219,29 @@ async function gapCard(out: string, gap: RecordingGap, startedAt: Date, duration
     `drawtext=font='${CARD_FONT}':textfile='${file}':expansion=none:fontsize=${size}:fontcolor=${color}:x=(w-text_w)/2:y=${y}`;
   await ffmpeg(
     [
-      "-f", "lavfi", "-i", `color=c=0x1f2937:s=${W}x${H}:r=25:d=${durationS.toFixed(3)}`,
-      "-f", "lavfi", "-t", durationS.toFixed(3), "-i", "anullsrc=r=48000:cl=stereo",
-      "-vf", [text(title, 72, "h/2-90", "white"), text(detail, 32, "h/2+20", "0xd1d5db")].join(","),
-      "-map", "0:v", "-map", "1:a", "-t", durationS.toFixed(3),
-      ...ENCODE, ...AUDIO, "-movflags", "+faststart", out,
+      "-f",
+      "lavfi",
+      "-i",
+      `color=c=0x1f2937:s=${W}x${H}:r=25:d=${durationS.toFixed(3)}`,
+      "-f",
+      "lavfi",
+      "-t",
+      durationS.toFixed(3),
+      "-i",
+      "anullsrc=r=48000:cl=stereo",
+      "-vf",
+      [text(title, 72, "h/2-90", "white"), text(detail, 32, "h/2+20", "0xd1d5db")].join(","),
+      "-map",
+      "0:v",
+      "-map",
+      "1:a",
+      "-t",
+      durationS.toFixed(3),
+      ...ENCODE,
+      ...AUDIO,
+      "-movflags",
+      "+faststart",
+      out,
     ],
     60_000,
   );
@@ -195,7 +252,11 @@ async function gapCard(out: string, gap: RecordingGap, startedAt: Date, duration
  * piece per segment, a gap card between consecutive ones, all joined into `out`. Returns the gaps (seconds from the
  * start of the recording), which the card shows in local time.
  */
-export async function composeRecording(parts: ProbedPart[], out: string, opts: { startedAt: Date; threads?: number }): Promise<{ gaps: RecordingGap[] }> {
+export async function composeRecording(
+  parts: ProbedPart[],
+  out: string,
+  opts: { startedAt: Date; threads?: number },
+): Promise<{ gaps: RecordingGap[] }> {
   const bySegment = new Map<number, ProbedPart[]>();
   for (const p of parts) bySegment.set(p.segment ?? 0, [...(bySegment.get(p.segment ?? 0) ?? []), p]);
   const segments = [...bySegment.entries()].sort(([a], [b]) => a - b).map(([, ps]) => ps);
@@ -218,23 +279,46 @@ export async function composeRecording(parts: ProbedPart[], out: string, opts: {
       pieces.push(card);
     }
     const piece = path.join(dir, `segment-${i}.mp4`);
-    await composeMp4(seg.map((p) => ({ ...p, offsetMs: p.offsetMs - startMs })), piece, { ...opts, canvas: true });
+    await composeMp4(
+      seg.map((p) => ({ ...p, offsetMs: p.offsetMs - startMs })),
+      piece,
+      { ...opts, canvas: true },
+    );
     pieces.push(piece);
     prevEndS = endS;
   }
   const list = path.join(dir, "pieces.txt");
   await writeFile(list, pieces.map((p) => `file '${p.replace(/'/g, "'\\''")}'`).join("\n") + "\n");
-  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out], 300_000);
+  await ffmpeg(
+    ["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out],
+    300_000,
+  );
   return { gaps };
 }
 
 export async function poster(mp4: string, out: string, durationS: number): Promise<void> {
-  await ffmpeg(["-ss", Math.min(1, durationS / 2).toFixed(2), "-i", mp4, "-frames:v", "1", "-vf", "scale=640:-2", out], 60_000);
+  await ffmpeg(
+    ["-ss", Math.min(1, durationS / 2).toFixed(2), "-i", mp4, "-frames:v", "1", "-vf", "scale=640:-2", out],
+    60_000,
+  );
 }
 
-export async function probeOutput(mp4: string): Promise<{ durationS: number; video: string | null; audio: string | null }> {
-  const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name:format=duration", "-of", "json", mp4]);
-  const info = JSON.parse(stdout) as { streams: { codec_type: string; codec_name: string }[]; format: { duration: string } };
+export async function probeOutput(
+  mp4: string,
+): Promise<{ durationS: number; video: string | null; audio: string | null }> {
+  const { stdout } = await run("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "stream=codec_type,codec_name:format=duration",
+    "-of",
+    "json",
+    mp4,
+  ]);
+  const info = JSON.parse(stdout) as {
+    streams: { codec_type: string; codec_name: string }[];
+    format: { duration: string };
+  };
   return {
     durationS: Number(info.format.duration),
     video: info.streams.find((s) => s.codec_type === "video")?.codec_name ?? null,

@@ -186,12 +186,17 @@ function steps(has: Sources): Step[] {
     { name: "delete", sql: `DELETE FROM "MonthlyStat" WHERE month = $1::date` },
     {
       name: "rollup_sums",
-      sql: insertSql("stat_inst", "SUM(v)", [["", "CASE WHEN g.metric = 'recording_minutes' THEN (g.agg::numeric / 60000)::float8 ELSE g.agg END"]]),
+      sql: insertSql("stat_inst", "SUM(v)", [
+        ["", "CASE WHEN g.metric = 'recording_minutes' THEN (g.agg::numeric / 60000)::float8 ELSE g.agg END"],
+      ]),
     },
     {
       // Both percentiles from one sort per group.
       name: "rollup_percentiles",
-      sql: insertSql("stat_dur", "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v)", [["_p50", "g.agg[1]"], ["_p90", "g.agg[2]"]]),
+      sql: insertSql("stat_dur", "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY v)", [
+        ["_p50", "g.agg[1]"],
+        ["_p90", "g.agg[2]"],
+      ]),
     },
   );
   return out;

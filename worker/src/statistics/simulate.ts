@@ -23,7 +23,13 @@ export interface SimulateOptions extends YearVolume {
 /** The province's published 2024 figures (prisma/data/jilin/reference-figures.json). */
 export function published2024(root = process.cwd()): YearVolume {
   const f = JSON.parse(readFileSync(path.join(root, "prisma/data/jilin/reference-figures.json"), "utf8")) as {
-    year2024: { remoteConsultations: number; trainingAndMeetingSessions: number; trainingAttendances: number; newImagingRecords: number; newCaseRecords: number };
+    year2024: {
+      remoteConsultations: number;
+      trainingAndMeetingSessions: number;
+      trainingAttendances: number;
+      newImagingRecords: number;
+      newCaseRecords: number;
+    };
   };
   return {
     consultations: f.year2024.remoteConsultations,
@@ -57,7 +63,10 @@ function cumCte(): string {
 
 export async function clearSimulated(db: Db, tag: string): Promise<void> {
   const like = `${tag}-%`;
-  await db.$executeRawUnsafe(`DELETE FROM "Upload" WHERE "consultationId" IN (SELECT id FROM "Consultation" WHERE number LIKE $1)`, like);
+  await db.$executeRawUnsafe(
+    `DELETE FROM "Upload" WHERE "consultationId" IN (SELECT id FROM "Consultation" WHERE number LIKE $1)`,
+    like,
+  );
   await db.$executeRawUnsafe(`DELETE FROM "Consultation" WHERE number LIKE $1`, like);
   await db.$executeRawUnsafe(`DELETE FROM "TrainingSession" WHERE number LIKE $1`, like);
 }
@@ -65,7 +74,9 @@ export async function clearSimulated(db: Db, tag: string): Promise<void> {
 export async function simulateYear(db: Db, o: SimulateOptions): Promise<void> {
   if (!/^[A-Za-z0-9]+$/.test(o.tag)) throw new Error("tag: letters and digits only");
   const T = `'${o.tag}-${o.year}'`;
-  await db.$executeRawUnsafe(`DELETE FROM "Upload" WHERE "consultationId" IN (SELECT id FROM "Consultation" WHERE number LIKE ${T} || '-%')`);
+  await db.$executeRawUnsafe(
+    `DELETE FROM "Upload" WHERE "consultationId" IN (SELECT id FROM "Consultation" WHERE number LIKE ${T} || '-%')`,
+  );
   await db.$executeRawUnsafe(`DELETE FROM "Consultation" WHERE number LIKE ${T} || '-%'`);
   await db.$executeRawUnsafe(`DELETE FROM "TrainingSession" WHERE number LIKE ${T} || '-%'`);
 
@@ -112,7 +123,9 @@ export async function simulateYear(db: Db, o: SimulateOptions): Promise<void> {
       JOIN targets t ON t.rn = 1 + (abs(hashtext(${T} || r.g || 'tgt')) % nt.n)
       LEFT JOIN specs s ON s.rn = 1 + (abs(hashtext(${T} || r.g || 'spec')) % ns.n)`);
   // SLA breaches: accepted after the due time.
-  await db.$executeRawUnsafe(`UPDATE "Consultation" SET overdue = true WHERE number LIKE ${T} || '-%' AND "acceptedAt" > "slaDueAt"`);
+  await db.$executeRawUnsafe(
+    `UPDATE "Consultation" SET overdue = true WHERE number LIKE ${T} || '-%' AND "acceptedAt" > "slaDueAt"`,
+  );
 
   // Training sessions hosted by province and city hospitals; attendance by staff across the province.
   await db.$executeRawUnsafe(`

@@ -122,20 +122,28 @@ async function analyzePdf(file: string, scratchDir: string): Promise<Analysis> {
     ({ stdout: info } = await run("pdfinfo", [file], { timeout: 30_000, maxBuffer: 1 << 20 }));
   } catch (e) {
     const err = e as { stderr?: string };
-    if (/Incorrect password|encrypted/i.test(err.stderr ?? "")) throw new Rejection("PDF_ENCRYPTED", "PDF 文件已加密，请去除密码后上传");
+    if (/Incorrect password|encrypted/i.test(err.stderr ?? ""))
+      throw new Rejection("PDF_ENCRYPTED", "PDF 文件已加密，请去除密码后上传");
     throw new Rejection("PDF_INVALID", "PDF 文件已损坏，无法读取");
   }
   const pages = Number(/^Pages:\s+(\d+)/m.exec(info)?.[1] ?? NaN);
   if (!Number.isFinite(pages) || pages < 1) throw new Rejection("PDF_INVALID", "PDF 文件没有可读取的页面");
   const out = path.join(scratchDir, "page");
   try {
-    await run("pdftoppm", ["-f", "1", "-l", "1", "-png", "-scale-to", "800", "-singlefile", file, out], { timeout: 60_000 });
+    await run("pdftoppm", ["-f", "1", "-l", "1", "-png", "-scale-to", "800", "-singlefile", file, out], {
+      timeout: 60_000,
+    });
   } catch {
     throw new Rejection("PDF_INVALID", "PDF 第一页无法显示，文件可能已损坏");
   }
   const preview = await readFile(`${out}.png`);
   const encrypted = /^Encrypted:\s+yes/m.test(info);
-  return { fields: { pageCount: pages }, details: { encrypted, producer: /^Producer:\s+(.*)$/m.exec(info)?.[1] ?? null }, preview, deidentified: null };
+  return {
+    fields: { pageCount: pages },
+    details: { encrypted, producer: /^Producer:\s+(.*)$/m.exec(info)?.[1] ?? null },
+    preview,
+    deidentified: null,
+  };
 }
 
 /** Reads a zip's central directory (without inflating anything) and refuses archives that would expand too far. */
@@ -157,7 +165,8 @@ export async function checkZip(file: string): Promise<{ entries: number; uncompr
     const count = tail.readUInt16LE(eocd + 10);
     const cdSize = tail.readUInt32LE(eocd + 12);
     const cdOffset = tail.readUInt32LE(eocd + 16);
-    if (count === 0xffff || cdOffset === 0xffffffff) throw new Rejection("DOCUMENT_TOO_LARGE", "文档过大（ZIP64），不予接收");
+    if (count === 0xffff || cdOffset === 0xffffffff)
+      throw new Rejection("DOCUMENT_TOO_LARGE", "文档过大（ZIP64），不予接收");
     if (count > MAX_ZIP_ENTRIES) throw new Rejection("ZIP_BOMB", "文档包含的条目过多，疑似压缩炸弹，不予接收");
     if (cdOffset + cdSize > size) throw new Rejection("DOCUMENT_INVALID", "文档不完整（文件被截断）");
     const cd = Buffer.alloc(cdSize);
@@ -166,16 +175,21 @@ export async function checkZip(file: string): Promise<{ entries: number; uncompr
     let uncompressed = 0;
     let compressed = 0;
     for (let n = 0; n < count; n++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) throw new Rejection("DOCUMENT_INVALID", "文档已损坏（压缩目录错误）");
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50)
+        throw new Rejection("DOCUMENT_INVALID", "文档已损坏（压缩目录错误）");
       const csize = cd.readUInt32LE(p + 20);
       const usize = cd.readUInt32LE(p + 24);
-      if (csize === 0xffffffff || usize === 0xffffffff) throw new Rejection("ZIP_BOMB", "文档解压后过大，疑似压缩炸弹，不予接收");
+      if (csize === 0xffffffff || usize === 0xffffffff)
+        throw new Rejection("ZIP_BOMB", "文档解压后过大，疑似压缩炸弹，不予接收");
       compressed += csize;
       uncompressed += usize;
       p += 46 + cd.readUInt16LE(p + 28) + cd.readUInt16LE(p + 30) + cd.readUInt16LE(p + 32);
     }
     if (uncompressed > MAX_UNZIPPED_BYTES || uncompressed > Math.max(compressed, 1) * MAX_ZIP_RATIO) {
-      throw new Rejection("ZIP_BOMB", `文档解压后约 ${Math.round(uncompressed / 1048576)} MB，压缩比异常，疑似压缩炸弹，不予接收`);
+      throw new Rejection(
+        "ZIP_BOMB",
+        `文档解压后约 ${Math.round(uncompressed / 1048576)} MB，压缩比异常，疑似压缩炸弹，不予接收`,
+      );
     }
     return { entries: count, uncompressed, compressed };
   } finally {
@@ -185,5 +199,10 @@ export async function checkZip(file: string): Promise<{ entries: number; uncompr
 
 async function analyzeDocx(file: string): Promise<Analysis> {
   const zip = await checkZip(file);
-  return { fields: {}, details: { zipEntries: zip.entries, unzippedBytes: zip.uncompressed }, preview: null, deidentified: null };
+  return {
+    fields: {},
+    details: { zipEntries: zip.entries, unzippedBytes: zip.uncompressed },
+    preview: null,
+    deidentified: null,
+  };
 }

@@ -97,7 +97,24 @@ export const DEIDENTIFICATION_CODES = [
 export const DEIDENTIFICATION_METHOD = "PS3.15 E.1 Basic Profile\\Retain Patient Chars\\Retain Full Dates\\Retain UIDs";
 
 const LONG_LENGTH_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
-const BINARY_VRS = new Set(["OB", "OW", "OF", "OD", "OL", "OV", "UN", "US", "SS", "UL", "SL", "FL", "FD", "AT", "UV", "SV"]);
+const BINARY_VRS = new Set([
+  "OB",
+  "OW",
+  "OF",
+  "OD",
+  "OL",
+  "OV",
+  "UN",
+  "US",
+  "SS",
+  "UL",
+  "SL",
+  "FL",
+  "FD",
+  "AT",
+  "UV",
+  "SV",
+]);
 const TS_IMPLICIT_LE = "1.2.840.10008.1.2";
 const TS_EXPLICIT_BE = "1.2.840.10008.1.2.2";
 
@@ -192,7 +209,11 @@ export function deidentify(bytes: Uint8Array, ds: DataSet): { file: Buffer; clea
     enc.sequence(
       0x00120064,
       DEIDENTIFICATION_CODES.map(([code, meaning]) =>
-        Buffer.concat([enc.text(0x00080100, "SH", code), enc.text(0x00080102, "SH", "DCM"), enc.text(0x00080104, "LO", meaning)]),
+        Buffer.concat([
+          enc.text(0x00080100, "SH", code),
+          enc.text(0x00080102, "SH", "DCM"),
+          enc.text(0x00080104, "LO", meaning),
+        ]),
       ),
     ),
   ];
@@ -209,7 +230,9 @@ export function deidentify(bytes: Uint8Array, ds: DataSet): { file: Buffer; clea
     const name = BASIC_PROFILE_TAGS[tag];
     if (groupOf(tag) === 0x0012 && tag >= "x00120062" && tag <= "x00120064") continue; // replaced by ours
     if (isPrivate(tag) || isCurveOrOverlay(tag)) {
-      cleared.push(isPrivate(tag) ? `private(${tag.slice(1, 5)},${tag.slice(5)})` : `(${tag.slice(1, 5)},${tag.slice(5)})`);
+      cleared.push(
+        isPrivate(tag) ? `private(${tag.slice(1, 5)},${tag.slice(5)})` : `(${tag.slice(1, 5)},${tag.slice(5)})`,
+      );
       continue;
     }
     if (name && ZERO_LENGTH.has(tag)) {

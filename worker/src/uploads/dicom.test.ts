@@ -9,7 +9,13 @@ import { Rejection } from "./rejection";
 describe("windowToBytes (PS3.3 C.11.2.1.2 linear VOI)", () => {
   it("maps the window to 0..255 and clips outside it", () => {
     // CT-like: rescale -1024, window 40/400 (soft tissue).
-    const out = windowToBytes([0, 1024 - 160, 1064, 1024 + 240, 4000], { slope: 1, intercept: -1024, center: 40, width: 400, invert: false });
+    const out = windowToBytes([0, 1024 - 160, 1064, 1024 + 240, 4000], {
+      slope: 1,
+      intercept: -1024,
+      center: 40,
+      width: 400,
+      invert: false,
+    });
     expect(out[0]).toBe(0);
     expect(out[1]).toBe(0);
     expect(out[2]).toBeGreaterThanOrEqual(127);
@@ -28,9 +34,23 @@ describe("checkZip", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "yilian-zip-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it("accepts an ordinary archive and refuses a bomb from its central directory alone", async () => {
-    execFileSync("python3", ["-c", "import zipfile;z=zipfile.ZipFile('ok.zip','w',zipfile.ZIP_DEFLATED);z.writestr('a.txt','hello '*100);z.close()"], { cwd: dir });
+    execFileSync(
+      "python3",
+      [
+        "-c",
+        "import zipfile;z=zipfile.ZipFile('ok.zip','w',zipfile.ZIP_DEFLATED);z.writestr('a.txt','hello '*100);z.close()",
+      ],
+      { cwd: dir },
+    );
     await expect(checkZip(path.join(dir, "ok.zip"))).resolves.toMatchObject({ entries: 1, uncompressed: 600 });
-    execFileSync("python3", ["-c", "import zipfile;z=zipfile.ZipFile('bomb.zip','w',zipfile.ZIP_DEFLATED);z.writestr('z.bin',b'\\0'*(50<<20));z.close()"], { cwd: dir });
+    execFileSync(
+      "python3",
+      [
+        "-c",
+        "import zipfile;z=zipfile.ZipFile('bomb.zip','w',zipfile.ZIP_DEFLATED);z.writestr('z.bin',b'\\0'*(50<<20));z.close()",
+      ],
+      { cwd: dir },
+    );
     await expect(checkZip(path.join(dir, "bomb.zip"))).rejects.toBeInstanceOf(Rejection);
   });
 });

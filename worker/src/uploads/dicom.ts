@@ -20,7 +20,8 @@ export interface DicomInfo {
 }
 
 // UMD bundle: under ESM its API sits on `default`, under CommonJS (jest) on the namespace itself.
-const dicomParser: typeof dicomParserNs = (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
+const dicomParser: typeof dicomParserNs =
+  (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
 
 const TS_IMPLICIT_LE = "1.2.840.10008.1.2";
 const TS_EXPLICIT_LE = "1.2.840.10008.1.2.1";
@@ -187,10 +188,11 @@ export async function dicomPreview(ds: DataSet, info: DicomInfo, max = 512): Pro
       width: firstNumber(ds, "x00281051"),
       invert: info.photometric === "MONOCHROME1",
     });
-    img = sharp(Buffer.from(gray.buffer, gray.byteOffset, gray.byteLength), { raw: { width: cols, height: rows, channels: 1 } });
+    img = sharp(Buffer.from(gray.buffer, gray.byteOffset, gray.byteLength), {
+      raw: { width: cols, height: rows, channels: 1 },
+    });
   } else {
     return null;
   }
   return img.resize(max, max, { fit: "inside", withoutEnlargement: true }).png().toBuffer();
 }
-

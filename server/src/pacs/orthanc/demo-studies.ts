@@ -38,10 +38,24 @@ export interface StudySpec {
 type Dump = [tag: string, vr: string, value: string][];
 
 function dumpText(rows: Dump): string {
-  return rows.map(([tag, vr, value]) => `(${tag}) ${vr} ${value.startsWith("=") || vr === "US" || vr === "AT" ? value : `[${value}]`}`).join("\n") + "\n";
+  return (
+    rows
+      .map(
+        ([tag, vr, value]) =>
+          `(${tag}) ${vr} ${value.startsWith("=") || vr === "US" || vr === "AT" ? value : `[${value}]`}`,
+      )
+      .join("\n") + "\n"
+  );
 }
 
-function commonRows(s: StudySpec, studyUid: string, seriesUid: string, sopClass: string, sopUid: string, modality: string): Dump {
+function commonRows(
+  s: StudySpec,
+  studyUid: string,
+  seriesUid: string,
+  sopClass: string,
+  sopUid: string,
+  modality: string,
+): Dump {
   return [
     ["0008,0005", "CS", "ISO_IR 192"],
     ["0008,0016", "UI", sopClass],
@@ -69,7 +83,13 @@ async function dump2dcm(dir: string, name: string, rows: Dump, pixels: Buffer): 
   const dumpFile = path.join(dir, `${name}.dump`);
   const out = path.join(dir, `${name}.dcm`);
   await writeFile(raw, pixels);
-  await writeFile(dumpFile, dumpText([...rows, ["7fe0,0010", rows.some(([t, , v]) => t === "0028,0100" && v === "8") ? "OB" : "OW", `=${raw}`]]));
+  await writeFile(
+    dumpFile,
+    dumpText([
+      ...rows,
+      ["7fe0,0010", rows.some(([t, , v]) => t === "0028,0100" && v === "8") ? "OB" : "OW", `=${raw}`],
+    ]),
+  );
   await run("dump2dcm", ["--write-xfer-little", dumpFile, out]);
   return out;
 }
@@ -91,7 +111,8 @@ function ctSlice(size: number, z: number, slices: number): Buffer {
         for (const lx of [-size * 0.17, size * 0.17]) {
           const ex = dx - lx;
           const ey = dy + size * 0.03;
-          if (lungR > 1 && (ex * ex) / (lungR * lungR) + (ey * ey) / (lungR * 1.3 * lungR * 1.3) <= 1) hu = -820 + ((x + y + z) % 30);
+          if (lungR > 1 && (ex * ex) / (lungR * lungR) + (ey * ey) / (lungR * 1.3 * lungR * 1.3) <= 1)
+            hu = -820 + ((x + y + z) % 30);
         }
         const sy = dy - size * 0.2;
         if (dx * dx + sy * sy <= (size * 0.05) ** 2) hu = 700 + ((x * y + z) % 50);
@@ -103,7 +124,11 @@ function ctSlice(size: number, z: number, slices: number): Buffer {
 }
 
 /** A CT series of `slices` images (size×size, 12 bits stored, 1 mm apart). */
-export async function makeCtStudy(dir: string, s: StudySpec, opts: { slices: number; size: number }): Promise<{ studyUid: string; files: string[] }> {
+export async function makeCtStudy(
+  dir: string,
+  s: StudySpec,
+  opts: { slices: number; size: number },
+): Promise<{ studyUid: string; files: string[] }> {
   await mkdir(dir, { recursive: true });
   const studyUid = uid();
   const seriesUid = uid();
@@ -153,9 +178,15 @@ export async function makeUsStudy(dir: string, s: StudySpec, opts: { frames: num
         const dx = x - opts.width / 2;
         const r = Math.hypot(dx, y);
         const inFan = y > 10 && Math.abs(dx) < y * 0.9 && r < opts.height * 0.95;
-        const cyst = Math.hypot(dx, y - opts.height * 0.5) < opts.height * (0.12 + 0.03 * Math.sin((f / opts.frames) * 2 * Math.PI));
+        const cyst =
+          Math.hypot(dx, y - opts.height * 0.5) <
+          opts.height * (0.12 + 0.03 * Math.sin((f / opts.frames) * 2 * Math.PI));
         const speckle = (x * 73 + y * 151 + f * 29) % 97;
-        px[f * frameBytes + y * opts.width + x] = inFan ? (cyst ? 10 + (speckle % 15) : 60 + speckle + Math.round(40 * Math.sin(y / 9))) : 0;
+        px[f * frameBytes + y * opts.width + x] = inFan
+          ? cyst
+            ? 10 + (speckle % 15)
+            : 60 + speckle + Math.round(40 * Math.sin(y / 9))
+          : 0;
       }
     }
   }
@@ -189,24 +220,35 @@ export async function makeDxStudy(dir: string, s: StudySpec, opts: { size: numbe
     for (let x = 0; x < n; x++) {
       const dx = (x - n / 2) / (n / 2);
       const dy = (y - n / 2) / (n / 2);
-      const lung = (Math.abs(Math.abs(dx) - 0.35) < 0.22 && Math.abs(dy) < 0.55) ? 60 : 0;
+      const lung = Math.abs(Math.abs(dx) - 0.35) < 0.22 && Math.abs(dy) < 0.55 ? 60 : 0;
       const rib = Math.abs(Math.sin(dy * 18 + Math.abs(dx) * 4)) > 0.92 ? 40 : 0;
       const spine = Math.abs(dx) < 0.07 ? 90 : 0;
       px[y * n + x] = Math.max(0, Math.min(255, 200 - lung * 2 + rib + spine - Math.round(80 * (dx * dx + dy * dy))));
     }
   }
   const jpeg = path.join(dir, "dx.jpg");
-  await sharp(px, { raw: { width: n, height: n, channels: 1 } }).jpeg({ quality: 90, chromaSubsampling: "4:4:4" }).toFile(jpeg);
+  await sharp(px, { raw: { width: n, height: n, channels: 1 } })
+    .jpeg({ quality: 90, chromaSubsampling: "4:4:4" })
+    .toFile(jpeg);
   const out = path.join(dir, "dx-0001.dcm");
   const keys = [
-    ...commonRows(s, studyUid, uid(), "1.2.840.10008.5.1.4.1.1.1.1", uid(), "DX").filter(([tag]) => !["0008,0016", "0008,0018"].includes(tag)),
+    ...commonRows(s, studyUid, uid(), "1.2.840.10008.5.1.4.1.1.1.1", uid(), "DX").filter(
+      ([tag]) => !["0008,0016", "0008,0018"].includes(tag),
+    ),
     ["0008,103e", "LO", "胸部正位 DR"],
     ["0008,0068", "CS", "FOR PRESENTATION"],
     ["0018,0015", "CS", "CHEST"],
     ["0020,0013", "IS", "1"],
     ["0020,0020", "CS", "L\\F"],
   ];
-  await run("img2dcm", ["-i", "JPEG", "--no-checks", ...keys.flatMap(([tag, , v]) => ["-k", `(${tag})=${v}`]), jpeg, out]);
+  await run("img2dcm", [
+    "-i",
+    "JPEG",
+    "--no-checks",
+    ...keys.flatMap(([tag, , v]) => ["-k", `(${tag})=${v}`]),
+    jpeg,
+    out,
+  ]);
   // img2dcm writes Secondary Capture; the modality's own storage class is what a PACS would hold.
   const dx = "1.2.840.10008.5.1.4.1.1.1.1";
   const sop = uid();
@@ -216,16 +258,28 @@ export async function makeDxStudy(dir: string, s: StudySpec, opts: { size: numbe
 
 /** The demo PACS's studies: CT (24 slices), US (30 frames), DR; small enough to seed in a few seconds. */
 export async function makeDemoStudies(dir: string, opts: { ctSlices?: number; ctSize?: number } = {}) {
-  const ct = await makeCtStudy(path.join(dir, "ct"), { patient: DEMO_PATIENTS[0], studyDate: "20261118", accession: "CT20261118001", description: "胸部CT平扫" }, {
-    slices: opts.ctSlices ?? 24,
-    size: opts.ctSize ?? 256,
-  });
-  const us = await makeUsStudy(path.join(dir, "us"), { patient: DEMO_PATIENTS[1], studyDate: "20261120", accession: "US20261120003", description: "腹部彩超" }, {
-    frames: 30,
-    width: 320,
-    height: 240,
-  });
-  const dx = await makeDxStudy(path.join(dir, "dx"), { patient: DEMO_PATIENTS[2], studyDate: "20261121", accession: "DX20261121007", description: "胸部正位片" }, { size: 512 });
+  const ct = await makeCtStudy(
+    path.join(dir, "ct"),
+    { patient: DEMO_PATIENTS[0], studyDate: "20261118", accession: "CT20261118001", description: "胸部CT平扫" },
+    {
+      slices: opts.ctSlices ?? 24,
+      size: opts.ctSize ?? 256,
+    },
+  );
+  const us = await makeUsStudy(
+    path.join(dir, "us"),
+    { patient: DEMO_PATIENTS[1], studyDate: "20261120", accession: "US20261120003", description: "腹部彩超" },
+    {
+      frames: 30,
+      width: 320,
+      height: 240,
+    },
+  );
+  const dx = await makeDxStudy(
+    path.join(dir, "dx"),
+    { patient: DEMO_PATIENTS[2], studyDate: "20261121", accession: "DX20261121007", description: "胸部正位片" },
+    { size: 512 },
+  );
   return { ct, us, dx, files: [...ct.files, ...us.files, ...dx.files] };
 }
 

@@ -15,7 +15,9 @@ const stateDir = path.join(path.resolve(process.env.YILIAN_STATE_DIR ?? ".state"
 const portFree = await new Promise<boolean>((resolve) => {
   const probe = net.createServer();
   probe.once("error", () => resolve(false));
-  probe.listen(config.PACS_DEMO_PORT, config.PACS_DEMO_REMOTE_ACCESS ? "0.0.0.0" : "127.0.0.1", () => probe.close(() => resolve(true)));
+  probe.listen(config.PACS_DEMO_PORT, config.PACS_DEMO_REMOTE_ACCESS ? "0.0.0.0" : "127.0.0.1", () =>
+    probe.close(() => resolve(true)),
+  );
 });
 if (!portFree) {
   console.error(
@@ -41,7 +43,9 @@ orthanc.child.once("exit", (code, signal) => {
   process.exit(1);
 });
 
-const stats = (await (await fetch(`${orthanc.url}/statistics`, { headers: { authorization: basicAuth(orthanc.auth) } })).json()) as { CountInstances: number };
+const stats = (await (
+  await fetch(`${orthanc.url}/statistics`, { headers: { authorization: basicAuth(orthanc.auth) } })
+).json()) as { CountInstances: number };
 if (stats.CountInstances === 0) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "yilian-pacs-demo-"));
   try {

@@ -2,7 +2,24 @@
 // consultations; the availability editor adds and removes recurring windows and one-off windows.
 import { useMemo, useState } from "react";
 import { Link } from "react-router";
-import { Button, Card, Col, DatePicker, Form, Input, InputNumber, List, Popconfirm, Radio, Row, Select, Space, Tag, Tooltip, Typography } from "antd";
+import {
+  Button,
+  Card,
+  Col,
+  DatePicker,
+  Form,
+  Input,
+  InputNumber,
+  List,
+  Popconfirm,
+  Radio,
+  Row,
+  Select,
+  Space,
+  Tag,
+  Tooltip,
+  Typography,
+} from "antd";
 import { LeftOutlined, RightOutlined } from "@ant-design/icons";
 import type { AvailabilityView, ConsultationRow } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
@@ -19,7 +36,10 @@ const WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"];
 const START_H = 7;
 const END_H = 21;
 const HOUR_PX = 34;
-const times = Array.from({ length: 48 }, (_, i) => `${String(Math.floor(i / 2)).padStart(2, "0")}:${i % 2 ? "30" : "00"}`).concat("24:00");
+const times = Array.from(
+  { length: 48 },
+  (_, i) => `${String(Math.floor(i / 2)).padStart(2, "0")}:${i % 2 ? "30" : "00"}`,
+).concat("24:00");
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 interface Block {
@@ -38,7 +58,13 @@ function blocksFor(weekStart: dayjs.Dayjs, avail: AvailabilityView | undefined, 
     const iso = date.format("YYYY-MM-DD");
     for (const r of avail?.rules ?? []) {
       if (r.weekday !== d + 1 || iso < r.validFrom || (r.validUntil && iso > r.validUntil)) continue;
-      out.push({ day: d, from: minutesOf(r.start), to: minutesOf(r.end), kind: "rule", label: `${r.label ?? "出诊"} ${r.start}–${r.end}` });
+      out.push({
+        day: d,
+        from: minutesOf(r.start),
+        to: minutesOf(r.end),
+        kind: "rule",
+        label: `${r.label ?? "出诊"} ${r.start}–${r.end}`,
+      });
     }
   }
   const clip = (startIso: string, endIso: string, kind: Block["kind"], label: string, link?: string) => {
@@ -53,8 +79,22 @@ function blocksFor(weekStart: dayjs.Dayjs, avail: AvailabilityView | undefined, 
       out.push({ day: d, from, to, kind, label, link });
     }
   };
-  for (const w of avail?.windows ?? []) clip(w.startsAt, w.endsAt, w.kind === "OPEN" ? "open" : "exception", w.kind === "OPEN" ? "临时出诊" : `停诊${w.reason ? `：${w.reason}` : ""}`);
-  for (const b of bookings) if (b.scheduledStart) clip(b.scheduledStart, dayjs(b.scheduledStart).add(30, "minute").toISOString(), "booking", `${b.number} ${b.patientName}`, `/consultations/${b.id}`);
+  for (const w of avail?.windows ?? [])
+    clip(
+      w.startsAt,
+      w.endsAt,
+      w.kind === "OPEN" ? "open" : "exception",
+      w.kind === "OPEN" ? "临时出诊" : `停诊${w.reason ? `：${w.reason}` : ""}`,
+    );
+  for (const b of bookings)
+    if (b.scheduledStart)
+      clip(
+        b.scheduledStart,
+        dayjs(b.scheduledStart).add(30, "minute").toISOString(),
+        "booking",
+        `${b.number} ${b.patientName}`,
+        `/consultations/${b.id}`,
+      );
   return out;
 }
 
@@ -69,20 +109,48 @@ function WeekGrid({ weekStart, blocks }: { weekStart: dayjs.Dayjs; blocks: Block
   const hours = Array.from({ length: END_H - START_H }, (_, i) => START_H + i);
   const today = dayjs().tz(TZ).format("YYYY-MM-DD");
   return (
-    <div style={{ display: "grid", gridTemplateColumns: "48px repeat(7, 1fr)", border: "1px solid #f0f0f0", borderRadius: 6, overflow: "hidden" }} data-testid="week-grid">
+    <div
+      style={{
+        display: "grid",
+        gridTemplateColumns: "48px repeat(7, 1fr)",
+        border: "1px solid #f0f0f0",
+        borderRadius: 6,
+        overflow: "hidden",
+      }}
+      data-testid="week-grid"
+    >
       <div style={{ background: "#fafafa" }} />
       {WEEKDAYS.map((w, i) => {
         const d = weekStart.add(i, "day");
         const isToday = d.format("YYYY-MM-DD") === today;
         return (
-          <div key={w} style={{ textAlign: "center", padding: "6px 0", background: isToday ? "#e6f4ff" : "#fafafa", borderLeft: "1px solid #f0f0f0", fontWeight: isToday ? 600 : 400 }}>
+          <div
+            key={w}
+            style={{
+              textAlign: "center",
+              padding: "6px 0",
+              background: isToday ? "#e6f4ff" : "#fafafa",
+              borderLeft: "1px solid #f0f0f0",
+              fontWeight: isToday ? 600 : 400,
+            }}
+          >
             周{w} {d.format("MM-DD")}
           </div>
         );
       })}
       <div>
         {hours.map((h) => (
-          <div key={h} style={{ height: HOUR_PX, fontSize: 12, color: "#8c8c8c", textAlign: "right", paddingRight: 6, borderTop: "1px solid #f5f5f5" }}>
+          <div
+            key={h}
+            style={{
+              height: HOUR_PX,
+              fontSize: 12,
+              color: "#8c8c8c",
+              textAlign: "right",
+              paddingRight: 6,
+              borderTop: "1px solid #f5f5f5",
+            }}
+          >
             {String(h).padStart(2, "0")}:00
           </div>
         ))}
@@ -96,10 +164,28 @@ function WeekGrid({ weekStart, blocks }: { weekStart: dayjs.Dayjs; blocks: Block
             .filter((b) => b.day === d && b.to > START_H * 60 && b.from < END_H * 60)
             .map((b, i) => {
               const top = ((Math.max(b.from, START_H * 60) - START_H * 60) / 60) * HOUR_PX;
-              const height = Math.max(((Math.min(b.to, END_H * 60) - Math.max(b.from, START_H * 60)) / 60) * HOUR_PX, 16);
+              const height = Math.max(
+                ((Math.min(b.to, END_H * 60) - Math.max(b.from, START_H * 60)) / 60) * HOUR_PX,
+                16,
+              );
               const inset = b.kind === "booking" ? 10 : 2;
               const body = (
-                <div style={{ position: "absolute", top, height, left: inset, right: 2, borderRadius: 4, fontSize: 12, padding: "1px 4px", overflow: "hidden", whiteSpace: "nowrap", textOverflow: "ellipsis", ...blockStyle[b.kind] }}>
+                <div
+                  style={{
+                    position: "absolute",
+                    top,
+                    height,
+                    left: inset,
+                    right: 2,
+                    borderRadius: 4,
+                    fontSize: 12,
+                    padding: "1px 4px",
+                    overflow: "hidden",
+                    whiteSpace: "nowrap",
+                    textOverflow: "ellipsis",
+                    ...blockStyle[b.kind],
+                  }}
+                >
                   {b.link ? (
                     <Link to={b.link} style={{ color: "inherit" }}>
                       {b.label}
@@ -121,7 +207,15 @@ function WeekGrid({ weekStart, blocks }: { weekStart: dayjs.Dayjs; blocks: Block
   );
 }
 
-function AvailabilityEditor({ specialistId, avail, onChanged }: { specialistId: string; avail: AvailabilityView | undefined; onChanged: () => void }) {
+function AvailabilityEditor({
+  specialistId,
+  avail,
+  onChanged,
+}: {
+  specialistId: string;
+  avail: AvailabilityView | undefined;
+  onChanged: () => void;
+}) {
   const message = useToast();
   const [ruleForm] = Form.useForm();
   const [winForm] = Form.useForm();
@@ -159,11 +253,18 @@ function AvailabilityEditor({ specialistId, avail, onChanged }: { specialistId: 
     const v = await winForm.validateFields();
     const [s, e] = v.range as [dayjs.Dayjs, dayjs.Dayjs];
     await guard(
-      () => api.addAvailabilityWindow(specialistId, { kind: v.kind, startsAt: s.toISOString(), endsAt: e.toISOString(), ...(v.reason ? { reason: v.reason } : {}) }),
+      () =>
+        api.addAvailabilityWindow(specialistId, {
+          kind: v.kind,
+          startsAt: s.toISOString(),
+          endsAt: e.toISOString(),
+          ...(v.reason ? { reason: v.reason } : {}),
+        }),
       v.kind === "OPEN" ? "已添加临时出诊" : "已添加停诊",
     );
   };
-  const remove = (kind: "rules" | "windows", id: string) => guard(() => api.removeAvailability(specialistId, kind, id), "已删除");
+  const remove = (kind: "rules" | "windows", id: string) =>
+    guard(() => api.removeAvailability(specialistId, kind, id), "已删除");
   const timeOptions = times.map((x) => ({ value: x, label: x }));
   return (
     <Space orientation="vertical" style={{ width: "100%" }} size={12}>
@@ -176,25 +277,48 @@ function AvailabilityEditor({ specialistId, avail, onChanged }: { specialistId: 
           renderItem={(r) => (
             <List.Item
               actions={[
-                <Popconfirm key="d" title="删除这个出诊时间？已预约的会诊不受影响。" onConfirm={() => void remove("rules", r.id)}>
+                <Popconfirm
+                  key="d"
+                  title="删除这个出诊时间？已预约的会诊不受影响。"
+                  onConfirm={() => void remove("rules", r.id)}
+                >
                   <Button type="link" size="small" danger>
                     {t("common.delete")}
                   </Button>
                 </Popconfirm>,
               ]}
             >
-              周{WEEKDAYS[r.weekday - 1]} {r.start}–{r.end} · 每号 {r.slotMinutes} 分钟 {r.label && <Tag>{r.label}</Tag>}
+              周{WEEKDAYS[r.weekday - 1]} {r.start}–{r.end} · 每号 {r.slotMinutes} 分钟{" "}
+              {r.label && <Tag>{r.label}</Tag>}
             </List.Item>
           )}
         />
-        <Form form={ruleForm} layout="inline" initialValues={{ weekday: 6, start: "08:00", end: "12:00", slotMinutes: 30 }} style={{ marginTop: 8, rowGap: 8 }}>
+        <Form
+          form={ruleForm}
+          layout="inline"
+          initialValues={{ weekday: 6, start: "08:00", end: "12:00", slotMinutes: 30 }}
+          style={{ marginTop: 8, rowGap: 8 }}
+        >
           <Form.Item name="weekday">
-            <Select style={{ width: 80 }} options={WEEKDAYS.map((w, i) => ({ value: i + 1, label: `周${w}` }))} aria-label="星期" />
+            <Select
+              style={{ width: 80 }}
+              options={WEEKDAYS.map((w, i) => ({ value: i + 1, label: `周${w}` }))}
+              aria-label="星期"
+            />
           </Form.Item>
           <Form.Item name="start">
             <Select style={{ width: 84 }} options={timeOptions} aria-label="开始时间" showSearch />
           </Form.Item>
-          <Form.Item name="end" dependencies={["start"]} rules={[({ getFieldValue }) => ({ validator: (_, v) => (v > getFieldValue("start") ? Promise.resolve() : Promise.reject(new Error("结束须晚于开始"))) })]}>
+          <Form.Item
+            name="end"
+            dependencies={["start"]}
+            rules={[
+              ({ getFieldValue }) => ({
+                validator: (_, v) =>
+                  v > getFieldValue("start") ? Promise.resolve() : Promise.reject(new Error("结束须晚于开始")),
+              }),
+            ]}
+          >
             <Select style={{ width: 84 }} options={timeOptions} aria-label="结束时间" showSearch />
           </Form.Item>
           <Form.Item name="slotMinutes">
@@ -222,16 +346,27 @@ function AvailabilityEditor({ specialistId, avail, onChanged }: { specialistId: 
               ]}
             >
               <Tag color={w.kind === "OPEN" ? "cyan" : "red"}>{w.kind === "OPEN" ? "临时出诊" : "停诊"}</Tag>
-              {dayjs(w.startsAt).tz(TZ).format("MM-DD HH:mm")} – {dayjs(w.endsAt).tz(TZ).format("MM-DD HH:mm")} {w.reason ?? ""}
+              {dayjs(w.startsAt).tz(TZ).format("MM-DD HH:mm")} – {dayjs(w.endsAt).tz(TZ).format("MM-DD HH:mm")}{" "}
+              {w.reason ?? ""}
             </List.Item>
           )}
         />
         <Form form={winForm} layout="inline" initialValues={{ kind: "EXCEPTION" }} style={{ marginTop: 8, rowGap: 8 }}>
           <Form.Item name="kind">
-            <Radio.Group optionType="button" options={[{ value: "OPEN", label: "临时出诊" }, { value: "EXCEPTION", label: "停诊" }]} />
+            <Radio.Group
+              optionType="button"
+              options={[
+                { value: "OPEN", label: "临时出诊" },
+                { value: "EXCEPTION", label: "停诊" },
+              ]}
+            />
           </Form.Item>
           <Form.Item name="range" rules={[{ required: true, message: "请选择时间段" }]}>
-            <DatePicker.RangePicker showTime={{ format: "HH:mm", minuteStep: 15 }} format="MM-DD HH:mm" style={{ width: 260 }} />
+            <DatePicker.RangePicker
+              showTime={{ format: "HH:mm", minuteStep: 15 }}
+              format="MM-DD HH:mm"
+              style={{ width: 260 }}
+            />
           </Form.Item>
           <Form.Item name="reason">
             <Input placeholder="原因（选填）" style={{ width: 130 }} maxLength={200} />
@@ -254,12 +389,29 @@ export default function Calendar() {
   const avail = useAsync(() => api.availability(user.id), [user.id]);
   const bookings = useAsync(() => api.consultations({ box: "assigned", limit: 200 }), []);
   useConsultationEvents(() => void bookings.reload());
-  const blocks = useMemo(() => blocksFor(weekStart, avail.data, (bookings.data?.items ?? []).filter((b) => b.scheduledStart)), [weekStart, avail.data, bookings.data]);
+  const blocks = useMemo(
+    () =>
+      blocksFor(
+        weekStart,
+        avail.data,
+        (bookings.data?.items ?? []).filter((b) => b.scheduledStart),
+      ),
+    [weekStart, avail.data, bookings.data],
+  );
   const legend = (
     <Space size={12} style={{ fontSize: 12 }}>
       {(["rule", "open", "exception", "booking"] as const).map((k) => (
         <span key={k}>
-          <span style={{ display: "inline-block", width: 10, height: 10, borderRadius: 2, marginRight: 4, ...blockStyle[k] }} />
+          <span
+            style={{
+              display: "inline-block",
+              width: 10,
+              height: 10,
+              borderRadius: 2,
+              marginRight: 4,
+              ...blockStyle[k],
+            }}
+          />
           {{ rule: "每周出诊", open: "临时出诊", exception: "停诊", booking: "已预约会诊" }[k]}
         </span>
       ))}
@@ -272,11 +424,19 @@ export default function Calendar() {
           title={t("calendar.title")}
           extra={
             <Space>
-              <Button icon={<LeftOutlined />} onClick={() => setWeekStart((w) => w.subtract(7, "day"))} aria-label="上一周" />
+              <Button
+                icon={<LeftOutlined />}
+                onClick={() => setWeekStart((w) => w.subtract(7, "day"))}
+                aria-label="上一周"
+              />
               <Typography.Text>
                 {weekStart.format("YYYY-MM-DD")} 至 {weekStart.add(6, "day").format("MM-DD")}
               </Typography.Text>
-              <Button icon={<RightOutlined />} onClick={() => setWeekStart((w) => w.add(7, "day"))} aria-label="下一周" />
+              <Button
+                icon={<RightOutlined />}
+                onClick={() => setWeekStart((w) => w.add(7, "day"))}
+                aria-label="下一周"
+              />
             </Space>
           }
         >

@@ -58,10 +58,15 @@ export default function ConsultationDetail() {
   const isSpecialist = c.participants.some((p) => p.userId === user.id && p.role === "SPECIALIST");
   const isCoordinator = hasRole("COORDINATOR") && c.targetInstitution?.id === user.institution.id;
   const s = c.status;
-  const roomOpen = (isRequester || isSpecialist) && (s === "SCHEDULED" || s === "IN_PROGRESS" || (s === "ACCEPTED" && c.urgency === "EMERGENCY"));
+  const roomOpen =
+    (isRequester || isSpecialist) &&
+    (s === "SCHEDULED" || s === "IN_PROGRESS" || (s === "ACCEPTED" && c.urgency === "EMERGENCY"));
   // The server's rule (uploads/access.ts): the people working on it, while it is open.
-  const canUpload = (isRequester || c.participants.some((p) => p.userId === user.id) || isCoordinator) && !["CLOSED", "CANCELLED", "REJECTED", "EXPIRED"].includes(s);
-  const canWriteReport = isSpecialist && (s === "IN_PROGRESS" || (READINGS.includes(c.kind) && (s === "ACCEPTED" || s === "SCHEDULED")));
+  const canUpload =
+    (isRequester || c.participants.some((p) => p.userId === user.id) || isCoordinator) &&
+    !["CLOSED", "CANCELLED", "REJECTED", "EXPIRED"].includes(s);
+  const canWriteReport =
+    isSpecialist && (s === "IN_PROGRESS" || (READINGS.includes(c.kind) && (s === "ACCEPTED" || s === "SCHEDULED")));
   const sla = s === "SUBMITTED" ? countdown(c.slaDueAt) : null;
   const reload = () => void q.reload();
   const target = { id: c.id, number: c.number, specialtyCode: c.specialtyCode, patientName: c.patient.name };
@@ -73,7 +78,11 @@ export default function ConsultationDetail() {
   const actions = (
     <Space wrap>
       {isRequester && (s === "DRAFT" || s === "RETURNED") && (
-        <Button type="primary" loading={busy === "submit"} onClick={() => void run("submit", () => api.submitConsultation(c.id), t("cons.submitted")).then(reload)}>
+        <Button
+          type="primary"
+          loading={busy === "submit"}
+          onClick={() => void run("submit", () => api.submitConsultation(c.id), t("cons.submitted")).then(reload)}
+        >
           提交申请
         </Button>
       )}
@@ -122,7 +131,9 @@ export default function ConsultationDetail() {
         extra={actions}
       >
         <Descriptions column={3} size="small">
-          <Descriptions.Item label="会诊类型">{consultationKindLabel[c.kind as ConsultationKind] ?? c.kind}</Descriptions.Item>
+          <Descriptions.Item label="会诊类型">
+            {consultationKindLabel[c.kind as ConsultationKind] ?? c.kind}
+          </Descriptions.Item>
           <Descriptions.Item label="专科">{specialties.name(c.specialtyCode)}</Descriptions.Item>
           <Descriptions.Item label="会诊医院">
             {c.targetInstitution ? (
@@ -135,7 +146,12 @@ export default function ConsultationDetail() {
           </Descriptions.Item>
           <Descriptions.Item label="申请机构">{c.requestingInstitution?.name ?? "—"}</Descriptions.Item>
           <Descriptions.Item label="申请医生">{c.requestingDoctor.name}</Descriptions.Item>
-          <Descriptions.Item label="会诊专家">{c.participants.filter((p) => p.role === "SPECIALIST").map((p) => p.name).join("、") || "—"}</Descriptions.Item>
+          <Descriptions.Item label="会诊专家">
+            {c.participants
+              .filter((p) => p.role === "SPECIALIST")
+              .map((p) => p.name)
+              .join("、") || "—"}
+          </Descriptions.Item>
           <Descriptions.Item label="预约时间">{c.scheduledStart ? fmt(c.scheduledStart) : "—"}</Descriptions.Item>
           <Descriptions.Item label="提交时间">{fmt(c.submittedAt)}</Descriptions.Item>
           {c.statusReason && <Descriptions.Item label="说明">{c.statusReason}</Descriptions.Item>}
@@ -157,11 +173,21 @@ export default function ConsultationDetail() {
                       </Descriptions.Item>
                       <Descriptions.Item label="身份证号">{c.patient.idNumberMasked ?? "—"}</Descriptions.Item>
                       <Descriptions.Item label="病历号">{c.patient.recordNumber ?? "—"}</Descriptions.Item>
-                      <Descriptions.Item label="主诉" span={2}>{c.chiefComplaint || "—"}</Descriptions.Item>
-                      <Descriptions.Item label="病史" span={2}>{c.history || "—"}</Descriptions.Item>
-                      <Descriptions.Item label="检查" span={2}>{c.examinations || "—"}</Descriptions.Item>
-                      <Descriptions.Item label="初步诊断" span={2}>{c.preliminaryDiagnosis || "—"}</Descriptions.Item>
-                      <Descriptions.Item label="会诊目的" span={2}>{c.question || "—"}</Descriptions.Item>
+                      <Descriptions.Item label="主诉" span={2}>
+                        {c.chiefComplaint || "—"}
+                      </Descriptions.Item>
+                      <Descriptions.Item label="病史" span={2}>
+                        {c.history || "—"}
+                      </Descriptions.Item>
+                      <Descriptions.Item label="检查" span={2}>
+                        {c.examinations || "—"}
+                      </Descriptions.Item>
+                      <Descriptions.Item label="初步诊断" span={2}>
+                        {c.preliminaryDiagnosis || "—"}
+                      </Descriptions.Item>
+                      <Descriptions.Item label="会诊目的" span={2}>
+                        {c.question || "—"}
+                      </Descriptions.Item>
                     </Descriptions>
                   ),
                 },
@@ -169,7 +195,13 @@ export default function ConsultationDetail() {
                   key: "files",
                   label: `影像与病例资料（${uploads.data?.items.length ?? 0}）`,
                   children: (
-                    <FilesSection consultationId={c.id} items={uploads.data?.items ?? []} canUpload={canUpload} canImport={canUpload && hasRole("DOCTOR")} onUploaded={reloadUploads} />
+                    <FilesSection
+                      consultationId={c.id}
+                      items={uploads.data?.items ?? []}
+                      canUpload={canUpload}
+                      canImport={canUpload && hasRole("DOCTOR")}
+                      onUploaded={reloadUploads}
+                    />
                   ),
                 },
                 {
@@ -179,7 +211,8 @@ export default function ConsultationDetail() {
                     <Timeline
                       data-testid="timeline"
                       items={c.timeline.map((e) => ({
-                        color: e.to === "REJECTED" || e.to === "CANCELLED" ? "red" : e.to === "RETURNED" ? "orange" : "blue",
+                        color:
+                          e.to === "REJECTED" || e.to === "CANCELLED" ? "red" : e.to === "RETURNED" ? "orange" : "blue",
                         content: (
                           <>
                             <Typography.Text strong>{consultationStatusLabel[e.to] ?? e.to}</Typography.Text>
@@ -201,7 +234,12 @@ export default function ConsultationDetail() {
         <Col span={10}>
           <Space orientation="vertical" size={16} style={{ width: "100%" }}>
             <Card size="small" title={t("cons.report")}>
-              <ReportSection c={c} canEdit={canWriteReport} canAmend={isSpecialist && (s === "REPORTED" || s === "CLOSED")} reload={reload} />
+              <ReportSection
+                c={c}
+                canEdit={canWriteReport}
+                canAmend={isSpecialist && (s === "REPORTED" || s === "CLOSED")}
+                reload={reload}
+              />
             </Card>
             <Card size="small" title={t("cons.decision")}>
               <DecisionSection c={c} canDecide={isRequester && s === "REPORTED"} reload={reload} />
@@ -216,8 +254,14 @@ export default function ConsultationDetail() {
         </Col>
       </Row>
       <AcceptDialog target={dialog === "accept" ? target : null} onClose={closeDialog} />
-      <ReasonDialog target={dialog === "return" || dialog === "reject" || dialog === "cancel" ? target : null} action={dialog === "return" || dialog === "reject" || dialog === "cancel" ? dialog : "return"} onClose={closeDialog} />
-      {isSpecialist && <BookDialog consultation={c} specialistId={user.id} open={dialog === "book"} onClose={closeDialog} />}
+      <ReasonDialog
+        target={dialog === "return" || dialog === "reject" || dialog === "cancel" ? target : null}
+        action={dialog === "return" || dialog === "reject" || dialog === "cancel" ? dialog : "return"}
+        onClose={closeDialog}
+      />
+      {isSpecialist && (
+        <BookDialog consultation={c} specialistId={user.id} open={dialog === "book"} onClose={closeDialog} />
+      )}
     </Space>
   );
 }

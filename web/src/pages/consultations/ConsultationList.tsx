@@ -3,7 +3,12 @@ import { useState } from "react";
 import { useNavigate, Link } from "react-router";
 import { Button, Card, Segmented, Select, Space, Table, Typography } from "antd";
 import { PlusOutlined } from "@ant-design/icons";
-import { ConsultationStatus, consultationKindLabel, consultationStatusLabel, type ConsultationKind } from "@yilian/contract";
+import {
+  ConsultationStatus,
+  consultationKindLabel,
+  consultationStatusLabel,
+  type ConsultationKind,
+} from "@yilian/contract";
 import type { ConsultationRow } from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { useAsync } from "../../lib/useAsync";
@@ -25,7 +30,10 @@ export default function ConsultationList() {
   const [box, setBox] = useState<Box>(defaultBox);
   const [status, setStatus] = useState<ConsultationStatus | undefined>();
   const [page, setPage] = useState(1);
-  const list = useAsync(() => api.consultations({ box, status, limit: 15, offset: (page - 1) * 15 }), [box, status, page]);
+  const list = useAsync(
+    () => api.consultations({ box, status, limit: 15, offset: (page - 1) * 15 }),
+    [box, status, page],
+  );
   useConsultationEvents(() => void list.reload());
 
   const boxes: { value: Box; label: string }[] = [
@@ -69,16 +77,44 @@ export default function ConsultationList() {
         dataSource={list.data?.items ?? []}
         tableLayout="fixed"
         onRow={(r) => ({ onClick: () => navigate(`/consultations/${r.id}`), style: { cursor: "pointer" } })}
-        pagination={{ current: page, pageSize: 15, total: list.data?.total ?? 0, onChange: setPage, showSizeChanger: false, showTotal: (n) => t("common.total", { n }) }}
+        pagination={{
+          current: page,
+          pageSize: 15,
+          total: list.data?.total ?? 0,
+          onChange: setPage,
+          showSizeChanger: false,
+          showTotal: (n) => t("common.total", { n }),
+        }}
         locale={{ emptyText: "暂无会诊记录" }}
         columns={[
-          { title: "会诊编号", dataIndex: "number", width: 170, render: (v: string, r) => <Link to={`/consultations/${r.id}`}>{v}</Link> },
+          {
+            title: "会诊编号",
+            dataIndex: "number",
+            width: 170,
+            render: (v: string, r) => <Link to={`/consultations/${r.id}`}>{v}</Link>,
+          },
           { title: "患者", dataIndex: "patientName", width: 100 },
-          { title: "类型", dataIndex: "kind", width: 110, render: (v: ConsultationKind) => consultationKindLabel[v] ?? v },
-          { title: "专科", dataIndex: "specialtyCode", width: 110, ellipsis: true, render: (v: string | null) => specialties.name(v) },
+          {
+            title: "类型",
+            dataIndex: "kind",
+            width: 110,
+            render: (v: ConsultationKind) => consultationKindLabel[v] ?? v,
+          },
+          {
+            title: "专科",
+            dataIndex: "specialtyCode",
+            width: 110,
+            ellipsis: true,
+            render: (v: string | null) => specialties.name(v),
+          },
           { title: "紧急程度", dataIndex: "urgency", width: 90, render: (v) => <UrgencyTag urgency={v} /> },
           { title: "状态", dataIndex: "status", width: 100, render: (v) => <StatusTag status={v} /> },
-          { title: "提交时间", dataIndex: "submittedAt", width: 140, render: (v: string | null, r) => fmt(v ?? r.createdAt, "MM-DD HH:mm") },
+          {
+            title: "提交时间",
+            dataIndex: "submittedAt",
+            width: 140,
+            render: (v: string | null, r) => fmt(v ?? r.createdAt, "MM-DD HH:mm"),
+          },
           {
             title: "排期 / 时限",
             width: 150,

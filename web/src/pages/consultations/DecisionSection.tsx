@@ -6,7 +6,11 @@ import { api } from "../../lib/api";
 import { fmt } from "../../lib/dayjs";
 import { ErrorAlert } from "../../components/ErrorAlert";
 
-const outcomeLabel: Record<string, string> = { FOLLOWED: "采纳会诊意见", PARTIALLY_FOLLOWED: "部分采纳", NOT_FOLLOWED: "未采纳" };
+const outcomeLabel: Record<string, string> = {
+  FOLLOWED: "采纳会诊意见",
+  PARTIALLY_FOLLOWED: "部分采纳",
+  NOT_FOLLOWED: "未采纳",
+};
 
 export function DecisionSection({ c, canDecide, reload }: { c: C; canDecide: boolean; reload: () => void }) {
   const [form] = Form.useForm<{ outcome: "FOLLOWED" | "PARTIALLY_FOLLOWED" | "NOT_FOLLOWED"; decision: string }>();

@@ -78,7 +78,9 @@ export function FilesSection({
             const key = `${file.name}:${file.size}:${file.lastModified}`;
             setProgress((p) => ({ ...p, [key]: 0 }));
             try {
-              const u = await api.upload(consultationId, file, file.name, (f) => setProgress((p) => ({ ...p, [key]: f })));
+              const u = await api.upload(consultationId, file, file.name, (f) =>
+                setProgress((p) => ({ ...p, [key]: f })),
+              );
               message.success(`${file.name} 已上传，正在处理`);
               opt.onSuccess?.(u);
               onUploaded();
@@ -100,13 +102,24 @@ export function FilesSection({
       {canImport && (
         <Collapse
           size="small"
-          items={[{ key: "pacs", label: "从本院 PACS 导入影像", children: <PacsImport consultationId={consultationId} onImported={onUploaded} />, forceRender: true }]}
+          items={[
+            {
+              key: "pacs",
+              label: "从本院 PACS 导入影像",
+              children: <PacsImport consultationId={consultationId} onImported={onUploaded} />,
+              forceRender: true,
+            },
+          ]}
         />
       )}
       {items.length || Object.keys(progress).length ? (
         <Space wrap size={12}>
           {Object.entries(progress).map(([k, f]) => (
-            <UploadCard key={k} progress={f} upload={{ id: k, originalName: k.split(":")[0]!, status: "UPLOADED" } as UploadView} />
+            <UploadCard
+              key={k}
+              progress={f}
+              upload={{ id: k, originalName: k.split(":")[0]!, status: "UPLOADED" } as UploadView}
+            />
           ))}
           {group(items).map((g) =>
             "items" in g ? (
@@ -124,7 +137,14 @@ export function FilesSection({
       ) : (
         <Empty description="没有上传资料" image={Empty.PRESENTED_IMAGE_SIMPLE} />
       )}
-      <Modal open={viewing !== null} onCancel={() => setViewing(null)} footer={null} width={960} destroyOnHidden title={viewing ? `影像浏览 · ${viewing.modality ?? "DICOM"} · ${viewing.items.length} 张` : ""}>
+      <Modal
+        open={viewing !== null}
+        onCancel={() => setViewing(null)}
+        footer={null}
+        width={960}
+        destroyOnHidden
+        title={viewing ? `影像浏览 · ${viewing.modality ?? "DICOM"} · ${viewing.items.length} 张` : ""}
+      >
         {viewing && (
           <Suspense fallback={<Spin />}>
             <StackViewer uploadIds={viewing.items.map((u) => u.id)} modality={viewing.modality} />

@@ -3,7 +3,25 @@
 // change, so an expired session (or a reload) never loses a half-filled request.
 import { useEffect, useMemo, useState } from "react";
 import { useNavigate } from "react-router";
-import { Alert, Button, Card, DatePicker, Descriptions, Empty, Form, Input, List, Radio, Select, Space, Spin, Steps, Tag, Typography, Upload } from "antd";
+import {
+  Alert,
+  Button,
+  Card,
+  DatePicker,
+  Descriptions,
+  Empty,
+  Form,
+  Input,
+  List,
+  Radio,
+  Select,
+  Space,
+  Spin,
+  Steps,
+  Tag,
+  Typography,
+  Upload,
+} from "antd";
 import { InboxOutlined } from "@ant-design/icons";
 import {
   ConsultationKind,
@@ -81,10 +99,28 @@ function patientOf(v: WizardValues) {
     ...(v.recordNumber ? { recordNumber: v.recordNumber } : {}),
   };
 }
-const patientField: Record<string, keyof WizardValues> = { name: "patientName", sex: "sex", birthDate: "birthDate", idNumber: "idNumber", recordNumber: "recordNumber" };
+const patientField: Record<string, keyof WizardValues> = {
+  name: "patientName",
+  sex: "sex",
+  birthDate: "birthDate",
+  idNumber: "idNumber",
+  recordNumber: "recordNumber",
+};
 
-function TargetStep({ specialtyCode, value, onChange }: { specialtyCode?: string; value?: string; onChange?: (v: string) => void }) {
-  const [state, setState] = useState<{ loading: boolean; items: TargetSuggestion[]; error: unknown }>({ loading: true, items: [], error: null });
+function TargetStep({
+  specialtyCode,
+  value,
+  onChange,
+}: {
+  specialtyCode?: string;
+  value?: string;
+  onChange?: (v: string) => void;
+}) {
+  const [state, setState] = useState<{ loading: boolean; items: TargetSuggestion[]; error: unknown }>({
+    loading: true,
+    items: [],
+    error: null,
+  });
   const load = () => {
     if (!specialtyCode) return;
     setState((s) => ({ ...s, loading: true }));
@@ -99,8 +135,14 @@ function TargetStep({ specialtyCode, value, onChange }: { specialtyCode?: string
   // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(load, [specialtyCode]);
   if (state.error) return <ErrorAlert error={state.error} onRetry={load} />;
-  if (state.loading) return <Spin description="正在计算推荐的会诊医院…"><div style={{ height: 120 }} /></Spin>;
-  if (!state.items.length) return <Empty description="该专科暂无可申请的上级医院，请更换专科或联系本院远程医学中心。" />;
+  if (state.loading)
+    return (
+      <Spin description="正在计算推荐的会诊医院…">
+        <div style={{ height: 120 }} />
+      </Spin>
+    );
+  if (!state.items.length)
+    return <Empty description="该专科暂无可申请的上级医院，请更换专科或联系本院远程医学中心。" />;
   return (
     <Radio.Group value={value} onChange={(e) => onChange?.(e.target.value)} style={{ width: "100%" }}>
       <List
@@ -139,7 +181,9 @@ export default function NewConsultation() {
   const specialties = useSpecialties();
   const [form] = Form.useForm<WizardValues>();
   const restored = useMemo(() => loadDraft(user.id), [user.id]);
-  const [draft, setDraft] = useState<Draft>(() => restored ?? { step: 0, values: { urgency: "ROUTINE", kind: "SINGLE_SPECIALIST", sex: "MALE" }, uploads: [] });
+  const [draft, setDraft] = useState<Draft>(
+    () => restored ?? { step: 0, values: { urgency: "ROUTINE", kind: "SINGLE_SPECIALIST", sex: "MALE" }, uploads: [] },
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [progress, setProgress] = useState<Record<string, number>>({});
@@ -172,7 +216,12 @@ export default function NewConsultation() {
     if (step === 0) {
       const patient = PatientInput.safeParse(patientOf(v));
       if (!patient.success) {
-        form.setFields(patient.error.issues.map((i) => ({ name: patientField[String(i.path[0])] ?? "patientName", errors: [i.message] })));
+        form.setFields(
+          patient.error.issues.map((i) => ({
+            name: patientField[String(i.path[0])] ?? "patientName",
+            errors: [i.message],
+          })),
+        );
         return undefined;
       }
       if (!id) {
@@ -246,16 +295,32 @@ export default function NewConsultation() {
   const specialtyOptions = specialties.list.map((s) => ({ value: s.code, label: s.name }));
 
   return (
-    <Card title={t("cons.new")} extra={<Typography.Text type="secondary">申请机构：{user.institution.name}</Typography.Text>}>
+    <Card
+      title={t("cons.new")}
+      extra={<Typography.Text type="secondary">申请机构：{user.institution.name}</Typography.Text>}
+    >
       <Steps
         current={step}
         size="small"
         style={{ marginBottom: 20 }}
-        items={[t("cons.patient"), t("cons.clinical"), t("cons.target"), t("cons.attachments"), t("cons.review")].map((title) => ({ title }))}
+        items={[t("cons.patient"), t("cons.clinical"), t("cons.target"), t("cons.attachments"), t("cons.review")].map(
+          (title) => ({ title }),
+        )}
       />
       {restored && step + Object.keys(restored.values).length > 3 && (
-        <Alert type="info" showIcon closable title={t("cons.draftRestored")} style={{ marginBottom: 12 }} data-testid="draft-restored"
-          action={<Button size="small" onClick={discard}>放弃草稿</Button>} />
+        <Alert
+          type="info"
+          showIcon
+          closable
+          title={t("cons.draftRestored")}
+          style={{ marginBottom: 12 }}
+          data-testid="draft-restored"
+          action={
+            <Button size="small" onClick={discard}>
+              放弃草稿
+            </Button>
+          }
+        />
       )}
       {error !== null && <ErrorAlert error={error} style={{ marginBottom: 12 }} />}
       <Form<WizardValues>
@@ -267,7 +332,12 @@ export default function NewConsultation() {
       >
         <div style={{ display: step === 0 ? "block" : "none" }}>
           <Space size={16} wrap align="start" style={{ display: "flex" }}>
-            <Form.Item name="patientName" label="患者姓名" rules={[{ required: true, whitespace: true, message: "请输入患者姓名" }]} style={{ width: 200 }}>
+            <Form.Item
+              name="patientName"
+              label="患者姓名"
+              rules={[{ required: true, whitespace: true, message: "请输入患者姓名" }]}
+              style={{ width: 200 }}
+            >
               <Input id="patientName" maxLength={50} />
             </Form.Item>
             <Form.Item name="sex" label="性别" rules={[{ required: true }]}>
@@ -280,11 +350,21 @@ export default function NewConsultation() {
               getValueProps={(val: string | undefined) => ({ value: val ? dayjs(val) : undefined })}
               normalize={(d: dayjs.Dayjs | null) => (d ? d.format("YYYY-MM-DD") : undefined)}
             >
-              <DatePicker id="birthDate" disabledDate={(d) => d.isAfter(dayjs())} style={{ width: 160 }} placeholder="YYYY-MM-DD" />
+              <DatePicker
+                id="birthDate"
+                disabledDate={(d) => d.isAfter(dayjs())}
+                style={{ width: 160 }}
+                placeholder="YYYY-MM-DD"
+              />
             </Form.Item>
           </Space>
           <Space size={16} wrap align="start" style={{ display: "flex" }}>
-            <Form.Item name="idNumber" label="身份证号" tooltip="选填；仅在治疗医生间显示，其他人看到的是脱敏号码" style={{ width: 260 }}>
+            <Form.Item
+              name="idNumber"
+              label="身份证号"
+              tooltip="选填；仅在治疗医生间显示，其他人看到的是脱敏号码"
+              style={{ width: 260 }}
+            >
               <Input maxLength={18} id="idNumber" />
             </Form.Item>
             <Form.Item name="recordNumber" label="病历号" style={{ width: 200 }}>
@@ -293,7 +373,11 @@ export default function NewConsultation() {
           </Space>
           <Space size={16} wrap align="start" style={{ display: "flex" }}>
             <Form.Item name="urgency" label="紧急程度" rules={[{ required: true }]}>
-              <Radio.Group optionType="button" buttonStyle="solid" options={Urgency.options.map((u) => ({ value: u, label: urgencyLabel[u] }))} />
+              <Radio.Group
+                optionType="button"
+                buttonStyle="solid"
+                options={Urgency.options.map((u) => ({ value: u, label: urgencyLabel[u] }))}
+              />
             </Form.Item>
             <Form.Item name="kind" label="会诊类型" rules={[{ required: true }]} style={{ width: 200 }}>
               <Select options={ConsultationKind.options.map((k) => ({ value: k, label: consultationKindLabel[k] }))} />
@@ -301,10 +385,26 @@ export default function NewConsultation() {
           </Space>
         </div>
         <div style={{ display: step === 1 ? "block" : "none" }}>
-          <Form.Item name="specialtyCode" label="申请专科" rules={[{ required: true, message: "请选择申请的专科" }]} style={{ width: 300 }}>
-            <Select showSearch optionFilterProp="label" options={specialtyOptions} loading={specialties.loading} id="specialtyCode" placeholder="输入专科名称搜索" />
+          <Form.Item
+            name="specialtyCode"
+            label="申请专科"
+            rules={[{ required: true, message: "请选择申请的专科" }]}
+            style={{ width: 300 }}
+          >
+            <Select
+              showSearch
+              optionFilterProp="label"
+              options={specialtyOptions}
+              loading={specialties.loading}
+              id="specialtyCode"
+              placeholder="输入专科名称搜索"
+            />
           </Form.Item>
-          <Form.Item name="chiefComplaint" label="主诉" rules={[{ required: true, whitespace: true, message: "请填写主诉" }]}>
+          <Form.Item
+            name="chiefComplaint"
+            label="主诉"
+            rules={[{ required: true, whitespace: true, message: "请填写主诉" }]}
+          >
             <Input.TextArea rows={2} maxLength={2000} showCount id="chiefComplaint" />
           </Form.Item>
           <Form.Item name="history" label="现病史及既往史">
@@ -317,13 +417,21 @@ export default function NewConsultation() {
             <Form.Item name="preliminaryDiagnosis" label="初步诊断">
               <Input.TextArea rows={2} maxLength={2000} />
             </Form.Item>
-            <Form.Item name="question" label="会诊目的" rules={[{ required: true, whitespace: true, message: "请填写会诊目的" }]}>
+            <Form.Item
+              name="question"
+              label="会诊目的"
+              rules={[{ required: true, whitespace: true, message: "请填写会诊目的" }]}
+            >
               <Input.TextArea rows={2} maxLength={2000} id="question" />
             </Form.Item>
           </Space>
         </div>
         {step === 2 && (
-          <Form.Item name="targetInstitutionId" label="会诊医院（按推荐顺序）" rules={[{ required: true, message: "请选择会诊医院" }]}>
+          <Form.Item
+            name="targetInstitutionId"
+            label="会诊医院（按推荐顺序）"
+            rules={[{ required: true, message: "请选择会诊医院" }]}
+          >
             <TargetStep specialtyCode={v.specialtyCode} />
           </Form.Item>
         )}
@@ -339,7 +447,9 @@ export default function NewConsultation() {
               const key = `${file.name}:${file.size}:${file.lastModified}`;
               setProgress((p) => ({ ...p, [key]: 0 }));
               try {
-                const u = await api.upload(draft.consultationId!, file, file.name, (f) => setProgress((p) => ({ ...p, [key]: f })));
+                const u = await api.upload(draft.consultationId!, file, file.name, (f) =>
+                  setProgress((p) => ({ ...p, [key]: f })),
+                );
                 setProgress((p) => {
                   const { [key]: _, ...rest } = p;
                   return rest;
@@ -368,24 +478,38 @@ export default function NewConsultation() {
           </Upload.Dragger>
           <Space wrap size={12}>
             {Object.entries(progress).map(([k, f]) => (
-              <UploadCard key={k} progress={f} upload={{ id: k, originalName: k.split(":")[0]!, status: "UPLOADED" } as UploadView} />
+              <UploadCard
+                key={k}
+                progress={f}
+                upload={{ id: k, originalName: k.split(":")[0]!, status: "UPLOADED" } as UploadView}
+              />
             ))}
             {draft.uploads.map((u) => (
               <UploadCard key={u.id} upload={u} />
             ))}
           </Space>
-          {draft.uploads.length === 0 && <Typography.Text type="secondary">影像和病例资料为选填，也可以跳过此步骤。</Typography.Text>}
+          {draft.uploads.length === 0 && (
+            <Typography.Text type="secondary">影像和病例资料为选填，也可以跳过此步骤。</Typography.Text>
+          )}
         </Space>
       )}
       {step === 4 && (
         <Descriptions bordered column={2} size="small" style={{ maxWidth: 880 }}>
-          <Descriptions.Item label="患者">{v.patientName}（{sexOptions.find((s) => s.value === v.sex)?.label}，{v.birthDate}）</Descriptions.Item>
+          <Descriptions.Item label="患者">
+            {v.patientName}（{sexOptions.find((s) => s.value === v.sex)?.label}，{v.birthDate}）
+          </Descriptions.Item>
           <Descriptions.Item label="紧急程度">{v.urgency ? urgencyLabel[v.urgency] : "—"}</Descriptions.Item>
           <Descriptions.Item label="会诊类型">{v.kind ? consultationKindLabel[v.kind] : "—"}</Descriptions.Item>
           <Descriptions.Item label="专科">{specialties.name(v.specialtyCode)}</Descriptions.Item>
-          <Descriptions.Item label="主诉" span={2}>{v.chiefComplaint}</Descriptions.Item>
-          <Descriptions.Item label="会诊目的" span={2}>{v.question}</Descriptions.Item>
-          <Descriptions.Item label="附件" span={2}>{draft.uploads.length ? `${draft.uploads.length} 个文件` : "无"}</Descriptions.Item>
+          <Descriptions.Item label="主诉" span={2}>
+            {v.chiefComplaint}
+          </Descriptions.Item>
+          <Descriptions.Item label="会诊目的" span={2}>
+            {v.question}
+          </Descriptions.Item>
+          <Descriptions.Item label="附件" span={2}>
+            {draft.uploads.length ? `${draft.uploads.length} 个文件` : "无"}
+          </Descriptions.Item>
         </Descriptions>
       )}
       <Space style={{ marginTop: 20 }}>
@@ -395,7 +519,12 @@ export default function NewConsultation() {
           </Button>
         )}
         {step < 4 && (
-          <Button type="primary" onClick={() => void next()} loading={busy} disabled={step === 3 && Object.keys(progress).length > 0}>
+          <Button
+            type="primary"
+            onClick={() => void next()}
+            loading={busy}
+            disabled={step === 3 && Object.keys(progress).length > 0}
+          >
             {step === 0 && !draft.consultationId ? "保存草稿并继续" : t("common.next")}
           </Button>
         )}

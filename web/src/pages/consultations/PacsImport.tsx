@@ -66,7 +66,12 @@ export function PacsImport({ consultationId, onImported }: { consultationId: str
     setError(null);
     try {
       const studyDate = v.dates ? `${v.dates[0].format("YYYY-MM-DD")}..${v.dates[1].format("YYYY-MM-DD")}` : undefined;
-      const r = await api.searchPacs({ patientId: v.patientId?.trim() || undefined, patientName: v.patientName?.trim() || undefined, studyDate, modality: v.modality });
+      const r = await api.searchPacs({
+        patientId: v.patientId?.trim() || undefined,
+        patientName: v.patientName?.trim() || undefined,
+        studyDate,
+        modality: v.modality,
+      });
       setStudies(r.items);
       setSelected([]);
     } catch (e) {
@@ -130,7 +135,14 @@ export function PacsImport({ consultationId, onImported }: { consultationId: str
               { title: "图像数", dataIndex: "instanceCount", render: (n: number | null) => n ?? "—" },
             ]}
           />
-          <Button type="primary" icon={<CloudDownloadOutlined />} disabled={!selected.length} loading={busy} onClick={() => void start(selected)} data-testid="pacs-import-start">
+          <Button
+            type="primary"
+            icon={<CloudDownloadOutlined />}
+            disabled={!selected.length}
+            loading={busy}
+            onClick={() => void start(selected)}
+            data-testid="pacs-import-start"
+          >
             导入所选检查（{selected.length}）
           </Button>
         </>
@@ -139,7 +151,12 @@ export function PacsImport({ consultationId, onImported }: { consultationId: str
         <Space orientation="vertical" style={{ width: "100%" }} size={8} data-testid="pacs-imports">
           <Typography.Text strong>从 PACS 导入</Typography.Text>
           {imports.map((i) => (
-            <div key={i.id} data-testid="pacs-import-row" data-status={i.status} style={{ border: "1px solid #f0f0f0", borderRadius: 6, padding: 8 }}>
+            <div
+              key={i.id}
+              data-testid="pacs-import-row"
+              data-status={i.status}
+              style={{ border: "1px solid #f0f0f0", borderRadius: 6, padding: 8 }}
+            >
               <Space wrap>
                 <Tag color={statusLabel[i.status][1]}>{statusLabel[i.status][0]}</Tag>
                 <Typography.Text type="secondary" style={{ fontSize: 12 }}>
@@ -159,7 +176,14 @@ export function PacsImport({ consultationId, onImported }: { consultationId: str
               {(i.status === "RUNNING" || i.status === "QUEUED") && i.totalInstances ? (
                 <Progress percent={Math.floor((100 * i.importedInstances) / i.totalInstances)} size="small" />
               ) : null}
-              {i.failReason && <Alert type={i.status === "FAILED" ? "error" : "warning"} showIcon title={i.failReason} style={{ marginTop: 6 }} />}
+              {i.failReason && (
+                <Alert
+                  type={i.status === "FAILED" ? "error" : "warning"}
+                  showIcon
+                  title={i.failReason}
+                  style={{ marginTop: 6 }}
+                />
+              )}
             </div>
           ))}
         </Space>

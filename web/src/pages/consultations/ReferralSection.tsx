@@ -7,16 +7,29 @@ import { ErrorAlert } from "../../components/ErrorAlert";
 import { useToast } from "../../lib/toast";
 
 export function ReferralSection({ c }: { c: C }) {
-  const [form] = Form.useForm<{ direction: "UP" | "DOWN"; toInstitutionId: string; reason: string; clinicalSummary: string }>();
+  const [form] = Form.useForm<{
+    direction: "UP" | "DOWN";
+    toInstitutionId: string;
+    reason: string;
+    clinicalSummary: string;
+  }>();
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const message = useToast();
-  const options = [c.targetInstitution].filter((x): x is NonNullable<typeof x> => !!x).map((i) => ({ value: i.id, label: i.name }));
+  const options = [c.targetInstitution]
+    .filter((x): x is NonNullable<typeof x> => !!x)
+    .map((i) => ({ value: i.id, label: i.name }));
   const submit = async () => {
     const v = await form.validateFields();
     setError(null);
     try {
-      const r = await api.createReferral({ direction: v.direction, toInstitutionId: v.toInstitutionId, consultationId: c.id, reason: v.reason.trim(), clinicalSummary: v.clinicalSummary ?? "" });
+      const r = await api.createReferral({
+        direction: v.direction,
+        toInstitutionId: v.toInstitutionId,
+        consultationId: c.id,
+        reason: v.reason.trim(),
+        clinicalSummary: v.clinicalSummary ?? "",
+      });
       setDone(String(r.number ?? ""));
       message.success("转诊申请已提交，对方远程医学中心会收到通知");
     } catch (e) {
@@ -25,13 +38,32 @@ export function ReferralSection({ c }: { c: C }) {
   };
   if (done) return <Typography.Text type="success">已提交转诊申请 {done}，等待对方受理。</Typography.Text>;
   return (
-    <Form form={form} layout="vertical" size="small" initialValues={{ direction: c.report?.referralAdvice === "DOWN" ? "DOWN" : "UP", toInstitutionId: options[0]?.value }}>
+    <Form
+      form={form}
+      layout="vertical"
+      size="small"
+      initialValues={{
+        direction: c.report?.referralAdvice === "DOWN" ? "DOWN" : "UP",
+        toInstitutionId: options[0]?.value,
+      }}
+    >
       {error !== null && <ErrorAlert error={error} style={{ marginBottom: 8 }} />}
       <Space size={12} wrap>
         <Form.Item name="direction" label="方向">
-          <Radio.Group optionType="button" options={[{ value: "UP", label: "上转" }, { value: "DOWN", label: "下转" }]} />
+          <Radio.Group
+            optionType="button"
+            options={[
+              { value: "UP", label: "上转" },
+              { value: "DOWN", label: "下转" },
+            ]}
+          />
         </Form.Item>
-        <Form.Item name="toInstitutionId" label="转往机构" rules={[{ required: true, message: "请选择转往机构" }]} style={{ minWidth: 220 }}>
+        <Form.Item
+          name="toInstitutionId"
+          label="转往机构"
+          rules={[{ required: true, message: "请选择转往机构" }]}
+          style={{ minWidth: 220 }}
+        >
           <Select options={options} />
         </Form.Item>
       </Space>

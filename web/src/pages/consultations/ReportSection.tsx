@@ -12,7 +12,17 @@ import { useAction } from "../../lib/useAction";
 
 const referralAdviceLabel = { UP: "建议上转", DOWN: "建议下转", NONE: "无需转诊" } as const;
 
-export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit: boolean; canAmend: boolean; reload: () => void }) {
+export function ReportSection({
+  c,
+  canEdit,
+  canAmend,
+  reload,
+}: {
+  c: C;
+  canEdit: boolean;
+  canAmend: boolean;
+  reload: () => void;
+}) {
   const [form] = Form.useForm<ReportInput & { reason?: string }>();
   const [amending, setAmending] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -29,7 +39,13 @@ export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit:
   }, [r, form]);
   const body = (): ReportInput => {
     const v = form.getFieldsValue();
-    return { findings: v.findings ?? "", impression: v.impression ?? "", recommendations: v.recommendations ?? "", referralAdvice: v.referralAdvice ?? "NONE", followUp: v.followUp ?? "" };
+    return {
+      findings: v.findings ?? "",
+      impression: v.impression ?? "",
+      recommendations: v.recommendations ?? "",
+      referralAdvice: v.referralAdvice ?? "NONE",
+      followUp: v.followUp ?? "",
+    };
   };
   const signed = r?.status === "SIGNED" || !!r?.signedAt;
   const editing = (canEdit && !signed) || amending;
@@ -47,10 +63,14 @@ export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit:
         <Descriptions column={1} size="small" bordered styles={{ label: { width: 96, whiteSpace: "nowrap" } }}>
           <Descriptions.Item label="检查所见">{r.findings || "—"}</Descriptions.Item>
           <Descriptions.Item label="会诊意见">
-            <Typography.Text strong data-testid="report-impression">{r.impression || "—"}</Typography.Text>
+            <Typography.Text strong data-testid="report-impression">
+              {r.impression || "—"}
+            </Typography.Text>
           </Descriptions.Item>
           <Descriptions.Item label="诊疗建议">{r.recommendations || "—"}</Descriptions.Item>
-          <Descriptions.Item label="转诊建议">{r.referralAdvice ? referralAdviceLabel[r.referralAdvice] : "—"}</Descriptions.Item>
+          <Descriptions.Item label="转诊建议">
+            {r.referralAdvice ? referralAdviceLabel[r.referralAdvice] : "—"}
+          </Descriptions.Item>
           <Descriptions.Item label="随访建议">{r.followUp || "—"}</Descriptions.Item>
           <Descriptions.Item label="签发">
             {r.signedBy?.name ?? "—"} · {fmt(r.signedAt)}
@@ -66,7 +86,12 @@ export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit:
           )}
         </Descriptions>
         <Space>
-          <Button icon={<DownloadOutlined />} onClick={() => void download()} loading={busy === "pdf"} data-testid="download-pdf">
+          <Button
+            icon={<DownloadOutlined />}
+            onClick={() => void download()}
+            loading={busy === "pdf"}
+            data-testid="download-pdf"
+          >
             {busy === "pdf" ? "正在生成 PDF…" : t("cons.downloadPdf")}
           </Button>
           {canAmend && <Button onClick={() => setAmending(true)}>更正报告</Button>}
@@ -110,7 +135,10 @@ export function ReportSection({ c, canEdit, canAmend, reload }: { c: C; canEdit:
         <Input.TextArea rows={3} maxLength={20000} />
       </Form.Item>
       <Form.Item name="referralAdvice" label="转诊建议">
-        <Radio.Group optionType="button" options={Object.entries(referralAdviceLabel).map(([value, label]) => ({ value, label }))} />
+        <Radio.Group
+          optionType="button"
+          options={Object.entries(referralAdviceLabel).map(([value, label]) => ({ value, label }))}
+        />
       </Form.Item>
       <Form.Item name="followUp" label="随访建议">
         <Input.TextArea rows={2} maxLength={2000} />

@@ -1,6 +1,21 @@
 // Browser of the four-tier network (province → city → county → township) and its consortia (医联体).
 import { useCallback, useMemo, useState } from "react";
-import { Card, Col, Descriptions, Empty, Input, List, Row, Select, Space, Table, Tabs, Tag, Tree, Typography } from "antd";
+import {
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  Input,
+  List,
+  Row,
+  Select,
+  Space,
+  Table,
+  Tabs,
+  Tag,
+  Tree,
+  Typography,
+} from "antd";
 import type { TreeDataNode } from "antd";
 import {
   consortiumTypeLabel,
@@ -37,7 +52,13 @@ const toNode = (n: InstitutionTreeNode): Node => ({
 });
 
 function replaceChildren(nodes: Node[], key: string, children: Node[]): Node[] {
-  return nodes.map((n) => (n.key === key ? { ...n, children } : n.children ? { ...n, children: replaceChildren(n.children, key, children) } : n));
+  return nodes.map((n) =>
+    n.key === key
+      ? { ...n, children }
+      : n.children
+        ? { ...n, children: replaceChildren(n.children, key, children) }
+        : n,
+  );
 }
 
 function InstitutionPanel({ id }: { id: string | null }) {
@@ -53,7 +74,9 @@ function InstitutionPanel({ id }: { id: string | null }) {
         <Descriptions.Item label="级别">{i ? <TierTag tier={i.tier} /> : "—"}</Descriptions.Item>
         <Descriptions.Item label="类型">{i ? institutionKindLabel[i.kind] : "—"}</Descriptions.Item>
         <Descriptions.Item label="机构编码">{i?.code ?? "—"}</Descriptions.Item>
-        <Descriptions.Item label="所在地">{[i?.city?.name, i?.county?.name].filter(Boolean).join(" · ") || "—"}</Descriptions.Item>
+        <Descriptions.Item label="所在地">
+          {[i?.city?.name, i?.county?.name].filter(Boolean).join(" · ") || "—"}
+        </Descriptions.Item>
       </Descriptions>
       <Card size="small" title={t("network.departments")} loading={depts.loading}>
         {depts.data && depts.data.length ? (
@@ -101,8 +124,18 @@ function TierBrowser() {
   return (
     <Row gutter={16}>
       <Col span={11}>
-        <Card size="small" title={t("network.tree")} styles={{ body: { height: "calc(100vh - 250px)", minHeight: 360, overflow: "auto" } }}>
-          <Input.Search placeholder={t("network.search")} allowClear onSearch={(v) => setQ(v.trim())} style={{ marginBottom: 8 }} aria-label={t("network.search")} />
+        <Card
+          size="small"
+          title={t("network.tree")}
+          styles={{ body: { height: "calc(100vh - 250px)", minHeight: 360, overflow: "auto" } }}
+        >
+          <Input.Search
+            placeholder={t("network.search")}
+            allowClear
+            onSearch={(v) => setQ(v.trim())}
+            style={{ marginBottom: 8 }}
+            aria-label={t("network.search")}
+          />
           {tree.error ? <ErrorAlert error={tree.error} onRetry={tree.reload} /> : null}
           {q ? (
             <List
@@ -119,7 +152,12 @@ function TierBrowser() {
               )}
             />
           ) : (
-            <Tree<Node> treeData={nodes} loadData={loadData} onSelect={(keys) => setSelected((keys[0] as string) ?? null)} blockNode />
+            <Tree<Node>
+              treeData={nodes}
+              loadData={loadData}
+              onSelect={(keys) => setSelected((keys[0] as string) ?? null)}
+              blockNode
+            />
           )}
         </Card>
       </Col>
@@ -137,14 +175,32 @@ function ConsortiumBrowser() {
   const [q, setQ] = useState("");
   const [page, setPage] = useState(1);
   const [open, setOpen] = useState<ConsortiumSummary | null>(null);
-  const list = useAsync(() => api.consortia({ type, q: q || undefined, limit: 10, offset: (page - 1) * 10 }), [type, q, page]);
+  const list = useAsync(
+    () => api.consortia({ type, q: q || undefined, limit: 10, offset: (page - 1) * 10 }),
+    [type, q, page],
+  );
   const members = useAsync(async () => (open ? api.consortiumMembers(open.id, { limit: 200 }) : null), [open?.id]);
-  const typeOptions = useMemo(() => Object.entries(consortiumTypeLabel).map(([value, label]) => ({ value, label })), []);
+  const typeOptions = useMemo(
+    () => Object.entries(consortiumTypeLabel).map(([value, label]) => ({ value, label })),
+    [],
+  );
   return (
     <Space orientation="vertical" style={{ width: "100%" }}>
       <Space>
-        <Select allowClear placeholder="医联体类型" style={{ width: 180 }} options={typeOptions} value={type} onChange={(v) => (setType(v), setPage(1))} />
-        <Input.Search placeholder="按名称搜索医联体" allowClear onSearch={(v) => (setQ(v.trim()), setPage(1))} style={{ width: 260 }} />
+        <Select
+          allowClear
+          placeholder="医联体类型"
+          style={{ width: 180 }}
+          options={typeOptions}
+          value={type}
+          onChange={(v) => (setType(v), setPage(1))}
+        />
+        <Input.Search
+          placeholder="按名称搜索医联体"
+          allowClear
+          onSearch={(v) => (setQ(v.trim()), setPage(1))}
+          style={{ width: 260 }}
+        />
       </Space>
       {list.error ? <ErrorAlert error={list.error} onRetry={list.reload} /> : null}
       <Table<ConsortiumSummary>
@@ -152,18 +208,34 @@ function ConsortiumBrowser() {
         size="small"
         loading={list.loading}
         dataSource={list.data?.items ?? []}
-        pagination={{ current: page, pageSize: 10, total: list.data?.total ?? 0, onChange: setPage, showTotal: (n) => t("common.total", { n }), showSizeChanger: false }}
+        pagination={{
+          current: page,
+          pageSize: 10,
+          total: list.data?.total ?? 0,
+          onChange: setPage,
+          showTotal: (n) => t("common.total", { n }),
+          showSizeChanger: false,
+        }}
         onRow={(r) => ({ onClick: () => setOpen(r), style: { cursor: "pointer" } })}
         columns={[
           { title: "名称", dataIndex: "name", ellipsis: true },
-          { title: "类型", dataIndex: "type", width: 130, render: (v: ConsortiumType) => <Tag color="blue">{consortiumTypeLabel[v]}</Tag> },
+          {
+            title: "类型",
+            dataIndex: "type",
+            width: 130,
+            render: (v: ConsortiumType) => <Tag color="blue">{consortiumTypeLabel[v]}</Tag>,
+          },
           { title: "牵头单位", width: 220, ellipsis: true, render: (_, r) => r.leadInstitution?.name ?? "—" },
           { title: "专科", width: 110, render: (_, r) => r.specialty?.name ?? "—" },
           { title: "成员数", dataIndex: "memberCount", width: 80, align: "right" },
         ]}
       />
       {open && (
-        <Card size="small" title={`${open.name} · ${t("network.members")}`} extra={<a onClick={() => setOpen(null)}>{t("common.cancel")}</a>}>
+        <Card
+          size="small"
+          title={`${open.name} · ${t("network.members")}`}
+          extra={<a onClick={() => setOpen(null)}>{t("common.cancel")}</a>}
+        >
           {members.error ? <ErrorAlert error={members.error} /> : null}
           <Table
             rowKey="id"

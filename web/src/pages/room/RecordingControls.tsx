@@ -8,7 +8,14 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Alert, Badge, Button, Checkbox, Modal, Space, Tag, Tooltip, Typography } from "antd";
 import { StopOutlined, VideoCameraOutlined } from "@ant-design/icons";
-import { recordingStatusLabel, type RecordingChangedEvent, type RecordingConsentView, type RecordingRoomState, type RecordingSubject, type RecordingView } from "@yilian/contract";
+import {
+  recordingStatusLabel,
+  type RecordingChangedEvent,
+  type RecordingConsentView,
+  type RecordingRoomState,
+  type RecordingSubject,
+  type RecordingView,
+} from "@yilian/contract";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { errorText } from "../../lib/errors";
@@ -22,7 +29,12 @@ async function trainingRecordingState(sessionId: string): Promise<RecordingRoomS
 }
 
 /** The room's recording state, kept current from the socket; `joined` re-reads it once the room is entered. */
-export function useRoomRecording(subjectId: string, userId: string, joined: boolean, subject: RecordingSubject = "CONSULTATION") {
+export function useRoomRecording(
+  subjectId: string,
+  userId: string,
+  joined: boolean,
+  subject: RecordingSubject = "CONSULTATION",
+) {
   const message = useToast();
   const [state, setState] = useState<RecordingRoomState>({ request: null, recording: null });
   /** The last recording stopped here, followed until processed. */
@@ -33,7 +45,9 @@ export function useRoomRecording(subjectId: string, userId: string, joined: bool
 
   const reload = useCallback(async () => {
     try {
-      setState(subject === "CONSULTATION" ? await api.recordingRoomState(subjectId) : await trainingRecordingState(subjectId));
+      setState(
+        subject === "CONSULTATION" ? await api.recordingRoomState(subjectId) : await trainingRecordingState(subjectId),
+      );
       setError(null);
     } catch (e) {
       setError(e);
@@ -52,7 +66,10 @@ export function useRoomRecording(subjectId: string, userId: string, joined: bool
         setState((s) => ({ ...s, request: v }));
         // Everyone hears how a request ended; the answers themselves are on the indicator's tooltip.
         if (v.status === "DECLINED") {
-          const who = v.participants.filter((p) => p.answer === "DECLINED").map((p) => p.name).join("、");
+          const who = v.participants
+            .filter((p) => p.answer === "DECLINED")
+            .map((p) => p.name)
+            .join("、");
           msg.current.warning({ content: `${who} 不同意录像，本次未开始录制`, duration: 8 });
         } else if (v.status === "EXPIRED") msg.current.warning("参与者未在 2 分钟内全部同意，本次未开始录制");
         else if (v.status === "FAILED") msg.current.error("录像启动失败，请稍后重试");
@@ -84,16 +101,33 @@ export function useRoomRecording(subjectId: string, userId: string, joined: bool
   useEffect(() => {
     if (!stopped || stopped.status === "READY" || stopped.status === "FAILED") return;
     const i = setInterval(() => {
-      void api.recording(stopped.id).then((r) => r.status !== stopped.status && setStopped(r), () => undefined);
+      void api.recording(stopped.id).then(
+        (r) => r.status !== stopped.status && setStopped(r),
+        () => undefined,
+      );
     }, 3000);
     return () => clearInterval(i);
   }, [stopped]);
 
-  const request = state.request?.status === "PENDING" && Date.parse(state.request.expiresAt) > Date.now() ? state.request : null;
+  const request =
+    state.request?.status === "PENDING" && Date.parse(state.request.expiresAt) > Date.now() ? state.request : null;
   const askMe = request?.participants.find((p) => p.userId === userId && p.answer === "PENDING") ? request : null;
   const running = state.recording;
   const askRunning = subject === "CONSULTATION" && running && !running.agreedUserIds.includes(userId) ? running : null;
-  return { subject, subjectId, state, request, running, askMe, askRunning, stopped, setStopped, error, reload, setState };
+  return {
+    subject,
+    subjectId,
+    state,
+    request,
+    running,
+    askMe,
+    askRunning,
+    stopped,
+    setStopped,
+    error,
+    reload,
+    setState,
+  };
 }
 
 type RoomRecording = ReturnType<typeof useRoomRecording>;
@@ -115,7 +149,11 @@ export function RecordingIndicator({ rec }: { rec: RoomRecording }) {
   if (rec.request) {
     const agreed = rec.request.participants.filter((p) => p.answer === "AGREED").length;
     return (
-      <Tooltip title={rec.request.participants.map((p) => `${p.name}：${p.answer === "AGREED" ? "已同意" : "待确认"}`).join("；")}>
+      <Tooltip
+        title={rec.request.participants
+          .map((p) => `${p.name}：${p.answer === "AGREED" ? "已同意" : "待确认"}`)
+          .join("；")}
+      >
         <Tag color="orange" data-testid="recording-indicator" data-state="asking">
           等待录像同意（{agreed}/{rec.request.participants.length}）
         </Tag>
@@ -123,7 +161,13 @@ export function RecordingIndicator({ rec }: { rec: RoomRecording }) {
     );
   }
   return (
-    <Tooltip title={training ? "授课专家可录制本次课程，供本培训的学员回放。" : "录像须患者知情同意，并经所有在场参与者同意后才开始。"}>
+    <Tooltip
+      title={
+        training
+          ? "授课专家可录制本次课程，供本培训的学员回放。"
+          : "录像须患者知情同意，并经所有在场参与者同意后才开始。"
+      }
+    >
       <Tag data-testid="recording-indicator" data-state="off">
         未录制
       </Tag>
@@ -179,13 +223,24 @@ export function RecordingButton({ rec }: { rec: RoomRecording }) {
     );
   if (rec.subject === "TRAINING")
     return (
-      <Button icon={<VideoCameraOutlined />} loading={busy} onClick={() => void startLecture()} data-testid="recording-start">
+      <Button
+        icon={<VideoCameraOutlined />}
+        loading={busy}
+        onClick={() => void startLecture()}
+        data-testid="recording-start"
+      >
         开始录制
       </Button>
     );
   return (
     <>
-      <Button icon={<VideoCameraOutlined />} disabled={!!rec.request} loading={busy} onClick={() => setOpen(true)} data-testid="recording-start">
+      <Button
+        icon={<VideoCameraOutlined />}
+        disabled={!!rec.request}
+        loading={busy}
+        onClick={() => setOpen(true)}
+        data-testid="recording-start"
+      >
         {rec.request ? "等待同意…" : "开始录制"}
       </Button>
       <Modal
@@ -201,8 +256,14 @@ export function RecordingButton({ rec }: { rec: RoomRecording }) {
           <Typography.Paragraph style={{ marginBottom: 0 }}>
             录像将保存在本次会诊记录中，仅限有权查看本会诊的人员回放，每次回放均留有审计记录。
           </Typography.Paragraph>
-          <Typography.Paragraph style={{ marginBottom: 0 }}>开始前将征求在场所有参与者的同意：全部同意后才开始录制，任何一位不同意则不录制。</Typography.Paragraph>
-          <Checkbox checked={patientConsent} onChange={(e) => setPatientConsent(e.target.checked)} data-testid="patient-consent">
+          <Typography.Paragraph style={{ marginBottom: 0 }}>
+            开始前将征求在场所有参与者的同意：全部同意后才开始录制，任何一位不同意则不录制。
+          </Typography.Paragraph>
+          <Checkbox
+            checked={patientConsent}
+            onChange={(e) => setPatientConsent(e.target.checked)}
+            data-testid="patient-consent"
+          >
             患者（或其监护人）已知情同意本次会诊录像
           </Checkbox>
         </Space>
@@ -243,10 +304,21 @@ export function ConsentPrompt({ rec }: { rec: RoomRecording }) {
       title="录像知情同意"
       footer={
         <Space>
-          <Button onClick={() => void answer(false)} loading={busy === "decline"} disabled={!!busy} data-testid="consent-decline">
+          <Button
+            onClick={() => void answer(false)}
+            loading={busy === "decline"}
+            disabled={!!busy}
+            data-testid="consent-decline"
+          >
             {running ? "不同意（录像将停止）" : "不同意"}
           </Button>
-          <Button type="primary" onClick={() => void answer(true)} loading={busy === "agree"} disabled={!!busy} data-testid="consent-agree">
+          <Button
+            type="primary"
+            onClick={() => void answer(true)}
+            loading={busy === "agree"}
+            disabled={!!busy}
+            data-testid="consent-agree"
+          >
             同意录制
           </Button>
         </Space>
@@ -255,14 +327,19 @@ export function ConsentPrompt({ rec }: { rec: RoomRecording }) {
       <div data-testid="consent-prompt">
         {request ? (
           <Typography.Paragraph>
-            会诊专家 <Typography.Text strong>{request.requestedBy.name}</Typography.Text> 请求录制本次视频会诊（患者已知情同意）。
+            会诊专家 <Typography.Text strong>{request.requestedBy.name}</Typography.Text>{" "}
+            请求录制本次视频会诊（患者已知情同意）。
           </Typography.Paragraph>
         ) : (
           <Typography.Paragraph>本次视频会诊正在录像（患者已知情同意，其他参与者均已同意）。</Typography.Paragraph>
         )}
-        <Typography.Paragraph>录像将保存在本次会诊记录中，仅限有权查看本会诊的人员回放，每次回放均留有审计记录。</Typography.Paragraph>
+        <Typography.Paragraph>
+          录像将保存在本次会诊记录中，仅限有权查看本会诊的人员回放，每次回放均留有审计记录。
+        </Typography.Paragraph>
         <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-          {request ? "所有在场参与者同意后才开始录制；您不同意则本次不录制。" : "您不同意则录像立即停止；您也可以离开本次视频会诊。"}
+          {request
+            ? "所有在场参与者同意后才开始录制；您不同意则本次不录制。"
+            : "您不同意则录像立即停止；您也可以离开本次视频会诊。"}
         </Typography.Paragraph>
       </div>
     </Modal>
@@ -275,8 +352,34 @@ export function RecordingProcessing({ rec }: { rec: RoomRecording }) {
   if (!r) return null;
   const onClose = () => rec.setStopped(null);
   if (r.status === "READY")
-    return <Alert type="success" showIcon closable={{ onClose }} data-testid="recording-processing" data-state="READY" title={`录像已处理完成（时长 ${duration(r.durationMs)}），${rec.subject === "TRAINING" ? "学员可在本培训的「课程回放」中观看" : "可在会诊详情页回放"}`} />;
+    return (
+      <Alert
+        type="success"
+        showIcon
+        closable={{ onClose }}
+        data-testid="recording-processing"
+        data-state="READY"
+        title={`录像已处理完成（时长 ${duration(r.durationMs)}），${rec.subject === "TRAINING" ? "学员可在本培训的「课程回放」中观看" : "可在会诊详情页回放"}`}
+      />
+    );
   if (r.status === "FAILED")
-    return <Alert type="error" showIcon closable={{ onClose }} data-testid="recording-processing" data-state="FAILED" title={`录像处理失败：${r.failureReason ?? "请联系管理员"}`} />;
-  return <Alert type="info" showIcon data-testid="recording-processing" data-state={r.status} title={`录像已停止，${recordingStatusLabel.PROCESSING}：正在生成录像文件…`} />;
+    return (
+      <Alert
+        type="error"
+        showIcon
+        closable={{ onClose }}
+        data-testid="recording-processing"
+        data-state="FAILED"
+        title={`录像处理失败：${r.failureReason ?? "请联系管理员"}`}
+      />
+    );
+  return (
+    <Alert
+      type="info"
+      showIcon
+      data-testid="recording-processing"
+      data-state={r.status}
+      title={`录像已停止，${recordingStatusLabel.PROCESSING}：正在生成录像文件…`}
+    />
+  );
 }

@@ -3,7 +3,23 @@
 // specialist, the report editor. Media goes through the client SDK (createClient → joinRoom → Room).
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router";
-import { Alert, Badge, Button, Card, Col, Descriptions, Empty, Input, List, Row, Space, Spin, Tabs, Tag, Typography } from "antd";
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Col,
+  Descriptions,
+  Empty,
+  Input,
+  List,
+  Row,
+  Space,
+  Spin,
+  Tabs,
+  Tag,
+  Typography,
+} from "antd";
 import {
   AudioMutedOutlined,
   AudioOutlined,
@@ -12,7 +28,15 @@ import {
   VideoCameraOutlined,
   VideoCameraAddOutlined,
 } from "@ant-design/icons";
-import { openDevice, type ConnectionQuality, type LinkQuality, type MediaChatMessage, type MediaPeerInfo, type RemoteTrack, type Room } from "@yilian/client-sdk";
+import {
+  openDevice,
+  type ConnectionQuality,
+  type LinkQuality,
+  type MediaChatMessage,
+  type MediaPeerInfo,
+  type RemoteTrack,
+  type Room,
+} from "@yilian/client-sdk";
 import { api } from "../../lib/api";
 import { liveClient } from "../../lib/live";
 import { useAsync } from "../../lib/useAsync";
@@ -22,7 +46,13 @@ import { fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
 import { ReportSection } from "../consultations/ReportSection";
-import { ConsentPrompt, RecordingButton, RecordingIndicator, RecordingProcessing, useRoomRecording } from "./RecordingControls";
+import {
+  ConsentPrompt,
+  RecordingButton,
+  RecordingIndicator,
+  RecordingProcessing,
+  useRoomRecording,
+} from "./RecordingControls";
 
 // The SDK's link quality (client-sdk/src/quality.ts, from getStats): the own tile shows this computer's link,
 // the others what arrives from each participant. On a poor link the SDK lowers remote cameras to low definition.
@@ -33,7 +63,13 @@ const qualityLabel: Record<Quality, { text: string; status: "success" | "warning
   lost: { text: "连接中断", status: "error" },
   unknown: { text: "检测中", status: "default" },
 };
-const roleLabel: Record<string, string> = { REQUESTER: "申请医生", SPECIALIST: "会诊专家", COORDINATOR: "协调员", LECTURER: "授课专家", TRAINEE: "学员" };
+const roleLabel: Record<string, string> = {
+  REQUESTER: "申请医生",
+  SPECIALIST: "会诊专家",
+  COORDINATOR: "协调员",
+  LECTURER: "授课专家",
+  TRAINEE: "学员",
+};
 
 interface PeerMedia {
   camera?: MediaStreamTrack;
@@ -43,7 +79,27 @@ interface PeerMedia {
   micMuted?: boolean;
 }
 
-function VideoTile({ track, label, sub, active, quality, lowDefinition, muted, mirror, testId }: { track?: MediaStreamTrack; label: string; sub?: string; active?: boolean; quality?: Quality; lowDefinition?: boolean; muted?: boolean; mirror?: boolean; testId?: string }) {
+function VideoTile({
+  track,
+  label,
+  sub,
+  active,
+  quality,
+  lowDefinition,
+  muted,
+  mirror,
+  testId,
+}: {
+  track?: MediaStreamTrack;
+  label: string;
+  sub?: string;
+  active?: boolean;
+  quality?: Quality;
+  lowDefinition?: boolean;
+  muted?: boolean;
+  mirror?: boolean;
+  testId?: string;
+}) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     if (ref.current) ref.current.srcObject = track ? new MediaStream([track]) : null;
@@ -63,11 +119,40 @@ function VideoTile({ track, label, sub, active, quality, lowDefinition, muted, m
       }}
     >
       {track ? (
-        <video ref={ref} autoPlay playsInline muted style={{ width: "100%", height: "100%", objectFit: "cover", transform: mirror ? "scaleX(-1)" : undefined }} />
+        <video
+          ref={ref}
+          autoPlay
+          playsInline
+          muted
+          style={{ width: "100%", height: "100%", objectFit: "cover", transform: mirror ? "scaleX(-1)" : undefined }}
+        />
       ) : (
-        <div style={{ position: "absolute", inset: 0, display: "flex", alignItems: "center", justifyContent: "center", color: "#8c8c8c" }}>摄像头已关闭</div>
+        <div
+          style={{
+            position: "absolute",
+            inset: 0,
+            display: "flex",
+            alignItems: "center",
+            justifyContent: "center",
+            color: "#8c8c8c",
+          }}
+        >
+          摄像头已关闭
+        </div>
       )}
-      <div style={{ position: "absolute", left: 8, bottom: 6, right: 8, display: "flex", justifyContent: "space-between", color: "#fff", fontSize: 12, textShadow: "0 1px 2px #000" }}>
+      <div
+        style={{
+          position: "absolute",
+          left: 8,
+          bottom: 6,
+          right: 8,
+          display: "flex",
+          justifyContent: "space-between",
+          color: "#fff",
+          fontSize: 12,
+          textShadow: "0 1px 2px #000",
+        }}
+      >
         <span>
           {muted && <AudioMutedOutlined style={{ color: "#ff7875", marginRight: 4 }} />}
           {label}
@@ -121,7 +206,11 @@ export default function VideoRoom() {
   const [quality, setQuality] = useState<Map<string, Quality>>(new Map());
   /** Forwarded spatial layer of each participant's camera (0: low definition). */
   const [layers, setLayers] = useState<Map<string, number | null>>(new Map());
-  const [local, setLocal] = useState<{ camera?: MediaStreamTrack; mic: boolean; cam: boolean; screen: boolean }>({ mic: false, cam: false, screen: false });
+  const [local, setLocal] = useState<{ camera?: MediaStreamTrack; mic: boolean; cam: boolean; screen: boolean }>({
+    mic: false,
+    cam: false,
+    screen: false,
+  });
   const [chat, setChat] = useState<MediaChatMessage[]>([]);
   const [draft, setDraft] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
@@ -131,14 +220,29 @@ export default function VideoRoom() {
     let r: Room | null = null;
     type Opened = PromiseSettledResult<MediaStreamTrack>;
     let devices: Promise<[Opened, Opened]> | undefined;
-    const releaseDevices = () => void devices?.then((opened) => opened.forEach((d) => d.status === "fulfilled" && d.value.stop()));
+    const releaseDevices = () =>
+      void devices?.then((opened) => opened.forEach((d) => d.status === "fulfilled" && d.value.stop()));
     let cancelled = false;
     let settle!: () => void;
     const joined = new Promise<void>((resolve) => (settle = resolve));
-    const update = (peerId: string, f: (m: PeerMedia) => PeerMedia) => setMedia((prev) => ({ ...prev, [peerId]: f(prev[peerId] ?? {}) }));
+    const update = (peerId: string, f: (m: PeerMedia) => PeerMedia) =>
+      setMedia((prev) => ({ ...prev, [peerId]: f(prev[peerId] ?? {}) }));
     const onTrack = (t: RemoteTrack) =>
-      update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: t.track, micMuted: t.muted } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track, cameraMuted: t.muted }));
-    const onEnded = (t: RemoteTrack) => update(t.peerId, (m) => (t.kind === "audio" ? { ...m, audio: undefined } : t.source === "screen" ? { ...m, screen: undefined } : { ...m, camera: undefined }));
+      update(t.peerId, (m) =>
+        t.kind === "audio"
+          ? { ...m, audio: t.track, micMuted: t.muted }
+          : t.source === "screen"
+            ? { ...m, screen: t.track }
+            : { ...m, camera: t.track, cameraMuted: t.muted },
+      );
+    const onEnded = (t: RemoteTrack) =>
+      update(t.peerId, (m) =>
+        t.kind === "audio"
+          ? { ...m, audio: undefined }
+          : t.source === "screen"
+            ? { ...m, screen: undefined }
+            : { ...m, camera: undefined },
+      );
     // Not awaited (an effect cannot be async): every failure is caught inside and shown as the join error.
     void (async () => {
       try {
@@ -161,14 +265,28 @@ export default function VideoRoom() {
         });
         r.on("track", onTrack);
         r.on("trackEnded", onEnded);
-        r.on("mute", (e) => update(e.peerId, (m) => (e.source === "microphone" ? { ...m, micMuted: e.muted } : e.source === "camera" ? { ...m, cameraMuted: e.muted } : m)));
+        r.on("mute", (e) =>
+          update(e.peerId, (m) =>
+            e.source === "microphone"
+              ? { ...m, micMuted: e.muted }
+              : e.source === "camera"
+                ? { ...m, cameraMuted: e.muted }
+                : m,
+          ),
+        );
         r.on("activeSpeaker", (e) => setActive(e.peerId));
         r.on("chat", (m) => setChat((prev) => [...prev.filter((x) => x.id !== m.id), m]));
         r.on("reconnecting", () => setNotice("网络中断，正在重新连接视频…"));
         r.on("reconnected", () => setNotice(null));
-        r.on("closed", ({ reason, message }) => setNotice(message ?? (reason === "ended" ? "会诊已结束，视频会议已关闭。" : "视频会议已关闭，请返回会诊详情。")));
+        r.on("closed", ({ reason, message }) =>
+          setNotice(
+            message ?? (reason === "ended" ? "会诊已结束，视频会议已关闭。" : "视频会议已关闭，请返回会诊详情。"),
+          ),
+        );
         r.on("error", (e) => setDeviceError(e));
-        r.on("connectionQuality", (q: ConnectionQuality) => setQuality((prev) => new Map(prev).set(q.peerId, q.quality)));
+        r.on("connectionQuality", (q: ConnectionQuality) =>
+          setQuality((prev) => new Map(prev).set(q.peerId, q.quality)),
+        );
         r.on("layers", (e) => setLayers((prev) => new Map(prev).set(e.peerId, e.spatialLayer)));
         // The history loads beside publishing; messages that arrived meanwhile are kept.
         void r
@@ -213,14 +331,28 @@ export default function VideoRoom() {
     // Every 2 s the SDK's peer and track maps are read again so no missed event leaves a participant out of the grid.
     const i = setInterval(() => {
       const others = [...room.peers.values()].filter((p) => p.peerId !== room.peerId);
-      setPeers((prev) => (prev.length === others.length && prev.every((p) => room.peers.has(p.peerId)) ? prev : others));
+      setPeers((prev) =>
+        prev.length === others.length && prev.every((p) => room.peers.has(p.peerId)) ? prev : others,
+      );
       setMedia((prev) => {
         let next = prev;
         for (const t of room.tracks.values()) {
           const m = next[t.peerId] ?? {};
           // Tracks and their muted state: a missed unmute must not leave a participant's tile dark.
-          const fresh: PeerMedia = t.kind === "audio" ? { ...m, audio: t.track, micMuted: t.muted } : t.source === "screen" ? { ...m, screen: t.track } : { ...m, camera: t.track, cameraMuted: t.muted };
-          if (fresh.audio === m.audio && fresh.screen === m.screen && fresh.camera === m.camera && fresh.micMuted === m.micMuted && fresh.cameraMuted === m.cameraMuted) continue;
+          const fresh: PeerMedia =
+            t.kind === "audio"
+              ? { ...m, audio: t.track, micMuted: t.muted }
+              : t.source === "screen"
+                ? { ...m, screen: t.track }
+                : { ...m, camera: t.track, cameraMuted: t.muted };
+          if (
+            fresh.audio === m.audio &&
+            fresh.screen === m.screen &&
+            fresh.camera === m.camera &&
+            fresh.micMuted === m.micMuted &&
+            fresh.cameraMuted === m.cameraMuted
+          )
+            continue;
           next = { ...next, [t.peerId]: fresh };
         }
         return next;
@@ -277,7 +409,12 @@ export default function VideoRoom() {
   return (
     <Row gutter={16}>
       <Col span={9}>
-        <Card size="small" title={cons ? `${cons.number} · ${cons.patient.name}` : "会诊资料"} loading={!cons} styles={{ body: { height: "calc(100vh - 150px)", minHeight: 520, overflow: "auto" } }}>
+        <Card
+          size="small"
+          title={cons ? `${cons.number} · ${cons.patient.name}` : "会诊资料"}
+          loading={!cons}
+          styles={{ body: { height: "calc(100vh - 150px)", minHeight: 520, overflow: "auto" } }}
+        >
           {cons && (
             <Tabs
               size="small"
@@ -308,7 +445,22 @@ export default function VideoRoom() {
                     <Empty description="没有上传资料" image={Empty.PRESENTED_IMAGE_SIMPLE} />
                   ),
                 },
-                ...(isSpecialist ? [{ key: "report", label: "会诊报告", children: <ReportSection c={cons} canEdit={cons.status === "IN_PROGRESS"} canAmend={false} reload={() => void c.reload()} /> }] : []),
+                ...(isSpecialist
+                  ? [
+                      {
+                        key: "report",
+                        label: "会诊报告",
+                        children: (
+                          <ReportSection
+                            c={cons}
+                            canEdit={cons.status === "IN_PROGRESS"}
+                            canAmend={false}
+                            reload={() => void c.reload()}
+                          />
+                        ),
+                      },
+                    ]
+                  : []),
               ]}
             />
           )}
@@ -320,7 +472,9 @@ export default function VideoRoom() {
           title={
             <Space>
               视频会诊
-              <Tag color={room ? "green" : "default"}>{room ? `已连接 · ${people.length + 1} 人` : joining ? "正在连接…" : "未连接"}</Tag>
+              <Tag color={room ? "green" : "default"}>
+                {room ? `已连接 · ${people.length + 1} 人` : joining ? "正在连接…" : "未连接"}
+              </Tag>
               {room && <RecordingIndicator rec={rec} />}
             </Space>
           }
@@ -332,7 +486,9 @@ export default function VideoRoom() {
               </Button>
             </Space>
           }
-          styles={{ body: { height: "calc(100vh - 150px)", minHeight: 520, display: "flex", flexDirection: "column", gap: 8 } }}
+          styles={{
+            body: { height: "calc(100vh - 150px)", minHeight: 520, display: "flex", flexDirection: "column", gap: 8 },
+          }}
         >
           {joinError !== null && <ErrorAlert error={joinError} />}
           {deviceError !== null && <ErrorAlert error={deviceError} />}
@@ -340,9 +496,17 @@ export default function VideoRoom() {
           <RecordingProcessing rec={rec} />
           {room && <ConsentPrompt rec={rec} />}
           <Spin spinning={joining} description="正在进入视频会诊…">
-            <div style={{ display: "grid", gridTemplateColumns: screens.length ? "1fr" : "repeat(2, 1fr)", gap: 8 }} data-testid="video-grid">
+            <div
+              style={{ display: "grid", gridTemplateColumns: screens.length ? "1fr" : "repeat(2, 1fr)", gap: 8 }}
+              data-testid="video-grid"
+            >
               {screens.map((p) => (
-                <VideoTile key={`${p.peerId}-screen`} track={media[p.peerId]?.screen} label={`${p.displayName} 的屏幕共享`} testId="screen-tile" />
+                <VideoTile
+                  key={`${p.peerId}-screen`}
+                  track={media[p.peerId]?.screen}
+                  label={`${p.displayName} 的屏幕共享`}
+                  testId="screen-tile"
+                />
               ))}
               <VideoTile
                 track={local.cam ? local.camera : undefined}
@@ -350,7 +514,7 @@ export default function VideoRoom() {
                 muted={!local.mic}
                 mirror
                 active={active === room?.peerId}
-                quality={room ? quality.get(room.peerId) ?? "unknown" : undefined}
+                quality={room ? (quality.get(room.peerId) ?? "unknown") : undefined}
                 testId="local-tile"
               />
               {people.map((p) => (
@@ -370,17 +534,40 @@ export default function VideoRoom() {
           </Spin>
           {Object.entries(media).map(([pid, m]) => m.audio && <AudioSink key={pid} track={m.audio} />)}
           <Space style={{ justifyContent: "center", width: "100%" }}>
-            <Button icon={local.mic ? <AudioOutlined /> : <AudioMutedOutlined />} onClick={() => void toggle("mic")} disabled={!room?.permissions.microphone} danger={!local.mic}>
+            <Button
+              icon={local.mic ? <AudioOutlined /> : <AudioMutedOutlined />}
+              onClick={() => void toggle("mic")}
+              disabled={!room?.permissions.microphone}
+              danger={!local.mic}
+            >
               {local.mic ? "静音" : "取消静音"}
             </Button>
-            <Button icon={local.cam ? <VideoCameraOutlined /> : <VideoCameraAddOutlined />} onClick={() => void toggle("cam")} disabled={!room?.permissions.camera || !local.camera}>
+            <Button
+              icon={local.cam ? <VideoCameraOutlined /> : <VideoCameraAddOutlined />}
+              onClick={() => void toggle("cam")}
+              disabled={!room?.permissions.camera || !local.camera}
+            >
               {local.cam ? "关闭摄像头" : "打开摄像头"}
             </Button>
-            <Button icon={<DesktopOutlined />} onClick={() => void toggle("screen")} disabled={!room?.permissions.screen} type={local.screen ? "primary" : "default"}>
+            <Button
+              icon={<DesktopOutlined />}
+              onClick={() => void toggle("screen")}
+              disabled={!room?.permissions.screen}
+              type={local.screen ? "primary" : "default"}
+            >
               {local.screen ? "停止共享" : "共享屏幕"}
             </Button>
           </Space>
-          <div style={{ flex: 1, minHeight: 120, display: "flex", flexDirection: "column", border: "1px solid #f0f0f0", borderRadius: 6 }}>
+          <div
+            style={{
+              flex: 1,
+              minHeight: 120,
+              display: "flex",
+              flexDirection: "column",
+              border: "1px solid #f0f0f0",
+              borderRadius: 6,
+            }}
+          >
             <List
               size="small"
               style={{ flex: 1, overflow: "auto" }}
@@ -397,7 +584,15 @@ export default function VideoRoom() {
               )}
             />
             <Space.Compact style={{ padding: 8 }}>
-              <Input value={draft} onChange={(e) => setDraft(e.target.value)} onPressEnter={() => void send()} placeholder="输入消息，回车发送" disabled={!room?.permissions.chat} maxLength={2000} aria-label="聊天消息" />
+              <Input
+                value={draft}
+                onChange={(e) => setDraft(e.target.value)}
+                onPressEnter={() => void send()}
+                placeholder="输入消息，回车发送"
+                disabled={!room?.permissions.chat}
+                maxLength={2000}
+                aria-label="聊天消息"
+              />
               <Button type="primary" onClick={() => void send()} disabled={!draft.trim() || !room}>
                 发送
               </Button>

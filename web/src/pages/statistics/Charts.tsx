@@ -8,7 +8,17 @@ import { CanvasRenderer } from "echarts/renderers";
 echarts.use([LineChart, BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 /** A chart; `onClick` gets the clicked item's category name and data index (drill-down). */
-export function EChart({ option, height = 280, onClick, testId }: { option: echarts.EChartsCoreOption; height?: number; onClick?: (name: string, dataIndex: number) => void; testId?: string }) {
+export function EChart({
+  option,
+  height = 280,
+  onClick,
+  testId,
+}: {
+  option: echarts.EChartsCoreOption;
+  height?: number;
+  onClick?: (name: string, dataIndex: number) => void;
+  testId?: string;
+}) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   useEffect(() => {

@@ -49,9 +49,19 @@ export function AttendanceSection({ s }: { s: TrainingSessionView }) {
           { title: "机构", render: (_, r) => r.institution.name, ellipsis: true },
           { title: "科室", dataIndex: "department", width: 110, render: (v: string | null) => v ?? "—" },
           { title: "报名", dataIndex: "registered", width: 60, render: (v: boolean) => (v ? "是" : "否") },
-          { title: "首次进入", dataIndex: "firstJoinAt", width: 110, render: (v: string | null) => fmt(v, "MM-DD HH:mm") },
+          {
+            title: "首次进入",
+            dataIndex: "firstJoinAt",
+            width: 110,
+            render: (v: string | null) => fmt(v, "MM-DD HH:mm"),
+          },
           { title: "在线(分钟)", dataIndex: "minutes", width: 90, align: "right" },
-          { title: "出勤", dataIndex: "attended", width: 80, render: (v: boolean) => (v ? <Tag color="green">达标</Tag> : <Tag>未达标</Tag>) },
+          {
+            title: "出勤",
+            dataIndex: "attended",
+            width: 80,
+            render: (v: boolean) => (v ? <Tag color="green">达标</Tag> : <Tag>未达标</Tag>),
+          },
         ]}
       />
     </Space>

@@ -53,7 +53,9 @@ export default function TrainingDetail() {
       children: (
         <Descriptions column={2} size="small" bordered>
           <Descriptions.Item label="主办机构">{s.hostInstitution.name}</Descriptions.Item>
-          <Descriptions.Item label="授课专家">{s.lecturers.map((l) => l.displayName).join("、") || "—"}</Descriptions.Item>
+          <Descriptions.Item label="授课专家">
+            {s.lecturers.map((l) => l.displayName).join("、") || "—"}
+          </Descriptions.Item>
           <Descriptions.Item label="时间">
             {fmt(s.startsAt)} – {fmt(s.endsAt, "HH:mm")}
           </Descriptions.Item>
@@ -71,9 +73,24 @@ export default function TrainingDetail() {
     },
     // Lecturers and managers also follow a recording being processed; the audience sees what can be played.
     ...(s.status === "LIVE" || s.status === "ENDED"
-      ? [{ key: "replay", label: "课程回放", children: <RecordingList subject="TRAINING" subjectId={s.id} readyOnly={!s.me.lecturer && !s.me.canManage} emptyText="暂无课程回放" /> }]
+      ? [
+          {
+            key: "replay",
+            label: "课程回放",
+            children: (
+              <RecordingList
+                subject="TRAINING"
+                subjectId={s.id}
+                readyOnly={!s.me.lecturer && !s.me.canManage}
+                emptyText="暂无课程回放"
+              />
+            ),
+          },
+        ]
       : []),
-    ...(s.me.canManage || s.me.lecturer ? [{ key: "attendance", label: "参训统计", children: <AttendanceSection s={s} /> }] : []),
+    ...(s.me.canManage || s.me.lecturer
+      ? [{ key: "attendance", label: "参训统计", children: <AttendanceSection s={s} /> }]
+      : []),
   ];
   return (
     <Card
@@ -89,24 +106,48 @@ export default function TrainingDetail() {
       extra={
         <Space>
           {s.status === "SCHEDULED" && !s.me.lecturer && s.registrationRequired && (
-            <Button type={s.me.registered ? "default" : "primary"} loading={busy} onClick={() => void run(() => (s.me.registered ? api.unregisterTraining(s.id) : api.registerTraining(s.id)), s.me.registered ? "已取消报名" : "报名成功")}>
+            <Button
+              type={s.me.registered ? "default" : "primary"}
+              loading={busy}
+              onClick={() =>
+                void run(
+                  () => (s.me.registered ? api.unregisterTraining(s.id) : api.registerTraining(s.id)),
+                  s.me.registered ? "已取消报名" : "报名成功",
+                )
+              }
+            >
               {s.me.registered ? "取消报名" : "报名"}
             </Button>
           )}
           {s.status === "SCHEDULED" && (s.me.canManage || s.me.lecturer) && (
-            <Button type="primary" danger loading={busy} onClick={() => void run(() => api.startTraining(s.id), "直播已开始").then(() => setTab("live"))}>
+            <Button
+              type="primary"
+              danger
+              loading={busy}
+              onClick={() => void run(() => api.startTraining(s.id), "直播已开始").then(() => setTab("live"))}
+            >
               开始直播
             </Button>
           )}
           {s.status === "LIVE" && (s.me.canManage || s.me.lecturer) && (
-            <Button danger loading={busy} onClick={() => void run(() => api.endTraining(s.id), "直播已结束，出勤已统计").then(() => setTab("attendance"))}>
+            <Button
+              danger
+              loading={busy}
+              onClick={() =>
+                void run(() => api.endTraining(s.id), "直播已结束，出勤已统计").then(() => setTab("attendance"))
+              }
+            >
               结束直播
             </Button>
           )}
         </Space>
       }
     >
-      {items.length ? <Tabs activeKey={tab ?? items[0]!.key} onChange={setTab} items={items} destroyOnHidden /> : <Empty />}
+      {items.length ? (
+        <Tabs activeKey={tab ?? items[0]!.key} onChange={setTab} items={items} destroyOnHidden />
+      ) : (
+        <Empty />
+      )}
     </Card>
   );
 }

@@ -19,9 +19,37 @@ function Video({ track, label, testId }: { track?: MediaStreamTrack; label: stri
     if (ref.current) ref.current.srcObject = track ? new MediaStream([track]) : null;
   }, [track]);
   return (
-    <div style={{ position: "relative", background: "#141414", borderRadius: 8, overflow: "hidden", aspectRatio: "16 / 9" }} data-testid={testId}>
-      {track ? <video ref={ref} autoPlay playsInline muted style={{ width: "100%", height: "100%", objectFit: "contain" }} /> : <div style={{ position: "absolute", inset: 0, display: "flex", alignItems: "center", justifyContent: "center", color: "#8c8c8c" }}>等待授课画面…</div>}
-      <span style={{ position: "absolute", left: 8, bottom: 6, color: "#fff", fontSize: 12, textShadow: "0 1px 2px #000" }}>{label}</span>
+    <div
+      style={{
+        position: "relative",
+        background: "#141414",
+        borderRadius: 8,
+        overflow: "hidden",
+        aspectRatio: "16 / 9",
+      }}
+      data-testid={testId}
+    >
+      {track ? (
+        <video ref={ref} autoPlay playsInline muted style={{ width: "100%", height: "100%", objectFit: "contain" }} />
+      ) : (
+        <div
+          style={{
+            position: "absolute",
+            inset: 0,
+            display: "flex",
+            alignItems: "center",
+            justifyContent: "center",
+            color: "#8c8c8c",
+          }}
+        >
+          等待授课画面…
+        </div>
+      )}
+      <span
+        style={{ position: "absolute", left: 8, bottom: 6, color: "#fff", fontSize: 12, textShadow: "0 1px 2px #000" }}
+      >
+        {label}
+      </span>
     </div>
   );
 }
@@ -42,7 +70,10 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
   const user = useUser();
   // Requests go through the SDK's live client, loaded on demand.
   const client = useMemo(
-    () => ({ request: async <T,>(event: Parameters<YilianClient["request"]>[0], ...payload: unknown[]) => (await liveClient()).request<T>(event, ...payload) }),
+    () => ({
+      request: async <T,>(event: Parameters<YilianClient["request"]>[0], ...payload: unknown[]) =>
+        (await liveClient()).request<T>(event, ...payload),
+    }),
     [],
   );
   const moderator = info?.role === "LECTURER" || info?.role === "MODERATOR";
@@ -54,14 +85,23 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
     let r: Room | null = null;
     let stop = false;
     let sock: YilianClient["socket"] | null = null;
-    const onQ = (q: TrainingQuestionView) => q.sessionId === s.id && setQuestions((prev) => [q, ...prev.filter((x) => x.id !== q.id)]);
-    const onQR = (e: { sessionId: string; questionId: string }) => e.sessionId === s.id && setQuestions((prev) => prev.filter((x) => x.id !== e.questionId));
-    const onHand = (h: TrainingHandView) => h.sessionId === s.id && setHands((prev) => [...prev.filter((x) => x.user.id !== h.user.id), h].filter((x) => x.status === "RAISED" || x.status === "PROMOTED"));
+    const onQ = (q: TrainingQuestionView) =>
+      q.sessionId === s.id && setQuestions((prev) => [q, ...prev.filter((x) => x.id !== q.id)]);
+    const onQR = (e: { sessionId: string; questionId: string }) =>
+      e.sessionId === s.id && setQuestions((prev) => prev.filter((x) => x.id !== e.questionId));
+    const onHand = (h: TrainingHandView) =>
+      h.sessionId === s.id &&
+      setHands((prev) =>
+        [...prev.filter((x) => x.user.id !== h.user.id), h].filter(
+          (x) => x.status === "RAISED" || x.status === "PROMOTED",
+        ),
+      );
     const onSpeaker = (e: { sessionId: string; userId: string; speaking: boolean }) => {
       if (e.sessionId !== s.id) return;
       setSpeakers((prev) => (e.speaking ? [...new Set([...prev, e.userId])] : prev.filter((x) => x !== e.userId)));
     };
-    const onStatus = (e: { sessionId: string; status: string }) => e.sessionId === s.id && e.status === "ENDED" && onEnded();
+    const onStatus = (e: { sessionId: string; status: string }) =>
+      e.sessionId === s.id && e.status === "ENDED" && onEnded();
     // Not awaited (an effect cannot be async): every failure is caught inside and shown on the page.
     void (async () => {
       try {
@@ -87,7 +127,8 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
         r.on("trackEnded", (t) => setTracks((prev) => prev.filter((x) => x.consumerId !== t.consumerId)));
         // Ended by the lecturer: training:status takes the page out of the live view. Anything else is a fault.
         r.on("closed", ({ reason, message }) => {
-          if (reason !== "ended" && reason !== "left") setError({ code: "UNAVAILABLE", message: message ?? "直播连接已中断，请刷新页面重新进入。" });
+          if (reason !== "ended" && reason !== "left")
+            setError({ code: "UNAVAILABLE", message: message ?? "直播连接已中断，请刷新页面重新进入。" });
         });
         if (joined.role === "LECTURER") {
           const camera = await r.publishCamera();
@@ -143,7 +184,11 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
         <Space orientation="vertical" style={{ width: "100%" }}>
           {error !== null && <ErrorAlert error={error} />}
           {screen && <Video track={screen} label="课件 / 屏幕共享" testId="training-screen" />}
-          <Video track={local.camera ?? lecturerVideo?.track} label={s.lecturers.map((l) => l.displayName).join("、") || "授课专家"} testId="training-video" />
+          <Video
+            track={local.camera ?? lecturerVideo?.track}
+            label={s.lecturers.map((l) => l.displayName).join("、") || "授课专家"}
+            testId="training-video"
+          />
           {audio.map((a) => (
             <audio key={a.consumerId} autoPlay ref={(el) => void (el && (el.srcObject = new MediaStream([a.track])))} />
           ))}
@@ -171,11 +216,14 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
                 icon={<AudioOutlined />}
                 type={myHand ? "primary" : "default"}
                 onClick={() =>
-                  void act(async () => {
-                    if (myHand) await client.request("training:hand-lower", { sessionId: s.id });
-                    else await client.request("training:hand-raise", { sessionId: s.id });
-                    setMyHand(!myHand);
-                  }, myHand ? "已放下举手" : "已举手，等待授课专家邀请发言")
+                  void act(
+                    async () => {
+                      if (myHand) await client.request("training:hand-lower", { sessionId: s.id });
+                      else await client.request("training:hand-raise", { sessionId: s.id });
+                      setMyHand(!myHand);
+                    },
+                    myHand ? "已放下举手" : "已举手，等待授课专家邀请发言",
+                  )
                 }
                 data-testid="raise-hand"
               >
@@ -193,7 +241,15 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
       <Col span={9}>
         <Space orientation="vertical" style={{ width: "100%" }}>
           {moderator && (
-            <Card size="small" title={<Space>举手<Badge count={hands.filter((h) => h.status === "RAISED").length} /></Space>}>
+            <Card
+              size="small"
+              title={
+                <Space>
+                  举手
+                  <Badge count={hands.filter((h) => h.status === "RAISED").length} />
+                </Space>
+              }
+            >
               <List
                 size="small"
                 dataSource={hands}
@@ -203,11 +259,27 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
                     data-testid="hand-item"
                     actions={[
                       h.status === "PROMOTED" ? (
-                        <Button key="d" size="small" onClick={() => void act(() => client.request("training:demote", { sessionId: s.id, userId: h.user.id }))}>
+                        <Button
+                          key="d"
+                          size="small"
+                          onClick={() =>
+                            void act(() => client.request("training:demote", { sessionId: s.id, userId: h.user.id }))
+                          }
+                        >
                           结束发言
                         </Button>
                       ) : (
-                        <Button key="p" size="small" type="primary" onClick={() => void act(() => client.request("training:promote", { sessionId: s.id, userId: h.user.id }), `已邀请 ${h.user.displayName} 发言`)}>
+                        <Button
+                          key="p"
+                          size="small"
+                          type="primary"
+                          onClick={() =>
+                            void act(
+                              () => client.request("training:promote", { sessionId: s.id, userId: h.user.id }),
+                              `已邀请 ${h.user.displayName} 发言`,
+                            )
+                          }
+                        >
                           邀请发言
                         </Button>
                       ),
@@ -215,7 +287,11 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
                   >
                     {h.user.displayName}
                     <Typography.Text type="secondary"> · {h.user.institutionName}</Typography.Text>
-                    {h.status === "PROMOTED" && <Tag color="green" style={{ marginLeft: 6 }}>发言中</Tag>}
+                    {h.status === "PROMOTED" && (
+                      <Tag color="green" style={{ marginLeft: 6 }}>
+                        发言中
+                      </Tag>
+                    )}
                   </List.Item>
                 )}
               />
@@ -232,21 +308,62 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
                   <div>
                     {q.pinned && <PushpinOutlined style={{ color: "#1677ff", marginRight: 4 }} />}
                     <Typography.Text strong>{q.author.displayName}</Typography.Text>
-                    <Typography.Text type="secondary" style={{ fontSize: 12 }}> · {fmt(q.createdAt, "HH:mm")}</Typography.Text>
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                      {" "}
+                      · {fmt(q.createdAt, "HH:mm")}
+                    </Typography.Text>
                     {q.status === "HIDDEN" && <Tag style={{ marginLeft: 6 }}>已隐藏</Tag>}
                   </div>
                   <div>{q.text}</div>
                   {q.answer && <div style={{ color: "#389e0d" }}>答：{q.answer}</div>}
                   {moderator && (
                     <Space size={4} style={{ marginTop: 4 }}>
-                      <Input size="small" placeholder="回答" value={answer[q.id] ?? ""} onChange={(e) => setAnswer((a) => ({ ...a, [q.id]: e.target.value }))} style={{ width: 160 }} />
-                      <Button size="small" disabled={!answer[q.id]?.trim()} onClick={() => void act(() => client.request("training:moderate", { questionId: q.id, action: "answer", answer: answer[q.id]!.trim() }))}>
+                      <Input
+                        size="small"
+                        placeholder="回答"
+                        value={answer[q.id] ?? ""}
+                        onChange={(e) => setAnswer((a) => ({ ...a, [q.id]: e.target.value }))}
+                        style={{ width: 160 }}
+                      />
+                      <Button
+                        size="small"
+                        disabled={!answer[q.id]?.trim()}
+                        onClick={() =>
+                          void act(() =>
+                            client.request("training:moderate", {
+                              questionId: q.id,
+                              action: "answer",
+                              answer: answer[q.id]!.trim(),
+                            }),
+                          )
+                        }
+                      >
                         回答
                       </Button>
-                      <Button size="small" onClick={() => void act(() => client.request("training:moderate", { questionId: q.id, action: q.pinned ? "unpin" : "pin" }))}>
+                      <Button
+                        size="small"
+                        onClick={() =>
+                          void act(() =>
+                            client.request("training:moderate", {
+                              questionId: q.id,
+                              action: q.pinned ? "unpin" : "pin",
+                            }),
+                          )
+                        }
+                      >
                         {q.pinned ? "取消置顶" : "置顶"}
                       </Button>
-                      <Button size="small" onClick={() => void act(() => client.request("training:moderate", { questionId: q.id, action: q.status === "HIDDEN" ? "show" : "hide" }))}>
+                      <Button
+                        size="small"
+                        onClick={() =>
+                          void act(() =>
+                            client.request("training:moderate", {
+                              questionId: q.id,
+                              action: q.status === "HIDDEN" ? "show" : "hide",
+                            }),
+                          )
+                        }
+                      >
                         {q.status === "HIDDEN" ? "显示" : "隐藏"}
                       </Button>
                     </Space>
@@ -256,8 +373,32 @@ export function TrainingLive({ s, onEnded }: { s: TrainingSessionView; onEnded: 
             />
             {!me.lecturer && (
               <Space.Compact style={{ width: "100%", marginTop: 8 }}>
-                <Input value={ask} onChange={(e) => setAsk(e.target.value)} maxLength={500} placeholder="输入问题，回车提交" aria-label="提问" onPressEnter={() => ask.trim() && void act(async () => (await client.request("training:ask", { sessionId: s.id, text: ask.trim() }), setAsk("")))} />
-                <Button type="primary" disabled={!ask.trim()} onClick={() => void act(async () => (await client.request("training:ask", { sessionId: s.id, text: ask.trim() }), setAsk("")))}>
+                <Input
+                  value={ask}
+                  onChange={(e) => setAsk(e.target.value)}
+                  maxLength={500}
+                  placeholder="输入问题，回车提交"
+                  aria-label="提问"
+                  onPressEnter={() =>
+                    ask.trim() &&
+                    void act(
+                      async () => (
+                        await client.request("training:ask", { sessionId: s.id, text: ask.trim() }), setAsk("")
+                      ),
+                    )
+                  }
+                />
+                <Button
+                  type="primary"
+                  disabled={!ask.trim()}
+                  onClick={() =>
+                    void act(
+                      async () => (
+                        await client.request("training:ask", { sessionId: s.id, text: ask.trim() }), setAsk("")
+                      ),
+                    )
+                  }
+                >
                   提问
                 </Button>
               </Space.Compact>

@@ -54,22 +54,54 @@ export default function Triage() {
         dataSource={list.data?.items ?? []}
         tableLayout="fixed"
         locale={{ emptyText: "队列为空：暂无待分诊的会诊申请" }}
-        pagination={{ current: page, pageSize: 20, total: list.data?.total ?? 0, onChange: setPage, showSizeChanger: false, showTotal: (n) => t("common.total", { n }) }}
+        pagination={{
+          current: page,
+          pageSize: 20,
+          total: list.data?.total ?? 0,
+          onChange: setPage,
+          showSizeChanger: false,
+          showTotal: (n) => t("common.total", { n }),
+        }}
         rowClassName={(r) => (r.overdue ? "row-overdue" : "")}
         columns={[
           { title: "紧急程度", dataIndex: "urgency", width: 90, render: (v) => <UrgencyTag urgency={v} /> },
-          { title: "会诊编号", dataIndex: "number", width: 170, render: (v: string, r) => <Link to={`/consultations/${r.id}`}>{v}</Link> },
+          {
+            title: "会诊编号",
+            dataIndex: "number",
+            width: 170,
+            render: (v: string, r) => <Link to={`/consultations/${r.id}`}>{v}</Link>,
+          },
           { title: "患者", dataIndex: "patientName", width: 90 },
-          { title: "类型", dataIndex: "kind", width: 100, render: (v: ConsultationKind) => consultationKindLabel[v] ?? v },
-          { title: "专科", dataIndex: "specialtyCode", width: 110, ellipsis: true, render: (v: string | null) => specialties.name(v) },
-          { title: "提交时间", dataIndex: "submittedAt", width: 110, render: (v: string | null) => fmt(v, "MM-DD HH:mm") },
+          {
+            title: "类型",
+            dataIndex: "kind",
+            width: 100,
+            render: (v: ConsultationKind) => consultationKindLabel[v] ?? v,
+          },
+          {
+            title: "专科",
+            dataIndex: "specialtyCode",
+            width: 110,
+            ellipsis: true,
+            render: (v: string | null) => specialties.name(v),
+          },
+          {
+            title: "提交时间",
+            dataIndex: "submittedAt",
+            width: 110,
+            render: (v: string | null) => fmt(v, "MM-DD HH:mm"),
+          },
           {
             title: "受理时限",
             width: 140,
             render: (_, r) => {
               const c = countdown(r.slaDueAt, now);
               return c ? (
-                <Typography.Text type={c.overdue ? "danger" : c.ms < 30 * 60_000 ? "warning" : undefined} strong={c.overdue} data-testid="sla">
+                <Typography.Text
+                  type={c.overdue ? "danger" : c.ms < 30 * 60_000 ? "warning" : undefined}
+                  strong={c.overdue}
+                  data-testid="sla"
+                >
                   {c.text}
                 </Typography.Text>
               ) : (

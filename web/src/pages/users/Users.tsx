@@ -22,13 +22,24 @@ import { useToast } from "../../lib/toast";
 const roleOptions = Role.options.map((r) => ({ value: r, label: roleLabel[r] }));
 const titleOptions = ProfessionalTitle.options.map((r) => ({ value: r, label: professionalTitleLabel[r] }));
 
-function UserForm({ open, onClose, editing }: { open: boolean; onClose: (changed: boolean) => void; editing: UserSummary | null }) {
+function UserForm({
+  open,
+  onClose,
+  editing,
+}: {
+  open: boolean;
+  onClose: (changed: boolean) => void;
+  editing: UserSummary | null;
+}) {
   const me = useUser();
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const message = useToast();
-  const institutions = useAsync(async () => (open && !editing ? api.institutions({ limit: 50 }) : null), [open, editing]);
+  const institutions = useAsync(
+    async () => (open && !editing ? api.institutions({ limit: 50 }) : null),
+    [open, editing],
+  );
 
   const submit = async () => {
     const values = await form.validateFields();
@@ -36,7 +47,11 @@ function UserForm({ open, onClose, editing }: { open: boolean; onClose: (changed
     setError(null);
     try {
       if (editing) {
-        await api.updateUser(editing.id, { displayName: values.displayName, roles: values.roles, title: values.title ?? null });
+        await api.updateUser(editing.id, {
+          displayName: values.displayName,
+          roles: values.roles,
+          title: values.title ?? null,
+        });
       } else {
         const body = CreateUserBody.safeParse({ ...values, institutionId: values.institutionId ?? me.institution.id });
         if (!body.success) {
@@ -68,7 +83,11 @@ function UserForm({ open, onClose, editing }: { open: boolean; onClose: (changed
       afterOpenChange={(v) => {
         if (v) {
           setError(null);
-          form.setFieldsValue(editing ? { displayName: editing.displayName, roles: editing.roles, title: editing.title ?? undefined } : { roles: ["DOCTOR"] });
+          form.setFieldsValue(
+            editing
+              ? { displayName: editing.displayName, roles: editing.roles, title: editing.title ?? undefined }
+              : { roles: ["DOCTOR"] },
+          );
         } else form.resetFields();
       }}
     >
@@ -76,10 +95,21 @@ function UserForm({ open, onClose, editing }: { open: boolean; onClose: (changed
       <Form form={form} layout="vertical" preserve={false}>
         {!editing && (
           <>
-            <Form.Item name="username" label="用户名" rules={[{ required: true, message: "请输入用户名" }, { pattern: /^[a-z0-9._-]{3,64}$/, message: "3–64 位小写字母、数字、点、下划线或连字符" }]}>
+            <Form.Item
+              name="username"
+              label="用户名"
+              rules={[
+                { required: true, message: "请输入用户名" },
+                { pattern: /^[a-z0-9._-]{3,64}$/, message: "3–64 位小写字母、数字、点、下划线或连字符" },
+              ]}
+            >
               <Input autoComplete="off" />
             </Form.Item>
-            <Form.Item name="password" label="初始密码" rules={[{ required: true, min: 10, message: "密码至少 10 位" }]}>
+            <Form.Item
+              name="password"
+              label="初始密码"
+              rules={[{ required: true, min: 10, message: "密码至少 10 位" }]}
+            >
               <Input.Password autoComplete="new-password" />
             </Form.Item>
             <Form.Item name="institutionId" label="所属机构" tooltip="不选择则为本机构">
@@ -94,7 +124,11 @@ function UserForm({ open, onClose, editing }: { open: boolean; onClose: (changed
             </Form.Item>
           </>
         )}
-        <Form.Item name="displayName" label="姓名" rules={[{ required: true, whitespace: true, message: "请输入姓名" }]}>
+        <Form.Item
+          name="displayName"
+          label="姓名"
+          rules={[{ required: true, whitespace: true, message: "请输入姓名" }]}
+        >
           <Input />
         </Form.Item>
         <Form.Item name="roles" label="角色" rules={[{ required: true, message: "请至少选择一个角色" }]}>
@@ -115,7 +149,10 @@ export default function Users() {
   const [editing, setEditing] = useState<UserSummary | null>(null);
   const [formOpen, setFormOpen] = useState(false);
   const message = useToast();
-  const list = useAsync(() => api.users({ q: q || undefined, role, limit: 10, offset: (page - 1) * 10 }), [q, role, page]);
+  const list = useAsync(
+    () => api.users({ q: q || undefined, role, limit: 10, offset: (page - 1) * 10 }),
+    [q, role, page],
+  );
 
   const toggle = async (u: UserSummary, active: boolean) => {
     try {
@@ -130,19 +167,38 @@ export default function Users() {
     () => [
       { title: "姓名", dataIndex: "displayName", width: 120 },
       { title: "用户名", dataIndex: "username", width: 170, ellipsis: true },
-      { title: "机构", ellipsis: true, render: (_: unknown, u: UserSummary) => (
-        <span>
-          {u.institution.name} <TierTag tier={u.institution.tier} />
-        </span>
-      ) },
+      {
+        title: "机构",
+        ellipsis: true,
+        render: (_: unknown, u: UserSummary) => (
+          <span>
+            {u.institution.name} <TierTag tier={u.institution.tier} />
+          </span>
+        ),
+      },
       { title: "科室", width: 120, ellipsis: true, render: (_: unknown, u: UserSummary) => u.department?.name ?? "—" },
-      { title: "角色", width: 200, render: (_: unknown, u: UserSummary) => u.roles.map((r) => <Tag key={r}>{roleLabel[r]}</Tag>) },
-      { title: "职称", width: 100, render: (_: unknown, u: UserSummary) => (u.title ? professionalTitleLabel[u.title] : "—") },
+      {
+        title: "角色",
+        width: 200,
+        render: (_: unknown, u: UserSummary) => u.roles.map((r) => <Tag key={r}>{roleLabel[r]}</Tag>),
+      },
+      {
+        title: "职称",
+        width: 100,
+        render: (_: unknown, u: UserSummary) => (u.title ? professionalTitleLabel[u.title] : "—"),
+      },
       {
         title: "状态",
         width: 90,
         render: (_: unknown, u: UserSummary) => (
-          <Switch size="small" checked={u.active} checkedChildren={t("users.active")} unCheckedChildren={t("users.disabled")} onChange={(v) => void toggle(u, v)} aria-label="启用或停用账号" />
+          <Switch
+            size="small"
+            checked={u.active}
+            checkedChildren={t("users.active")}
+            unCheckedChildren={t("users.disabled")}
+            onChange={(v) => void toggle(u, v)}
+            aria-label="启用或停用账号"
+          />
         ),
       },
       {
@@ -169,8 +225,21 @@ export default function Users() {
       }
     >
       <Space style={{ marginBottom: 12 }}>
-        <Input.Search placeholder={t("users.search")} allowClear onSearch={(v) => (setQ(v.trim()), setPage(1))} style={{ width: 260 }} aria-label={t("users.search")} />
-        <Select allowClear placeholder="全部角色" style={{ width: 180 }} options={roleOptions} value={role} onChange={(v) => (setRole(v), setPage(1))} />
+        <Input.Search
+          placeholder={t("users.search")}
+          allowClear
+          onSearch={(v) => (setQ(v.trim()), setPage(1))}
+          style={{ width: 260 }}
+          aria-label={t("users.search")}
+        />
+        <Select
+          allowClear
+          placeholder="全部角色"
+          style={{ width: 180 }}
+          options={roleOptions}
+          value={role}
+          onChange={(v) => (setRole(v), setPage(1))}
+        />
       </Space>
       {list.error ? <ErrorAlert error={list.error} onRetry={list.reload} style={{ marginBottom: 12 }} /> : null}
       <Table<UserSummary>
@@ -180,9 +249,20 @@ export default function Users() {
         dataSource={list.data?.items ?? []}
         columns={columns}
         tableLayout="fixed"
-        pagination={{ current: page, pageSize: 10, total: list.data?.total ?? 0, onChange: setPage, showSizeChanger: false, showTotal: (n) => t("common.total", { n }) }}
+        pagination={{
+          current: page,
+          pageSize: 10,
+          total: list.data?.total ?? 0,
+          onChange: setPage,
+          showSizeChanger: false,
+          showTotal: (n) => t("common.total", { n }),
+        }}
       />
-      <UserForm open={formOpen} editing={editing} onClose={(changed) => (setFormOpen(false), changed && void list.reload())} />
+      <UserForm
+        open={formOpen}
+        editing={editing}
+        onClose={(changed) => (setFormOpen(false), changed && void list.reload())}
+      />
     </Card>
   );
 }
