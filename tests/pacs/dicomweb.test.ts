@@ -118,6 +118,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.worker.close();
   await worker?.queue.close();
+  // The Orthanc stops with this file: its registration goes too (later files share the database copy).
+  await db.pacsConnection.deleteMany({ where: { name: "哈达山卫生院 PACS" } });
   await ts?.stop();
   await pacs?.stop();
   connection.disconnect();

@@ -56,6 +56,8 @@ const suite = consoleSuite({
       await w.worker.close();
       await w.queue.close();
     }
+    // The Orthanc stops with this file: its registration goes too (later files share the database copy).
+    await db.pacsConnection.deleteMany({ where: { name: "哈达山卫生院 PACS" } });
     await pacs?.stop();
     connection.disconnect();
   },
