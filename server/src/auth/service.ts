@@ -76,7 +76,8 @@ export class AuthService {
 
   /** `username` is normalised (LoginBody). */
   async login(username: string, password: string): Promise<TokenPair> {
-    const u = await loadUser(this.db, { username });
+    // The account and its lock-out state are independent reads: one round trip's wait, not two.
+    const [u, lockedS] = await Promise.all([loadUser(this.db, { username }), this.lockout.lockedForS(username)]);
     const denied = (detail: Prisma.InputJsonValue) =>
       audit(this.db, {
         action: "auth.login",
@@ -88,7 +89,6 @@ export class AuthService {
         detail,
       });
     // A locked account is refused before its password is even checked: guesses during the lock teach nothing.
-    const lockedS = await this.lockout.lockedForS(username);
     if (lockedS > 0) {
       await denied({ username, reason: "locked", retryAfterS: lockedS });
       throw lockedError(lockedS);
@@ -101,8 +101,8 @@ export class AuthService {
       if (lockS) throw lockedError(lockS);
       throw new AppError(ErrorCode.INVALID_CREDENTIALS);
     }
-    await this.lockout.recordSuccess(username);
     if (!u.active) {
+      await this.lockout.recordSuccess(username);
       await audit(this.db, {
         action: "auth.login",
         entityType: "User",
@@ -115,7 +115,7 @@ export class AuthService {
       throw new AppError(ErrorCode.ACCOUNT_DISABLED);
     }
     const familyId = randomUUID();
-    const pair = await this.issue(u, familyId);
+    const [pair] = await Promise.all([this.issue(u, familyId), this.lockout.recordSuccess(username)]);
     await audit(this.db, {
       action: "auth.login",
       entityType: "User",
@@ -197,18 +197,22 @@ export class AuthService {
     const { token, hash } = newRefreshToken();
     const ctx = getContext();
     const expiresAt = new Date(Date.now() + this.refreshTtlS * 1000);
-    await this.db.refreshToken.create({
-      data: {
-        userId: u.id,
-        familyId,
-        tokenHash: hash,
-        expiresAt,
-        ip: ctx?.ip ?? null,
-        userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
-      },
-    });
-    await this.tokens.sessions.markLive(familyId, u.id, expiresAt);
-    const accessToken = await this.tokens.signAccess(principal(u, familyId));
+    // Independent steps side by side; the pair is handed out only when all of them succeeded (a live marker
+    // without a stored refresh token names a session nobody holds a token for).
+    const [, , accessToken] = await Promise.all([
+      this.db.refreshToken.create({
+        data: {
+          userId: u.id,
+          familyId,
+          tokenHash: hash,
+          expiresAt,
+          ip: ctx?.ip ?? null,
+          userAgent: ctx?.userAgent?.slice(0, 300) ?? null,
+        },
+      }),
+      this.tokens.sessions.markLive(familyId, u.id, expiresAt),
+      this.tokens.signAccess(principal(u, familyId)),
+    ]);
     return { accessToken, expiresIn: this.tokens.accessTtlS, refreshToken: token, user: toMe(u) };
   }
 }
