@@ -163,6 +163,9 @@ export default async function run(): Promise<void> {
         include: { institution: true },
         orderBy: { username: "asc" },
       });
+      // Access tokens need a live session (security #12): the bench marks its own, as a login would.
+      const sessionId = randomUUID();
+      await tokens.sessions.markLive(sessionId, u.id, new Date(Date.now() + 3_600_000));
       return tokens.signAccess({
         id: u.id,
         username: u.username,
@@ -171,7 +174,7 @@ export default async function run(): Promise<void> {
         institutionTier: u.institution.tier,
         departmentId: u.departmentId,
         region: null,
-        sessionId: randomUUID(),
+        sessionId,
       });
     };
     const lecturerToken = await tokenFor({ lecturer: true });
