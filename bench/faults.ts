@@ -11,6 +11,8 @@
 //   through the front), over all faults;
 // - lost_items: chat messages acknowledged before a fault and missing from the history after, uploads accepted
 //   and not READY at the end; duplicated_items: chat messages stored twice, uploads processed more than once.
+// The log says, per fault and call, whether the call's media held or was rebuilt, and shows the servers'
+// "media node lost" warnings (FAULTS_DEBUG=1 adds every member's Redis lines).
 // Not here yet: the 500-viewer lecture of the issue (see the report). Scale: FAULTS_NOTIFY_CLIENTS.
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
@@ -44,6 +46,8 @@ const SECRET = "bench-faults-secret-bench-faults-secret-0123";
 const PATIENT_DATA_KEY = Buffer.alloc(32, 9).toString("base64");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
+/** When the last fault was injected (server lines about it are shown relative to it). */
+let lastFaultAt = Date.now();
 
 async function until<T>(
   what: string,
@@ -179,6 +183,11 @@ export default async function run(): Promise<void> {
     cluster = await startCluster({
       prefix,
       privateRedis: true,
+      // Why a call was rebuilt, as the servers tell operators.
+      onOutput: (member, line) => {
+        if (line.includes("media node lost") || (process.env.FAULTS_DEBUG && line.includes("redis")))
+          log(`  +${Date.now() - lastFaultAt} ms ${member}: ${line}`);
+      },
       env: {
         DATABASE_URL: databaseUrl,
         STORAGE_DIR: storageDir,
@@ -304,37 +313,51 @@ export default async function run(): Promise<void> {
      * restarts heard before the fault) counts frames only once its participants were told: frames still
      * buffered in a loaded page from before the fault are not media being back.
      */
-    const measureCalls = async (at: number, rebuilt: (number | undefined)[] = []) => {
-      for (const [c, pair] of pages.entries()) {
-        const before = rebuilt[c];
-        const told =
-          before === undefined
-            ? at
-            : await until("the call is told", async () => (heardIn(c) > before ? Date.now() : null), 30_000, 50).catch(
-                () => NaN,
-              );
-        const back = Number.isNaN(told) ? NaN : await decodingBoth(pair, peers[c]!, Math.max(told, at + 500));
-        mediaBack.push(back - at);
-        log(`  call ${c + 1}: both sides decoding again after ${(back - at).toFixed(0)} ms`);
-      }
+    /** Restarts heard per call when the last fault was injected: tells a rebuilt call from one that held. */
+    let heardAtFault: number[] = [];
+    const markFault = () => {
+      heardAtFault = pages.map((_, c) => heardIn(c));
+      lastFaultAt = Date.now();
+      return lastFaultAt;
     };
+    // Both calls at once: measured one after the other, the second would wait for the first.
+    const measureCalls = (at: number, rebuilt: (number | undefined)[] = []) =>
+      Promise.all(
+        pages.map(async (pair, c) => {
+          const before = rebuilt[c];
+          const told =
+            before === undefined
+              ? at
+              : await until(
+                  "the call is told",
+                  async () => (heardIn(c) > before ? Date.now() : null),
+                  30_000,
+                  50,
+                ).catch(() => NaN);
+          const back = Number.isNaN(told) ? NaN : await decodingBoth(pair, peers[c]!, Math.max(told, at + 500));
+          mediaBack.push(back - at);
+          const how = heardIn(c) > heardAtFault[c]! ? "media rebuilt" : "media held";
+          log(`  call ${c + 1}: both sides decoding again after ${(back - at).toFixed(0)} ms (${how})`);
+        }),
+      );
     const pinOf = (roomId: string) => redis!.get(`${prefix}:media:room:consultation:${roomId}`);
 
     log("fault 1: SIGKILL server-1");
-    let at = Date.now();
+    let at = markFault();
     await cluster.member("server-1").kill("SIGKILL");
     faults++;
+    const measured = measureCalls(at);
     for (const ch of chatters)
       if (!ch.socket.connected)
         await until("chatter resumes", async () => (await ch.connect(cluster!.url), true), 20_000, 500);
-    await measureCalls(at);
+    await measured;
     await cluster.member("server-1").start();
 
     log("fault 2: SIGKILL the media node of call 1");
     const node1 = (await pinOf(calls[0]!))!;
     const node2Before = (await pinOf(calls[1]!))!;
     let rebuilt = [heardIn(0), node2Before === node1 ? heardIn(1) : undefined];
-    at = Date.now();
+    at = markFault();
     await cluster.member(node1).kill("SIGKILL");
     faults++;
     await measureCalls(at, rebuilt);
@@ -342,11 +365,11 @@ export default async function run(): Promise<void> {
 
     log("fault 3: SIGKILL a mediasoup worker under call 2");
     const node2 = (await pinOf(calls[1]!))!;
-    at = Date.now();
+    at = markFault();
     // The room's router lives on one of the node's two workers: kill them one at a time until the room notices.
     rebuilt = [undefined, heardIn(1)]; // call 1 may share the node, not necessarily the worker
     for (const pid of cluster.mediaWorkerPids(node2)) {
-      at = Date.now();
+      at = markFault();
       process.kill(pid, "SIGKILL");
       if (
         await until("the room notices", async () => heardIn(1) > rebuilt[1]!, 4000).then(
@@ -372,14 +395,14 @@ export default async function run(): Promise<void> {
     uploadIds.push(uploadId);
     await until("upload mid-job", async () => existsSync(path.join(storageDir, deidentifiedKey(uploadId))), 60_000);
     await cluster.member("worker-2").start();
-    at = Date.now();
+    at = markFault();
     await cluster.member("worker-1").kill("SIGKILL");
     faults++;
     await measureCalls(at);
     await cluster.member("worker-1").start();
 
     log("fault 5: Redis killed and restarted");
-    at = Date.now();
+    at = markFault();
     await cluster.member("redis").kill("SIGKILL");
     faults++;
     await sleep(1000);

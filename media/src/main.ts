@@ -42,7 +42,8 @@ const service = await MediaService.start({
   consumerStartLayer: env.MEDIA_CONSUMER_START_LAYER,
   log,
 });
-const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3 });
+// Commands wait for Redis to come back (null): events published during a Redis restart arrive late, not never.
+const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
 redis.on("error", (err) => log("warn", "redis error", { err: err.message }));
 const node = await serveMediaNode(redis, env.REDIS_PREFIX, service, { heartbeatMs: env.MEDIA_NODE_HEARTBEAT_MS });
 log("info", "media node ready", { nodeId: service.nodeId, workers: service.pool.workers.length });
@@ -53,7 +54,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
-    await node.stop().catch(() => undefined);
+    // Leaving the registry needs Redis; if Redis is down the record simply expires.
+    await Promise.race([node.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await service.close();
     redis.disconnect();
     process.exit(0);

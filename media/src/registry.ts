@@ -28,6 +28,22 @@ export interface NodeRecord extends MediaLoad {
   at: number;
   /** Epoch ms the node process started serving: a change means it restarted and lost its rooms. */
   since?: number;
+  /**
+   * The name of the node's Redis connection (its RPC subscription). Redis drops a connection the moment its
+   * process dies, so a record whose connection is gone is a lost node without waiting for the record to expire.
+   */
+  connection?: string;
+}
+
+/** The Redis client name a media node's RPC connection carries (no spaces: Redis refuses them in names). */
+export const nodeConnectionName = (prefix: string, nodeId: string) =>
+  `${prefix}:media-node:${nodeId}`.replace(/\s/g, "_");
+
+/** The names of the open subscriber connections, or null where Redis will not say (ACL, a proxy). */
+export async function subscriberNames(redis: Redis): Promise<Set<string> | null> {
+  const list = await redis.call("CLIENT", "LIST", "TYPE", "pubsub").catch(() => null);
+  if (typeof list !== "string") return null;
+  return new Set([...list.matchAll(/ name=(\S+)/g)].map((m) => m[1]!));
 }
 
 /** The live media nodes and their load, least loaded first. */

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode, type ErrorCode as Code } from "@yilian/contract";
 import { parseRoomKey, type JoinPeer, type MediaApi, type MediaEvent, type MediaLoad, type RoomSnapshot } from "./api";
-import { listMediaNodes, mediaKeys as keys, type NodeRecord } from "./registry";
+import { listMediaNodes, mediaKeys as keys, nodeConnectionName, subscriberNames, type NodeRecord } from "./registry";
 import { SessionSpans, spansNodes } from "./span";
 
 export { listMediaNodes, type NodeRecord };
@@ -40,6 +40,8 @@ return cur`;
 const NO_NODE_LEFT = "音视频节点出现故障，暂无可用节点，视频已中断，请稍后重新进入。";
 /** Shown when a spanning training session lost its origin node. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A node's connection found missing is looked for again after this long (a reconnect takes ~50 ms). */
+const CONNECTION_RECHECK_MS = 500;
 const SESSION_NODE_LOST = "承载本场直播的音视频节点出现故障，直播已中断，请稍后重新进入。";
 
 const REMOTE_METHODS = [
@@ -84,11 +86,16 @@ export async function serveMediaNode(
   const k = keys(prefix);
   const { nodeId } = await api.load();
   const since = Date.now();
-  const sub = redis.duplicate();
+  const connection = nodeConnectionName(prefix, nodeId);
+  const sub = redis.duplicate({ connectionName: connection });
+  sub.on("error", () => undefined); // reconnects by itself; the main connection's owner logs Redis errors
+  // Nothing here may throw out of a Redis outage: a node that crashed with Redis would take its calls along.
+  const ignore = () => undefined;
   const offEvents = api.onEvent((e) => {
-    void redis.publish(k.events(nodeId), JSON.stringify({ ...e, nodeId }));
+    redis.publish(k.events(nodeId), JSON.stringify({ ...e, nodeId })).catch(ignore);
     // A closed room is no longer pinned here: it is placed afresh when it opens again.
-    if (e.name === "media:roomClosed") void redis.eval(UNPIN, 2, k.room(e.roomKey), k.members(e.roomKey), nodeId);
+    if (e.name === "media:roomClosed")
+      redis.eval(UNPIN, 2, k.room(e.roomKey), k.members(e.roomKey), nodeId).catch(ignore);
   });
   await sub.subscribe(k.rpc(nodeId));
   sub.on("message", async (_channel, raw) => {
@@ -108,13 +115,13 @@ export async function serveMediaNode(
       const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL);
       reply = { id: req.id, ok: false, error: err.toPayload() };
     }
-    await redis.publish(req.replyTo, JSON.stringify(reply));
+    await redis.publish(req.replyTo, JSON.stringify(reply)).catch(ignore);
   });
 
   let stopped = false;
   const beat = async () => {
     if (stopped) return;
-    const record: NodeRecord = { ...(await api.load()), at: Date.now(), since };
+    const record: NodeRecord = { ...(await api.load()), at: Date.now(), since, connection };
     await redis
       .multi()
       .set(k.node(nodeId), JSON.stringify(record), "PX", opts.heartbeatMs * 3)
@@ -123,11 +130,15 @@ export async function serveMediaNode(
   };
   await beat();
   const timer = setInterval(() => void beat().catch(() => undefined), opts.heartbeatMs);
+  // Redis came back (restarted, failed over): beat at once, so the watchdogs do not take a gap for a lost node.
+  const beatOnReady = () => void beat().catch(() => undefined);
+  redis.on("ready", beatOnReady);
   return {
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      redis.off("ready", beatOnReady);
       offEvents();
       await redis.multi().del(k.node(nodeId)).srem(k.nodes, nodeId).exec();
       await sub.quit().catch(() => sub.disconnect());
@@ -147,12 +158,19 @@ export async function serveMediaNode(
 export async function connectRemoteMedia(
   redis: Redis,
   prefix: string,
-  opts: { timeoutMs?: number; spanAfterPeers?: number; heartbeatMs?: number } = {},
+  opts: {
+    timeoutMs?: number;
+    spanAfterPeers?: number;
+    heartbeatMs?: number;
+    /** Where node losses are told (operators want to know why a call was rebuilt). */
+    warn?: (msg: string, data: Record<string, unknown>) => void;
+  } = {},
 ): Promise<MediaApi> {
   const k = keys(prefix);
   const clientId = randomUUID();
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const sub = redis.duplicate();
+  sub.on("error", () => undefined); // reconnects and resubscribes by itself; the main connection's owner logs
   const pending = new Map<
     string,
     { resolve: (v: unknown) => void; reject: (e: unknown) => void; timer: NodeJS.Timeout }
@@ -231,12 +249,19 @@ export async function connectRemoteMedia(
     }
     throw new AppError(ErrorCode.INVALID_STATE, "房间未开启或已关闭");
   };
+  /**
+   * Nodes this server found lost, with the process start time they had: their records may outlive them by up
+   * to three heartbeats, and nothing may be placed there meanwhile. The same node id back as a new process is live.
+   */
+  const lost = new Map<string, number | undefined>();
+  const liveNodes = async () =>
+    (await listMediaNodes(redis, prefix)).filter((n) => !lost.has(n.nodeId) || lost.get(n.nodeId) !== n.since);
   const spans = new SessionSpans({
     redis,
     prefix,
     call,
     originOf: nodeOf,
-    liveNodes: () => listMediaNodes(redis, prefix),
+    liveNodes,
     spanAfterPeers: opts.spanAfterPeers ?? 600,
   });
   /** The node serving a peer's media: its home in a spanning session, else the room's node. */
@@ -296,7 +321,7 @@ export async function connectRemoteMedia(
       return;
     }
     if (pin !== dead) return; // moved already, or closed
-    const best = (await listMediaNodes(redis, prefix))[0];
+    const best = (await liveNodes())[0];
     if (!best) return end(NO_NODE_LEFT);
     const placed = await redis.eval(
       REPIN,
@@ -317,13 +342,15 @@ export async function connectRemoteMedia(
    * A node stopped heart-beating (or came back as a new process, without its rooms): whoever takes the lock
    * first moves every room of it; the others only forget it here and follow the mover's events.
    */
-  const moveLostNode = async (dead: string) => {
+  const moveLostNode = async (dead: string, why: "absent" | "disconnected" | "restarted", since?: number) => {
+    if (why === "disconnected") lost.set(dead, since);
     const local = [...roomNodes].filter(([, nodes]) => nodes.has(dead)).map(([roomKey]) => roomKey);
     for (const roomKey of local) untrack(roomKey, dead);
     for (const [roomKey, node] of [...roomNode]) if (node === dead) roomNode.delete(roomKey);
     // Not released: it expires, so a slow server does not move the same rooms a second time.
     if (!(await redis.set(k.lost(dead), clientId, "PX", 30_000, "NX"))) return;
     const rooms = new Set([...(await redis.smembers(k.nodeRooms(dead))), ...local]);
+    opts.warn?.("media node lost: moving its rooms", { nodeId: dead, why, rooms: rooms.size });
     // Off the lists first: a node that restarted under the same id may get some of the rooms back.
     await redis
       .multi()
@@ -334,6 +361,14 @@ export async function connectRemoteMedia(
   };
 
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  /**
+   * When this server's Redis connection last became ready. A node's record lives three heartbeats; after Redis
+   * was down or restarted (its records lost or expired meanwhile), absent records prove nothing until every live
+   * node has had that long to beat again — otherwise a Redis restart would move every room of the cluster.
+   */
+  let readyAt = redis.status === "ready" ? 0 : Date.now();
+  redis.on("ready", () => (readyAt = Date.now()));
+  const trustAbsence = () => Date.now() - readyAt >= heartbeatMs * 3;
   /** The start time of each node as last seen: a node that restarted lost its rooms like one that died. */
   const since = new Map<string, number>();
   let watching = false;
@@ -345,12 +380,31 @@ export async function connectRemoteMedia(
       if (before !== undefined && n.since !== undefined && before !== n.since) restarted.add(n.nodeId);
       if (n.since !== undefined) since.set(n.nodeId, n.since);
     }
-    const liveIds = new Set(live.map((n) => n.nodeId).filter((id) => !restarted.has(id)));
+    // A node whose process died has lost its Redis connection at once; asked twice, a moment apart, so a node
+    // that is only reconnecting is not taken for lost.
+    const unconnected = async () => {
+      const names = await subscriberNames(redis);
+      return new Set(live.filter((n) => names && n.connection && !names.has(n.connection)).map((n) => n.nodeId));
+    };
+    let gone = await unconnected();
+    if (gone.size) {
+      await sleep(CONNECTION_RECHECK_MS);
+      const again = await unconnected();
+      gone = new Set([...gone].filter((id) => again.has(id)));
+    }
+    const liveIds = new Set(live.map((n) => n.nodeId).filter((id) => !restarted.has(id) && !gone.has(id)));
     const holding = new Set([
       ...(await redis.smembers(k.placed)),
       ...[...roomNodes.values()].flatMap((nodes) => [...nodes]),
     ]);
-    for (const nodeId of holding) if (!liveIds.has(nodeId)) await moveLostNode(nodeId);
+    for (const nodeId of holding)
+      if (restarted.has(nodeId)) await moveLostNode(nodeId, "restarted");
+      else if (!liveIds.has(nodeId) && trustAbsence())
+        await moveLostNode(
+          nodeId,
+          gone.has(nodeId) ? "disconnected" : "absent",
+          live.find((n) => n.nodeId === nodeId)?.since,
+        );
   };
   const watchdog = setInterval(() => {
     if (watching) return;
@@ -364,12 +418,12 @@ export async function connectRemoteMedia(
   const api: Partial<MediaApi> = {
     async openRoom(kind, roomId) {
       const roomKey = `${kind}:${roomId}`;
-      const live = await listMediaNodes(redis, prefix);
+      const live = await liveNodes();
       let nodeId = (await redis.get(k.room(roomKey))) ?? undefined;
-      if (nodeId && !live.some((n) => n.nodeId === nodeId)) {
+      if (nodeId && !live.some((n) => n.nodeId === nodeId) && trustAbsence()) {
         // Someone joins before the watchdogs noticed the node is gone: its room (and peers) move first.
         const dead = nodeId;
-        await moveLostNode(dead);
+        await moveLostNode(dead, "absent");
         for (
           let waited = 0;
           (nodeId = (await redis.get(k.room(roomKey))) ?? undefined) === dead && waited < 10_000;

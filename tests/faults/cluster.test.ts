@@ -235,6 +235,9 @@ test("Redis restarts: everything reconnects; a job accepted before the crash is 
   const r = await uploadFile(cluster.url, doctor.token, consultationId, fx.dicomJpeg);
   expect(r.status).toBe(202);
   const id: string = r.body.id;
+  const node = (await redis.get(pinKey()))!;
+  const restartsBefore = [doctor.restarts.length, specialist.restarts.length];
+  const mediaPids = ["media-1", "media-2"].map((m) => cluster.member(m).pid);
   const redisMember = cluster.member("redis");
   await redisMember.kill("SIGKILL");
   await new Promise((r) => setTimeout(r, 1000));
@@ -247,4 +250,8 @@ test("Redis restarts: everything reconnects; a job accepted before the crash is 
   // Both media nodes beat again, the room stayed where it was, chat crosses the servers again.
   await waitFor(async () => (await listMediaNodes(redis, PREFIX)).length === 2, 10_000);
   await exchange("after Redis restarted");
+  // A Redis outage is not a lost media node: the nodes lived through it and the call was never rebuilt.
+  expect(await redis.get(pinKey())).toBe(node);
+  expect([doctor.restarts.length, specialist.restarts.length]).toEqual(restartsBefore);
+  expect(["media-1", "media-2"].map((m) => cluster.member(m).pid)).toEqual(mediaPids);
 });

@@ -17,6 +17,7 @@ export async function createMediaBackend({ config, redis, logger }: MediaBackend
     const api = await connectRemoteMedia(redis, config.REDIS_PREFIX, {
       spanAfterPeers: config.MEDIA_SPAN_AFTER_PEERS,
       heartbeatMs: config.MEDIA_NODE_HEARTBEAT_MS,
+      warn: (msg, data) => logger.warn(data, msg),
     });
     logger.info({ node: (await api.load()).nodeId }, "media: using a remote media node");
     return api;
