@@ -38,10 +38,10 @@ end
 return cur`;
 /** Shown when a room's node was lost and no other node is live. */
 const NO_NODE_LEFT = "音视频节点出现故障，暂无可用节点，视频已中断，请稍后重新进入。";
-/** Shown when a spanning training session lost its origin node. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A node's connection found missing is looked for again after this long (a reconnect takes ~50 ms). */
 const CONNECTION_RECHECK_MS = 500;
+/** Shown when a spanning training session lost its origin node. */
 const SESSION_NODE_LOST = "承载本场直播的音视频节点出现故障，直播已中断，请稍后重新进入。";
 
 const REMOTE_METHODS = [

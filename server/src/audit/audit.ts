@@ -21,10 +21,20 @@ export async function audit(db: AuditWriter, entry: AuditEntry): Promise<void> {
   await writeAudit(db, entry, requestSource());
 }
 
-/** The same row through plain SQL, inside the caller's transaction (hot paths, see db.ts). */
-export async function auditSql(sql: Sql, entry: AuditEntry): Promise<void> {
+/**
+ * The row as an `INSERT INTO "AuditLog"` whose parameters start at `$first`: for a statement that writes the row
+ * together with the change it records (a data-modifying CTE commits both or neither, in one round trip).
+ */
+export function auditInsert(entry: AuditEntry, first = 1): { text: string; values: unknown[] } {
   const row = Object.entries(auditRow(entry, requestSource())).filter(([, v]) => v !== undefined);
   const values = row.map(([k, v]) => (k === "detail" && v !== null ? JSON.stringify(v) : v));
   const columns = row.map(([k]) => `"${k}"`).join(", ");
-  await sql.query(`INSERT INTO "AuditLog" (${columns}) VALUES (${row.map((_, i) => `$${i + 1}`).join(", ")})`, values);
+  const params = row.map((_, i) => `$${first + i}`).join(", ");
+  return { text: `INSERT INTO "AuditLog" (${columns}) VALUES (${params})`, values };
+}
+
+/** The same row through plain SQL, inside the caller's transaction (hot paths, see db.ts). */
+export async function auditSql(sql: Sql, entry: AuditEntry): Promise<void> {
+  const { text, values } = auditInsert(entry);
+  await sql.query(text, values);
 }
