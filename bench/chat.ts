@@ -4,7 +4,7 @@
 // stored with its audit row, then sent to the others. Send-to-receipt latency per delivery (the text carries the
 // sender's clock; all clients live in this process). The same clients and load then run against two bare socket.io
 // servers with the same Redis adapter; both sides are connected at once and measured in alternating slices.
-// ratio_vs_bare = p95 / bare p95. Quick runs: CHAT_CLIENTS=300 CHAT_SECONDS=4.
+// ratio_vs_bare = p95 / bare p95. Quick runs: CHAT_CLIENTS=300 CHAT_SECONDS=4; CHAT_CPU_PROF=<dir> profiles the servers.
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
@@ -202,7 +202,13 @@ export default async function run(): Promise<void> {
         [0, 1].map(() =>
           startProcess(
             process.execPath,
-            ["--import", "tsx", "server/src/main.ts"],
+            [
+              // CHAT_CPU_PROF=<dir>: a V8 CPU profile of each product server (where the time per message goes).
+              ...(process.env.CHAT_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CHAT_CPU_PROF}`] : []),
+              "--import",
+              "tsx",
+              "server/src/main.ts",
+            ],
             env,
             /listening on (http:\/\/\S+)/,
             120_000,

@@ -22,9 +22,46 @@ export function problemOf(err: AppError, instance?: string): ProblemDetails {
   };
 }
 
-/** Converts library errors that are really the caller's fault into AppErrors. */
+/** SQLSTATEs and socket errors of a database that is down, restarting or unreachable (not of a bad query). */
+const DB_DOWN_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up, in recovery)
+  "08000",
+  "08001",
+  "08003",
+  "08006",
+  "P1001", // Prisma: can't reach the database server
+  "P1017", // Prisma: the server closed the connection
+]);
+
+/** Whether `err` (or what caused it) says the database is unavailable, as during a PostgreSQL restart. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (typeof e.code === "string" && DB_DOWN_CODES.has(e.code)) return true;
+    if (
+      typeof e.message === "string" &&
+      /Connection terminated|terminating connection|the database system is/.test(e.message)
+    )
+      return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/** Converts library errors that are really the caller's fault, or a dependency's outage, into AppErrors. */
 export function toAppError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  // The database restarting is not a bug: 503 with a retry hint, and the client tries again.
+  if (isDatabaseUnavailable(err))
+    return new AppError(ErrorCode.UNAVAILABLE, "数据库暂时不可用，请稍后重试", { details: { retryAfterS: 5 } });
   const e = err as { type?: string; status?: number; statusCode?: number; expose?: boolean };
   // body-parser
   if (e?.type === "entity.parse.failed") return new AppError(ErrorCode.MALFORMED_JSON);

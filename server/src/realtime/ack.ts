@@ -1,4 +1,5 @@
 import { AppError, ErrorCode, type Ack } from "@yilian/contract";
+import { toAppError } from "../http/problem";
 
 /** Runs a socket request and answers its ack with { ok, data } or a typed error, never throwing. */
 export async function handleAck<T>(ack: unknown, run: () => Promise<T> | T): Promise<void> {
@@ -7,8 +8,9 @@ export async function handleAck<T>(ack: unknown, run: () => Promise<T> | T): Pro
   try {
     reply({ ok: true, data: await run() });
   } catch (e) {
-    const err = e instanceof AppError ? e : new AppError(ErrorCode.INTERNAL);
-    if (!(e instanceof AppError)) console.error("socket request failed", e);
+    const known = toAppError(e);
+    const err = known ?? new AppError(ErrorCode.INTERNAL);
+    if (!known) console.error("socket request failed", e);
     reply({ ok: false, error: err.toPayload() });
   }
 }
