@@ -3,7 +3,8 @@
 // consultation calls (each side sending camera and microphone), chat in those calls from socket.io participants
 // on either server, and FAULTS_NOTIFY_CLIENTS (default 2,000) notification clients on the front. One at a time,
 // the script SIGKILLs a server process, the media node of call 1, a mediasoup worker under call 2, a BullMQ
-// worker in the middle of an upload job, and kills and restarts Redis. It prints:
+// worker in the middle of an upload job, kills and restarts Redis, and crashes and restarts PostgreSQL (a private
+// server with a copy of the bench database, tests/helpers/postgres.ts). It prints:
 // - faults_injected;
 // - media_back_p95_ms: per fault and call, from the fault until both pages decode the other's video again
 //   (frames counted from 500 ms after the fault, so frames already buffered do not count);
@@ -17,6 +18,7 @@
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
 import { loadavg, tmpdir } from "node:os";
+import { execSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
@@ -37,6 +39,7 @@ import {
   type Participant,
 } from "../tests/browser/helpers";
 import { makeFixtures } from "../tests/worker/fixtures";
+import { startPrivatePostgres, type PrivatePostgres } from "../tests/helpers/postgres";
 import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 
 const BENCH = "faults";
@@ -136,7 +139,10 @@ async function decodingBoth(
 
 export default async function run(): Promise<void> {
   log(`scale: 2 Chromium calls, ${NOTIFY_CLIENTS} notification clients, 5 fault kinds`);
-  const databaseUrl = await createBenchDatabase(DB);
+  // Seeded on the machine's PostgreSQL, then run on a private copy that fault 6 may crash.
+  const seededUrl = await createBenchDatabase(DB);
+  let databaseUrl = seededUrl;
+  let privatePg: PrivatePostgres | undefined;
   const prefix = `yilian-bench-faults-${process.pid}`;
   const storageDir = mkdtempSync(path.join(tmpdir(), "yilian-bench-faults-"));
   const fx = makeFixtures();
@@ -146,7 +152,7 @@ export default async function run(): Promise<void> {
   const sockets: Socket[] = [];
   try {
     await ensureSdkBuilt();
-    const db = new pg.Client({ connectionString: databaseUrl });
+    const db = new pg.Client({ connectionString: seededUrl });
     await db.connect();
     const rows = (
       await db.query(
@@ -179,6 +185,13 @@ export default async function run(): Promise<void> {
       calls.push(id);
     }
     await db.end();
+    log("a private PostgreSQL with a copy of the bench database (fault 6 crashes it)");
+    privatePg = await startPrivatePostgres();
+    databaseUrl = privatePg.url("yilian");
+    execSync(`createdb -h 127.0.0.1 -p ${new URL(databaseUrl).port} -U postgres yilian`);
+    execSync(`pg_dump --no-owner --no-privileges "${seededUrl}" | psql -q -o /dev/null "${databaseUrl}"`, {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
 
     cluster = await startCluster({
       prefix,
@@ -408,6 +421,14 @@ export default async function run(): Promise<void> {
     await sleep(1000);
     await cluster.member("redis").start();
     await measureCalls(at);
+
+    log("fault 6: PostgreSQL crashed (immediate shutdown) and restarted");
+    at = markFault();
+    await privatePg.crash();
+    faults++;
+    await sleep(1000);
+    await privatePg.start();
+    await measureCalls(at);
     await sleep(3000);
 
     chatting = false;
@@ -460,6 +481,7 @@ export default async function run(): Promise<void> {
     await browser?.close();
     redis?.disconnect();
     await cluster?.stop();
+    await privatePg?.stop();
     rmSync(storageDir, { recursive: true, force: true });
     rmSync(fx.dir, { recursive: true, force: true });
     await dropBenchDatabase(DB);
