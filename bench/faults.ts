@@ -45,6 +45,11 @@ import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from ".
 const BENCH = "faults";
 const DB = "yilian_bench_faults";
 const NOTIFY_CLIENTS = Number(process.env.FAULTS_NOTIFY_CLIENTS ?? 2000);
+/** Of the notification clients, these attend a live lecture (training session) through every fault. */
+// 200 by default: with 500 the 2-core host (which also runs the four Chromium pages) is overloaded by the
+// entries alone (~19 ms of server CPU each, half of it Prisma's query compiler); FAULTS_LECTURE_VIEWERS=500 for the
+// issue's scale on a larger host.
+const LECTURE_VIEWERS = Math.min(NOTIFY_CLIENTS, Number(process.env.FAULTS_LECTURE_VIEWERS ?? 200));
 const SECRET = "bench-faults-secret-bench-faults-secret-0123";
 const PATIENT_DATA_KEY = Buffer.alloc(32, 9).toString("base64");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,6 +173,12 @@ export default async function run(): Promise<void> {
       departmentId: string | null;
       tier: string;
     }[];
+    const lecturerRow = (
+      await db.query(
+        `SELECT u.id, u.username, u.roles, u."institutionId", u."departmentId", i.tier FROM "User" u JOIN "Institution" i ON i.id = u."institutionId"
+         WHERE u.active AND 'LECTURER'::"Role" = ANY(u.roles) AND i.tier = 'PROVINCE' ORDER BY u.username LIMIT 1`,
+      )
+    ).rows[0] as (typeof rows)[number];
     // Two open calls, four participants each: two in Chromium, two chatting over socket.io.
     const calls: string[] = [];
     for (let c = 0; c < 2; c++) {
@@ -223,22 +234,21 @@ export default async function run(): Promise<void> {
     const sessions = new SessionRegistry(redis, prefix, async () => null, 7200);
     const tokens = new TokenService(SECRET, sessions, 7200);
     const parseRoles = (r: string | string[]) => (Array.isArray(r) ? r : r.replace(/[{}]/g, "").split(",")) as never;
-    const tokenOf = await Promise.all(
-      rows.map(async (r) => {
-        const sessionId = randomUUID();
-        await sessions.markLive(sessionId, r.id, new Date(Date.now() + 7_200_000));
-        return tokens.signAccess({
-          id: r.id,
-          username: r.username,
-          roles: parseRoles(r.roles),
-          institutionId: r.institutionId,
-          institutionTier: r.tier as never,
-          departmentId: r.departmentId,
-          region: null,
-          sessionId,
-        });
-      }),
-    );
+    const signFor = async (r: (typeof rows)[number]) => {
+      const sessionId = randomUUID();
+      await sessions.markLive(sessionId, r.id, new Date(Date.now() + 7_200_000));
+      return tokens.signAccess({
+        id: r.id,
+        username: r.username,
+        roles: parseRoles(r.roles),
+        institutionId: r.institutionId,
+        institutionTier: r.tier as never,
+        departmentId: r.departmentId,
+        region: null,
+        sessionId,
+      });
+    };
+    const tokenOf = await Promise.all(rows.map(signFor));
     const server1 = cluster.member("server-1").url!;
     const server2 = cluster.member("server-2").url!;
 
@@ -288,12 +298,40 @@ export default async function run(): Promise<void> {
       }
     })();
 
+    log(`a live lecture for ${LECTURE_VIEWERS} of them`);
+    const lecturerToken = await signFor(lecturerRow);
+    const rest = async (path: string, body: unknown) => {
+      const r = await fetch(`${cluster!.url}/api/training${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${lecturerToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!r.ok) throw new Error(`training ${path}: ${r.status} ${await r.text()}`);
+      return (await r.json()) as { id: string };
+    };
+    const startsAt = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000);
+    const lectureId = (
+      await rest("/sessions", {
+        title: "故障演练：基层常见慢病规范化管理",
+        description: "集群故障演练中的直播课",
+        capacity: null,
+        registrationRequired: false,
+        audience: [{ kind: "PROVINCE" }],
+        startsAt: startsAt.toISOString(),
+        endsAt: new Date(startsAt.getTime() + 60 * 60_000).toISOString(),
+      })
+    ).id;
+    await rest(`/sessions/${lectureId}/start`, {});
+    /** Per lecture viewer: first join acknowledged, and the time it spent without a connection. */
+    const viewers: { userId: string; joinedAt: number; offlineMs: number }[] = [];
+    const joinRefusals: Record<string, number> = {};
+
     log(`${NOTIFY_CLIENTS} notification clients on the front`);
     const gaps: number[] = [];
     for (let i = 0; i < NOTIFY_CLIENTS; i += 100) {
       await Promise.all(
         tokenOf.slice(8 + i, 8 + Math.min(NOTIFY_CLIENTS, i + 100)).map(
-          (token) =>
+          (token, j) =>
             new Promise<void>((resolve, reject) => {
               const s = connect(cluster!.url, {
                 auth: { token },
@@ -301,11 +339,35 @@ export default async function run(): Promise<void> {
                 reconnectionDelay: 500,
                 reconnectionDelayMax: 2000,
               });
+              const viewer =
+                i + j < LECTURE_VIEWERS ? { userId: rows[8 + i + j]!.id, joinedAt: 0, offlineMs: 0 } : undefined;
+              if (viewer) viewers.push(viewer);
+              // A viewer (re-)enters the lecture on every connect, retrying refusals while the cluster recovers.
+              // A slow answer is waited for (resending it would only queue the same work twice).
+              const attend = async () => {
+                for (let k = 0; k < 30 && s.connected; k++) {
+                  const a = (await s
+                    .timeout(60_000)
+                    .emitWithAck("training:join", { sessionId: lectureId })
+                    .catch(() => null)) as { ok: boolean; error?: { code: string } } | null;
+                  if (a?.ok) {
+                    viewer!.joinedAt ||= now();
+                    return;
+                  }
+                  const why = a?.error?.code ?? "timeout";
+                  joinRefusals[why] = (joinRefusals[why] ?? 0) + 1;
+                  await sleep(500);
+                }
+              };
               let lostAt = 0;
               s.on("disconnect", () => (lostAt = now()));
               s.on("connect", () => {
-                if (lostAt) gaps.push(now() - lostAt);
+                if (lostAt) {
+                  gaps.push(now() - lostAt);
+                  if (viewer) viewer.offlineMs += now() - lostAt;
+                }
                 lostAt = 0;
+                if (viewer) void attend();
               });
               s.once("connect", () => resolve());
               s.once("connect_error", reject);
@@ -314,6 +376,11 @@ export default async function run(): Promise<void> {
         ),
       );
     }
+
+    await until("viewers in the lecture", async () => viewers.every((v) => v.joinedAt > 0), 60_000).catch(() => null);
+    log(
+      `lecture: ${viewers.filter((v) => v.joinedAt).length} of ${viewers.length} viewers in before the faults; refusals ${JSON.stringify(joinRefusals)}`,
+    );
 
     const mediaBack: number[] = [];
     let faults = 0;
@@ -433,6 +500,8 @@ export default async function run(): Promise<void> {
 
     chatting = false;
     await chatLoop;
+    const lectureEnd = now();
+    await rest(`/sessions/${lectureId}/end`, {});
     // Everything accepted is in each room's history, once.
     const pgc = new pg.Client({ connectionString: databaseUrl });
     await pgc.connect();
@@ -462,6 +531,26 @@ export default async function run(): Promise<void> {
       );
       duplicated += Math.max(0, processed - 1);
     }
+    // Every viewer's attendance covers its time in the lecture, but for the time it had no connection (+10 s to
+    // reconnect and re-enter): intervals accepted before a fault are not lost with it.
+    const attendance = new Map(
+      (
+        await pgc.query(`SELECT "userId", intervals FROM "TrainingAttendance" WHERE "sessionId" = $1`, [lectureId])
+      ).rows.map((a: { userId: string; intervals: { from: string; to: string | null }[] }) => [
+        a.userId,
+        a.intervals.reduce((sum, iv) => sum + ((iv.to ? Date.parse(iv.to) : lectureEnd) - Date.parse(iv.from)), 0),
+      ]),
+    );
+    let attendanceLost = 0;
+    for (const v of viewers) {
+      const covered = attendance.get(v.userId);
+      if (!v.joinedAt || covered === undefined || covered < lectureEnd - v.joinedAt - v.offlineMs - 10_000)
+        attendanceLost++;
+    }
+    lost += attendanceLost;
+    log(
+      `lecture: ${attendance.size} attendance records for ${viewers.length} viewers, ${attendanceLost} short or missing; join refusals ${JSON.stringify(joinRefusals)}`,
+    );
     await pgc.end();
     const sorted = mediaBack.filter(Number.isFinite).sort((a, b) => a - b);
     log(
@@ -475,6 +564,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "duplicated_items", duplicated, "count");
     emit(BENCH, "chat_accepted", accepted.length, "count");
     emit(BENCH, "notify_clients", NOTIFY_CLIENTS, "count");
+    emit(BENCH, "lecture_viewers", viewers.length, "count");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     sockets.forEach((s) => s.disconnect());
