@@ -143,7 +143,9 @@ async function decodingBoth(
 }
 
 export default async function run(): Promise<void> {
-  log(`scale: 2 Chromium calls, ${NOTIFY_CLIENTS} notification clients, 5 fault kinds`);
+  log(
+    `scale: 2 Chromium calls, ${NOTIFY_CLIENTS} notification clients (${LECTURE_VIEWERS} in a lecture), 6 fault kinds`,
+  );
   // Seeded on the machine's PostgreSQL, then run on a private copy that fault 6 may crash.
   const seededUrl = await createBenchDatabase(DB);
   let databaseUrl = seededUrl;
