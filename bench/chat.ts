@@ -11,9 +11,16 @@ import { loadavg } from "node:os";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { io as connect, type Socket } from "socket.io-client";
-import { TokenService } from "../server/src/auth/tokens";
-import { SessionRegistry } from "../server/src/auth/sessions";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import {
+  benchTokens,
+  createBenchDatabase,
+  dropBenchDatabase,
+  emit,
+  log,
+  percentile,
+  startProcess,
+  stopProcess,
+} from "./lib";
 
 const BENCH = "chat";
 const DB = "yilian_bench_chat";
@@ -161,26 +168,7 @@ export default async function run(): Promise<void> {
       consultations.push(id);
     }
     await db.end();
-    // Access tokens signed with the servers' secret (2,000 password logins would only measure argon2).
-    const sessions = new SessionRegistry(redis, prefix, async () => null, 3600);
-    const tokens = new TokenService(SECRET, sessions, 3600);
-    const parseRoles = (r: string | string[]) => (Array.isArray(r) ? r : r.replace(/[{}]/g, "").split(",")) as never;
-    const tokenOf = await Promise.all(
-      rows.map(async (r) => {
-        const sessionId = randomUUID();
-        await sessions.markLive(sessionId, r.id, new Date(Date.now() + 3_600_000));
-        return tokens.signAccess({
-          id: r.id,
-          username: r.username,
-          roles: parseRoles(r.roles),
-          institutionId: r.institutionId,
-          institutionTier: r.tier as never,
-          departmentId: r.departmentId,
-          region: null,
-          sessionId,
-        });
-      }),
-    );
+    const tokenOf = await Promise.all(rows.map(benchTokens(redis, prefix, SECRET, 3600)));
 
     const env = {
       DATABASE_URL: databaseUrl,

@@ -18,7 +18,6 @@
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
 import { loadavg, tmpdir } from "node:os";
-import { execSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
@@ -26,8 +25,6 @@ import { Redis } from "ioredis";
 import type { Browser } from "playwright-core";
 import { io as connect, type Socket } from "socket.io-client";
 import { deidentifiedKey } from "@yilian/storage";
-import { TokenService } from "../server/src/auth/tokens";
-import { SessionRegistry } from "../server/src/auth/sessions";
 import { startCluster, type Cluster } from "../scripts/cluster/harness";
 import {
   ensureSdkBuilt,
@@ -40,7 +37,7 @@ import {
 } from "../tests/browser/helpers";
 import { makeFixtures } from "../tests/worker/fixtures";
 import { startPrivatePostgres, type PrivatePostgres } from "../tests/helpers/postgres";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
+import { benchTokens, createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 
 const BENCH = "faults";
 const DB = "yilian_bench_faults";
@@ -200,11 +197,7 @@ export default async function run(): Promise<void> {
     await db.end();
     log("a private PostgreSQL with a copy of the bench database (fault 6 crashes it)");
     privatePg = await startPrivatePostgres();
-    databaseUrl = privatePg.url("yilian");
-    execSync(`createdb -h 127.0.0.1 -p ${new URL(databaseUrl).port} -U postgres yilian`);
-    execSync(`pg_dump --no-owner --no-privileges "${seededUrl}" | psql -q -o /dev/null "${databaseUrl}"`, {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    databaseUrl = privatePg.copyFrom(seededUrl, "yilian");
 
     cluster = await startCluster({
       prefix,
@@ -233,23 +226,7 @@ export default async function run(): Promise<void> {
     });
     redis = new Redis(cluster.redisUrl);
     redis.on("error", () => undefined); // Redis is restarted on purpose; ioredis reconnects
-    const sessions = new SessionRegistry(redis, prefix, async () => null, 7200);
-    const tokens = new TokenService(SECRET, sessions, 7200);
-    const parseRoles = (r: string | string[]) => (Array.isArray(r) ? r : r.replace(/[{}]/g, "").split(",")) as never;
-    const signFor = async (r: (typeof rows)[number]) => {
-      const sessionId = randomUUID();
-      await sessions.markLive(sessionId, r.id, new Date(Date.now() + 7_200_000));
-      return tokens.signAccess({
-        id: r.id,
-        username: r.username,
-        roles: parseRoles(r.roles),
-        institutionId: r.institutionId,
-        institutionTier: r.tier as never,
-        departmentId: r.departmentId,
-        region: null,
-        sessionId,
-      });
-    };
+    const signFor = benchTokens(redis, prefix, SECRET, 7200);
     const tokenOf = await Promise.all(rows.map(signFor));
     const server1 = cluster.member("server-1").url!;
     const server2 = cluster.member("server-2").url!;

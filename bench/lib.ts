@@ -1,6 +1,10 @@
 // Shared benchmark plumbing: the output contract, percentiles, a throwaway seeded database, child processes.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import pg from "pg";
+import type { Redis } from "ioredis";
+import { TokenService } from "../server/src/auth/tokens";
+import { SessionRegistry } from "../server/src/auth/sessions";
 
 export function emit(bench: string, metric: string, value: number, unit: string): void {
   process.stdout.write(
@@ -138,4 +142,37 @@ export function emitProfile(bench: string, prefix: string, timings: Map<string, 
     summary.push(`${name} ${median.toFixed(1)}`);
   }
   log(`${prefix} profile (median): ${summary.join(", ")}`);
+}
+
+/** A seeded user as the benches read it with plain SQL (roles as PostgreSQL's array literal). */
+export interface BenchUserRow {
+  id: string;
+  username: string;
+  roles: string | string[];
+  institutionId: string;
+  departmentId: string | null;
+  tier: string;
+}
+
+/**
+ * Access tokens for seeded users, signed with the servers' secret, each with a live session as a login would
+ * leave: thousands of password logins would only measure argon2.
+ */
+export function benchTokens(redis: Redis, prefix: string, secret: string, ttlS: number) {
+  const sessions = new SessionRegistry(redis, prefix, async () => null, ttlS);
+  const tokens = new TokenService(secret, sessions, ttlS);
+  return async (r: BenchUserRow): Promise<string> => {
+    const sessionId = randomUUID();
+    await sessions.markLive(sessionId, r.id, new Date(Date.now() + ttlS * 1000));
+    return tokens.signAccess({
+      id: r.id,
+      username: r.username,
+      roles: (Array.isArray(r.roles) ? r.roles : r.roles.replace(/[{}]/g, "").split(",")) as never,
+      institutionId: r.institutionId,
+      institutionTier: r.tier as never,
+      departmentId: r.departmentId,
+      region: null,
+      sessionId,
+    });
+  };
 }

@@ -4,14 +4,20 @@
 // trigger-to-receipt latency is measured (sender stamps performance.timeOrigin + performance.now()). The same
 // load then runs against two bare socket.io servers with the same Redis adapter setup; ratio_vs_bare = p95/p95.
 import { performance } from "node:perf_hooks";
-import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { io as connect, type Socket } from "socket.io-client";
-import { TokenService } from "../server/src/auth/tokens";
-import { SessionRegistry } from "../server/src/auth/sessions";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import {
+  benchTokens,
+  createBenchDatabase,
+  dropBenchDatabase,
+  emit,
+  log,
+  percentile,
+  startProcess,
+  stopProcess,
+} from "./lib";
 
 const BENCH = "notify";
 const DB = "yilian_bench_notify";
@@ -165,28 +171,9 @@ export default async function run(): Promise<void> {
     await db.end();
     if (rows.length < CLIENTS) throw new Error(`only ${rows.length} users seeded`);
     // Access tokens signed with the servers' secret (2,000 password logins would only measure argon2).
-    const sessions = new SessionRegistry(redis, prefix, async () => null, 3600);
-    const tokens = new TokenService(SECRET, sessions, 3600);
-    const parseRoles = (r: string | string[]) => (Array.isArray(r) ? r : r.replace(/[{}]/g, "").split(",")) as never;
+    const tokenFor = benchTokens(redis, prefix, SECRET, 3600);
     const users: BenchUser[] = await Promise.all(
-      rows.map(async (r) => {
-        const sessionId = randomUUID(); // registered live, as a login would
-        await sessions.markLive(sessionId, r.id, new Date(Date.now() + 3_600_000));
-        return {
-          id: r.id,
-          institutionId: r.institutionId,
-          token: await tokens.signAccess({
-            id: r.id,
-            username: r.username,
-            roles: parseRoles(r.roles),
-            institutionId: r.institutionId,
-            institutionTier: r.tier as never,
-            departmentId: r.departmentId,
-            region: null,
-            sessionId,
-          }),
-        };
-      }),
+      rows.map(async (r) => ({ id: r.id, institutionId: r.institutionId, token: await tokenFor(r) })),
     );
 
     const env = {

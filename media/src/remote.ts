@@ -342,8 +342,8 @@ export async function connectRemoteMedia(
    * A node stopped heart-beating (or came back as a new process, without its rooms): whoever takes the lock
    * first moves every room of it; the others only forget it here and follow the mover's events.
    */
-  const moveLostNode = async (dead: string, why: "absent" | "disconnected" | "restarted", since?: number) => {
-    if (why === "disconnected") lost.set(dead, since);
+  const moveLostNode = async (dead: string, why: "absent" | "disconnected" | "restarted") => {
+    if (why === "disconnected") lost.set(dead, since.get(dead));
     const local = [...roomNodes].filter(([, nodes]) => nodes.has(dead)).map(([roomKey]) => roomKey);
     for (const roomKey of local) untrack(roomKey, dead);
     for (const [roomKey, node] of [...roomNode]) if (node === dead) roomNode.delete(roomKey);
@@ -380,6 +380,11 @@ export async function connectRemoteMedia(
       if (before !== undefined && n.since !== undefined && before !== n.since) restarted.add(n.nodeId);
       if (n.since !== undefined) since.set(n.nodeId, n.since);
     }
+    const holding = new Set([
+      ...(await redis.smembers(k.placed)),
+      ...[...roomNodes.values()].flatMap((nodes) => [...nodes]),
+    ]);
+    if (!holding.size) return; // no rooms anywhere: nothing to move, no need to ask Redis about connections
     // A node whose process died has lost its Redis connection at once; asked twice, a moment apart, so a node
     // that is only reconnecting is not taken for lost.
     const unconnected = async () => {
@@ -393,18 +398,10 @@ export async function connectRemoteMedia(
       gone = new Set([...gone].filter((id) => again.has(id)));
     }
     const liveIds = new Set(live.map((n) => n.nodeId).filter((id) => !restarted.has(id) && !gone.has(id)));
-    const holding = new Set([
-      ...(await redis.smembers(k.placed)),
-      ...[...roomNodes.values()].flatMap((nodes) => [...nodes]),
-    ]);
     for (const nodeId of holding)
       if (restarted.has(nodeId)) await moveLostNode(nodeId, "restarted");
       else if (!liveIds.has(nodeId) && trustAbsence())
-        await moveLostNode(
-          nodeId,
-          gone.has(nodeId) ? "disconnected" : "absent",
-          live.find((n) => n.nodeId === nodeId)?.since,
-        );
+        await moveLostNode(nodeId, gone.has(nodeId) ? "disconnected" : "absent");
   };
   const watchdog = setInterval(() => {
     if (watching) return;

@@ -1,7 +1,6 @@
 // PostgreSQL crashing and coming back under a running server (a private PostgreSQL: the machine's own serves every
 // other suite). While it is down, users get a clear 503 with a retry hint — never a 500 or a half-written record —
 // and their live connections stay up; once it is back, the same requests work without restarting anything.
-import { execSync } from "node:child_process";
 import { startPrivatePostgres, type PrivatePostgres } from "../helpers/postgres";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { draftBody, openSocket, type ClientSocket } from "../consultations/helpers";
@@ -16,14 +15,8 @@ let socket: ClientSocket | undefined;
 beforeAll(async () => {
   pg = await startPrivatePostgres();
   // The seeded test database, copied over.
-  execSync(`createdb -h 127.0.0.1 -p ${new URL(pg.url("x")).port} -U postgres yilian`);
-  execSync(
-    `pg_dump --no-owner --no-privileges "${process.env.DATABASE_URL}" | psql -q -o /dev/null "${pg.url("yilian")}"`,
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  t = await startTestServer({ DATABASE_URL: pg.url("yilian") });
+  const databaseUrl = pg.copyFrom(process.env.DATABASE_URL!, "yilian");
+  t = await startTestServer({ DATABASE_URL: databaseUrl });
 }, 120_000);
 
 afterAll(async () => {

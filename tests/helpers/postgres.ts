@@ -1,7 +1,7 @@
 // A PostgreSQL server of the test's own (initdb in a temporary directory, on a free port), so a test can crash
 // and restart it without touching the machine's PostgreSQL that every other suite uses. Debian's server binaries
 // (/usr/lib/postgresql/<major>/bin) run as the `postgres` system user.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, execSync, spawn, type ChildProcess } from "node:child_process";
 import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +16,8 @@ const BIN = (() => {
 export interface PrivatePostgres {
   /** A database URL on this server (`postgres` superuser, trust auth). */
   url(database: string): string;
+  /** Creates database `name` here as a copy of the database at `fromUrl` (schema and rows); its URL. */
+  copyFrom(fromUrl: string, name: string): string;
   /** SIGQUIT: PostgreSQL's immediate shutdown — every backend dies at once, crash recovery on the next start. */
   crash(): Promise<void>;
   start(): Promise<void>;
@@ -34,6 +36,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     stdio: "ignore",
   });
   const port = await freePort();
+  const url = (database: string) => `postgresql://postgres@127.0.0.1:${port}/${database}`;
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
@@ -68,7 +71,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   await start();
   return {
-    url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
+    url,
+    copyFrom(fromUrl, name) {
+      execFileSync("createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", name]);
+      execSync(`pg_dump --no-owner --no-privileges "${fromUrl}" | psql -q -o /dev/null "${url(name)}"`, {
+        stdio: ["ignore", "ignore", "inherit"],
+      });
+      return url(name);
+    },
     crash: () => signal("SIGQUIT"),
     start,
     async stop() {

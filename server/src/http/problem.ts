@@ -38,20 +38,14 @@ const DB_DOWN_CODES = new Set([
   "P1017", // Prisma: the server closed the connection
 ]);
 
+const DB_DOWN_MESSAGE = /Connection terminated|terminating connection|the database system is/;
+
 /** Whether `err` (or what caused it) says the database is unavailable, as during a PostgreSQL restart. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (
-    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
-    e && depth < 5;
-    depth++
-  ) {
+  let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
     if (typeof e.code === "string" && DB_DOWN_CODES.has(e.code)) return true;
-    if (
-      typeof e.message === "string" &&
-      /Connection terminated|terminating connection|the database system is/.test(e.message)
-    )
-      return true;
-    e = e.cause as typeof e;
+    if (typeof e.message === "string" && DB_DOWN_MESSAGE.test(e.message)) return true;
   }
   return false;
 }
