@@ -1,7 +1,7 @@
 export { createYilianServer, type YilianServer } from "./app";
 export { createServices, type Services } from "./services";
 export { loadConfig, getConfig, setConfig, type Config } from "./config";
-export { createDb, ensureDatabase, type Db } from "./db";
+export { createDb, ensureDatabase, sqlOf, type Db, type Sql } from "./db";
 export { createRedis } from "./redis";
 export { requireDependencies, checkPostgres, checkRedis } from "./platform/dependencies";
 export { audit } from "./audit/audit";
@@ -23,3 +23,5 @@ export {
 // The worker pulls PACS studies with the same DICOMweb client (stored base URL only, no redirects, zh-CN reasons).
 export { pacsGet, pacsTarget, type PacsTarget } from "./pacs/dicomweb-client";
 export { pacsAddressPolicy, type PacsAddressPolicy } from "./pacs/address";
+// An imported slice that leaves its preview to be drawn when first asked for.
+export { PREVIEW_ON_REQUEST } from "./uploads/uploads";

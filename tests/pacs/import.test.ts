@@ -3,7 +3,7 @@
 // study vanished mid-import, and each bad input ending FAILED with a zh-CN reason and nothing READY.
 import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,7 +11,7 @@ import { createRedis } from "@yilian/server";
 import { createStorage } from "@yilian/storage";
 import { encryptCredential } from "../../server/src/pacs/credentials";
 import { basicAuth, storeInstances } from "../../server/src/pacs/orthanc/orthanc";
-import { readAll } from "../../server/src/pacs/orthanc/demo-studies";
+import { DEMO_PATIENTS, makeCtStudy, readAll } from "../../server/src/pacs/orthanc/demo-studies";
 import type { PacsImportContext } from "../../worker/src/pacs/import";
 import { initPacsImports } from "../../worker/src/queues/pacs-imports";
 import { startTestServer, type TestServer } from "../helpers/server";
@@ -189,9 +189,9 @@ it("imports the picked studies byte-equal; the instances become attachments toge
 it("a study that vanishes mid-import ends FAILED with nothing READY; the retry fetches only what is missing", async () => {
   const consultationId = await makeConsultation(db);
   const { orthancId, hashes } = await sourceHashes(pacs.demo.ct.studyUid);
-  ctx.afterInstance = async (_imp, sop) => {
-    staged.push(sop);
-    if (staged.length === 1)
+  let answered = 0;
+  ctx.afterRetrieve = async () => {
+    if (++answered === 1)
       await fetch(`${pacs.orthanc.url}/studies/${orthancId}`, {
         method: "DELETE",
         headers: { authorization: basicAuth(pacs.orthanc.auth) },
@@ -209,7 +209,7 @@ it("a study that vanishes mid-import ends FAILED with nothing READY; the retry f
     const kept = await db.upload.count({ where: { consultationId, status: "PROCESSING" } });
     expect(kept).toBeGreaterThanOrEqual(1);
   } finally {
-    ctx.afterInstance = async (_imp, sop) => void staged.push(sop);
+    ctx.afterRetrieve = undefined;
   }
   // The study is back in the PACS: importing it again resumes.
   await storeInstances(pacs.orthanc, await readAll(pacs.demo.ct.files));
@@ -257,6 +257,79 @@ it("a wrong password, a non-DICOM part and a study over the size limit end FAILE
     ctx.maxStudyBytes = 1024 * 1024 * 1024;
   }
   for (const c of [c1, c2]) expect(await db.upload.count({ where: { consultationId: c, status: "READY" } })).toBe(0);
+}, 90_000);
+
+it("a series comes in one answer; cut off halfway, the retry fetches only the missing slices; every slice has a preview", async () => {
+  const ct = await makeCtStudy(
+    path.join(process.env.STORAGE_DIR!, "series-ct"),
+    { patient: DEMO_PATIENTS[0]!, studyDate: "20261201", accession: "CT-SERIES-1", description: "胸部CT（断点续传）" },
+    { slices: 12, size: 128 },
+  );
+  await storeInstances(pacs.orthanc, await readAll(ct.files));
+  const { hashes } = await sourceHashes(ct.studyUid);
+  const half = (await readAll(ct.files)).reduce((n, f) => n + f.length, 0) / 2;
+  // A gateway in front of the PACS that records requests and breaks the first whole-series answer halfway.
+  const seen: string[] = [];
+  let cut = false;
+  const target = new URL(pacs.orthanc.dicomWebUrl);
+  const gateway = createServer((req, res) => {
+    seen.push(req.url!);
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        let sent = 0;
+        const cutting = !cut && /\/series\/[^/]+$/.test(req.url!);
+        if (cutting) cut = true;
+        answer.on("data", (chunk: Buffer) => {
+          sent += chunk.length;
+          if (cutting && sent > half) return void res.destroy();
+          res.write(chunk);
+        });
+        answer.on("end", () => res.end());
+      },
+    );
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
+  try {
+    await setPacs(`http://127.0.0.1:${(gateway.address() as AddressInfo).port}${target.pathname}`);
+    const c = await makeConsultation(db);
+    await importStudies(c, [ct.studyUid]);
+    const [done] = await finished(c);
+    expect(done).toMatchObject({ status: "DONE", totalInstances: 12, importedInstances: 12 });
+    const series = seen.filter((u) => /\/series\/[^/?]+$/.test(u));
+    const single = seen.filter((u) => /\/instances\/[^/?]+$/.test(u));
+    // One series answer (the broken one), then each slice that had not arrived, and nothing twice.
+    expect(series).toHaveLength(1);
+    expect(single.length).toBeGreaterThan(0);
+    expect(single.length).toBeLessThan(12);
+    expect(new Set(staged).size).toBe(staged.length);
+    const ready = await db.upload.findMany({ where: { consultationId: c, status: "READY" } });
+    expect(new Map(ready.map((u) => [u.sopInstanceUid, u.sha256]))).toEqual(hashes);
+    // The series' cover was drawn at import, the other slices when asked for, for the requester and the specialist.
+    const list = (await ts.api(`/api/consultations/${c}/uploads`, { token: doctor })).body.items as {
+      id: string;
+      hasPreview: boolean;
+    }[];
+    expect(list.every((u) => u.hasPreview)).toBe(true);
+    expect(ready.filter((u) => u.previewKey !== null)).toHaveLength(1);
+    const slice = ready.find((u) => u.previewKey === null)!;
+    for (const token of [doctor, spec]) {
+      const r = await fetch(`${ts.baseUrl}/api/uploads/${slice.id}/preview`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("image/png");
+      expect(
+        Buffer.from(await r.arrayBuffer())
+          .subarray(1, 4)
+          .toString(),
+      ).toBe("PNG");
+    }
+  } finally {
+    gateway.close();
+  }
 }, 90_000);
 
 it("an unreachable PACS is retried, then ends FAILED with its reason; the import can be started again", async () => {

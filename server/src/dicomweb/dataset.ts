@@ -122,22 +122,32 @@ export function readFrames(bytes: Buffer): Frames | null {
   };
 }
 
-/** One frame rendered to PNG or JPEG (dcmtk, the file's own window or else its min/max). */
+/**
+ * One frame rendered to PNG or JPEG (dcmtk, the file's own window or else its min/max), optionally scaled so one
+ * axis has `scale.px` pixels (the other follows).
+ */
 export async function renderFrame(
   storage: Storage,
   key: string,
   scratch: string,
   frame: number,
   type: "image/png" | "image/jpeg",
+  scale?: { axis: "x" | "y"; px: number },
 ): Promise<Buffer> {
   return withLocalCopy(storage, key, scratch, async (file) => {
     const out = path.join(path.dirname(file), type === "image/png" ? "out.png" : "out.jpg");
-    const fmt = type === "image/png" ? "+on" : "+oj";
+    const opts = [
+      "-q",
+      type === "image/png" ? "+on" : "+oj",
+      "+F",
+      String(frame),
+      ...(scale ? [scale.axis === "x" ? "+Sxv" : "+Syv", String(scale.px)] : []),
+    ];
     try {
-      await run("dcmj2pnm", ["-q", fmt, "+Wi", "1", "+F", String(frame), file, out]);
+      await run("dcmj2pnm", [...opts, "+Wi", "1", file, out]);
     } catch {
       // No VOI window in the file: stretch the frame's own range.
-      await run("dcmj2pnm", ["-q", fmt, "+Wm", "+F", String(frame), file, out]);
+      await run("dcmj2pnm", [...opts, "+Wm", file, out]);
     }
     return readFile(out);
   });

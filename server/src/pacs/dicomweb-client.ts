@@ -57,16 +57,26 @@ function get(t: PacsTarget, url: string, headers: Record<string, string>, signal
 export const pacsError = (reason: string, extra: Record<string, unknown> = {}) =>
   new AppError(ErrorCode.PACS_UNAVAILABLE, reason, { details: { reason, ...extra } });
 
-/** GET <base><path> with the PACS's credentials; throws PACS_UNAVAILABLE with the reason on any failure. */
-export async function pacsGet(t: PacsTarget, path: string, accept: string, timeoutMs = 15_000): Promise<Response> {
+/**
+ * GET <base><path> with the PACS's credentials; throws PACS_UNAVAILABLE with the reason on any failure. `timeoutMs`
+ * bounds the whole exchange, body included; `signal` lets the caller give up earlier (e.g. on a stalled body).
+ */
+export async function pacsGet(
+  t: PacsTarget,
+  path: string,
+  accept: string,
+  timeoutMs = 15_000,
+  signal?: AbortSignal,
+): Promise<Response> {
   let res: Response;
   try {
+    const timeout = AbortSignal.timeout(timeoutMs);
     // node:http never follows redirects: a 3xx is answered below.
     res = await get(
       t,
       `${t.baseUrl}${path}`,
       { accept, ...(t.authorization ? { authorization: t.authorization } : {}) },
-      AbortSignal.timeout(timeoutMs),
+      signal ? AbortSignal.any([timeout, signal]) : timeout,
     );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EPACSADDRESS") {

@@ -14,6 +14,17 @@ import type { AppQueues } from "../jobs/queues";
 import { consultationAccess } from "./access";
 import { receiveUpload } from "./receive";
 import type { KindSpec } from "./kinds";
+import { renderFrame } from "../dicomweb/dataset";
+
+/**
+ * `details.preview` of a DICOM instance whose preview is drawn when first asked for rather than at import: the
+ * slices of a PACS series beyond its cover, which the stack viewer reads as DICOM and cards rarely show.
+ */
+export const PREVIEW_ON_REQUEST = "on request";
+const PREVIEW_MAX_PX = 512;
+
+const previewOnRequest = (u: Upload) =>
+  u.kind === "DICOM" && (u.details as { preview?: unknown } | null)?.preview === PREVIEW_ON_REQUEST;
 
 export interface UploadsDeps {
   db: Db;
@@ -72,7 +83,7 @@ export function uploadDto(u: Upload, name = u.originalName) {
     status: u.status,
     rejectCode: u.rejectCode,
     rejectReason: u.rejectReason,
-    hasPreview: u.previewKey !== null,
+    hasPreview: u.previewKey !== null || previewOnRequest(u),
     dicom:
       u.kind === "DICOM"
         ? {
@@ -322,7 +333,12 @@ export async function sendContent(
   const { row, access } = await loadReadable(deps.db, user, uploadId);
   let key: string | null;
   let deidentified = false;
-  if (variant === "preview") {
+  const drawn = variant === "preview" && !row.previewKey && previewOnRequest(row);
+  if (drawn) {
+    // Drawn from the copy this caller may read (the pixels are the same; nothing else reaches the image).
+    deidentified = !access.seesIdentity;
+    key = deidentified ? row.deidentifiedKey : row.storageKey;
+  } else if (variant === "preview") {
     key = row.previewKey;
   } else if (row.kind === "DICOM" && !access.seesIdentity) {
     key = row.deidentifiedKey;
@@ -359,6 +375,20 @@ export async function sendContent(
       outcome: "SUCCESS",
       detail: { deidentified, range: req.headers.range ?? null },
     });
+  }
+  if (drawn) {
+    const [w, h] = [row.width ?? 0, row.height ?? 0];
+    const scale =
+      Math.max(w, h) > PREVIEW_MAX_PX
+        ? { axis: w >= h ? ("x" as const) : ("y" as const), px: PREVIEW_MAX_PX }
+        : undefined;
+    const image = await renderFrame(deps.storage, key, await deps.scratch(), 1, "image/png", scale).catch(() => {
+      throw new AppError(ErrorCode.INVALID_STATE, "该影像无法生成预览图（图像数据可能已损坏）");
+    });
+    res.setHeader("content-type", "image/png");
+    res.setHeader("cache-control", "private, no-store");
+    res.end(image);
+    return;
   }
   const position =
     variant === "preview" || access.seesIdentity

@@ -1,10 +1,11 @@
-// Pulls one study from the institution's PACS into a consultation (WADO-RS, instance by instance, streamed to
-// scratch) through the upload pipeline's analysis: each instance validated, metadata extracted, preview and
-// de-identified copy stored. Instances are staged as PROCESSING uploads as they arrive — a retry skips those —
-// and all become READY together when the whole study is in, so no half-imported study is ever an attachment.
+// Pulls one study from the institution's PACS into a consultation (WADO-RS, a series per answer or instance by
+// instance, each part streamed to scratch) through the upload pipeline's analysis: each instance validated,
+// metadata extracted, de-identified copy stored, and a preview for each series' cover (the other slices' previews
+// are drawn on request). Instances are staged as PROCESSING uploads as they arrive — a retry skips those — and all
+// become READY together when the whole study is in, so no half-imported study is ever an attachment.
 import { createHash, randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
@@ -15,10 +16,12 @@ import {
   pacsGet,
   pacsTarget,
   publish,
+  sqlOf,
   type Db,
   type EventSink,
   type PacsAddressPolicy,
   type PacsTarget,
+  type Sql,
 } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
 import { deidentifiedKey, originalKey, previewKey, scratchDir, type Storage } from "@yilian/storage";
@@ -35,11 +38,13 @@ export interface PacsImportContext {
   policy: PacsAddressPolicy;
   /** The largest study accepted (bytes of all its instances). */
   maxStudyBytes: number;
-  /** Instances fetched at once. */
+  /** Instances analysed at once, and retrieves (series or single instances) running at once. */
   concurrency?: number;
   sink?: EventSink;
-  /** Test hook: called after each instance is staged (e.g. to make the study vanish mid-import). */
+  /** Test hook: called after each instance is staged. */
   afterInstance?: (imp: PacsImport, sopInstanceUid: string) => Promise<void>;
+  /** Test hook: called when a retrieve has been answered, before its lane starts the next (e.g. to make the study vanish mid-import). */
+  afterRetrieve?: (imp: PacsImport) => Promise<void>;
 }
 
 /** Why an import stopped. Transient causes (network, PACS 5xx) are retried by the queue; the others are final. */
@@ -54,7 +59,11 @@ export class ImportFailure extends Error {
 }
 
 const WADO_ACCEPT = 'multipart/related; type="application/dicom"; transfer-syntax=*';
-const INSTANCE_TIMEOUT_MS = 300_000;
+/** A series with at least this many instances, none staged yet, comes in one WADO-RS answer. */
+const SERIES_RETRIEVE_MIN = 8;
+/** A retrieve may take long (a 2 GB series over a township line); one that stops moving is given up sooner. */
+const RETRIEVE_TIMEOUT_MS = 6 * 3600_000;
+const RETRIEVE_STALL_MS = 60_000;
 
 type DicomJson = Record<string, { Value?: unknown[] }>;
 const str = (ds: DicomJson, tag: string) => {
@@ -80,9 +89,9 @@ function fromClient(e: unknown): never {
   throw e;
 }
 
-async function get(t: PacsTarget, p: string, accept: string, timeoutMs?: number) {
+async function get(t: PacsTarget, p: string, accept: string, timeoutMs?: number, signal?: AbortSignal) {
   try {
-    return await pacsGet(t, p, accept, timeoutMs);
+    return await pacsGet(t, p, accept, timeoutMs, signal);
   } catch (e) {
     fromClient(e);
   }
@@ -123,17 +132,46 @@ const vanished = () =>
     "导入过程中该检查已从 PACS 中删除或移动，已取回的部分未加入会诊；确认检查仍在 PACS 中后可重新导入",
   );
 
+const tooLarge = () =>
+  new ImportFailure("TOO_LARGE", "该检查超过平台允许的单次导入上限，已停止导入；请只选择所需的序列或联系管理员");
+
+/** One part of a WADO-RS answer, complete in its own scratch directory. */
+interface Arrival {
+  dir: string;
+  file: string;
+  size: number;
+  sha256: string;
+}
+
 /**
- * WADO-RS retrieve of one instance, streamed into `file`. `budget` is how many bytes the study may still grow by.
- * Returns the size and SHA-256.
+ * One WADO-RS retrieve (a whole series, or one instance), each part streamed into its own scratch file and handed
+ * to `arrived` once complete; the answer is read on only when `arrived` returns (the analysis lanes set the pace).
+ * `received` counts the study's bytes against its limit as they come. Returns the number of parts.
  */
-async function fetchInstance(t: PacsTarget, studyUid: string, inst: SourceInstance, file: string, budget: number) {
-  const res = await get(
-    t,
-    `/studies/${studyUid}/series/${inst.series}/instances/${inst.sop}`,
-    WADO_ACCEPT,
-    INSTANCE_TIMEOUT_MS,
-  );
+async function retrieve(
+  t: PacsTarget,
+  p: string,
+  opts: { work: string; maxParts: number; received: { bytes: number; limit: number } },
+  arrived: (a: Arrival) => Promise<void>,
+): Promise<number> {
+  const stalled = new AbortController();
+  const stall = setTimeout(() => stalled.abort(), RETRIEVE_STALL_MS);
+  try {
+    return await retrieveParts(t, p, opts, arrived, stalled.signal, () => stall.refresh());
+  } finally {
+    clearTimeout(stall);
+  }
+}
+
+async function retrieveParts(
+  t: PacsTarget,
+  p: string,
+  opts: { work: string; maxParts: number; received: { bytes: number; limit: number } },
+  arrived: (a: Arrival) => Promise<void>,
+  signal: AbortSignal,
+  moved: () => void,
+): Promise<number> {
+  const res = await get(t, p, WADO_ACCEPT, RETRIEVE_TIMEOUT_MS, signal);
   if (res.status === 404 || res.status === 410) {
     await res.body?.cancel();
     throw vanished();
@@ -151,127 +189,233 @@ async function fetchInstance(t: PacsTarget, studyUid: string, inst: SourceInstan
     await res.body.cancel();
     throw new ImportFailure("NOT_DICOM", "PACS 返回的内容不是 DICOM 影像（应答不是 multipart/related），导入已停止");
   }
-  const hash = createHash("sha256");
-  let size = 0;
-  let count = 0;
-  const out = createWriteStream(file);
-  const closed = new Promise<void>((resolve, reject) => {
-    out.once("close", resolve);
-    out.once("error", reject);
-  });
+  let open: WriteStream | null = null;
   try {
-    await readMultipart(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>), boundary, (headers, index) => {
-      count = index + 1;
-      const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-      if (index > 0) throw new ImportFailure("NOT_DICOM", "PACS 对单个实例返回了多个部分，导入已停止");
-      if (type !== "application/dicom")
-        throw new ImportFailure("NOT_DICOM", `PACS 返回的内容中有非 DICOM 部分（${type || "未标明类型"}），导入已停止`);
-      return {
-        write: async (chunk) => {
-          size += chunk.length;
-          if (size > budget) throw tooLarge();
-          hash.update(chunk);
-          if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
-        },
-        end: () => undefined,
-      };
-    });
+    return await readMultipart(
+      Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>),
+      boundary,
+      async (headers, index) => {
+        const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+        if (index >= opts.maxParts)
+          throw new ImportFailure("PACS_ERROR", "PACS 返回的影像多于所请求的实例，导入已停止");
+        if (type !== "application/dicom")
+          throw new ImportFailure(
+            "NOT_DICOM",
+            `PACS 返回的内容中有非 DICOM 部分（${type || "未标明类型"}），导入已停止`,
+          );
+        const dir = await mkdtemp(path.join(opts.work, "i-"));
+        const file = path.join(dir, "original.dcm");
+        const hash = createHash("sha256");
+        // The DICOM preamble is 128 bytes followed by "DICM".
+        let head = Buffer.alloc(0);
+        let size = 0;
+        const out = createWriteStream(file);
+        open = out;
+        const closed = new Promise<void>((resolve, reject) => {
+          out.once("close", resolve);
+          out.once("error", reject);
+        });
+        return {
+          write: async (chunk) => {
+            moved();
+            size += chunk.length;
+            opts.received.bytes += chunk.length;
+            if (opts.received.bytes > opts.received.limit) throw tooLarge();
+            if (head.length < 132) head = Buffer.concat([head, chunk.subarray(0, 132 - head.length)]);
+            hash.update(chunk);
+            if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
+          },
+          end: async () => {
+            out.end();
+            await closed;
+            open = null;
+            if (head.subarray(128, 132).toString("latin1") !== "DICM")
+              throw new ImportFailure("NOT_DICOM", "PACS 返回的内容中有非 DICOM 数据（缺少 DICM 文件头），导入已停止");
+            await arrived({ dir, file, size, sha256: hash.digest("hex") });
+            moved(); // time spent waiting for a lane is ours, not the PACS's
+          },
+        };
+      },
+    );
   } catch (e) {
-    out.destroy();
-    await closed.catch(() => undefined);
+    (open as WriteStream | null)?.destroy();
     if (e instanceof MultipartError)
       throw new ImportFailure("PACS_ERROR", "PACS 的应答不完整（传输中断），稍后将自动重试", true);
     if (e instanceof ImportFailure) throw e;
     // The body broke off mid-stream: the network or the PACS went away.
     throw new ImportFailure("PACS_UNREACHABLE", "从 PACS 传输影像时连接中断，稍后将自动重试", true);
   }
-  out.end();
-  await closed;
-  if (count === 0) throw vanished();
-  // The DICOM preamble is 128 bytes followed by "DICM".
-  const fh = await open(file, "r");
-  const magic = Buffer.alloc(4);
-  await fh.read(magic, 0, 4, 128).finally(() => fh.close());
-  if (magic.toString("latin1") !== "DICM")
-    throw new ImportFailure("NOT_DICOM", "PACS 返回的内容中有非 DICOM 数据（缺少 DICM 文件头），导入已停止");
-  return { size, sha256: hash.digest("hex") };
 }
 
-const tooLarge = () =>
-  new ImportFailure("TOO_LARGE", "该检查超过平台允许的单次导入上限，已停止导入；请只选择所需的序列或联系管理员");
+/** Where the retrieves of one import go: a series in one answer when none of it is staged yet, else instance by instance. */
+type Retrieval = { path: string; instances: SourceInstance[] };
 
+function plan(studyUid: string, source: SourceInstance[], todo: SourceInstance[]): Retrieval[] {
+  const total = new Map<string, number>();
+  for (const s of source) total.set(s.series, (total.get(s.series) ?? 0) + 1);
+  const missing = new Map<string, SourceInstance[]>();
+  for (const s of todo) missing.set(s.series, [...(missing.get(s.series) ?? []), s]);
+  const out: Retrieval[] = [];
+  for (const [series, list] of missing) {
+    // The PACS's cost per request outweighs the transfer of a slice; a resumed series fetches only its gaps.
+    if (list.length >= SERIES_RETRIEVE_MIN && list.length === total.get(series))
+      out.push({ path: `/studies/${studyUid}/series/${series}`, instances: list });
+    else
+      for (const i of list)
+        out.push({ path: `/studies/${studyUid}/series/${series}/instances/${i.sop}`, instances: [i] });
+  }
+  return out;
+}
+
+/** The instance that stands for its series on cards: the lowest instance number (else the first listed). */
+function covers(source: SourceInstance[]): Set<string> {
+  const best = new Map<string, SourceInstance>();
+  const n = (i: SourceInstance) => (i.number !== null && /^-?\d+$/.test(i.number) ? Number(i.number) : Infinity);
+  for (const i of source) {
+    const b = best.get(i.series);
+    if (!b || n(i) < n(b)) best.set(i.series, i);
+  }
+  return new Set([...best.values()].map((i) => i.sop));
+}
+
+/**
+ * Runs `write` on items as they come, batching whatever arrives while a write is running into the next one
+ * (group commit): one row at a time when the PACS is slow, dozens per transaction when it is fast.
+ */
+function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
+  let queue: { item: T; settle: (e?: unknown) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    running = true;
+    while (queue.length) {
+      const batch = queue;
+      queue = [];
+      try {
+        await write(batch.map((b) => b.item));
+        for (const b of batch) b.settle();
+      } catch (e) {
+        for (const b of batch) b.settle(e);
+      }
+    }
+    running = false;
+  };
+  return (item) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ item, settle: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (!running) void drain();
+    });
+}
+
+/** One staged instance's row (all of it PROCESSING until the whole study is in). */
+interface StagedRow {
+  id: string;
+  originalName: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  previewKey: string | null;
+  deidentifiedKey: string | null;
+  studyInstanceUid: string;
+  seriesInstanceUid: string | null;
+  sopInstanceUid: string;
+  modality: string | null;
+  bodyPart: string | null;
+  studyDate: string | null;
+  width: number | null;
+  height: number | null;
+  details: object;
+}
+
+/**
+ * Validates one arrived instance and stores its objects (original, de-identified copy, and the preview for a
+ * series' cover); returns its row. Objects first, then the row: a crash in between leaves objects no row owns,
+ * which the uploads sweep removes.
+ */
 async function stageInstance(
   ctx: PacsImportContext,
   imp: PacsImport,
-  t: PacsTarget,
-  inst: SourceInstance,
-  budget: () => number,
-  work: string,
-) {
-  const id = randomUUID();
-  const dir = await mkdtemp(path.join(work, "i-"));
+  a: Arrival,
+  expected: Map<string, SourceInstance>,
+  cover: Set<string>,
+): Promise<StagedRow> {
   try {
-    const local = path.join(dir, "original.dcm");
-    const { size, sha256 } = await fetchInstance(t, imp.studyInstanceUid, inst, local, budget());
     let result;
     try {
-      result = await analyze("DICOM", local, dir);
+      result = await analyze("DICOM", a.file, a.dir, { previewNow: (sop) => cover.has(sop) });
     } catch (e) {
       if (e instanceof Rejection) throw new ImportFailure("NOT_DICOM", `PACS 返回的影像无法通过校验：${e.reason}`);
       throw e;
     }
-    if (result.fields.sopInstanceUid !== inst.sop || result.fields.studyInstanceUid !== imp.studyInstanceUid) {
+    const f = result.fields;
+    const inst = expected.get(f.sopInstanceUid ?? "");
+    // Each requested instance once, and only those: a PACS answering with another study's image stops the import.
+    if (!inst || f.studyInstanceUid !== imp.studyInstanceUid)
       throw new ImportFailure("PACS_ERROR", "PACS 返回的影像与所请求的检查不符，导入已停止");
-    }
-    // Objects first, then the row: a crash in between leaves objects no row owns, which the uploads sweep removes.
-    await ctx.storage.putFile(originalKey(id), local, { move: true, contentType: "application/dicom" });
+    expected.delete(inst.sop);
+    const id = randomUUID();
+    await ctx.storage.putFile(originalKey(id), a.file, { move: true, contentType: "application/dicom" });
     let pKey: string | null = null;
     let dKey: string | null = null;
     if (result.preview) {
       pKey = previewKey(id);
-      const f = path.join(dir, "preview.png");
-      await writeFile(f, result.preview);
-      await ctx.storage.putFile(pKey, f, { move: true, contentType: "image/png" });
+      const file = path.join(a.dir, "preview.png");
+      await writeFile(file, result.preview);
+      await ctx.storage.putFile(pKey, file, { move: true, contentType: "image/png" });
     }
     if (result.deidentified) {
       dKey = deidentifiedKey(id);
-      const f = path.join(dir, "deid.dcm");
-      await writeFile(f, result.deidentified);
-      await ctx.storage.putFile(dKey, f, { move: true, contentType: "application/dicom" });
+      const file = path.join(a.dir, "deid.dcm");
+      await writeFile(file, result.deidentified);
+      await ctx.storage.putFile(dKey, file, { move: true, contentType: "application/dicom" });
     }
-    // One batched transaction (no interactive round trips): the staged row and the progress count together.
-    await ctx.db.$transaction([
-      ctx.db.upload.create({
-        data: {
-          id,
-          consultationId: imp.consultationId,
-          uploaderId: imp.requesterId,
-          uploaderInstitutionId: imp.institutionId,
-          originalName: `PACS-${result.fields.modality ?? "DICOM"}-${inst.number ?? inst.sop.slice(-8)}.dcm`,
-          kind: "DICOM",
-          category: "IMAGING",
-          mime: "application/dicom",
-          sizeBytes: BigInt(size),
-          sha256,
-          storageKey: originalKey(id),
-          previewKey: pKey,
-          deidentifiedKey: dKey,
-          status: "PROCESSING",
-          ...result.fields,
-          details: result.details as object,
-          processedAt: new Date(),
-          pacsImportId: imp.id,
-        },
-      }),
-      ctx.db.pacsImport.update({
-        where: { id: imp.id },
-        data: { importedInstances: { increment: 1 }, importedBytes: { increment: size } },
-      }),
-    ]);
-    return size;
+    return {
+      id,
+      originalName: `PACS-${f.modality ?? "DICOM"}-${inst.number ?? inst.sop.slice(-8)}.dcm`,
+      sizeBytes: a.size,
+      sha256: a.sha256,
+      storageKey: originalKey(id),
+      previewKey: pKey,
+      deidentifiedKey: dKey,
+      studyInstanceUid: imp.studyInstanceUid,
+      seriesInstanceUid: f.seriesInstanceUid ?? null,
+      sopInstanceUid: inst.sop,
+      modality: f.modality ?? null,
+      bodyPart: f.bodyPart ?? null,
+      studyDate: f.studyDate ? f.studyDate.toISOString().slice(0, 10) : null,
+      width: f.width ?? null,
+      height: f.height ?? null,
+      details: result.details,
+    };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(a.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes staged rows and the import's progress in one statement (plain SQL: on this path Prisma's query
+ * compiler cost more CPU than everything else the worker does per instance).
+ */
+async function commitStaged(sql: Sql, imp: PacsImport, rows: StagedRow[]) {
+  await sql.query(
+    `WITH staged AS (
+       INSERT INTO "Upload" (id, "consultationId", "uploaderId", "uploaderInstitutionId", "originalName", kind, category,
+         mime, "sizeBytes", sha256, "storageKey", "previewKey", "deidentifiedKey", status, "studyInstanceUid",
+         "seriesInstanceUid", "sopInstanceUid", modality, "bodyPart", "studyDate", width, height, details,
+         "processedAt", "pacsImportId")
+       SELECT r.id, $2, $3, $4, r."originalName", 'DICOM', 'IMAGING', 'application/dicom', r."sizeBytes", r.sha256,
+         r."storageKey", r."previewKey", r."deidentifiedKey", 'PROCESSING', r."studyInstanceUid",
+         r."seriesInstanceUid", r."sopInstanceUid", r.modality, r."bodyPart", r."studyDate", r.width, r.height,
+         r.details, now(), $1
+         FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, "originalName" text, "sizeBytes" bigint, sha256 text,
+           "storageKey" text, "previewKey" text, "deidentifiedKey" text, "studyInstanceUid" text, "seriesInstanceUid" text,
+           "sopInstanceUid" text, modality text, "bodyPart" text, "studyDate" date, width int, height int, details jsonb)
+       RETURNING "sizeBytes")
+     UPDATE "PacsImport"
+        SET "importedInstances" = "importedInstances" + (SELECT count(*) FROM staged),
+            "importedBytes" = "importedBytes" + (SELECT coalesce(sum("sizeBytes"), 0) FROM staged)
+      WHERE id = $1`,
+    [imp.id, imp.consultationId, imp.requesterId, imp.institutionId, JSON.stringify(rows)],
+  );
 }
 
 /** Runs the import; ImportFailure for a reason to show (transient ones are rethrown for the queue to retry). */
@@ -300,7 +444,7 @@ export async function execPacsImport(
     staged.filter((s) => s.sopInstanceUid && wanted.has(s.sopInstanceUid)).map((s) => s.sopInstanceUid!),
   );
   // Progress as the PACS lists the study now (instances staged earlier but since gone from the PACS do not count).
-  let bytes = staged.filter((s) => have.has(s.sopInstanceUid!)).reduce((n, s) => n + Number(s.sizeBytes), 0);
+  const bytes = staged.filter((s) => have.has(s.sopInstanceUid!)).reduce((n, s) => n + Number(s.sizeBytes), 0);
   await db.pacsImport.update({
     where: { id: imp.id },
     data: { totalInstances: source.length, importedInstances: have.size, importedBytes: bytes },
@@ -308,24 +452,60 @@ export async function execPacsImport(
   if (bytes > ctx.maxStudyBytes) throw tooLarge();
 
   const todo = source.filter((s) => !have.has(s.sop));
+  const cover = covers(source);
+  const received = { bytes, limit: ctx.maxStudyBytes };
+  const lanes = Math.max(1, ctx.concurrency ?? 4);
   const work = await mkdtemp(path.join(await scratchDir(), "pacs-"));
+  // Rows of staged instances with the progress count, batched while a write runs.
+  const sql = sqlOf(db);
+  const commit = groupCommit<StagedRow>(async (rows) => {
+    await commitStaged(sql, imp, rows);
+    for (const r of rows) await ctx.afterInstance?.(imp, r.sopInstanceUid);
+  });
+
   let fetched = 0;
+  let failed: unknown = null;
+  const fail = (e: unknown) => void (failed ??= e);
+  const analysing = new Set<Promise<void>>();
+  const committing = new Set<Promise<void>>();
+  const track = (set: Set<Promise<void>>, p: Promise<void>) => {
+    const tracked: Promise<void> = p.catch(fail).finally(() => set.delete(tracked));
+    set.add(tracked);
+  };
+  /** Starts staging an arrived part once a lane is free; a failure anywhere stops the answers being read. */
+  const admit = async (a: Arrival, expected: Map<string, SourceInstance>) => {
+    while (analysing.size >= lanes && !failed) await Promise.race(analysing);
+    if (failed) throw failed;
+    track(
+      analysing,
+      stageInstance(ctx, imp, a, expected, cover).then((row) => {
+        fetched++;
+        // The lane is free again while the row waits for its batch.
+        track(committing, commit(row));
+      }),
+    );
+  };
   try {
+    const retrievals = plan(imp.studyInstanceUid, source, todo);
     let next = 0;
-    let failed: unknown = null;
     const lane = async () => {
-      while (!failed && next < todo.length) {
-        const inst = todo[next++]!;
+      while (!failed && next < retrievals.length) {
+        const r = retrievals[next++]!;
+        const expected = new Map(r.instances.map((i) => [i.sop, i]));
         try {
-          bytes += await stageInstance(ctx, imp, t, inst, () => ctx.maxStudyBytes - bytes, work);
-          fetched++;
-          await ctx.afterInstance?.(imp, inst.sop);
+          const parts = await retrieve(t, r.path, { work, maxParts: r.instances.length, received }, (a) =>
+            admit(a, expected),
+          );
+          // Fewer parts than listed: some instances left the PACS since the listing.
+          if (parts < r.instances.length) throw vanished();
+          await ctx.afterRetrieve?.(imp);
         } catch (e) {
-          failed ??= e;
+          fail(e);
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(ctx.concurrency ?? 4, todo.length || 1) }, lane));
+    await Promise.all(Array.from({ length: Math.min(lanes, retrievals.length || 1) }, lane));
+    while (analysing.size || committing.size) await Promise.race([...analysing, ...committing]);
     if (failed) throw failed;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -6,7 +6,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import type { UploadKind } from "@prisma/client";
-import { dicomInfo, dicomPreview, parseDicom } from "./dicom";
+import { PREVIEW_ON_REQUEST } from "@yilian/server";
+import { canPreview, dicomInfo, dicomPreview, parseDicom } from "./dicom";
 import { DEIDENTIFICATION_METHOD, deidentify } from "./deidentify";
 import { Rejection } from "./rejection";
 
@@ -36,10 +37,19 @@ export const MAX_UNZIPPED_BYTES = 200 * 1024 * 1024;
 export const MAX_ZIP_RATIO = 100;
 export const MAX_ZIP_ENTRIES = 10_000;
 
-export async function analyze(kind: UploadKind, file: string, scratchDir: string): Promise<Analysis> {
+/**
+ * `previewNow` (DICOM only) says which instances get their preview drawn here; the others leave it to be drawn on
+ * request (PACS slices beyond a series' cover). Default: all.
+ */
+export async function analyze(
+  kind: UploadKind,
+  file: string,
+  scratchDir: string,
+  opts: { previewNow?: (sopInstanceUid: string) => boolean } = {},
+): Promise<Analysis> {
   switch (kind) {
     case "DICOM":
-      return analyzeDicom(file);
+      return analyzeDicom(file, opts.previewNow ?? (() => true));
     case "JPEG":
     case "PNG":
       return analyzeImage(file);
@@ -50,17 +60,17 @@ export async function analyze(kind: UploadKind, file: string, scratchDir: string
   }
 }
 
-async function analyzeDicom(file: string): Promise<Analysis> {
+async function analyzeDicom(file: string, previewNow: (sopInstanceUid: string) => boolean): Promise<Analysis> {
   const bytes = await readFile(file);
   const ds = parseDicom(bytes);
   const info = dicomInfo(ds, bytes.length);
+  // dicomInfo has refused an instance without a SOP Instance UID.
+  const drawPreview = previewNow(info.sopInstanceUid!);
   let preview: Buffer | null = null;
-  let previewError: string | null = null;
   try {
-    preview = await dicomPreview(ds, info);
-  } catch (e) {
+    if (drawPreview) preview = await dicomPreview(ds, info);
+  } catch {
     // A bad embedded JPEG stream means the image itself is damaged.
-    previewError = (e as Error).message;
     throw new Rejection("DICOM_INVALID", "DICOM 文件中的图像数据已损坏，无法显示");
   }
   const { file: deid, cleared } = deidentify(bytes, ds);
@@ -79,7 +89,11 @@ async function analyzeDicom(file: string): Promise<Analysis> {
       transferSyntax: info.transferSyntax,
       frames: info.frames,
       photometric: info.photometric,
-      preview: preview ? "rendered" : (previewError ?? "compressed pixel data: no server-side preview"),
+      preview: preview
+        ? "rendered"
+        : !drawPreview && canPreview(ds, info)
+          ? PREVIEW_ON_REQUEST
+          : "compressed pixel data: no server-side preview",
       deidentification: { profile: DEIDENTIFICATION_METHOD, cleared },
     },
     preview,

@@ -129,25 +129,35 @@ const firstNumber = (ds: DataSet, tag: string): number | undefined => {
 };
 
 /** PNG preview of the first frame (uncompressed or JPEG baseline), at most `max` pixels wide/high; null when not renderable. */
+/** Whether dicomPreview can draw this instance (uncompressed grey or RGB, or JPEG baseline). */
+export function canPreview(ds: DataSet, info: DicomInfo): boolean {
+  const pixel = ds.elements.x7fe00010;
+  if (!pixel || !info.rows || !info.columns) return false;
+  if (JPEG_BASELINE.has(info.transferSyntax)) return !!(pixel.encapsulatedPixelData && pixel.fragments?.length);
+  if (!UNCOMPRESSED.has(info.transferSyntax)) return false;
+  const spp = ds.uint16("x00280002") ?? 1;
+  const bits = ds.uint16("x00280100") ?? 16;
+  return (spp === 3 && bits === 8) || (spp === 1 && (bits === 8 || bits === 16));
+}
+
 export async function dicomPreview(ds: DataSet, info: DicomInfo, max = 512): Promise<Buffer | null> {
   const pixel = ds.elements.x7fe00010;
-  if (!pixel || !info.rows || !info.columns) return null;
+  if (!pixel || !info.rows || !info.columns || !canPreview(ds, info)) return null;
   const rows = info.rows;
   const cols = info.columns;
   const spp = ds.uint16("x00280002") ?? 1;
   const bits = ds.uint16("x00280100") ?? 16;
   const bytes = ds.byteArray;
-  if (JPEG_BASELINE.has(info.transferSyntax) && pixel.encapsulatedPixelData && pixel.fragments?.length) {
+  if (JPEG_BASELINE.has(info.transferSyntax)) {
     const frame =
       info.frames > 1 && pixel.basicOffsetTable?.length
         ? dicomParser.readEncapsulatedImageFrame(ds, pixel, 0)
-        : dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, pixel.fragments.length);
+        : dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, pixel.fragments!.length);
     return sharp(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { limitInputPixels: 100e6 })
       .resize(max, max, { fit: "inside", withoutEnlargement: true })
       .png()
       .toBuffer();
   }
-  if (!UNCOMPRESSED.has(info.transferSyntax)) return null;
   const frameBytes = (rows * cols * spp * bits) / 8;
   const start = pixel.dataOffset;
   const bigEndian = info.transferSyntax === TS_EXPLICIT_BE;
