@@ -75,16 +75,29 @@ export class LocalStorage implements Storage {
     return dir;
   }
 
-  async putFile(key: string, file: string, opts: { move?: boolean } = {}): Promise<void> {
+  /** Directories already made: keys share a few hundred prefixes, and a PACS import stores hundreds of objects. */
+  private readonly made = new Set<string>();
+
+  async putFile(key: string, file: string, opts: { move?: boolean } = {}, again = false): Promise<void> {
     const dest = this.pathOf(key);
-    await mkdir(path.dirname(dest), { recursive: true });
+    const dir = path.dirname(dest);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
     // Scratch files live under the same root, so a rename is atomic and free.
     if (opts.move) {
       try {
         await rename(file, dest);
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        // The directory was removed behind our back (an operator's clean-up): make it again, once.
+        if (code === "ENOENT" && !again) {
+          this.made.delete(dir);
+          return this.putFile(key, file, opts, true);
+        }
+        if (code !== "EXDEV") throw e;
       }
     }
     const tmp = path.join(await this.tmpDir(), randomUUID());

@@ -62,6 +62,47 @@ async function sourceHashes(studyUid: string) {
   return { orthancId: hit!.ID, hashes: out };
 }
 
+/**
+ * A gateway in front of the PACS that records the requests and breaks the first whole-study answer once `cutAfter`
+ * bytes have passed (a line dropping mid-transfer).
+ */
+async function gateway(cutAfter: number) {
+  const seen: string[] = [];
+  let cut = false;
+  const target = new URL(pacs.orthanc.dicomWebUrl);
+  const server = createServer((req, res) => {
+    seen.push(req.url!);
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        const cutting = !cut && /\/studies\/[^/?]+$/.test(req.url!);
+        if (cutting) cut = true;
+        let sent = 0;
+        answer.on("data", (chunk: Buffer) => {
+          if (cutting && sent + chunk.length > cutAfter) {
+            // Exactly `cutAfter` bytes get through; once they have been read, the line drops.
+            answer.destroy();
+            res.write(chunk.subarray(0, Math.max(0, cutAfter - sent)), () => setTimeout(() => res.destroy(), 300));
+            sent = cutAfter;
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        answer.on("end", () => res.end());
+      },
+    );
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${target.pathname}`,
+    seen,
+    close: () => server.close(),
+  };
+}
+
 const importStudies = (consultationId: string, studyInstanceUids: string[], token = doctor) =>
   ts.api(`/api/consultations/${consultationId}/pacs-imports`, { token, body: { studyInstanceUids } });
 const imports = async (consultationId: string) =>
@@ -189,15 +230,19 @@ it("imports the picked studies byte-equal; the instances become attachments toge
 it("a study that vanishes mid-import ends FAILED with nothing READY; the retry fetches only what is missing", async () => {
   const consultationId = await makeConsultation(db);
   const { orthancId, hashes } = await sourceHashes(pacs.demo.ct.studyUid);
-  let answered = 0;
+  // The first answer breaks off a third of the way (a slice or two staged); once the retry has fetched its first gap
+  // the study is deleted, and every lane waits for that before it goes on.
+  const gw = await gateway((await readAll(pacs.demo.ct.files)).reduce((n, f) => n + f.length, 0) / 3);
+  let deletion: Promise<unknown> | null = null;
   ctx.afterRetrieve = async () => {
-    if (++answered === 1)
-      await fetch(`${pacs.orthanc.url}/studies/${orthancId}`, {
-        method: "DELETE",
-        headers: { authorization: basicAuth(pacs.orthanc.auth) },
-      });
+    deletion ??= fetch(`${pacs.orthanc.url}/studies/${orthancId}`, {
+      method: "DELETE",
+      headers: { authorization: basicAuth(pacs.orthanc.auth) },
+    });
+    await deletion;
   };
   try {
+    await setPacs(gw.url);
     await importStudies(consultationId, [pacs.demo.ct.studyUid]);
     const [failed] = await finished(consultationId);
     expect(failed).toMatchObject({ status: "FAILED", failCode: "STUDY_VANISHED" });
@@ -210,8 +255,10 @@ it("a study that vanishes mid-import ends FAILED with nothing READY; the retry f
     expect(kept).toBeGreaterThanOrEqual(1);
   } finally {
     ctx.afterRetrieve = undefined;
+    gw.close();
   }
   // The study is back in the PACS: importing it again resumes.
+  await setPacs(pacs.orthanc.dicomWebUrl);
   await storeInstances(pacs.orthanc, await readAll(pacs.demo.ct.files));
   staged.length = 0;
   const kept = await db.upload.count({ where: { consultationId, status: "PROCESSING" } });
@@ -259,63 +306,42 @@ it("a wrong password, a non-DICOM part and a study over the size limit end FAILE
   for (const c of [c1, c2]) expect(await db.upload.count({ where: { consultationId: c, status: "READY" } })).toBe(0);
 }, 90_000);
 
-it("a series comes in one answer; cut off halfway, the retry fetches only the missing slices; every slice has a preview", async () => {
+it("a study comes in one answer; cut off halfway, the retry fetches only the missing slices; previews are drawn once", async () => {
   const ct = await makeCtStudy(
     path.join(process.env.STORAGE_DIR!, "series-ct"),
     { patient: DEMO_PATIENTS[0]!, studyDate: "20261201", accession: "CT-SERIES-1", description: "胸部CT（断点续传）" },
     { slices: 12, size: 128 },
   );
-  await storeInstances(pacs.orthanc, await readAll(ct.files));
+  const files = await readAll(ct.files);
+  await storeInstances(pacs.orthanc, files);
   const { hashes } = await sourceHashes(ct.studyUid);
-  const half = (await readAll(ct.files)).reduce((n, f) => n + f.length, 0) / 2;
-  // A gateway in front of the PACS that records requests and breaks the first whole-series answer halfway.
-  const seen: string[] = [];
-  let cut = false;
-  const target = new URL(pacs.orthanc.dicomWebUrl);
-  const gateway = createServer((req, res) => {
-    seen.push(req.url!);
-    const up = httpRequest(
-      { host: target.hostname, port: target.port, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode!, answer.headers);
-        let sent = 0;
-        const cutting = !cut && /\/series\/[^/]+$/.test(req.url!);
-        if (cutting) cut = true;
-        answer.on("data", (chunk: Buffer) => {
-          sent += chunk.length;
-          if (cutting && sent > half) return void res.destroy();
-          res.write(chunk);
-        });
-        answer.on("end", () => res.end());
-      },
-    );
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
+  const gw = await gateway(files.reduce((n, f) => n + f.length, 0) / 2);
+  // Parts over 16 KiB go to scratch files on the way (a long clip would), the others stay in memory.
+  ctx.memoryPartBytes = 16 * 1024;
   try {
-    await setPacs(`http://127.0.0.1:${(gateway.address() as AddressInfo).port}${target.pathname}`);
+    await setPacs(gw.url);
     const c = await makeConsultation(db);
     await importStudies(c, [ct.studyUid]);
     const [done] = await finished(c);
     expect(done).toMatchObject({ status: "DONE", totalInstances: 12, importedInstances: 12 });
-    const series = seen.filter((u) => /\/series\/[^/?]+$/.test(u));
-    const single = seen.filter((u) => /\/instances\/[^/?]+$/.test(u));
-    // One series answer (the broken one), then each slice that had not arrived, and nothing twice.
-    expect(series).toHaveLength(1);
+    const whole = gw.seen.filter((u) => /\/studies\/[^/?]+$/.test(u));
+    const single = gw.seen.filter((u) => /\/instances\/[^/?]+$/.test(u));
+    // One whole-study answer (the broken one), then each slice that had not arrived, and nothing twice.
+    expect(whole).toHaveLength(1);
     expect(single.length).toBeGreaterThan(0);
     expect(single.length).toBeLessThan(12);
     expect(new Set(staged).size).toBe(staged.length);
     const ready = await db.upload.findMany({ where: { consultationId: c, status: "READY" } });
     expect(new Map(ready.map((u) => [u.sopInstanceUid, u.sha256]))).toEqual(hashes);
-    // The series' cover was drawn at import, the other slices when asked for, for the requester and the specialist.
+    // Every slice shows a preview, drawn when first asked for (from the copy the caller may read) and then kept.
     const list = (await ts.api(`/api/consultations/${c}/uploads`, { token: doctor })).body.items as {
       id: string;
       hasPreview: boolean;
     }[];
     expect(list.every((u) => u.hasPreview)).toBe(true);
-    expect(ready.filter((u) => u.previewKey !== null)).toHaveLength(1);
-    const slice = ready.find((u) => u.previewKey === null)!;
-    for (const token of [doctor, spec]) {
+    expect(ready.every((u) => u.previewKey === null)).toBe(true);
+    const slice = ready[3]!;
+    for (const token of [spec, doctor]) {
       const r = await fetch(`${ts.baseUrl}/api/uploads/${slice.id}/preview`, {
         headers: { authorization: `Bearer ${token}` },
       });
@@ -327,8 +353,10 @@ it("a series comes in one answer; cut off halfway, the retry fetches only the mi
           .toString(),
       ).toBe("PNG");
     }
+    expect((await db.upload.findUniqueOrThrow({ where: { id: slice.id } })).previewKey).not.toBeNull();
   } finally {
-    gateway.close();
+    ctx.memoryPartBytes = undefined;
+    gw.close();
   }
 }, 90_000);
 

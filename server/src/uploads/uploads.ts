@@ -1,6 +1,7 @@
 // Use cases of the uploads domain: accept (store, record, enqueue), list, read, stream content with ranges.
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import type { Request, Response } from "express";
 import type { Upload } from "@prisma/client";
 import { AppError, ErrorCode } from "@yilian/contract";
@@ -8,7 +9,7 @@ import type { Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
-import { originalKey, type Storage } from "@yilian/storage";
+import { originalKey, previewKey, type Storage } from "@yilian/storage";
 import { uploadJobOptions } from "@yilian/jobs";
 import type { AppQueues } from "../jobs/queues";
 import { consultationAccess } from "./access";
@@ -17,8 +18,8 @@ import type { KindSpec } from "./kinds";
 import { renderFrame } from "../dicomweb/dataset";
 
 /**
- * `details.preview` of a DICOM instance whose preview is drawn when first asked for rather than at import: the
- * slices of a PACS series beyond its cover, which the stack viewer reads as DICOM and cards rarely show.
+ * `details.preview` of a DICOM instance whose preview is drawn when first asked for, and kept, rather than at
+ * import: PACS studies, whose hundreds of slices the stack viewer reads as DICOM and whose cards show one per series.
  */
 export const PREVIEW_ON_REQUEST = "on request";
 const PREVIEW_MAX_PX = 512;
@@ -321,6 +322,31 @@ export async function sendObject(
   });
 }
 
+/** Draws a DICOM instance's preview from `key` (dcmtk, at most 512 px) and keeps it for the next time. */
+async function drawPreview(deps: UploadsDeps, row: Upload, key: string): Promise<Buffer> {
+  const [w, h] = [row.width ?? 0, row.height ?? 0];
+  const scale =
+    Math.max(w, h) > PREVIEW_MAX_PX
+      ? { axis: w >= h ? ("x" as const) : ("y" as const), px: PREVIEW_MAX_PX }
+      : undefined;
+  const scratch = await deps.scratch();
+  const image = await renderFrame(deps.storage, key, scratch, 1, "image/png", scale).catch(() => {
+    throw new AppError(ErrorCode.INVALID_STATE, "该影像无法生成预览图（图像数据可能已损坏）");
+  });
+  try {
+    const file = path.join(scratch, `${randomUUID()}.png`);
+    await writeFile(file, image);
+    await deps.storage.putFile(previewKey(row.id), file, { move: true, contentType: "image/png" });
+    await deps.db.upload.updateMany({
+      where: { id: row.id, previewKey: null },
+      data: { previewKey: previewKey(row.id) },
+    });
+  } catch (e) {
+    deps.log.warn({ err: e, uploadId: row.id }, "drawn preview not kept");
+  }
+  return image;
+}
+
 /** The original file, or (DICOM outside the requesting institution) its de-identified copy. */
 export async function sendContent(
   deps: UploadsDeps,
@@ -377,14 +403,7 @@ export async function sendContent(
     });
   }
   if (drawn) {
-    const [w, h] = [row.width ?? 0, row.height ?? 0];
-    const scale =
-      Math.max(w, h) > PREVIEW_MAX_PX
-        ? { axis: w >= h ? ("x" as const) : ("y" as const), px: PREVIEW_MAX_PX }
-        : undefined;
-    const image = await renderFrame(deps.storage, key, await deps.scratch(), 1, "image/png", scale).catch(() => {
-      throw new AppError(ErrorCode.INVALID_STATE, "该影像无法生成预览图（图像数据可能已损坏）");
-    });
+    const image = await drawPreview(deps, row, key);
     res.setHeader("content-type", "image/png");
     res.setHeader("cache-control", "private, no-store");
     res.end(image);

@@ -1,11 +1,11 @@
-// Pulls one study from the institution's PACS into a consultation (WADO-RS, a series per answer or instance by
-// instance, each part streamed to scratch) through the upload pipeline's analysis: each instance validated,
-// metadata extracted, de-identified copy stored, and a preview for each series' cover (the other slices' previews
-// are drawn on request). Instances are staged as PROCESSING uploads as they arrive — a retry skips those — and all
-// become READY together when the whole study is in, so no half-imported study is ever an attachment.
+// Pulls one study from the institution's PACS into a consultation (WADO-RS: the whole study in one answer, or on a
+// retry what is missing, each part read as it streams in) through the upload pipeline's analysis: each instance
+// validated, metadata extracted, de-identified copy stored (previews are drawn when first asked for). Instances are
+// staged as PROCESSING uploads as they arrive — a retry skips those — and all become READY together when the whole
+// study is in, so no half-imported study is ever an attachment.
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { open as fsOpen, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
@@ -24,8 +24,8 @@ import {
   type Sql,
 } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
-import { deidentifiedKey, originalKey, previewKey, scratchDir, type Storage } from "@yilian/storage";
-import { analyze } from "../uploads/analyze";
+import { deidentifiedKey, originalKey, scratchDir, type Storage } from "@yilian/storage";
+import { analyze, analyzeDicomBytes } from "../uploads/analyze";
 import { Rejection } from "../uploads/rejection";
 import { multipartBoundary, MultipartError, readMultipart } from "./multipart";
 
@@ -38,8 +38,10 @@ export interface PacsImportContext {
   policy: PacsAddressPolicy;
   /** The largest study accepted (bytes of all its instances). */
   maxStudyBytes: number;
-  /** Instances analysed at once, and retrieves (series or single instances) running at once. */
+  /** Instances analysed at once, and retrieves (a study, a series or single instances) running at once. */
   concurrency?: number;
+  /** Parts up to this size are read into memory, larger ones streamed to scratch (default 16 MiB). */
+  memoryPartBytes?: number;
   sink?: EventSink;
   /** Test hook: called after each instance is staged. */
   afterInstance?: (imp: PacsImport, sopInstanceUid: string) => Promise<void>;
@@ -135,23 +137,21 @@ const vanished = () =>
 const tooLarge = () =>
   new ImportFailure("TOO_LARGE", "该检查超过平台允许的单次导入上限，已停止导入；请只选择所需的序列或联系管理员");
 
-/** One part of a WADO-RS answer, complete in its own scratch directory. */
-interface Arrival {
-  dir: string;
-  file: string;
-  size: number;
-  sha256: string;
-}
+/** A part up to this size is kept in memory; a larger one (a long multi-frame clip) goes to a scratch file. */
+const MEMORY_PART_BYTES = 16 * 1024 * 1024;
+
+/** One complete part of a WADO-RS answer: in memory, or in its own scratch directory. */
+type Arrival = { size: number; sha256: string } & ({ bytes: Buffer } | { dir: string; file: string });
 
 /**
- * One WADO-RS retrieve (a whole series, or one instance), each part streamed into its own scratch file and handed
- * to `arrived` once complete; the answer is read on only when `arrived` returns (the analysis lanes set the pace).
+ * One WADO-RS retrieve (a whole study, a series, or one instance), each part collected (in memory, or streamed to a
+ * scratch file when large) and handed to `arrived` once complete; the answer is read on only when `arrived` returns (the analysis lanes set the pace).
  * `received` counts the study's bytes against its limit as they come. Returns the number of parts.
  */
 async function retrieve(
   t: PacsTarget,
   p: string,
-  opts: { work: string; maxParts: number; received: { bytes: number; limit: number } },
+  opts: { work: string; memoryPartBytes: number; received: { bytes: number; limit: number } },
   arrived: (a: Arrival) => Promise<void>,
 ): Promise<number> {
   const stalled = new AbortController();
@@ -166,7 +166,7 @@ async function retrieve(
 async function retrieveParts(
   t: PacsTarget,
   p: string,
-  opts: { work: string; maxParts: number; received: { bytes: number; limit: number } },
+  opts: { work: string; memoryPartBytes: number; received: { bytes: number; limit: number } },
   arrived: (a: Arrival) => Promise<void>,
   signal: AbortSignal,
   moved: () => void,
@@ -194,44 +194,63 @@ async function retrieveParts(
     return await readMultipart(
       Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>),
       boundary,
-      async (headers, index) => {
+      async (headers) => {
         const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-        if (index >= opts.maxParts)
-          throw new ImportFailure("PACS_ERROR", "PACS 返回的影像多于所请求的实例，导入已停止");
         if (type !== "application/dicom")
           throw new ImportFailure(
             "NOT_DICOM",
             `PACS 返回的内容中有非 DICOM 部分（${type || "未标明类型"}），导入已停止`,
           );
-        const dir = await mkdtemp(path.join(opts.work, "i-"));
-        const file = path.join(dir, "original.dcm");
         const hash = createHash("sha256");
-        // The DICOM preamble is 128 bytes followed by "DICM".
-        let head = Buffer.alloc(0);
+        let chunks: Buffer[] = [];
         let size = 0;
-        const out = createWriteStream(file);
-        open = out;
-        const closed = new Promise<void>((resolve, reject) => {
-          out.once("close", resolve);
-          out.once("error", reject);
-        });
+        let spilled: { dir: string; file: string; out: WriteStream; closed: Promise<void> } | null = null;
+        const spill = async () => {
+          const dir = await mkdtemp(path.join(opts.work, "i-"));
+          const file = path.join(dir, "original.dcm");
+          const out = createWriteStream(file);
+          open = out;
+          const closed = new Promise<void>((resolve, reject) => {
+            out.once("close", resolve);
+            out.once("error", reject);
+          });
+          spilled = { dir, file, out, closed };
+          for (const c of chunks) out.write(c);
+          chunks = [];
+          return spilled;
+        };
         return {
           write: async (chunk) => {
             moved();
             size += chunk.length;
             opts.received.bytes += chunk.length;
             if (opts.received.bytes > opts.received.limit) throw tooLarge();
-            if (head.length < 132) head = Buffer.concat([head, chunk.subarray(0, 132 - head.length)]);
             hash.update(chunk);
+            if (!spilled && size <= opts.memoryPartBytes) return void chunks.push(chunk);
+            const { out } = spilled ?? (await spill());
             if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
           },
           end: async () => {
-            out.end();
-            await closed;
-            open = null;
+            let arrival: Arrival;
+            let head: Buffer;
+            const s = spilled as typeof spilled;
+            if (s) {
+              s.out.end();
+              await s.closed;
+              open = null;
+              const fh = await fsOpen(s.file, "r");
+              head = Buffer.alloc(132);
+              await fh.read(head, 0, 132, 0).finally(() => fh.close());
+              arrival = { dir: s.dir, file: s.file, size, sha256: hash.digest("hex") };
+            } else {
+              const bytes = Buffer.concat(chunks, size);
+              head = bytes.subarray(0, 132);
+              arrival = { bytes, size, sha256: hash.digest("hex") };
+            }
+            // The DICOM preamble is 128 bytes followed by "DICM".
             if (head.subarray(128, 132).toString("latin1") !== "DICM")
               throw new ImportFailure("NOT_DICOM", "PACS 返回的内容中有非 DICOM 数据（缺少 DICM 文件头），导入已停止");
-            await arrived({ dir, file, size, sha256: hash.digest("hex") });
+            await arrived(arrival);
             moved(); // time spent waiting for a lane is ours, not the PACS's
           },
         };
@@ -247,9 +266,13 @@ async function retrieveParts(
   }
 }
 
-/** Where the retrieves of one import go: a series in one answer when none of it is staged yet, else instance by instance. */
-type Retrieval = { path: string; instances: SourceInstance[] };
+/** One WADO-RS retrieve and the instances its answer should hold (a promise: a study's listing may still be on its way). */
+interface Retrieval {
+  path: string;
+  instances: Promise<SourceInstance[]>;
+}
 
+/** A resumed import's retrieves: a series in one answer when none of it is staged yet, else its gaps one by one. */
 function plan(studyUid: string, source: SourceInstance[], todo: SourceInstance[]): Retrieval[] {
   const total = new Map<string, number>();
   for (const s of source) total.set(s.series, (total.get(s.series) ?? 0) + 1);
@@ -257,25 +280,17 @@ function plan(studyUid: string, source: SourceInstance[], todo: SourceInstance[]
   for (const s of todo) missing.set(s.series, [...(missing.get(s.series) ?? []), s]);
   const out: Retrieval[] = [];
   for (const [series, list] of missing) {
-    // The PACS's cost per request outweighs the transfer of a slice; a resumed series fetches only its gaps.
+    // The PACS's cost per request outweighs the transfer of a slice.
     if (list.length >= SERIES_RETRIEVE_MIN && list.length === total.get(series))
-      out.push({ path: `/studies/${studyUid}/series/${series}`, instances: list });
+      out.push({ path: `/studies/${studyUid}/series/${series}`, instances: Promise.resolve(list) });
     else
       for (const i of list)
-        out.push({ path: `/studies/${studyUid}/series/${series}/instances/${i.sop}`, instances: [i] });
+        out.push({
+          path: `/studies/${studyUid}/series/${series}/instances/${i.sop}`,
+          instances: Promise.resolve([i]),
+        });
   }
   return out;
-}
-
-/** The instance that stands for its series on cards: the lowest instance number (else the first listed). */
-function covers(source: SourceInstance[]): Set<string> {
-  const best = new Map<string, SourceInstance>();
-  const n = (i: SourceInstance) => (i.number !== null && /^-?\d+$/.test(i.number) ? Number(i.number) : Infinity);
-  for (const i of source) {
-    const b = best.get(i.series);
-    if (!b || n(i) < n(b)) best.set(i.series, i);
-  }
-  return new Set([...best.values()].map((i) => i.sop));
 }
 
 /**
@@ -313,7 +328,6 @@ interface StagedRow {
   sizeBytes: number;
   sha256: string;
   storageKey: string;
-  previewKey: string | null;
   deidentifiedKey: string | null;
   studyInstanceUid: string;
   seriesInstanceUid: string | null;
@@ -327,58 +341,51 @@ interface StagedRow {
 }
 
 /**
- * Validates one arrived instance and stores its objects (original, de-identified copy, and the preview for a
- * series' cover); returns its row. Objects first, then the row: a crash in between leaves objects no row owns,
+ * Analyses one arrived instance and stores its objects (original and de-identified copy; its preview is drawn when
+ * first asked for); returns its row. Objects first, then the row: a crash in between leaves objects no row owns,
  * which the uploads sweep removes.
  */
-async function stageInstance(
-  ctx: PacsImportContext,
-  imp: PacsImport,
-  a: Arrival,
-  expected: Map<string, SourceInstance>,
-  cover: Set<string>,
-): Promise<StagedRow> {
+async function stageInstance(ctx: PacsImportContext, imp: PacsImport, a: Arrival, work: string): Promise<StagedRow> {
+  const id = randomUUID();
+  // A part kept in memory writes its files into the import's scratch directory, named by the new upload's id.
+  const dir = "dir" in a ? a.dir : work;
   try {
     let result;
     try {
-      result = await analyze("DICOM", a.file, a.dir, { previewNow: (sop) => cover.has(sop) });
+      result =
+        "bytes" in a
+          ? await analyzeDicomBytes(a.bytes, { preview: false })
+          : await analyze("DICOM", a.file, a.dir, { preview: false });
     } catch (e) {
       if (e instanceof Rejection) throw new ImportFailure("NOT_DICOM", `PACS 返回的影像无法通过校验：${e.reason}`);
       throw e;
     }
     const f = result.fields;
-    const inst = expected.get(f.sopInstanceUid ?? "");
-    // Each requested instance once, and only those: a PACS answering with another study's image stops the import.
-    if (!inst || f.studyInstanceUid !== imp.studyInstanceUid)
-      throw new ImportFailure("PACS_ERROR", "PACS 返回的影像与所请求的检查不符，导入已停止");
-    expected.delete(inst.sop);
-    const id = randomUUID();
-    await ctx.storage.putFile(originalKey(id), a.file, { move: true, contentType: "application/dicom" });
-    let pKey: string | null = null;
+    if (f.studyInstanceUid !== imp.studyInstanceUid) throw mismatch();
+    let original: string;
+    if ("bytes" in a) {
+      original = path.join(dir, `${id}.dcm`);
+      await writeFile(original, a.bytes);
+    } else original = a.file;
+    await ctx.storage.putFile(originalKey(id), original, { move: true, contentType: "application/dicom" });
     let dKey: string | null = null;
-    if (result.preview) {
-      pKey = previewKey(id);
-      const file = path.join(a.dir, "preview.png");
-      await writeFile(file, result.preview);
-      await ctx.storage.putFile(pKey, file, { move: true, contentType: "image/png" });
-    }
     if (result.deidentified) {
       dKey = deidentifiedKey(id);
-      const file = path.join(a.dir, "deid.dcm");
+      const file = path.join(dir, `${id}.deid.dcm`);
       await writeFile(file, result.deidentified);
       await ctx.storage.putFile(dKey, file, { move: true, contentType: "application/dicom" });
     }
     return {
       id,
-      originalName: `PACS-${f.modality ?? "DICOM"}-${inst.number ?? inst.sop.slice(-8)}.dcm`,
+      originalName: "",
       sizeBytes: a.size,
       sha256: a.sha256,
       storageKey: originalKey(id),
-      previewKey: pKey,
       deidentifiedKey: dKey,
       studyInstanceUid: imp.studyInstanceUid,
       seriesInstanceUid: f.seriesInstanceUid ?? null,
-      sopInstanceUid: inst.sop,
+      // dicomInfo refuses an instance without one.
+      sopInstanceUid: f.sopInstanceUid!,
       modality: f.modality ?? null,
       bodyPart: f.bodyPart ?? null,
       studyDate: f.studyDate ? f.studyDate.toISOString().slice(0, 10) : null,
@@ -387,9 +394,11 @@ async function stageInstance(
       details: result.details,
     };
   } finally {
-    await rm(a.dir, { recursive: true, force: true });
+    if ("dir" in a) await rm(a.dir, { recursive: true, force: true });
   }
 }
+
+const mismatch = () => new ImportFailure("PACS_ERROR", "PACS 返回的影像与所请求的检查不符，导入已停止");
 
 /**
  * Writes staged rows and the import's progress in one statement (plain SQL: on this path Prisma's query
@@ -399,15 +408,15 @@ async function commitStaged(sql: Sql, imp: PacsImport, rows: StagedRow[]) {
   await sql.query(
     `WITH staged AS (
        INSERT INTO "Upload" (id, "consultationId", "uploaderId", "uploaderInstitutionId", "originalName", kind, category,
-         mime, "sizeBytes", sha256, "storageKey", "previewKey", "deidentifiedKey", status, "studyInstanceUid",
+         mime, "sizeBytes", sha256, "storageKey", "deidentifiedKey", status, "studyInstanceUid",
          "seriesInstanceUid", "sopInstanceUid", modality, "bodyPart", "studyDate", width, height, details,
          "processedAt", "pacsImportId")
        SELECT r.id, $2, $3, $4, r."originalName", 'DICOM', 'IMAGING', 'application/dicom', r."sizeBytes", r.sha256,
-         r."storageKey", r."previewKey", r."deidentifiedKey", 'PROCESSING', r."studyInstanceUid",
+         r."storageKey", r."deidentifiedKey", 'PROCESSING', r."studyInstanceUid",
          r."seriesInstanceUid", r."sopInstanceUid", r.modality, r."bodyPart", r."studyDate", r.width, r.height,
          r.details, now(), $1
          FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, "originalName" text, "sizeBytes" bigint, sha256 text,
-           "storageKey" text, "previewKey" text, "deidentifiedKey" text, "studyInstanceUid" text, "seriesInstanceUid" text,
+           "storageKey" text, "deidentifiedKey" text, "studyInstanceUid" text, "seriesInstanceUid" text,
            "sopInstanceUid" text, modality text, "bodyPart" text, "studyDate" date, width int, height int, details jsonb)
        RETURNING "sizeBytes")
      UPDATE "PacsImport"
@@ -434,31 +443,44 @@ export async function execPacsImport(
   if (!pacs)
     throw new ImportFailure("PACS_NOT_REGISTERED", "本机构的 PACS 登记已被删除，请联系机构管理员重新登记后再导入");
   const t = pacsTarget(pacs, ctx.keyB64, ctx.policy);
-  const source = await listInstances(t, imp.studyInstanceUid);
+  const listing = listInstances(t, imp.studyInstanceUid);
+  listing.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const staged = await db.upload.findMany({
     where: { pacsImportId: imp.id, status: "PROCESSING" },
     select: { id: true, sopInstanceUid: true, sizeBytes: true },
   });
-  const wanted = new Set(source.map((s) => s.sop));
-  const have = new Set(
-    staged.filter((s) => s.sopInstanceUid && wanted.has(s.sopInstanceUid)).map((s) => s.sopInstanceUid!),
-  );
   // Progress as the PACS lists the study now (instances staged earlier but since gone from the PACS do not count).
-  const bytes = staged.filter((s) => have.has(s.sopInstanceUid!)).reduce((n, s) => n + Number(s.sizeBytes), 0);
-  await db.pacsImport.update({
-    where: { id: imp.id },
-    data: { totalInstances: source.length, importedInstances: have.size, importedBytes: bytes },
+  const progress = listing.then(async (source) => {
+    const wanted = new Set(source.map((s) => s.sop));
+    const have = staged.filter((s) => s.sopInstanceUid && wanted.has(s.sopInstanceUid));
+    const bytes = have.reduce((n, s) => n + Number(s.sizeBytes), 0);
+    await db.pacsImport.update({
+      where: { id: imp.id },
+      data: { totalInstances: source.length, importedInstances: have.length, importedBytes: bytes },
+    });
+    if (bytes > ctx.maxStudyBytes) throw tooLarge();
+    return { source, wanted, have: new Set(have.map((s) => s.sopInstanceUid!)), bytes };
   });
-  if (bytes > ctx.maxStudyBytes) throw tooLarge();
+  progress.catch(() => undefined);
+  let retrievals: Retrieval[];
+  const received = { bytes: 0, limit: ctx.maxStudyBytes };
+  if (!staged.length) {
+    // A fresh import asks for the whole study in one answer while the listing is on its way.
+    retrievals = [{ path: `/studies/${imp.studyInstanceUid}`, instances: progress.then((p) => p.source) }];
+  } else {
+    // A resumed one fetches only what is missing, so it needs the listing first.
+    const p = await progress;
+    received.bytes = p.bytes;
+    const todo = p.source.filter((s) => !p.have.has(s.sop));
+    retrievals = plan(imp.studyInstanceUid, p.source, todo);
+  }
 
-  const todo = source.filter((s) => !have.has(s.sop));
-  const cover = covers(source);
-  const received = { bytes, limit: ctx.maxStudyBytes };
   const lanes = Math.max(1, ctx.concurrency ?? 4);
   const work = await mkdtemp(path.join(await scratchDir(), "pacs-"));
   // Rows of staged instances with the progress count, batched while a write runs.
   const sql = sqlOf(db);
   const commit = groupCommit<StagedRow>(async (rows) => {
+    await progress; // the counts it sets come first
     await commitStaged(sql, imp, rows);
     for (const r of rows) await ctx.afterInstance?.(imp, r.sopInstanceUid);
   });
@@ -472,32 +494,49 @@ export async function execPacsImport(
     const tracked: Promise<void> = p.catch(fail).finally(() => set.delete(tracked));
     set.add(tracked);
   };
-  /** Starts staging an arrived part once a lane is free; a failure anywhere stops the answers being read. */
-  const admit = async (a: Arrival, expected: Map<string, SourceInstance>) => {
+  /**
+   * Stages an arrived part once a lane is free; a failure anywhere stops the answers being read. The lane is free
+   * again as soon as the objects are stored: checking the instance against the listing and writing its row wait
+   * outside it.
+   */
+  const admit = async (a: Arrival, expected: Promise<Map<string, SourceInstance>>) => {
     while (analysing.size >= lanes && !failed) await Promise.race(analysing);
     if (failed) throw failed;
     track(
       analysing,
-      stageInstance(ctx, imp, a, expected, cover).then((row) => {
-        fetched++;
-        // The lane is free again while the row waits for its batch.
-        track(committing, commit(row));
+      stageInstance(ctx, imp, a, work).then((row) => {
+        const checked = expected.then(async (want) => {
+          const inst = want.get(row.sopInstanceUid);
+          // Each requested instance once, and only those.
+          if (!inst) {
+            for (const k of [row.storageKey, row.deidentifiedKey]) if (k) await ctx.storage.delete(k).catch(() => {});
+            throw mismatch();
+          }
+          want.delete(inst.sop);
+          fetched++;
+          const name = `PACS-${row.modality ?? "DICOM"}-${inst.number ?? inst.sop.slice(-8)}.dcm`;
+          await commit({ ...row, originalName: name });
+        });
+        track(committing, checked);
       }),
     );
   };
   try {
-    const retrievals = plan(imp.studyInstanceUid, source, todo);
     let next = 0;
     const lane = async () => {
       while (!failed && next < retrievals.length) {
         const r = retrievals[next++]!;
-        const expected = new Map(r.instances.map((i) => [i.sop, i]));
+        const listed = r.instances.then((list) => new Map(list.map((i) => [i.sop, i])));
+        listed.catch(() => undefined);
         try {
-          const parts = await retrieve(t, r.path, { work, maxParts: r.instances.length, received }, (a) =>
-            admit(a, expected),
+          const parts = await retrieve(
+            t,
+            r.path,
+            { work, received, memoryPartBytes: ctx.memoryPartBytes ?? MEMORY_PART_BYTES },
+            (a) => admit(a, listed),
           );
           // Fewer parts than listed: some instances left the PACS since the listing.
-          if (parts < r.instances.length) throw vanished();
+          if (parts < (await r.instances).length) throw vanished();
           await ctx.afterRetrieve?.(imp);
         } catch (e) {
           fail(e);
@@ -506,10 +545,13 @@ export async function execPacsImport(
     };
     await Promise.all(Array.from({ length: Math.min(lanes, retrievals.length || 1) }, lane));
     while (analysing.size || committing.size) await Promise.race([...analysing, ...committing]);
+    // The listing's own failure (e.g. the study is not in the PACS) is the reason, not what followed from it.
+    await progress;
     if (failed) throw failed;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+  const { wanted } = await progress;
 
   const committed = await db.$transaction(async (tx) => {
     // Staged copies of instances the PACS no longer lists stay out of the study.

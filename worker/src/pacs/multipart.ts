@@ -90,12 +90,13 @@ export async function readMultipart(
           // Keep what could be the start of a delimiter split across chunks.
           const safe = buf.length - (delimiter.length - 1);
           if (safe > 0) {
-            await sink!.write(Buffer.from(buf.subarray(0, safe)));
+            // A view, not a copy: `buf` is never written to, only replaced.
+            await sink!.write(buf.subarray(0, safe));
             buf = buf.subarray(safe);
           }
           return false;
         }
-        if (i > 0) await sink!.write(Buffer.from(buf.subarray(0, i)));
+        if (i > 0) await sink!.write(buf.subarray(0, i));
         await sink!.end();
         sink = null;
         buf = buf.subarray(i + delimiter.length);
@@ -108,7 +109,7 @@ export async function readMultipart(
   };
 
   for await (const chunk of body) {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : Buffer.from(chunk);
+    buf = buf.length ? Buffer.concat([buf, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (await step());
     if (state === "done") break;
   }

@@ -37,19 +37,16 @@ export const MAX_UNZIPPED_BYTES = 200 * 1024 * 1024;
 export const MAX_ZIP_RATIO = 100;
 export const MAX_ZIP_ENTRIES = 10_000;
 
-/**
- * `previewNow` (DICOM only) says which instances get their preview drawn here; the others leave it to be drawn on
- * request (PACS slices beyond a series' cover). Default: all.
- */
+/** `preview: false` (DICOM only) leaves the preview to be drawn when first asked for (PACS imports). */
 export async function analyze(
   kind: UploadKind,
   file: string,
   scratchDir: string,
-  opts: { previewNow?: (sopInstanceUid: string) => boolean } = {},
+  opts: { preview?: boolean } = {},
 ): Promise<Analysis> {
   switch (kind) {
     case "DICOM":
-      return analyzeDicom(file, opts.previewNow ?? (() => true));
+      return analyzeDicom(file, opts.preview ?? true);
     case "JPEG":
     case "PNG":
       return analyzeImage(file);
@@ -60,12 +57,15 @@ export async function analyze(
   }
 }
 
-async function analyzeDicom(file: string, previewNow: (sopInstanceUid: string) => boolean): Promise<Analysis> {
-  const bytes = await readFile(file);
+async function analyzeDicom(file: string, drawPreview: boolean): Promise<Analysis> {
+  return analyzeDicomBytes(await readFile(file), { preview: drawPreview });
+}
+
+/** A DICOM instance already in memory (a PACS answer's part); `preview: false` as for analyze. */
+export async function analyzeDicomBytes(bytes: Buffer, opts: { preview?: boolean } = {}): Promise<Analysis> {
+  const drawPreview = opts.preview ?? true;
   const ds = parseDicom(bytes);
   const info = dicomInfo(ds, bytes.length);
-  // dicomInfo has refused an instance without a SOP Instance UID.
-  const drawPreview = previewNow(info.sopInstanceUid!);
   let preview: Buffer | null = null;
   try {
     if (drawPreview) preview = await dicomPreview(ds, info);

@@ -191,7 +191,9 @@ class Encoder {
  * removed or emptied. The file meta information (group 0002) is kept; UIDs are retained (Retain UIDs option).
  */
 export function deidentify(bytes: Uint8Array, ds: DataSet): { file: Buffer; cleared: string[] } {
-  const src = Buffer.from(bytes); // copy: nested blanking writes into it
+  // Nested blanking writes into the bytes: copy them first then (only then: the pixel data is most of the file).
+  const nested = Object.values(ds.elements).some((e) => e.items?.length);
+  const src = nested ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ts = ds.string("x00020010")?.trim() ?? TS_IMPLICIT_LE;
   const explicit = ts !== TS_IMPLICIT_LE;
   const enc = new Encoder(explicit, ts !== TS_EXPLICIT_BE);
