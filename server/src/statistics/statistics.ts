@@ -117,35 +117,32 @@ async function idsWithin(
   return (await db.institution.findMany({ where, select: { id: true } })).map((i) => i.id);
 }
 
-export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promise<Map<string, string>> {
-  const uuids = ids.filter((id) => z.uuid().safeParse(id).success);
-  const names = new Map<string, string>();
-  if (scope === "PROVINCE") ids.forEach((id) => names.set(id, "全省"));
-  if (scope === "TIER") ids.forEach((id) => names.set(id, TIER_LABELS[id] ?? id));
-  if (scope === "INSTITUTION")
-    (await db.institution.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
-      names.set(r.id, r.name),
-    );
-  if (scope === "CITY" || scope === "COUNTY")
-    (await db.region.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
-      names.set(r.id, r.name),
-    );
-  if (scope === "CONSORTIUM")
-    (await db.consortium.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
-      names.set(r.id, r.name),
-    );
-  return names;
-}
-
-export type StatRow = StatRowView;
-
-/** Where the names of a breakdown level's scopes live (tiers are named by labels). */
+/** Where the names of a level's scopes live (the province and tiers are named by labels). */
 const NAME_TABLES: Partial<Record<StatScope, string>> = {
   INSTITUTION: "Institution",
   CITY: "Region",
   COUNTY: "Region",
   CONSORTIUM: "Consortium",
 };
+
+/** Names of scopes of one level: labels for the province and tiers, else one plain-SQL lookup by primary key. */
+export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (scope === "PROVINCE") ids.forEach((id) => names.set(id, "全省"));
+  if (scope === "TIER") ids.forEach((id) => names.set(id, TIER_LABELS[id] ?? id));
+  const table = NAME_TABLES[scope];
+  const uuids = ids.filter((id) => z.uuid().safeParse(id).success);
+  if (table && uuids.length) {
+    const { rows } = await sqlOf(db).query<{ id: string; name: string }>(
+      `SELECT id::text AS id, name FROM "${table}" WHERE id = ANY($1::uuid[])`,
+      [uuids],
+    );
+    for (const r of rows) names.set(r.id, r.name);
+  }
+  return names;
+}
+
+export type StatRow = StatRowView;
 
 /** Rows of a total, or of one specialty's share when filtering by specialty. */
 const slice = (specialty?: string) =>
