@@ -473,4 +473,32 @@ describe("statistics API", () => {
     await job!.waitUntilFinished(events, 60_000);
     expect(await province("2024-02", "consultations")).toBeGreaterThan(0);
   });
+
+  test("an answer kept from before a month's recompute is not served after it; every read is audited", async () => {
+    const admin = (await ts.login("province.admin")).accessToken;
+    const read = async () => {
+      const r = await ts.api("/api/statistics/monthly?from=2024-02&to=2024-02&metrics=consultations", { token: admin });
+      expect(r.status).toBe(200);
+      return r.body.totals.consultations as number;
+    };
+    const audited = () => db.auditLog.count({ where: { action: "statistics.read", entityId: "PROVINCE:PROVINCE" } });
+    const before = await read();
+    const reads = await audited();
+    expect(await read()).toBe(before);
+    expect(await audited()).toBe(reads + 1);
+    // One more consultation in February (a copy of one of its own), recomputed: the next answer counts it.
+    const [copy] = await db.$queryRaw<{ id: string }[]>`
+      INSERT INTO "Consultation"
+      SELECT (jsonb_populate_record(NULL::"Consultation",
+                to_jsonb(c) || jsonb_build_object('id', gen_random_uuid(), 'number', c.number || '-COPY'))).*
+        FROM "Consultation" c
+       WHERE c."submittedAt" >= '2024-02-10' AND c."submittedAt" < '2024-02-20' LIMIT 1
+      RETURNING id::text`;
+    await computeMonth(db, "2024-02");
+    expect(await read()).toBe(before + 1);
+    await db.$executeRaw`DELETE FROM "Consultation" WHERE id = ${copy!.id}::uuid`;
+    await computeMonth(db, "2024-02");
+    expect(await read()).toBe(before);
+    expect(await audited()).toBe(reads + 3);
+  });
 });

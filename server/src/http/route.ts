@@ -23,12 +23,16 @@ interface RouteSpec<S extends RequestSchemas, R extends z.ZodType | undefined> {
 
 /**
  * A JSON answer already serialized (by PostgreSQL, for answers of thousands of rows): sent as it is. Under test it
- * is parsed and checked against the route's response schema like any other answer.
+ * is parsed and checked against the route's response schema like any other answer. An answer kept for reuse carries
+ * its encoded bytes and ETag, so that sending it again neither re-encodes nor re-hashes a megabyte.
  */
 export class JsonText<T = unknown> {
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string | Buffer,
+    readonly etag?: string,
+  ) {}
   parse(): T {
-    return JSON.parse(this.text) as T;
+    return JSON.parse(this.text.toString()) as T;
   }
 }
 
@@ -74,8 +78,10 @@ export function routeGroup(router: Router, opts: { prefix: string; tag: string; 
             `${spec.method.toUpperCase()} ${opts.prefix + spec.path}: answer does not match its contract schema: ${r.error.message}`,
           );
       }
-      if (text) res.type("json").send(text.text);
-      else res.json(result);
+      if (text) {
+        if (text.etag) res.setHeader("etag", text.etag);
+        res.type("json").send(text.text);
+      } else res.json(result);
     });
   };
 }

@@ -23,7 +23,9 @@ import { sqlOf, type Db } from "../db";
 import { JsonText } from "../http/route";
 import { hasRole, type AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
-import { audit } from "../audit/audit";
+import type { AuditEntry } from "@yilian/audit";
+import { auditInsert, auditSql } from "../audit/audit";
+import { AnswerCache, builtAnswer } from "./answers";
 import { DIMENSION_LABELS, KEY_LABELS, METRIC_LABELS, SCOPE_LABELS, TIER_LABELS } from "./labels";
 
 const toDate = (m: string) => new Date(`${m}-01T00:00:00Z`);
@@ -115,29 +117,7 @@ async function idsWithin(
   return (await db.institution.findMany({ where, select: { id: true } })).map((i) => i.id);
 }
 
-export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promise<Map<string, string>> {
-  const uuids = ids.filter((id) => z.uuid().safeParse(id).success);
-  const names = new Map<string, string>();
-  if (scope === "PROVINCE") ids.forEach((id) => names.set(id, "全省"));
-  if (scope === "TIER") ids.forEach((id) => names.set(id, TIER_LABELS[id] ?? id));
-  if (scope === "INSTITUTION")
-    (await db.institution.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
-      names.set(r.id, r.name),
-    );
-  if (scope === "CITY" || scope === "COUNTY")
-    (await db.region.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
-      names.set(r.id, r.name),
-    );
-  if (scope === "CONSORTIUM")
-    (await db.consortium.findMany({ where: { id: { in: uuids } }, select: { id: true, name: true } })).forEach((r) =>
-      names.set(r.id, r.name),
-    );
-  return names;
-}
-
-export type StatRow = StatRowView;
-
-/** Where the names of a breakdown level's scopes live (tiers are named by labels). */
+/** Where the names of a level's scopes live (the province and tiers are named by labels). */
 const NAME_TABLES: Partial<Record<StatScope, string>> = {
   INSTITUTION: "Institution",
   CITY: "Region",
@@ -145,9 +125,47 @@ const NAME_TABLES: Partial<Record<StatScope, string>> = {
   CONSORTIUM: "Consortium",
 };
 
+/** Names of scopes of one level: labels for the province and tiers, else one plain-SQL lookup by primary key. */
+export async function scopeNames(db: Db, scope: StatScope, ids: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (scope === "PROVINCE") ids.forEach((id) => names.set(id, "全省"));
+  if (scope === "TIER") ids.forEach((id) => names.set(id, TIER_LABELS[id] ?? id));
+  const table = NAME_TABLES[scope];
+  const uuids = ids.filter((id) => z.uuid().safeParse(id).success);
+  if (table && uuids.length) {
+    const { rows } = await sqlOf(db).query<{ id: string; name: string }>(
+      `SELECT id::text AS id, name FROM "${table}" WHERE id = ANY($1::uuid[])`,
+      [uuids],
+    );
+    for (const r of rows) names.set(r.id, r.name);
+  }
+  return names;
+}
+
+export type StatRow = StatRowView;
+
 /** Rows of a total, or of one specialty's share when filtering by specialty. */
 const slice = (specialty?: string) =>
   specialty ? { dimension: "specialty", key: specialty } : { dimension: "", key: "" };
+
+/**
+ * The answer's rows as `r`, in the answer's order, through the (scope, scopeId, month) index: a scope's own rows, or
+ * one specialty's share of them.
+ */
+const ROWS = `r AS MATERIALIZED (
+    SELECT month, metric, dimension, key, value FROM "MonthlyStat"
+     WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
+       AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text))
+     ORDER BY month, metric, dimension, key)`;
+
+/** The computed months of a range as the answer's JSON (`from` / `to` are parameter numbers): also its version. */
+const computedMonths = (from: number, to: number) => `COALESCE((
+    SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'),
+                                      'computedAt', to_char("computedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY month)
+      FROM "MonthlyStatRun" WHERE month BETWEEN $${from}::date AND $${to}::date), '[]')::text`;
+
+/** Built monthly answers by query (see answers.ts); 64 MB holds a few dozen provinces' ten years. */
+const answers = new AnswerCache(64 * 1024 * 1024);
 
 export async function monthly(
   db: Db,
@@ -168,59 +186,72 @@ export async function monthly(
     q.specialty ? db.specialty.findUnique({ where: { code: q.specialty }, select: { name: true } }) : null,
   ]);
   const name = names.get(scopeId) ?? scopeId;
+  const specialtyName = q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null;
+  const from = `${q.from}-01`;
+  const to = `${q.to}-01`;
+  const audited: AuditEntry = {
+    action: "statistics.read",
+    entityType: "MonthlyStat",
+    entityId: `${scope}:${scopeId}`,
+    outcome: "SUCCESS",
+    detail: { from: q.from, to: q.to, specialty: q.specialty },
+  };
+  // The names are part of the key: a renamed institution gets a new answer.
+  const key = JSON.stringify([scope, scopeId, from, to, metrics ?? null, q.specialty ?? null, name, specialtyName]);
+  const cached = answers.get(key);
+  if (cached) {
+    // The audit row and the range's version in one round trip; the answer stands while no month was recomputed.
+    const entry = auditInsert(audited, 3);
+    const { rows } = await sqlOf(db).query<{ version: string }>(
+      `WITH audit AS (${entry.text}) SELECT ${computedMonths(1, 2)} AS version`,
+      [from, to, ...entry.values],
+    );
+    if (rows[0]!.version === cached.version) return new JsonText<MonthlyStatsView>(cached.body, cached.etag);
+  }
   const total = slice(q.specialty);
-  // One statement answers from the rollups through the (scope, scopeId, month) index and writes the whole answer as
-  // JSON: a province over two years is thousands of rows, which would otherwise cost the server more CPU to decode,
-  // re-encode and send than everything else in the request. Totals over the range for additive metrics (percentiles
-  // do not add up), added in month order.
-  const [{ rows }] = await Promise.all([
-    sqlOf(db).query<{ body: string }>(
-      // Rows reach json_agg in the CTE's order: an ORDER BY inside the aggregate would sort the built JSON values,
-      // five times slower.
-      `WITH r AS MATERIALIZED (
-         SELECT month, metric, dimension, key, value FROM "MonthlyStat"
-          WHERE scope = $1::"StatScope" AND "scopeId" = $2 AND month BETWEEN $3::date AND $4::date
-            AND ($5::text[] IS NULL OR metric = ANY($5::text[])) AND ($6::text IS NULL OR (dimension = 'specialty' AND key = $6::text))
-          ORDER BY month, metric, dimension, key)
-       SELECT json_build_object(
+  const entry = cached ? null : auditInsert(audited, 13);
+  // One statement (with the audit row unless written above) builds the answer's JSON in PostgreSQL: a province over
+  // two years is thousands of rows, which would cost the server more CPU to decode and re-encode than to send. The
+  // rows are written by plain concatenation (json_build_object is several times slower), in `r`'s order.
+  const { rows } = await sqlOf(db).query<{ head: string; version: string; rows: string | null }>(
+    `WITH ${entry ? `audit AS (${entry.text}),` : ""} ${ROWS},
+     runs AS MATERIALIZED (SELECT ${computedMonths(3, 4)} AS version)
+     SELECT json_build_object(
          'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text, 'specialty', $6::text, 'specialtyName', $8::text,
          'from', $9::text, 'to', $10::text,
-         'computedMonths', COALESCE((
-           SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'),
-                                             'computedAt', to_char("computedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY month)
-             FROM "MonthlyStatRun" WHERE month BETWEEN $3::date AND $4::date), '[]'),
+         'computedMonths', (SELECT version::json FROM runs),
          'totals', COALESCE((
            SELECT json_object_agg(metric, total ORDER BY first, metric)
              FROM (SELECT metric, sum(value ORDER BY month) AS total, min(month) AS first FROM r
-                    WHERE dimension = $11 AND key = $12 AND metric !~ '_p[0-9]+$' GROUP BY metric) t), '{}'),
-         'rows', COALESCE((
-           SELECT json_agg(json_build_object('month', to_char(month, 'YYYY-MM'), 'scope', $1::text, 'scopeId', $2::text, 'scopeName', $7::text,
-                                             'metric', metric, 'dimension', dimension, 'key', key, 'value', value))
-             FROM r), '[]'))::text AS body`,
-      [
-        scope,
-        scopeId,
-        `${q.from}-01`,
-        `${q.to}-01`,
-        metrics ?? null,
-        q.specialty ?? null,
-        name,
-        q.specialty ? (specialty?.name ?? KEY_LABELS[q.specialty] ?? q.specialty) : null,
-        q.from,
-        q.to,
-        total.dimension,
-        total.key,
-      ],
-    ),
-    audit(db, {
-      action: "statistics.read",
-      entityType: "MonthlyStat",
-      entityId: `${scope}:${scopeId}`,
-      outcome: "SUCCESS",
-      detail: { from: q.from, to: q.to, specialty: q.specialty },
-    }),
-  ]);
-  return new JsonText<MonthlyStatsView>(rows[0]!.body);
+                    WHERE dimension = $11 AND key = $12 AND metric !~ '_p[0-9]+$' GROUP BY metric) t), '{}'))::text AS head,
+       (SELECT version FROM runs) AS version,
+       (SELECT string_agg('{"month":"' || to_char(month, 'YYYY-MM') || '","metric":' || to_json(metric) || ',"dimension":'
+                          || to_json(dimension) || ',"key":' || to_json(key) || ',"value":' || to_json(value) || '}', ',')
+          FROM r) AS rows`,
+    [
+      scope,
+      scopeId,
+      from,
+      to,
+      metrics ?? null,
+      q.specialty ?? null,
+      name,
+      specialtyName,
+      q.from,
+      q.to,
+      total.dimension,
+      total.key,
+      ...(entry?.values ?? []),
+    ],
+  );
+  const { head, version, rows: objects } = rows[0]!;
+  // Each row object gets its scope fields here (cheaper in V8 than in PostgreSQL); the objects' strings are
+  // JSON-escaped, so `{"month":` only ever starts an object.
+  const scoped = `{"scope":${JSON.stringify(scope)},"scopeId":${JSON.stringify(scopeId)},"scopeName":${JSON.stringify(name)},"month":`;
+  const body = `${head.slice(0, -1)},"rows":[${(objects ?? "").replaceAll('{"month":', scoped)}]}`;
+  const built = builtAnswer(version, body);
+  answers.set(key, built);
+  return new JsonText<MonthlyStatsView>(built.body, built.etag);
 }
 
 export async function breakdown(
@@ -238,6 +269,13 @@ export async function breakdown(
     });
   }
   const month = toDate(q.month);
+  const audited: AuditEntry = {
+    action: "statistics.read",
+    entityType: "MonthlyStat",
+    entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`,
+    outcome: "SUCCESS",
+    detail: { month: q.month, metric: q.metric, specialty: q.specialty },
+  };
   const focusName = (await scopeNames(db, focus.scope, [focus.scopeId])).get(focus.scopeId) ?? focus.scopeId;
   let rows: StatRow[];
   if (q.scope === "SPECIALTY") {
@@ -254,6 +292,7 @@ export async function breakdown(
       orderBy: { value: "desc" },
       select: { key: true, value: true },
     });
+    await auditSql(sqlOf(db), audited);
     rows = found.map((r) => ({
       month: q.month,
       scope: focus.scope,
@@ -268,9 +307,10 @@ export async function breakdown(
     const level = q.scope;
     const ids = await idsWithin(db, level, focus);
     const total = slice(q.specialty);
-    // One statement: the level's rows of the month through the primary key (month, scope, metric, dimension, key,
-    // scopeId), named by a join (no second round trip with a thousand ids).
+    // One statement: the audit row, and the level's rows of the month through the primary key (month, scope, metric,
+    // dimension, key, scopeId), named by a join (no second round trip with a thousand ids).
     const names = NAME_TABLES[level];
+    const entry = auditInsert(audited, 7);
     const { rows: found } = await sqlOf(db).query<{
       scopeId: string;
       dimension: string;
@@ -278,12 +318,13 @@ export async function breakdown(
       value: number;
       name: string | null;
     }>(
-      `SELECT s."scopeId", s.dimension, s.key, s.value, ${names ? "n.name" : "NULL::text AS name"}
+      `WITH audit AS (${entry.text})
+       SELECT s."scopeId", s.dimension, s.key, s.value, ${names ? "n.name" : "NULL::text AS name"}
          FROM "MonthlyStat" s ${names ? `LEFT JOIN "${names}" n ON n.id::text = s."scopeId"` : ""}
         WHERE s.month = $1::date AND s.scope = $2::"StatScope" AND s.metric = $3 AND s.dimension = $4 AND s.key = $5
           AND ($6::text[] IS NULL OR s."scopeId" = ANY($6::text[]))
         ORDER BY s.value DESC, s."scopeId"`,
-      [`${q.month}-01`, level, q.metric, total.dimension, total.key, ids],
+      [`${q.month}-01`, level, q.metric, total.dimension, total.key, ids, ...entry.values],
     );
     const label = (id: string, name: string | null) => name ?? (level === "TIER" ? (TIER_LABELS[id] ?? id) : id);
     rows = found.map((r) => ({
@@ -297,13 +338,6 @@ export async function breakdown(
       value: r.value,
     }));
   }
-  await audit(db, {
-    action: "statistics.read",
-    entityType: "MonthlyStat",
-    entityId: `${focus.scope}:${focus.scopeId}/${q.scope}`,
-    outcome: "SUCCESS",
-    detail: { month: q.month, metric: q.metric, specialty: q.specialty },
-  });
   return {
     month: q.month,
     scope: q.scope,

@@ -1,6 +1,8 @@
 // Monthly statistics (月度统计): one pass of SQL per month turns the month's facts into rollup rows for every
 // institution, county, city, tier, consortium and the province. A recompute replaces the month inside one
-// transaction under an advisory lock, so running it twice (or concurrently) gives the same rows, never duplicates.
+// transaction under an advisory lock, so running it twice (or concurrently) gives the same rows, never duplicates;
+// it writes only the rows whose value changed (and adds / removes rows that appeared / vanished), so a row's
+// computedAt is when its value was last written.
 //
 // Months are calendar months in Asia/Shanghai. Facts and who they count for:
 //   consultations            requesting institution, by submittedAt; dims status / urgency / kind / specialty
@@ -85,6 +87,7 @@ function steps(has: Sources): Step[] {
     {
       name: "stage",
       sql: `CREATE TEMP TABLE stat_inst (inst uuid, metric text, dim text, key text, v float8) ON COMMIT DROP;
+            CREATE TEMP TABLE stat_month (scope "StatScope", "scopeId" text, metric text, dimension text, key text, value float8) ON COMMIT DROP;
             CREATE TEMP TABLE stat_dur (inst uuid, metric text, dim text, key text, v float8) ON COMMIT DROP;
             CREATE TEMP TABLE stat_cm ON COMMIT DROP AS
               SELECT "requestingInstitutionId" AS req, "targetInstitutionId" AS target, status::text AS status,
@@ -183,7 +186,6 @@ function steps(has: Sources): Step[] {
     });
   }
   out.push(
-    { name: "delete", sql: `DELETE FROM "MonthlyStat" WHERE month = $1::date` },
     {
       name: "rollup_sums",
       sql: insertSql("stat_inst", "SUM(v)", [
@@ -198,6 +200,33 @@ function steps(has: Sources): Step[] {
         ["_p90", "g.agg[2]"],
       ]),
     },
+    {
+      // The month's new rows against its stored ones, read once (one join over the month's range of the primary key):
+      // only what differs is written. Deleting the month and inserting it again cost more than computing it, as
+      // every insert met its own deleted twin in the primary key (a uniqueness check of a dead row per row).
+      name: "diff",
+      sql: `CREATE TEMP TABLE stat_diff ON COMMIT DROP AS
+            SELECT COALESCE(n.scope, m.scope) AS scope, COALESCE(n."scopeId", m."scopeId") AS "scopeId",
+                   COALESCE(n.metric, m.metric) AS metric, COALESCE(n.dimension, m.dimension) AS dimension,
+                   COALESCE(n.key, m.key) AS key, n.value, m.value IS NULL AS added, n.value IS NULL AS gone
+              FROM (SELECT scope, "scopeId", metric, dimension, key, value FROM "MonthlyStat" WHERE month = $1::date) m
+              FULL JOIN stat_month n
+                ON n.scope = m.scope AND n."scopeId" = m."scopeId" AND n.metric = m.metric AND n.dimension = m.dimension AND n.key = m.key
+             WHERE m.value IS DISTINCT FROM n.value;
+            ANALYZE stat_diff`,
+    },
+    {
+      name: "write",
+      sql: `DELETE FROM "MonthlyStat" s USING stat_diff d
+             WHERE d.gone AND s.month = $1::date AND s.scope = d.scope AND s.metric = d.metric AND s.dimension = d.dimension
+               AND s.key = d.key AND s."scopeId" = d."scopeId";
+            UPDATE "MonthlyStat" s SET value = d.value, "computedAt" = now() FROM stat_diff d
+             WHERE NOT d.added AND NOT d.gone AND s.month = $1::date AND s.scope = d.scope AND s.metric = d.metric
+               AND s.dimension = d.dimension AND s.key = d.key AND s."scopeId" = d."scopeId";
+            INSERT INTO "MonthlyStat" (month, scope, "scopeId", metric, dimension, key, value, "computedAt")
+            SELECT $1::date, scope, "scopeId", metric, dimension, key, value, now() FROM stat_diff WHERE added
+             ORDER BY scope, "scopeId"`, // by scope: the read index is written in order, a scope's month on few pages
+    },
   );
   return out;
 }
@@ -211,23 +240,26 @@ const MEMBERS = `
 /**
  * Rolls a staged table up to every scope: grouping sets give institution, county, city, tier and province in one
  * scan; consortia (an institution can belong to several) come from a join on memberships. `agg` is computed once
- * per group; each output is one row (metric suffix, value expression of `agg` and `metric`). Rows go in by scope, so
- * the read index is written in order and a scope's month lies on a few heap pages for the monthly API.
+ * per group; each output is one row (metric suffix, value expression of `agg` and `metric`) of the month's new rows
+ * (`stat_month`, compared with the stored ones by the `diff` step). Ids stay uuid and texts are grouped in "C"
+ * collation until the output: the grouping sets sort the staged rows four times, and uuid / byte comparisons cost a
+ * fraction of the database collation's (the groups, hence the results, are the same).
  */
 function insertSql(staged: string, agg: string, outputs: [suffix: string, value: string][]): string {
   const out = `CROSS JOIN LATERAL (VALUES ${outputs.map(([suffix, value]) => `('${suffix}', ${value})`).join(", ")}) AS o(suffix, value)`;
   return `
     WITH members AS (${MEMBERS}),
     scoped AS MATERIALIZED (
-      SELECT f.inst, f.metric, f.dim, f.key, f.v, i.id::text AS inst_id, i."countyId"::text AS county,
-             i."cityId"::text AS city, i.tier::text AS tier
+      SELECT f.inst, f.metric COLLATE "C" AS metric, f.dim COLLATE "C" AS dim, f.key COLLATE "C" AS key, f.v,
+             i.id AS inst_id, i."countyId" AS county, i."cityId" AS city, i.tier
         FROM ${staged} f JOIN "Institution" i ON i.id = f.inst
     ),
     grouped AS (
       SELECT CASE GROUPING(inst_id, county, city, tier)
                WHEN 7 THEN 'INSTITUTION' WHEN 11 THEN 'COUNTY' WHEN 13 THEN 'CITY' WHEN 14 THEN 'TIER' ELSE 'PROVINCE' END AS scope,
              CASE GROUPING(inst_id, county, city, tier)
-               WHEN 7 THEN inst_id WHEN 11 THEN county WHEN 13 THEN city WHEN 14 THEN tier ELSE 'PROVINCE' END AS scope_id,
+               WHEN 7 THEN inst_id::text WHEN 11 THEN county::text WHEN 13 THEN city::text WHEN 14 THEN tier::text
+               ELSE 'PROVINCE' END AS scope_id,
              metric, dim, key, ${agg} AS agg
         FROM scoped
        GROUP BY metric, dim, key, GROUPING SETS ((inst_id), (county), (city), (tier), ())
@@ -236,11 +268,10 @@ function insertSql(staged: string, agg: string, outputs: [suffix: string, value:
         FROM scoped f JOIN members m ON m.inst = f.inst
        GROUP BY m.cid, f.metric, f.dim, f.key
     )
-    INSERT INTO "MonthlyStat" (month, scope, "scopeId", metric, dimension, key, value, "computedAt")
-    SELECT $1::date, g.scope::"StatScope", g.scope_id, g.metric || o.suffix, g.dim, g.key, o.value, now()
+    INSERT INTO stat_month (scope, "scopeId", metric, dimension, key, value)
+    SELECT g.scope::"StatScope", g.scope_id, g.metric || o.suffix, g.dim, g.key, o.value
       FROM grouped g ${out}
-     WHERE g.scope_id IS NOT NULL
-     ORDER BY 2, 3`;
+     WHERE g.scope_id IS NOT NULL`;
 }
 
 /**
