@@ -10,36 +10,10 @@ import { errorText } from "../../lib/errors";
 import { UploadCard } from "../../components/UploadPreview";
 import { PacsImport } from "./PacsImport";
 import { useToast } from "../../lib/toast";
+import { groupSeries, type Series } from "../../lib/series";
 
 // dwv is loaded only when a series is opened.
 const StackViewer = lazy(() => import("../../components/StackViewer"));
-
-interface Series {
-  key: string;
-  modality: string | null;
-  items: UploadView[];
-}
-
-/** READY DICOM files grouped by series (a 200-slice CT is one card, not 200); everything else stays one card per file. */
-function group(items: UploadView[]): (UploadView | Series)[] {
-  const out: (UploadView | Series)[] = [];
-  const bySeries = new Map<string, Series>();
-  for (const u of items) {
-    const uid = u.status === "READY" ? u.dicom?.seriesInstanceUid : null;
-    if (!uid) {
-      out.push(u);
-      continue;
-    }
-    let s = bySeries.get(uid);
-    if (!s) {
-      s = { key: uid, modality: u.dicom?.modality ?? null, items: [] };
-      bySeries.set(uid, s);
-      out.push(s);
-    }
-    s.items.push(u);
-  }
-  return out;
-}
 
 const ACCEPT = ".dcm,.dicom,.jpg,.jpeg,.png,.pdf,.docx,application/dicom,image/jpeg,image/png,application/pdf";
 
@@ -121,7 +95,7 @@ export function FilesSection({
               upload={{ id: k, originalName: k.split(":")[0]!, status: "UPLOADED" } as UploadView}
             />
           ))}
-          {group(items).map((g) =>
+          {groupSeries(items).map((g) =>
             "items" in g ? (
               <Space key={g.key} orientation="vertical" size={4} data-testid="series-card">
                 <UploadCard upload={g.items[0]!} />

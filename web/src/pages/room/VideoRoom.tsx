@@ -45,6 +45,7 @@ import { useUser } from "../../lib/session";
 import { fmt } from "../../lib/dayjs";
 import { ErrorAlert, LoadError } from "../../components/ErrorAlert";
 import { UploadCard } from "../../components/UploadPreview";
+import { groupSeries } from "../../lib/series";
 import { ReportSection } from "../consultations/ReportSection";
 import {
   ConsentPrompt,
@@ -437,9 +438,18 @@ export default function VideoRoom() {
                   label: `影像（${uploads.data?.items.length ?? 0}）`,
                   children: uploads.data?.items.length ? (
                     <Space wrap>
-                      {uploads.data.items.map((u) => (
-                        <UploadCard key={u.id} upload={u} />
-                      ))}
+                      {groupSeries(uploads.data.items).map((g) =>
+                        "items" in g ? (
+                          <Space key={g.key} orientation="vertical" size={4} data-testid="series-card">
+                            <UploadCard upload={g.items[0]!} />
+                            <Typography.Text type="secondary">
+                              {g.modality ?? "DICOM"} 序列 · {g.items.length} 张
+                            </Typography.Text>
+                          </Space>
+                        ) : (
+                          <UploadCard key={g.id} upload={g} />
+                        ),
+                      )}
                     </Space>
                   ) : (
                     <Empty description="没有上传资料" image={Empty.PRESENTED_IMAGE_SIMPLE} />
