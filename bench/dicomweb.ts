@@ -22,7 +22,7 @@ import { basicAuth, freePort, startOrthanc, storeInstances } from "../server/src
 import { DEMO_PATIENTS, makeCtStudy } from "../server/src/pacs/orthanc/demo-studies";
 import { multipartBoundary, readMultipart } from "../worker/src/pacs/multipart";
 import { launchBrowser } from "../tests/helpers/chromium";
-import { createBenchDatabase, dropBenchDatabase, emit, log, percentile, startProcess, stopProcess } from "./lib";
+import { createBenchDatabase, dropBenchDatabase, emit, log, median, startProcess, stopProcess } from "./lib";
 
 const BENCH = "dicomweb";
 const DB = "yilian_bench_dicomweb";
@@ -32,11 +32,6 @@ const KEY = Buffer.alloc(32, "yilian-bench-dicomweb").toString("base64");
 const dicomParser: typeof dicomParserNs =
   (dicomParserNs as unknown as { default?: typeof dicomParserNs }).default ?? dicomParserNs;
 
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 /** SOP Instance UID and the hash of the pixel data element's value. */
 function identify(file: Buffer) {

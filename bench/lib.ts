@@ -22,6 +22,13 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
+/** The median of unsorted values. */
+export const median = (values: number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
 const ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
 function prismaCli(url: string, args: string[]): void {

@@ -13,7 +13,7 @@ import {
   dropBenchDatabase,
   emit,
   log,
-  percentile,
+  median,
   startProcess,
   stopProcess,
   deleteRedisKeys,
@@ -71,12 +71,6 @@ function gzipKb(files: Set<string>, dist: string): number {
   for (const f of files) bytes += gzipSync(readFileSync(path.join(dist, f)), { level: 9 }).length;
   return bytes / 1024;
 }
-
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 
 export default async function run(): Promise<void> {
   log("building the console if stale");

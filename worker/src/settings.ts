@@ -3,7 +3,7 @@ import { z } from "zod";
 
 const Settings = z.object({
   UPLOADS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  /** Instances of one PACS study analysed at once, and retrieves (a series or one instance) running at once. */
+  /** Instances of one PACS study analysed at once, and retrieves (a study, a series or one instance) running at once. */
   PACS_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(6),
   /** BullMQ lock / stalled-check: how soon a job of a dead worker is picked up again. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),

@@ -5,7 +5,7 @@
 // study is in, so no half-imported study is ever an attachment.
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { open as fsOpen, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
@@ -145,8 +145,9 @@ type Arrival = { size: number; sha256: string } & ({ bytes: Buffer } | { dir: st
 
 /**
  * One WADO-RS retrieve (a whole study, a series, or one instance), each part collected (in memory, or streamed to a
- * scratch file when large) and handed to `arrived` once complete; the answer is read on only when `arrived` returns (the analysis lanes set the pace).
- * `received` counts the study's bytes against its limit as they come. Returns the number of parts.
+ * scratch file when large) and handed to `arrived` once complete; the answer is read on only when `arrived` returns
+ * (the analysis lanes set the pace). `received` counts the study's bytes against its limit as they come. Returns the
+ * number of parts.
  */
 async function retrieve(
   t: PacsTarget,
@@ -202,6 +203,8 @@ async function retrieveParts(
             `PACS 返回的内容中有非 DICOM 部分（${type || "未标明类型"}），导入已停止`,
           );
         const hash = createHash("sha256");
+        // The DICOM preamble is 128 bytes followed by "DICM".
+        let head = Buffer.alloc(0);
         let chunks: Buffer[] = [];
         let size = 0;
         let spilled: { dir: string; file: string; out: WriteStream; closed: Promise<void> } | null = null;
@@ -226,28 +229,20 @@ async function retrieveParts(
             opts.received.bytes += chunk.length;
             if (opts.received.bytes > opts.received.limit) throw tooLarge();
             hash.update(chunk);
+            if (head.length < 132) head = Buffer.concat([head, chunk.subarray(0, 132 - head.length)]);
             if (!spilled && size <= opts.memoryPartBytes) return void chunks.push(chunk);
             const { out } = spilled ?? (await spill());
             if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
           },
           end: async () => {
             let arrival: Arrival;
-            let head: Buffer;
             const s = spilled as typeof spilled;
             if (s) {
               s.out.end();
               await s.closed;
               open = null;
-              const fh = await fsOpen(s.file, "r");
-              head = Buffer.alloc(132);
-              await fh.read(head, 0, 132, 0).finally(() => fh.close());
               arrival = { dir: s.dir, file: s.file, size, sha256: hash.digest("hex") };
-            } else {
-              const bytes = Buffer.concat(chunks, size);
-              head = bytes.subarray(0, 132);
-              arrival = { bytes, size, sha256: hash.digest("hex") };
-            }
-            // The DICOM preamble is 128 bytes followed by "DICM".
+            } else arrival = { bytes: Buffer.concat(chunks, size), size, sha256: hash.digest("hex") };
             if (head.subarray(128, 132).toString("latin1") !== "DICM")
               throw new ImportFailure("NOT_DICOM", "PACS 返回的内容中有非 DICOM 数据（缺少 DICM 文件头），导入已停止");
             await arrived(arrival);

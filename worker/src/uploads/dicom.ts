@@ -128,7 +128,6 @@ const firstNumber = (ds: DataSet, tag: string): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
-/** PNG preview of the first frame (uncompressed or JPEG baseline), at most `max` pixels wide/high; null when not renderable. */
 /** Whether dicomPreview can draw this instance (uncompressed grey or RGB, or JPEG baseline). */
 export function canPreview(ds: DataSet, info: DicomInfo): boolean {
   const pixel = ds.elements.x7fe00010;
@@ -140,6 +139,7 @@ export function canPreview(ds: DataSet, info: DicomInfo): boolean {
   return (spp === 3 && bits === 8) || (spp === 1 && (bits === 8 || bits === 16));
 }
 
+/** PNG preview of the first frame (uncompressed or JPEG baseline), at most `max` pixels wide/high; null when not renderable. */
 export async function dicomPreview(ds: DataSet, info: DicomInfo, max = 512): Promise<Buffer | null> {
   const pixel = ds.elements.x7fe00010;
   if (!pixel || !info.rows || !info.columns || !canPreview(ds, info)) return null;
