@@ -1,5 +1,6 @@
 // Two-way referral from a report, and the upper hospital's reserved referral slots (预留号源).
 import { startTestServer, type TestServer } from "../helpers/server";
+import { closeTestDb, testDb } from "../helpers/db";
 import { draftBody, plusMinutes, shanghaiAt } from "./helpers";
 
 let t: TestServer;
@@ -12,7 +13,13 @@ beforeAll(async () => {
     ["doctor.hadashan", "coord.youtian", "spec.youtian.1", "admin.youtian"].map((u) => t.login(u)),
   )) as [Pair, Pair, Pair, Pair];
 });
-afterAll(() => t.stop());
+afterAll(async () => {
+  // The 50 % reserved share leaves with this suite: later suites in the same database book this hospital's
+  // specialists and expect the default share.
+  await testDb().schedulingPolicy.deleteMany({ where: { institutionId: coord.user.institution.id } });
+  await closeTestDb();
+  await t.stop();
+});
 
 async function reportedReading() {
   const d = await t.api("/api/consultations", {
