@@ -37,18 +37,24 @@ export function PacsImport({ consultationId, onImported }: { consultationId: str
   // The latest callback without restarting the poll on every render of the parent.
   const imported = useRef(onImported);
   imported.current = onImported;
+  // Imports already seen finished. Kept across restarts of the poll (it restarts when an import starts or ends, and
+  // an import of a few slices may be finished by the restarted poll's first answer).
+  const seenDone = useRef<{ consultationId: string; ids: Set<string> } | null>(null);
   const active = imports.some((i) => i.status === "QUEUED" || i.status === "RUNNING");
   useEffect(() => {
     let stop = false;
-    let doneBefore = -1;
     const tick = async () => {
       try {
         const { items } = await api.pacsImports(consultationId);
         if (stop) return;
         setImports(items);
-        const done = items.filter((i) => i.status === "DONE").length;
-        if (doneBefore >= 0 && done > doneBefore) imported.current();
-        doneBefore = done;
+        const done = items.filter((i) => i.status === "DONE").map((i) => i.id);
+        const seen = seenDone.current;
+        if (seen?.consultationId !== consultationId) seenDone.current = { consultationId, ids: new Set(done) };
+        else if (done.some((id) => !seen.ids.has(id))) {
+          for (const id of done) seen.ids.add(id);
+          imported.current();
+        }
       } catch {
         /* shown on the next successful poll */
       }
