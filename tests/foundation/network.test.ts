@@ -38,6 +38,21 @@ it("finds institutions by name, tier and city", async () => {
   expect(inCity.body.items.map((i: { name: string }) => i.name)).toContain("哈达山卫生院");
 });
 
+it("takes a typed % or _ literally, filters by consortium and still counts a page past the end", async () => {
+  // A LIKE wildcard typed into the picker must not match every hospital of the province.
+  for (const q of ["%", "_", "\\"]) {
+    const r = await get(`/api/institutions?q=${encodeURIComponent(q)}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ items: [], total: 0 });
+  }
+  const group = (await get(`/api/consortia?q=${encodeURIComponent("松原吉林油田医院城市医疗集团")}`)).body.items[0];
+  const members = await get(`/api/institutions?consortiumId=${group.id}&limit=10`);
+  expect(members.body.total).toBe(33); // the lead and its 32 member units
+  expect(members.body.items).toHaveLength(10);
+  const pastEnd = await get(`/api/institutions?consortiumId=${group.id}&limit=10&offset=40`);
+  expect(pastEnd.body).toMatchObject({ items: [], total: 33, offset: 40 });
+});
+
 it("shows the Songyuan city medical group with its lead and 32 member units", async () => {
   const r = await get(`/api/consortia?q=${encodeURIComponent("松原吉林油田医院城市医疗集团")}`);
   const group = r.body.items[0];

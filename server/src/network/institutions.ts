@@ -10,7 +10,7 @@ import type {
   InstitutionTreeNode,
   Page,
 } from "@yilian/contract";
-import type { Db } from "../db";
+import { sqlOf, type Db } from "../db";
 import { notFound } from "../authz/policy";
 
 const regionRef = { select: { id: true, name: true, kind: true } } as const;
@@ -28,27 +28,63 @@ const institutionSelect = {
 
 const TIER_ORDER = ["PROVINCE", "CITY", "COUNTY", "TOWNSHIP"] as const;
 
+/** A LIKE pattern that matches `text` anywhere, its own % _ \\ taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+}
+
+// The directory search is the busiest read of the network (every request form and picker types into it): one
+// statement, its page and the total together (count(*) OVER is taken before LIMIT), the regions as JSON.
+const SEARCH_INSTITUTIONS = `
+  SELECT i.id, i.code, i.name, i.tier, i.kind, i."parentId", i.named,
+         CASE WHEN c.id IS NULL THEN NULL ELSE json_build_object('id', c.id, 'name', c.name, 'kind', c.kind) END AS city,
+         CASE WHEN k.id IS NULL THEN NULL ELSE json_build_object('id', k.id, 'name', k.name, 'kind', k.kind) END AS county,
+         count(*) OVER ()::int AS total
+  FROM "Institution" i
+  LEFT JOIN "Region" c ON c.id = i."cityId"
+  LEFT JOIN "Region" k ON k.id = i."countyId"
+  WHERE ($1::text IS NULL OR i.name ILIKE $1)
+    AND ($2::"Tier" IS NULL OR i.tier = $2)
+    AND ($3::"InstitutionKind" IS NULL OR i.kind = $3)
+    AND ($4::uuid IS NULL OR i."cityId" = $4)
+    AND ($5::uuid IS NULL OR i."countyId" = $5)
+    AND ($6::boolean IS NULL OR i.named = $6)
+    AND ($7::uuid IS NULL OR EXISTS (
+      SELECT 1 FROM "ConsortiumMember" m WHERE m."consortiumId" = $7 AND m."institutionId" = i.id))
+  ORDER BY i.tier ASC, i.code ASC
+  LIMIT $8 OFFSET $9`;
+const COUNT_INSTITUTIONS = `
+  SELECT count(*)::int AS total FROM "Institution" i
+  WHERE ($1::text IS NULL OR i.name ILIKE $1)
+    AND ($2::"Tier" IS NULL OR i.tier = $2)
+    AND ($3::"InstitutionKind" IS NULL OR i.kind = $3)
+    AND ($4::uuid IS NULL OR i."cityId" = $4)
+    AND ($5::uuid IS NULL OR i."countyId" = $5)
+    AND ($6::boolean IS NULL OR i.named = $6)
+    AND ($7::uuid IS NULL OR EXISTS (
+      SELECT 1 FROM "ConsortiumMember" m WHERE m."consortiumId" = $7 AND m."institutionId" = i.id))`;
+
 export async function searchInstitutions(db: Db, q: InstitutionSearchQuery): Promise<Page<InstitutionSummary>> {
-  const where: Prisma.InstitutionWhereInput = {
-    ...(q.q ? { name: { contains: q.q, mode: "insensitive" } } : {}),
-    ...(q.tier ? { tier: q.tier } : {}),
-    ...(q.kind ? { kind: q.kind } : {}),
-    ...(q.cityId ? { cityId: q.cityId } : {}),
-    ...(q.countyId ? { countyId: q.countyId } : {}),
-    ...(q.named !== undefined ? { named: q.named } : {}),
-    ...(q.consortiumId ? { memberships: { some: { consortiumId: q.consortiumId } } } : {}),
-  };
-  const [items, total] = await Promise.all([
-    db.institution.findMany({
-      where,
-      select: institutionSelect,
-      orderBy: [{ tier: "asc" }, { code: "asc" }],
-      take: q.limit,
-      skip: q.offset,
-    }),
-    db.institution.count({ where }),
+  const filters = [
+    q.q ? containsPattern(q.q) : null,
+    q.tier ?? null,
+    q.kind ?? null,
+    q.cityId ?? null,
+    q.countyId ?? null,
+    q.named ?? null,
+    q.consortiumId ?? null,
+  ];
+  const sql = sqlOf(db);
+  const { rows } = await sql.query<InstitutionSummary & { total: number }>(SEARCH_INSTITUTIONS, [
+    ...filters,
+    q.limit,
+    q.offset,
   ]);
-  return { items, total, limit: q.limit, offset: q.offset };
+  // A page past the end has no row to carry the total.
+  const total =
+    rows[0]?.total ??
+    (q.offset > 0 ? (await sql.query<{ total: number }>(COUNT_INSTITUTIONS, filters)).rows[0]!.total : 0);
+  return { items: rows.map(({ total: _, ...item }) => item), total, limit: q.limit, offset: q.offset };
 }
 
 export async function getInstitution(db: Db, id: string) {
