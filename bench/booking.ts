@@ -1,8 +1,9 @@
 // bench booking: 200 concurrent attempts to book one specialist's one slot through the real server process
 // (each for its own accepted consultation). Exactly one may win; double_bookings counts overlapping busy rows
 // of that specialist in PostgreSQL afterwards (must be 0). Before it, 50 bookings one at a time
-// (single_p50_ms); after it, 200 bookings of distinct slots, 10 at a time. The server runs with
-// PROFILE_REQUESTS: each answer's Server-Timing says where its time went (queries, phases), printed per run.
+// (single_p50_ms); after it, the same race against a raw baseline (bare_p99_ms, ratio_vs_bare), then 200 bookings of
+// distinct slots, 10 at a time. The server runs with PROFILE_REQUESTS: each answer's Server-Timing says where its
+// time went (queries, phases), printed per run.
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
 import pg from "pg";
@@ -147,6 +148,25 @@ export default async function run(): Promise<void> {
     const lat = results.map((r) => r.ms).sort((a, b) => a - b);
     log(`won ${won}, 409 ${conflicts}, other ${other}`);
 
+    // The same race against the least a booking can be (baselines/raw-booking-server.ts: one INSERT the exclusion
+    // constraint refuses), on a time after the window: the floor of this machine for 200 requests at once.
+    log(`${ATTEMPTS} concurrent attempts on one slot through the raw baseline`);
+    const raw = await startProcess(
+      process.execPath,
+      ["--import", "tsx", "bench/baselines/raw-booking-server.ts"],
+      { DATABASE_URL: databaseUrl },
+      /raw booking listening on (\d+)/,
+    );
+    const rawSlot = { startsAt: slotAt(2 + SINGLE + ATTEMPTS), endsAt: slotAt(3 + SINGLE + ATTEMPTS) };
+    const bare = await Promise.all(
+      ids.map(() => post(`http://127.0.0.1:${raw.match[1]}`, "", "/book", { specialistId: spec.user.id, ...rawSlot })),
+    );
+    await stopProcess(raw.child);
+    const bareLat = bare.map((r) => r.ms).sort((a, b) => a - b);
+    const bareWon = bare.filter((r) => r.status === 201).length;
+    if (bareWon !== 1 || bare.some((r) => r.status !== 201 && r.status !== 409))
+      throw new Error(`raw baseline: ${bareWon} won, statuses ${[...new Set(bare.map((r) => r.status))]}`);
+
     log(`${ATTEMPTS} uncontended bookings of distinct slots, 10 at a time`);
     const more = await acceptedConsultations(db, ATTEMPTS, docRef, coord.user.institution.id, spec.user.id);
     const unc: number[] = [];
@@ -181,6 +201,9 @@ export default async function run(): Promise<void> {
     emit(BENCH, "double_bookings", overlaps + Math.max(0, won - 1), "count");
     emit(BENCH, "p50_ms", percentile(lat, 50), "ms");
     emit(BENCH, "p99_ms", percentile(lat, 99), "ms");
+    emit(BENCH, "bare_p50_ms", percentile(bareLat, 50), "ms");
+    emit(BENCH, "bare_p99_ms", percentile(bareLat, 99), "ms");
+    emit(BENCH, "ratio_vs_bare", percentile(lat, 99) / percentile(bareLat, 99), "ratio");
     emitProfile(
       BENCH,
       "contended_winner",
