@@ -6,8 +6,6 @@ import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
 import { sqlOf, type Db } from "../db";
 
-type Reader = Db;
-
 /** Institutions in a REGION_ADMIN's city or county (consultations hold plain institution ids). */
 async function regionInstitutionIds(db: Pick<Db, "institution">, user: AuthUser): Promise<string[]> {
   if (!user.region) return [];
@@ -52,8 +50,8 @@ const withParticipants = { participants: true } as const;
 export type ConsultationRecord = Prisma.ConsultationGetPayload<{ include: typeof withParticipants }>;
 
 /**
- * The same scope as readableConsultations, as SQL on `c` (a "Consultation" row) and `me` (the caller's id and
- * institution id): what loadConsultation checks in the statement that loads the record.
+ * The same scope as readableConsultations, as SQL on `c` (a "Consultation" row) and `me` (the caller's id,
+ * institution id and administered region id): what loadConsultation checks in the statement that loads the record.
  */
 function readableSql(user: AuthUser): string {
   const notDraft = `c.status <> 'DRAFT'`;
@@ -67,9 +65,8 @@ function readableSql(user: AuthUser): string {
     seen.push(`me."institutionId" IN (c."requestingInstitutionId", c."targetInstitutionId")`);
   if (hasRole(user, "REGION_ADMIN") && user.region) {
     const column = user.region.kind === "CITY" ? `"cityId"` : `"countyId"`;
-    // The region id is a uuid from the caller's own account, never request input.
     seen.push(
-      `EXISTS (SELECT 1 FROM "Institution" ri WHERE ri.id IN (c."requestingInstitutionId", c."targetInstitutionId") AND ri.${column} = '${user.region.id}'::uuid)`,
+      `EXISTS (SELECT 1 FROM "Institution" ri WHERE ri.id IN (c."requestingInstitutionId", c."targetInstitutionId") AND ri.${column} = me."regionId")`,
     );
   }
   return `c."requestingDoctorId" = me.id OR (${notDraft} AND (${seen.join(" OR ")}))`;
@@ -82,7 +79,7 @@ const LOAD_CONSULTATION = (scope: string) => `
   SELECT c.*, (c."patientBirthDate"::timestamp AT TIME ZONE 'UTC') AS "patientBirthDate",
          coalesce((SELECT json_agg(json_build_object('consultationId', p."consultationId", 'userId', p."userId", 'role', p.role, 'addedAt', p."addedAt") ORDER BY p."addedAt", p."userId")
                      FROM "ConsultationParticipant" p WHERE p."consultationId" = c.id), '[]') AS participants
-    FROM "Consultation" c, (SELECT $1::uuid AS id, $2::uuid AS "institutionId") me
+    FROM "Consultation" c, (SELECT $1::uuid AS id, $2::uuid AS "institutionId", $4::uuid AS "regionId") me
    WHERE c.id = $3 AND (${scope})`;
 
 type ParticipantRow = Omit<ConsultationRecord["participants"][number], "addedAt"> & { addedAt: string };
@@ -92,14 +89,14 @@ type ParticipantRow = Omit<ConsultationRecord["participants"][number], "addedAt"
  * records is worth knowing about).
  */
 export async function loadConsultation(
-  db: Reader,
+  db: Db,
   user: AuthUser,
   id: string,
   action: string,
 ): Promise<ConsultationRecord> {
   const { rows } = await sqlOf(db).query<Omit<ConsultationRecord, "participants"> & { participants: ParticipantRow[] }>(
     LOAD_CONSULTATION(readableSql(user)),
-    [user.id, user.institutionId, id],
+    [user.id, user.institutionId, id, user.region?.id ?? null],
   );
   const c = rows[0];
   if (!c) {
