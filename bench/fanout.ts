@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
+import { loadavg } from "node:os";
 import { MediaService, loadMediasoup, mediaCodecs } from "@yilian/media";
 import type { types } from "mediasoup";
 import { emit, log } from "./lib";
@@ -370,6 +371,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "bare_consumers_at_85pct", Math.floor((85 - b.intercept) / b.slope), "count");
     // Below ~90 % the workers were starved of CPU by other load on the machine: treat the figures as rough.
     emit(BENCH, "input_delivered_min_pct", minDelivered * 100, "%");
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
     if (minDelivered < 0.9) log("warning: the machine was too busy for a clean measurement (workers dropped input)");
   } finally {
     replay?.close();

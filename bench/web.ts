@@ -4,6 +4,7 @@
 // and the gzip size of the JavaScript each route loads.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
@@ -151,6 +152,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "list_js_gzip_kb", gzipKb(lists[0]!.js, dist), "KiB");
     emit(BENCH, "login_js_files", logins[0]!.js.size, "count");
     emit(BENCH, "list_js_files", lists[0]!.js.size, "count");
+    emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     await browser?.close();
     await stopProcess(server.child);
