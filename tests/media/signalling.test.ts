@@ -371,6 +371,39 @@ describe("requests", () => {
     expect(await db.roomChatMessage.count({ where: { roomId: consultationId } })).toBe(10);
     await req(doctor, "media:leave");
   });
+
+  it("stores a burst from two people, written together, each message with its audit row and in each sender's order", async () => {
+    const db = testDb();
+    const { consultationId } = await createConsultationRoom(db, {
+      requester: "doctor.hadashan",
+      specialists: ["spec.youtian.1"],
+    });
+    const doctor = await open("doctor.hadashan");
+    const spec = await open("spec.youtian.1");
+    await req(doctor, "media:join", { kind: "consultation", roomId: consultationId });
+    await req(spec, "media:join", { kind: "consultation", roomId: consultationId });
+    const acks = await Promise.all(
+      ["doctor", "spec"].flatMap((who) =>
+        Array.from({ length: 5 }, (_, i) =>
+          req<{ id: string }>(who === "doctor" ? doctor : spec, "media:chat:send", { text: `${who} ${i}` }),
+        ),
+      ),
+    );
+    expect(acks.every((a) => a.ok)).toBe(true);
+    const stored = await db.roomChatMessage.findMany({ where: { roomId: consultationId }, orderBy: { sentAt: "asc" } });
+    expect(stored).toHaveLength(10);
+    for (const who of ["doctor", "spec"])
+      expect(stored.filter((m) => m.text.startsWith(who)).map((m) => m.text)).toEqual(
+        Array.from({ length: 5 }, (_, i) => `${who} ${i}`),
+      );
+    const audited = await db.auditLog.findMany({ where: { action: "media.chat.send", entityId: consultationId } });
+    expect(new Set(audited.map((a) => (a.detail as { messageId: string }).messageId))).toEqual(
+      new Set(stored.map((m) => m.id)),
+    );
+    expect(new Set(audited.map((a) => a.actorId)).size).toBe(2);
+    await req(doctor, "media:leave");
+    await req(spec, "media:leave");
+  });
 });
 
 describe("network drops", () => {

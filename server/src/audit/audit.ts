@@ -33,6 +33,38 @@ export function auditInsert(entry: AuditEntry, first = 1): { text: string; value
   return { text: `INSERT INTO "AuditLog" (${columns}) VALUES (${params})`, values };
 }
 
+/** An audit row with the current request's source, to be written later (group commit, see auditRowsInsert). */
+export type ResolvedAuditRow = ReturnType<typeof auditRow>;
+
+export function auditRowNow(entry: AuditEntry): ResolvedAuditRow {
+  return auditRow(entry, requestSource());
+}
+
+/**
+ * Several resolved rows as one `INSERT INTO "AuditLog"` whose ten array parameters start at `$first` (for a statement
+ * that writes a batch of changes with their audit rows).
+ */
+export function auditRowsInsert(rows: ResolvedAuditRow[], first = 1): { text: string; values: unknown[] } {
+  const $ = (i: number) => `$${first + i}`;
+  return {
+    text: `INSERT INTO "AuditLog" ("actorId", "actorInstitutionId", action, "entityType", "entityId", outcome, ip, "userAgent", "requestId", detail)
+           SELECT * FROM unnest(${$(0)}::uuid[], ${$(1)}::uuid[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[],
+                                ${$(5)}::"AuditOutcome"[], ${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[], ${$(9)}::jsonb[])`,
+    values: [
+      rows.map((r) => r.actorId ?? null),
+      rows.map((r) => r.actorInstitutionId ?? null),
+      rows.map((r) => r.action),
+      rows.map((r) => r.entityType),
+      rows.map((r) => r.entityId ?? null),
+      rows.map((r) => r.outcome),
+      rows.map((r) => r.ip ?? null),
+      rows.map((r) => r.userAgent ?? null),
+      rows.map((r) => r.requestId ?? null),
+      rows.map((r) => (r.detail === undefined || r.detail === null ? null : JSON.stringify(r.detail))),
+    ],
+  };
+}
+
 /** The same row through plain SQL, inside the caller's transaction (hot paths, see db.ts). */
 export async function auditSql(sql: Sql, entry: AuditEntry): Promise<void> {
   const { text, values } = auditInsert(entry);

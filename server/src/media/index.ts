@@ -7,6 +7,8 @@ import type { Services } from "../services";
 import type { IoServer } from "../realtime/io";
 import { MediaHub } from "./hub";
 import { registerMediaHandlers } from "./socket";
+import { ChatLog } from "./chat-log";
+import { sqlOf } from "../db";
 
 export interface MediaModule {
   hub: MediaHub;
@@ -18,6 +20,7 @@ export interface MediaModule {
 
 export function createMediaModule(services: Pick<Services, "config" | "db" | "redis" | "logger">): MediaModule {
   const hub = new MediaHub(services);
+  const chatLog = new ChatLog(sqlOf(services.db));
   const router = Router();
   const sdkDir = findSdkDist();
   if (sdkDir) router.use("/sdk", express.static(sdkDir, { index: "index.html", maxAge: "1h" }));
@@ -30,6 +33,7 @@ export function createMediaModule(services: Pick<Services, "config" | "db" | "re
         registerMediaHandlers(io, socket, {
           hub,
           db: services.db,
+          chatLog,
           redis: services.redis,
           redisPrefix: services.config.REDIS_PREFIX,
         }),

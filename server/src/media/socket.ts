@@ -26,10 +26,11 @@ import type { Redis } from "ioredis";
 import { handleAck } from "../realtime/ack";
 import type { IoServer } from "../realtime/io";
 import { parseOrThrow } from "../http/validate";
-import { audit, auditInsert } from "../audit/audit";
-import { sqlOf, type Db } from "../db";
+import { audit } from "../audit/audit";
+import type { Db } from "../db";
 import { roomChannel, type MediaHub, type PeerSession } from "./hub";
 import { roomEntity } from "./access";
+import type { ChatLog } from "./chat-log";
 import { countPost } from "../realtime/post-limit";
 import { iceServersFor } from "../turn/credentials";
 import { getConfig } from "../config";
@@ -38,6 +39,8 @@ import { routerRtpCapabilities } from "@yilian/media";
 export interface MediaHandlerDeps {
   hub: MediaHub;
   db: Db;
+  /** One per process: chat writes are batched across its sockets. */
+  chatLog: ChatLog;
   redis: Redis;
   redisPrefix: string;
 }
@@ -165,11 +168,16 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
     const s = session();
     if (!s.grant.permissions.chat) throw new AppError(ErrorCode.FORBIDDEN, "您在此房间中不能发言");
     await countPost(deps.redis, deps.redisPrefix, s.roomKey, user.id);
-    const kind = s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING";
-    // The message and its audit row commit together (chat in a consultation may name the patient): one
-    // statement, one round trip — chat is the busiest write of a call (bench chat).
     const id = randomUUID();
-    const auditRow = auditInsert(
+    // The message and its audit row commit together (chat in a consultation may name the patient).
+    const sentAt = await deps.chatLog.write(
+      {
+        id,
+        roomKind: s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING",
+        roomId: s.grant.roomId,
+        senderId: user.id,
+        text: req.text,
+      },
       {
         action: "media.chat.send",
         entityType: roomEntity(s.grant.kind),
@@ -179,22 +187,13 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
         actorInstitutionId: user.institutionId,
         detail: { messageId: id },
       },
-      6,
-    );
-    const { rows } = await sqlOf(db).query<{ sentAt: Date }>(
-      `WITH m AS (
-         INSERT INTO "RoomChatMessage" (id, "roomKind", "roomId", "senderId", text)
-         VALUES ($1, $2::"MediaRoomKind", $3, $4, $5) RETURNING "sentAt"
-       ), a AS (${auditRow.text})
-       SELECT "sentAt" FROM m`,
-      [id, kind, s.grant.roomId, user.id, req.text, ...auditRow.values],
     );
     const message: MediaChatMessage = {
       id,
       senderId: user.id,
       senderName: s.grant.displayName,
       text: req.text,
-      sentAt: rows[0]!.sentAt.toISOString(),
+      sentAt: sentAt.toISOString(),
     };
     socket.to(roomChannel(s.roomKey)).emit("media:chat", message);
     return message;

@@ -12,6 +12,17 @@ export interface PostLimit {
 /** Ten messages in ten seconds: more than anyone types, far less than a script sends. */
 export const ROOM_POST_LIMIT: PostLimit = { limit: 10, windowMs: 10_000 };
 
+// Count, start the window on the first post, and read what is left of it: one script, one round trip and one reply
+// per post (it runs for every chat message and question: bench chat).
+const COUNT_POST = `
+  local n = redis.call('INCR', KEYS[1])
+  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+  return {n, redis.call('PTTL', KEYS[1])}`;
+
+type WithCountPost = Redis & { yilianCountPost(key: string, windowMs: number): Promise<[number, number]> };
+
+const scripted = new WeakSet<Redis>();
+
 /** Counts one post of `userId` in the media room `roomKey`; past the limit: RATE_LIMITED, the wait in `retryAfterMs`. */
 export async function countPost(
   redis: Redis,
@@ -20,12 +31,15 @@ export async function countPost(
   userId: string,
   { limit, windowMs }: PostLimit = ROOM_POST_LIMIT,
 ): Promise<void> {
-  const key = `${prefix}:post-limit:${roomKey}:${userId}`;
-  const [[, n], , [, ttl]] = (await redis.multi().incr(key).pexpire(key, windowMs, "NX").pttl(key).exec()) as [
-    [null, number],
-    unknown,
-    [null, number],
-  ];
+  if (!scripted.has(redis)) {
+    // Sent by SHA once loaded (ioredis falls back to the script when Redis restarted and forgot it).
+    redis.defineCommand("yilianCountPost", { numberOfKeys: 1, lua: COUNT_POST });
+    scripted.add(redis);
+  }
+  const [n, ttl] = await (redis as WithCountPost).yilianCountPost(
+    `${prefix}:post-limit:${roomKey}:${userId}`,
+    windowMs,
+  );
   if (n > limit)
     throw new AppError(ErrorCode.RATE_LIMITED, "发送过于频繁，请稍后再试", {
       details: { retryAfterMs: Math.max(0, ttl) },
