@@ -33,9 +33,10 @@ export function auditInsert(entry: AuditEntry, first = 1): { text: string; value
   return { text: `INSERT INTO "AuditLog" (${columns}) VALUES (${params})`, values };
 }
 
-/** An audit row with the current request's source, to be written later (group commit, see auditRowsInsert). */
+/** An audit row with its source filled in. */
 export type ResolvedAuditRow = ReturnType<typeof auditRow>;
 
+/** The row with the current request's source, to be written later outside the request (group commit). */
 export function auditRowNow(entry: AuditEntry): ResolvedAuditRow {
   return auditRow(entry, requestSource());
 }

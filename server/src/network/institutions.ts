@@ -33,6 +33,17 @@ function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, "\\$&")}%`;
 }
 
+/** The search's filters on `i` ("Institution"), $1–$7 (a null filter is off): shared by the page and its count. */
+const INSTITUTION_FILTERS = `
+  WHERE ($1::text IS NULL OR i.name ILIKE $1)
+    AND ($2::"Tier" IS NULL OR i.tier = $2)
+    AND ($3::"InstitutionKind" IS NULL OR i.kind = $3)
+    AND ($4::uuid IS NULL OR i."cityId" = $4)
+    AND ($5::uuid IS NULL OR i."countyId" = $5)
+    AND ($6::boolean IS NULL OR i.named = $6)
+    AND ($7::uuid IS NULL OR EXISTS (
+      SELECT 1 FROM "ConsortiumMember" m WHERE m."consortiumId" = $7 AND m."institutionId" = i.id))`;
+
 // The directory search is the busiest read of the network (every request form and picker types into it): one
 // statement, its page and the total together (count(*) OVER is taken before LIMIT), the regions as JSON.
 const SEARCH_INSTITUTIONS = `
@@ -43,26 +54,12 @@ const SEARCH_INSTITUTIONS = `
   FROM "Institution" i
   LEFT JOIN "Region" c ON c.id = i."cityId"
   LEFT JOIN "Region" k ON k.id = i."countyId"
-  WHERE ($1::text IS NULL OR i.name ILIKE $1)
-    AND ($2::"Tier" IS NULL OR i.tier = $2)
-    AND ($3::"InstitutionKind" IS NULL OR i.kind = $3)
-    AND ($4::uuid IS NULL OR i."cityId" = $4)
-    AND ($5::uuid IS NULL OR i."countyId" = $5)
-    AND ($6::boolean IS NULL OR i.named = $6)
-    AND ($7::uuid IS NULL OR EXISTS (
-      SELECT 1 FROM "ConsortiumMember" m WHERE m."consortiumId" = $7 AND m."institutionId" = i.id))
+  ${INSTITUTION_FILTERS}
   ORDER BY i.tier ASC, i.code ASC
   LIMIT $8 OFFSET $9`;
 const COUNT_INSTITUTIONS = `
   SELECT count(*)::int AS total FROM "Institution" i
-  WHERE ($1::text IS NULL OR i.name ILIKE $1)
-    AND ($2::"Tier" IS NULL OR i.tier = $2)
-    AND ($3::"InstitutionKind" IS NULL OR i.kind = $3)
-    AND ($4::uuid IS NULL OR i."cityId" = $4)
-    AND ($5::uuid IS NULL OR i."countyId" = $5)
-    AND ($6::boolean IS NULL OR i.named = $6)
-    AND ($7::uuid IS NULL OR EXISTS (
-      SELECT 1 FROM "ConsortiumMember" m WHERE m."consortiumId" = $7 AND m."institutionId" = i.id))`;
+  ${INSTITUTION_FILTERS}`;
 
 export async function searchInstitutions(db: Db, q: InstitutionSearchQuery): Promise<Page<InstitutionSummary>> {
   const filters = [
