@@ -43,6 +43,38 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<
   }
 }
 
+/**
+ * Runs `write` on items as they come, batching whatever arrives while a write is running into the next one (group
+ * commit): one item at a time when they trickle in, many per statement under load, never a wait for a timer. Each
+ * item resolves with its result (`write` answers in the items' order), or rejects with its batch's error.
+ */
+export function groupCommit<T, R = void>(
+  write: (items: T[]) => Promise<R[]>,
+  opts: { maxBatch?: number } = {},
+): (item: T) => Promise<R> {
+  const maxBatch = opts.maxBatch ?? Number.POSITIVE_INFINITY;
+  const queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    running = true;
+    while (queue.length) {
+      const batch = queue.splice(0, maxBatch);
+      try {
+        const results = await write(batch.map((b) => b.item));
+        batch.forEach((b, i) => b.resolve(results[i] as R));
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    running = false;
+  };
+  return (item) =>
+    new Promise<R>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (!running) void drain();
+    });
+}
+
 /** Creates the database named in the URL when it does not exist (first start on a fresh machine). */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);

@@ -1,7 +1,7 @@
 export { createYilianServer, type YilianServer } from "./app";
 export { createServices, type Services } from "./services";
 export { loadConfig, getConfig, setConfig, type Config } from "./config";
-export { createDb, ensureDatabase, sqlOf, type Db, type Sql } from "./db";
+export { createDb, ensureDatabase, groupCommit, sqlOf, type Db, type Sql } from "./db";
 export { createRedis } from "./redis";
 export { requireDependencies, checkPostgres, checkRedis } from "./platform/dependencies";
 export { audit } from "./audit/audit";

@@ -1,11 +1,12 @@
 // Where room chat is stored. Chat is the busiest write of a call (bench chat: 1,665 messages/s over two server
 // processes), so messages that arrive while a write is under way go together in the next one (group commit): one
-// statement per batch writes the messages and their audit rows, and a message alone is written at once. A sender
-// hears back, and the room sees the message, only after it committed; a failed write fails every message of its
-// batch (nothing is half-written: one statement).
+// statement per batch writes the messages and their audit rows (db.ts groupCommit), and a message alone is written at
+// once. A sender hears back, and the room sees the message, only after it committed; a failed write fails every
+// message of its batch (nothing is half-written: one statement).
 import type pg from "pg";
 import type { AuditEntry } from "@yilian/audit";
 import { auditRowNow, auditRowsInsert, type ResolvedAuditRow } from "../audit/audit";
+import { groupCommit } from "../db";
 
 export interface ChatRow {
   id: string;
@@ -18,43 +19,22 @@ export interface ChatRow {
 interface Pending {
   row: ChatRow;
   audit: ResolvedAuditRow;
-  resolve: (sentAt: Date) => void;
-  reject: (e: unknown) => void;
 }
 
-/** Rows per statement at most: a burst is written in a few statements, each well under a millisecond of parsing. */
-const MAX_BATCH = 200;
-
 export class ChatLog {
-  private queue: Pending[] = [];
-  private writing = false;
+  /** Rows per statement at most: a burst goes in a few statements, each quick to parse. */
+  private readonly commit = groupCommit<Pending, Date>((batch) => this.insert(batch), { maxBatch: 200 });
 
   constructor(private readonly pool: Pick<pg.Pool, "query">) {}
 
   /** Stores a message with its audit row; resolves with its time once committed. */
   write(row: ChatRow, audit: AuditEntry): Promise<Date> {
-    return new Promise((resolve, reject) => {
-      // The audit row takes the request's source now: the batch is written outside this request's context.
-      this.queue.push({ row, audit: auditRowNow(audit), resolve, reject });
-      if (!this.writing) void this.drain();
-    });
+    // The audit row takes the request's source now: the batch is written outside this request's context.
+    return this.commit({ row, audit: auditRowNow(audit) });
   }
 
-  private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        const sentAt = await this.insert(batch);
-        for (const p of batch) p.resolve(sentAt.get(p.row.id)!);
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
-    }
-    this.writing = false;
-  }
-
-  private async insert(batch: Pending[]): Promise<Map<string, Date>> {
+  /** The batch's messages and audit rows in one statement; their times in the batch's order. */
+  private async insert(batch: Pending[]): Promise<Date[]> {
     const audit = auditRowsInsert(
       batch.map((p) => p.audit),
       6,
@@ -79,6 +59,7 @@ export class ChatLog {
         ...audit.values,
       ],
     );
-    return new Map(rows.map((r) => [r.id, r.sentAt]));
+    const sentAt = new Map(rows.map((r) => [r.id, r.sentAt]));
+    return batch.map((p) => sentAt.get(p.row.id)!);
   }
 }

@@ -16,8 +16,12 @@ export const ROOM_POST_LIMIT: PostLimit = { limit: 10, windowMs: 10_000 };
 // per post (it runs for every chat message and question: bench chat).
 const COUNT_POST = `
   local n = redis.call('INCR', KEYS[1])
-  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-  return {n, redis.call('PTTL', KEYS[1])}`;
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+    ttl = tonumber(ARGV[1])
+  end
+  return {n, ttl}`;
 
 type WithCountPost = Redis & { yilianCountPost(key: string, windowMs: number): Promise<[number, number]> };
 

@@ -13,6 +13,7 @@ import type { PacsImport } from "@prisma/client";
 import { AppError } from "@yilian/contract";
 import {
   consultationEvent,
+  groupCommit,
   pacsGet,
   pacsTarget,
   publish,
@@ -288,34 +289,6 @@ function plan(studyUid: string, source: SourceInstance[], todo: SourceInstance[]
   return out;
 }
 
-/**
- * Runs `write` on items as they come, batching whatever arrives while a write is running into the next one
- * (group commit): one row at a time when the PACS is slow, dozens per transaction when it is fast.
- */
-function groupCommit<T>(write: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
-  let queue: { item: T; settle: (e?: unknown) => void }[] = [];
-  let running = false;
-  const drain = async () => {
-    running = true;
-    while (queue.length) {
-      const batch = queue;
-      queue = [];
-      try {
-        await write(batch.map((b) => b.item));
-        for (const b of batch) b.settle();
-      } catch (e) {
-        for (const b of batch) b.settle(e);
-      }
-    }
-    running = false;
-  };
-  return (item) =>
-    new Promise<void>((resolve, reject) => {
-      queue.push({ item, settle: (e) => (e === undefined ? resolve() : reject(e)) });
-      if (!running) void drain();
-    });
-}
-
 /** One staged instance's row (all of it PROCESSING until the whole study is in). */
 interface StagedRow {
   id: string;
@@ -478,6 +451,7 @@ export async function execPacsImport(
     await progress; // the counts it sets come first
     await commitStaged(sql, imp, rows);
     for (const r of rows) await ctx.afterInstance?.(imp, r.sopInstanceUid);
+    return [];
   });
 
   let fetched = 0;
