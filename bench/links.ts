@@ -6,7 +6,8 @@
 //    impaired_audio_continuity_pct (audio samples played as received, not concealed; DTX silence excluded),
 //    impaired_video_freezes_per_min (Chromium's freezeCount of the camera), then the line recovers →
 //    recovery_s (until the camera is forwarded in the layer it had before the impairment).
-// 3. The upload metrics of the same bench (bench/links/uploads.ts); BENCH_LINKS_PART=uploads runs only those.
+// 3. The upload metrics of the same bench (bench/links/uploads.ts); BENCH_LINKS_PART=uploads runs only those,
+//    BENCH_LINKS_PART=call only 1 and 2.
 import { loadavg } from "node:os";
 import { createDb } from "@yilian/server";
 import { ensureSdkBuilt, joinInPage, peerIdOf, waitFor, type Participant } from "../tests/browser/helpers";
@@ -147,11 +148,33 @@ export default async function main(): Promise<void> {
       const before = await receivedFrom(doctor, specPeer);
       const t0 = Date.now();
       let lowestAfterMs: number | undefined;
-      while (Date.now() - t0 < IMPAIRED_S * 1000) {
-        await new Promise((r) => setTimeout(r, 1000));
-        if (lowestAfterMs === undefined && (await receivedFrom(doctor, specPeer)).spatialLayer === 0)
-          lowestAfterMs = Date.now() - t0;
+      // Where the minute's losses are: per second the forwarded layer, the audio concealed (‰), the freezes and the
+      // datagrams the line dropped to the doctor; the first 3 s also per 250 ms as the rate offered to the line.
+      const seconds: string[] = [];
+      const onset: string[] = [];
+      let prev = before;
+      let prevDown = relay.stats().down;
+      let lastSecond = relay.stats().down;
+      for (let tick = 1; Date.now() - t0 < IMPAIRED_S * 1000; tick++) {
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + tick * 250 - Date.now())));
+        const d = relay.stats().down;
+        if (tick <= 12)
+          onset.push(
+            `${(((d.offeredBytes - prevDown.offeredBytes) * 8) / 250).toFixed(0)}/${d.dropped - prevDown.dropped}`,
+          );
+        prevDown = d;
+        if (tick > 12 && tick % 4 !== 0 && lowestAfterMs !== undefined) continue;
+        const now = await receivedFrom(doctor, specPeer);
+        if (lowestAfterMs === undefined && now.spatialLayer === 0) lowestAfterMs = Date.now() - t0;
+        if (tick % 4 !== 0) continue;
+        seconds.push(
+          `${now.spatialLayer}:${(10 * (100 - audioContinuityPct(prev, now))).toFixed(0)}:${now.freezeCount - prev.freezeCount}:${d.dropped - lastSecond.dropped}`,
+        );
+        prev = now;
+        lastSecond = d;
       }
+      log(`impaired, first 3 s per 250 ms (kb/s offered to the doctor / datagrams dropped): ${onset.join(" ")}`);
+      log(`impaired, per second (layer:audio concealed ‰:freezes:datagrams dropped): ${seconds.join(" ")}`);
       const after = await receivedFrom(doctor, specPeer);
       const minutes = (Date.now() - t0) / 60_000;
       log(
@@ -185,5 +208,5 @@ export default async function main(): Promise<void> {
     await dropBenchDatabase(DB);
   }
   emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
-  await runUploadLinks();
+  if (process.env.BENCH_LINKS_PART !== "call") await runUploadLinks();
 }

@@ -1,5 +1,5 @@
-// The link-quality rules on synthetic WebRTC statistics: loss makes a link poor after two samples, it is good
-// again only after three, silence from a sender is "lost", and loss from one sender alone is that sender's.
+// The link-quality rules on synthetic WebRTC statistics: loss makes a link poor after two samples (a collapse of
+// the link at once), it is good again only after three, silence from a sender is "lost", and loss from one sender alone is that sender's.
 import { QualityMonitor, type ConnectionQuality, type QualitySource } from "./quality";
 
 type Stat = Record<string, unknown>;
@@ -74,6 +74,26 @@ describe("QualityMonitor", () => {
     for (let i = 0; i < 6; i++) await second({});
     expect(quality("me")).toBe("good");
     expect(changes.filter((c) => c.local).map((c) => c.quality)).toEqual(["good", "poor", "good"]);
+  });
+
+  it("a link that collapses (a large share lost from every sender) is poor at the next probe", async () => {
+    const { monitor, second, quality } = setup(["a", "b"]);
+    await second({});
+    await monitor.probe();
+    await second({ a: 30, b: 40 });
+    await monitor.probe();
+    expect(quality("me")).toBe("poor");
+    expect(quality("a")).toBe("poor");
+  });
+
+  it("one sender's collapse alone is that sender's link, and waits for the hysteresis", async () => {
+    const { monitor, second, quality } = setup(["a", "b"]);
+    await second({});
+    await monitor.probe();
+    await second({ a: 40 });
+    await monitor.probe();
+    expect(quality("me")).toBe("good");
+    expect(quality("a")).toBe("good");
   });
 
   it("loss from one sender is that sender's link, not this client's", async () => {

@@ -84,6 +84,15 @@ const IMPROVE_AFTER = 3;
 const rank: Record<LinkQuality, number> = { good: 0, poor: 1, lost: 2 };
 /** Loss is judged over the last few samples: 5 % of 50 audio packets a second is too few to read from one. */
 const LOSS_WINDOW_SAMPLES = 4;
+/**
+ * Except a collapse: a link that suddenly carries less than is sent (4G at a cell edge, a shared ADSL line) drops a
+ * large share of every stream, and audio and video both suffer until the upper layers stop. A quick look between
+ * samples (ten per sample: every 100 ms) finds it within a fraction of a second, and the link is poor at once: every
+ * sender's media losing at least this share, over enough packets to tell.
+ */
+const COLLAPSE_LOSS_PCT = 15;
+const COLLAPSE_MIN_PACKETS = 10;
+const PROBES_PER_SAMPLE = 10;
 
 /** Sums (received, lost) deltas over the last LOSS_WINDOW_SAMPLES samples; returns the loss %. */
 class LossWindow {
@@ -108,7 +117,13 @@ class Hysteresis {
   state: LinkQuality = "good";
   private candidate: LinkQuality = "good";
   private count = 0;
-  push(sample: LinkQuality): boolean {
+  /** `now`: a worse sample that does not wait for the hysteresis (a collapse). */
+  push(sample: LinkQuality, now = false): boolean {
+    if (now && rank[sample] > rank[this.state]) {
+      this.state = this.candidate = sample;
+      this.count = 0;
+      return true;
+    }
     if (sample === this.state) {
       this.count = 0;
       return false;
@@ -135,23 +150,30 @@ export class QualityMonitor {
   private readonly silent = new Map<string, number>();
   private readonly windows = new Map<string, LossWindow>();
   private readonly states = new Map<string, Hysteresis>();
+  /** Per consumer, the counters at the last collapse probe. */
+  private readonly probed = new Map<string, { received: number; lost: number }>();
   private timer?: ReturnType<typeof setInterval>;
+  private probeTimer?: ReturnType<typeof setInterval>;
   private sampling = false;
 
   constructor(
     private readonly source: QualitySource,
     private readonly onChange: (q: ConnectionQuality) => void,
     private readonly intervalMs = 1000,
+    /** After every sample, with the local link's statistics. */
+    private readonly onSample?: (link: LinkStats) => void,
   ) {}
 
   start(): void {
     if (this.timer || this.intervalMs <= 0) return;
     this.timer = setInterval(() => void this.sample().catch(() => undefined), this.intervalMs);
+    this.probeTimer = setInterval(() => void this.probe().catch(() => undefined), this.intervalMs / PROBES_PER_SAMPLE);
   }
 
   stop(): void {
     clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.probeTimer);
+    this.timer = this.probeTimer = undefined;
   }
 
   /** Statistics of every received track, as of the last sample. */
@@ -168,13 +190,50 @@ export class QualityMonitor {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      const reports = await Promise.all(
-        this.source.transports().map((t) => (t && !t.closed ? t.getStats().catch(() => undefined) : undefined)),
-      );
-      this.update(reports.filter((r): r is RTCStatsReport => !!r));
+      this.update(await this.reports());
+      this.onSample?.(this.latestLink);
     } finally {
       this.sampling = false;
     }
+  }
+
+  /** The quick look for a collapse since the last probe: if every sender's media lost a large share, poor now. */
+  async probe(): Promise<void> {
+    const byTrack = new Map<string, any>();
+    for (const report of await this.reports())
+      report.forEach((s: any) => s.type === "inbound-rtp" && s.trackIdentifier && byTrack.set(s.trackIdentifier, s));
+    /** Per sending peer, the worst share lost since the last probe (of tracks with enough packets to tell). */
+    const lossNow = new Map<string, number>();
+    const live = new Set<string>();
+    for (const t of this.source.tracks()) {
+      const s = byTrack.get(t.track.id);
+      if (!s || t.muted) continue;
+      live.add(t.consumerId);
+      const now = { received: s.packetsReceived ?? 0, lost: Math.max(0, s.packetsLost ?? 0) };
+      const p = this.probed.get(t.consumerId);
+      this.probed.set(t.consumerId, now);
+      if (!p) continue;
+      const lost = Math.max(0, now.lost - p.lost);
+      const expected = now.received - p.received + lost;
+      if (expected >= COLLAPSE_MIN_PACKETS)
+        lossNow.set(t.peerId, Math.max(lossNow.get(t.peerId) ?? 0, (100 * lost) / expected));
+    }
+    for (const id of [...this.probed.keys()]) if (!live.has(id)) this.probed.delete(id);
+    // Every sender at once: this client's own link (one sender alone is that sender's uplink).
+    if (!lossNow.size || Math.min(...lossNow.values()) < COLLAPSE_LOSS_PCT) return;
+    const me = this.source.localPeerId();
+    const loss = Math.min(...lossNow.values());
+    const rttMs = this.latestLink.rttMs;
+    this.push(me, true, "poor", loss, rttMs, true);
+    for (const peerId of this.source.peerIds())
+      this.push(peerId, false, "poor", lossNow.get(peerId) ?? loss, rttMs, true);
+  }
+
+  private async reports(): Promise<RTCStatsReport[]> {
+    const reports = await Promise.all(
+      this.source.transports().map((t) => (t && !t.closed ? t.getStats().catch(() => undefined) : undefined)),
+    );
+    return reports.filter((r): r is RTCStatsReport => !!r);
   }
 
   private update(reports: RTCStatsReport[]): void {
@@ -307,10 +366,17 @@ export class QualityMonitor {
       if (id !== me && !this.source.peerIds().includes(id)) this.qualities.delete(id), this.states.delete(id);
   }
 
-  private push(peerId: string, local: boolean, sample: LinkQuality, lossPct: number, rttMs: number | undefined): void {
+  private push(
+    peerId: string,
+    local: boolean,
+    sample: LinkQuality,
+    lossPct: number,
+    rttMs: number | undefined,
+    now = false,
+  ): void {
     let h = this.states.get(peerId);
     if (!h) this.states.set(peerId, (h = new Hysteresis()));
-    const changed = h.push(sample);
+    const changed = h.push(sample, now);
     const q: ConnectionQuality = { peerId, local, quality: h.state, lossPct, rttMs };
     const first = !this.qualities.has(peerId);
     this.qualities.set(peerId, q);

@@ -93,8 +93,8 @@ export class Room extends Emitter<RoomEvents> {
     });
     this.tracks = this.consumers.tracks;
     this.weakLink = new WeakLinkPolicy({
-      requestLayer: (consumerId, spatialLayer, temporalLayer) =>
-        this.client.request("media:setPreferredLayers", { consumerId, spatialLayer, temporalLayer }),
+      requestLayer: (consumerId, spatialLayer, temporalLayer, urgent) =>
+        this.client.request("media:setPreferredLayers", { consumerId, spatialLayer, temporalLayer, urgent }),
       cameraConsumers: () => [...this.tracks.values()].filter((t) => t.source === "camera").map((t) => t.consumerId),
       cameraProducer: () => this.publications.cameraProducer(),
       receivers: () => this.consumers.receivers(),
@@ -114,6 +114,7 @@ export class Room extends Emitter<RoomEvents> {
         this.emit("connectionQuality", q);
       },
       opts.qualityIntervalMs,
+      () => this.weakLink.onSample(),
     );
     this.on("track", (t) => void this.weakLink.added(t.consumerId, t.source === "camera"));
     this.on("trackEnded", (t) => this.weakLink.forget(t.consumerId));

@@ -1,18 +1,20 @@
 // The weak-link rules: while the local link is poor every received track gets a longer jitter buffer (room for a
-// NACK and its retransmission) and remote cameras the lowest layer; back to the wishes when the link is good.
+// NACK and its retransmission, following the round trip) and remote cameras the lowest layer at once (urgent);
+// back to the wishes when the link is good.
 import { WeakLinkPolicy, weakJitterBufferMs } from "./weak-link";
 
 function setup() {
-  const requests: [string, number, number | undefined][] = [];
+  const requests: [string, number, number | undefined, boolean | undefined][] = [];
+  let rtt = 160;
   const receivers = [{ jitterBufferTarget: null as number | null }, { jitterBufferTarget: null as number | null }];
   const policy = new WeakLinkPolicy({
-    requestLayer: async (id, spatial, temporal) => void requests.push([id, spatial, temporal]),
+    requestLayer: async (id, spatial, temporal, urgent) => void requests.push([id, spatial, temporal, urgent]),
     cameraConsumers: () => ["cam-1"],
     cameraProducer: () => undefined,
     receivers: () => receivers as unknown as RTCRtpReceiver[],
-    rttMs: () => 160,
+    rttMs: () => rtt,
   });
-  return { policy, requests, receivers };
+  return { policy, requests, receivers, setRtt: (ms: number) => (rtt = ms) };
 }
 
 describe("weak link policy", () => {
@@ -28,11 +30,24 @@ describe("weak link policy", () => {
     await policy.want("cam-1", 2);
     await policy.onLocalQuality("poor");
     expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([500, 500]);
-    expect(requests.at(-1)).toEqual(["cam-1", 0, 1]);
+    expect(requests.at(-1)).toEqual(["cam-1", 0, 1, true]);
 
     await policy.onLocalQuality("good");
     expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([null, null]);
-    expect(requests.at(-1)).toEqual(["cam-1", 2, undefined]);
+    expect(requests.at(-1)).toEqual(["cam-1", 2, undefined, false]);
+  });
+
+  it("lets the buffer follow the round trip while the link is poor (a collapse is seen before its RTT)", async () => {
+    const { policy, receivers, setRtt } = setup();
+    setRtt(2);
+    await policy.onLocalQuality("poor");
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([300, 300]);
+    setRtt(360);
+    policy.onSample();
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([700, 700]);
+    await policy.onLocalQuality("good");
+    policy.onSample();
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([null, null]);
   });
 
   it("gives a track that arrives during the weak spell the same treatment", async () => {
@@ -43,6 +58,6 @@ describe("weak link policy", () => {
     expect(receivers.at(-1)?.jitterBufferTarget).toBe(500);
     expect(requests.some(([id]) => id === "mic-2")).toBe(false);
     await policy.added("cam-2", true);
-    expect(requests.at(-1)).toEqual(["cam-2", 0, 1]);
+    expect(requests.at(-1)?.slice(0, 3)).toEqual(["cam-2", 0, 1]);
   });
 });

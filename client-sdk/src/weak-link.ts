@@ -21,8 +21,8 @@ export const weakJitterBufferMs = (rttMs: number | undefined) =>
   Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? 150) + 100)));
 
 export interface WeakLinkOps {
-  /** Asks the server for a remote camera in a spatial layer. */
-  requestLayer(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
+  /** Asks the server for a remote camera in a spatial layer (`urgent`: at once, see MediaSetPreferredLayersRequest). */
+  requestLayer(consumerId: string, spatialLayer: number, temporalLayer?: number, urgent?: boolean): Promise<void>;
   /** Remote camera consumers now received. */
   cameraConsumers(): string[];
   /** The own camera producer, if publishing. */
@@ -39,6 +39,8 @@ export class WeakLinkPolicy {
   degraded = false;
   /** Layers the application asked for, per consumer. */
   private readonly wishes = new Map<string, { spatialLayer: number; temporalLayer?: number }>();
+  /** The jitter buffer asked of every receiver (ms; null: the engine's own). */
+  private target: number | null = null;
 
   constructor(private readonly ops: WeakLinkOps) {}
 
@@ -77,15 +79,25 @@ export class WeakLinkPolicy {
       this.ops.cameraConsumers().map((id) => {
         const wish = this.wishes.get(id);
         const layer = degraded ? 0 : (wish?.spatialLayer ?? this.ops.defaultLayer ?? TOP_LAYER);
+        // Degrading is urgent: what is queued for the upper layer only adds to the loss.
         return this.ops
-          .requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer)
+          .requestLayer(id, layer, degraded ? WEAK_TEMPORAL_LAYER : wish?.temporalLayer, degraded)
           .catch(() => undefined);
       }),
     );
   }
 
+  /**
+   * Every quality sample: on a weak link the buffer follows the round trip, which a collapse detected within a
+   * fraction of a second has not shown yet when the link turns poor.
+   */
+  onSample(): void {
+    if (this.degraded && Math.abs(weakJitterBufferMs(this.ops.rttMs()) - (this.target ?? 0)) >= 50)
+      this.applyJitterBuffer();
+  }
+
   private applyJitterBuffer(): void {
-    const target = this.degraded ? weakJitterBufferMs(this.ops.rttMs()) : null;
+    const target = (this.target = this.degraded ? weakJitterBufferMs(this.ops.rttMs()) : null);
     for (const receiver of this.ops.receivers()) {
       // jitterBufferTarget: Chromium ≥ 114, Firefox, Safari; older engines keep their own adaptive buffer.
       if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = target;

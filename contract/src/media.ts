@@ -77,6 +77,11 @@ export const MediaSetPreferredLayersRequest = z.object({
   consumerId: mediaId,
   spatialLayer: z.number().int().min(0).max(2),
   temporalLayer: z.number().int().min(0).max(2).optional(),
+  /**
+   * The receiver's link collapsed: drop to the lower layer at once, with what was queued for the higher one
+   * (retransmissions included), instead of forwarding it until the lower layer's key frame.
+   */
+  urgent: z.boolean().optional(),
 });
 export const MediaRestartIceRequest = z.object({ transportId: mediaId });
 export const MediaChatSendRequest = z.object({

@@ -119,7 +119,7 @@ export interface MediaApi {
     roomKey: string,
     peerId: string,
     consumerId: string,
-    layers: { spatialLayer: number; temporalLayer?: number },
+    layers: { spatialLayer: number; temporalLayer?: number; urgent?: boolean },
   ): Promise<void>;
   pauseProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;
   resumeProducer(roomKey: string, peerId: string, producerId: string): Promise<void>;

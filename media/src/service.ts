@@ -162,7 +162,7 @@ export class MediaService implements MediaApi {
     roomKey: string,
     peerId: string,
     consumerId: string,
-    layers: { spatialLayer: number; temporalLayer?: number },
+    layers: { spatialLayer: number; temporalLayer?: number; urgent?: boolean },
   ) {
     return this.room(roomKey).setPreferredLayers(peerId, consumerId, layers);
   }

@@ -24,8 +24,11 @@ class Pipe {
   private nextFree = 0;
   dropped = 0;
   passed = 0;
+  /** Bytes offered to the link (passed or not). */
+  offeredBytes = 0;
 
   push(datagram: Buffer, deliver: () => void): void {
+    this.offeredBytes += datagram.length;
     const imp = this.impairment;
     if (!imp) {
       this.passed++;
@@ -52,7 +55,10 @@ export interface ImpairingRelay {
   port: number;
   /** Sets the impairment of both directions (null: a clean link). */
   impair(imp: Impairment | null): void;
-  stats(): { up: { passed: number; dropped: number }; down: { passed: number; dropped: number } };
+  stats(): {
+    up: { passed: number; dropped: number; offeredBytes: number };
+    down: { passed: number; dropped: number; offeredBytes: number };
+  };
   close(): Promise<void>;
 }
 
@@ -92,8 +98,8 @@ export async function startImpairingRelay(opts: {
       down.impairment = imp;
     },
     stats: () => ({
-      up: { passed: up.passed, dropped: up.dropped },
-      down: { passed: down.passed, dropped: down.dropped },
+      up: { passed: up.passed, dropped: up.dropped, offeredBytes: up.offeredBytes },
+      down: { passed: down.passed, dropped: down.dropped, offeredBytes: down.offeredBytes },
     }),
     async close() {
       for (const s of upstream.values()) s.close();

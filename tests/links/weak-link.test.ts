@@ -95,8 +95,15 @@ describe("weak township link", () => {
       30_000,
       250,
     );
-    expect(poor.rttMs).toBeGreaterThanOrEqual(120);
     const weakSeenAfter = Date.now() - weakAt;
+    // The impaired line's round trip (a collapse of the line may be seen before it is measured).
+    if ((poor.rttMs ?? 0) < 120)
+      await waitFor(
+        "the impaired line's round trip",
+        async () => ((await receivedFrom(doctor, specPeer)).rttMs ?? 0) >= 120,
+        15_000,
+        250,
+      );
     await waitFor(
       "the lowest layer",
       async () => (await receivedFrom(doctor, specPeer)).spatialLayer === 0,
