@@ -75,6 +75,25 @@ export function groupCommit<T, R = void>(
     });
 }
 
+const flights = new WeakMap<Db, Map<string, Promise<unknown>>>();
+
+/**
+ * Single flight: concurrent reads of the same thing share one query. A lecture's viewers arrive together (hundreds
+ * within a second, again after every reconnect) and each would read the same session, host and lecturers. A read
+ * that starts while another is under way gets that one's answer, as if it had arrived a moment earlier; nothing is
+ * kept once it is answered, so no later read sees an older state. Callers must not change what they get.
+ */
+export function sharedRead<T>(db: Db, key: string, read: () => Promise<T>): Promise<T> {
+  let mine = flights.get(db);
+  if (!mine) flights.set(db, (mine = new Map()));
+  const running = mine.get(key) as Promise<T> | undefined;
+  if (running !== undefined) return running;
+  const m = mine;
+  const p = read().finally(() => m.delete(key));
+  m.set(key, p);
+  return p;
+}
+
 /** Creates the database named in the URL when it does not exist (first start on a fresh machine). */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);

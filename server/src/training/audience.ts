@@ -3,7 +3,7 @@
 // run as a Prisma where-clause (catalogue), as a pure check (one session) and as SQL (who to notify).
 import type { Prisma, TrainingAudienceKind, Tier } from "@prisma/client";
 import type { TrainingAudienceRule } from "@yilian/contract";
-import type { Db } from "../db";
+import { sqlOf, type Db } from "../db";
 import { hasRole, type AuthUser } from "../authz/principal";
 
 /** The parts of a user's position that audience rules look at. */
@@ -27,19 +27,16 @@ export async function loadAudienceMember(
   db: Db,
   user: Pick<AuthUser, "id" | "institutionId">,
 ): Promise<AudienceMember> {
-  const inst = await db.institution.findUniqueOrThrow({
-    where: { id: user.institutionId },
-    select: { tier: true, cityId: true, countyId: true, memberships: { select: { consortiumId: true } } },
-  });
-  const coversAll = await db.consortium.findMany({ where: { coversAll: true }, select: { id: true } });
-  return {
-    userId: user.id,
-    institutionId: user.institutionId,
-    tier: inst.tier,
-    cityId: inst.cityId,
-    countyId: inst.countyId,
-    consortiumIds: [...new Set([...inst.memberships.map((m) => m.consortiumId), ...coversAll.map((c) => c.id)])],
-  };
+  // One statement (every viewer entering a lecture asks this).
+  const { rows } = await sqlOf(db).query<Omit<AudienceMember, "userId" | "institutionId">>(
+    `SELECT i.tier::text AS tier, i."cityId", i."countyId",
+            ARRAY(SELECT m."consortiumId"::text FROM "ConsortiumMember" m WHERE m."institutionId" = i.id
+                  UNION SELECT c.id::text FROM "Consortium" c WHERE c."coversAll") AS "consortiumIds"
+       FROM "Institution" i WHERE i.id = $1`,
+    [user.institutionId],
+  );
+  if (!rows[0]) throw new Error(`institution ${user.institutionId} not found`);
+  return { userId: user.id, institutionId: user.institutionId, ...rows[0] };
 }
 
 export function ruleMatches(rule: RuleRow, m: AudienceMember): boolean {

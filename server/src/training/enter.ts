@@ -9,8 +9,11 @@ import { startTraining } from "./start-training";
 import { isRegistered } from "./registration";
 
 export async function enterSession(db: Db, user: AuthUser, sessionId: string) {
-  const { session, member, manages, inAudience } = await loadVisibleSession(db, user, sessionId);
-  const registered = await isRegistered(db, sessionId, user.id);
+  // A lecture's viewers enter together: what is the same for all of them is read once for those arriving at once.
+  const [{ session, member, manages, inAudience }, registered] = await Promise.all([
+    loadVisibleSession(db, user, sessionId, { shared: true }),
+    isRegistered(db, sessionId, user.id),
+  ]);
   const refusal = joinRefusal(session, { manages, inAudience, registered });
   if (refusal) {
     const code =
@@ -22,6 +25,9 @@ export async function enterSession(db: Db, user: AuthUser, sessionId: string) {
   const lecturer = isLecturer(session, user.id);
   // The lecturer entering is the lecture going live.
   const current = lecturer && session.status === "SCHEDULED" ? await startTraining(db, user, sessionId) : session;
-  const [view] = await toViews(db, user, [current], member);
+  const [view] = await toViews(db, user, [current], member, {
+    shared: current === session,
+    registered: new Set(registered ? [sessionId] : []),
+  });
   return { session: current, view: view!, manages, lecturer, registered };
 }

@@ -145,9 +145,14 @@ export class TrainingLive {
     opts: { includeHidden?: boolean; limit: number; offset: number },
   ) {
     const { manages } = await loadVisibleSession(this.deps.db, user, sessionId);
+    return this.questionsOf(sessionId, { ...opts, includeHidden: manages && opts.includeHidden });
+  }
+
+  /** A page of a session's questions, for a caller whose access is already checked (hidden ones for moderators). */
+  async questionsOf(sessionId: string, opts: { includeHidden?: boolean; limit: number; offset: number }) {
     const where: Prisma.TrainingQuestionWhereInput = {
       sessionId,
-      ...(manages && opts.includeHidden ? {} : { status: "VISIBLE" }),
+      ...(opts.includeHidden ? {} : { status: "VISIBLE" }),
     };
     const [rows, total] = await Promise.all([
       this.deps.db.trainingQuestion.findMany({

@@ -2,7 +2,7 @@
 // A session outside the caller's audience (and not managed by them) answers 404, never 403.
 import type { Prisma, TrainingSession } from "@prisma/client";
 import { AppError, ErrorCode } from "@yilian/contract";
-import type { Db } from "../db";
+import { sharedRead, type Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { inAudience, loadAudienceMember, managesSession, type AudienceMember } from "./audience";
@@ -13,16 +13,22 @@ export const JOIN_EARLY_MS = 30 * 60_000;
 export const sessionInclude = { lecturers: true, audience: true } satisfies Prisma.TrainingSessionInclude;
 export type SessionRow = Prisma.TrainingSessionGetPayload<{ include: typeof sessionInclude }>;
 
-/** Loads a session the caller may see, or throws 404. */
+/**
+ * Loads a session the caller may see, or throws 404. `shared`: the session's row is shared with concurrent callers
+ * (sharedRead: a lecture's viewers entering together); not for a caller that has just changed it.
+ */
 export async function loadVisibleSession(
   db: Db,
   user: AuthUser,
   sessionId: string,
-  member?: AudienceMember,
+  opts: { shared?: boolean } = {},
 ): Promise<{ session: SessionRow; member: AudienceMember; manages: boolean; inAudience: boolean }> {
-  const session = await db.trainingSession.findUnique({ where: { id: sessionId }, include: sessionInclude });
+  const read = () => db.trainingSession.findUnique({ where: { id: sessionId }, include: sessionInclude });
+  const [session, m] = await Promise.all([
+    opts.shared ? sharedRead(db, `training-session:${sessionId}`, read) : read(),
+    loadAudienceMember(db, user),
+  ]);
   if (!session) throw notFound("培训");
-  const m = member ?? (await loadAudienceMember(db, user));
   const manages = managesSession(user, session);
   const audienceMatch = inAudience(session.audience, m);
   if (!manages && !audienceMatch) throw notFound("培训");

@@ -1,40 +1,51 @@
 import type { TrainingSessionView } from "@yilian/contract";
-import type { Db } from "../db";
+import { sharedRead, type Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { fromRuleRow, inAudience, loadAudienceMember, managesSession, type AudienceMember } from "./audience";
 import { isLecturer, joinRefusal, type SessionRow } from "./session-access";
 
-/** Maps rows to API views with a few batched lookups (institutions, lecturers, specialties, my registrations). */
+/**
+ * Maps rows to API views with a few batched lookups (institutions, lecturers, specialties, my registrations).
+ * `shared`: the lookups are shared with concurrent callers (sharedRead; a lecture's viewers entering together);
+ * `registered`: the sessions the caller is registered for, when already known.
+ */
 export async function toViews(
   db: Db,
   user: AuthUser,
   rows: SessionRow[],
   member: AudienceMember | null,
+  opts: { shared?: boolean; registered?: ReadonlySet<string> } = {},
 ): Promise<TrainingSessionView[]> {
   if (!rows.length) return [];
   const m = member ?? (await loadAudienceMember(db, user));
   const ids = rows.map((r) => r.id);
-  const [institutions, people, specialties, mine] = await Promise.all([
-    db.institution.findMany({
-      where: { id: { in: [...new Set(rows.map((r) => r.hostInstitutionId))] } },
-      select: { id: true, name: true, tier: true },
-    }),
-    db.user.findMany({
-      where: { id: { in: [...new Set(rows.flatMap((r) => r.lecturers.map((l) => l.userId)))] } },
-      select: { id: true, displayName: true, title: true },
-    }),
-    db.specialty.findMany({
-      where: { code: { in: rows.map((r) => r.specialtyCode).filter((c): c is string => !!c) } },
-    }),
-    db.trainingRegistration.findMany({
-      where: { sessionId: { in: ids }, userId: user.id, status: "REGISTERED" },
-      select: { sessionId: true },
-    }),
+  const lookups = () =>
+    Promise.all([
+      db.institution.findMany({
+        where: { id: { in: [...new Set(rows.map((r) => r.hostInstitutionId))] } },
+        select: { id: true, name: true, tier: true },
+      }),
+      db.user.findMany({
+        where: { id: { in: [...new Set(rows.flatMap((r) => r.lecturers.map((l) => l.userId)))] } },
+        select: { id: true, displayName: true, title: true },
+      }),
+      db.specialty.findMany({
+        where: { code: { in: rows.map((r) => r.specialtyCode).filter((c): c is string => !!c) } },
+      }),
+    ]);
+  const [[institutions, people, specialties], registered] = await Promise.all([
+    opts.shared ? sharedRead(db, `training-views:${ids.join(",")}`, lookups) : lookups(),
+    opts.registered ??
+      db.trainingRegistration
+        .findMany({
+          where: { sessionId: { in: ids }, userId: user.id, status: "REGISTERED" },
+          select: { sessionId: true },
+        })
+        .then((mine) => new Set(mine.map((r) => r.sessionId))),
   ]);
   const inst = new Map(institutions.map((i) => [i.id, i]));
   const person = new Map(people.map((p) => [p.id, p]));
   const spec = new Map(specialties.map((s) => [s.code, s]));
-  const registered = new Set(mine.map((r) => r.sessionId));
   return rows.map((r) => {
     const manages = managesSession(user, r);
     const audienceMatch = inAudience(r.audience, m);

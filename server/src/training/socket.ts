@@ -69,7 +69,7 @@ export function registerTrainingHandlers(
       // Lecturers are not trainees: their presence is not attendance.
       if (!lecturer && !mine.has(sessionId)) await arrive(sessionId);
       const [questions, hands, speakers] = await Promise.all([
-        live.listQuestions(user, sessionId, { includeHidden: manages, limit: 200, offset: 0 }),
+        live.questionsOf(sessionId, { includeHidden: manages, limit: 200, offset: 0 }),
         live.openHands(sessionId, manages ? null : user.id),
         live.speakers(sessionId),
       ]);
