@@ -149,23 +149,28 @@ export default async function main(): Promise<void> {
       const t0 = Date.now();
       let lowestAfterMs: number | undefined;
       // Where the minute's losses are: per second the forwarded layer, the audio concealed (‰), the freezes and the
-      // datagrams the line dropped to the doctor; the first 3 s also per 250 ms as the rate offered to the line.
+      // datagrams the line dropped to the doctor; the first 3 s per 250 ms: the rate offered to the line, datagrams
+      // dropped, the layer and the freezes.
       const seconds: string[] = [];
       const onset: string[] = [];
       let prev = before;
+      let prevQuarter = before;
       let prevDown = relay.stats().down;
-      let lastSecond = relay.stats().down;
+      let lastSecond = prevDown;
       for (let tick = 1; Date.now() - t0 < IMPAIRED_S * 1000; tick++) {
         await new Promise((r) => setTimeout(r, Math.max(0, t0 + tick * 250 - Date.now())));
         const d = relay.stats().down;
-        if (tick <= 12)
-          onset.push(
-            `${(((d.offeredBytes - prevDown.offeredBytes) * 8) / 250).toFixed(0)}/${d.dropped - prevDown.dropped}`,
-          );
+        const kbps = ((d.offeredBytes - prevDown.offeredBytes) * 8) / 250;
+        const droppedNow = d.dropped - prevDown.dropped;
         prevDown = d;
         if (tick > 12 && tick % 4 !== 0 && lowestAfterMs !== undefined) continue;
         const now = await receivedFrom(doctor, specPeer);
         if (lowestAfterMs === undefined && now.spatialLayer === 0) lowestAfterMs = Date.now() - t0;
+        if (tick <= 12)
+          onset.push(
+            `${kbps.toFixed(0)}/${droppedNow}/${now.spatialLayer}/${now.freezeCount - prevQuarter.freezeCount}`,
+          );
+        prevQuarter = now;
         if (tick % 4 !== 0) continue;
         seconds.push(
           `${now.spatialLayer}:${(10 * (100 - audioContinuityPct(prev, now))).toFixed(0)}:${now.freezeCount - prev.freezeCount}:${d.dropped - lastSecond.dropped}`,
@@ -173,7 +178,7 @@ export default async function main(): Promise<void> {
         prev = now;
         lastSecond = d;
       }
-      log(`impaired, first 3 s per 250 ms (kb/s offered to the doctor / datagrams dropped): ${onset.join(" ")}`);
+      log(`impaired, first 3 s per 250 ms (kb/s offered/datagrams dropped/layer/freezes): ${onset.join(" ")}`);
       log(`impaired, per second (layer:audio concealed ‰:freezes:datagrams dropped): ${seconds.join(" ")}`);
       const after = await receivedFrom(doctor, specPeer);
       const minutes = (Date.now() - t0) / 60_000;
