@@ -17,7 +17,7 @@ function setup(peers: string[]) {
   }));
   const counters = new Map(tracks.map((t) => [t.track.id, { received: 0, lost: 0 }]));
   let current = report([]);
-  const transport = { closed: false, connectionState: "connected", getStats: async () => current };
+  const transport = { closed: false, connectionState: "connected", direction: "recv", getStats: async () => current };
   const source: QualitySource = {
     localPeerId: () => "me",
     peerIds: () => peers,

@@ -87,12 +87,12 @@ const LOSS_WINDOW_SAMPLES = 4;
 /**
  * Except a collapse: a link that suddenly carries less than is sent (4G at a cell edge, a shared ADSL line) drops a
  * large share of every stream, and audio and video both suffer until the upper layers stop. A quick look between
- * samples (ten per sample: every 100 ms) finds it within a fraction of a second, and the link is poor at once: every
+ * samples (five per sample: every 200 ms) finds it within a fraction of a second, and the link is poor at once: every
  * sender's media losing at least this share, over enough packets to tell.
  */
 const COLLAPSE_LOSS_PCT = 15;
 const COLLAPSE_MIN_PACKETS = 10;
-const PROBES_PER_SAMPLE = 10;
+const PROBES_PER_SAMPLE = 5;
 
 /** Sums (received, lost) deltas over the last LOSS_WINDOW_SAMPLES samples; returns the loss %. */
 class LossWindow {
@@ -199,8 +199,10 @@ export class QualityMonitor {
 
   /** The quick look for a collapse since the last probe: if every sender's media lost a large share, poor now. */
   async probe(): Promise<void> {
+    // Cheap when there is nothing to judge: no received track, no statistics read (a lecturer, a lone publisher).
+    if (!this.source.tracks().some((t) => !t.muted)) return;
     const byTrack = new Map<string, any>();
-    for (const report of await this.reports())
+    for (const report of await this.reports("recv"))
       report.forEach((s: any) => s.type === "inbound-rtp" && s.trackIdentifier && byTrack.set(s.trackIdentifier, s));
     /** Per sending peer, the worst share lost since the last probe (of tracks with enough packets to tell). */
     const lossNow = new Map<string, number>();
@@ -229,9 +231,14 @@ export class QualityMonitor {
       this.push(peerId, false, "poor", lossNow.get(peerId) ?? loss, rttMs, true);
   }
 
-  private async reports(): Promise<RTCStatsReport[]> {
+  /** Statistics of the transports (`recv`: only the receiving one's, all a probe needs). */
+  private async reports(only?: "recv"): Promise<RTCStatsReport[]> {
     const reports = await Promise.all(
-      this.source.transports().map((t) => (t && !t.closed ? t.getStats().catch(() => undefined) : undefined)),
+      this.source
+        .transports()
+        .map((t) =>
+          t && !t.closed && (!only || t.direction === only) ? t.getStats().catch(() => undefined) : undefined,
+        ),
     );
     return reports.filter((r): r is RTCStatsReport => !!r);
   }
