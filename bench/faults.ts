@@ -11,9 +11,10 @@
 //   (frames counted from 500 ms after the fault, so frames already buffered do not count);
 // - notify_gap_max_ms: the longest a notification client was without a connection (disconnect → connected again
 //   through the front), over all faults;
-// - lost_items: chat messages acknowledged before a fault and missing from the history after, uploads accepted
-//   and not READY at the end, lecture viewers whose attendance is missing or shorter than their time connected;
-//   duplicated_items: chat messages stored twice, uploads processed more than once.
+// - lost_items: chat messages and lecture questions (Q&A, asked by QA_ASKERS viewers) acknowledged before a fault
+//   and missing after, uploads accepted and not READY at the end, lecture viewers whose attendance is missing or
+//   shorter than their time connected; duplicated_items: chat messages or questions stored twice, uploads
+//   processed more than once.
 // The log says, per fault and call, whether the call's media held or was rebuilt, and shows the servers'
 // "media node lost" warnings (FAULTS_DEBUG=1 adds every member's Redis lines).
 import { performance } from "node:perf_hooks";
@@ -47,6 +48,8 @@ const NOTIFY_CLIENTS = Number(process.env.FAULTS_NOTIFY_CLIENTS ?? 2000);
 // The issue's 500: viewers entering together share the reads of the session (training/enter.ts); before that the
 // 2-core host managed 200 (~19 ms of server CPU per entry, half of it Prisma's query compiler).
 const LECTURE_VIEWERS = Math.min(NOTIFY_CLIENTS, Number(process.env.FAULTS_LECTURE_VIEWERS ?? 500));
+/** Of the lecture viewers, these ask questions in turn (one every 300 ms) through every fault. */
+const QA_ASKERS = 20;
 const SECRET = "bench-faults-secret-bench-faults-secret-0123";
 const PATIENT_DATA_KEY = Buffer.alloc(32, 9).toString("base64");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -302,7 +305,7 @@ export default async function run(): Promise<void> {
     ).id;
     await rest(`/sessions/${lectureId}/start`, {});
     /** Per lecture viewer: first join acknowledged, and the time it spent without a connection. */
-    const viewers: { userId: string; joinedAt: number; offlineMs: number }[] = [];
+    const viewers: { userId: string; joinedAt: number; offlineMs: number; socket: Socket }[] = [];
     const joinRefusals: Record<string, number> = {};
 
     log(`${NOTIFY_CLIENTS} notification clients on the front`);
@@ -319,7 +322,9 @@ export default async function run(): Promise<void> {
                 reconnectionDelayMax: 2000,
               });
               const viewer =
-                i + j < LECTURE_VIEWERS ? { userId: rows[8 + i + j]!.id, joinedAt: 0, offlineMs: 0 } : undefined;
+                i + j < LECTURE_VIEWERS
+                  ? { userId: rows[8 + i + j]!.id, joinedAt: 0, offlineMs: 0, socket: s }
+                  : undefined;
               if (viewer) viewers.push(viewer);
               // A viewer (re-)enters the lecture on every connect, retrying refusals while the cluster recovers.
               // A slow answer is waited for (resending it would only queue the same work twice).
@@ -360,6 +365,22 @@ export default async function run(): Promise<void> {
     log(
       `lecture: ${viewers.filter((v) => v.joinedAt).length} of ${viewers.length} viewers in before the faults; refusals ${JSON.stringify(joinRefusals)}`,
     );
+
+    // Q&A through the faults: a question acknowledged is promised (a refusal or a timeout is not; the asker would
+    // ask again), so every acknowledged one must be in the session's list at the end, once.
+    const asked: string[] = [];
+    let askRefused = 0;
+    const askLoop = (async () => {
+      for (let n = 0; chatting; n++) {
+        const v = viewers[n % Math.min(QA_ASKERS, viewers.length)]!;
+        if (v.socket.connected)
+          await ack<{ id: string }>(v.socket, "training:ask", { sessionId: lectureId, text: `故障演练提问 ${n}` }).then(
+            (q) => asked.push(q.id),
+            () => askRefused++,
+          );
+        await sleep(300);
+      }
+    })();
 
     const mediaBack: number[] = [];
     let faults = 0;
@@ -478,7 +499,7 @@ export default async function run(): Promise<void> {
     await sleep(3000);
 
     chatting = false;
-    await chatLoop;
+    await Promise.all([chatLoop, askLoop]);
     const lectureEnd = now();
     await rest(`/sessions/${lectureId}/end`, {});
     // Everything accepted is in each room's history, once.
@@ -494,6 +515,12 @@ export default async function run(): Promise<void> {
       duplicated += ids.length - stored.size;
       lost += accepted.filter((m) => m.roomId === roomId && !stored.has(m.id)).length;
     }
+    const questions = (await pgc.query(`SELECT id, text FROM "TrainingQuestion" WHERE "sessionId" = $1`, [lectureId]))
+      .rows as { id: string; text: string }[];
+    const storedQuestions = new Set(questions.map((q) => q.id));
+    const questionsLost = asked.filter((id) => !storedQuestions.has(id)).length;
+    lost += questionsLost;
+    duplicated += questions.length - new Set(questions.map((q) => q.text)).size;
     for (const id of uploadIds) {
       const done = await until(
         "upload processed",
@@ -535,6 +562,7 @@ export default async function run(): Promise<void> {
     log(
       `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`,
     );
+    log(`Q&A: ${asked.length} questions acknowledged, ${askRefused} not; ${questionsLost} of them missing after`);
     emit(BENCH, "faults_injected", faults, "count");
     emit(BENCH, "media_back_p95_ms", sorted.length === mediaBack.length ? percentile(sorted, 95) : NaN, "ms");
     emit(BENCH, "media_back_max_ms", sorted.at(-1) ?? NaN, "ms");
@@ -542,6 +570,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "lost_items", lost, "count");
     emit(BENCH, "duplicated_items", duplicated, "count");
     emit(BENCH, "chat_accepted", accepted.length, "count");
+    emit(BENCH, "questions_accepted", asked.length, "count");
     emit(BENCH, "notify_clients", NOTIFY_CLIENTS, "count");
     emit(BENCH, "lecture_viewers", viewers.length, "count");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
