@@ -6,54 +6,15 @@ import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
 import { sqlOf, type Db } from "../db";
 
-/** Institutions in a REGION_ADMIN's city or county (consultations hold plain institution ids). */
-async function regionInstitutionIds(db: Pick<Db, "institution">, user: AuthUser): Promise<string[]> {
-  if (!user.region) return [];
-  const rows = await db.institution.findMany({
-    where: user.region.kind === "CITY" ? { cityId: user.region.id } : { countyId: user.region.id },
-    select: { id: true },
-  });
-  return rows.map((r) => r.id);
-}
-
-/**
- * Where-clause on Consultation for the records `user` may read. Drafts are the requesting doctor's alone. readableSql
- * below says the same in SQL: change both together (the authorisation matrix test reads through both).
- */
-export async function readableConsultations(
-  db: Pick<Db, "institution">,
-  user: AuthUser,
-): Promise<Prisma.ConsultationWhereInput> {
-  if (hasRole(user, "PROVINCE_ADMIN")) return { status: { not: "DRAFT" } };
-  const notDraft = { status: { not: "DRAFT" as const } };
-  const or: Prisma.ConsultationWhereInput[] = [
-    { requestingDoctorId: user.id },
-    { participants: { some: { userId: user.id } }, ...notDraft },
-  ];
-  if (hasRole(user, "COORDINATOR")) or.push({ targetInstitutionId: user.institutionId, ...notDraft });
-  if (hasRole(user, "SPECIALIST")) or.push({ targetSpecialistId: user.id, ...notDraft });
-  if (hasRole(user, "INSTITUTION_ADMIN")) {
-    or.push(
-      { requestingInstitutionId: user.institutionId, ...notDraft },
-      { targetInstitutionId: user.institutionId, ...notDraft },
-    );
-  }
-  if (hasRole(user, "REGION_ADMIN")) {
-    const ids = await regionInstitutionIds(db, user);
-    if (ids.length)
-      or.push({ requestingInstitutionId: { in: ids }, ...notDraft }, { targetInstitutionId: { in: ids }, ...notDraft });
-  }
-  return { OR: or };
-}
-
 const withParticipants = { participants: true } as const;
 export type ConsultationRecord = Prisma.ConsultationGetPayload<{ include: typeof withParticipants }>;
 
 /**
- * The same scope as readableConsultations, as SQL on `c` (a "Consultation" row) and `me` (the caller's id,
- * institution id and administered region id): what loadConsultation checks in the statement that loads the record.
+ * The records `user` may read, as SQL on `c` (a "Consultation" row) and `me` (READER: the caller's id, institution
+ * id and administered region id, parameters $1–$3 from readerParams): the one definition of the scope, used by the
+ * statement that loads a record and by the list. Drafts are the requesting doctor's alone.
  */
-function readableSql(user: AuthUser): string {
+export function readableSql(user: AuthUser): string {
   const notDraft = `c.status <> 'DRAFT'`;
   if (hasRole(user, "PROVINCE_ADMIN")) return notDraft;
   const seen = [
@@ -72,6 +33,10 @@ function readableSql(user: AuthUser): string {
   return `c."requestingDoctorId" = me.id OR (${notDraft} AND (${seen.join(" OR ")}))`;
 }
 
+/** `me` of readableSql: the caller, bound to parameters $1–$3 (readerParams). */
+export const READER = `(SELECT $1::uuid AS id, $2::uuid AS "institutionId", $3::uuid AS "regionId") me`;
+export const readerParams = (user: AuthUser) => [user.id, user.institutionId, user.region?.id ?? null];
+
 // Every use case starts here (booking under a 200-way race among them): the record, its participants and the
 // scope check in one statement, where the ORM sent two or three. `c.*` keeps the ORM's shape; the birth date is a
 // `date`, which node-postgres would read at local midnight, so it is sent as UTC midnight like Prisma does.
@@ -79,8 +44,8 @@ const LOAD_CONSULTATION = (scope: string) => `
   SELECT c.*, (c."patientBirthDate"::timestamp AT TIME ZONE 'UTC') AS "patientBirthDate",
          coalesce((SELECT json_agg(json_build_object('consultationId', p."consultationId", 'userId', p."userId", 'role', p.role, 'addedAt', p."addedAt") ORDER BY p."addedAt", p."userId")
                      FROM "ConsultationParticipant" p WHERE p."consultationId" = c.id), '[]') AS participants
-    FROM "Consultation" c, (SELECT $1::uuid AS id, $2::uuid AS "institutionId", $4::uuid AS "regionId") me
-   WHERE c.id = $3 AND (${scope})`;
+    FROM "Consultation" c, ${READER}
+   WHERE c.id = $4 AND (${scope})`;
 
 type ParticipantRow = Omit<ConsultationRecord["participants"][number], "addedAt"> & { addedAt: string };
 
@@ -96,7 +61,7 @@ export async function loadConsultation(
 ): Promise<ConsultationRecord> {
   const { rows } = await sqlOf(db).query<Omit<ConsultationRecord, "participants"> & { participants: ParticipantRow[] }>(
     LOAD_CONSULTATION(readableSql(user)),
-    [user.id, user.institutionId, id, user.region?.id ?? null],
+    [...readerParams(user), id],
   );
   const c = rows[0];
   if (!c) {

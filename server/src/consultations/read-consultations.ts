@@ -1,9 +1,8 @@
 import { hasRole, type AuthUser } from "../authz/principal";
-import type { Prisma } from "@prisma/client";
-import { AppError, ErrorCode } from "@yilian/contract";
+import { AppError, ErrorCode, type ConsultationStatus } from "@yilian/contract";
 import { audit } from "../audit/audit";
-import type { Db } from "../db";
-import { loadConsultation, readableConsultations, type ConsultationRecord } from "./access";
+import { sqlOf, type Db } from "../db";
+import { loadConsultation, READER, readableSql, readerParams, type ConsultationRecord } from "./access";
 import { consultationRow } from "./view";
 import { decryptPatientId } from "./patient-data";
 import { detailFor, maskName, seesPatientIdentity } from "./minimum-necessary";
@@ -66,31 +65,39 @@ export async function listConsultations(
   user: AuthUser,
   q: {
     box: "mine" | "requested" | "assigned" | "institution";
-    status?: Prisma.ConsultationWhereInput["status"];
+    status?: ConsultationStatus;
     limit: number;
     offset: number;
   },
 ) {
-  const scope = await readableConsultations(db, user);
-  const box: Prisma.ConsultationWhereInput =
+  // The page's ids and the total in one statement under the scope (access.ts readableSql), then the records.
+  const box =
     q.box === "requested"
-      ? { requestingDoctorId: user.id }
+      ? `c."requestingDoctorId" = me.id`
       : q.box === "assigned"
-        ? { participants: { some: { userId: user.id, role: "SPECIALIST" } } }
+        ? `EXISTS (SELECT 1 FROM "ConsultationParticipant" b WHERE b."consultationId" = c.id AND b."userId" = me.id AND b.role = 'SPECIALIST')`
         : q.box === "institution"
-          ? { OR: [{ requestingInstitutionId: user.institutionId }, { targetInstitutionId: user.institutionId }] }
-          : {};
-  const where: Prisma.ConsultationWhereInput = { AND: [scope, box, ...(q.status ? [{ status: q.status }] : [])] };
-  const [rows, total] = await Promise.all([
-    db.consultation.findMany({
-      where,
-      orderBy: { createdAt: "desc" },
-      take: q.limit,
-      skip: q.offset,
-      include: { participants: { select: { userId: true } } },
-    }),
-    db.consultation.count({ where }),
-  ]);
+          ? `me."institutionId" IN (c."requestingInstitutionId", c."targetInstitutionId")`
+          : "TRUE";
+  const { rows: page } = await sqlOf(db).query<{ total: number; ids: string[] | null }>(
+    `WITH s AS (SELECT c.id, c."createdAt" FROM "Consultation" c, ${READER}
+                 WHERE (${readableSql(user)}) AND ${box} AND ($4::text IS NULL OR c.status::text = $4))
+     SELECT (SELECT count(*)::int FROM s) AS total,
+            (SELECT array_agg(id::text ORDER BY "createdAt" DESC, id DESC)
+               FROM (SELECT id, "createdAt" FROM s ORDER BY "createdAt" DESC, id DESC LIMIT $5 OFFSET $6) p) AS ids`,
+    [...readerParams(user), q.status ?? null, q.limit, q.offset],
+  );
+  const ids = page[0]!.ids ?? [];
+  const total = page[0]!.total;
+  const byId = new Map(
+    (
+      await db.consultation.findMany({
+        where: { id: { in: ids } },
+        include: { participants: { select: { userId: true } } },
+      })
+    ).map((c) => [c.id, c]),
+  );
+  const rows = ids.flatMap((id) => byId.get(id) ?? []); // a draft deleted in between is simply not listed
   await audit(db, {
     action: "consultation.list",
     entityType: "Consultation",
