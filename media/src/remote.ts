@@ -486,7 +486,8 @@ export async function connectRemoteMedia(
       return nodeId ? ((await call(nodeId, "hasRoom", [roomKey]).catch(() => false)) as boolean) : false;
     },
     async load() {
-      const nodes = await listMediaNodes(redis, prefix);
+      // The nodes rooms may be placed on: a node found lost is not counted while its record outlives it.
+      const nodes = await liveNodes();
       return nodes.reduce<MediaLoad>(
         (sum, n) => ({
           ...sum,
