@@ -160,8 +160,8 @@ export class QualityMonitor {
     private readonly source: QualitySource,
     private readonly onChange: (q: ConnectionQuality) => void,
     private readonly intervalMs = 1000,
-    /** After every sample, with the local link's statistics. */
-    private readonly onSample?: (link: LinkStats) => void,
+    /** After every sample (link() and tracks() then hold its figures). */
+    private readonly onSample?: () => void,
   ) {}
 
   start(): void {
@@ -191,7 +191,7 @@ export class QualityMonitor {
     this.sampling = true;
     try {
       this.update(await this.reports());
-      this.onSample?.(this.latestLink);
+      this.onSample?.();
     } finally {
       this.sampling = false;
     }
