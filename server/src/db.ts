@@ -46,10 +46,11 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (sql: Sql) => Promise<
 /**
  * Runs `write` on items as they come, batching whatever arrives while a write is running into the next one (group
  * commit): one item at a time when they trickle in, many per statement under load, never a wait for a timer. Each
- * item resolves with its result (`write` answers in the items' order), or rejects with its batch's error.
+ * item resolves with its result (`write` answers in the items' order, or nothing when there is none to give), or
+ * rejects with its batch's error.
  */
 export function groupCommit<T, R = void>(
-  write: (items: T[]) => Promise<R[]>,
+  write: (items: T[]) => Promise<R[] | void>,
   opts: { maxBatch?: number } = {},
 ): (item: T) => Promise<R> {
   const maxBatch = opts.maxBatch ?? Number.POSITIVE_INFINITY;
@@ -61,7 +62,7 @@ export function groupCommit<T, R = void>(
       const batch = queue.splice(0, maxBatch);
       try {
         const results = await write(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(results[i] as R));
+        batch.forEach((b, i) => b.resolve(results?.[i] as R));
       } catch (e) {
         for (const b of batch) b.reject(e);
       }

@@ -316,15 +316,21 @@ describe("requests", () => {
     await req(s, "media:leave");
   });
 
-  it("persists chat with an audit row and delivers it to the room", async () => {
+  /** A fresh consultation room with its requesting doctor in it. */
+  async function roomWithDoctor() {
     const db = testDb();
     const { consultationId } = await createConsultationRoom(db, {
       requester: "doctor.hadashan",
       specialists: ["spec.youtian.1"],
     });
     const doctor = await open("doctor.hadashan");
-    const spec = await open("spec.youtian.1");
     await req(doctor, "media:join", { kind: "consultation", roomId: consultationId });
+    return { db, consultationId, doctor };
+  }
+
+  it("persists chat with an audit row and delivers it to the room", async () => {
+    const { db, consultationId, doctor } = await roomWithDoctor();
+    const spec = await open("spec.youtian.1");
     const joined = next(doctor, "media:peerJoined");
     await req(spec, "media:join", { kind: "consultation", roomId: consultationId });
     expect(await joined).toMatchObject({ role: "SPECIALIST" });
@@ -351,13 +357,7 @@ describe("requests", () => {
   });
 
   it("cuts off a chat flood at 10 messages in 10 s: the rest is refused with RATE_LIMITED and not stored", async () => {
-    const db = testDb();
-    const { consultationId } = await createConsultationRoom(db, {
-      requester: "doctor.hadashan",
-      specialists: ["spec.youtian.1"],
-    });
-    const doctor = await open("doctor.hadashan");
-    await req(doctor, "media:join", { kind: "consultation", roomId: consultationId });
+    const { db, consultationId, doctor } = await roomWithDoctor();
     const acks = await Promise.all(
       Array.from({ length: 14 }, (_, i) => req(doctor, "media:chat:send", { text: `消息 ${i}` })),
     );
@@ -373,14 +373,8 @@ describe("requests", () => {
   });
 
   it("stores a burst from two people, written together, each message with its audit row and in each sender's order", async () => {
-    const db = testDb();
-    const { consultationId } = await createConsultationRoom(db, {
-      requester: "doctor.hadashan",
-      specialists: ["spec.youtian.1"],
-    });
-    const doctor = await open("doctor.hadashan");
+    const { db, consultationId, doctor } = await roomWithDoctor();
     const spec = await open("spec.youtian.1");
-    await req(doctor, "media:join", { kind: "consultation", roomId: consultationId });
     await req(spec, "media:join", { kind: "consultation", roomId: consultationId });
     const acks = await Promise.all(
       ["doctor", "spec"].flatMap((who) =>

@@ -26,11 +26,7 @@ export async function audit(db: AuditWriter, entry: AuditEntry): Promise<void> {
  * together with the change it records (a data-modifying CTE commits both or neither, in one round trip).
  */
 export function auditInsert(entry: AuditEntry, first = 1): { text: string; values: unknown[] } {
-  const row = Object.entries(auditRow(entry, requestSource())).filter(([, v]) => v !== undefined);
-  const values = row.map(([k, v]) => (k === "detail" && v !== null ? JSON.stringify(v) : v));
-  const columns = row.map(([k]) => `"${k}"`).join(", ");
-  const params = row.map((_, i) => `$${first + i}`).join(", ");
-  return { text: `INSERT INTO "AuditLog" (${columns}) VALUES (${params})`, values };
+  return auditRowsInsert([auditRowNow(entry)], first);
 }
 
 /** An audit row with its source filled in. */

@@ -451,7 +451,6 @@ export async function execPacsImport(
     await progress; // the counts it sets come first
     await commitStaged(sql, imp, rows);
     for (const r of rows) await ctx.afterInstance?.(imp, r.sopInstanceUid);
-    return [];
   });
 
   let fetched = 0;
