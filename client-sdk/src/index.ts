@@ -9,6 +9,7 @@ export { YilianError, isYilianError, SESSION_ENDING_CODES, type LocalErrorCode }
 export { ConsultationNotifications, type ConsultationListener } from "./notifications";
 export {
   Room,
+  newClientRef,
   type RemoteTrack,
   type RoomEvents,
   type JoinOptions,

@@ -34,6 +34,8 @@ export interface RoomEvents {
   activeSpeaker: (e: { peerId: string | null }) => void;
   audioLevels: (levels: { peerId: string; volume: number }[]) => void;
   chat: (m: MediaChatMessage) => void;
+  /** A message shown earlier could not be stored after all (its sender was told): take it off the screen. */
+  chatWithdrawn: (e: { id: string }) => void;
   reconnecting: () => void;
   reconnected: (e: { resumed: boolean }) => void;
   /** `message`: a zh-CN explanation for the user, when the server gave one (e.g. the media node was lost). */

@@ -28,6 +28,15 @@ import type { JoinOptions, JoinTimeline, RemoteTrack, RoomConnection, RoomEvents
 export type { JoinOptions, JoinTimeline, LoadedDevice, RemoteTrack, RoomConnection, RoomEvents } from "./room-types";
 export { loadDevice } from "./room-transports";
 
+/** A fresh random UUID (v4) naming a message the caller is about to send; getRandomValues works outside HTTPS too. */
+export function newClientRef(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const x = Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 export class Room extends Emitter<RoomEvents> {
   readonly peers = new Map<string, MediaPeerInfo>();
   /** Remote tracks by consumer id. */
@@ -346,6 +355,7 @@ export class Room extends Emitter<RoomEvents> {
     on("media:activeSpeaker", (e) => this.emit("activeSpeaker", e));
     on("media:audioLevels", (e) => this.emit("audioLevels", e.levels));
     on("media:chat", (m) => this.emit("chat", m));
+    on("media:chat:withdrawn", (e) => this.emit("chatWithdrawn", e));
     on("media:restart", () => {
       // The room moved to a new mediasoup worker or media node: the peer is kept, its transports are gone; the
       // publications are produced again, and the others' come back in the reset's answer or as media:newProducer.
@@ -402,8 +412,12 @@ export class Room extends Emitter<RoomEvents> {
 
   // ------------------------------------------------------------------------------------------ chat, leave
 
-  async sendChat(text: string): Promise<MediaChatMessage> {
-    return this.client.request<MediaChatMessage>("media:chat:send", { text });
+  /**
+   * Sends a chat message. Keep `clientRef` (newClientRef()) with the draft and pass it again when resending after a
+   * failure: if the first attempt was stored after all, the room keeps one copy.
+   */
+  async sendChat(text: string, clientRef: string = newClientRef()): Promise<MediaChatMessage> {
+    return this.client.request<MediaChatMessage>("media:chat:send", { text, clientRef });
   }
 
   async chatHistory(): Promise<MediaChatMessage[]> {

@@ -86,6 +86,11 @@ export const MediaSetPreferredLayersRequest = z.object({
 export const MediaRestartIceRequest = z.object({ transportId: mediaId });
 export const MediaChatSendRequest = z.object({
   text: z.string().trim().min(1, "消息不能为空").max(LIMITS.mediumText, "消息过长"),
+  /**
+   * The sender's own name for this message (a UUID it chose): sent again after an acknowledgement that never came,
+   * it is the same message, stored once and shown once.
+   */
+  clientRef: z.string().uuid("消息标识无效").optional(),
 });
 
 // ------------------------------------------------------------------------------------------------ answers
@@ -179,6 +184,11 @@ export interface MediaRestartIceResult extends MediaIceServers {
 
 /** media:resetTransports answer: the peer's new media setup (its old transports, producers and consumers are gone). */
 export type MediaResetTransportsResult = MediaSetup;
+
+/** A message the room was shown that could not be stored: take it off the screen (its sender was told). */
+export interface MediaChatWithdrawn {
+  id: string;
+}
 
 export interface MediaChatMessage {
   id: string;

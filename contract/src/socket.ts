@@ -79,6 +79,7 @@ export interface ServerToClientEvents {
   "media:activeSpeaker": (p: M.MediaActiveSpeaker) => void;
   "media:audioLevels": (p: M.MediaAudioLevels) => void;
   "media:chat": (m: M.MediaChatMessage) => void;
+  "media:chat:withdrawn": (m: M.MediaChatWithdrawn) => void;
   "media:restart": (p: M.MediaRestart) => void;
   "media:roomClosed": (p: M.MediaRoomClosed) => void;
   // Recordings (recording.ts): sent to the peers of the media room concerned.

@@ -5,22 +5,28 @@ import { startPrivatePostgres, type PrivatePostgres } from "../helpers/postgres"
 import { startTestServer, type TestServer } from "../helpers/server";
 import { draftBody, openSocket, type ClientSocket } from "../consultations/helpers";
 import { waitFor } from "../worker/helpers";
+import { createDb } from "@yilian/server";
+import { createConsultationRoom } from "../media/fixtures";
+import { randomUUID } from "node:crypto";
 
 jest.setTimeout(120_000);
 
 let pg: PrivatePostgres;
 let t: TestServer;
 let socket: ClientSocket | undefined;
+const others: ClientSocket[] = [];
+let databaseUrl: string;
 
 beforeAll(async () => {
   pg = await startPrivatePostgres();
   // The seeded test database, copied over.
-  const databaseUrl = pg.copyFrom(process.env.DATABASE_URL!, "yilian");
+  databaseUrl = pg.copyFrom(process.env.DATABASE_URL!, "yilian");
   t = await startTestServer({ DATABASE_URL: databaseUrl });
 }, 120_000);
 
 afterAll(async () => {
   socket?.disconnect();
+  for (const s of others) s.disconnect();
   await t?.stop();
   await pg?.stop();
 });
@@ -54,4 +60,45 @@ test("PostgreSQL crashes and restarts: 503 with a retry hint meanwhile, connecti
   expect(await socket.timeout(10_000).emitWithAck("session:whoami")).toMatchObject({ ok: true });
   expect(socket.connected).toBe(true);
   expect((await t.api("/api/consultations", { token: doctor.accessToken, body: draftBody() })).status).toBe(201);
+});
+
+test("a chat message the room was shown while PostgreSQL is down is withdrawn; sent again once it is back, it is stored once", async () => {
+  const db = createDb(databaseUrl, { poolSize: 2 });
+  const { consultationId } = await createConsultationRoom(db, {
+    requester: "doctor.hadashan",
+    specialists: ["spec.youtian.1"],
+  });
+  const [doctor, spec] = await Promise.all(
+    ["doctor.hadashan", "spec.youtian.1"].map(async (u) => openSocket(t.baseUrl, (await t.login(u)).accessToken)),
+  );
+  others.push(doctor!, spec!);
+  for (const s of [doctor!, spec!])
+    expect(
+      await s.timeout(10_000).emitWithAck("media:join", { kind: "consultation", roomId: consultationId }),
+    ).toMatchObject({ ok: true });
+  const seen: string[] = [];
+  const withdrawn: string[] = [];
+  spec!.on("media:chat", (m: { id: string }) => seen.push(m.id));
+  spec!.on("media:chat:withdrawn", (m: { id: string }) => withdrawn.push(m.id));
+  const send = { text: "血氧 91%，请尽快会诊", clientRef: randomUUID() };
+
+  await pg.crash();
+  const refused = await doctor!.timeout(15_000).emitWithAck("media:chat:send", send);
+  expect(refused).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
+  await waitFor(async () => withdrawn.length === 1, 5_000);
+  expect(withdrawn).toEqual(seen); // shown at once, then taken back
+
+  await pg.start();
+  let stored: { ok: boolean; data?: { id: string } } = { ok: false };
+  await waitFor(
+    async () => {
+      stored = await doctor!.timeout(10_000).emitWithAck("media:chat:send", send);
+      return stored.ok;
+    },
+    20_000,
+    1_000,
+  ); // inside the 10-in-10 s posting budget
+  expect(stored.data?.id).toBe(seen[0]);
+  expect(await db.roomChatMessage.count({ where: { roomId: consultationId } })).toBe(1);
+  await db.$disconnect();
 });

@@ -1,7 +1,7 @@
 // Live-room signalling over a real Socket.IO connection: admission rules, typed refusals, permissions per
 // produce, persisted chat, the join hook, and the grace window that keeps a dropped peer.
 import { io as connect, type Socket } from "socket.io-client";
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import type {
   Ack,
   ClientToServerEvents,
@@ -352,6 +352,30 @@ describe("requests", () => {
     // The specialist joining started the consultation (consultations' markStarted through the join hook).
     await new Promise((r) => setTimeout(r, 300));
     expect((await db.consultation.findUniqueOrThrow({ where: { id: consultationId } })).status).toBe("IN_PROGRESS");
+    await req(doctor, "media:leave");
+    await req(spec, "media:leave");
+  });
+
+  it("stores a message sent again under the same clientRef once, answering with the first copy; another sender's same clientRef is their own message", async () => {
+    const { db, consultationId, doctor } = await roomWithDoctor();
+    const spec = await open("spec.youtian.1");
+    await req(spec, "media:join", { kind: "consultation", roomId: consultationId });
+    const clientRef = randomUUID();
+    const first = await req<{ id: string; sentAt: string }>(doctor, "media:chat:send", { text: "请看胸片", clientRef });
+    // The acknowledgement was lost on the way (say): the console sends the same draft again.
+    const again = await req<{ id: string; sentAt: string }>(doctor, "media:chat:send", { text: "请看胸片", clientRef });
+    expect(first.ok && again.ok).toBe(true);
+    if (!first.ok || !again.ok) return;
+    expect(again.data).toEqual(first.data);
+    // A specialist who learnt the doctor's clientRef still only names a message of their own.
+    const spoof = await req<{ id: string }>(spec, "media:chat:send", { text: "伪造", clientRef });
+    expect(spoof.ok && spoof.data.id).not.toBe(first.data.id);
+    const stored = await db.roomChatMessage.findMany({ where: { roomId: consultationId }, orderBy: { sentAt: "asc" } });
+    expect(stored.map((m) => m.text)).toEqual(["请看胸片", "伪造"]);
+    expect(await req(doctor, "media:chat:send", { text: "x", clientRef: "not-a-uuid" })).toMatchObject({
+      ok: false,
+      error: { code: "VALIDATION_FAILED" },
+    });
     await req(doctor, "media:leave");
     await req(spec, "media:leave");
   });

@@ -1,8 +1,9 @@
 // Where room chat is stored. Chat is the busiest write of a call (bench chat: 1,665 messages/s over two server
 // processes), so messages that arrive while a write is under way go together in the next one (group commit): one
 // statement per batch writes the messages and their audit rows (db.ts groupCommit), and a message alone is written at
-// once. A sender hears back, and the room sees the message, only after it committed; a failed write fails every
-// message of its batch (nothing is half-written: one statement).
+// once. A failed write fails every message of its batch (nothing is half-written: one statement). A message sent again
+// under the sender's same clientRef has the same id (chatMessageId) and is stored once.
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { AuditEntry } from "@yilian/audit";
 import { auditRowNow, auditRowsInsert, type ResolvedAuditRow } from "../audit/audit";
@@ -14,6 +15,25 @@ export interface ChatRow {
   roomId: string;
   senderId: string;
   text: string;
+  sentAt: Date;
+}
+
+/** The message as stored: a resend answers with the first copy's time and text. */
+export interface StoredChat {
+  sentAt: Date;
+  text: string;
+}
+
+/**
+ * The id of the message `senderId` named `clientRef` in room `roomId`. Derived, not taken from the client: a sender
+ * can only ever name its own messages, so a resend cannot overwrite, or be mistaken for, anyone else's.
+ */
+export function chatMessageId(senderId: string, roomId: string, clientRef: string): string {
+  const h = createHash("sha256").update(`chat\0${senderId}\0${roomId}\0${clientRef}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x80; // version 8 (custom), RFC 9562
+  h[8] = (h[8]! & 0x3f) | 0x80; // RFC 9562 variant
+  const x = h.subarray(0, 16).toString("hex");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
 interface Pending {
@@ -23,43 +43,42 @@ interface Pending {
 
 export class ChatLog {
   /** Rows per statement at most: a burst goes in a few statements, each quick to parse. */
-  private readonly commit = groupCommit<Pending, Date>((batch) => this.insert(batch), { maxBatch: 200 });
+  private readonly commit = groupCommit<Pending, StoredChat>((batch) => this.insert(batch), { maxBatch: 200 });
 
   constructor(private readonly pool: Pick<pg.Pool, "query">) {}
 
-  /** Stores a message with its audit row; resolves with its time once committed. */
-  write(row: ChatRow, audit: AuditEntry): Promise<Date> {
+  /** Stores a message with its audit row; resolves once committed, with the message as stored. */
+  write(row: ChatRow, audit: AuditEntry): Promise<StoredChat> {
     // The audit row takes the request's source now: the batch is written outside this request's context.
     return this.commit({ row, audit: auditRowNow(audit) });
   }
 
-  /** The batch's messages and audit rows in one statement; their times in the batch's order. */
-  private async insert(batch: Pending[]): Promise<Date[]> {
+  /** The batch's messages and audit rows in one statement; each message as stored, in the batch's order. */
+  private async insert(batch: Pending[]): Promise<StoredChat[]> {
     const audit = auditRowsInsert(
       batch.map((p) => p.audit),
-      6,
+      7,
     );
-    // clock_timestamp() per row, in arrival order: a batch's messages keep their order in the room's history.
-    const { rows } = await this.pool.query<{ id: string; sentAt: Date }>(
+    // The final SELECT sees the table as it was before this statement: it finds the messages stored by an earlier
+    // send (a resend's first copy), not the ones this statement inserts.
+    const { rows } = await this.pool.query<{ id: string; sentAt: Date; text: string }>(
       `WITH m AS (
          INSERT INTO "RoomChatMessage" (id, "roomKind", "roomId", "senderId", text, "sentAt")
-         SELECT t.id, t.kind, t.room, t.sender, t.text, clock_timestamp()
-           FROM unnest($1::uuid[], $2::"MediaRoomKind"[], $3::uuid[], $4::uuid[], $5::text[]) WITH ORDINALITY
-                AS t(id, kind, room, sender, text, n)
-          ORDER BY t.n
-         RETURNING id, "sentAt"
+         SELECT * FROM unnest($1::uuid[], $2::"MediaRoomKind"[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])
+         ON CONFLICT (id) DO NOTHING
        ), a AS (${audit.text})
-       SELECT id::text AS id, "sentAt" FROM m`,
+       SELECT id::text AS id, "sentAt", text FROM "RoomChatMessage" WHERE id = ANY($1::uuid[])`,
       [
         batch.map((p) => p.row.id),
         batch.map((p) => p.row.roomKind),
         batch.map((p) => p.row.roomId),
         batch.map((p) => p.row.senderId),
         batch.map((p) => p.row.text),
+        batch.map((p) => p.row.sentAt),
         ...audit.values,
       ],
     );
-    const sentAt = new Map(rows.map((r) => [r.id, r.sentAt]));
-    return batch.map((p) => sentAt.get(p.row.id)!);
+    const earlier = new Map(rows.map((r) => [r.id, r]));
+    return batch.map(({ row }) => earlier.get(row.id) ?? { sentAt: row.sentAt, text: row.text });
   }
 }

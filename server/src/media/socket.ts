@@ -30,7 +30,7 @@ import { audit } from "../audit/audit";
 import type { Db } from "../db";
 import { roomChannel, type MediaHub, type PeerSession } from "./hub";
 import { roomEntity } from "./access";
-import type { ChatLog } from "./chat-log";
+import { chatMessageId, type ChatLog } from "./chat-log";
 import { countPost } from "../realtime/post-limit";
 import { iceServersFor } from "../turn/credentials";
 import { getConfig } from "../config";
@@ -168,35 +168,44 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
     const s = session();
     if (!s.grant.permissions.chat) throw new AppError(ErrorCode.FORBIDDEN, "您在此房间中不能发言");
     await countPost(deps.redis, deps.redisPrefix, s.roomKey, user.id);
-    const id = randomUUID();
-    // The message and its audit row commit together (chat in a consultation may name the patient).
-    const sentAt = await deps.chatLog.write(
-      {
-        id,
-        roomKind: s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING",
-        roomId: s.grant.roomId,
-        senderId: user.id,
-        text: req.text,
-      },
-      {
-        action: "media.chat.send",
-        entityType: roomEntity(s.grant.kind),
-        entityId: s.grant.roomId,
-        outcome: "SUCCESS",
-        actorId: user.id,
-        actorInstitutionId: user.institutionId,
-        detail: { messageId: id },
-      },
-    );
     const message: MediaChatMessage = {
-      id,
+      id: req.clientRef ? chatMessageId(user.id, s.grant.roomId, req.clientRef) : randomUUID(),
       senderId: user.id,
       senderName: s.grant.displayName,
       text: req.text,
-      sentAt: sentAt.toISOString(),
+      sentAt: new Date().toISOString(),
     };
-    socket.to(roomChannel(s.roomKey)).emit("media:chat", message);
-    return message;
+    // The room sees an accepted message at once, while it is written (a conversation should not wait on the disk);
+    // its sender hears back only after the commit, so an acknowledged message is never lost. A failed write takes
+    // it back off the others' screens.
+    const others = socket.to(roomChannel(s.roomKey));
+    others.emit("media:chat", message);
+    try {
+      // The message and its audit row commit together (chat in a consultation may name the patient).
+      const stored = await deps.chatLog.write(
+        {
+          id: message.id,
+          roomKind: s.grant.kind === "consultation" ? "CONSULTATION" : "TRAINING",
+          roomId: s.grant.roomId,
+          senderId: user.id,
+          text: message.text,
+          sentAt: new Date(message.sentAt),
+        },
+        {
+          action: "media.chat.send",
+          entityType: roomEntity(s.grant.kind),
+          entityId: s.grant.roomId,
+          outcome: "SUCCESS",
+          actorId: user.id,
+          actorInstitutionId: user.institutionId,
+          detail: { messageId: message.id },
+        },
+      );
+      return { ...message, text: stored.text, sentAt: stored.sentAt.toISOString() };
+    } catch (e) {
+      others.emit("media:chat:withdrawn", { id: message.id });
+      throw e;
+    }
   });
 
   handle("media:chat:history", null, async () => {

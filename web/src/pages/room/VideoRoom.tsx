@@ -29,6 +29,7 @@ import {
   VideoCameraAddOutlined,
 } from "@ant-design/icons";
 import {
+  newClientRef,
   openDevice,
   type ConnectionQuality,
   type LinkQuality,
@@ -214,6 +215,8 @@ export default function VideoRoom() {
   });
   const [chat, setChat] = useState<MediaChatMessage[]>([]);
   const [draft, setDraft] = useState("");
+  // The draft's message name: kept until it is acknowledged, so pressing 发送 again after a failure cannot post it twice.
+  const draftRef = useRef<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [deviceError, setDeviceError] = useState<unknown>(null);
 
@@ -277,6 +280,7 @@ export default function VideoRoom() {
         );
         r.on("activeSpeaker", (e) => setActive(e.peerId));
         r.on("chat", (m) => setChat((prev) => [...prev.filter((x) => x.id !== m.id), m]));
+        r.on("chatWithdrawn", (e) => setChat((prev) => prev.filter((x) => x.id !== e.id)));
         r.on("reconnecting", () => setNotice("网络中断，正在重新连接视频…"));
         r.on("reconnected", () => setNotice(null));
         r.on("closed", ({ reason, message }) =>
@@ -386,8 +390,10 @@ export default function VideoRoom() {
     const text = draft.trim();
     if (!room || !text) return;
     try {
-      const m = await room.sendChat(text);
+      draftRef.current ??= newClientRef();
+      const m = await room.sendChat(text, draftRef.current);
       setChat((prev) => [...prev.filter((x) => x.id !== m.id), m]);
+      draftRef.current = null;
       setDraft("");
     } catch (e) {
       setDeviceError(e);
@@ -596,7 +602,10 @@ export default function VideoRoom() {
             <Space.Compact style={{ padding: 8 }}>
               <Input
                 value={draft}
-                onChange={(e) => setDraft(e.target.value)}
+                onChange={(e) => {
+                  draftRef.current = null; // an edited draft is a new message
+                  setDraft(e.target.value);
+                }}
                 onPressEnter={() => void send()}
                 placeholder="输入消息，回车发送"
                 disabled={!room?.permissions.chat}
