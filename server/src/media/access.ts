@@ -111,8 +111,17 @@ export class RoomAccess {
     }
   }
 
-  /** Admits the user or throws (NOT_FOUND, INVALID_STATE); every decision leaves an audit row. */
-  async admit(user: AuthUser, kind: RoomKind, roomId: string, now = new Date()): Promise<RoomGrant> {
+  /**
+   * Admits the user or throws (NOT_FOUND, INVALID_STATE); every decision leaves an audit row. An admission's row is
+   * still being written when the grant is returned (`audited`): the caller sets up the media meanwhile and answers
+   * the join only once the row is written (the join is the moment a specialist waits for the first frame).
+   */
+  async admit(
+    user: AuthUser,
+    kind: RoomKind,
+    roomId: string,
+    now = new Date(),
+  ): Promise<{ grant: RoomGrant; audited: Promise<void> }> {
     const resolver = this.resolvers.get(kind);
     if (!resolver) throw new AppError(ErrorCode.NOT_FOUND, "房间不存在");
     const entity = {
@@ -123,11 +132,14 @@ export class RoomAccess {
       entityId: roomId,
     };
     try {
-      const decided = await resolver({ db: this.db, user, roomId, now });
-      const u = await this.db.user.findUnique({ where: { id: user.id }, select: { displayName: true } });
+      const [decided, u] = await Promise.all([
+        resolver({ db: this.db, user, roomId, now }),
+        this.db.user.findUnique({ where: { id: user.id }, select: { displayName: true } }),
+      ]);
       const grant: RoomGrant = { kind, roomId, displayName: u?.displayName ?? user.username, ...decided };
-      await audit(this.db, { ...entity, outcome: "SUCCESS", detail: { role: grant.role } });
-      return grant;
+      const audited = audit(this.db, { ...entity, outcome: "SUCCESS", detail: { role: grant.role } });
+      audited.catch(() => undefined); // the caller awaits it; this only keeps an early failure from going unhandled
+      return { grant, audited };
     } catch (e) {
       const outcome =
         e instanceof AppError && e.code === ErrorCode.NOT_FOUND

@@ -302,7 +302,31 @@ export class MediaHub {
   ): Promise<Omit<MediaJoinResult, keyof MediaIceServers>> {
     const current = this.sessionOfSocket(socketId);
     if (current) await this.removePeer(current);
-    const grant = await this.access.admit(user, kind, roomId);
+    const { grant, audited } = await this.access.admit(user, kind, roomId);
+    const [entered, logged] = await Promise.allSettled([
+      this.enter(user, socketId, kind, roomId, grant, resumeKey, rtpCapabilities),
+      audited,
+    ]);
+    if (logged.status === "rejected") {
+      // Nobody is let in without the audit row of their admission.
+      const s = entered.status === "fulfilled" ? this.sessions.get(entered.value.peerId) : undefined;
+      if (s) await this.removePeer(s);
+      throw logged.reason;
+    }
+    if (entered.status === "rejected") throw entered.reason;
+    return entered.value;
+  }
+
+  /** The admitted user's peer: the one kept through a network drop (resumeKey), or a new one with its media set up. */
+  private async enter(
+    user: AuthUser,
+    socketId: string,
+    kind: RoomKind,
+    roomId: string,
+    grant: RoomGrant,
+    resumeKey?: string,
+    rtpCapabilities?: unknown,
+  ): Promise<Omit<MediaJoinResult, keyof MediaIceServers>> {
     const api = await this.media();
 
     for (let attempt = 0; ; attempt++) {
