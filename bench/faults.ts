@@ -12,8 +12,10 @@
 // - notify_gap_max_ms: the longest a notification client was without a connection (disconnect → connected again
 //   through the front), over all faults;
 // - lost_items: chat messages and lecture questions (Q&A, asked by QA_ASKERS viewers) acknowledged before a fault
-//   and missing after, uploads accepted and not READY at the end, lecture viewers whose attendance is missing or
-//   shorter than their time connected; duplicated_items: chat messages or questions stored twice, uploads
+//   and missing after, consultation events (a township doctor keeps creating and submitting requests through the
+//   front: every acknowledged creation and submission must be in the consultation's history), uploads accepted and
+//   not READY at the end, lecture viewers whose attendance is missing or shorter than their time connected;
+//   duplicated_items: chat messages or questions stored twice, a consultation event recorded twice, uploads
 //   processed more than once.
 // The log says, per fault and call, whether the call's media held or was rebuilt, and shows the servers'
 // "media node lost" warnings (FAULTS_DEBUG=1 adds every member's Redis lines).
@@ -38,6 +40,7 @@ import {
   type Participant,
 } from "../tests/browser/helpers";
 import { makeFixtures } from "../tests/worker/fixtures";
+import { draftBody } from "../tests/consultations/helpers";
 import { startPrivatePostgres, type PrivatePostgres } from "../tests/helpers/postgres";
 import { benchTokens, createBenchDatabase, dropBenchDatabase, emit, log, percentile } from "./lib";
 
@@ -181,6 +184,13 @@ export default async function run(): Promise<void> {
          WHERE u.active AND 'LECTURER'::"Role" = ANY(u.roles) AND i.tier = 'PROVINCE' ORDER BY u.username LIMIT 1`,
       )
     ).rows[0] as (typeof rows)[number];
+    // Township doctors, for the consultation requests made through the faults (the first whose request routes).
+    const doctorRows = (
+      await db.query(
+        `SELECT u.id, u.username, u.roles, u."institutionId", u."departmentId", i.tier FROM "User" u JOIN "Institution" i ON i.id = u."institutionId"
+         WHERE u.active AND 'DOCTOR'::"Role" = ANY(u.roles) AND i.tier = 'TOWNSHIP' ORDER BY u.username LIMIT 10`,
+      )
+    ).rows as (typeof rows)[number][];
     // Two open calls, four participants each: two in Chromium, two chatting over socket.io.
     const calls: string[] = [];
     for (let c = 0; c < 2; c++) {
@@ -382,6 +392,43 @@ export default async function run(): Promise<void> {
       }
     })();
 
+    // Consultation events through the faults: a township doctor creates a request and submits it, again and again,
+    // through the front. What was acknowledged (201 / 200) is promised: the request exists, its submission is in its
+    // history, each once. A refused or unanswered request is not (the doctor sees the failure and tries again).
+    const consultationApi = async (token: string, path: string, body: unknown) => {
+      const r = await fetch(`${cluster!.url}/api/consultations${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: r.status, body: (await r.json().catch(() => null)) as { id?: string } | null };
+    };
+    let doctorToken = "";
+    for (const d of doctorRows) {
+      const token = await signFor(d);
+      const draft = await consultationApi(token, "", draftBody());
+      if (draft.status === 201 && (await consultationApi(token, `/${draft.body!.id}/submit`, {})).status === 200) {
+        doctorToken = token;
+        break;
+      }
+    }
+    if (!doctorToken) throw new Error("no township doctor whose consultation request routes");
+    const consultationEvents: { id: string; to: "DRAFT" | "SUBMITTED" }[] = [];
+    let consultationRefused = 0;
+    const requestLoop = (async () => {
+      while (chatting) {
+        const draft = await consultationApi(doctorToken, "", draftBody()).catch(() => null);
+        if (draft?.status === 201) {
+          consultationEvents.push({ id: draft.body!.id!, to: "DRAFT" });
+          const submitted = await consultationApi(doctorToken, `/${draft.body!.id}/submit`, {}).catch(() => null);
+          if (submitted?.status === 200) consultationEvents.push({ id: draft.body!.id!, to: "SUBMITTED" });
+          else consultationRefused++;
+        } else consultationRefused++;
+        await sleep(500);
+      }
+    })();
+
     const mediaBack: number[] = [];
     let faults = 0;
     const uploadIds: string[] = [];
@@ -499,7 +546,7 @@ export default async function run(): Promise<void> {
     await sleep(3000);
 
     chatting = false;
-    await Promise.all([chatLoop, askLoop]);
+    await Promise.all([chatLoop, askLoop, requestLoop]);
     const lectureEnd = now();
     await rest(`/sessions/${lectureId}/end`, {});
     // Everything accepted is in each room's history, once.
@@ -521,6 +568,17 @@ export default async function run(): Promise<void> {
     const questionsLost = asked.filter((id) => !storedQuestions.has(id)).length;
     lost += questionsLost;
     duplicated += questions.length - new Set(questions.map((q) => q.text)).size;
+    const transitions = (
+      await pgc.query(
+        `SELECT "consultationId" AS id, "toStatus" AS to, count(*)::int AS n FROM "ConsultationTransition"
+          WHERE "consultationId" = ANY($1::uuid[]) GROUP BY 1, 2`,
+        [[...new Set(consultationEvents.map((e) => e.id))]],
+      )
+    ).rows as { id: string; to: string; n: number }[];
+    const recorded = new Map(transitions.map((t) => [`${t.id} ${t.to}`, t.n]));
+    const eventsLost = consultationEvents.filter((e) => !recorded.has(`${e.id} ${e.to}`)).length;
+    lost += eventsLost;
+    duplicated += transitions.reduce((sum, t) => sum + t.n - 1, 0);
     for (const id of uploadIds) {
       const done = await until(
         "upload processed",
@@ -563,6 +621,9 @@ export default async function run(): Promise<void> {
       `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`,
     );
     log(`Q&A: ${asked.length} questions acknowledged, ${askRefused} not; ${questionsLost} of them missing after`);
+    log(
+      `consultations: ${consultationEvents.length} events acknowledged (created, submitted), ${consultationRefused} requests not; ${eventsLost} missing after`,
+    );
     emit(BENCH, "faults_injected", faults, "count");
     emit(BENCH, "media_back_p95_ms", sorted.length === mediaBack.length ? percentile(sorted, 95) : NaN, "ms");
     emit(BENCH, "media_back_max_ms", sorted.at(-1) ?? NaN, "ms");
@@ -571,6 +632,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "duplicated_items", duplicated, "count");
     emit(BENCH, "chat_accepted", accepted.length, "count");
     emit(BENCH, "questions_accepted", asked.length, "count");
+    emit(BENCH, "consultation_events_accepted", consultationEvents.length, "count");
     emit(BENCH, "notify_clients", NOTIFY_CLIENTS, "count");
     emit(BENCH, "lecture_viewers", viewers.length, "count");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
