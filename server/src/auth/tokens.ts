@@ -20,8 +20,21 @@ interface Claims {
   sid: string;
 }
 
+/** Verified access tokens kept (a process serves a few thousand people at most within one token lifetime). */
+const VERIFIED_MAX = 20_000;
+
+type Payload = Claims & { sub: string; exp?: number };
+
 export class TokenService {
   private readonly key: Uint8Array;
+  /**
+   * Access tokens whose signature and claims were checked, least recently used first. A dashboard or a console
+   * sends the same token with every request: it is verified once, then found here by its exact text (any change to
+   * it is another key). jose verifies through WebCrypto, which queues on libuv's thread pool (behind argon2 during a
+   * login wave) and costs two event-loop turns per request. An entry is good until the token's own expiry;
+   * revocation is still checked on every request (the session registry).
+   */
+  private readonly verified = new Map<string, Payload>();
 
   constructor(
     secret: string,
@@ -53,16 +66,26 @@ export class TokenService {
       .sign(this.key);
   }
 
-  /** Verifies an access token and that its session has not been revoked. */
-  async verifyAccess(token: string): Promise<AuthUser> {
-    let payload: Claims & { sub?: string };
+  /** The token's claims once its signature, issuer, audience and expiry are checked (each token verified once). */
+  private async verifiedPayload(token: string): Promise<Payload> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.exp !== undefined && known.exp * 1000 <= Date.now()) {
+        this.verified.delete(token);
+        throw new AppError(ErrorCode.TOKEN_EXPIRED);
+      }
+      this.verified.delete(token); // re-inserted: most recently used
+      this.verified.set(token, known);
+      return known;
+    }
+    let payload: Claims & { sub?: string; exp?: number };
     try {
       ({ payload } = (await jwtVerify(token, this.key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ["HS256"],
       })) as {
-        payload: Claims & { sub?: string };
+        payload: Claims & { sub?: string; exp?: number };
       });
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw new AppError(ErrorCode.TOKEN_EXPIRED);
@@ -71,17 +94,26 @@ export class TokenService {
     if (typeof payload.sub !== "string" || typeof payload.sid !== "string" || !Array.isArray(payload.roles)) {
       throw new AppError(ErrorCode.TOKEN_INVALID);
     }
+    const verified = payload as Payload;
+    this.verified.set(token, verified);
+    if (this.verified.size > VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+    return verified;
+  }
+
+  /** Verifies an access token and that its session has not been revoked. */
+  async verifyAccess(token: string): Promise<AuthUser> {
+    const payload = await this.verifiedPayload(token);
     const { sid, sub } = payload;
     if (this.checkSessions && !(await phase("session", () => this.sessions.isLive(sid, sub))))
       throw new AppError(ErrorCode.TOKEN_REVOKED);
     return {
       id: payload.sub,
       username: payload.usr,
-      roles: payload.roles,
+      roles: [...payload.roles], // the cached claims stay as verified, whatever a request does with its principal
       institutionId: payload.inst,
       institutionTier: payload.tier,
       departmentId: payload.dept ?? null,
-      region: payload.reg ?? null,
+      region: payload.reg ? { ...payload.reg } : null,
       sessionId: payload.sid,
     };
   }
