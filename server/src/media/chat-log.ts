@@ -45,7 +45,19 @@ export class ChatLog {
   /** Rows per statement at most: a burst goes in a few statements, each quick to parse. */
   private readonly commit = groupCommit<Pending, StoredChat>((batch) => this.insert(batch), { maxBatch: 200 });
 
+  /** The last time given out by sentAt(). */
+  private lastMs = 0;
+
   constructor(private readonly pool: Pick<pg.Pool, "query">) {}
+
+  /**
+   * A message's time: now, but always after the previous message's in this process (a burst arrives within one
+   * millisecond), so the room's history keeps each sender's order (a sender's socket lives on one process).
+   */
+  sentAt(): Date {
+    this.lastMs = Math.max(Date.now(), this.lastMs + 1);
+    return new Date(this.lastMs);
+  }
 
   /** Stores a message with its audit row; resolves once committed, with the message as stored. */
   write(row: ChatRow, audit: AuditEntry): Promise<StoredChat> {

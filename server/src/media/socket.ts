@@ -173,7 +173,7 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
       senderId: user.id,
       senderName: s.grant.displayName,
       text: req.text,
-      sentAt: new Date().toISOString(),
+      sentAt: deps.chatLog.sentAt().toISOString(),
     };
     // The room sees an accepted message at once, while it is written (a conversation should not wait on the disk);
     // its sender hears back only after the commit, so an acknowledged message is never lost. A failed write takes
