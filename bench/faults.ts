@@ -292,14 +292,25 @@ export default async function run(): Promise<void> {
 
     log(`a live lecture for ${LECTURE_VIEWERS} of them`);
     const lecturerToken = await signFor(lecturerRow);
-    const rest = async (path: string, body: unknown) => {
-      const r = await fetch(`${cluster!.url}/api/training${path}`, {
+    /** A POST through the front: its status and JSON answer (null when it has none). */
+    const post = async (token: string, path: string, payload: unknown) => {
+      const r = await fetch(`${cluster!.url}/api${path}`, {
         method: "POST",
-        headers: { authorization: `Bearer ${lecturerToken}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(30_000),
       });
-      if (!r.ok) throw new Error(`training ${path}: ${r.status} ${await r.text()}`);
-      return (await r.json()) as { id: string };
+      const text = await r.text();
+      let body: { id?: string } | null = null;
+      try {
+        body = JSON.parse(text) as { id?: string };
+      } catch {} // an answer without JSON (a dropped connection's proxy page): only its status counts
+      return { status: r.status, ok: r.ok, text, body };
+    };
+    const rest = async (path: string, body: unknown) => {
+      const r = await post(lecturerToken, `/training${path}`, body);
+      if (!r.ok) throw new Error(`training ${path}: ${r.status} ${r.text}`);
+      return r.body as { id: string };
     };
     const startsAt = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000);
     const lectureId = (
@@ -395,15 +406,7 @@ export default async function run(): Promise<void> {
     // Consultation events through the faults: a township doctor creates a request and submits it, again and again,
     // through the front. What was acknowledged (201 / 200) is promised: the request exists, its submission is in its
     // history, each once. A refused or unanswered request is not (the doctor sees the failure and tries again).
-    const consultationApi = async (token: string, path: string, body: unknown) => {
-      const r = await fetch(`${cluster!.url}/api/consultations${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
-      return { status: r.status, body: (await r.json().catch(() => null)) as { id?: string } | null };
-    };
+    const consultationApi = (token: string, path: string, body: unknown) => post(token, `/consultations${path}`, body);
     let doctorToken = "";
     for (const d of doctorRows) {
       const token = await signFor(d);

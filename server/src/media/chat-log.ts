@@ -16,6 +16,8 @@ export interface ChatRow {
   senderId: string;
   text: string;
   sentAt: Date;
+  /** Named by its sender (clientRef): it may already be stored by an earlier send. */
+  named: boolean;
 }
 
 /** The message as stored: a resend answers with the first copy's time and text. */
@@ -69,17 +71,17 @@ export class ChatLog {
   private async insert(batch: Pending[]): Promise<StoredChat[]> {
     const audit = auditRowsInsert(
       batch.map((p) => p.audit),
-      7,
+      8,
     );
     // The final SELECT sees the table as it was before this statement: it finds the messages stored by an earlier
-    // send (a resend's first copy), not the ones this statement inserts.
+    // send (a resend's first copy), not the ones this statement inserts. Only named messages can have one.
     const { rows } = await this.pool.query<{ id: string; sentAt: Date; text: string }>(
       `WITH m AS (
          INSERT INTO "RoomChatMessage" (id, "roomKind", "roomId", "senderId", text, "sentAt")
          SELECT * FROM unnest($1::uuid[], $2::"MediaRoomKind"[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])
          ON CONFLICT (id) DO NOTHING
        ), a AS (${audit.text})
-       SELECT id::text AS id, "sentAt", text FROM "RoomChatMessage" WHERE id = ANY($1::uuid[])`,
+       SELECT id::text AS id, "sentAt", text FROM "RoomChatMessage" WHERE id = ANY($7::uuid[])`,
       [
         batch.map((p) => p.row.id),
         batch.map((p) => p.row.roomKind),
@@ -87,6 +89,7 @@ export class ChatLog {
         batch.map((p) => p.row.senderId),
         batch.map((p) => p.row.text),
         batch.map((p) => p.row.sentAt),
+        batch.filter((p) => p.row.named).map((p) => p.row.id),
         ...audit.values,
       ],
     );

@@ -190,6 +190,7 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
           senderId: user.id,
           text: message.text,
           sentAt: new Date(message.sentAt),
+          named: !!req.clientRef,
         },
         {
           action: "media.chat.send",
