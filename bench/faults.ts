@@ -14,7 +14,9 @@
 // - lost_items: chat messages and lecture questions (Q&A, asked by QA_ASKERS viewers) acknowledged before a fault
 //   and missing after, consultation events (a township doctor keeps creating and submitting requests through the
 //   front: every acknowledged creation and submission must be in the consultation's history), uploads accepted and
-//   not READY at the end, lecture viewers whose attendance is missing or shorter than their time connected;
+//   not READY at the end, lecture viewers whose attendance is missing or shorter than their time connected, and
+//   recording chunks (call 1 is recorded through every fault; its recorder stores each track in chunks of 5 s as
+//   they close) stored before a fault and not in the playback MP4 composed at the end;
 //   duplicated_items: chat messages or questions stored twice, a consultation event recorded twice, uploads
 //   processed more than once.
 // The log says, per fault and call, whether the call's media held or was rebuilt, and shows the servers'
@@ -29,6 +31,7 @@ import { Redis } from "ioredis";
 import type { Browser } from "playwright-core";
 import { io as connect, type Socket } from "socket.io-client";
 import { deidentifiedKey } from "@yilian/storage";
+import { recordingOwnerKey } from "@yilian/jobs";
 import { startCluster, type Cluster } from "../scripts/cluster/harness";
 import {
   ensureSdkBuilt,
@@ -290,7 +293,6 @@ export default async function run(): Promise<void> {
       }
     })();
 
-    log(`a live lecture for ${LECTURE_VIEWERS} of them`);
     const lecturerToken = await signFor(lecturerRow);
     /** A POST through the front: its status and JSON answer (null when it has none). */
     const post = async (token: string, path: string, payload: unknown) => {
@@ -312,6 +314,34 @@ export default async function run(): Promise<void> {
       if (!r.ok) throw new Error(`training ${path}: ${r.status} ${r.text}`);
       return r.body as { id: string };
     };
+    log("call 1 recorded through the faults, everyone present agreeing");
+    const recordingId = await (async () => {
+      const ask = await post(tokenOf[1]!, "/recordings/consent-requests", {
+        subjectId: calls[0],
+        patientConsent: true,
+      });
+      if (ask.status !== 201) throw new Error(`recording consent request: ${ask.status} ${ask.text}`);
+      for (const k of [0, 2, 3])
+        await post(tokenOf[k]!, `/recordings/consent-requests/${ask.body!.id}/answer`, { agree: true });
+      const q = new pg.Client({ connectionString: databaseUrl });
+      await q.connect();
+      const r = await q.query(`SELECT id FROM "Recording" WHERE "subjectId" = $1 AND status = 'RECORDING'`, [calls[0]]);
+      await q.end();
+      if (!r.rows[0]) throw new Error("call 1 is not being recorded");
+      return r.rows[0].id as string;
+    })();
+    /** Per part of the recording: the most chunks stored before any fault (what must be in the playback). */
+    const recordedBefore = new Map<number, number>();
+    const noteRecording = async () => {
+      const q = new pg.Client({ connectionString: databaseUrl });
+      await q.connect();
+      const { rows: r } = await q.query(`SELECT parts FROM "Recording" WHERE id = $1`, [recordingId]);
+      await q.end();
+      for (const p of r[0].parts as { part: number; chunks: number }[])
+        recordedBefore.set(p.part, Math.max(recordedBefore.get(p.part) ?? 0, p.chunks));
+    };
+
+    log(`a live lecture for ${LECTURE_VIEWERS} of them`);
     const startsAt = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000);
     const lectureId = (
       await rest("/sessions", {
@@ -472,21 +502,27 @@ export default async function run(): Promise<void> {
       );
     const pinOf = (roomId: string) => redis!.get(`${prefix}:media:room:consultation:${roomId}`);
 
-    log("fault 1: SIGKILL server-1");
+    // The server process running call 1's recorder (the harder case: the recording must be taken over).
+    const owner = await redis.get(recordingOwnerKey(prefix, recordingId));
+    const victim =
+      cluster.members.find((m) => m.kind === "server" && owner?.includes(`:${m.pid}:`))?.name ?? "server-1";
+    log(`fault 1: SIGKILL ${victim} (it runs the recorder of call 1)`);
+    await noteRecording();
     let at = markFault();
-    await cluster.member("server-1").kill("SIGKILL");
+    await cluster.member(victim).kill("SIGKILL");
     faults++;
     const measured = measureCalls(at);
     for (const ch of chatters)
       if (!ch.socket.connected)
         await until("chatter resumes", async () => (await ch.connect(cluster!.url), true), 20_000, 500);
     await measured;
-    await cluster.member("server-1").start();
+    await cluster.member(victim).start();
 
     log("fault 2: SIGKILL the media node of call 1");
     const node1 = (await pinOf(calls[0]!))!;
     const node2Before = (await pinOf(calls[1]!))!;
     let rebuilt = [heardIn(0), node2Before === node1 ? heardIn(1) : undefined];
+    await noteRecording();
     at = markFault();
     await cluster.member(node1).kill("SIGKILL");
     faults++;
@@ -495,6 +531,7 @@ export default async function run(): Promise<void> {
 
     log("fault 3: SIGKILL a mediasoup worker under call 2");
     const node2 = (await pinOf(calls[1]!))!;
+    await noteRecording();
     at = markFault();
     // The room's router lives on one of the node's two workers: kill them one at a time until the room notices.
     rebuilt = [undefined, heardIn(1)]; // call 1 may share the node, not necessarily the worker
@@ -525,6 +562,7 @@ export default async function run(): Promise<void> {
     uploadIds.push(uploadId);
     await until("upload mid-job", async () => existsSync(path.join(storageDir, deidentifiedKey(uploadId))), 60_000);
     await cluster.member("worker-2").start();
+    await noteRecording();
     at = markFault();
     await cluster.member("worker-1").kill("SIGKILL");
     faults++;
@@ -532,6 +570,7 @@ export default async function run(): Promise<void> {
     await cluster.member("worker-1").start();
 
     log("fault 5: Redis killed and restarted");
+    await noteRecording();
     at = markFault();
     await cluster.member("redis").kill("SIGKILL");
     faults++;
@@ -540,6 +579,7 @@ export default async function run(): Promise<void> {
     await measureCalls(at);
 
     log("fault 6: PostgreSQL crashed (immediate shutdown) and restarted");
+    await noteRecording();
     at = markFault();
     await privatePg.crash();
     faults++;
@@ -550,6 +590,13 @@ export default async function run(): Promise<void> {
 
     chatting = false;
     await Promise.all([chatLoop, askLoop, requestLoop]);
+    // The recording stops (through the front: whichever server process runs it) and is composed by a worker.
+    await until(
+      "recording stopped",
+      async () => ((await post(tokenOf[1]!, `/recordings/${recordingId}/stop`, {})).status === 200 ? true : null),
+      60_000,
+      1000,
+    );
     const lectureEnd = now();
     await rest(`/sessions/${lectureId}/end`, {});
     // Everything accepted is in each room's history, once.
@@ -615,6 +662,35 @@ export default async function run(): Promise<void> {
         attendanceLost++;
     }
     lost += attendanceLost;
+    const composed = await until(
+      "recording composed",
+      async () => {
+        const r = await pgc.query(
+          `SELECT status, parts, "durationMs", "startedAt", "stoppedAt" FROM "Recording" WHERE id = $1`,
+          [recordingId],
+        );
+        return r.rows[0].status === "READY" || r.rows[0].status === "FAILED" ? r.rows[0] : null;
+      },
+      600_000,
+      1000,
+    ).catch(() => null);
+    const processedDetail = (
+      await pgc.query(`SELECT detail FROM "AuditLog" WHERE "entityId" = $1 AND action = 'recording.process'`, [
+        recordingId,
+      ])
+    ).rows[0]?.detail as { skipped?: number; gaps?: unknown[] } | undefined;
+    const finalChunks = new Map(
+      ((composed?.parts ?? []) as { part: number; chunks: number }[]).map((p) => [p.part, p.chunks]),
+    );
+    let recordingLost = 0;
+    for (const [part, chunks] of recordedBefore)
+      recordingLost += composed?.status === "READY" ? Math.max(0, chunks - (finalChunks.get(part) ?? 0)) : chunks;
+    if (processedDetail?.skipped) recordingLost += processedDetail.skipped;
+    lost += recordingLost;
+    const recordingChunks = [...finalChunks.values()].reduce((a, b) => a + b, 0);
+    log(
+      `recording: ${composed?.status ?? "not finished"}, ${recordingChunks} chunks in ${finalChunks.size} parts, ${processedDetail?.gaps?.length ?? 0} gaps shown, ${composed ? Math.round(composed.durationMs / 1000) : NaN} s of ${composed ? Math.round((Date.parse(composed.stoppedAt) - Date.parse(composed.startedAt)) / 1000) : NaN} s; ${recordingLost} chunks stored before a fault missing after`,
+    );
     log(
       `lecture: ${attendance.size} attendance records for ${viewers.length} viewers, ${attendanceLost} short or missing; join refusals ${JSON.stringify(joinRefusals)}`,
     );
@@ -636,6 +712,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "chat_accepted", accepted.length, "count");
     emit(BENCH, "questions_accepted", asked.length, "count");
     emit(BENCH, "consultation_events_accepted", consultationEvents.length, "count");
+    emit(BENCH, "recording_chunks_accepted", recordingChunks, "count");
     emit(BENCH, "notify_clients", NOTIFY_CLIENTS, "count");
     emit(BENCH, "lecture_viewers", viewers.length, "count");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");

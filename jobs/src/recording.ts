@@ -21,8 +21,28 @@ export function recordingJobOptions(recordingId: string): JobsOptions {
 
 /**
  * Redis key the server process running a recording's recorder keeps alive (PX, refreshed well within it): when it
- * is gone while the recording is still RECORDING, that process died with its recorder.
+ * is gone while the recording is still RECORDING, that process died with its recorder, and whoever sets it again
+ * first (SET NX: another server process, or the worker's sweep) takes the recording over.
  */
 export const recordingOwnerKey = (redisPrefix: string, recordingId: string) =>
   `${redisPrefix}:recording:owner:${recordingId}`;
-export const RECORDING_OWNER_TTL_MS = 30_000;
+/** Short, so that a recording whose server process died goes on elsewhere after seconds, not minutes. */
+export const RECORDING_OWNER_TTL_MS = 9_000;
+/** Redis set of this deployment's running recordings (ids), which the server processes watch for orphans. */
+export const recordingsLiveKey = (redisPrefix: string) => `${redisPrefix}:recordings:live`;
+
+/**
+ * A recorded part (one producer's track over one segment) as the Recording row lists it while it is written: its
+ * chunks 0..chunks-1 are stored under recordingChunkKey(recordingId, part, kind, n).
+ */
+export interface StoredRecordingPart {
+  part: number;
+  kind: "audio" | "video";
+  /** When the part's media starts, from the start of the recording. */
+  offsetMs: number;
+  /** Stretch of uninterrupted media (0, then +1 after every media restart or recorder takeover). */
+  segment: number;
+  producerId: string;
+  peerId: string;
+  chunks: number;
+}

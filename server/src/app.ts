@@ -21,7 +21,7 @@ import { createIo, type IoServer } from "./realtime/io";
 import { createConsultationModule, type ConsultationModule } from "./consultations/module";
 import { createTrainingModule, type TrainingModule } from "./training";
 import { jobRoutes } from "./jobs/routes";
-import { recordingRoutes } from "./recording/routes";
+import { createRecordingModule } from "./recording/routes";
 import { createMediaModule, type MediaModule } from "./media";
 
 export interface YilianServer {
@@ -99,7 +99,8 @@ export function createYilianServer(services: Services): YilianServer {
   const media = createMediaModule(services);
   app.use(media.router);
   let io: IoServer | undefined; // created below with the HTTP server; recordings announce through it
-  app.use(recordingRoutes(services, authMw, () => media.hub.media(), { io: () => io }));
+  const recordings = createRecordingModule(services, authMw, () => media.hub.media(), { io: () => io });
+  app.use(recordings.router);
 
   app.use(consoleRoutes());
   app.use(routeNotFound);
@@ -132,7 +133,8 @@ export function createYilianServer(services: Services): YilianServer {
         });
       }),
     stop: async () => {
-      await consultations.close(); // first: stops presence announcements before the adapter's clients close
+      await recordings.close(); // first: running recordings are handed over with their last chunks stored
+      await consultations.close(); // stops presence announcements before the adapter's clients close
       await realtime.close();
       await training.close();
       await media.close();

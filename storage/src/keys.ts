@@ -8,6 +8,9 @@ export const deidentifiedKey = (uploadId: string) => `deid/${uploadId.slice(0, 2
 
 export const recordingKey = (recordingId: string) => `recordings/${recordingId}/recording.mp4`;
 export const posterKey = (recordingId: string) => `recordings/${recordingId}/poster.jpg`;
-/** One part per recorded track, numbered from 1 in the order the recorder lists them. */
-export const recordingPartKey = (recordingId: string, index: number, kind: string) =>
-  `recordings/${recordingId}/parts/${String(index + 1).padStart(3, "0")}-${kind}.mkv`;
+/**
+ * One part per recorded track (numbered by the recorder), stored while it is written, in chunks of a few seconds
+ * each (numbered from 0).
+ */
+export const recordingChunkKey = (recordingId: string, part: number, kind: string, chunk: number) =>
+  `recordings/${recordingId}/parts/${String(part).padStart(3, "0")}-${kind}/${String(chunk).padStart(5, "0")}.mkv`;

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomUUID, createHash } from "node:crypto";
 import { createRedis } from "@yilian/server";
-import { createStorage } from "@yilian/storage";
-import { recordingOwnerKey } from "@yilian/jobs";
+import { createStorage, recordingChunkKey } from "@yilian/storage";
+import { recordingOwnerKey, type StoredRecordingPart } from "@yilian/jobs";
 import type { BroadcastRoom, MediaService } from "@yilian/media";
 import { initRecording, execComposeRecording, execSweepRecordings } from "../../worker/src/queues/recording";
 import { composeMp4, probeParts, probeOutput } from "../../worker/src/recording/compose";
@@ -139,7 +139,10 @@ test("record a live consultation room, compose the MP4, play it back with Range"
   expect(stop.status).toBe(200);
   expect(stop.body.status).toBe("PROCESSING");
   const row = await db.recording.findUniqueOrThrow({ where: { id: start.body.id } });
-  expect((row.parts as unknown[]).length).toBe(2);
+  // Camera and microphone, each stored while it was recorded: chunks of 5 s.
+  const parts = row.parts as unknown as StoredRecordingPart[];
+  expect(parts.map((p) => p.kind).sort()).toEqual(["audio", "video"]);
+  for (const p of parts) expect(p.chunks).toBeGreaterThanOrEqual(2);
 
   const done = await waitFor(
     async () => {
@@ -353,7 +356,7 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
   // All parts unusable → FAILED with a readable reason, no retry storm.
   const storage = createStorage();
   const id = randomUUID();
-  const key = `recordings/${id}/parts/001-video.mkv`;
+  const key = recordingChunkKey(id, 1, "video", 0);
   await storage.putFile(key, path.join(work, "junk.mkv"));
   const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
   await db.recording.create({
@@ -364,7 +367,9 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
       institutionId: user.institutionId,
       startedById: user.id,
       status: "PROCESSING",
-      parts: [{ key, kind: "video", offsetMs: 0 }],
+      parts: [
+        { part: 1, kind: "video", offsetMs: 0, segment: 0, producerId: "p", peerId: "x", chunks: 1 },
+      ] satisfies StoredRecordingPart[] as object[],
     },
   });
   const r = await execComposeRecording({ db, storage }, id);
@@ -376,11 +381,28 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
   expect((await execComposeRecording({ db, storage }, id)).skipped).toBe(true);
 });
 
-test("the sweep ends a recording whose server process died (its owner key expired) within a minute, with the reason", async () => {
+test("a recording whose server process died and that nobody took over is ended by the sweep with what it stored", async () => {
   const user = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
   const prefix = process.env.REDIS_PREFIX!;
-  const [orphan, alive] = [randomUUID(), randomUUID()];
-  for (const id of [orphan, alive]) {
+  const [empty, stored, alive] = [randomUUID(), randomUUID(), randomUUID()];
+  // `stored` kept 2 s of camera, in two chunks, before its process died.
+  const storage = createStorage();
+  const run = (args: string[]) =>
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: work });
+  for (const c of [0, 1]) {
+    run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "1", "-c:v", "libvpx", `chunk${c}.mkv`]);
+    await storage.putFile(recordingChunkKey(stored, 1, "video", c), path.join(work, `chunk${c}.mkv`));
+  }
+  const part: StoredRecordingPart = {
+    part: 1,
+    kind: "video",
+    offsetMs: 0,
+    segment: 0,
+    producerId: "p",
+    peerId: "x",
+    chunks: 2,
+  };
+  for (const id of [empty, stored, alive]) {
     await db.recording.create({
       data: {
         id,
@@ -390,15 +412,33 @@ test("the sweep ends a recording whose server process died (its owner key expire
         startedById: user.id,
         status: "RECORDING",
         startedAt: new Date(Date.now() - 90_000),
+        parts: id === stored ? [part as object] : [],
       },
     });
   }
-  // The process running `alive`'s recorder keeps its key; `orphan`'s process died (its key expired).
-  await connection.set(recordingOwnerKey(prefix, alive), "1", "PX", 30_000);
-  await execSweepRecordings({ db, storage: createStorage(), owners: { redis: connection, prefix } }, worker.queue);
-  const lost = await db.recording.findUniqueOrThrow({ where: { id: orphan } });
-  expect(lost).toMatchObject({ status: "FAILED", failureReason: expect.stringMatching(/意外中断/) });
+  // The process running `alive`'s recorder keeps its key; the others' process died (their keys expired).
+  await connection.set(recordingOwnerKey(prefix, alive), "1", "PX", 60_000);
+  const ctx = { db, storage, owners: { redis: connection, prefix } };
+  // First seen orphaned: left to the server processes, which take such a recording over within seconds.
+  await execSweepRecordings(ctx, worker.queue);
+  expect((await db.recording.findUniqueOrThrow({ where: { id: stored } })).status).toBe("RECORDING");
+  // Still orphaned a sweep later: ended.
+  const r = await execSweepRecordings(ctx, worker.queue, Date.now() + 31_000);
+  expect(r.ended).toBe(2);
+  expect(await db.recording.findUniqueOrThrow({ where: { id: empty } })).toMatchObject({
+    status: "FAILED",
+    failureReason: expect.stringMatching(/意外中断/),
+  });
   expect((await db.recording.findUniqueOrThrow({ where: { id: alive } })).status).toBe("RECORDING");
+  // What `stored` recorded plays back: its two chunks joined.
+  const done = await waitFor(async () => {
+    const x = await db.recording.findUniqueOrThrow({ where: { id: stored } });
+    return x.status === "READY" || x.status === "FAILED" ? x : null;
+  }, 60_000);
+  expect(done.status).toBe("READY");
+  expect(done.durationMs!).toBeGreaterThan(1800);
+  const stop = await db.auditLog.findFirstOrThrow({ where: { action: "recording.stop", entityId: stored } });
+  expect((stop.detail as { reason: string }).reason).toMatch(/录制服务已停止/);
   await connection.del(recordingOwnerKey(prefix, alive));
   await db.recording.delete({ where: { id: alive } });
 });
@@ -431,7 +471,7 @@ test("the sweep fails recordings whose recorder was lost and re-enqueues stopped
     },
   });
   const r = await execSweepRecordings({ db, storage: createStorage() }, worker.queue);
-  expect(r.failed).toBeGreaterThanOrEqual(1);
+  expect(r.ended).toBeGreaterThanOrEqual(1);
   expect(r.requeued).toBeGreaterThanOrEqual(1);
   expect((await db.recording.findUniqueOrThrow({ where: { id: lost } })).failureReason).toMatch(/意外中断/);
   // The re-enqueued job runs: no parts → FAILED with a reason.

@@ -8,8 +8,22 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { createRedis } from "@yilian/server";
-import { UPLOADS_QUEUE, STATISTICS_QUEUE, RECORDING_QUEUE, recordingJobOptions } from "@yilian/jobs";
-import { createStorage, deidentifiedKey, originalKey, posterKey, previewKey, recordingKey } from "@yilian/storage";
+import {
+  UPLOADS_QUEUE,
+  STATISTICS_QUEUE,
+  RECORDING_QUEUE,
+  recordingJobOptions,
+  type StoredRecordingPart,
+} from "@yilian/jobs";
+import {
+  createStorage,
+  deidentifiedKey,
+  originalKey,
+  posterKey,
+  previewKey,
+  recordingChunkKey,
+  recordingKey,
+} from "@yilian/storage";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -132,12 +146,12 @@ test("SIGKILL in the middle of a recording job: after restart one READY recordin
   run(["-f", "lavfi", "-i", "sine=frequency=500", "-t", "3", "-c:a", "libopus", "ra.mkv"]);
   const storage = createStorage();
   const id = randomUUID();
-  const parts = [
-    { key: `recordings/${id}/parts/001-video.mkv`, kind: "video", offsetMs: 0 },
-    { key: `recordings/${id}/parts/002-audio.mkv`, kind: "audio", offsetMs: 200 },
+  const parts: StoredRecordingPart[] = [
+    { part: 1, kind: "video", offsetMs: 0, segment: 0, producerId: "cam", peerId: "doctor", chunks: 1 },
+    { part: 2, kind: "audio", offsetMs: 200, segment: 0, producerId: "mic", peerId: "doctor", chunks: 1 },
   ];
-  await storage.putFile(parts[0]!.key, path.join(fx.dir, "rv.mkv"));
-  await storage.putFile(parts[1]!.key, path.join(fx.dir, "ra.mkv"));
+  await storage.putFile(recordingChunkKey(id, 1, "video", 0), path.join(fx.dir, "rv.mkv"));
+  await storage.putFile(recordingChunkKey(id, 2, "audio", 0), path.join(fx.dir, "ra.mkv"));
   const spec = await db.user.findUniqueOrThrow({ where: { username: "spec.youtian.1" } });
   await db.recording.create({
     data: {
@@ -148,7 +162,7 @@ test("SIGKILL in the middle of a recording job: after restart one READY recordin
       startedById: spec.id,
       status: "PROCESSING",
       stoppedAt: new Date(),
-      parts,
+      parts: parts as object[],
     },
   });
 
@@ -176,7 +190,8 @@ test("SIGKILL in the middle of a recording job: after restart one READY recordin
   ).toBe(1);
   expect(await db.recording.count({ where: { id } })).toBe(1);
   // The raw parts are gone only now that the playback file is recorded.
-  for (const p of parts) expect(existsSync(path.join(storageDir, p.key))).toBe(false);
+  for (const p of parts)
+    expect(existsSync(path.join(storageDir, recordingChunkKey(id, p.part, p.kind, 0)))).toBe(false);
   expect(await (await recording.getJob(`recording-${id}`))!.getState()).toBe("completed");
 });
 

@@ -4,18 +4,25 @@
 // video consumer requests a key frame, which ffmpeg needs to start a valid file. Stopping sends each ffmpeg an
 // RTCP BYE (a clean end of input even when nothing flows any more). Uses only MediaApi, so it works against an
 // in-process MediaService or a remote media node.
+// A part is written in chunks of a few seconds (ffmpeg's segment muxer, cut at any packet: joined again in order
+// they are one stream), each handed to `onChunk` as soon as it is closed, so that what was recorded is stored while
+// the recording runs: the process running the recorder may die, and only its last chunk with it.
 // The room's media can be rebuilt under the recorder (its mediasoup worker died, or its media node was lost and the
 // room moved to another node, the recorder's peer with it): the recorder then finalises the parts it has, starts a
 // new segment and records the producers that appear again. The recording job puts a visible gap card between
-// segments, so a recording is never silently short.
+// segments, so a recording is never silently short. A recorder started again by another process after the first
+// one died (`resume`) does the same from its own start.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { MediaApi, MediaEvent } from "../api";
 
 export interface RecordedPart {
-  file: string;
+  /** Number of the part within the recording (unique across segments and recorder restarts). */
+  part: number;
+  /** Directory of its chunks. */
+  dir: string;
   kind: "audio" | "video";
   producerId: string;
   peerId: string;
@@ -45,6 +52,18 @@ export interface RecorderOptions {
   onIdle?: (reason?: string) => void;
   /** The room's media was rebuilt (worker or node lost): the recording goes on in segment `segment`. */
   onRestart?: (segment: number) => void;
+  /**
+   * Chunk `chunk` (from 0, in order per part) of `part` is closed in `file`: store it (the recorder waits for the
+   * promise before it reports the part's next chunk, and `stop()` waits for all of them).
+   */
+  onChunk?: (part: RecordedPart, chunk: number, file: string) => Promise<void>;
+  /** Seconds per chunk: what a dying recorder process can lose at most, besides the time until the takeover. */
+  chunkSeconds?: number;
+  /**
+   * A recording taken over after its recorder process died: offsets count from the recording's start, the
+   * segment and part numbers go on from those already stored.
+   */
+  resume?: { startedAt: number; segment: number; nextPart: number };
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -124,6 +143,9 @@ export function sendBye(port: number, ssrc: number): Promise<void> {
 
 interface Active {
   part: RecordedPart;
+  /** Chunks handed to onChunk so far, and the chain that hands them over in order. */
+  reported: number;
+  reporting: Promise<void>;
   port: number;
   ssrc: number;
   stderr: () => string;
@@ -146,6 +168,7 @@ export class RoomRecorder {
   private unsubscribe: () => void = () => undefined;
   private caps: unknown;
   private seq = 0;
+  private poll: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly api: MediaApi,
@@ -153,6 +176,10 @@ export class RoomRecorder {
     private readonly opts: RecorderOptions,
   ) {
     this.peerId = `recorder-${opts.recordingId}`;
+    if (opts.resume) {
+      this.segment = opts.resume.segment;
+      this.seq = opts.resume.nextPart - 1;
+    }
   }
 
   static async start(api: MediaApi, roomKey: string, opts: RecorderOptions): Promise<RoomRecorder> {
@@ -182,8 +209,12 @@ export class RoomRecorder {
       displayName: "录制",
       role: "RECORDER",
     });
-    this.startedAt = Date.now();
+    this.startedAt = this.opts.resume?.startedAt ?? Date.now();
     this.nodeId = snap.nodeId;
+    this.poll = setInterval(() => {
+      for (const a of this.parts.values()) void this.report(a);
+    }, 1000);
+    this.poll.unref();
     this.unsubscribe = this.api.onEvent((e) => this.onEvent(e));
     await Promise.all(snap.producers.map((p) => this.track(p.producerId, p.peerId)));
   }
@@ -254,11 +285,32 @@ export class RoomRecorder {
       ];
       const code = await a.exited;
       timers.forEach(clearTimeout);
+      await this.report(a);
       if (code || process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL)
         this.opts.log?.("recorder: ffmpeg ended", { producerId: a.part.producerId, code, stderr: a.stderr() });
     })();
     this.finalising.add(p);
     return p;
+  }
+
+  /** Hands the part's newly closed chunks (ffmpeg lists each in its CSV once written) to onChunk, in order. */
+  private report(a: Active): Promise<void> {
+    a.reporting = a.reporting.then(async () => {
+      const list = await readFile(path.join(a.part.dir, "chunks.csv"), "utf8").catch(() => "");
+      const files = list
+        .split("\n")
+        .map((l) => l.split(",")[0]!.trim())
+        .filter(Boolean);
+      for (; a.reported < files.length; a.reported++) {
+        const file = path.join(a.part.dir, files[a.reported]!);
+        try {
+          await this.opts.onChunk?.(a.part, a.reported, file);
+        } catch (err) {
+          this.opts.log?.("recorder: chunk not stored", { part: a.part.part, chunk: a.reported, err: String(err) });
+        }
+      }
+    });
+    return a.reporting;
   }
 
   private track(producerId: string, peerId: string): Promise<void> {
@@ -286,13 +338,19 @@ export class RoomRecorder {
     });
     const codec = (consumer.rtpParameters as { codecs: Codec[] }).codecs[0]!;
     const n = ++this.seq;
-    const base = path.join(this.opts.dir, `${String(n).padStart(3, "0")}-${consumer.kind}`);
-    await writeFile(`${base}.sdp`, sdpFor(consumer.kind, port, codec));
-    // 2. ffmpeg on the SDP, copying the codec as is into Matroska. No read timeout: a paused producer (a muted
-    //    microphone) sends nothing, and its part must go on when it resumes; stop() ends it with an RTCP BYE.
+    const dir = path.join(this.opts.dir, `${String(n).padStart(3, "0")}-${consumer.kind}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, "input.sdp"), sdpFor(consumer.kind, port, codec));
+    // 2. ffmpeg on the SDP, copying the codec as is into Matroska chunks. No read timeout: a paused producer (a
+    //    muted microphone) sends nothing, and its part must go on when it resumes; stop() ends it with an RTCP BYE.
+    //    setpriv: ffmpeg dies with this process (an orphan would listen for ever), its chunks taken over elsewhere.
     const ffmpeg = spawn(
-      this.opts.ffmpegPath ?? "ffmpeg",
+      "setpriv",
       [
+        "--pdeathsig",
+        "SIGKILL",
+        "--",
+        this.opts.ffmpegPath ?? "ffmpeg",
         "-hide_banner",
         "-loglevel",
         process.env.YILIAN_RECORDER_FFMPEG_LOGLEVEL ?? "error",
@@ -310,14 +368,28 @@ export class RoomRecorder {
         "-reorder_queue_size",
         "64",
         "-i",
-        `${base}.sdp`,
+        path.join(dir, "input.sdp"),
         "-map",
         "0",
         "-c",
         "copy",
         "-f",
+        "segment",
+        "-segment_format",
         "matroska",
-        `${base}.mkv`,
+        "-segment_time",
+        String(this.opts.chunkSeconds ?? 5),
+        // Cut at any packet (no key frames on a schedule from WebRTC senders): the chunks joined in order are one
+        // stream again, each starting at zero so that they join by their durations.
+        "-break_non_keyframes",
+        "1",
+        "-reset_timestamps",
+        "1",
+        "-segment_list",
+        path.join(dir, "chunks.csv"),
+        "-segment_list_type",
+        "csv",
+        path.join(dir, "%05d.mkv"),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -333,7 +405,8 @@ export class RoomRecorder {
     });
     await waitUntilBound(port);
     const part: RecordedPart = {
-      file: `${base}.mkv`,
+      part: n,
+      dir,
       kind: consumer.kind,
       producerId,
       peerId,
@@ -341,7 +414,16 @@ export class RoomRecorder {
       segment,
     };
     const ssrc = (consumer.rtpParameters as { encodings?: { ssrc?: number }[] }).encodings?.[0]?.ssrc ?? 0;
-    const active: Active = { part, port, ssrc, ffmpeg, exited, stderr: () => err };
+    const active: Active = {
+      part,
+      reported: 0,
+      reporting: Promise.resolve(),
+      port,
+      ssrc,
+      ffmpeg,
+      exited,
+      stderr: () => err,
+    };
     if (segment !== this.segment) {
       // The media restarted while this part was being set up: it belongs to the segment that just ended.
       this.finished.push(active);
@@ -353,6 +435,17 @@ export class RoomRecorder {
     await this.api.resumeConsumer(this.roomKey, this.peerId, consumer.id);
   }
 
+  /**
+   * Another process took the recording over (this one had lost touch with Redis for longer than its owner key
+   * lives): end the local ffmpegs at once, hand over nothing more, leave the peer to the new recorder.
+   */
+  abandon(): void {
+    this.stopped = true;
+    this.unsubscribe();
+    clearInterval(this.poll);
+    for (const a of [...this.finished, ...this.parts.values()]) a.ffmpeg.kill("SIGKILL");
+  }
+
   /** Stops every ffmpeg cleanly (finalising the files) and leaves the room; returns the parts written. */
   async stop(): Promise<{ parts: RecordedPart[]; durationMs: number }> {
     const all = () => [...this.finished, ...this.parts.values()].map((a) => a.part);
@@ -360,6 +453,7 @@ export class RoomRecorder {
     await Promise.allSettled([...this.pending]);
     this.stopped = true;
     this.unsubscribe();
+    clearInterval(this.poll);
     const durationMs = Date.now() - this.startedAt;
     for (const a of this.parts.values()) void this.finalise(a);
     await Promise.allSettled([...this.finalising]);

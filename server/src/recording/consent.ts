@@ -18,7 +18,7 @@ import { isTargetCoordinator, loadConsultation } from "../consultations/access";
 import { notFound } from "../authz/policy";
 import {
   controlTarget,
-  finishRecording,
+  stopRunningRecording,
   recordingDto,
   startRecording,
   subjectRoomKey,
@@ -256,7 +256,7 @@ export async function answerRunning(
   if (agree) await agreedTo(d, recordingId, [user.id]);
   else {
     const me = await d.db.user.findUnique({ where: { id: user.id }, select: { displayName: true } });
-    await finishRecording(d, recordingId, user, `${me?.displayName ?? "一位参与者"}不同意录像，录像已停止`);
+    await stopRunningRecording(d, recordingId, user, `${me?.displayName ?? "一位参与者"}不同意录像，录像已停止`);
   }
   return roomState(d, user, rec.subjectId);
 }

@@ -1,7 +1,9 @@
 // Recordings (录像) of consultation and training rooms: start/stop by the assigned specialist or the lecturer
 // (consultations only with the patient's consent recorded), post-processing by the `recording` job, playback with
 // range requests for the people allowed to see the consultation or the training session. Every step is audited.
+import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import type { Request, Response } from "express";
 import type { Redis } from "ioredis";
@@ -9,15 +11,21 @@ import type { Recording } from "@prisma/client";
 import { z } from "zod";
 import { AppError, ErrorCode, type RecordingChangedEvent, type RecordingView } from "@yilian/contract";
 import { roomKeyOf, type MediaApi } from "@yilian/media/api";
-import { RoomRecorder } from "@yilian/media/recording/recorder";
-import type { Db } from "../db";
+import { RoomRecorder, type RecordedPart, type RecorderOptions } from "@yilian/media/recording/recorder";
+import { sqlOf, type Db } from "../db";
 import type { AuthUser } from "../authz/principal";
 import { notFound } from "../authz/policy";
 import { audit } from "../audit/audit";
 import { loadConsultation } from "../consultations/access";
 import { loadAudienceMember, visibleSessionsWhere } from "../training/audience";
-import { recordingPartKey, scratchDir, type Storage } from "@yilian/storage";
-import { RECORDING_OWNER_TTL_MS, recordingJobOptions, recordingOwnerKey } from "@yilian/jobs";
+import { recordingChunkKey, scratchDir, type Storage } from "@yilian/storage";
+import {
+  RECORDING_OWNER_TTL_MS,
+  recordingJobOptions,
+  recordingOwnerKey,
+  recordingsLiveKey,
+  type StoredRecordingPart,
+} from "@yilian/jobs";
 import type { AppQueues } from "../jobs/queues";
 import { sendObject } from "../uploads/uploads";
 
@@ -36,37 +44,111 @@ export interface RecordingDeps {
   log: { warn(obj: object, msg: string): void };
   /** Tells the room's participants (Socket.IO, media room channel) that a recording changed. */
   announce?: (roomKey: string, e: RecordingChangedEvent) => void;
-  /** Where this process says it is alive while it runs a recorder (the worker's sweep ends orphaned ones). */
-  owner?: { redis: Pick<Redis, "set" | "del">; prefix: string };
+  /**
+   * Where this process says it is alive while it runs a recorder, and finds the recordings whose recorder process
+   * died (to take them over). Without it (single-process tests) recordings live and die with this process.
+   */
+  owner?: { redis: Redis; prefix: string };
 }
 
 /** The media room a recording's subject lives in. */
 export const subjectRoomKey = (subject: "CONSULTATION" | "TRAINING", subjectId: string) =>
   roomKeyOf(subject === "CONSULTATION" ? "consultation" : "training", subjectId);
 
-/** Recorders live in the process that started them (the media node's plain transports point at its ffmpeg). */
-const active = new Map<string, RoomRecorder>();
+/** Recorders live in the process that runs them (the media node's plain transports point at its ffmpeg). */
+const active = new Map<string, { recorder: RoomRecorder; dir: string }>();
 /** Per running recorder: the timer that keeps its owner key alive. */
 const ownerBeats = new Map<string, NodeJS.Timeout>();
+/** This process as the owner of its recorders (a restarted process on the same host is another owner). */
+const OWNER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+/** Takes the key if it is free or ours and (re)sets its expiry; 0 when another process holds it. */
+const CLAIM = `local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+
+const claim = (deps: RecordingDeps, id: string) =>
+  deps.owner!.redis.eval(CLAIM, 1, recordingOwnerKey(deps.owner!.prefix, id), OWNER, RECORDING_OWNER_TTL_MS);
 
 function keepOwned(deps: RecordingDeps, id: string): void {
   if (!deps.owner) return;
-  const { redis, prefix } = deps.owner;
   const beat = () =>
-    void redis
-      .set(recordingOwnerKey(prefix, id), String(process.pid), "PX", RECORDING_OWNER_TTL_MS)
+    void claim(deps, id)
+      .then((held) => {
+        if (held) return;
+        // Redis lost us for longer than the key lives and another process took the recording over.
+        deps.log.warn({ recordingId: id }, "recording taken over by another process; local recorder abandoned");
+        active.get(id)?.recorder.abandon();
+        active.delete(id);
+        clearInterval(ownerBeats.get(id));
+        ownerBeats.delete(id);
+      })
       .catch(() => undefined);
-  beat();
   const timer = setInterval(beat, RECORDING_OWNER_TTL_MS / 3);
   timer.unref();
   ownerBeats.set(id, timer);
 }
 
-function released(deps: RecordingDeps, id: string): void {
+/** This process no longer runs the recording; `ended`: nobody needs to take it over either. */
+async function released(deps: RecordingDeps, id: string, ended: boolean): Promise<void> {
   clearInterval(ownerBeats.get(id));
   ownerBeats.delete(id);
-  if (deps.owner) void deps.owner.redis.del(recordingOwnerKey(deps.owner.prefix, id)).catch(() => undefined);
+  if (!deps.owner) return;
+  const { redis, prefix } = deps.owner;
+  if (ended) await redis.srem(recordingsLiveKey(prefix), id).catch(() => undefined);
+  await redis.del(recordingOwnerKey(prefix, id)).catch(() => undefined);
 }
+
+/** Records chunk `chunk` of a part: stored object first, then the part's entry in the row (chunks = how many). */
+const RECORD_CHUNK = `UPDATE "Recording" SET parts = CASE
+    WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(parts) e WHERE (e->>'part')::int = $2)
+    THEN (SELECT jsonb_agg(CASE WHEN (e->>'part')::int = $2
+                                THEN e || jsonb_build_object('chunks', GREATEST((e->>'chunks')::int, $3))
+                                ELSE e END ORDER BY o)
+            FROM jsonb_array_elements(parts) WITH ORDINALITY AS t(e, o))
+    ELSE parts || jsonb_build_array($4::jsonb) END
+  WHERE id = $1::uuid AND status = 'RECORDING'`;
+
+async function storeChunk(deps: RecordingDeps, id: string, part: RecordedPart, chunk: number, file: string) {
+  await deps.storage.putFile(recordingChunkKey(id, part.part, part.kind, chunk), file, {
+    move: true,
+    contentType: "video/x-matroska",
+  });
+  const entry: StoredRecordingPart = {
+    part: part.part,
+    kind: part.kind,
+    offsetMs: part.offsetMs,
+    segment: part.segment,
+    producerId: part.producerId,
+    peerId: part.peerId,
+    chunks: chunk + 1,
+  };
+  await sqlOf(deps.db).query(RECORD_CHUNK, [id, part.part, chunk + 1, JSON.stringify(entry)]);
+}
+
+/** What every recorder of `rec` is started with, by the process that started it or one that took it over. */
+function recorderOptions(
+  deps: RecordingDeps,
+  rec: Recording,
+  roomKey: string,
+): Omit<RecorderOptions, "dir"> & { recordingId: string } {
+  return {
+    recordingId: rec.id,
+    onIdle: (reason) =>
+      void finishRecording(deps, rec.id, null, reason).catch((err) =>
+        deps.log.warn({ err: String(err), recordingId: rec.id }, "auto-stop failed"),
+      ),
+    // Said in the room: the stretch until the media is back is missing, and the playback will show where.
+    onRestart: () =>
+      deps.announce?.(roomKey, {
+        recording: recordingDto(rec),
+        reason: "音视频服务故障，录像短暂中断，已自动继续录制（回放中将标出中断时段）",
+      }),
+    onChunk: (part, chunk, file) => storeChunk(deps, rec.id, part, chunk, file),
+    log: (msg, data) => deps.log.warn({ ...data, recordingId: rec.id }, msg),
+  };
+}
+
+const recorderDir = async (id: string) => path.join(await scratchDir(), `recording-${id}-${randomUUID().slice(0, 8)}`);
 
 export function recordingDto(r: Recording): RecordingView {
   return {
@@ -180,24 +262,21 @@ export async function startRecording(
     return r;
   });
   try {
+    // Owned (and known to the deployment's server processes) before it runs: if this process dies from here on,
+    // another one takes the recording over.
+    if (deps.owner) {
+      await claim(deps, rec.id);
+      await deps.owner.redis.sadd(recordingsLiveKey(deps.owner.prefix), rec.id);
+    }
+    const dir = await recorderDir(rec.id);
     const recorder = await RoomRecorder.start(api, target.roomKey, {
-      recordingId: rec.id,
-      dir: path.join(await scratchDir(), `recording-${rec.id}`),
-      onIdle: (reason) =>
-        void finishRecording(deps, rec.id, null, reason).catch((err) =>
-          deps.log.warn({ err: String(err), recordingId: rec.id }, "auto-stop failed"),
-        ),
-      // Said in the room: the stretch until the media is back is missing, and the playback will show where.
-      onRestart: () =>
-        deps.announce?.(target.roomKey, {
-          recording: recordingDto(rec),
-          reason: "音视频服务故障，录像短暂中断，已自动继续录制（回放中将标出中断时段）",
-        }),
-      log: (msg, data) => deps.log.warn({ ...data, recordingId: rec.id }, msg),
+      ...recorderOptions(deps, rec, target.roomKey),
+      dir,
     });
-    active.set(rec.id, recorder);
+    active.set(rec.id, { recorder, dir });
     keepOwned(deps, rec.id);
   } catch (e) {
+    await released(deps, rec.id, true);
     deps.announce?.(target.roomKey, {
       recording: recordingDto({ ...rec, status: "FAILED", failureReason: "录像启动失败" }),
     });
@@ -211,62 +290,193 @@ export async function startRecording(
   return recordingDto(rec);
 }
 
-/** Stops the recorder, stores its parts, hands the recording to the `recording` job. */
-export async function finishRecording(deps: RecordingDeps, id: string, actor: AuthUser | null, reason?: string) {
-  const recorder = active.get(id);
-  if (!recorder) return;
-  active.delete(id);
-  const { parts } = await recorder.stop();
-  released(deps, id);
-  const stored: {
-    key: string;
-    kind: "audio" | "video";
-    offsetMs: number;
-    segment: number;
-    producerId: string;
-    peerId: string;
-  }[] = [];
-  for (const [i, p] of parts.entries()) {
-    const key = recordingPartKey(id, i, p.kind);
-    try {
-      await deps.storage.putFile(key, p.file, { move: true, contentType: "video/x-matroska" });
-      stored.push({
-        key,
-        kind: p.kind,
-        offsetMs: p.offsetMs,
-        segment: p.segment,
-        producerId: p.producerId,
-        peerId: p.peerId,
-      });
-    } catch (err) {
-      deps.log.warn({ err: String(err), recordingId: id, file: p.file }, "recording part not stored");
-    }
-  }
-  await rm(path.join(await scratchDir(), `recording-${id}`), { recursive: true, force: true });
+/** The parts stored so far (chunks counted), by number. */
+const storedParts = (rec: Pick<Recording, "parts">) => (rec.parts as unknown as StoredRecordingPart[]) ?? [];
+
+/**
+ * Ends a recording with the parts stored so far: PROCESSING and handed to the `recording` job (FAILED when nothing
+ * was stored), audited with the reason; the room is told.
+ */
+/** Who ended a recording (null: the system), named explicitly: the stop may come from another server process. */
+type Actor = Pick<AuthUser, "id" | "institutionId"> | null;
+
+async function endRecording(deps: RecordingDeps, id: string, actor: Actor, reason?: string) {
   const row = await deps.db.$transaction(async (tx) => {
+    const current = await tx.recording.findUniqueOrThrow({ where: { id } });
+    if (current.status !== "RECORDING") return null;
+    const parts = storedParts(current).filter((p) => (p.chunks ?? 0) > 0);
     const r = await tx.recording.update({
       where: { id },
-      data: { status: "PROCESSING", stoppedAt: new Date(), parts: stored },
+      data: parts.length
+        ? { status: "PROCESSING", stoppedAt: new Date() }
+        : { status: "FAILED", stoppedAt: new Date(), failureReason: "录制期间没有任何音视频流" },
     });
     await audit(tx, {
       action: "recording.stop",
       entityType: "Recording",
       entityId: id,
       outcome: "SUCCESS",
-      ...(actor ? {} : { actorId: null, actorInstitutionId: null }),
+      actorId: actor?.id ?? null,
+      actorInstitutionId: actor?.institutionId ?? null,
       detail: {
-        parts: stored.length,
-        segments: new Set(stored.map((p) => p.segment)).size,
+        parts: parts.length,
+        chunks: parts.reduce((n, p) => n + (p.chunks ?? 0), 0),
+        segments: new Set(parts.map((p) => p.segment)).size,
         ...(reason ? { reason } : {}),
       },
     });
     return r;
   });
-  await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));
+  if (!row) return;
+  if (row.status === "PROCESSING")
+    await deps.queues.recording.add("compose", { recordingId: id }, recordingJobOptions(id));
   deps.announce?.(subjectRoomKey(row.subject, row.subjectId), {
     recording: recordingDto(row),
     ...(reason ? { reason } : {}),
   });
+}
+
+/** Stops this process's recorder (its last chunks stored), hands the recording to the `recording` job. */
+async function finishRecording(deps: RecordingDeps, id: string, actor: Actor, reason?: string) {
+  const running = active.get(id);
+  if (!running) return;
+  active.delete(id);
+  await running.recorder.stop();
+  await rm(running.dir, { recursive: true, force: true });
+  await endRecording(deps, id, actor, reason);
+  await released(deps, id, true);
+}
+
+/**
+ * Takes over a recording whose recorder process died (its owner key expired and this process set it again): a new
+ * recorder in the same room records the media from now on as a new segment, after the parts the first one stored
+ * (the playback shows the gap); with the room gone the recording ends with what was stored.
+ */
+async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
+  const rec = await deps.db.recording.findUnique({ where: { id } });
+  if (!rec || rec.status !== "RECORDING") {
+    await released(deps, id, true);
+    return;
+  }
+  const roomKey = subjectRoomKey(rec.subject, rec.subjectId);
+  const parts = storedParts(rec);
+  const peerId = `recorder-${id}`;
+  try {
+    const api = await deps.media();
+    const room = (await api.hasRoom(roomKey)) ? await api.snapshot(roomKey) : null;
+    // The dead process's recorder is still a peer (its transports point at the dead ffmpegs): replace it.
+    const others = room ? room.peerCount - (room.peers?.some((p) => p.peerId === peerId) ? 1 : 0) : 0;
+    if (!room || others < 1) throw new Error("room gone");
+    await api.leavePeer(roomKey, peerId).catch(() => undefined);
+    const dir = await recorderDir(id);
+    const recorder = await RoomRecorder.start(api, roomKey, {
+      ...recorderOptions(deps, rec, roomKey),
+      dir,
+      resume: {
+        startedAt: rec.startedAt.getTime(),
+        segment: Math.max(-1, ...parts.map((p) => p.segment ?? 0)) + 1,
+        nextPart: Math.max(0, ...parts.map((p) => p.part ?? 0)) + 1,
+      },
+    });
+    active.set(id, { recorder, dir });
+    keepOwned(deps, id);
+    await audit(deps.db, {
+      action: "recording.takeover",
+      entityType: "Recording",
+      entityId: id,
+      outcome: "SUCCESS",
+      actorId: null,
+      actorInstitutionId: null,
+      detail: { owner: OWNER, storedParts: parts.length },
+    });
+    deps.announce?.(roomKey, {
+      recording: recordingDto(rec),
+      reason: "录制服务故障，录像短暂中断，已自动继续录制（回放中将标出中断时段）",
+    });
+  } catch (err) {
+    deps.log.warn({ err: String(err), recordingId: id }, "recording not taken over; ended with its stored parts");
+    await endRecording(deps, id, null, "录制服务故障，房间已结束，录像在中断处结束");
+    await released(deps, id, true);
+  }
+}
+
+/**
+ * This process's part in the deployment's recordings: it hears stops of the recordings it runs, and it watches the
+ * running recordings for ones whose recorder process died (owner key expired) and takes each over, at most one
+ * process per recording (SET NX decides). Returns the stop function.
+ */
+export async function serveRecordings(deps: RecordingDeps, everyMs = 2000): Promise<() => Promise<void>> {
+  if (!deps.owner) return async () => undefined;
+  const stopListening = await listenForStops(deps);
+  const { redis, prefix } = deps.owner;
+  let running: Promise<void> = Promise.resolve();
+  const scan = async () => {
+    const ids = (await redis.smembers(recordingsLiveKey(prefix))).filter((id) => !active.has(id));
+    for (const id of ids) {
+      const taken = await redis.set(recordingOwnerKey(prefix, id), OWNER, "PX", RECORDING_OWNER_TTL_MS, "NX");
+      if (taken) await takeOver(deps, id);
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(scan).catch((err) => deps.log.warn({ err: String(err) }, "orphaned recordings scan failed"));
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+    await stopListening();
+  };
+}
+
+/**
+ * This process is stopping: each recorder it runs stops with its chunks stored and its owner key released, so
+ * that another server process takes the recording over within seconds (a new segment), or this one when it is back.
+ */
+export async function handOverRecordings(deps: RecordingDeps): Promise<void> {
+  await Promise.all(
+    [...active.entries()].map(async ([id, { recorder, dir }]) => {
+      active.delete(id);
+      await recorder.stop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      await released(deps, id, !deps.owner);
+      if (!deps.owner) await endRecording(deps, id, null, "录制服务已停止，录像在此结束");
+    }),
+  );
+}
+
+/** Where a server process hears that a recording it runs is to stop (the request came through another one). */
+const stopChannel = (prefix: string) => `${prefix}:recording:stop`;
+
+/**
+ * Stops a recording wherever its recorder runs: here, or in the server process that owns it (told over Redis; the
+ * answer waits until the row says it stopped). UNAVAILABLE when no process ends it in time (its owner just died and
+ * the recording is being taken over: the user tries again).
+ */
+export async function stopRunningRecording(deps: RecordingDeps, id: string, actor: Actor, reason?: string) {
+  if (active.has(id) || !deps.owner) return finishRecording(deps, id, actor, reason);
+  await deps.owner.redis.publish(stopChannel(deps.owner.prefix), JSON.stringify({ id, actor, reason }));
+  for (const until = Date.now() + 15_000; Date.now() < until; ) {
+    const r = await deps.db.recording.findUnique({ where: { id }, select: { status: true } });
+    if (r?.status !== "RECORDING") return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new AppError(ErrorCode.UNAVAILABLE, "录像服务正在恢复，暂时无法停止录像，请稍后重试");
+}
+
+/** Listens for stops of recordings this process runs that came through another server process. */
+async function listenForStops(deps: RecordingDeps): Promise<() => Promise<void>> {
+  if (!deps.owner) return async () => undefined;
+  const sub = deps.owner.redis.duplicate();
+  sub.on("error", () => undefined); // reconnects and resubscribes by itself
+  await sub.subscribe(stopChannel(deps.owner.prefix));
+  sub.on("message", (_channel, raw) => {
+    const m = JSON.parse(raw) as { id: string; actor: Actor; reason?: string };
+    if (active.has(m.id))
+      void finishRecording(deps, m.id, m.actor, m.reason).catch((err) =>
+        deps.log.warn({ err: String(err), recordingId: m.id }, "stop failed"),
+      );
+  });
+  return async () => void (await sub.quit().catch(() => sub.disconnect()));
 }
 
 export async function stopRecording(deps: RecordingDeps, user: AuthUser, id: string) {
@@ -276,8 +486,7 @@ export async function stopRecording(deps: RecordingDeps, user: AuthUser, id: str
     throw e instanceof AppError && e.code === ErrorCode.NOT_FOUND ? notFound("录像") : e;
   });
   if (rec.status !== "RECORDING") throw new AppError(ErrorCode.INVALID_STATE, "该录像已停止");
-  if (!active.has(id)) throw new AppError(ErrorCode.INVALID_STATE, "该录像不在本服务节点上运行");
-  await finishRecording(deps, id, user);
+  await stopRunningRecording(deps, id, user);
   return recordingDto(await deps.db.recording.findUniqueOrThrow({ where: { id } }));
 }
 

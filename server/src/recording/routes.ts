@@ -25,12 +25,16 @@ const IdParams = z.object({ id: z.uuid() });
 const ListQuery = z.object({ subject: z.enum(["CONSULTATION", "TRAINING"]), subjectId: z.uuid() });
 const StateQuery = z.object({ subjectId: z.uuid() });
 
-export function recordingRoutes(
+/**
+ * The recording endpoints, and this process's part in keeping recordings running: it takes over those whose
+ * recorder process died, and hands its own over when it stops (`close`).
+ */
+export function createRecordingModule(
   services: Pick<Services, "db" | "redis" | "config" | "logger">,
   requireAuth: RequestHandler,
   media: () => Promise<MediaApi>,
   opts: { storage?: Storage; queues?: AppQueues; io?: () => IoServer | undefined } = {},
-): Router {
+): { router: Router; close(): Promise<void> } {
   // Recording events go to the media room's channel: everyone present, on any server process (Redis adapter).
   const toRoom = (roomKey: string) => opts.io?.()?.to(roomChannel(roomKey));
   const deps: consent.ConsentDeps = {
@@ -152,5 +156,15 @@ export function recordingRoutes(
       await rec.sendRecording(deps, currentUser(res), params.id, req, res, "poster");
     },
   );
-  return router;
+  const serving = rec.serveRecordings(deps);
+  serving.catch((err) =>
+    services.logger.warn({ err: String(err) }, "recordings: not serving the deployment's recordings"),
+  );
+  return {
+    router,
+    close: async () => {
+      await (await serving.catch(() => async () => undefined))();
+      await rec.handOverRecordings(deps);
+    },
+  };
 }

@@ -9,37 +9,31 @@ import path from "node:path";
 import { Queue, Worker, UnrecoverableError, type ConnectionOptions } from "bullmq";
 import type { Db } from "@yilian/server";
 import { writeAudit } from "@yilian/audit";
-import { posterKey, recordingKey, scratchDir, type Storage } from "@yilian/storage";
+import { posterKey, recordingChunkKey, recordingKey, scratchDir, type Storage } from "@yilian/storage";
 import type { Redis } from "ioredis";
 import {
   RECORDING_OWNER_TTL_MS,
   RECORDING_QUEUE,
   recordingJobOptions,
   recordingOwnerKey,
+  recordingsLiveKey,
   RecordingJobData,
   type RecordingJobName,
+  type StoredRecordingPart,
 } from "@yilian/jobs";
-import { composeRecording, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
+import { composeRecording, joinChunks, poster, probeOutput, probeParts, type PartInput } from "../recording/compose";
 
 export { RECORDING_QUEUE };
-
-export interface RecordingPart {
-  /** Storage key of the raw part (uploaded by the media node when the recording stopped). */
-  key: string;
-  kind: "audio" | "video";
-  offsetMs: number;
-  /** Segment of uninterrupted media (absent: 0). */
-  segment?: number;
-  producerId?: string;
-  peerId?: string;
-}
 
 export interface RecordingContext {
   db: Db;
   storage: Storage;
   faultDelayMs?: number;
-  /** Where recording servers keep their owner keys (recordingOwnerKey): a recording without one lost its recorder. */
-  owners?: { redis: Pick<Redis, "exists">; prefix: string };
+  /**
+   * Where recording servers keep their owner keys (recordingOwnerKey): a recording without one lost its recorder,
+   * and one no server process took over is ended by the sweep.
+   */
+  owners?: { redis: Pick<Redis, "exists" | "set" | "get" | "srem">; prefix: string };
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -69,7 +63,7 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
   const { db, storage } = ctx;
   const rec = await db.recording.findUnique({ where: { id: recordingId } });
   if (!rec || rec.status !== "PROCESSING") return { recordingId, status: rec?.status ?? "MISSING", skipped: true };
-  const parts = (rec.parts as unknown as RecordingPart[]) ?? [];
+  const parts = ((rec.parts as unknown as StoredRecordingPart[]) ?? []).filter((p) => p.chunks > 0);
   if (!parts.length) {
     await fail(db, rec.id, "录制期间没有任何音视频流");
     return { recordingId, status: "FAILED" };
@@ -77,11 +71,24 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
   const work = await mkdtemp(path.join(await scratchDir(), "rec-"));
   try {
     const inputs: PartInput[] = [];
-    for (const [i, p] of parts.entries()) {
-      if (!(await storage.stat(p.key))) continue; // counted as bad below
-      const local = path.join(work, `part-${i}${path.extname(p.key) || ".mkv"}`);
-      await storage.download(p.key, local);
-      inputs.push({ file: local, kind: p.kind, offsetMs: p.offsetMs, segment: p.segment ?? 0 });
+    for (const p of parts) {
+      // The chunks in order, up to the first one missing (a part's time only runs on while nothing is missing).
+      const chunks: string[] = [];
+      for (let c = 0; c < p.chunks; c++) {
+        const key = recordingChunkKey(rec.id, p.part, p.kind, c);
+        if (!(await storage.stat(key))) break;
+        const local = path.join(work, `part-${p.part}-${c}.mkv`);
+        await storage.download(key, local);
+        chunks.push(local);
+      }
+      if (!chunks.length) continue; // counted as missing below
+      let file = chunks[0]!;
+      if (chunks.length > 1) {
+        file = path.join(work, `part-${p.part}.mkv`);
+        // Chunks that do not join leave an unreadable part, which the probe below counts as bad.
+        await joinChunks(chunks, file).catch(() => undefined);
+      }
+      inputs.push({ file, kind: p.kind, offsetMs: p.offsetMs, segment: p.segment });
     }
     const { ok, bad } = await probeParts(inputs);
     const missing = parts.length - inputs.length;
@@ -136,21 +143,28 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
         });
       }
     });
-    // Raw parts are no longer needed once the playback file is safely stored and recorded.
-    for (const p of parts) await storage.delete(p.key).catch(() => undefined);
+    // Raw parts are no longer needed once the playback file is safely stored and recorded (also chunks a recorder
+    // stored after its recording was taken over or ended, which the row does not list).
+    const raw: string[] = [];
+    for await (const o of storage.list(`recordings/${rec.id}/parts/`)) raw.push(o.key);
+    for (const key of raw) await storage.delete(key).catch(() => undefined);
     return { recordingId, status: "READY", durationS: out.durationS, skippedParts: bad.length + missing, gaps };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-/** Recordings nobody stopped (the recording server process died) end FAILED after this long. */
+/** Recordings nobody stopped end after this long, whatever their owner says. */
 export const MAX_RECORDING_MS = 12 * 3600_000;
+/** The sweep leaves an orphaned recording this long to the server processes (which take one over in seconds). */
+export const ORPHAN_GRACE_MS = 30_000;
 
 /**
- * Periodic housekeeping (every minute): a recording still RECORDING whose server process stopped keeping its owner
- * key alive (it died with the recorder), or long after any session could last, lost its recorder and ends FAILED
- * with the reason; a PROCESSING recording without a job (Redis was unreachable at stop) gets its job again.
+ * Periodic housekeeping (every minute): a recording still RECORDING whose recorder process died (no owner key) and
+ * that no server process took over within ORPHAN_GRACE_MS (none is running, or none reaches its media) ends with
+ * the parts it stored: PROCESSING for the `recording` job (FAILED when it stored nothing), the reason audited. So
+ * does one older than any session could last. A PROCESSING recording without a job (Redis was unreachable at stop)
+ * gets its job again.
  */
 export async function execSweepRecordings(
   ctx: RecordingContext,
@@ -159,32 +173,54 @@ export async function execSweepRecordings(
 ) {
   const running = await ctx.db.recording.findMany({
     where: { status: "RECORDING", startedAt: { lt: new Date(now - RECORDING_OWNER_TTL_MS) } },
-    select: { id: true, startedAt: true },
+    select: { id: true, startedAt: true, parts: true },
   });
-  const stale: string[] = [];
+  const stale: typeof running = [];
   for (const r of running) {
-    const orphaned = ctx.owners ? !(await ctx.owners.redis.exists(recordingOwnerKey(ctx.owners.prefix, r.id))) : false;
-    if (orphaned || r.startedAt.getTime() < now - MAX_RECORDING_MS) stale.push(r.id);
+    const tooLong = r.startedAt.getTime() < now - MAX_RECORDING_MS;
+    if (!ctx.owners) {
+      if (tooLong) stale.push(r);
+      continue;
+    }
+    const { redis, prefix } = ctx.owners;
+    const owner = recordingOwnerKey(prefix, r.id);
+    if (!tooLong && (await redis.exists(owner))) continue;
+    // Orphaned: first seen now, or long enough ago that no server process is going to take it over.
+    const seenKey = `${owner}:orphan-since`;
+    await redis.set(seenKey, String(now), "PX", 10 * ORPHAN_GRACE_MS, "NX");
+    const since = Number(await redis.get(seenKey));
+    if (!tooLong && now - since < ORPHAN_GRACE_MS) continue;
+    // The owner key decides between the sweep and a server process taking it over at the same moment.
+    if (!tooLong && !(await redis.set(owner, "sweep", "PX", RECORDING_OWNER_TTL_MS, "NX"))) continue;
+    stale.push(r);
   }
-  for (const id of stale) {
-    await ctx.db.$transaction(async (tx) => {
+  for (const r of stale) {
+    const parts = ((r.parts as unknown as StoredRecordingPart[]) ?? []).filter((p) => p.chunks > 0);
+    const stored = parts.length > 0;
+    const reason = "录制服务已停止，录像在中断处结束";
+    const ended = await ctx.db.$transaction(async (tx) => {
       const { count } = await tx.recording.updateMany({
-        where: { id, status: "RECORDING" },
-        data: {
-          status: "FAILED",
-          failureReason: "录制意外中断（录制服务已停止），本次录像不可用",
-          stoppedAt: new Date(now),
-        },
+        where: { id: r.id, status: "RECORDING" },
+        data: stored
+          ? { status: "PROCESSING", stoppedAt: new Date(now) }
+          : {
+              status: "FAILED",
+              failureReason: "录制意外中断（录制服务已停止），本次录像不可用",
+              stoppedAt: new Date(now),
+            },
       });
       if (count)
         await writeAudit(tx, {
-          action: "recording.process",
+          action: stored ? "recording.stop" : "recording.process",
           entityType: "Recording",
-          entityId: id,
-          outcome: "FAILED",
-          detail: { reason: "recorder lost" },
+          entityId: r.id,
+          outcome: stored ? "SUCCESS" : "FAILED",
+          detail: { reason: stored ? reason : "recorder lost", parts: parts.length },
         });
+      return count > 0;
     });
+    if (ended && stored) await queue.add("compose", { recordingId: r.id }, recordingJobOptions(r.id));
+    await ctx.owners?.redis.srem(recordingsLiveKey(ctx.owners.prefix), r.id);
   }
   const processing = await ctx.db.recording.findMany({
     where: { status: "PROCESSING", stoppedAt: { lt: new Date(now - 5 * 60_000) } },
@@ -197,9 +233,8 @@ export async function execSweepRecordings(
       requeued++;
     }
   }
-  return { failed: stale.length, requeued };
+  return { ended: stale.length, requeued };
 }
-
 export async function initRecording(
   ctx: RecordingContext,
   connection: ConnectionOptions,

@@ -95,6 +95,19 @@ function ffmpeg(args: string[], timeoutMs: number): Promise<void> {
   });
 }
 
+/** The input list of ffmpeg's concat demuxer. */
+const concatList = (files: string[]) => files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join("\n") + "\n";
+
+/**
+ * Joins a part's chunks (written by the recorder's segment muxer, each starting at zero) into one Matroska file,
+ * without re-encoding: in order they are the one stream the part was.
+ */
+export async function joinChunks(chunks: string[], out: string): Promise<void> {
+  const list = `${out}.txt`;
+  await writeFile(list, concatList(chunks));
+  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", out], 120_000);
+}
+
 const W = 1280;
 const H = 720;
 
@@ -288,7 +301,7 @@ export async function composeRecording(
     prevEndS = endS;
   }
   const list = path.join(dir, "pieces.txt");
-  await writeFile(list, pieces.map((p) => `file '${p.replace(/'/g, "'\\''")}'`).join("\n") + "\n");
+  await writeFile(list, concatList(pieces));
   await ffmpeg(
     ["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out],
     300_000,
