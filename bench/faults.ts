@@ -220,7 +220,11 @@ export default async function run(): Promise<void> {
       privateRedis: true,
       // Why a call was rebuilt, as the servers tell operators.
       onOutput: (member, line) => {
-        if (line.includes("media node lost") || (process.env.FAULTS_DEBUG && line.includes("redis")))
+        if (
+          line.includes("media node lost") ||
+          line.includes("record") ||
+          (process.env.FAULTS_DEBUG && line.includes("redis"))
+        )
           log(`  +${Date.now() - lastFaultAt} ms ${member}: ${line}`);
       },
       env: {
@@ -689,6 +693,9 @@ export default async function run(): Promise<void> {
     lost += recordingLost;
     const recordingChunks = [...finalChunks.values()].reduce((a, b) => a + b, 0);
     log(
+      `recording parts (segment/kind: offset s, chunks): ${((composed?.parts ?? []) as { segment: number; kind: string; offsetMs: number; chunks: number }[]).map((p) => `${p.segment}/${p.kind}: ${Math.round(p.offsetMs / 1000)} s, ${p.chunks}`).join("; ")}; gaps ${JSON.stringify(processedDetail?.gaps ?? [])}`,
+    );
+    log(
       `recording: ${composed?.status ?? "not finished"}, ${recordingChunks} chunks in ${finalChunks.size} parts, ${processedDetail?.gaps?.length ?? 0} gaps shown, ${composed ? Math.round(composed.durationMs / 1000) : NaN} s of ${composed ? Math.round((Date.parse(composed.stoppedAt) - Date.parse(composed.startedAt)) / 1000) : NaN} s; ${recordingLost} chunks stored before a fault missing after`,
     );
     log(
@@ -713,6 +720,13 @@ export default async function run(): Promise<void> {
     emit(BENCH, "questions_accepted", asked.length, "count");
     emit(BENCH, "consultation_events_accepted", consultationEvents.length, "count");
     emit(BENCH, "recording_chunks_accepted", recordingChunks, "count");
+    // The playback is as long as the recording was (gaps shown as cards): never silently short.
+    emit(
+      BENCH,
+      "recording_length_vs_wall",
+      composed ? composed.durationMs / (Date.parse(composed.stoppedAt) - Date.parse(composed.startedAt)) : 0,
+      "ratio",
+    );
     emit(BENCH, "notify_clients", NOTIFY_CLIENTS, "count");
     emit(BENCH, "lecture_viewers", viewers.length, "count");
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");

@@ -45,4 +45,6 @@ export interface StoredRecordingPart {
   producerId: string;
   peerId: string;
   chunks: number;
+  /** Per chunk (by number): the part's time it covers, silences a sender left out included. */
+  durationsMs?: Record<string, number>;
 }

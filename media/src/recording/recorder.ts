@@ -53,10 +53,11 @@ export interface RecorderOptions {
   /** The room's media was rebuilt (worker or node lost): the recording goes on in segment `segment`. */
   onRestart?: (segment: number) => void;
   /**
-   * Chunk `chunk` (from 0, in order per part) of `part` is closed in `file`: store it (the recorder waits for the
-   * promise before it reports the part's next chunk, and `stop()` waits for all of them).
+   * Chunk `chunk` (from 0, in order per part) of `part` is closed in `file`, covering `durationMs` of the part's
+   * time (up to the next chunk's first packet: silence a sender left out, e.g. Opus DTX, included): store it (the
+   * recorder waits for the promise before it reports the part's next chunk, and `stop()` waits for all of them).
    */
-  onChunk?: (part: RecordedPart, chunk: number, file: string) => Promise<void>;
+  onChunk?: (part: RecordedPart, chunk: number, file: string, durationMs: number) => Promise<void>;
   /** Seconds per chunk: what a dying recorder process can lose at most, besides the time until the takeover. */
   chunkSeconds?: number;
   /**
@@ -297,14 +298,17 @@ export class RoomRecorder {
   private report(a: Active): Promise<void> {
     a.reporting = a.reporting.then(async () => {
       const list = await readFile(path.join(a.part.dir, "chunks.csv"), "utf8").catch(() => "");
-      const files = list
+      // One line per closed chunk: file, start and end on the part's own timeline (end = the next one's start).
+      const chunks = list
         .split("\n")
-        .map((l) => l.split(",")[0]!.trim())
-        .filter(Boolean);
-      for (; a.reported < files.length; a.reported++) {
-        const file = path.join(a.part.dir, files[a.reported]!);
+        .map((l) => l.split(","))
+        .filter((f) => f.length >= 3);
+      for (; a.reported < chunks.length; a.reported++) {
+        const [name, start, end] = chunks[a.reported]!;
+        const file = path.join(a.part.dir, name!.trim());
+        const durationMs = Math.max(0, Math.round((Number(end) - Number(start)) * 1000));
         try {
-          await this.opts.onChunk?.(a.part, a.reported, file);
+          await this.opts.onChunk?.(a.part, a.reported, file, durationMs);
         } catch (err) {
           this.opts.log?.("recorder: chunk not stored", { part: a.part.part, chunk: a.reported, err: String(err) });
         }

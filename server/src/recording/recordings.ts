@@ -77,8 +77,10 @@ function keepOwned(deps: RecordingDeps, id: string): void {
         if (held) return;
         // Redis lost us for longer than the key lives and another process took the recording over.
         deps.log.warn({ recordingId: id }, "recording taken over by another process; local recorder abandoned");
-        active.get(id)?.recorder.abandon();
+        const running = active.get(id);
         active.delete(id);
+        running?.recorder.abandon();
+        if (running) void rm(running.dir, { recursive: true, force: true });
         clearInterval(ownerBeats.get(id));
         ownerBeats.delete(id);
       })
@@ -98,17 +100,28 @@ async function released(deps: RecordingDeps, id: string, ended: boolean): Promis
   await redis.del(recordingOwnerKey(prefix, id)).catch(() => undefined);
 }
 
-/** Records chunk `chunk` of a part: stored object first, then the part's entry in the row (chunks = how many). */
+/**
+ * Records chunk $3 - 1 of a part: stored object first, then the part's entry in the row (chunks = how many, and
+ * the chunk's duration). A chunk whose row update failed (PostgreSQL away) is still counted by the next one.
+ */
 const RECORD_CHUNK = `UPDATE "Recording" SET parts = CASE
     WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(parts) e WHERE (e->>'part')::int = $2)
     THEN (SELECT jsonb_agg(CASE WHEN (e->>'part')::int = $2
-                                THEN e || jsonb_build_object('chunks', GREATEST((e->>'chunks')::int, $3))
+                                THEN e || jsonb_build_object('chunks', GREATEST((e->>'chunks')::int, $3),
+                                  'durationsMs', COALESCE(e->'durationsMs', '{}') || jsonb_build_object(($3 - 1)::text, $5::int))
                                 ELSE e END ORDER BY o)
             FROM jsonb_array_elements(parts) WITH ORDINALITY AS t(e, o))
     ELSE parts || jsonb_build_array($4::jsonb) END
   WHERE id = $1::uuid AND status = 'RECORDING'`;
 
-async function storeChunk(deps: RecordingDeps, id: string, part: RecordedPart, chunk: number, file: string) {
+async function storeChunk(
+  deps: RecordingDeps,
+  id: string,
+  part: RecordedPart,
+  chunk: number,
+  file: string,
+  durationMs: number,
+) {
   await deps.storage.putFile(recordingChunkKey(id, part.part, part.kind, chunk), file, {
     move: true,
     contentType: "video/x-matroska",
@@ -121,8 +134,9 @@ async function storeChunk(deps: RecordingDeps, id: string, part: RecordedPart, c
     producerId: part.producerId,
     peerId: part.peerId,
     chunks: chunk + 1,
+    durationsMs: { [chunk]: durationMs },
   };
-  await sqlOf(deps.db).query(RECORD_CHUNK, [id, part.part, chunk + 1, JSON.stringify(entry)]);
+  await sqlOf(deps.db).query(RECORD_CHUNK, [id, part.part, chunk + 1, JSON.stringify(entry), durationMs]);
 }
 
 /** What every recorder of `rec` is started with, by the process that started it or one that took it over. */
@@ -143,7 +157,7 @@ function recorderOptions(
         recording: recordingDto(rec),
         reason: "音视频服务故障，录像短暂中断，已自动继续录制（回放中将标出中断时段）",
       }),
-    onChunk: (part, chunk, file) => storeChunk(deps, rec.id, part, chunk, file),
+    onChunk: (part, chunk, file, durationMs) => storeChunk(deps, rec.id, part, chunk, file, durationMs),
     log: (msg, data) => deps.log.warn({ ...data, recordingId: rec.id }, msg),
   };
 }

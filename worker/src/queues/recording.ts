@@ -33,7 +33,7 @@ export interface RecordingContext {
    * Where recording servers keep their owner keys (recordingOwnerKey): a recording without one lost its recorder,
    * and one no server process took over is ended by the sweep.
    */
-  owners?: { redis: Pick<Redis, "exists" | "set" | "get" | "srem">; prefix: string };
+  owners?: { redis: Pick<Redis, "exists" | "set" | "get" | "del" | "srem">; prefix: string };
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -73,16 +73,17 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
     const inputs: PartInput[] = [];
     for (const p of parts) {
       // The chunks in order, up to the first one missing (a part's time only runs on while nothing is missing).
-      const chunks: string[] = [];
+      const chunks: { file: string; durationS?: number }[] = [];
       for (let c = 0; c < p.chunks; c++) {
         const key = recordingChunkKey(rec.id, p.part, p.kind, c);
         if (!(await storage.stat(key))) break;
         const local = path.join(work, `part-${p.part}-${c}.mkv`);
         await storage.download(key, local);
-        chunks.push(local);
+        const ms = p.durationsMs?.[c];
+        chunks.push({ file: local, ...(ms ? { durationS: ms / 1000 } : {}) });
       }
       if (!chunks.length) continue; // counted as missing below
-      let file = chunks[0]!;
+      let file = chunks[0]!.file;
       if (chunks.length > 1) {
         file = path.join(work, `part-${p.part}.mkv`);
         // Chunks that do not join leave an unreadable part, which the probe below counts as bad.
@@ -184,9 +185,12 @@ export async function execSweepRecordings(
     }
     const { redis, prefix } = ctx.owners;
     const owner = recordingOwnerKey(prefix, r.id);
-    if (!tooLong && (await redis.exists(owner))) continue;
-    // Orphaned: first seen now, or long enough ago that no server process is going to take it over.
     const seenKey = `${owner}:orphan-since`;
+    if (!tooLong && (await redis.exists(owner))) {
+      await redis.del(seenKey); // owned (again): a later loss starts its own grace
+      continue;
+    }
+    // Orphaned: first seen now, or long enough ago that no server process is going to take it over.
     await redis.set(seenKey, String(now), "PX", 10 * ORPHAN_GRACE_MS, "NX");
     const since = Number(await redis.get(seenKey));
     if (!tooLong && now - since < ORPHAN_GRACE_MS) continue;

@@ -6,7 +6,7 @@
 // the gap) fills the time nothing could be recorded; the pieces are joined without re-encoding.
 import { spawn } from "node:child_process";
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -95,14 +95,21 @@ function ffmpeg(args: string[], timeoutMs: number): Promise<void> {
   });
 }
 
-/** The input list of ffmpeg's concat demuxer. */
-const concatList = (files: string[]) => files.map((f) => `file '${f.replace(/'/g, "'\\''")}'`).join("\n") + "\n";
+/** The input list of ffmpeg's concat demuxer; a file's `durationS` is where the next one starts. */
+const concatList = (files: { file: string; durationS?: number }[]) =>
+  files
+    .map(
+      ({ file, durationS }) =>
+        `file '${file.replace(/'/g, "'\\''")}'${durationS === undefined ? "" : `\nduration ${durationS.toFixed(3)}`}`,
+    )
+    .join("\n") + "\n";
 
 /**
  * Joins a part's chunks (written by the recorder's segment muxer, each starting at zero) into one Matroska file,
- * without re-encoding: in order they are the one stream the part was.
+ * without re-encoding: in order, each placed after the time the ones before it covered (`durationS`, when known:
+ * a chunk may end in silence its sender left out), they are the one stream the part was.
  */
-export async function joinChunks(chunks: string[], out: string): Promise<void> {
+export async function joinChunks(chunks: { file: string; durationS?: number }[], out: string): Promise<void> {
   const list = `${out}.txt`;
   await writeFile(list, concatList(chunks));
   await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", out], 120_000);
@@ -118,6 +125,8 @@ const AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2", "-ar", "48000"];
 /**
  * Writes out.mp4 from the good parts; returns nothing, throws with ffmpeg's last lines on failure. `canvas`: always
  * W×H with an audio track (silence if none), as the pieces of a segmented recording must be.
+ * Video and audio are composed in separate passes and then put together: in one filter graph, once a video input
+ * fell behind (a long call recorded under load) the mixed audio's timestamps went backwards and the audio ended early.
  */
 export async function composeMp4(
   parts: ProbedPart[],
@@ -127,79 +136,113 @@ export async function composeMp4(
   const videos = parts.filter((p) => p.kind === "video").slice(0, 4);
   const audios = parts.filter((p) => p.kind === "audio");
   const total = Math.max(...parts.map((p) => p.offsetMs / 1000 + p.durationS));
-  const inputs: string[] = [];
-  const filters: string[] = [];
-  let idx = 0;
-  const vLabels: string[] = [];
+  const timeoutMs = Math.max(120_000, total * 1000 * 4);
+  const length = ["-t", total.toFixed(3)];
+
+  // Video: each part at its offset in its tile, its last frame held to the end (a part whose decoding stopped early
+  // still fills its time), on a constant frame rate for the encoder.
+  const vInputs: string[] = [];
+  const vFilters: string[] = [];
   const cols = videos.length <= 1 ? 1 : 2;
   const rows = videos.length <= 2 ? 1 : 2;
   const cw = Math.floor(W / cols / 2) * 2;
   const ch = videos.length === 2 ? Math.floor((cw * 9) / 16 / 2) * 2 : Math.floor(H / rows / 2) * 2;
-  for (const v of videos) {
-    inputs.push("-i", v.file);
-    // Place the part at its offset, fit it into its tile, keep a constant frame rate for the encoder.
-    filters.push(
-      `[${idx}:v]setpts=PTS-STARTPTS,scale=${cw}:${ch}:force_original_aspect_ratio=decrease,pad=${cw}:${ch}:(ow-iw)/2:(oh-ih)/2,fps=25,tpad=start_duration=${(v.offsetMs / 1000).toFixed(3)}:stop_mode=clone:stop_duration=${(total - v.offsetMs / 1000 - v.durationS + 0.5).toFixed(3)}[v${idx}]`,
+  for (const [i, v] of videos.entries()) {
+    vInputs.push("-i", v.file);
+    vFilters.push(
+      `[${i}:v]setpts=PTS-STARTPTS,scale=${cw}:${ch}:force_original_aspect_ratio=decrease,pad=${cw}:${ch}:(ow-iw)/2:(oh-ih)/2,fps=25,tpad=start_duration=${(v.offsetMs / 1000).toFixed(3)}:stop_mode=clone:stop=-1[v${i}]`,
     );
-    vLabels.push(`[v${idx}]`);
-    idx++;
   }
-  const aLabels: string[] = [];
-  for (const a of audios) {
-    inputs.push("-i", a.file);
-    const d = Math.max(0, Math.round(a.offsetMs));
-    filters.push(`[${idx}:a]asetpts=PTS-STARTPTS,aresample=48000,adelay=${d}|${d}[a${idx}]`);
-    aLabels.push(`[a${idx}]`);
-    idx++;
-  }
+  const vLabels = videos.map((_, i) => `[v${i}]`);
   let vOut: string;
   if (vLabels.length === 0) {
-    inputs.push("-f", "lavfi", "-t", total.toFixed(3), "-i", `color=c=black:s=${W}x${H}:r=25`);
-    vOut = `${idx}:v`;
-    idx++;
+    vInputs.push("-f", "lavfi", "-t", total.toFixed(3), "-i", `color=c=black:s=${W}x${H}:r=25`);
+    vOut = "0:v";
   } else if (vLabels.length === 1) {
     vOut = "[vout]";
-    filters.push(`${vLabels[0]}null[vout]`);
+    vFilters.push(`${vLabels[0]}null[vout]`);
   } else {
     const layout = vLabels.length === 2 ? "0_0|w0_0" : vLabels.length === 3 ? "0_0|w0_0|0_h0" : "0_0|w0_0|0_h0|w0_h0";
-    filters.push(`${vLabels.join("")}xstack=inputs=${vLabels.length}:layout=${layout}:fill=black[vout]`);
+    vFilters.push(`${vLabels.join("")}xstack=inputs=${vLabels.length}:layout=${layout}:fill=black[vout]`);
     vOut = "[vout]";
   }
   if (opts.canvas && vOut === "[vout]") {
-    filters.push(
+    vFilters.push(
       `[vout]scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2,setsar=1[vcanvas]`,
     );
     vOut = "[vcanvas]";
   }
+  const videoFile = `${out}.video.mp4`;
+  await ffmpeg(
+    [
+      ...vInputs,
+      ...(vFilters.length ? ["-filter_complex", vFilters.join(";")] : []),
+      "-map",
+      vOut,
+      ...length,
+      ...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)),
+      "-threads",
+      String(opts.threads ?? 2),
+      videoFile,
+    ],
+    timeoutMs,
+  );
+
+  // Audio: every part at its offset, mixed; gaps in a part's timestamps (silences the sender left out, Opus DTX)
+  // become silence, not lost time (aresample async).
+  const aInputs: string[] = [];
+  const aFilters: string[] = [];
+  for (const [i, a] of audios.entries()) {
+    aInputs.push("-i", a.file);
+    const d = Math.max(0, Math.round(a.offsetMs));
+    aFilters.push(`[${i}:a]asetpts=PTS-STARTPTS,aresample=48000:async=1,adelay=${d}|${d}[a${i}]`);
+  }
   let aOut: string | null = null;
-  if (aLabels.length === 1) {
-    filters.push(`${aLabels[0]}anull[aout]`);
+  if (audios.length === 1) {
+    aFilters.push("[a0]anull[aout]");
     aOut = "[aout]";
-  } else if (aLabels.length > 1) {
-    filters.push(`${aLabels.join("")}amix=inputs=${aLabels.length}:duration=longest:normalize=0[aout]`);
+  } else if (audios.length > 1) {
+    aFilters.push(
+      `${audios.map((_, i) => `[a${i}]`).join("")}amix=inputs=${audios.length}:duration=longest:normalize=0[aout]`,
+    );
     aOut = "[aout]";
   } else if (opts.canvas) {
-    inputs.push("-f", "lavfi", "-t", total.toFixed(3), "-i", "anullsrc=r=48000:cl=stereo");
-    aOut = `${idx}:a`;
-    idx++;
+    aInputs.push("-f", "lavfi", "-t", total.toFixed(3), "-i", "anullsrc=r=48000:cl=stereo");
+    aOut = "0:a";
   }
-  const args = [
-    ...inputs,
-    ...(filters.length ? ["-filter_complex", filters.join(";")] : []),
-    "-map",
-    vOut,
-    ...(aOut ? ["-map", aOut] : []),
-    "-t",
-    total.toFixed(3),
-    ...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)),
-    ...(aOut ? (opts.canvas ? AUDIO : AUDIO.slice(0, -2)) : []),
-    "-threads",
-    String(opts.threads ?? 2),
-    "-movflags",
-    "+faststart",
-    out,
-  ];
-  await ffmpeg(args, Math.max(120_000, total * 1000 * 4));
+  const audioFile = `${out}.audio.m4a`;
+  if (aOut)
+    await ffmpeg(
+      [
+        ...aInputs,
+        ...(aFilters.length ? ["-filter_complex", aFilters.join(";")] : []),
+        "-map",
+        aOut,
+        ...length,
+        ...(opts.canvas ? AUDIO : AUDIO.slice(0, -2)),
+        audioFile,
+      ],
+      timeoutMs,
+    );
+  try {
+    await ffmpeg(
+      [
+        "-i",
+        videoFile,
+        ...(aOut ? ["-i", audioFile, "-map", "0:v", "-map", "1:a"] : ["-map", "0:v"]),
+        "-c",
+        "copy",
+        ...length,
+        "-movflags",
+        "+faststart",
+        out,
+      ],
+      timeoutMs,
+    );
+  } finally {
+    await rm(videoFile, { force: true });
+    await rm(audioFile, { force: true });
+  }
 }
 
 /** A stretch of the recording with no media: from the end of one segment to the start of the next (seconds). */
@@ -301,7 +344,7 @@ export async function composeRecording(
     prevEndS = endS;
   }
   const list = path.join(dir, "pieces.txt");
-  await writeFile(list, concatList(pieces));
+  await writeFile(list, concatList(pieces.map((file) => ({ file }))));
   await ffmpeg(
     ["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out],
     300_000,
