@@ -365,6 +365,8 @@ export default async function run(): Promise<void> {
 
     log(`${NOTIFY_CLIENTS} notification clients on the front`);
     const gaps: number[] = [];
+    /** When each gap began (to tell which fault caused it). */
+    const gapStarts: number[] = [];
     for (let i = 0; i < NOTIFY_CLIENTS; i += 100) {
       await Promise.all(
         tokenOf.slice(8 + i, 8 + Math.min(NOTIFY_CLIENTS, i + 100)).map(
@@ -403,6 +405,7 @@ export default async function run(): Promise<void> {
               s.on("connect", () => {
                 if (lostAt) {
                   gaps.push(now() - lostAt);
+                  gapStarts.push(lostAt);
                   if (viewer) viewer.offlineMs += now() - lostAt;
                 }
                 lostAt = 0;
@@ -479,9 +482,12 @@ export default async function run(): Promise<void> {
      */
     /** Restarts heard per call when the last fault was injected: tells a rebuilt call from one that held. */
     let heardAtFault: number[] = [];
+    /** Fault number → when it was injected (the first time, for a fault injected in several steps). */
+    const faultAt = new Map<number, number>();
     const markFault = () => {
       heardAtFault = pages.map((_, c) => heardIn(c));
       lastFaultAt = Date.now();
+      if (!faultAt.has(faults + 1)) faultAt.set(faults + 1, lastFaultAt);
       return lastFaultAt;
     };
     // Both calls at once: measured one after the other, the second would wait for the first.
@@ -703,6 +709,16 @@ export default async function run(): Promise<void> {
     );
     await pgc.end();
     const sorted = mediaBack.filter(Number.isFinite).sort((a, b) => a - b);
+    const starts = [...faultAt.entries()];
+    log(
+      `notification gaps, longest per fault: ${starts
+        .map(([n, at], i) => {
+          const until = starts[i + 1]?.[1] ?? Number.POSITIVE_INFINITY;
+          const mine = gaps.filter((_, g) => gapStarts[g]! >= at && gapStarts[g]! < until);
+          return `${n}: ${mine.length ? Math.round(Math.max(...mine)) : 0} ms (${mine.length} reconnects)`;
+        })
+        .join(", ")}`,
+    );
     log(
       `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`,
     );

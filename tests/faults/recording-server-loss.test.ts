@@ -14,9 +14,10 @@ import { recordingOwnerKey, type StoredRecordingPart } from "@yilian/jobs";
 import { connectRemoteMedia } from "@yilian/media/remote";
 import type { MediaApi } from "@yilian/media/api";
 import { startCluster, type Cluster } from "../../scripts/cluster/harness";
-import { produceFromFfmpeg, type RtpSource } from "../helpers/rtp-source";
+import type { RtpSource } from "../helpers/rtp-source";
+import { expectPlaybackAsLongAsRecorded, roomWithDoctorMedia } from "../helpers/recording";
 import { testDb, closeTestDb } from "../helpers/db";
-import { makeConsultation, waitFor } from "../worker/helpers";
+import { waitFor } from "../worker/helpers";
 
 jest.setTimeout(180_000);
 
@@ -65,17 +66,8 @@ const login = async (username: string) =>
   (await call("/api/auth/login", null, { username, password: "Yilian@2024" })).body.accessToken as string;
 
 test("SIGKILL the server process running a recorder: another one takes the recording over; nothing stored is lost", async () => {
-  const consultationId = await makeConsultation(db, { status: "IN_PROGRESS" });
-  const roomKey = `consultation:${consultationId}`;
-  await api.openRoom("consultation", consultationId);
-  const doctorUser = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
-  await api.joinPeer(roomKey, {
-    peerId: "doctor-peer",
-    userId: doctorUser.id,
-    displayName: "乡镇医生",
-    role: "REQUESTER",
-  });
-  sender = await produceFromFfmpeg(api, roomKey, "doctor-peer");
+  const { consultationId, roomKey, sender: doctorMedia } = await roomWithDoctorMedia(db, api);
+  sender = doctorMedia;
   const [spec, doctor] = [await login("spec.youtian.1"), await login("doctor.hadashan")];
   const asked = await call("/api/recordings/consent-requests", spec, {
     subjectId: consultationId,
@@ -121,28 +113,11 @@ test("SIGKILL the server process running a recorder: another one takes the recor
   expect(parts.map((p) => `${p.segment}:${p.kind}`).sort()).toEqual(["0:audio", "0:video", "1:audio", "1:video"]);
   for (const b of before) expect(parts.find((p) => p.part === b.part)!.chunks).toBeGreaterThanOrEqual(b.chunks);
 
-  const done = await waitFor(
-    async () => {
-      const r = await db.recording.findUniqueOrThrow({ where: { id: recordingId } });
-      return r.status === "READY" || r.status === "FAILED" ? r : null;
-    },
-    120_000,
-    250,
-  );
-  expect(done.failureReason).toBeNull();
-  expect(done.status).toBe("READY");
-  const wallMs = row.stoppedAt!.getTime() - row.startedAt.getTime();
   // Not short: the gap is in the playback, so it lasts about as long as the recording did.
-  expect(done.durationMs!).toBeGreaterThan(wallMs - 3000);
-  expect(done.durationMs!).toBeLessThan(wallMs + 4000);
-  const processed = await db.auditLog.findFirstOrThrow({
-    where: { action: "recording.process", entityId: recordingId },
-  });
-  const detail = processed.detail as { gaps: { fromS: number; toS: number }[]; skipped: number };
-  expect(detail.skipped).toBe(0);
-  expect(detail.gaps).toHaveLength(1);
+  const gaps = await expectPlaybackAsLongAsRecorded(db, row, { short: 3000, long: 4000 });
+  expect(gaps).toHaveLength(1);
   // The gap starts no earlier than what was stored before the kill, and ends by the takeover.
-  expect(detail.gaps[0]!.fromS).toBeGreaterThan(10);
-  expect(detail.gaps[0]!.toS).toBeLessThan((takeover.at.getTime() - row.startedAt.getTime()) / 1000 + 3);
+  expect(gaps[0]!.fromS).toBeGreaterThan(10);
+  expect(gaps[0]!.toS).toBeLessThan((takeover.at.getTime() - row.startedAt.getTime()) / 1000 + 3);
   await api.closeRoom(roomKey, "ended");
 });

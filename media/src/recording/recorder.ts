@@ -170,6 +170,8 @@ export class RoomRecorder {
   private caps: unknown;
   private seq = 0;
   private poll: NodeJS.Timeout | undefined;
+  /** Taken over by another process: nothing more is handed over from here. */
+  private abandoned = false;
 
   private constructor(
     private readonly api: MediaApi,
@@ -297,6 +299,7 @@ export class RoomRecorder {
   /** Hands the part's newly closed chunks (ffmpeg lists each in its CSV once written) to onChunk, in order. */
   private report(a: Active): Promise<void> {
     a.reporting = a.reporting.then(async () => {
+      if (this.abandoned) return;
       const list = await readFile(path.join(a.part.dir, "chunks.csv"), "utf8").catch(() => "");
       // One line per closed chunk: file, start and end on the part's own timeline (end = the next one's start).
       const chunks = list
@@ -444,6 +447,7 @@ export class RoomRecorder {
    * lives): end the local ffmpegs at once, hand over nothing more, leave the peer to the new recorder.
    */
   abandon(): void {
+    this.abandoned = true;
     this.stopped = true;
     this.unsubscribe();
     clearInterval(this.poll);

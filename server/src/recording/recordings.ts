@@ -304,21 +304,21 @@ export async function startRecording(
   return recordingDto(rec);
 }
 
-/** The parts stored so far (chunks counted), by number. */
+/** The parts stored so far, each with how many of its chunks. */
 const storedParts = (rec: Pick<Recording, "parts">) => (rec.parts as unknown as StoredRecordingPart[]) ?? [];
+
+/** Who ended a recording (null: the system), named explicitly: the stop may come from another server process. */
+type Actor = Pick<AuthUser, "id" | "institutionId"> | null;
 
 /**
  * Ends a recording with the parts stored so far: PROCESSING and handed to the `recording` job (FAILED when nothing
  * was stored), audited with the reason; the room is told.
  */
-/** Who ended a recording (null: the system), named explicitly: the stop may come from another server process. */
-type Actor = Pick<AuthUser, "id" | "institutionId"> | null;
-
 async function endRecording(deps: RecordingDeps, id: string, actor: Actor, reason?: string) {
   const row = await deps.db.$transaction(async (tx) => {
     const current = await tx.recording.findUniqueOrThrow({ where: { id } });
     if (current.status !== "RECORDING") return null;
-    const parts = storedParts(current).filter((p) => (p.chunks ?? 0) > 0);
+    const parts = storedParts(current).filter((p) => p.chunks > 0);
     const r = await tx.recording.update({
       where: { id },
       data: parts.length
@@ -334,7 +334,7 @@ async function endRecording(deps: RecordingDeps, id: string, actor: Actor, reaso
       actorInstitutionId: actor?.institutionId ?? null,
       detail: {
         parts: parts.length,
-        chunks: parts.reduce((n, p) => n + (p.chunks ?? 0), 0),
+        chunks: parts.reduce((n, p) => n + p.chunks, 0),
         segments: new Set(parts.map((p) => p.segment)).size,
         ...(reason ? { reason } : {}),
       },
@@ -388,8 +388,8 @@ async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
       dir,
       resume: {
         startedAt: rec.startedAt.getTime(),
-        segment: Math.max(-1, ...parts.map((p) => p.segment ?? 0)) + 1,
-        nextPart: Math.max(0, ...parts.map((p) => p.part ?? 0)) + 1,
+        segment: Math.max(-1, ...parts.map((p) => p.segment)) + 1,
+        nextPart: Math.max(0, ...parts.map((p) => p.part)) + 1,
       },
     });
     active.set(id, { recorder, dir });
