@@ -31,7 +31,7 @@ import { Redis } from "ioredis";
 import type { Browser } from "playwright-core";
 import { io as connect, type Socket } from "socket.io-client";
 import { deidentifiedKey } from "@yilian/storage";
-import { recordingOwnerKey } from "@yilian/jobs";
+import { recordingOwnerKey, recordingOwnerPid } from "@yilian/jobs";
 import { startCluster, type Cluster } from "../scripts/cluster/harness";
 import {
   ensureSdkBuilt,
@@ -513,9 +513,8 @@ export default async function run(): Promise<void> {
     const pinOf = (roomId: string) => redis!.get(`${prefix}:media:room:consultation:${roomId}`);
 
     // The server process running call 1's recorder (the harder case: the recording must be taken over).
-    const owner = await redis.get(recordingOwnerKey(prefix, recordingId));
-    const victim =
-      cluster.members.find((m) => m.kind === "server" && owner?.includes(`:${m.pid}:`))?.name ?? "server-1";
+    const ownerPid = recordingOwnerPid(await redis.get(recordingOwnerKey(prefix, recordingId)));
+    const victim = cluster.members.find((m) => m.kind === "server" && m.pid === ownerPid)?.name ?? "server-1";
     log(`fault 1: SIGKILL ${victim} (it runs the recorder of call 1)`);
     await noteRecording();
     let at = markFault();

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 
@@ -26,6 +28,10 @@ export function recordingJobOptions(recordingId: string): JobsOptions {
  */
 export const recordingOwnerKey = (redisPrefix: string, recordingId: string) =>
   `${redisPrefix}:recording:owner:${recordingId}`;
+/** What an owner key holds: the host and process running the recorder (a restarted process is another owner). */
+export const recordingOwnerToken = (pid = process.pid) => `${hostname()}:${pid}:${randomUUID().slice(0, 8)}`;
+/** The process id in an owner key's value (which server process to look at). */
+export const recordingOwnerPid = (token: string | null) => Number(token?.split(":")[1] ?? Number.NaN);
 /** Short, so that a recording whose server process died goes on elsewhere after seconds, not minutes. */
 export const RECORDING_OWNER_TTL_MS = 9_000;
 /** Redis set of this deployment's running recordings (ids), which the server processes watch for orphans. */

@@ -3,7 +3,6 @@
 // range requests for the people allowed to see the consultation or the training session. Every step is audited.
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { hostname } from "node:os";
 import path from "node:path";
 import type { Request, Response } from "express";
 import type { Redis } from "ioredis";
@@ -23,6 +22,7 @@ import {
   RECORDING_OWNER_TTL_MS,
   recordingJobOptions,
   recordingOwnerKey,
+  recordingOwnerToken,
   recordingsLiveKey,
   type StoredRecordingPart,
 } from "@yilian/jobs";
@@ -59,8 +59,8 @@ export const subjectRoomKey = (subject: "CONSULTATION" | "TRAINING", subjectId: 
 const active = new Map<string, { recorder: RoomRecorder; dir: string }>();
 /** Per running recorder: the timer that keeps its owner key alive. */
 const ownerBeats = new Map<string, NodeJS.Timeout>();
-/** This process as the owner of its recorders (a restarted process on the same host is another owner). */
-const OWNER = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+/** This process as the owner of its recorders. */
+const OWNER = recordingOwnerToken();
 /** Takes the key if it is free or ours and (re)sets its expiry; 0 when another process holds it. */
 const CLAIM = `local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
@@ -101,17 +101,19 @@ async function released(deps: RecordingDeps, id: string, ended: boolean): Promis
 }
 
 /**
- * Records chunk $3 - 1 of a part: stored object first, then the part's entry in the row (chunks = how many, and
- * the chunk's duration). A chunk whose row update failed (PostgreSQL away) is still counted by the next one.
+ * Records a stored chunk in its part's entry ($2: the entry as of this chunk, which counts it and its duration):
+ * added on the part's first chunk, merged after. A chunk whose row update failed (PostgreSQL away) is still
+ * counted by the next one (chunks = the highest count).
  */
 const RECORD_CHUNK = `UPDATE "Recording" SET parts = CASE
-    WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(parts) e WHERE (e->>'part')::int = $2)
-    THEN (SELECT jsonb_agg(CASE WHEN (e->>'part')::int = $2
-                                THEN e || jsonb_build_object('chunks', GREATEST((e->>'chunks')::int, $3),
-                                  'durationsMs', COALESCE(e->'durationsMs', '{}') || jsonb_build_object(($3 - 1)::text, $5::int))
+    WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(parts) e WHERE e->'part' = $2::jsonb->'part')
+    THEN (SELECT jsonb_agg(CASE WHEN e->'part' = $2::jsonb->'part'
+                                THEN e || jsonb_build_object(
+                                  'chunks', GREATEST((e->>'chunks')::int, ($2::jsonb->>'chunks')::int),
+                                  'durationsMs', COALESCE(e->'durationsMs', '{}') || ($2::jsonb->'durationsMs'))
                                 ELSE e END ORDER BY o)
             FROM jsonb_array_elements(parts) WITH ORDINALITY AS t(e, o))
-    ELSE parts || jsonb_build_array($4::jsonb) END
+    ELSE parts || jsonb_build_array($2::jsonb) END
   WHERE id = $1::uuid AND status = 'RECORDING'`;
 
 async function storeChunk(
@@ -136,15 +138,11 @@ async function storeChunk(
     chunks: chunk + 1,
     durationsMs: { [chunk]: durationMs },
   };
-  await sqlOf(deps.db).query(RECORD_CHUNK, [id, part.part, chunk + 1, JSON.stringify(entry), durationMs]);
+  await sqlOf(deps.db).query(RECORD_CHUNK, [id, JSON.stringify(entry)]);
 }
 
 /** What every recorder of `rec` is started with, by the process that started it or one that took it over. */
-function recorderOptions(
-  deps: RecordingDeps,
-  rec: Recording,
-  roomKey: string,
-): Omit<RecorderOptions, "dir"> & { recordingId: string } {
+function recorderOptions(deps: RecordingDeps, rec: Recording, roomKey: string): Omit<RecorderOptions, "dir"> {
   return {
     recordingId: rec.id,
     onIdle: (reason) =>
@@ -377,7 +375,7 @@ async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
   const peerId = `recorder-${id}`;
   try {
     const api = await deps.media();
-    const room = (await api.hasRoom(roomKey)) ? await api.snapshot(roomKey) : null;
+    const room = await api.snapshot(roomKey).catch(() => null); // null: the room is gone
     // The dead process's recorder is still a peer (its transports point at the dead ffmpegs): replace it.
     const others = room ? room.peerCount - (room.peers?.some((p) => p.peerId === peerId) ? 1 : 0) : 0;
     if (!room || others < 1) throw new Error("room gone");
@@ -426,7 +424,11 @@ export async function serveRecordings(deps: RecordingDeps, everyMs = 2000): Prom
   let running: Promise<void> = Promise.resolve();
   const scan = async () => {
     const ids = (await redis.smembers(recordingsLiveKey(prefix))).filter((id) => !active.has(id));
-    for (const id of ids) {
+    if (!ids.length) return;
+    // One round trip for all owners; only an expired one is claimed.
+    const owners = await redis.mget(ids.map((id) => recordingOwnerKey(prefix, id)));
+    for (const [i, id] of ids.entries()) {
+      if (owners[i] !== null) continue;
       const taken = await redis.set(recordingOwnerKey(prefix, id), OWNER, "PX", RECORDING_OWNER_TTL_MS, "NX");
       if (taken) await takeOver(deps, id);
     }
@@ -452,8 +454,9 @@ export async function handOverRecordings(deps: RecordingDeps): Promise<void> {
       active.delete(id);
       await recorder.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
-      await released(deps, id, !deps.owner);
-      if (!deps.owner) await endRecording(deps, id, null, "录制服务已停止，录像在此结束");
+      // Taken over by another server process (or this one, restarted); without the deployment's Redis it ends here.
+      if (deps.owner) await released(deps, id, false);
+      else await endRecording(deps, id, null, "录制服务已停止，录像在此结束");
     }),
   );
 }

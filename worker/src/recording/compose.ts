@@ -172,22 +172,6 @@ export async function composeMp4(
     );
     vOut = "[vcanvas]";
   }
-  const videoFile = `${out}.video.mp4`;
-  await ffmpeg(
-    [
-      ...vInputs,
-      ...(vFilters.length ? ["-filter_complex", vFilters.join(";")] : []),
-      "-map",
-      vOut,
-      ...length,
-      ...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)),
-      "-threads",
-      String(opts.threads ?? 2),
-      videoFile,
-    ],
-    timeoutMs,
-  );
-
   // Audio: every part at its offset, mixed; gaps in a part's timestamps (silences the sender left out, Opus DTX)
   // become silence, not lost time (aresample async).
   const aInputs: string[] = [];
@@ -198,10 +182,8 @@ export async function composeMp4(
     aFilters.push(`[${i}:a]asetpts=PTS-STARTPTS,aresample=48000:async=1,adelay=${d}|${d}[a${i}]`);
   }
   let aOut: string | null = null;
-  if (audios.length === 1) {
-    aFilters.push("[a0]anull[aout]");
-    aOut = "[aout]";
-  } else if (audios.length > 1) {
+  if (audios.length === 1) aOut = "[a0]";
+  else if (audios.length > 1) {
     aFilters.push(
       `${audios.map((_, i) => `[a${i}]`).join("")}amix=inputs=${audios.length}:duration=longest:normalize=0[aout]`,
     );
@@ -210,21 +192,26 @@ export async function composeMp4(
     aInputs.push("-f", "lavfi", "-t", total.toFixed(3), "-i", "anullsrc=r=48000:cl=stereo");
     aOut = "0:a";
   }
-  const audioFile = `${out}.audio.m4a`;
-  if (aOut)
-    await ffmpeg(
+  /** One pass: the inputs through their filter graph (if any) into `file`, as long as the recording. */
+  const encode = (inputs: string[], filters: string[], map: string, codec: string[], file: string) =>
+    ffmpeg(
       [
-        ...aInputs,
-        ...(aFilters.length ? ["-filter_complex", aFilters.join(";")] : []),
+        ...inputs,
+        ...(filters.length ? ["-filter_complex", filters.join(";")] : []),
         "-map",
-        aOut,
+        map,
         ...length,
-        ...(opts.canvas ? AUDIO : AUDIO.slice(0, -2)),
-        audioFile,
+        ...codec,
+        file,
       ],
       timeoutMs,
     );
+  const videoFile = `${out}.video.mp4`;
+  const audioFile = `${out}.audio.m4a`;
   try {
+    const threads = ["-threads", String(opts.threads ?? 2)];
+    await encode(vInputs, vFilters, vOut, [...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)), ...threads], videoFile);
+    if (aOut) await encode(aInputs, aFilters, aOut, opts.canvas ? AUDIO : AUDIO.slice(0, -2), audioFile);
     await ffmpeg(
       [
         "-i",
