@@ -380,8 +380,14 @@ describe("requests", () => {
     await req(spec, "media:leave");
   });
 
-  it("cuts off a chat flood at 10 messages in 10 s: the rest is refused with RATE_LIMITED and not stored", async () => {
+  it("cuts off a chat flood at 10 messages in 10 s: the rest is refused with RATE_LIMITED, never shown to the room, and not stored", async () => {
     const { db, consultationId, doctor } = await roomWithDoctor();
+    const spec = await open("spec.youtian.1");
+    await req(spec, "media:join", { kind: "consultation", roomId: consultationId });
+    const shown: string[] = [];
+    const withdrawn: string[] = [];
+    spec.on("media:chat", (m: { text: string }) => shown.push(m.text));
+    spec.on("media:chat:withdrawn", (m: { id: string }) => withdrawn.push(m.id));
     const acks = await Promise.all(
       Array.from({ length: 14 }, (_, i) => req(doctor, "media:chat:send", { text: `消息 ${i}` })),
     );
@@ -393,6 +399,10 @@ describe("requests", () => {
       error: { code: "RATE_LIMITED", message: "发送过于频繁，请稍后再试" },
     });
     expect(await db.roomChatMessage.count({ where: { roomId: consultationId } })).toBe(10);
+    await req(spec, "media:chat:history"); // a round trip after the sends: everything emitted has arrived
+    expect(shown).toHaveLength(10);
+    expect(withdrawn).toEqual([]);
+    await req(spec, "media:leave");
     await req(doctor, "media:leave");
   });
 

@@ -9,6 +9,7 @@ import { MediaHub } from "./hub";
 import { registerMediaHandlers } from "./socket";
 import { ChatLog } from "./chat-log";
 import { sqlOf } from "../db";
+import { PostLimiter } from "../realtime/post-limit";
 
 export interface MediaModule {
   hub: MediaHub;
@@ -21,6 +22,7 @@ export interface MediaModule {
 export function createMediaModule(services: Pick<Services, "config" | "db" | "redis" | "logger">): MediaModule {
   const hub = new MediaHub(services);
   const chatLog = new ChatLog(sqlOf(services.db));
+  const postLimiter = new PostLimiter(services.redis, services.config.REDIS_PREFIX);
   const router = Router();
   const sdkDir = findSdkDist();
   if (sdkDir) router.use("/sdk", express.static(sdkDir, { index: "index.html", maxAge: "1h" }));
@@ -34,8 +36,7 @@ export function createMediaModule(services: Pick<Services, "config" | "db" | "re
           hub,
           db: services.db,
           chatLog,
-          redis: services.redis,
-          redisPrefix: services.config.REDIS_PREFIX,
+          postLimiter,
         }),
       );
     },

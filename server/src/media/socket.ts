@@ -22,7 +22,6 @@ import {
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Socket } from "socket.io";
-import type { Redis } from "ioredis";
 import { handleAck } from "../realtime/ack";
 import type { IoServer } from "../realtime/io";
 import { parseOrThrow } from "../http/validate";
@@ -31,7 +30,7 @@ import type { Db } from "../db";
 import { roomChannel, type MediaHub, type PeerSession } from "./hub";
 import { roomEntity } from "./access";
 import { chatMessageId, type ChatLog } from "./chat-log";
-import { countPost } from "../realtime/post-limit";
+import type { PostLimiter } from "../realtime/post-limit";
 import { iceServersFor } from "../turn/credentials";
 import { getConfig } from "../config";
 import { routerRtpCapabilities } from "@yilian/media";
@@ -41,8 +40,8 @@ export interface MediaHandlerDeps {
   db: Db;
   /** One per process: chat writes are batched across its sockets. */
   chatLog: ChatLog;
-  redis: Redis;
-  redisPrefix: string;
+  /** One per process: its own count admits a message before Redis counts it. */
+  postLimiter: PostLimiter;
 }
 
 type AnySocket = Pick<Socket, "id" | "on" | "join" | "leave" | "to"> & {
@@ -167,7 +166,7 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
   handle("media:chat:send", MediaChatSendRequest, async (req) => {
     const s = session();
     if (!s.grant.permissions.chat) throw new AppError(ErrorCode.FORBIDDEN, "您在此房间中不能发言");
-    await countPost(deps.redis, deps.redisPrefix, s.roomKey, user.id);
+    deps.postLimiter.admit(s.roomKey, user.id);
     const message: MediaChatMessage = {
       id: req.clientRef ? chatMessageId(user.id, s.grant.roomId, req.clientRef) : randomUUID(),
       senderId: user.id,
@@ -176,11 +175,13 @@ export function registerMediaHandlers(_io: IoServer, socket: AnySocket, deps: Me
       sentAt: deps.chatLog.sentAt().toISOString(),
     };
     // The room sees an accepted message at once, while it is written (a conversation should not wait on the disk);
-    // its sender hears back only after the commit, so an acknowledged message is never lost. A failed write takes
-    // it back off the others' screens.
+    // its sender hears back only after the commit, so an acknowledged message is never lost. A failed write, or the
+    // cluster-wide count refusing it, takes it back off the others' screens.
     const others = socket.to(roomChannel(s.roomKey));
     others.emit("media:chat", message);
     try {
+      // Counted across the cluster before it is stored: the same person posting through another server process.
+      await deps.postLimiter.count(s.roomKey, user.id);
       // The message and its audit row commit together (chat in a consultation may name the patient).
       const stored = await deps.chatLog.write(
         {

@@ -27,6 +27,11 @@ type WithCountPost = Redis & { yilianCountPost(key: string, windowMs: number): P
 
 const scripted = new WeakSet<Redis>();
 
+const refused = (retryAfterMs: number) =>
+  new AppError(ErrorCode.RATE_LIMITED, "发送过于频繁，请稍后再试", {
+    details: { retryAfterMs: Math.max(0, retryAfterMs) },
+  });
+
 /** Counts one post of `userId` in the media room `roomKey`; past the limit: RATE_LIMITED, the wait in `retryAfterMs`. */
 export async function countPost(
   redis: Redis,
@@ -44,8 +49,43 @@ export async function countPost(
     `${prefix}:post-limit:${roomKey}:${userId}`,
     windowMs,
   );
-  if (n > limit)
-    throw new AppError(ErrorCode.RATE_LIMITED, "发送过于频繁，请稍后再试", {
-      details: { retryAfterMs: Math.max(0, ttl) },
-    });
+  if (n > limit) throw refused(ttl);
+}
+
+/**
+ * The same budget, checked first by this process alone and then in Redis: `admit` answers at once from this
+ * process's own windows, so a post can reach the room without waiting for Redis (chat is delivered before it is
+ * stored; bench chat) and a flood from one connection is cut off before anyone sees it; `count` then counts it in
+ * Redis, where posts of the same person through other server processes add up, before it is stored.
+ */
+export class PostLimiter {
+  /** Per room and person: posts in the current window and when it ends, oldest window first. */
+  private readonly windows = new Map<string, { n: number; endsAt: number }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly budget: PostLimit = ROOM_POST_LIMIT,
+  ) {}
+
+  /** This process's count: RATE_LIMITED once the person went past the limit here. */
+  admit(roomKey: string, userId: string, now = Date.now()): void {
+    // Windows are all as long and re-inserted when they restart, so the map is in order of their end.
+    for (const [key, w] of this.windows) {
+      if (w.endsAt > now) break;
+      this.windows.delete(key);
+    }
+    const key = `${roomKey}:${userId}`;
+    let w = this.windows.get(key);
+    if (!w) {
+      w = { n: 0, endsAt: now + this.budget.windowMs };
+      this.windows.set(key, w);
+    }
+    if (++w.n > this.budget.limit) throw refused(w.endsAt - now);
+  }
+
+  /** The cluster-wide count (the authority: a window here may have started later than Redis's). */
+  count(roomKey: string, userId: string): Promise<void> {
+    return countPost(this.redis, this.prefix, roomKey, userId, this.budget);
+  }
 }
