@@ -474,6 +474,38 @@ describe("statistics API", () => {
     expect(await province("2024-02", "consultations")).toBeGreaterThan(0);
   });
 
+  test("a dashboard's answer travels compressed to a browser (Brotli, else gzip), decodes to the same JSON, and revalidates by its ETag", async () => {
+    const admin = (await ts.login("province.admin")).accessToken;
+    const url = `${ts.baseUrl}/api/statistics/monthly?from=2024-01&to=2024-12`;
+    const get = (encoding: string, etag?: string) =>
+      fetch(url, {
+        headers: {
+          authorization: `Bearer ${admin}`,
+          "accept-encoding": encoding,
+          // As a browser revalidates from its cache (fetch would otherwise add no-cache to a conditional request).
+          ...(etag ? { "if-none-match": etag, "cache-control": "max-age=0" } : {}),
+        },
+      });
+    const plain = await get("identity");
+    const plainBody = await plain.json();
+    const plainSize = Number(plain.headers.get("content-length"));
+    for (const [accepts, coding] of [
+      ["gzip, deflate, br, zstd", "br"],
+      ["gzip, deflate", "gzip"],
+    ]) {
+      const r = await get(accepts!);
+      expect(r.headers.get("content-encoding")).toBe(coding);
+      expect(r.headers.get("vary")).toMatch(/Accept-Encoding/i);
+      expect(Number(r.headers.get("content-length"))).toBeLessThan(plainSize / 5);
+      expect(r.headers.get("etag")).not.toBe(plain.headers.get("etag"));
+      expect(await r.json()).toEqual(plainBody);
+      // The dashboard opened again: nothing is sent while the rollups are unchanged (the read is still audited).
+      const again = await get(accepts!, r.headers.get("etag")!);
+      expect(again.status).toBe(304);
+    }
+    expect(plain.headers.get("content-encoding")).toBeNull();
+  });
+
   test("an answer kept from before a month's recompute is not served after it; every read is audited", async () => {
     const admin = (await ts.login("province.admin")).accessToken;
     const read = async () => {

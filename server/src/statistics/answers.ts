@@ -4,6 +4,9 @@
 // when any month of its range was recomputed since, so the answer is always the rollups' current one; what it saves
 // is moving and re-serialising a megabyte of rows from PostgreSQL for every dashboard that opens on the same scope.
 import { createHash } from "node:crypto";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import type { AnswerCoding } from "../http/route";
 
 export interface BuiltAnswer {
   version: string;
@@ -11,16 +14,31 @@ export interface BuiltAnswer {
   body: Buffer;
   /** Weak ETag of the body, as Express would make it. */
   etag: string;
+  /** The body compressed, for clients that accept it. */
+  coded: Record<AnswerCoding, Buffer>;
 }
 
-/** An answer ready to keep: encoded once, hashed once. */
-export function builtAnswer(version: string, text: string): BuiltAnswer {
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
+
+/**
+ * An answer ready to keep: encoded once, hashed once, compressed once (in libuv's thread pool, off the event loop).
+ * Brotli at quality 5: a megabyte of rows in ~10 ms to ~5 % of its size; the higher qualities cost many times more
+ * for a few per cent less.
+ */
+export async function builtAnswer(version: string, text: string): Promise<BuiltAnswer> {
   const body = Buffer.from(text);
   const hash = createHash("sha1").update(body).digest("base64").slice(0, 27);
-  return { version, body, etag: `W/"${body.length.toString(16)}-${hash}"` };
+  const [br, gz] = await Promise.all([
+    brotli(body, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+    }),
+    gzip(body, { level: 6 }),
+  ]);
+  return { version, body, etag: `W/"${body.length.toString(16)}-${hash}"`, coded: { br, gzip: gz } };
 }
 
-/** Least recently used answers, bounded by their total size in bytes. */
+/** Least recently used answers, bounded by their total size in bytes (the plain body's: the rest is a tenth of it). */
 export class AnswerCache {
   private readonly entries = new Map<string, BuiltAnswer>();
   private size = 0;

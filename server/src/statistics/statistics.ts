@@ -206,7 +206,8 @@ export async function monthly(
       `WITH audit AS (${entry.text}) SELECT ${computedMonths(1, 2)} AS version`,
       [from, to, ...entry.values],
     );
-    if (rows[0]!.version === cached.version) return new JsonText<MonthlyStatsView>(cached.body, cached.etag);
+    if (rows[0]!.version === cached.version)
+      return new JsonText<MonthlyStatsView>(cached.body, cached.etag, cached.coded);
   }
   const total = slice(q.specialty);
   const entry = cached ? null : auditInsert(audited, 13);
@@ -249,9 +250,9 @@ export async function monthly(
   // JSON-escaped, so `{"month":` only ever starts an object.
   const scoped = `{"scope":${JSON.stringify(scope)},"scopeId":${JSON.stringify(scopeId)},"scopeName":${JSON.stringify(name)},"month":`;
   const body = `${head.slice(0, -1)},"rows":[${(objects ?? "").replaceAll('{"month":', scoped)}]}`;
-  const built = builtAnswer(version, body);
+  const built = await builtAnswer(version, body);
   answers.set(key, built);
-  return new JsonText<MonthlyStatsView>(built.body, built.etag);
+  return new JsonText<MonthlyStatsView>(built.body, built.etag, built.coded);
 }
 
 export async function breakdown(
