@@ -710,11 +710,12 @@ export default async function run(): Promise<void> {
     const sorted = mediaBack.filter(Number.isFinite).sort((a, b) => a - b);
     const starts = [...faultAt.entries()];
     log(
-      `notification gaps, longest per fault: ${starts
+      `notification gaps per fault, longest and p50: ${starts
         .map(([n, at], i) => {
           const until = starts[i + 1]?.[1] ?? Number.POSITIVE_INFINITY;
           const mine = gaps.filter((_, g) => gapStarts[g]! >= at && gapStarts[g]! < until);
-          return `${n}: ${mine.length ? Math.round(Math.max(...mine)) : 0} ms (${mine.length} reconnects)`;
+          mine.sort((a, b) => a - b);
+          return `${n}: ${mine.length ? Math.round(mine[mine.length - 1]!) : 0} ms, p50 ${Math.round(percentile(mine, 50) || 0)} ms (${mine.length} reconnects)`;
         })
         .join(", ")}`,
     );
