@@ -223,6 +223,7 @@ export default async function run(): Promise<void> {
         if (
           line.includes("media node lost") ||
           line.includes("record") ||
+          line.includes('"level":50') ||
           (process.env.FAULTS_DEBUG && line.includes("redis"))
         )
           log(`  +${Date.now() - lastFaultAt} ms ${member}: ${line}`);
@@ -675,7 +676,7 @@ export default async function run(): Promise<void> {
       "recording composed",
       async () => {
         const r = await pgc.query(
-          `SELECT status, parts, "durationMs", "startedAt", "stoppedAt" FROM "Recording" WHERE id = $1`,
+          `SELECT status, "failureReason", parts, "durationMs", "startedAt", "stoppedAt" FROM "Recording" WHERE id = $1`,
           [recordingId],
         );
         return r.rows[0].status === "READY" || r.rows[0].status === "FAILED" ? r.rows[0] : null;
@@ -701,7 +702,7 @@ export default async function run(): Promise<void> {
       `recording parts (segment/kind: offset s, chunks): ${((composed?.parts ?? []) as { segment: number; kind: string; offsetMs: number; chunks: number }[]).map((p) => `${p.segment}/${p.kind}: ${Math.round(p.offsetMs / 1000)} s, ${p.chunks}`).join("; ")}; gaps ${JSON.stringify(processedDetail?.gaps ?? [])}`,
     );
     log(
-      `recording: ${composed?.status ?? "not finished"}, ${recordingChunks} chunks in ${finalChunks.size} parts, ${processedDetail?.gaps?.length ?? 0} gaps shown, ${composed ? Math.round(composed.durationMs / 1000) : NaN} s of ${composed ? Math.round((Date.parse(composed.stoppedAt) - Date.parse(composed.startedAt)) / 1000) : NaN} s; ${recordingLost} chunks stored before a fault missing after`,
+      `recording: ${composed?.status ?? "not finished"}${composed?.failureReason ? ` (${composed.failureReason})` : ""}, ${recordingChunks} chunks in ${finalChunks.size} parts, ${processedDetail?.gaps?.length ?? 0} gaps shown, ${composed ? Math.round(composed.durationMs / 1000) : NaN} s of ${composed ? Math.round((Date.parse(composed.stoppedAt) - Date.parse(composed.startedAt)) / 1000) : NaN} s; ${recordingLost} chunks stored before a fault missing after`,
     );
     log(
       `lecture: ${attendance.size} attendance records for ${viewers.length} viewers, ${attendanceLost} short or missing; join refusals ${JSON.stringify(joinRefusals)}`,

@@ -43,8 +43,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONNECTION_RECHECK_MS = 500;
 /**
  * How often a server looks for lost nodes (at most; a longer heartbeat checks as often as it beats). A killed node's
- * Redis connection is gone at once, so this bounds how long its calls stay frozen before they move (bench faults:
- * with the 5 s heartbeat as the period, detection alone took up to 5.5 s). Three small Redis reads per check.
+ * Redis connection is gone at once, so this bounds how long its calls stay frozen before they move (with the
+ * default 5 s heartbeat as the period, detection alone could take 5.5 s). Three small Redis reads per check.
  */
 const LOSS_CHECK_MS = 1_000;
 /** Shown when a spanning training session lost its origin node. */
