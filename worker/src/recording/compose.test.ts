@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { composeRecording, GAP_CARD_MIN_S, probeOutput, probeParts } from "./compose";
+import { composeRecording, ffmpeg, GAP_CARD_MIN_S, probeOutput, probeParts } from "./compose";
 
 describe("composeRecording", () => {
   it("joins the segments of a recording whose media restarted with a gap card the length of the gap", async () => {
@@ -60,4 +60,24 @@ describe("composeRecording", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("ffmpeg", () => {
+  it("lets a slow run finish while it makes progress, and ends one that makes none", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "yilian-ffmpeg-"));
+    try {
+      // Three seconds read at real time (as slow as an encode on a busy host), with 1 s allowed without progress.
+      const t0 = Date.now();
+      await ffmpeg(["-re", "-f", "lavfi", "-i", "sine=frequency=300:duration=3", path.join(dir, "slow.wav")], 1_000);
+      expect(Date.now() - t0).toBeGreaterThan(2_500);
+      // An input that never delivers anything (a FIFO nobody writes): no progress, ended after the stall limit.
+      const fifo = path.join(dir, "hung");
+      execFileSync("mkfifo", [fifo]);
+      await expect(ffmpeg(["-f", "s16le", "-i", fifo, path.join(dir, "hung.wav")], 1_000)).rejects.toThrow(
+        /no progress in 1 s/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -76,21 +76,44 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
   return { ok, bad };
 }
 
-function ffmpeg(args: string[], timeoutMs: number): Promise<void> {
+/** How long an ffmpeg run may go without progress before it is taken for hung. */
+const STALL_MS = 120_000;
+
+/**
+ * Runs ffmpeg; kills it once it has made no progress for `stallMs` (its `-progress` report, every half second,
+ * stopped): a hung ffmpeg is ended, a slow one is not. A fixed limit on the whole run killed encodes that were only
+ * slow (bench faults: a two-minute call composed on a host at load 15 failed all three attempts, and with it the
+ * recording).
+ */
+export function ffmpeg(args: string[], stallMs = STALL_MS): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      "ffmpeg",
+      ["-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-stats_period", "0.5", "-y", ...args],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let err = "";
     child.stderr.on("data", (c: Buffer) => {
       err = (err + c.toString()).slice(-4000);
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    let stalled = false;
+    const stall = () => {
+      stalled = true;
+      child.kill("SIGKILL");
+    };
+    let timer = setTimeout(stall, stallMs);
+    child.stdout.on("data", () => {
+      clearTimeout(timer);
+      timer = setTimeout(stall, stallMs);
+    });
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new Error(`ffmpeg ${signal ?? code}: ${err.trim().split("\n").slice(-3).join(" | ")}`));
+      else {
+        const why = stalled ? `no progress in ${Math.round(stallMs / 1000)} s` : (signal ?? code);
+        reject(new Error(`ffmpeg ${why}: ${err.trim().split("\n").slice(-3).join(" | ")}`));
+      }
     });
   });
 }
@@ -112,7 +135,7 @@ const concatList = (files: { file: string; durationS?: number }[]) =>
 export async function joinChunks(chunks: { file: string; durationS?: number }[], out: string): Promise<void> {
   const list = `${out}.txt`;
   await writeFile(list, concatList(chunks));
-  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", out], 120_000);
+  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", out]);
 }
 
 const W = 1280;
@@ -136,7 +159,6 @@ export async function composeMp4(
   const videos = parts.filter((p) => p.kind === "video").slice(0, 4);
   const audios = parts.filter((p) => p.kind === "audio");
   const total = Math.max(...parts.map((p) => p.offsetMs / 1000 + p.durationS));
-  const timeoutMs = Math.max(120_000, total * 1000 * 4);
   const length = ["-t", total.toFixed(3)];
 
   // Video: each part at its offset in its tile, its last frame held to the end (a part whose decoding stopped early
@@ -194,38 +216,32 @@ export async function composeMp4(
   }
   /** One pass: the inputs through their filter graph (if any) into `file`, as long as the recording. */
   const encode = (inputs: string[], filters: string[], map: string, codec: string[], file: string) =>
-    ffmpeg(
-      [
-        ...inputs,
-        ...(filters.length ? ["-filter_complex", filters.join(";")] : []),
-        "-map",
-        map,
-        ...length,
-        ...codec,
-        file,
-      ],
-      timeoutMs,
-    );
+    ffmpeg([
+      ...inputs,
+      ...(filters.length ? ["-filter_complex", filters.join(";")] : []),
+      "-map",
+      map,
+      ...length,
+      ...codec,
+      file,
+    ]);
   const videoFile = `${out}.video.mp4`;
   const audioFile = `${out}.audio.m4a`;
   try {
     const threads = ["-threads", String(opts.threads ?? 2)];
     await encode(vInputs, vFilters, vOut, [...(opts.canvas ? ENCODE : ENCODE.slice(0, -2)), ...threads], videoFile);
     if (aOut) await encode(aInputs, aFilters, aOut, opts.canvas ? AUDIO : AUDIO.slice(0, -2), audioFile);
-    await ffmpeg(
-      [
-        "-i",
-        videoFile,
-        ...(aOut ? ["-i", audioFile, "-map", "0:v", "-map", "1:a"] : ["-map", "0:v"]),
-        "-c",
-        "copy",
-        ...length,
-        "-movflags",
-        "+faststart",
-        out,
-      ],
-      timeoutMs,
-    );
+    await ffmpeg([
+      "-i",
+      videoFile,
+      ...(aOut ? ["-i", audioFile, "-map", "0:v", "-map", "1:a"] : ["-map", "0:v"]),
+      "-c",
+      "copy",
+      ...length,
+      "-movflags",
+      "+faststart",
+      out,
+    ]);
   } finally {
     await rm(videoFile, { force: true });
     await rm(audioFile, { force: true });
@@ -260,34 +276,31 @@ async function gapCard(out: string, gap: RecordingGap, startedAt: Date, duration
   await writeFile(detail, `${at(gap.fromS)} – ${at(gap.toS)}  音视频服务故障，此段未能录制`);
   const text = (file: string, size: number, y: string, color: string) =>
     `drawtext=font='${CARD_FONT}':textfile='${file}':expansion=none:fontsize=${size}:fontcolor=${color}:x=(w-text_w)/2:y=${y}`;
-  await ffmpeg(
-    [
-      "-f",
-      "lavfi",
-      "-i",
-      `color=c=0x1f2937:s=${W}x${H}:r=25:d=${durationS.toFixed(3)}`,
-      "-f",
-      "lavfi",
-      "-t",
-      durationS.toFixed(3),
-      "-i",
-      "anullsrc=r=48000:cl=stereo",
-      "-vf",
-      [text(title, 72, "h/2-90", "white"), text(detail, 32, "h/2+20", "0xd1d5db")].join(","),
-      "-map",
-      "0:v",
-      "-map",
-      "1:a",
-      "-t",
-      durationS.toFixed(3),
-      ...ENCODE,
-      ...AUDIO,
-      "-movflags",
-      "+faststart",
-      out,
-    ],
-    60_000,
-  );
+  await ffmpeg([
+    "-f",
+    "lavfi",
+    "-i",
+    `color=c=0x1f2937:s=${W}x${H}:r=25:d=${durationS.toFixed(3)}`,
+    "-f",
+    "lavfi",
+    "-t",
+    durationS.toFixed(3),
+    "-i",
+    "anullsrc=r=48000:cl=stereo",
+    "-vf",
+    [text(title, 72, "h/2-90", "white"), text(detail, 32, "h/2+20", "0xd1d5db")].join(","),
+    "-map",
+    "0:v",
+    "-map",
+    "1:a",
+    "-t",
+    durationS.toFixed(3),
+    ...ENCODE,
+    ...AUDIO,
+    "-movflags",
+    "+faststart",
+    out,
+  ]);
 }
 
 /**
@@ -332,10 +345,7 @@ export async function composeRecording(
   }
   const list = path.join(dir, "pieces.txt");
   await writeFile(list, concatList(pieces.map((file) => ({ file }))));
-  await ffmpeg(
-    ["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out],
-    300_000,
-  );
+  await ffmpeg(["-f", "concat", "-safe", "0", "-i", list, "-map", "0", "-c", "copy", "-movflags", "+faststart", out]);
   return { gaps };
 }
 
