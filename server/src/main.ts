@@ -3,10 +3,12 @@ import { loadConfig } from "./config";
 import { requireDependencies } from "./platform/dependencies";
 import { createYilianServer } from "./app";
 import { createServices } from "./services";
+import { warmPool } from "./db";
 
 const config = loadConfig();
 await requireDependencies(config.DATABASE_URL, config.REDIS_URL, "server");
 const services = createServices(config);
+await warmPool(services.db);
 const server = createYilianServer(services);
 const { url } = await server.listen().catch((err: NodeJS.ErrnoException) => {
   console.error(

@@ -36,7 +36,9 @@ export async function initStatistics(db: Db, connection: ConnectionOptions, pref
     {
       connection,
       prefix,
-      concurrency: 1,
+      // Two months at a time (an administrator recomputing several): one month's statements use one database core.
+      // The same month twice queues on its advisory lock.
+      concurrency: 2,
       // A year of province data takes a while; keep the lock renewed generously.
       lockDuration: 120_000,
     },

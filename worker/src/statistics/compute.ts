@@ -368,9 +368,21 @@ export async function explainMonth(db: Db, month: string): Promise<{ name: strin
   return out;
 }
 
-/** All twelve months of a year, in order. */
-export async function computeYear(db: Db, year: number): Promise<MonthResult[]> {
-  const out: MonthResult[] = [];
-  for (let m = 1; m <= 12; m++) out.push(await computeMonth(db, `${year}-${String(m).padStart(2, "0")}`));
+/**
+ * All twelve months of a year, `concurrency` months at a time (each in its own transaction and connection; one
+ * month's statements run on one PostgreSQL core, so a year on a two-core database takes two at once). Results are in
+ * month order.
+ */
+export async function computeYear(db: Db, year: number, opts: { concurrency?: number } = {}): Promise<MonthResult[]> {
+  const months = Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, "0")}`);
+  const out: MonthResult[] = new Array(months.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < months.length) {
+      const i = next++;
+      out[i] = await computeMonth(db, months[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, lane));
   return out;
 }
