@@ -149,7 +149,10 @@ export async function simulateYear(db: Db, o: SimulateOptions): Promise<void> {
     SELECT s.id, p.id, p."institutionId", s."startsAt", s."startsAt" + interval '80 minutes', 60 + (j % 30), (60 + (j % 30)) * 60, '[]'::jsonb, 1, true, now()
       FROM sessions s CROSS JOIN np
       CROSS JOIN LATERAL generate_series(1, ${per} + CASE WHEN s.rn <= ${extra} THEN 1 ELSE 0 END) AS j
-      JOIN people p ON p.rn = (s.rn * 7919 + j) % np.n`);
+      JOIN people p ON p.rn = (s.rn * 7919 + j) % np.n
+     -- In the order a live system writes them (each row when its person joins the session): a session's rows
+     -- together, sessions in time order. Without it the join's order scatters every session over the whole table.
+     ORDER BY s."startsAt", s.id, j`);
 
   // Imaging and case records, uploaded into the year's consultations within the hour after submission.
   const upl = (count: number, category: string, kinds: string[]) => `
