@@ -268,6 +268,14 @@ export default async function run(): Promise<void> {
           const yl = (window as any).yl;
           await yl.room.publishCamera();
           await yl.room.publishMicrophone();
+          // What a rebuilt call went through, in wall-clock time (logged after each rebuild).
+          yl.trace = [] as { at: number; what: string }[];
+          const note = (what: string) => yl.trace.push({ at: Date.now(), what });
+          for (const ev of ["media:restart", "media:newProducer", "connect", "disconnect"])
+            yl.client.socket.on(ev, (e: any) => note(`${ev}${e?.kind ? ` ${e.kind}` : ""}`));
+          yl.room.on("track", (t: any) => note(`track ${t.kind}`));
+          yl.room.on("reconnected", () => note("reconnected"));
+          yl.room.on("error", (e: any) => note(`error ${e?.code ?? ""} ${e?.message ?? e}`));
         });
       }
       pages.push(pair);
@@ -413,7 +421,9 @@ export default async function run(): Promise<void> {
                 if (viewer) void attend();
               });
               s.once("connect", () => resolve());
-              s.once("connect_error", reject);
+              // Refused by the server (a bad token): the bench is wrong. A handshake that timed out on the loaded
+              // host is retried by the client, as a real one would.
+              s.on("connect_error", (e) => (e as { data?: unknown }).data !== undefined && reject(e));
               sockets.push(s);
             }),
         ),
@@ -509,6 +519,13 @@ export default async function run(): Promise<void> {
           mediaBack.push(back - at);
           const how = heardIn(c) > heardAtFault[c]! ? "media rebuilt" : "media held";
           log(`  call ${c + 1}: both sides decoding again after ${(back - at).toFixed(0)} ms (${how})`);
+          if (how === "media rebuilt")
+            for (const [i, p] of pair.entries()) {
+              const trace: { at: number; what: string }[] = await p.page
+                .evaluate((since) => (window as any).yl.trace.filter((t: { at: number }) => t.at >= since), at)
+                .catch(() => []);
+              log(`    side ${i + 1}: ${trace.map((t) => `+${t.at - at} ${t.what}`).join(", ")}`);
+            }
         }),
       );
     const pinOf = (roomId: string) => redis!.get(`${prefix}:media:room:consultation:${roomId}`);
