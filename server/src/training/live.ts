@@ -14,7 +14,7 @@ import {
   type TrainingQuestionView,
 } from "@yilian/contract";
 import type { Prisma, TrainingHandRaise, TrainingQuestion } from "@prisma/client";
-import type { Db } from "../db";
+import { sharedRead, sqlOf, type Db } from "../db";
 import { audit } from "../audit/audit";
 import type { AuthUser } from "../authz/principal";
 import { isLecturer, loadVisibleSession, type SessionRow } from "./session-access";
@@ -148,22 +148,31 @@ export class TrainingLive {
     return this.questionsOf(sessionId, { ...opts, includeHidden: manages && opts.includeHidden });
   }
 
-  /** A page of a session's questions, for a caller whose access is already checked (hidden ones for moderators). */
+  /**
+   * A page of a session's questions, for a caller whose access is already checked (hidden ones for moderators).
+   * The viewers' page is the same for all of them: viewers entering together (a lecture's start, a re-entry after
+   * a lost server process) share one read.
+   */
   async questionsOf(sessionId: string, opts: { includeHidden?: boolean; limit: number; offset: number }) {
     const where: Prisma.TrainingQuestionWhereInput = {
       sessionId,
       ...(opts.includeHidden ? {} : { status: "VISIBLE" }),
     };
-    const [rows, total] = await Promise.all([
-      this.deps.db.trainingQuestion.findMany({
-        where,
-        orderBy: [{ pinned: "desc" }, { createdAt: "desc" }],
-        take: opts.limit,
-        skip: opts.offset,
-      }),
-      this.deps.db.trainingQuestion.count({ where }),
-    ]);
-    return { items: await this.questionViews(rows), total, limit: opts.limit, offset: opts.offset };
+    const read = async () => {
+      const [rows, total] = await Promise.all([
+        this.deps.db.trainingQuestion.findMany({
+          where,
+          orderBy: [{ pinned: "desc" }, { createdAt: "desc" }],
+          take: opts.limit,
+          skip: opts.offset,
+        }),
+        this.deps.db.trainingQuestion.count({ where }),
+      ]);
+      return { items: await this.questionViews(rows), total, limit: opts.limit, offset: opts.offset };
+    };
+    if (opts.includeHidden) return read();
+    const page = await sharedRead(this.deps.db, `training-questions:${sessionId}:${opts.limit}:${opts.offset}`, read);
+    return { ...page, items: [...page.items] };
   }
 
   async questionViews(rows: TrainingQuestion[]): Promise<TrainingQuestionView[]> {
@@ -287,12 +296,17 @@ export class TrainingLive {
       this.emit(trainingRooms.all(sessionId), "training:speaker", { sessionId, userId, speaking: false });
   }
 
+  /** Open hands of a session, or one person's (asked by every viewer entering: plain SQL). */
   async openHands(sessionId: string, forUserId: string | null): Promise<TrainingHandView[]> {
-    const rows = await this.deps.db.trainingHandRaise.findMany({
-      where: { sessionId, status: { in: ["RAISED", "PROMOTED"] }, ...(forUserId ? { userId: forUserId } : {}) },
-      orderBy: { raisedAt: "asc" },
-    });
-    return this.handViews(rows);
+    const { rows } = await sqlOf(this.deps.db).query<
+      Pick<TrainingHandRaise, "sessionId" | "userId" | "status" | "raisedAt">
+    >(
+      `SELECT "sessionId", "userId", status, "raisedAt" FROM "TrainingHandRaise"
+        WHERE "sessionId" = $1::uuid AND status IN ('RAISED', 'PROMOTED') AND ($2::uuid IS NULL OR "userId" = $2::uuid)
+        ORDER BY "raisedAt"`,
+      [sessionId, forUserId],
+    );
+    return rows.length ? this.handViews(rows) : [];
   }
 
   /** Session end: nobody keeps speaking rights. */

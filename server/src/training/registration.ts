@@ -2,7 +2,7 @@
 // so concurrent registrations queue on that one row and the count they check is never stale; a CHECK constraint
 // (registeredCount <= capacity) backs it in the database.
 import { AppError, ErrorCode, type TrainingRegistrationView } from "@yilian/contract";
-import type { Db } from "../db";
+import { sqlOf, type Db } from "../db";
 import { audit } from "../audit/audit";
 import type { AuthUser } from "../authz/principal";
 import { loadVisibleSession } from "./session-access";
@@ -87,12 +87,13 @@ export async function cancelRegistration(db: Db, user: AuthUser, sessionId: stri
   }, TX_OPTS);
 }
 
+/** Plain SQL: every viewer entering a lecture asks it (hundreds at once after a server process is lost). */
 export async function isRegistered(db: Db, sessionId: string, userId: string): Promise<boolean> {
-  const r = await db.trainingRegistration.findUnique({
-    where: { sessionId_userId: { sessionId, userId } },
-    select: { status: true },
-  });
-  return r?.status === "REGISTERED";
+  const { rowCount } = await sqlOf(db).query(
+    `SELECT 1 FROM "TrainingRegistration" WHERE "sessionId" = $1::uuid AND "userId" = $2::uuid AND status = 'REGISTERED'`,
+    [sessionId, userId],
+  );
+  return !!rowCount;
 }
 
 function view(sessionId: string, at: Date, registeredCount: number, capacity: number | null): TrainingRegistrationView {
