@@ -62,6 +62,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 /** When the last fault was injected (server lines about it are shown relative to it). */
 let lastFaultAt = Date.now();
+/** First lines of the failures the cluster's members logged, counted (shown at the end). */
+const memberErrors = new Map<string, number>();
 
 async function until<T>(
   what: string,
@@ -220,6 +222,11 @@ export default async function run(): Promise<void> {
       privateRedis: true,
       // Why a call was rebuilt, as the servers tell operators.
       onOutput: (member, line) => {
+        // Unexpected failures the members log (first line of each), counted and shown at the end.
+        if (/failed|Error/.test(line) && !line.startsWith("    at ")) {
+          const key = `${member.replace(/-\d+$/, "")}: ${line.slice(0, 160)}`;
+          memberErrors.set(key, (memberErrors.get(key) ?? 0) + 1);
+        }
         if (
           line.includes("media node lost") ||
           line.includes("record") ||
@@ -739,6 +746,15 @@ export default async function run(): Promise<void> {
     );
     log(
       `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`,
+    );
+    log(
+      `failures the members logged (count, first line): ${
+        [...memberErrors]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 12)
+          .map(([line, n]) => `\n    ${n} × ${line}`)
+          .join("") || "none"
+      }`,
     );
     log(`Q&A: ${asked.length} questions acknowledged, ${askRefused} not; ${questionsLost} of them missing after`);
     log(
