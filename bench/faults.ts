@@ -273,7 +273,14 @@ export default async function run(): Promise<void> {
         if (!j.ok) throw new Error(`join: ${j.code} ${j.message}`);
         await p.page.evaluate(async () => {
           const yl = (window as any).yl;
-          await yl.room.publishCamera();
+          // 640×360 at 15 fps (simulcast, three layers) instead of the console's 720p at 30: the four pages stand for
+          // four doctors' own computers, and at 720p their encoders took two-thirds of this host's two cores (top
+          // through a soak: Chromium 2× all node processes together), so the figures measured the host's
+          // saturation rather than the cluster's recovery.
+          const camera = await navigator.mediaDevices.getUserMedia({
+            video: { width: 640, height: 360, frameRate: 15 },
+          });
+          await yl.room.publishCamera({ track: camera.getVideoTracks()[0] });
           await yl.room.publishMicrophone();
           // What a rebuilt call went through, in wall-clock time (logged after each rebuild).
           yl.trace = [] as { at: number; what: string }[];
