@@ -8,7 +8,7 @@
 //                               asked for as a browser asks (compressed answers accepted), until the answer's last byte
 //                               has arrived. Decoding it is the browser's work on the administrator's own computer: here
 //                               it would take the same two cores as the server, so it is timed once, apart
-//                               (api_province_decode_ms), and every answer's decoded size is checked after the load.
+//                               (api_province_decode_ms), and every answer is decoded and parsed after the load.
 // Extra: load_s, rollup_rows, api_p50_ms, api_province_kb (the province answer on the wire, and decoded),
 // api_province_decode_ms.
 // BENCH_STATS_REUSE=1 keeps the loaded database after the run and reuses it next time (pending migrations are applied),
@@ -217,7 +217,7 @@ export default async function run(): Promise<void> {
       }),
     );
     const lat: number[] = [];
-    const received: Awaited<ReturnType<typeof getAnswer>>[] = [];
+    const received: Answer[] = [];
     const timings: Map<string, number>[][] = paths.map(() => []);
     let n = 0;
     const worker = async () => {
