@@ -13,8 +13,9 @@ export function createDb(databaseUrl: string, opts: { poolSize?: number } = {}):
   const max = opts.poolSize ?? 10;
   // Our own pool, so request profiles can count the statements each request sends. Connections once opened stay
   // (`min`): a new one costs PostgreSQL a backend process and cold caches, which a burst of requests after a quiet
-  // spell (eight dashboards opening at once) would otherwise pay each time, at several times a request's cost.
-  const pool = instrumentPool(new pg.Pool({ connectionString: databaseUrl, max, min: max }));
+  // spell (eight dashboards opening at once) would otherwise pay each time, at several times a request's cost. Idle
+  // ones do not keep a process alive that has nothing else to do (a script, a test run ending).
+  const pool = instrumentPool(new pg.Pool({ connectionString: databaseUrl, max, min: max, allowExitOnIdle: true }));
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PrismaClient({ adapter });
   pools.set(db, pool);
