@@ -171,8 +171,7 @@ export class TrainingLive {
       return { items: await this.questionViews(rows), total, limit: opts.limit, offset: opts.offset };
     };
     if (opts.includeHidden) return read();
-    const page = await sharedRead(this.deps.db, `training-questions:${sessionId}:${opts.limit}:${opts.offset}`, read);
-    return { ...page, items: [...page.items] };
+    return sharedRead(this.deps.db, `training-questions:${sessionId}:${opts.limit}:${opts.offset}`, read);
   }
 
   async questionViews(rows: TrainingQuestion[]): Promise<TrainingQuestionView[]> {
@@ -306,7 +305,7 @@ export class TrainingLive {
         ORDER BY "raisedAt"`,
       [sessionId, forUserId],
     );
-    return rows.length ? this.handViews(rows) : [];
+    return this.handViews(rows);
   }
 
   /** Session end: nobody keeps speaking rights. */
@@ -337,6 +336,7 @@ export class TrainingLive {
   }
 
   private async people(ids: string[]) {
+    if (!ids.length) return new Map<string, { id: string; displayName: string; institutionName: string }>();
     const users = await this.deps.db.user.findMany({
       where: { id: { in: [...new Set(ids)] } },
       select: { id: true, displayName: true, institution: { select: { name: true } } },

@@ -3,7 +3,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Db } from "@yilian/server";
 import { STATISTICS_QUEUE, StatisticsJobData, type StatisticsJobName } from "@yilian/jobs";
-import { computeMonth, previousMonth, type MonthResult } from "../statistics/compute";
+import { computeMonth, MONTHS_AT_ONCE, previousMonth, type MonthResult } from "../statistics/compute";
 
 export { STATISTICS_QUEUE };
 export const MONTHLY_SCHEDULER_ID = "monthly-statistics";
@@ -36,9 +36,9 @@ export async function initStatistics(db: Db, connection: ConnectionOptions, pref
     {
       connection,
       prefix,
-      // Two months at a time (an administrator recomputing several): one month's statements use one database core.
-      // The same month twice queues on its advisory lock.
-      concurrency: 2,
+      // An administrator recomputing several months: as many at once as a year's recompute (the same month twice
+      // queues on its advisory lock).
+      concurrency: MONTHS_AT_ONCE,
       // A year of province data takes a while; keep the lock renewed generously.
       lockDuration: 120_000,
     },

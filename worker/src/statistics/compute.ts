@@ -369,11 +369,13 @@ export async function explainMonth(db: Db, month: string): Promise<{ name: strin
 }
 
 /**
- * All twelve months of a year, `concurrency` months at a time (each in its own transaction and connection; one
- * month's statements run on one PostgreSQL core, so a year on a two-core database takes two at once). Results are in
- * month order.
+ * Months recomputed at once (a year here, recompute jobs in the worker): each in its own transaction and connection,
+ * one month's statements keep one PostgreSQL core busy, so a two-core database takes two.
  */
-export async function computeYear(db: Db, year: number, opts: { concurrency?: number } = {}): Promise<MonthResult[]> {
+export const MONTHS_AT_ONCE = 2;
+
+/** All twelve months of a year, MONTHS_AT_ONCE at a time; results in month order. */
+export async function computeYear(db: Db, year: number): Promise<MonthResult[]> {
   const months = Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, "0")}`);
   const out: MonthResult[] = new Array(months.length);
   let next = 0;
@@ -383,6 +385,6 @@ export async function computeYear(db: Db, year: number, opts: { concurrency?: nu
       out[i] = await computeMonth(db, months[i]!);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, lane));
+  await Promise.all(Array.from({ length: MONTHS_AT_ONCE }, lane));
   return out;
 }
