@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { composeRecording, ffmpeg, GAP_CARD_MIN_S, probeOutput, probeParts } from "./compose";
@@ -56,6 +56,40 @@ describe("composeRecording", () => {
       expect(red(1)).toBeGreaterThan(80);
       expect(red(7)).toBeGreaterThan(80);
       expect(GAP_CARD_MIN_S).toBeGreaterThanOrEqual(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("probeParts", () => {
+  it("sets aside a video part without a key frame, so the call's other tiles still compose", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "yilian-keyframe-"));
+    const run = (args: string[]) =>
+      execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args], { cwd: dir });
+    try {
+      // One key frame at the start only (as a sender sends until asked again), then the first second cut off:
+      // what a recorder that started on a new media node writes when no key frame reached it.
+      run(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "4", "-c:v", "libvpx", "-g", "1000", "v.mkv"]);
+      run(["-i", "v.mkv", "-ss", "1", "-c", "copy", "-copyinkf", "nokey.mkv"]);
+      // A part whose first key frame came 3 s after its first packet (the cut part, then the whole one).
+      writeFileSync(path.join(dir, "late.txt"), "file 'nokey.mkv'\nfile 'v.mkv'\n");
+      run(["-f", "concat", "-safe", "0", "-i", "late.txt", "-c", "copy", "-copyinkf", "late.mkv"]);
+      const { ok, bad } = await probeParts([
+        { file: path.join(dir, "v.mkv"), kind: "video", offsetMs: 0, segment: 0 },
+        { file: path.join(dir, "nokey.mkv"), kind: "video", offsetMs: 0, segment: 0 },
+        { file: path.join(dir, "late.mkv"), kind: "video", offsetMs: 500, segment: 0 },
+      ]);
+      expect(bad).toEqual([{ file: path.join(dir, "nokey.mkv"), reason: "no key frame" }]);
+      const out = path.join(dir, "out.mp4");
+      const t0 = Date.now();
+      await composeRecording(ok, out, { startedAt: new Date() });
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect((await probeOutput(out)).durationS).toBeCloseTo(7.5, 0);
+      expect(ok[0]).toMatchObject({ offsetMs: 0, durationS: 4 });
+      // Shown from its key frame, at the time it was recorded, and ending where it ended.
+      expect(ok[1]!.offsetMs).toBeCloseTo(3500, -2);
+      expect(ok[1]!.offsetMs / 1000 + ok[1]!.durationS).toBeCloseTo(7.5, 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

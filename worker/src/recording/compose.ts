@@ -29,7 +29,32 @@ export interface ProbeResult {
   bad: { file: string; reason: string }[];
 }
 
-/** ffprobe each part: a part must open, hold a stream of its kind and last longer than zero. */
+/** The time (s) of a video part's first key frame, the first one that can be decoded; null when it has none. */
+async function firstKeyFrameS(file: string): Promise<number | null> {
+  // Only key frames are decoded (skip_frame nokey): cheap even for a long part.
+  const { stdout } = await run(
+    "ffprobe",
+    ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time"].concat([
+      "-of",
+      "csv=p=0",
+      file,
+    ]),
+    { timeout: 120_000, maxBuffer: 16 << 20 },
+  );
+  const first = stdout
+    .split("\n")
+    .map((l) => Number.parseFloat(l))
+    .find(Number.isFinite);
+  return first ?? null;
+}
+
+/**
+ * ffprobe each part: a part must open, hold a stream of its kind and last longer than zero, and a video part must
+ * hold a key frame. Without one nothing of it can be decoded (a recorder that started on a new media node whose
+ * sender never sent a key frame), and a grid waiting for that tile's first frame would never output one.
+ * A video part is shown from its first key frame on, at the time that frame was recorded (what came before it
+ * cannot be decoded; starting the tile early would put the picture ahead of the sound).
+ */
 export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
   const ok: ProbedPart[] = [];
   const bad: ProbeResult["bad"] = [];
@@ -37,11 +62,14 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
     try {
       const { stdout } = await run(
         "ffprobe",
-        ["-v", "error", "-show_entries", "stream=codec_type:format=duration", "-of", "json", p.file],
+        ["-v", "error", "-show_entries", "stream=codec_type,start_time:format=duration", "-of", "json", p.file],
         { timeout: 60_000 },
       );
-      const info = JSON.parse(stdout) as { streams?: { codec_type: string }[]; format?: { duration?: string } };
-      const has = info.streams?.some((s) => s.codec_type === p.kind);
+      const info = JSON.parse(stdout) as {
+        streams?: { codec_type: string; start_time?: string }[];
+        format?: { duration?: string };
+      };
+      const stream = info.streams?.find((s) => s.codec_type === p.kind);
       let duration = Number(info.format?.duration ?? NaN);
       if (!Number.isFinite(duration)) {
         // Matroska written from RTP may lack a header duration: count packets' time instead.
@@ -63,9 +91,23 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
         const times = pk.split("\n").map(Number).filter(Number.isFinite);
         duration = times.length ? Math.max(...times) - Math.min(...times) : 0;
       }
-      if (!has) bad.push({ file: p.file, reason: `no ${p.kind} stream` });
-      else if (!(duration > 0.1)) bad.push({ file: p.file, reason: "empty" });
-      else ok.push({ ...p, durationS: duration });
+      if (!stream) {
+        bad.push({ file: p.file, reason: `no ${p.kind} stream` });
+        continue;
+      }
+      if (!(duration > 0.1)) {
+        bad.push({ file: p.file, reason: "empty" });
+        continue;
+      }
+      if (p.kind === "audio") {
+        ok.push({ ...p, durationS: duration });
+        continue;
+      }
+      const key = await firstKeyFrameS(p.file);
+      const start = Number(stream.start_time ?? 0) || 0;
+      const lead = key === null ? null : Math.max(0, key - start);
+      if (lead === null || !(duration - lead > 0.1)) bad.push({ file: p.file, reason: "no key frame" });
+      else ok.push({ ...p, offsetMs: p.offsetMs + lead * 1000, durationS: duration - lead });
     } catch (e) {
       bad.push({
         file: p.file,
@@ -162,7 +204,8 @@ export async function composeMp4(
   const length = ["-t", total.toFixed(3)];
 
   // Video: each part at its offset in its tile, its last frame held to the end (a part whose decoding stopped early
-  // still fills its time), on a constant frame rate for the encoder.
+  // still fills its time), on a constant frame rate for the encoder. Held for at most the recording's length, not
+  // for ever: should a tile still never show a frame, the grid's inputs end and ffmpeg with them.
   const vInputs: string[] = [];
   const vFilters: string[] = [];
   const cols = videos.length <= 1 ? 1 : 2;
@@ -172,7 +215,7 @@ export async function composeMp4(
   for (const [i, v] of videos.entries()) {
     vInputs.push("-i", v.file);
     vFilters.push(
-      `[${i}:v]setpts=PTS-STARTPTS,scale=${cw}:${ch}:force_original_aspect_ratio=decrease,pad=${cw}:${ch}:(ow-iw)/2:(oh-ih)/2,fps=25,tpad=start_duration=${(v.offsetMs / 1000).toFixed(3)}:stop_mode=clone:stop=-1[v${i}]`,
+      `[${i}:v]setpts=PTS-STARTPTS,scale=${cw}:${ch}:force_original_aspect_ratio=decrease,pad=${cw}:${ch}:(ow-iw)/2:(oh-ih)/2,fps=25,tpad=start_duration=${(v.offsetMs / 1000).toFixed(3)}:stop_mode=clone:stop_duration=${total.toFixed(3)}[v${i}]`,
     );
   }
   const vLabels = videos.map((_, i) => `[v${i}]`);
