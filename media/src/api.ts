@@ -115,6 +115,8 @@ export interface MediaApi {
     req: { transportId: string; rtpCapabilities: unknown },
   ): Promise<MediaConsumerInfo[]>;
   resumeConsumer(roomKey: string, peerId: string, consumerId: string): Promise<void>;
+  /** Asks the consumer's sender for a key frame again (a recorder whose first one never reached its file). */
+  requestKeyFrame(roomKey: string, peerId: string, consumerId: string): Promise<void>;
   setPreferredLayers(
     roomKey: string,
     peerId: string,

@@ -383,6 +383,11 @@ export class Room {
     await this.peer(peerId).consumer(consumerId).resume();
   }
 
+  async requestKeyFrame(peerId: string, consumerId: string): Promise<void> {
+    const consumer = this.peer(peerId).consumer(consumerId);
+    if (consumer.kind === "video") await consumer.requestKeyFrame();
+  }
+
   async setPreferredLayers(
     peerId: string,
     consumerId: string,

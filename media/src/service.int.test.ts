@@ -138,6 +138,9 @@ describe("MediaService (real mediasoup workers)", () => {
     expect(c.appData.desired).toEqual({ spatialLayer: 2, temporalLayer: 2 });
     await media.resumeConsumer(roomKey, "spec", consumer.id);
     expect(c.paused).toBe(false);
+    // Asked again (a recorder whose file has no key frame yet): answered, and only for the consumer's own peer.
+    await media.requestKeyFrame(roomKey, "spec", consumer.id);
+    await expect(media.requestKeyFrame(roomKey, "doctor", consumer.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
     // A layer request before the first frame is kept for later, not applied to the start layer.
     await media.setPreferredLayers(roomKey, "spec", consumer.id, { spatialLayer: 1 });
     expect(c.preferredLayers?.spatialLayer).toBe(0);

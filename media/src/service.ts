@@ -158,6 +158,10 @@ export class MediaService implements MediaApi {
     return this.room(roomKey).resumeConsumer(peerId, consumerId);
   }
 
+  requestKeyFrame(roomKey: string, peerId: string, consumerId: string) {
+    return this.room(roomKey).requestKeyFrame(peerId, consumerId);
+  }
+
   setPreferredLayers(
     roomKey: string,
     peerId: string,

@@ -12,10 +12,11 @@
 // new segment and records the producers that appear again. The recording job puts a visible gap card between
 // segments, so a recording is never silently short. A recorder started again by another process after the first
 // one died (`resume`) does the same from its own start.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import type { MediaApi, MediaEvent } from "../api";
 
 export interface RecordedPart {
@@ -142,6 +143,19 @@ export function sendBye(port: number, ssrc: number): Promise<void> {
   });
 }
 
+/** Whether a Matroska chunk holds a key frame (only key frames are decoded: cheap). */
+async function hasKeyFrame(file: string): Promise<boolean> {
+  const args = ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time"];
+  try {
+    const { stdout } = await execFileAsync("ffprobe", [...args, "-of", "csv=p=0", file], { timeout: 30_000 });
+    return stdout.trim().length > 0;
+  } catch {
+    return true; // an unreadable chunk: nothing to ask the sender for
+  }
+}
+
+const execFileAsync = promisify(execFile);
+
 interface Active {
   part: RecordedPart;
   /** Chunks handed to onChunk so far, and the chain that hands them over in order. */
@@ -149,6 +163,9 @@ interface Active {
   reporting: Promise<void>;
   port: number;
   ssrc: number;
+  consumerId: string;
+  /** A key frame is in the part's file (audio: always): until then nothing of a video part can be decoded. */
+  keyFrameSeen: boolean;
   stderr: () => string;
   ffmpeg: ChildProcess;
   exited: Promise<number | null>;
@@ -310,6 +327,7 @@ export class RoomRecorder {
         const [name, start, end] = chunks[a.reported]!;
         const file = path.join(a.part.dir, name!.trim());
         const durationMs = Math.max(0, Math.round((Number(end) - Number(start)) * 1000));
+        if (!a.keyFrameSeen) await this.checkKeyFrame(a, file);
         try {
           await this.opts.onChunk?.(a.part, a.reported, file, durationMs);
         } catch (err) {
@@ -318,6 +336,22 @@ export class RoomRecorder {
       }
     });
     return a.reporting;
+  }
+
+  /**
+   * A video part's chunk closed without its part having had a key frame yet: ask the sender again. Resuming the
+   * consumer asked once, but that key frame can miss ffmpeg (bench faults: the burst of a key frame's packets at a
+   * restart on a saturated host), and a WebRTC sender sends no other until asked: the part would hold nothing
+   * decodable to its end.
+   */
+  private async checkKeyFrame(a: Active, file: string): Promise<void> {
+    if (await hasKeyFrame(file)) {
+      a.keyFrameSeen = true;
+      return;
+    }
+    if (this.stopped || !this.parts.has(a.part.producerId)) return;
+    this.opts.log?.("recorder: no key frame in the part yet, asking again", { part: a.part.part, chunk: a.reported });
+    await this.api.requestKeyFrame(this.roomKey, this.peerId, a.consumerId).catch(() => undefined);
   }
 
   private track(producerId: string, peerId: string): Promise<void> {
@@ -427,6 +461,8 @@ export class RoomRecorder {
       reporting: Promise.resolve(),
       port,
       ssrc,
+      consumerId: consumer.id,
+      keyFrameSeen: consumer.kind === "audio",
       ffmpeg,
       exited,
       stderr: () => err,
