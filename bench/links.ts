@@ -166,10 +166,14 @@ export default async function main(): Promise<void> {
         if (tick > 12 && tick % 4 !== 0 && lowestAfterMs !== undefined) continue;
         const now = await receivedFrom(doctor, specPeer);
         if (lowestAfterMs === undefined && now.spatialLayer === 0) lowestAfterMs = Date.now() - t0;
-        if (tick <= 12)
+        if (tick <= 12) {
+          const [a, b] = [prevQuarter.video, now.video];
+          const jb = b.emitted > a.emitted ? (b.jitterBufferMs - a.jitterBufferMs) / (b.emitted - a.emitted) : NaN;
           onset.push(
-            `${kbps.toFixed(0)}/${droppedNow}/${now.spatialLayer}/${now.freezeCount - prevQuarter.freezeCount}`,
+            `${kbps.toFixed(0)}/${droppedNow}/${now.spatialLayer}/${now.freezeCount - prevQuarter.freezeCount}` +
+              `[jb ${jb.toFixed(0)} fr ${b.emitted - a.emitted} kf ${b.keyFrames - a.keyFrames} pli ${b.plis - a.plis} nack ${b.nacks - a.nacks} frz ${(1000 * (b.freezesS - a.freezesS)).toFixed(0)}]`,
           );
+        }
         prevQuarter = now;
         if (tick % 4 !== 0) continue;
         seconds.push(
@@ -178,7 +182,9 @@ export default async function main(): Promise<void> {
         prev = now;
         lastSecond = d;
       }
-      log(`impaired, first 3 s per 250 ms (kb/s offered/datagrams dropped/layer/freezes): ${onset.join(" ")}`);
+      log(
+        `impaired, first 3 s per 250 ms (kb/s offered/datagrams dropped/layer/freezes[camera: jitter buffer ms per frame, frames, key frames, PLIs, NACKs, freeze ms]): ${onset.join(" ")}`,
+      );
       log(`impaired, per second (layer:audio concealed ‰:freezes:datagrams dropped): ${seconds.join(" ")}`);
       const after = await receivedFrom(doctor, specPeer);
       const minutes = (Date.now() - t0) / 60_000;

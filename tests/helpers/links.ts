@@ -186,6 +186,8 @@ export interface ReceivedFrom {
   peerQuality?: string;
   relayed: boolean;
   rttMs?: number;
+  /** The camera's receive statistics as Chromium counts them (running totals), for the bench's onset log. */
+  video: { jitterBufferMs: number; emitted: number; keyFrames: number; plis: number; nacks: number; freezesS: number };
 }
 
 export async function receivedFrom(p: Participant, peerId: string): Promise<ReceivedFrom> {
@@ -213,6 +215,14 @@ export async function receivedFrom(p: Participant, peerId: string): Promise<Rece
       peerQuality: q.get(peerId) as string | undefined,
       relayed: link.relayed,
       rttMs: link.rttMs,
+      video: {
+        jitterBufferMs: 1000 * (v.jitterBufferDelay ?? 0),
+        emitted: v.jitterBufferEmittedCount ?? 0,
+        keyFrames: v.keyFramesDecoded ?? 0,
+        plis: v.pliCount ?? 0,
+        nacks: v.nackCount ?? 0,
+        freezesS: v.totalFreezesDuration ?? 0,
+      },
     };
   }, peerId);
 }
