@@ -152,9 +152,16 @@ class Member implements ClusterMember {
 }
 
 /** The round-robin front: each TCP connection goes to the next running server; a refused one tries the next. */
-function startFront(port: number, backends: () => Member[], counts: Record<string, number>): Promise<net.Server> {
+function startFront(
+  port: number,
+  backends: () => Member[],
+  counts: Record<string, number>,
+): Promise<{ server: net.Server; close(): Promise<void> }> {
   let next = 0;
+  const open = new Set<net.Socket>();
   const front = net.createServer((client) => {
+    open.add(client);
+    client.once("close", () => open.delete(client));
     client.pause();
     const candidates = backends().filter((b) => b.running && b.url);
     const tryAt = (i: number) => {
@@ -182,7 +189,18 @@ function startFront(port: number, backends: () => Member[], counts: Record<strin
   });
   return new Promise((resolve, reject) => {
     front.once("error", reject);
-    front.listen(port, "127.0.0.1", () => resolve(front));
+    front.listen(port, "127.0.0.1", () =>
+      resolve({
+        server: front,
+        // Like a load balancer going away: its connections end with it (close() alone waits for every client to
+        // leave, and a client still connected kept the whole cluster running after a bench had finished).
+        close: () =>
+          new Promise<void>((done) => {
+            front.close(() => done());
+            for (const c of open) c.destroy();
+          }),
+      }),
+    );
   });
 }
 
@@ -265,9 +283,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   }
 
   const counts: Record<string, number> = {};
-  let front: net.Server | undefined;
+  let front: Awaited<ReturnType<typeof startFront>> | undefined;
   const stop = async () => {
-    await new Promise((r) => (front ? front.close(r) : r(null)));
+    await front?.close();
     // Clients first lose the servers, then the rest goes; Redis last.
     const order: MemberKind[] = ["server", "worker", "media", "redis"];
     for (const kind of order)
@@ -284,7 +302,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await stop();
     throw e;
   }
-  const { port } = front.address() as net.AddressInfo;
+  const { port } = front.server.address() as net.AddressInfo;
 
   const member = (name: string) => {
     const m = members.find((x) => x.name === name);

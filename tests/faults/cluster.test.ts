@@ -7,6 +7,7 @@
 // The media path itself (browsers decoding again after a node loss) is proven in tests/media/node-loss.test.ts and
 // with real RTP in tests/faults/recording-node-loss.test.ts; here clients are socket.io clients.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
@@ -144,7 +145,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of [doctor, specialist]) p?.socket?.disconnect();
   redis?.disconnect();
+  // A client that never leaves (a bench's straggler) must not keep the cluster running: stop ends its connection.
+  const straggler = createConnection(Number(new URL(cluster.url).port), "127.0.0.1");
+  await new Promise((r) => straggler.once("connect", r));
   await cluster?.stop();
+  expect(straggler.destroyed || straggler.readableEnded).toBe(true);
   await closeTestDb();
   rmSync(storageDir, { recursive: true, force: true });
   if (fx) rmSync(fx.dir, { recursive: true, force: true });
