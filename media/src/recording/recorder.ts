@@ -143,6 +143,8 @@ export function sendBye(port: number, ssrc: number): Promise<void> {
   });
 }
 
+const execFileAsync = promisify(execFile);
+
 /** Whether a Matroska chunk holds a key frame (only key frames are decoded: cheap). */
 async function hasKeyFrame(file: string): Promise<boolean> {
   const args = ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time"];
@@ -153,8 +155,6 @@ async function hasKeyFrame(file: string): Promise<boolean> {
     return true; // an unreadable chunk: nothing to ask the sender for
   }
 }
-
-const execFileAsync = promisify(execFile);
 
 interface Active {
   part: RecordedPart;

@@ -32,15 +32,8 @@ export interface ProbeResult {
 /** The time (s) of a video part's first key frame, the first one that can be decoded; null when it has none. */
 async function firstKeyFrameS(file: string): Promise<number | null> {
   // Only key frames are decoded (skip_frame nokey): cheap even for a long part.
-  const { stdout } = await run(
-    "ffprobe",
-    ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time"].concat([
-      "-of",
-      "csv=p=0",
-      file,
-    ]),
-    { timeout: 120_000, maxBuffer: 16 << 20 },
-  );
+  const args = ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time"];
+  const { stdout } = await run("ffprobe", [...args, "-of", "csv=p=0", file], { timeout: 120_000, maxBuffer: 16 << 20 });
   const first = stdout
     .split("\n")
     .map((l) => Number.parseFloat(l))
