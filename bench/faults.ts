@@ -165,6 +165,7 @@ export default async function run(): Promise<void> {
   let browser: Browser | undefined;
   let redis: Redis | undefined;
   const sockets: Socket[] = [];
+  const chatters: Chatter[] = [];
   try {
     await ensureSdkBuilt();
     const db = new pg.Client({ connectionString: seededUrl });
@@ -299,10 +300,12 @@ export default async function run(): Promise<void> {
       if (Number.isNaN(await decodingBoth(pair, peers[c]!, 0))) throw new Error(`call ${c + 1} not decoding`);
 
     log("chat participants on either server");
-    const chatters = calls.flatMap((roomId, c) => [
-      new Chatter(tokenOf[c * 4 + 2]!, roomId),
-      new Chatter(tokenOf[c * 4 + 3]!, roomId),
-    ]);
+    chatters.push(
+      ...calls.flatMap((roomId, c) => [
+        new Chatter(tokenOf[c * 4 + 2]!, roomId),
+        new Chatter(tokenOf[c * 4 + 3]!, roomId),
+      ]),
+    );
     for (const [i, ch] of chatters.entries()) await ch.connect(i % 2 ? server2 : server1);
     const accepted: { id: string; roomId: string }[] = [];
     let chatRefused = 0;
@@ -789,6 +792,7 @@ export default async function run(): Promise<void> {
     emit(BENCH, "load_avg_1m", loadavg()[0]!, "load");
   } finally {
     sockets.forEach((s) => s.disconnect());
+    for (const ch of chatters) ch.socket?.disconnect();
     await browser?.close();
     redis?.disconnect();
     await cluster?.stop();
