@@ -29,18 +29,6 @@ export interface ProbeResult {
   bad: { file: string; reason: string }[];
 }
 
-/** The time (s) of a video part's first key frame, the first one that can be decoded; null when it has none. */
-async function firstKeyFrameS(file: string): Promise<number | null> {
-  // Only key frames are decoded (skip_frame nokey): cheap even for a long part.
-  const args = ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time"];
-  const { stdout } = await run("ffprobe", [...args, "-of", "csv=p=0", file], { timeout: 120_000, maxBuffer: 16 << 20 });
-  const first = stdout
-    .split("\n")
-    .map((l) => Number.parseFloat(l))
-    .find(Number.isFinite);
-  return first ?? null;
-}
-
 /**
  * ffprobe each part: a part must open, hold a stream of its kind and last longer than zero, and a video part must
  * hold a key frame. Without one nothing of it can be decoded (a recorder that started on a new media node whose
@@ -53,14 +41,19 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
   const bad: ProbeResult["bad"] = [];
   for (const p of parts) {
     try {
+      // One read of the part; for a video part also its key frames (only those are decoded: cheap for a long part).
+      const video = p.kind === "video";
+      const select = video ? ["-select_streams", "v:0", "-skip_frame", "nokey"] : [];
+      const entries = `stream=codec_type,start_time:format=duration${video ? ":frame=pts_time" : ""}`;
       const { stdout } = await run(
         "ffprobe",
-        ["-v", "error", "-show_entries", "stream=codec_type,start_time:format=duration", "-of", "json", p.file],
-        { timeout: 60_000 },
+        ["-v", "error", ...select, "-show_entries", entries, "-of", "json", p.file],
+        { timeout: 120_000, maxBuffer: 16 << 20 },
       );
       const info = JSON.parse(stdout) as {
         streams?: { codec_type: string; start_time?: string }[];
         format?: { duration?: string };
+        frames?: { pts_time?: string }[];
       };
       const stream = info.streams?.find((s) => s.codec_type === p.kind);
       let duration = Number(info.format?.duration ?? NaN);
@@ -96,7 +89,7 @@ export async function probeParts(parts: PartInput[]): Promise<ProbeResult> {
         ok.push({ ...p, durationS: duration });
         continue;
       }
-      const key = await firstKeyFrameS(p.file);
+      const key = info.frames?.map((f) => Number(f.pts_time)).find(Number.isFinite) ?? null;
       const start = Number(stream.start_time ?? 0) || 0;
       const lead = key === null ? null : Math.max(0, key - start);
       if (lead === null || !(duration - lead > 0.1)) bad.push({ file: p.file, reason: "no key frame" });
