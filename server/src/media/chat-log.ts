@@ -75,14 +75,16 @@ export class ChatLog {
     );
     // The final SELECT sees the table as it was before this statement: it finds the messages stored by an earlier
     // send (a resend's first copy), not the ones this statement inserts. Only named messages can have one.
-    const { rows } = await this.pool.query<{ id: string; sentAt: Date; text: string }>(
-      `WITH m AS (
+    const { rows } = await this.pool.query<{ id: string; sentAt: Date; text: string }>({
+      // Prepared once per connection: PostgreSQL parses and plans the statement once, not for every batch.
+      name: "chat-log.insert",
+      text: `WITH m AS (
          INSERT INTO "RoomChatMessage" (id, "roomKind", "roomId", "senderId", text, "sentAt")
          SELECT * FROM unnest($1::uuid[], $2::"MediaRoomKind"[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])
          ON CONFLICT (id) DO NOTHING
        ), a AS (${audit.text})
        SELECT id::text AS id, "sentAt", text FROM "RoomChatMessage" WHERE id = ANY($7::uuid[])`,
-      [
+      values: [
         batch.map((p) => p.row.id),
         batch.map((p) => p.row.roomKind),
         batch.map((p) => p.row.roomId),
@@ -92,7 +94,7 @@ export class ChatLog {
         batch.filter((p) => p.row.named).map((p) => p.row.id),
         ...audit.values,
       ],
-    );
+    });
     const earlier = new Map(rows.map((r) => [r.id, r]));
     return batch.map(({ row }) => earlier.get(row.id) ?? { sentAt: row.sentAt, text: row.text });
   }

@@ -41,3 +41,24 @@ test("posts of one person through two server processes add up in Redis, where th
   }
   expect(results).toEqual(["stored", "stored", "stored", "RATE_LIMITED true"]);
 });
+
+test("a burst of posts from several people, counted together, is judged per person; a restarted Redis that forgot the script still counts", async () => {
+  const prefix = `${process.env.REDIS_PREFIX}:${randomUUID()}`;
+  const limiter = new PostLimiter(redis, prefix, budget);
+  const burst = ["doctor", "doctor", "specialist", "doctor", "doctor", "specialist"].map((who) =>
+    limiter.count("room", who).then(
+      () => `${who} stored`,
+      (e: { code: string }) => `${who} ${e.code}`,
+    ),
+  );
+  expect(await Promise.all(burst)).toEqual([
+    "doctor stored",
+    "doctor stored",
+    "specialist stored",
+    "doctor stored",
+    "doctor RATE_LIMITED",
+    "specialist stored",
+  ]);
+  await redis.script("FLUSH");
+  await expect(limiter.count("room", "nurse")).resolves.toBeUndefined();
+});

@@ -12,20 +12,58 @@ export interface PostLimit {
 /** Ten messages in ten seconds: more than anyone types, far less than a script sends. */
 export const ROOM_POST_LIMIT: PostLimit = { limit: 10, windowMs: 10_000 };
 
-// Count, start the window on the first post, and read what is left of it: one script, one round trip and one reply
-// per post (it runs for every chat message and question: bench chat).
-const COUNT_POST = `
-  local n = redis.call('INCR', KEYS[1])
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then
-    redis.call('PEXPIRE', KEYS[1], ARGV[1])
-    ttl = tonumber(ARGV[1])
+// Count, start the window on the first post, and read what is left of it, for every key given: posts that arrive
+// within one turn of the event loop go to Redis together, in one script call (it runs for every chat message and
+// question; bench chat: one write to Redis per post cost more than storing the post).
+const COUNT_POSTS = `
+  local out = {}
+  for i, key in ipairs(KEYS) do
+    local n = redis.call('INCR', key)
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then
+      redis.call('PEXPIRE', key, ARGV[i])
+      ttl = tonumber(ARGV[i])
+    end
+    out[2 * i - 1] = n
+    out[2 * i] = ttl
   end
-  return {n, ttl}`;
+  return out`;
 
-type WithCountPost = Redis & { yilianCountPost(key: string, windowMs: number): Promise<[number, number]> };
+type WithCountPosts = Redis & { yilianCountPosts(...keysThenWindows: (string | number)[]): Promise<number[]> };
 
-const scripted = new WeakSet<Redis>();
+interface PendingCount {
+  key: string;
+  windowMs: number;
+  resolve: (count: [n: number, ttl: number]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Per Redis connection: the posts counted in this turn of the event loop, sent when it ends. */
+const pending = new WeakMap<Redis, PendingCount[]>();
+
+function flush(redis: Redis): void {
+  const batch = pending.get(redis) ?? [];
+  pending.delete(redis);
+  (redis as WithCountPosts)
+    .yilianCountPosts(batch.length, ...batch.map((c) => c.key), ...batch.map((c) => c.windowMs))
+    .then(
+      (out) => batch.forEach((c, i) => c.resolve([out[2 * i]!, out[2 * i + 1]!])),
+      (e: unknown) => batch.forEach((c) => c.reject(e)),
+    );
+}
+
+/** Counts one post under `key`: how many in the current window, and the ms left of it. */
+function countInRedis(redis: Redis, key: string, windowMs: number): Promise<[n: number, ttl: number]> {
+  let batch = pending.get(redis);
+  if (!batch) {
+    // Sent by SHA once loaded (ioredis falls back to the script when Redis restarted and forgot it).
+    if (!("yilianCountPosts" in redis)) redis.defineCommand("yilianCountPosts", { lua: COUNT_POSTS });
+    pending.set(redis, (batch = []));
+    // After the I/O callbacks of this turn: a burst of posts read from many sockets goes in one call.
+    setImmediate(flush, redis);
+  }
+  return new Promise((resolve, reject) => batch.push({ key, windowMs, resolve, reject }));
+}
 
 const refused = (retryAfterMs: number) =>
   new AppError(ErrorCode.RATE_LIMITED, "发送过于频繁，请稍后再试", {
@@ -40,15 +78,7 @@ export async function countPost(
   userId: string,
   { limit, windowMs }: PostLimit = ROOM_POST_LIMIT,
 ): Promise<void> {
-  if (!scripted.has(redis)) {
-    // Sent by SHA once loaded (ioredis falls back to the script when Redis restarted and forgot it).
-    redis.defineCommand("yilianCountPost", { numberOfKeys: 1, lua: COUNT_POST });
-    scripted.add(redis);
-  }
-  const [n, ttl] = await (redis as WithCountPost).yilianCountPost(
-    `${prefix}:post-limit:${roomKey}:${userId}`,
-    windowMs,
-  );
+  const [n, ttl] = await countInRedis(redis, `${prefix}:post-limit:${roomKey}:${userId}`, windowMs);
   if (n > limit) throw refused(ttl);
 }
 
