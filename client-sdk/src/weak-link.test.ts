@@ -37,14 +37,20 @@ describe("weak link policy", () => {
     expect(requests.at(-1)).toEqual(["cam-1", 2, undefined, false]);
   });
 
-  it("lets the buffer follow the round trip while the link is poor (a collapse is seen before its RTT)", async () => {
+  it("starts the buffer as for a 4G round trip at a collapse (seen before its RTT) and lets it follow the measured one in steps too small to freeze the picture", async () => {
     const { policy, receivers, setRtt } = setup();
     setRtt(2);
     await policy.onLocalQuality("poor");
-    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([300, 300]);
+    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([475, 475]);
     setRtt(360);
+    const targets = [1, 2, 3, 4, 5, 6].map(() => {
+      policy.onSample();
+      return receivers[0]!.jitterBufferTarget;
+    });
+    expect(targets).toEqual([525, 575, 625, 675, 700, 700]);
+    setRtt(130);
     policy.onSample();
-    expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([700, 700]);
+    expect(receivers[0]!.jitterBufferTarget).toBe(650);
     await policy.onLocalQuality("good");
     policy.onSample();
     expect(receivers.map((r) => r.jitterBufferTarget)).toEqual([null, null]);

@@ -18,7 +18,19 @@ const WEAK_TEMPORAL_LAYER = 1;
  * about 2.5 round trips, never below 300 ms nor above 700 ms (conversation still works at that delay).
  */
 export const weakJitterBufferMs = (rttMs: number | undefined) =>
-  Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? 150) + 100)));
+  Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? WEAK_START_RTT_MS) + 100)));
+
+/**
+ * A collapse is seen before its round trip: the queue that fills shows in the RTT a second or two later. The buffer
+ * starts as for a township 4G line's round trip, while the picture stalls anyway, and follows the measured one from
+ * there.
+ */
+const WEAK_START_RTT_MS = 150;
+/**
+ * The most the buffer moves per quality sample (one a second). Chromium holds video back by a grown target at once:
+ * the step shows as a gap between frames, and a larger one than this as a freeze.
+ */
+const BUFFER_STEP_MS = 50;
 
 export interface WeakLinkOps {
   /** Asks the server for a remote camera in a spatial layer (`urgent`: at once, see MediaSetPreferredLayersRequest). */
@@ -57,7 +69,7 @@ export class WeakLinkPolicy {
   /** A new remote track arrived while the link is weak: longer buffer, and a camera in the lowest layer. */
   async added(consumerId: string, camera: boolean): Promise<void> {
     if (!this.degraded) return;
-    this.applyJitterBuffer();
+    this.applyJitterBuffer(this.target);
     if (camera) await this.ops.requestLayer(consumerId, 0, WEAK_TEMPORAL_LAYER).catch(() => undefined);
   }
 
@@ -70,7 +82,7 @@ export class WeakLinkPolicy {
     const degraded = quality !== "good";
     if (degraded === this.degraded) return;
     this.degraded = degraded;
-    this.applyJitterBuffer();
+    this.applyJitterBuffer(degraded ? weakJitterBufferMs(Math.max(this.ops.rttMs() ?? 0, WEAK_START_RTT_MS)) : null);
     const producer = this.ops.cameraProducer();
     const layers = producer?.rtpParameters.encodings?.length ?? 0;
     if (producer && !producer.closed && layers > 1)
@@ -87,17 +99,16 @@ export class WeakLinkPolicy {
     );
   }
 
-  /**
-   * Every quality sample: on a weak link the buffer follows the round trip, which a collapse detected within a
-   * fraction of a second has not shown yet when the link turns poor.
-   */
+  /** Every quality sample: on a weak link the buffer follows the round trip, a step at a time. */
   onSample(): void {
-    if (this.degraded && Math.abs(weakJitterBufferMs(this.ops.rttMs()) - (this.target ?? 0)) >= 50)
-      this.applyJitterBuffer();
+    if (!this.degraded || this.target === null) return;
+    const off = weakJitterBufferMs(this.ops.rttMs()) - this.target;
+    if (Math.abs(off) >= BUFFER_STEP_MS / 2)
+      this.applyJitterBuffer(this.target + Math.sign(off) * Math.min(Math.abs(off), BUFFER_STEP_MS));
   }
 
-  private applyJitterBuffer(): void {
-    const target = (this.target = this.degraded ? weakJitterBufferMs(this.ops.rttMs()) : null);
+  private applyJitterBuffer(target: number | null): void {
+    this.target = target;
     for (const receiver of this.ops.receivers()) {
       // jitterBufferTarget: Chromium ≥ 114, Firefox, Safari; older engines keep their own adaptive buffer.
       if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = target;
