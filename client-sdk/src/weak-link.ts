@@ -18,17 +18,13 @@ const WEAK_TEMPORAL_LAYER = 1;
  * about 2.5 round trips, never below 300 ms nor above 700 ms (conversation still works at that delay).
  */
 export const weakJitterBufferMs = (rttMs: number | undefined) =>
-  Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? WEAK_START_RTT_MS) + 100)));
+  Math.min(700, Math.max(300, Math.round(2.5 * (rttMs ?? 150) + 100)));
 
 /**
- * A collapse is seen before its round trip: the queue that fills shows in the RTT a second or two later. The buffer
- * starts as for a township 4G line's round trip, while the picture stalls anyway, and follows the measured one from
- * there.
- */
-const WEAK_START_RTT_MS = 150;
-/**
- * The most the buffer moves per quality sample (one a second). Chromium holds video back by a grown target at once:
- * the step shows as a gap between frames, and a larger one than this as a freeze.
+ * The most the buffer moves per quality sample (one a second) once set. A collapse is seen before its round trip (the
+ * queue that fills shows in the RTT a second or two later), so the buffer first follows a rising RTT; Chromium holds
+ * video back by a grown target at once, the step shows as a gap between frames, and a larger one than this as a
+ * freeze.
  */
 const BUFFER_STEP_MS = 50;
 
@@ -82,7 +78,7 @@ export class WeakLinkPolicy {
     const degraded = quality !== "good";
     if (degraded === this.degraded) return;
     this.degraded = degraded;
-    this.applyJitterBuffer(degraded ? weakJitterBufferMs(Math.max(this.ops.rttMs() ?? 0, WEAK_START_RTT_MS)) : null);
+    this.applyJitterBuffer(degraded ? weakJitterBufferMs(this.ops.rttMs()) : null);
     const producer = this.ops.cameraProducer();
     const layers = producer?.rtpParameters.encodings?.length ?? 0;
     if (producer && !producer.closed && layers > 1)
