@@ -309,6 +309,7 @@ export default async function run(): Promise<void> {
     for (const [i, ch] of chatters.entries()) await ch.connect(i % 2 ? server2 : server1);
     const accepted: { id: string; roomId: string }[] = [];
     let chatRefused = 0;
+    const chatRefusedWhy: Record<string, number> = {};
     let chatting = true;
     const chatLoop = (async () => {
       for (let n = 0; chatting; n++) {
@@ -316,7 +317,12 @@ export default async function run(): Promise<void> {
         if (ch.socket.connected) {
           await ack<{ id: string }>(ch.socket, "media:chat:send", { text: `消息 ${n}` }).then(
             (m) => accepted.push({ id: m.id, roomId: ch.roomId }),
-            () => chatRefused++, // not acknowledged: not promised (the sender sees the failure and resends)
+            // Not acknowledged: not promised (the sender sees the failure and resends).
+            (e: Error) => {
+              chatRefused++;
+              const why = e.message.split(" ")[1] ?? e.message;
+              chatRefusedWhy[why] = (chatRefusedWhy[why] ?? 0) + 1;
+            },
           );
         }
         await sleep(150);
@@ -755,7 +761,7 @@ export default async function run(): Promise<void> {
         .join(", ")}`,
     );
     log(
-      `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged during faults; ${gaps.length} notification reconnects`,
+      `chat: ${accepted.length} accepted, ${chatRefused} not acknowledged ${JSON.stringify(chatRefusedWhy)}; ${gaps.length} notification reconnects`,
     );
     log(
       `failures the members logged (count, first line): ${

@@ -4,7 +4,8 @@
 // server process notices the recorder's owner key expire, takes the recording over in the same room as a new
 // segment, and the playback MP4 holds both stretches with a visible "录制中断" card between them — as long as the
 // wall-clock time, never silently short. A stop that reaches a server process other than the recorder's owner is
-// passed on to the owner.
+// passed on to the owner. A room that is away when the takeover comes (its media node died too, its peers not yet
+// rebuilt elsewhere) is waited for: the recording goes on once they are back, it does not end.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,7 +15,7 @@ import { recordingOwnerKey, recordingOwnerPid, type StoredRecordingPart } from "
 import { connectRemoteMedia } from "@yilian/media/remote";
 import type { MediaApi } from "@yilian/media/api";
 import { startCluster, type Cluster } from "../../scripts/cluster/harness";
-import type { RtpSource } from "../helpers/rtp-source";
+import { produceFromFfmpeg, type RtpSource } from "../helpers/rtp-source";
 import { expectPlaybackAsLongAsRecorded, roomWithDoctorMedia } from "../helpers/recording";
 import { testDb, closeTestDb } from "../helpers/db";
 import { waitFor } from "../worker/helpers";
@@ -28,6 +29,7 @@ let cluster: Cluster;
 let redis: Redis;
 let api: MediaApi;
 let sender: RtpSource | undefined;
+let rejoined: RtpSource | undefined;
 
 beforeAll(async () => {
   cluster = await startCluster({
@@ -43,6 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sender?.stop();
+  rejoined?.stop();
   await api?.close();
   await cluster?.stop();
   const keys = await redis.keys(`${PREFIX}*`);
@@ -119,5 +122,53 @@ test("SIGKILL the server process running a recorder: another one takes the recor
   // The gap starts no earlier than what was stored before the kill, and ends by the takeover.
   expect(gaps[0]!.fromS).toBeGreaterThan(10);
   expect(gaps[0]!.toS).toBeLessThan((takeover.at.getTime() - row.startedAt.getTime()) / 1000 + 3);
+  await api.closeRoom(roomKey, "ended");
+});
+
+test("the recorder's server dies while the room is empty (its peers rebuilding elsewhere): the recording waits for them and goes on", async () => {
+  const { consultationId, roomKey, sender: doctorMedia } = await roomWithDoctorMedia(db, api);
+  sender = doctorMedia;
+  const [spec, doctor] = [await login("spec.youtian.1"), await login("doctor.hadashan")];
+  const asked = await call("/api/recordings/consent-requests", spec, {
+    subjectId: consultationId,
+    patientConsent: true,
+  });
+  const agreed = await call(`/api/recordings/consent-requests/${asked.body.id}/answer`, doctor, { agree: true });
+  const recordingId = agreed.body.recordingId as string;
+  await sleep(7000);
+
+  // The doctor's media leaves the room, and the server process running the recorder dies.
+  doctorMedia.stop();
+  await api.leavePeer(roomKey, "doctor-peer");
+  const ownerPid = recordingOwnerPid(await redis.get(recordingOwnerKey(PREFIX, recordingId)));
+  const victim = cluster.members.find((m) => m.kind === "server" && m.pid === ownerPid)!;
+  await victim.kill("SIGKILL");
+
+  // Past the owner key's expiry and the first takeover attempts: still recording, waiting for the room.
+  await sleep(15_000);
+  expect((await db.recording.findUniqueOrThrow({ where: { id: recordingId } })).status).toBe("RECORDING");
+  expect(await db.auditLog.count({ where: { action: "recording.takeover", entityId: recordingId } })).toBe(0);
+
+  // The doctor is back (as after rebuilding on another media node): the recording is taken over and goes on.
+  const doctorRow = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
+  await api.joinPeer(roomKey, {
+    peerId: "doctor-peer-2",
+    userId: doctorRow.id,
+    displayName: "乡镇医生",
+    role: "REQUESTER",
+  });
+  rejoined = await produceFromFfmpeg(api, roomKey, "doctor-peer-2");
+  await waitFor(
+    () => db.auditLog.findFirst({ where: { action: "recording.takeover", entityId: recordingId } }),
+    15_000,
+    250,
+  );
+  await victim.start();
+  await sleep(6000);
+  const stopped = await call(`/api/recordings/${recordingId}/stop`, spec, {});
+  expect(stopped.status).toBe(200);
+  const parts = (await db.recording.findUniqueOrThrow({ where: { id: recordingId } }))
+    .parts as unknown as StoredRecordingPart[];
+  expect(parts.map((p) => `${p.segment}:${p.kind}`).sort()).toEqual(["0:audio", "0:video", "1:audio", "1:video"]);
   await api.closeRoom(roomKey, "ended");
 });

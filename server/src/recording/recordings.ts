@@ -360,9 +360,18 @@ async function finishRecording(deps: RecordingDeps, id: string, actor: Actor, re
 }
 
 /**
+ * How long a recording whose recorder died waits for its room: a room whose media node died too is placed on another
+ * one and its peers rebuild there within seconds, and a room whose peers' server process died fills again as they
+ * resume. Only a room gone for longer ends the recording.
+ */
+const ROOM_BACK_WITHIN_MS = 30_000;
+/** Recordings this process could not take over yet: since when their room was found gone or empty. */
+const roomGoneSince = new Map<string, number>();
+
+/**
  * Takes over a recording whose recorder process died (its owner key expired and this process set it again): a new
  * recorder in the same room records the media from now on as a new segment, after the parts the first one stored
- * (the playback shows the gap); with the room gone the recording ends with what was stored.
+ * (the playback shows the gap); with the room gone (for ROOM_BACK_WITHIN_MS) the recording ends with what was stored.
  */
 async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
   const rec = await deps.db.recording.findUnique({ where: { id } });
@@ -378,7 +387,17 @@ async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
     const room = await api.snapshot(roomKey).catch(() => null); // null: the room is gone
     // The dead process's recorder is still a peer (its transports point at the dead ffmpegs): replace it.
     const others = room ? room.peerCount - (room.peers?.some((p) => p.peerId === peerId) ? 1 : 0) : 0;
-    if (!room || others < 1) throw new Error("room gone");
+    if (!room || others < 1) {
+      const since = roomGoneSince.get(id) ?? Date.now();
+      roomGoneSince.set(id, since);
+      if (Date.now() - since < ROOM_BACK_WITHIN_MS) {
+        // Not yet: free the claim, and a later scan (of any process) tries again.
+        await released(deps, id, false);
+        return;
+      }
+      throw new Error("room gone");
+    }
+    roomGoneSince.delete(id);
     await api.leavePeer(roomKey, peerId).catch(() => undefined);
     const dir = await recorderDir(id);
     const recorder = await RoomRecorder.start(api, roomKey, {
@@ -406,6 +425,7 @@ async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
       reason: "录制服务故障，录像短暂中断，已自动继续录制（回放中将标出中断时段）",
     });
   } catch (err) {
+    roomGoneSince.delete(id);
     deps.log.warn({ err: String(err), recordingId: id }, "recording not taken over; ended with its stored parts");
     await endRecording(deps, id, null, "录制服务故障，房间已结束，录像在中断处结束");
     await released(deps, id, true);
