@@ -325,7 +325,9 @@ export default async function run(): Promise<void> {
             },
           );
         }
-        await sleep(150);
+        // Each of the four chatters once every 1.2 s: within the room's post limit (10 per 10 s), so what is not
+        // acknowledged is what the faults cost.
+        await sleep(300);
       }
     })();
 
