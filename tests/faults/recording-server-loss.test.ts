@@ -15,8 +15,8 @@ import { recordingOwnerKey, recordingOwnerPid, type StoredRecordingPart } from "
 import { connectRemoteMedia } from "@yilian/media/remote";
 import type { MediaApi } from "@yilian/media/api";
 import { startCluster, type Cluster } from "../../scripts/cluster/harness";
-import { produceFromFfmpeg, type RtpSource } from "../helpers/rtp-source";
-import { expectPlaybackAsLongAsRecorded, roomWithDoctorMedia } from "../helpers/recording";
+import type { RtpSource } from "../helpers/rtp-source";
+import { doctorJoins, expectPlaybackAsLongAsRecorded, roomWithDoctorMedia } from "../helpers/recording";
 import { testDb, closeTestDb } from "../helpers/db";
 import { waitFor } from "../worker/helpers";
 
@@ -28,8 +28,8 @@ const db = testDb();
 let cluster: Cluster;
 let redis: Redis;
 let api: MediaApi;
-let sender: RtpSource | undefined;
-let rejoined: RtpSource | undefined;
+/** The doctor's media (ffmpeg) of every test, stopped at the end. */
+const senders: RtpSource[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({
@@ -44,8 +44,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  sender?.stop();
-  rejoined?.stop();
+  for (const s of senders) s.stop();
   await api?.close();
   await cluster?.stop();
   const keys = await redis.keys(`${PREFIX}*`);
@@ -68,9 +67,10 @@ async function call(pathname: string, token: string | null, body?: unknown) {
 const login = async (username: string) =>
   (await call("/api/auth/login", null, { username, password: "Yilian@2024" })).body.accessToken as string;
 
-test("SIGKILL the server process running a recorder: another one takes the recording over; nothing stored is lost", async () => {
+/** A consultation room with the doctor's media, recorded with everyone's consent (asked by the specialist). */
+async function recordedRoom() {
   const { consultationId, roomKey, sender: doctorMedia } = await roomWithDoctorMedia(db, api);
-  sender = doctorMedia;
+  senders.push(doctorMedia);
   const [spec, doctor] = [await login("spec.youtian.1"), await login("doctor.hadashan")];
   const asked = await call("/api/recordings/consent-requests", spec, {
     subjectId: consultationId,
@@ -79,7 +79,11 @@ test("SIGKILL the server process running a recorder: another one takes the recor
   expect(asked.status).toBe(201);
   const agreed = await call(`/api/recordings/consent-requests/${asked.body.id}/answer`, doctor, { agree: true });
   expect(agreed.body).toMatchObject({ status: "STARTED", recordingId: expect.any(String) });
-  const recordingId = agreed.body.recordingId as string;
+  return { roomKey, spec, doctorMedia, recordingId: agreed.body.recordingId as string };
+}
+
+test("SIGKILL the server process running a recorder: another one takes the recording over; nothing stored is lost", async () => {
+  const { roomKey, spec, recordingId } = await recordedRoom();
 
   // 12 s recorded: two chunks of each track stored while the recording runs.
   await sleep(12_000);
@@ -126,15 +130,7 @@ test("SIGKILL the server process running a recorder: another one takes the recor
 });
 
 test("the recorder's server dies while the room is empty (its peers rebuilding elsewhere): the recording waits for them and goes on", async () => {
-  const { consultationId, roomKey, sender: doctorMedia } = await roomWithDoctorMedia(db, api);
-  sender = doctorMedia;
-  const [spec, doctor] = [await login("spec.youtian.1"), await login("doctor.hadashan")];
-  const asked = await call("/api/recordings/consent-requests", spec, {
-    subjectId: consultationId,
-    patientConsent: true,
-  });
-  const agreed = await call(`/api/recordings/consent-requests/${asked.body.id}/answer`, doctor, { agree: true });
-  const recordingId = agreed.body.recordingId as string;
+  const { roomKey, spec, doctorMedia, recordingId } = await recordedRoom();
   await sleep(7000);
 
   // The doctor's media leaves the room, and the server process running the recorder dies.
@@ -150,14 +146,7 @@ test("the recorder's server dies while the room is empty (its peers rebuilding e
   expect(await db.auditLog.count({ where: { action: "recording.takeover", entityId: recordingId } })).toBe(0);
 
   // The doctor is back (as after rebuilding on another media node): the recording is taken over and goes on.
-  const doctorRow = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
-  await api.joinPeer(roomKey, {
-    peerId: "doctor-peer-2",
-    userId: doctorRow.id,
-    displayName: "乡镇医生",
-    role: "REQUESTER",
-  });
-  rejoined = await produceFromFfmpeg(api, roomKey, "doctor-peer-2");
+  senders.push(await doctorJoins(db, api, roomKey, "doctor-peer-2"));
   await waitFor(
     () => db.auditLog.findFirst({ where: { action: "recording.takeover", entityId: recordingId } }),
     15_000,

@@ -16,9 +16,14 @@ export async function roomWithDoctorMedia(
   const roomKey = `consultation:${consultationId}`;
   await opts.beforeOpen?.(roomKey);
   await api.openRoom("consultation", consultationId);
+  return { consultationId, roomKey, sender: await doctorJoins(db, api, roomKey, "doctor-peer") };
+}
+
+/** The township doctor joins the room as `peerId` and sends camera and microphone. */
+export async function doctorJoins(db: Db, api: MediaApi, roomKey: string, peerId: string): Promise<RtpSource> {
   const doctor = await db.user.findUniqueOrThrow({ where: { username: "doctor.hadashan" } });
-  await api.joinPeer(roomKey, { peerId: "doctor-peer", userId: doctor.id, displayName: "乡镇医生", role: "REQUESTER" });
-  return { consultationId, roomKey, sender: await produceFromFfmpeg(api, roomKey, "doctor-peer") };
+  await api.joinPeer(roomKey, { peerId, userId: doctor.id, displayName: "乡镇医生", role: "REQUESTER" });
+  return produceFromFfmpeg(api, roomKey, peerId);
 }
 
 /** The recording's final state, once the `recording` job is done with it. */
