@@ -320,7 +320,7 @@ export default async function run(): Promise<void> {
             // Not acknowledged: not promised (the sender sees the failure and resends).
             (e: Error) => {
               chatRefused++;
-              const why = e.message.split(" ")[1] ?? e.message;
+              const why = /: ([A-Z_]+) /.exec(e.message)?.[1] ?? e.message; // the error code, or the timeout
               chatRefusedWhy[why] = (chatRefusedWhy[why] ?? 0) + 1;
             },
           );

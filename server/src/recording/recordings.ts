@@ -365,8 +365,8 @@ async function finishRecording(deps: RecordingDeps, id: string, actor: Actor, re
  * resume. Only a room gone for longer ends the recording.
  */
 const ROOM_BACK_WITHIN_MS = 30_000;
-/** Recordings this process could not take over yet: since when their room was found gone or empty. */
-const roomGoneSince = new Map<string, number>();
+/** Recordings this process could not take over yet: since when their room was found gone or empty, and last so. */
+const roomGoneSince = new Map<string, { since: number; last: number }>();
 
 /**
  * Takes over a recording whose recorder process died (its owner key expired and this process set it again): a new
@@ -388,9 +388,12 @@ async function takeOver(deps: RecordingDeps, id: string): Promise<void> {
     // The dead process's recorder is still a peer (its transports point at the dead ffmpegs): replace it.
     const others = room ? room.peerCount - (room.peers?.some((p) => p.peerId === peerId) ? 1 : 0) : 0;
     if (!room || others < 1) {
-      const since = roomGoneSince.get(id) ?? Date.now();
-      roomGoneSince.set(id, since);
-      if (Date.now() - since < ROOM_BACK_WITHIN_MS) {
+      const now = Date.now();
+      const seen = roomGoneSince.get(id);
+      // Not tried for longer than an owner key lives: a recorder ran meanwhile, and this is a new loss.
+      const since = seen && now - seen.last < RECORDING_OWNER_TTL_MS ? seen.since : now;
+      roomGoneSince.set(id, { since, last: now });
+      if (now - since < ROOM_BACK_WITHIN_MS) {
         // Not yet: free the claim, and a later scan (of any process) tries again.
         await released(deps, id, false);
         return;
@@ -444,6 +447,8 @@ export async function serveRecordings(deps: RecordingDeps, everyMs = 2000): Prom
   let running: Promise<void> = Promise.resolve();
   const scan = async () => {
     const ids = (await redis.smembers(recordingsLiveKey(prefix))).filter((id) => !active.has(id));
+    // A wait for a room ends with its recording (stopped, or ended elsewhere).
+    for (const id of roomGoneSince.keys()) if (!ids.includes(id)) roomGoneSince.delete(id);
     if (!ids.length) return;
     // One round trip for all owners; only an expired one is claimed.
     const owners = await redis.mget(ids.map((id) => recordingOwnerKey(prefix, id)));
