@@ -131,7 +131,17 @@ test("SIGKILL the server process running a recorder: another one takes the recor
 
 test("the recorder's server dies while the room is empty (its peers rebuilding elsewhere): the recording waits for them and goes on", async () => {
   const { roomKey, spec, doctorMedia, recordingId } = await recordedRoom();
-  await sleep(7000);
+  // Camera and microphone both stored (a chunk of each closed) before the doctor leaves: on a loaded machine the
+  // first video chunk can close seconds after the first audio one.
+  await waitFor(
+    async () => {
+      const row = await db.recording.findUniqueOrThrow({ where: { id: recordingId } });
+      const kinds = (row.parts as unknown as StoredRecordingPart[]).filter((p) => p.chunks > 0).map((p) => p.kind);
+      return kinds.includes("audio") && kinds.includes("video") ? kinds : null;
+    },
+    30_000,
+    250,
+  );
 
   // The doctor's media leaves the room, and the server process running the recorder dies.
   doctorMedia.stop();

@@ -81,18 +81,24 @@ function UserForm({
       confirmLoading={busy}
       destroyOnHidden
       afterOpenChange={(v) => {
-        if (v) {
-          setError(null);
-          form.setFieldsValue(
-            editing
-              ? { displayName: editing.displayName, roles: editing.roles, title: editing.title ?? undefined }
-              : { roles: ["DOCTOR"] },
-          );
-        } else form.resetFields();
+        if (v) setError(null);
+        else form.resetFields();
       }}
     >
       {error !== null && <ErrorAlert error={error} style={{ marginBottom: 12 }} />}
-      <Form form={form} layout="vertical" preserve={false}>
+      {/* Values from the first render, not after the opening animation: a choice made while the dialog still opens
+          would otherwise be overwritten by them. */}
+      <Form
+        key={editing?.id ?? "new"}
+        form={form}
+        layout="vertical"
+        preserve={false}
+        initialValues={
+          editing
+            ? { displayName: editing.displayName, roles: editing.roles, title: editing.title ?? undefined }
+            : { roles: ["DOCTOR"] }
+        }
+      >
         {!editing && (
           <>
             <Form.Item
