@@ -1,5 +1,7 @@
 // The link-quality rules on synthetic WebRTC statistics: loss makes a link poor after two samples (a collapse of
-// the link at once), it is good again only after three, silence from a sender is "lost", and loss from one sender alone is that sender's.
+// the link at once), it is good again only after three, silence from a sender is "lost", loss from one sender alone
+// is that sender's, and the own link is judged per direction (what arrives, what the media server reports of what
+// this client sends).
 import { QualityMonitor, type ConnectionQuality, type QualitySource } from "./quality";
 
 type Stat = Record<string, unknown>;
@@ -15,7 +17,7 @@ function setup(peers: string[]) {
     muted: false,
     track: { id: `t${i}` } as MediaStreamTrack,
   }));
-  const counters = new Map(tracks.map((t) => [t.track.id, { received: 0, lost: 0 }]));
+  const counters = new Map(tracks.map((t) => [t.track.id, { received: 0, lost: 0, nacks: 0 }]));
   let current = report([]);
   const transport = { closed: false, connectionState: "connected", direction: "recv", getStats: async () => current };
   const source: QualitySource = {
@@ -27,8 +29,14 @@ function setup(peers: string[]) {
   };
   const changes: ConnectionQuality[] = [];
   const monitor = new QualityMonitor(source, (q) => changes.push(q), 0);
-  /** One second of audio (50 packets) from each peer, with the given loss % per peer. */
-  const second = async (lossByPeer: Record<string, number>) => {
+  /**
+   * One second of audio (50 packets) from each peer, with the given loss % per peer; `repairedByPeer`: loss % asked
+   * again (NACK) and repaired by a retransmission; `sentLossPct`: loss the media server reports of what is sent.
+   */
+  const second = async (
+    lossByPeer: Record<string, number>,
+    opts: { sentLossPct?: number; repairedByPeer?: Record<string, number> } = {},
+  ) => {
     const stats: Stat[] = [
       {
         id: "pair",
@@ -42,17 +50,23 @@ function setup(peers: string[]) {
     for (const t of tracks) {
       const c = counters.get(t.track.id)!;
       const lost = Math.round(((lossByPeer[t.peerId] ?? 0) / 100) * 50);
+      const repaired = Math.round(((opts.repairedByPeer?.[t.peerId] ?? 0) / 100) * 50);
       c.received += 50 - lost;
       c.lost += lost;
+      c.nacks += lost + repaired;
       stats.push({
         id: `in-${t.track.id}`,
         type: "inbound-rtp",
         trackIdentifier: t.track.id,
         packetsReceived: c.received,
         packetsLost: c.lost,
+        nackCount: c.nacks,
         jitter: 0.01,
       });
     }
+    // The media server's receiver report of what this client sends.
+    if (opts.sentLossPct !== undefined)
+      stats.push({ id: "out-ri", type: "remote-inbound-rtp", kind: "audio", fractionLost: opts.sentLossPct / 100 });
     current = report(stats);
     await monitor.sample();
   };
@@ -74,6 +88,16 @@ describe("QualityMonitor", () => {
     for (let i = 0; i < 6; i++) await second({});
     expect(quality("me")).toBe("good");
     expect(changes.filter((c) => c.local).map((c) => c.quality)).toEqual(["good", "poor", "good"]);
+  });
+
+  it("loss repaired by retransmissions still makes the link poor: the line drops that much", async () => {
+    const { second, quality } = setup(["a"]);
+    await second({});
+    await second({}, { repairedByPeer: { a: 6 } });
+    await second({}, { repairedByPeer: { a: 6 } });
+    expect(quality("me")).toBe("poor");
+    for (let i = 0; i < 6; i++) await second({});
+    expect(quality("me")).toBe("good");
   });
 
   it("a link that collapses (a large share lost from every sender) is poor at the next probe", async () => {
@@ -103,6 +127,32 @@ describe("QualityMonitor", () => {
     expect(quality("a")).toBe("poor");
     expect(quality("b")).toBe("good");
     expect(quality("me")).toBe("good");
+  });
+
+  it("judges the own link per direction: loss in what arrives degrades receiving, loss in what is sent sending", async () => {
+    const { second, monitor } = setup(["a"]);
+    const me = () => monitor.qualities.get("me")!;
+    await second({});
+    // The only sender's media arrives lossy (this link inwards, or that sender's uplink): receiving is poor.
+    await second({ a: 6 });
+    await second({ a: 6 });
+    expect(me()).toMatchObject({ quality: "poor", receiving: "poor", sending: "good" });
+    for (let i = 0; i < 6; i++) await second({});
+    expect(me()).toMatchObject({ quality: "good", receiving: "good", sending: "good" });
+    // What this client sends is reported lossy while what arrives is clean: sending is poor, the sender is fine.
+    await second({}, { sentLossPct: 8 });
+    await second({}, { sentLossPct: 8 });
+    expect(me()).toMatchObject({ quality: "poor", receiving: "good", sending: "poor" });
+    expect(monitor.qualities.get("a")?.quality).toBe("good");
+  });
+
+  it("a collapse of what arrives degrades receiving at once, not sending", async () => {
+    const { monitor, second } = setup(["a", "b"]);
+    await second({});
+    await monitor.probe();
+    await second({ a: 30, b: 40 });
+    await monitor.probe();
+    expect(monitor.qualities.get("me")).toMatchObject({ quality: "poor", receiving: "poor", sending: "good" });
   });
 
   it("a sender whose packets stop is lost", async () => {

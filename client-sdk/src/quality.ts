@@ -1,8 +1,10 @@
 // Link quality from WebRTC statistics: per remote track (loss, jitter, bitrate, freezes, audio concealment) mapped
 // to the peer that sends it, and the local link (round-trip time, loss both ways, whether media goes through TURN).
 // Each peer (this one included) gets a quality: "good", "poor" or "lost", with hysteresis so the indicator does not
-// flicker. On a poor link the room drops remote cameras to the lowest simulcast layer and stops sending its own
-// upper layers (audio, Opus with FEC and DTX, keeps going); when the link is good again both come back.
+// flicker. This client's own link is also judged per direction, because each has its own remedy: when what arrives
+// is poor the room drops remote cameras to the lowest simulcast layer; when what it sends is poor it stops sending
+// its own upper layers (audio, Opus with FEC and DTX, keeps going); when a direction is good again its layers come
+// back.
 import type { types } from "mediasoup-client";
 import type { MediaSource } from "@yilian/contract";
 
@@ -17,7 +19,10 @@ export interface TrackStats {
   source: MediaSource;
   packetsReceived: number;
   packetsLost: number;
-  /** Packets lost over the last few seconds, % of those expected. */
+  /**
+   * Packets the line dropped over the last few seconds, % of those expected: lost, or asked again (NACK) where a
+   * retransmission repaired the loss — repaired loss still shows how weak the line is.
+   */
   lossPct: number;
   jitterMs: number;
   bitrateKbps: number;
@@ -52,7 +57,14 @@ export interface ConnectionQuality {
   peerId: string;
   /** This client's own link (the others' entries describe what arrives from them). */
   local: boolean;
+  /** The worse of both directions, for the local link. */
   quality: LinkQuality;
+  /**
+   * The local link per direction: what arrives here (loss every sender's media shows: with one sender, which may
+   * also be that sender's uplink) and what this client sends (loss the media server reports of it).
+   */
+  receiving?: LinkQuality;
+  sending?: LinkQuality;
   lossPct: number;
   rttMs?: number;
 }
@@ -108,6 +120,7 @@ class LossWindow {
 interface Prev {
   packetsReceived: number;
   packetsLost: number;
+  nackCount: number;
   bytes: number;
   at: number;
   freezeCount: number;
@@ -150,6 +163,9 @@ export class QualityMonitor {
   private readonly silent = new Map<string, number>();
   private readonly windows = new Map<string, LossWindow>();
   private readonly states = new Map<string, Hysteresis>();
+  /** This client's link per direction. */
+  private readonly receiving = new Hysteresis();
+  private readonly sending = new Hysteresis();
   /** Per consumer, the counters at the last collapse probe. */
   private readonly probed = new Map<string, { received: number; lost: number }>();
   private timer?: ReturnType<typeof setInterval>;
@@ -223,12 +239,10 @@ export class QualityMonitor {
     for (const id of [...this.probed.keys()]) if (!live.has(id)) this.probed.delete(id);
     // Every sender at once: this client's own link (one sender alone is that sender's uplink).
     if (!lossNow.size || Math.min(...lossNow.values()) < COLLAPSE_LOSS_PCT) return;
-    const me = this.source.localPeerId();
     const loss = Math.min(...lossNow.values());
     const rttMs = this.latestLink.rttMs;
-    this.push(me, true, "poor", loss, rttMs, true);
-    for (const peerId of this.source.peerIds())
-      this.push(peerId, false, "poor", lossNow.get(peerId) ?? loss, rttMs, true);
+    this.pushLocal({ receiving: "poor" }, loss, rttMs, true);
+    for (const peerId of this.source.peerIds()) this.push(peerId, "poor", lossNow.get(peerId) ?? loss, rttMs, true);
   }
 
   /** Statistics of the transports (`recv`: only the receiving one's, all a probe needs). */
@@ -283,12 +297,22 @@ export class QualityMonitor {
       const bytes = s.bytesReceived ?? 0;
       const dReceived = p ? received - p.packetsReceived : 0;
       const dLost = p ? Math.max(0, lost - p.packetsLost) : 0;
+      const nackCount = s.nackCount ?? 0;
+      const dNacked = p ? Math.max(0, nackCount - p.nackCount) : 0;
       const dt = p ? (now - p.at) / 1000 : 0;
       let w = this.windows.get(t.consumerId);
       if (!w) this.windows.set(t.consumerId, (w = new LossWindow()));
-      const lossPct = p ? w.push(dReceived, dLost) : 0;
+      // A retransmission counts the packet as received and not lost; the NACK that asked for it is what remains.
+      const lossPct = p ? w.push(dReceived, Math.max(dLost, dNacked)) : 0;
       const freezeCount = s.freezeCount ?? 0;
-      this.prev.set(t.consumerId, { packetsReceived: received, packetsLost: lost, bytes, at: now, freezeCount });
+      this.prev.set(t.consumerId, {
+        packetsReceived: received,
+        packetsLost: lost,
+        nackCount,
+        bytes,
+        at: now,
+        freezeCount,
+      });
       if (p && !t.muted) peerLoss.set(t.peerId, Math.max(peerLoss.get(t.peerId) ?? 0, lossPct));
       const stats: TrackStats = {
         consumerId: t.consumerId,
@@ -336,7 +360,7 @@ export class QualityMonitor {
     const link: LinkStats = {
       rttMs: pair?.currentRoundTripTime !== undefined ? pair.currentRoundTripTime * 1000 : undefined,
       // Loss that every sender's media shows is this link's (one sender's alone may be that sender's uplink).
-      // Per track, not summed: retransmitted video hides loss that audio shows.
+      // Per track (the worst of each sender's), not summed over tracks.
       downlinkLossPct: peerLoss.size ? Math.min(...peerLoss.values()) : 0,
       uplinkLossPct: uplink.length ? 100 * Math.max(...uplink.map((r) => r.fractionLost)) : undefined,
       availableOutgoingKbps:
@@ -347,44 +371,56 @@ export class QualityMonitor {
     this.latestTracks = tracks;
     this.latestLink = link;
 
-    // The local link: lost while offline or when nothing arrives at all; poor on loss either way or a long RTT.
+    // The local link, per direction: lost while offline (or nothing arrives at all); poor on its loss or a long RTT.
     const me = this.source.localPeerId();
     const transportsDown = this.source
       .transports()
       .some((t) => t && !t.closed && (t.connectionState === "failed" || t.connectionState === "disconnected"));
+    const offline = !this.source.online() || transportsDown;
     const everySilent = tracks.length > 0 && [...samples.values()].every((q) => q === "lost");
-    const localSample: LinkQuality =
-      !this.source.online() || transportsDown || everySilent
-        ? "lost"
-        : link.downlinkLossPct >= POOR_LOSS_PCT ||
-            (link.uplinkLossPct ?? 0) >= POOR_LOSS_PCT ||
-            (link.rttMs ?? 0) >= POOR_RTT_MS
-          ? "poor"
-          : "good";
-    this.push(me, true, localSample, Math.max(link.downlinkLossPct, link.uplinkLossPct ?? 0), link.rttMs);
+    const slow = (link.rttMs ?? 0) >= POOR_RTT_MS;
+    const receiving: LinkQuality =
+      offline || everySilent ? "lost" : link.downlinkLossPct >= POOR_LOSS_PCT || slow ? "poor" : "good";
+    const sending: LinkQuality = offline
+      ? "lost"
+      : (link.uplinkLossPct ?? 0) >= POOR_LOSS_PCT || slow
+        ? "poor"
+        : "good";
+    this.pushLocal({ receiving, sending }, Math.max(link.downlinkLossPct, link.uplinkLossPct ?? 0), link.rttMs);
     for (const peerId of this.source.peerIds()) {
-      // What arrives from a peer also crosses this client's own link: the worse of the two.
+      // What arrives from a peer also crosses this client's own link inwards: the worse of the two.
       const own = samples.get(peerId) ?? "good";
-      const q = rank[localSample] > rank[own] ? localSample : own;
+      const q = rank[receiving] > rank[own] ? receiving : own;
       const loss = Math.max(0, ...tracks.filter((t) => t.peerId === peerId).map((t) => t.lossPct));
-      this.push(peerId, false, q, loss, link.rttMs);
+      this.push(peerId, q, loss, link.rttMs);
     }
     for (const id of [...this.qualities.keys()])
       if (id !== me && !this.source.peerIds().includes(id)) this.qualities.delete(id), this.states.delete(id);
   }
 
-  private push(
-    peerId: string,
-    local: boolean,
-    sample: LinkQuality,
+  /** This client's link: each direction given its own hysteresis; the entry's quality is the worse of the two. */
+  private pushLocal(
+    sample: { receiving?: LinkQuality; sending?: LinkQuality },
     lossPct: number,
     rttMs: number | undefined,
     now = false,
   ): void {
+    const peerId = this.source.localPeerId();
+    const receivingChanged = sample.receiving !== undefined && this.receiving.push(sample.receiving, now);
+    const sendingChanged = sample.sending !== undefined && this.sending.push(sample.sending, now);
+    const [receiving, sending] = [this.receiving.state, this.sending.state];
+    const quality = rank[receiving] > rank[sending] ? receiving : sending;
+    const first = !this.qualities.has(peerId);
+    this.qualities.set(peerId, { peerId, local: true, quality, receiving, sending, lossPct, rttMs });
+    if (receivingChanged || sendingChanged || first) this.onChange(this.qualities.get(peerId)!);
+  }
+
+  /** Another peer's entry: what arrives from it. */
+  private push(peerId: string, sample: LinkQuality, lossPct: number, rttMs: number | undefined, now = false): void {
     let h = this.states.get(peerId);
     if (!h) this.states.set(peerId, (h = new Hysteresis()));
     const changed = h.push(sample, now);
-    const q: ConnectionQuality = { peerId, local, quality: h.state, lossPct, rttMs };
+    const q: ConnectionQuality = { peerId, local: false, quality: h.state, lossPct, rttMs };
     const first = !this.qualities.has(peerId);
     this.qualities.set(peerId, q);
     if (changed || first) this.onChange(q);

@@ -27,6 +27,8 @@ export class RoomPublications {
     private readonly client: RoomConnection,
     private readonly transports: RoomTransports,
     private readonly permissions: () => MediaPermissions,
+    /** A producer was created for a publication (first publish, or again after a reconnect). */
+    private readonly produced: (source: MediaSource) => void = () => undefined,
   ) {}
 
   /** Publishes the camera (or the given track) in 3 simulcast layers. */
@@ -166,6 +168,7 @@ export class RoomPublications {
     });
     if (pub.muted) producer.pause();
     pub.producer = producer;
+    this.produced(pub.source);
     producer.on("trackended", () => {
       // The user ended the share from the browser's own bar (or the device went away).
       void this.unpublish(pub.source);

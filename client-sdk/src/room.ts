@@ -83,7 +83,12 @@ export class Room extends Emitter<RoomEvents> {
       relayFallback: (f) => this.emit("relayFallback", f),
       rebuild: () => this.rebuild(),
     });
-    this.publications = new RoomPublications(client, this.transports, () => this.permissions);
+    this.publications = new RoomPublications(
+      client,
+      this.transports,
+      () => this.permissions,
+      (source) => source === "camera" && void this.weakLink.published(),
+    );
     this.consumers = new RoomConsumers(client, this.transports, {
       get closed() {
         return room.closed;
@@ -119,7 +124,10 @@ export class Room extends Emitter<RoomEvents> {
         online: () => this.client.socket.connected,
       },
       (q) => {
-        if (q.local) void this.weakLink.onLocalQuality(q.quality);
+        if (q.local) {
+          void this.weakLink.onReceivingQuality(q.receiving ?? q.quality);
+          void this.weakLink.onSendingQuality(q.sending ?? q.quality);
+        }
         this.emit("connectionQuality", q);
       },
       opts.qualityIntervalMs,

@@ -1,7 +1,9 @@
-// What the room does on a weak link (township 4G, thin ADSL): remote cameras drop to the lowest simulcast layer
-// and this client stops sending its own upper layers, so video keeps moving instead of freezing and audio keeps
-// its bandwidth. When the link is good again (held for a few seconds, see quality.ts) the layers come back: each
-// remote camera to the layer the application asked for (default the highest), the own camera to all layers.
+// What the room does on a weak link (township 4G, thin ADSL), per direction, so video keeps moving instead of
+// freezing and audio keeps its bandwidth: when what arrives is poor, remote cameras drop to the lowest simulcast
+// layer; when what this client sends is poor, it stops sending its own upper layers. Each direction alone: a
+// specialist on a good line whose township peer's uplink is weak keeps sending every layer to everyone else. When a
+// direction is good again (held for a few seconds, see quality.ts) its layers come back: each remote camera to the
+// layer the application asked for (default the highest), the own camera to all layers.
 import type { types } from "mediasoup-client";
 import type { LinkQuality } from "./quality";
 
@@ -44,7 +46,10 @@ export interface WeakLinkOps {
 }
 
 export class WeakLinkPolicy {
-  degraded = false;
+  /** What arrives is poor: remote cameras in the lowest layer, a longer jitter buffer. */
+  receivingDegraded = false;
+  /** What this client sends is poor: its own camera in the lowest layer only. */
+  sendingDegraded = false;
   /** Layers the application asked for, per consumer. */
   private readonly wishes = new Map<string, { spatialLayer: number; temporalLayer?: number }>();
   /** The jitter buffer asked of every receiver (ms; null: the engine's own). */
@@ -57,14 +62,14 @@ export class WeakLinkPolicy {
     this.wishes.set(consumerId, { spatialLayer, temporalLayer });
     await this.ops.requestLayer(
       consumerId,
-      this.degraded ? 0 : spatialLayer,
-      this.degraded ? WEAK_TEMPORAL_LAYER : temporalLayer,
+      this.receivingDegraded ? 0 : spatialLayer,
+      this.receivingDegraded ? WEAK_TEMPORAL_LAYER : temporalLayer,
     );
   }
 
   /** A new remote track arrived while the link is weak: longer buffer, and a camera in the lowest layer. */
   async added(consumerId: string, camera: boolean): Promise<void> {
-    if (!this.degraded) return;
+    if (!this.receivingDegraded) return;
     this.applyJitterBuffer(this.target);
     if (camera) await this.ops.requestLayer(consumerId, 0, WEAK_TEMPORAL_LAYER).catch(() => undefined);
   }
@@ -73,16 +78,32 @@ export class WeakLinkPolicy {
     this.wishes.delete(consumerId);
   }
 
-  /** The local link's quality changed (poor and lost degrade; good restores). */
-  async onLocalQuality(quality: LinkQuality): Promise<void> {
+  /** What this client sends: its own camera's upper layers stop while it is poor or lost, and come back when good. */
+  async onSendingQuality(quality: LinkQuality): Promise<void> {
     const degraded = quality !== "good";
-    if (degraded === this.degraded) return;
-    this.degraded = degraded;
-    this.applyJitterBuffer(degraded ? weakJitterBufferMs(this.ops.rttMs()) : null);
+    if (degraded === this.sendingDegraded) return;
+    this.sendingDegraded = degraded;
+    await this.limitCamera();
+  }
+
+  /** The own camera was published (again): on a weak uplink, in the lowest layer from the start. */
+  async published(): Promise<void> {
+    if (this.sendingDegraded) await this.limitCamera();
+  }
+
+  private async limitCamera(): Promise<void> {
     const producer = this.ops.cameraProducer();
     const layers = producer?.rtpParameters.encodings?.length ?? 0;
     if (producer && !producer.closed && layers > 1)
-      await producer.setMaxSpatialLayer(degraded ? 0 : layers - 1).catch(() => undefined);
+      await producer.setMaxSpatialLayer(this.sendingDegraded ? 0 : layers - 1).catch(() => undefined);
+  }
+
+  /** What arrives here (poor and lost degrade; good restores). */
+  async onReceivingQuality(quality: LinkQuality): Promise<void> {
+    const degraded = quality !== "good";
+    if (degraded === this.receivingDegraded) return;
+    this.receivingDegraded = degraded;
+    this.applyJitterBuffer(degraded ? weakJitterBufferMs(this.ops.rttMs()) : null);
     await Promise.all(
       this.ops.cameraConsumers().map((id) => {
         const wish = this.wishes.get(id);
@@ -97,7 +118,7 @@ export class WeakLinkPolicy {
 
   /** Every quality sample: on a weak link the buffer follows the round trip, a step at a time. */
   onSample(): void {
-    if (!this.degraded || this.target === null) return;
+    if (!this.receivingDegraded || this.target === null) return;
     const off = weakJitterBufferMs(this.ops.rttMs()) - this.target;
     if (Math.abs(off) >= BUFFER_STEP_MS / 2)
       this.applyJitterBuffer(this.target + Math.sign(off) * Math.min(Math.abs(off), BUFFER_STEP_MS));
