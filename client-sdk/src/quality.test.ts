@@ -30,12 +30,13 @@ function setup(peers: string[]) {
   const changes: ConnectionQuality[] = [];
   const monitor = new QualityMonitor(source, (q) => changes.push(q), 0);
   /**
-   * One second of audio (50 packets) from each peer, with the given loss % per peer; `repairedByPeer`: loss % asked
-   * again (NACK) and repaired by a retransmission; `sentLossPct`: loss the media server reports of what is sent.
+   * The statistics after one more second of audio (50 packets) from each peer, with the given loss % per peer;
+   * `repairedByPeer`: loss % asked again (NACK) and repaired by a retransmission; `sentLossPct`: loss the media
+   * server reports of what is sent; `jitterMs`: the audio's arrival jitter.
    */
-  const second = async (
+  const advance = (
     lossByPeer: Record<string, number>,
-    opts: { sentLossPct?: number; repairedByPeer?: Record<string, number> } = {},
+    opts: { sentLossPct?: number; repairedByPeer?: Record<string, number>; jitterMs?: number } = {},
   ) => {
     const stats: Stat[] = [
       {
@@ -61,17 +62,21 @@ function setup(peers: string[]) {
         packetsReceived: c.received,
         packetsLost: c.lost,
         nackCount: c.nacks,
-        jitter: 0.01,
+        jitter: (opts.jitterMs ?? 10) / 1000,
       });
     }
     // The media server's receiver report of what this client sends.
     if (opts.sentLossPct !== undefined)
       stats.push({ id: "out-ri", type: "remote-inbound-rtp", kind: "audio", fractionLost: opts.sentLossPct / 100 });
     current = report(stats);
+  };
+  /** One second (see advance), then a quality sample. */
+  const second = async (...args: Parameters<typeof advance>) => {
+    advance(...args);
     await monitor.sample();
   };
   const quality = (peerId: string) => monitor.qualities.get(peerId)?.quality;
-  return { monitor, second, quality, changes, counters };
+  return { monitor, advance, second, quality, changes, counters };
 }
 
 describe("QualityMonitor", () => {
@@ -108,6 +113,29 @@ describe("QualityMonitor", () => {
     await monitor.probe();
     expect(quality("me")).toBe("poor");
     expect(quality("a")).toBe("poor");
+  });
+
+  it("a line that starts to queue (audio jitter several times its clean level, some loss) is poor at the next probe", async () => {
+    const { monitor, advance, second, quality } = setup(["a"]);
+    for (let i = 0; i < 3; i++) await second({}, { jitterMs: 2 });
+    await monitor.probe();
+    // The queue grows: jitter 15 ms, no loss yet: nothing to act on.
+    advance({}, { jitterMs: 15 });
+    await monitor.probe();
+    expect(quality("me")).toBe("good");
+    // And the first packets dropped: a collapse under way, before it loses enough to tell by loss alone.
+    advance({ a: 2 }, { jitterMs: 15 });
+    await monitor.probe();
+    expect(monitor.qualities.get("me")).toMatchObject({ quality: "poor", receiving: "poor", sending: "good" });
+  });
+
+  it("a line whose audio is always that jittery is not taken for a queue", async () => {
+    const { monitor, advance, second, quality } = setup(["a"]);
+    for (let i = 0; i < 3; i++) await second({}, { jitterMs: 12 });
+    await monitor.probe();
+    advance({ a: 2 }, { jitterMs: 15 });
+    await monitor.probe();
+    expect(quality("me")).toBe("good");
   });
 
   it("one sender's collapse alone is that sender's link, and waits for the hysteresis", async () => {

@@ -105,6 +105,13 @@ const LOSS_WINDOW_SAMPLES = 4;
 const COLLAPSE_LOSS_PCT = 15;
 const COLLAPSE_MIN_PACKETS = 10;
 const PROBES_PER_SAMPLE = 5;
+/**
+ * A line that starts to carry less than is sent shows it first as a growing queue, before it drops anything: the
+ * audio's arrival jitter (RFC 3550), a packet every 20 ms, climbs within a few hundred ms. A probe that finds it
+ * this high, and several times its clean level, with some loss, is a collapse under way.
+ */
+const QUEUE_JITTER_MS = 10;
+const QUEUE_JITTER_RISE = 4;
 
 /** Sums (received, lost) deltas over the last LOSS_WINDOW_SAMPLES samples; returns the loss %. */
 class LossWindow {
@@ -166,8 +173,10 @@ export class QualityMonitor {
   /** This client's link per direction. */
   private readonly receiving = new Hysteresis();
   private readonly sending = new Hysteresis();
+  /** Per audio consumer, its arrival jitter on a good link (ms, smoothed over samples). */
+  private readonly cleanJitter = new Map<string, number>();
   /** Per consumer, the counters at the last collapse probe. */
-  private readonly probed = new Map<string, { received: number; lost: number }>();
+  private readonly probed = new Map<string, { received: number; lost: number; nacks: number }>();
   private timer?: ReturnType<typeof setInterval>;
   private probeTimer?: ReturnType<typeof setInterval>;
   private sampling = false;
@@ -222,24 +231,36 @@ export class QualityMonitor {
       report.forEach((s: any) => s.type === "inbound-rtp" && s.trackIdentifier && byTrack.set(s.trackIdentifier, s));
     /** Per sending peer, the worst share lost since the last probe (of tracks with enough packets to tell). */
     const lossNow = new Map<string, number>();
+    /** Per sending peer: whether its audio queues up (see QUEUE_JITTER_MS); whether any of its media lost a packet. */
+    const queueing = new Map<string, boolean>();
+    const lossy = new Set<string>();
     const live = new Set<string>();
     for (const t of this.source.tracks()) {
       const s = byTrack.get(t.track.id);
       if (!s || t.muted) continue;
       live.add(t.consumerId);
-      const now = { received: s.packetsReceived ?? 0, lost: Math.max(0, s.packetsLost ?? 0) };
+      const now = { received: s.packetsReceived ?? 0, lost: Math.max(0, s.packetsLost ?? 0), nacks: s.nackCount ?? 0 };
       const p = this.probed.get(t.consumerId);
       this.probed.set(t.consumerId, now);
       if (!p) continue;
       const lost = Math.max(0, now.lost - p.lost);
       const expected = now.received - p.received + lost;
+      if (lost > 0 || now.nacks > p.nacks) lossy.add(t.peerId);
+      const clean = this.cleanJitter.get(t.consumerId);
+      if (t.kind === "audio" && clean !== undefined) {
+        const jitterMs = (s.jitter ?? 0) * 1000;
+        const queued = jitterMs >= Math.max(QUEUE_JITTER_MS, QUEUE_JITTER_RISE * clean);
+        queueing.set(t.peerId, (queueing.get(t.peerId) ?? false) || queued);
+      }
       if (expected >= COLLAPSE_MIN_PACKETS)
         lossNow.set(t.peerId, Math.max(lossNow.get(t.peerId) ?? 0, (100 * lost) / expected));
     }
     for (const id of [...this.probed.keys()]) if (!live.has(id)) this.probed.delete(id);
     // Every sender at once: this client's own link (one sender alone is that sender's uplink).
-    if (!lossNow.size || Math.min(...lossNow.values()) < COLLAPSE_LOSS_PCT) return;
-    const loss = Math.min(...lossNow.values());
+    const collapsed = lossNow.size > 0 && Math.min(...lossNow.values()) >= COLLAPSE_LOSS_PCT;
+    const queued = queueing.size > 0 && [...queueing].every(([peerId, q]) => q && lossy.has(peerId));
+    if (!collapsed && !queued) return;
+    const loss = lossNow.size ? Math.min(...lossNow.values()) : 0;
     const rttMs = this.latestLink.rttMs;
     this.pushLocal({ receiving: "poor" }, loss, rttMs, true);
     for (const peerId of this.source.peerIds()) this.push(peerId, "poor", lossNow.get(peerId) ?? loss, rttMs, true);
@@ -343,6 +364,10 @@ export class QualityMonitor {
         });
       }
       tracks.push(stats);
+      if (t.kind === "audio" && this.receiving.state === "good" && !t.muted) {
+        const c = this.cleanJitter.get(t.consumerId);
+        this.cleanJitter.set(t.consumerId, c === undefined ? stats.jitterMs : 0.8 * c + 0.2 * stats.jitterMs);
+      }
       if (!p || t.muted) continue;
       // No packet for a few seconds from a track that is not muted: the sender (or this link) is gone.
       const silentFor = dReceived === 0 ? (this.silent.get(t.consumerId) ?? 0) + 1 : 0;
@@ -354,7 +379,8 @@ export class QualityMonitor {
     }
     const live = new Set(this.source.tracks().map((t) => t.consumerId));
     for (const id of [...this.prev.keys()])
-      if (!live.has(id)) this.prev.delete(id), this.silent.delete(id), this.windows.delete(id);
+      if (!live.has(id))
+        this.prev.delete(id), this.silent.delete(id), this.windows.delete(id), this.cleanJitter.delete(id);
 
     const uplink = remoteInbound.filter((r) => typeof r.fractionLost === "number");
     const link: LinkStats = {

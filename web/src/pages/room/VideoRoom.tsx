@@ -65,6 +65,15 @@ const qualityLabel: Record<Quality, { text: string; status: "success" | "warning
   lost: { text: "连接中断", status: "error" },
   unknown: { text: "检测中", status: "default" },
 };
+/** The own link's weak direction, when only one is (the SDK judges each: its remedy differs). */
+const directionNote = (q: ConnectionQuality | undefined) =>
+  q?.local && q.quality === "poor"
+    ? q.receiving === "good"
+      ? "（上行）"
+      : q.sending === "good"
+        ? "（下行）"
+        : undefined
+    : undefined;
 const roleLabel: Record<string, string> = {
   REQUESTER: "申请医生",
   SPECIALIST: "会诊专家",
@@ -87,6 +96,7 @@ function VideoTile({
   sub,
   active,
   quality,
+  qualityNote,
   lowDefinition,
   muted,
   mirror,
@@ -97,6 +107,8 @@ function VideoTile({
   sub?: string;
   active?: boolean;
   quality?: Quality;
+  /** Appended to the quality's text (which direction of the own link is weak). */
+  qualityNote?: string;
   lowDefinition?: boolean;
   muted?: boolean;
   mirror?: boolean;
@@ -167,7 +179,12 @@ function VideoTile({
               data-testid="link-quality"
               data-quality={quality}
               status={qualityLabel[quality].status}
-              text={<span style={{ color: "#fff", fontSize: 12 }}>{qualityLabel[quality].text}</span>}
+              text={
+                <span style={{ color: "#fff", fontSize: 12 }}>
+                  {qualityLabel[quality].text}
+                  {qualityNote}
+                </span>
+              }
             />
           )}
         </span>
@@ -205,7 +222,7 @@ export default function VideoRoom() {
   const [peers, setPeers] = useState<MediaPeerInfo[]>([]);
   const [media, setMedia] = useState<Record<string, PeerMedia>>({});
   const [active, setActive] = useState<string | null>(null);
-  const [quality, setQuality] = useState<Map<string, Quality>>(new Map());
+  const [quality, setQuality] = useState<Map<string, ConnectionQuality>>(new Map());
   /** Forwarded spatial layer of each participant's camera (0: low definition). */
   const [layers, setLayers] = useState<Map<string, number | null>>(new Map());
   const [local, setLocal] = useState<{ camera?: MediaStreamTrack; mic: boolean; cam: boolean; screen: boolean }>({
@@ -289,9 +306,7 @@ export default function VideoRoom() {
           ),
         );
         r.on("error", (e) => setDeviceError(e));
-        r.on("connectionQuality", (q: ConnectionQuality) =>
-          setQuality((prev) => new Map(prev).set(q.peerId, q.quality)),
-        );
+        r.on("connectionQuality", (q: ConnectionQuality) => setQuality((prev) => new Map(prev).set(q.peerId, q)));
         r.on("layers", (e) => setLayers((prev) => new Map(prev).set(e.peerId, e.spatialLayer)));
         // The history loads beside publishing; messages that arrived meanwhile are kept.
         void r
@@ -530,7 +545,8 @@ export default function VideoRoom() {
                 muted={!local.mic}
                 mirror
                 active={active === room?.peerId}
-                quality={room ? (quality.get(room.peerId) ?? "unknown") : undefined}
+                quality={room ? (quality.get(room.peerId)?.quality ?? "unknown") : undefined}
+                qualityNote={room ? directionNote(quality.get(room.peerId)) : undefined}
                 testId="local-tile"
               />
               {people.map((p) => (
@@ -540,7 +556,7 @@ export default function VideoRoom() {
                   label={p.displayName}
                   sub={roleLabel[p.role] ?? p.role}
                   active={active === p.peerId}
-                  quality={quality.get(p.peerId) ?? "unknown"}
+                  quality={quality.get(p.peerId)?.quality ?? "unknown"}
                   lowDefinition={layers.get(p.peerId) === 0}
                   muted={media[p.peerId]?.micMuted}
                   testId="remote-tile"
