@@ -730,7 +730,7 @@ export default async function run(): Promise<void> {
       await pgc.query(`SELECT detail FROM "AuditLog" WHERE "entityId" = $1 AND action = 'recording.process'`, [
         recordingId,
       ])
-    ).rows[0]?.detail as { skipped?: number; gaps?: unknown[] } | undefined;
+    ).rows[0]?.detail as { skipped?: number; leftOut?: string[]; gaps?: unknown[] } | undefined;
     const finalChunks = new Map(
       ((composed?.parts ?? []) as { part: number; chunks: number }[]).map((p) => [p.part, p.chunks]),
     );
@@ -741,7 +741,7 @@ export default async function run(): Promise<void> {
     lost += recordingLost;
     const recordingChunks = [...finalChunks.values()].reduce((a, b) => a + b, 0);
     log(
-      `recording parts (segment/kind: offset s, chunks): ${((composed?.parts ?? []) as { segment: number; kind: string; offsetMs: number; chunks: number }[]).map((p) => `${p.segment}/${p.kind}: ${Math.round(p.offsetMs / 1000)} s, ${p.chunks}`).join("; ")}; gaps ${JSON.stringify(processedDetail?.gaps ?? [])}`,
+      `recording parts (segment/kind: offset s, chunks): ${((composed?.parts ?? []) as { segment: number; kind: string; offsetMs: number; chunks: number }[]).map((p) => `${p.segment}/${p.kind}: ${Math.round(p.offsetMs / 1000)} s, ${p.chunks}`).join("; ")}; gaps ${JSON.stringify(processedDetail?.gaps ?? [])}; left out ${JSON.stringify(processedDetail?.leftOut ?? [])}`,
     );
     log(
       `recording: ${composed?.status ?? "not finished"}${composed?.failureReason ? ` (${composed.failureReason})` : ""}, ${recordingChunks} chunks in ${finalChunks.size} parts, ${processedDetail?.gaps?.length ?? 0} gaps shown, ${composed ? Math.round(composed.durationMs / 1000) : NaN} s of ${composed ? Math.round((Date.parse(composed.stoppedAt) - Date.parse(composed.startedAt)) / 1000) : NaN} s; ${recordingLost} chunks stored before a fault missing after`,

@@ -379,6 +379,41 @@ test("compose: bad parts are skipped, a recording with none usable ends FAILED w
   expect(row.failureReason).toMatch(/无效/);
   // Running the job again changes nothing.
   expect((await execComposeRecording({ db, storage }, id)).skipped).toBe(true);
+
+  // Some parts usable: READY, and the audit names each part left out and why (for whoever looks into a gap).
+  const partly = randomUUID();
+  await storage.putFile(recordingChunkKey(partly, 1, "video", 0), path.join(work, "v1.mkv"));
+  await storage.putFile(recordingChunkKey(partly, 2, "audio", 0), path.join(work, "a1.mkv"));
+  await storage.putFile(recordingChunkKey(partly, 3, "video", 0), path.join(work, "junk.mkv"));
+  const part = (n: number, kind: "audio" | "video", segment: number): StoredRecordingPart => ({
+    part: n,
+    kind,
+    offsetMs: segment * 3000,
+    segment,
+    producerId: `p${n}`,
+    peerId: "x",
+    chunks: 1,
+  });
+  await db.recording.create({
+    data: {
+      id: partly,
+      subject: "CONSULTATION",
+      subjectId: randomUUID(),
+      institutionId: user.institutionId,
+      startedById: user.id,
+      status: "PROCESSING",
+      // Part 4's chunk never reached the storage.
+      parts: [part(1, "video", 0), part(2, "audio", 0), part(3, "video", 1), part(4, "audio", 1)] as object[],
+    },
+  });
+  expect(await execComposeRecording({ db, storage }, partly)).toMatchObject({ status: "READY", skippedParts: 2 });
+  const processed = await db.auditLog.findFirstOrThrow({ where: { action: "recording.process", entityId: partly } });
+  expect(processed.detail).toMatchObject({
+    parts: 4,
+    usable: 2,
+    skipped: 2,
+    leftOut: [expect.stringMatching(/^1\/audio #4: no chunk in storage$/), expect.stringMatching(/^1\/video #3: /)],
+  });
 });
 
 test("a recording whose server process died and that nobody took over is ended by the sweep with what it stored", async () => {

@@ -71,6 +71,8 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
   const work = await mkdtemp(path.join(await scratchDir(), "rec-"));
   try {
     const inputs: PartInput[] = [];
+    /** Each input's part, to name the parts left out (audit detail). */
+    const partOf = new Map<string, StoredRecordingPart>();
     for (const p of parts) {
       // The chunks in order, up to the first one missing (a part's time only runs on while nothing is missing).
       const chunks: { file: string; durationS?: number }[] = [];
@@ -90,9 +92,16 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
         await joinChunks(chunks, file).catch(() => undefined);
       }
       inputs.push({ file, kind: p.kind, offsetMs: p.offsetMs, segment: p.segment });
+      partOf.set(file, p);
     }
     const { ok, bad } = await probeParts(inputs);
     const missing = parts.length - inputs.length;
+    // Which parts were left out and why ("segment/kind #part: reason"), for whoever looks into a gap.
+    const named = (p: StoredRecordingPart, reason: string) => `${p.segment}/${p.kind} #${p.part}: ${reason}`;
+    const leftOut = [
+      ...parts.filter((p) => ![...partOf.values()].includes(p)).map((p) => named(p, "no chunk in storage")),
+      ...bad.map((b) => named(partOf.get(b.file)!, b.reason.slice(0, 200))),
+    ];
     if (!ok.length) {
       await fail(db, rec.id, `录像文件均无效（${bad.length + missing} 个分段无法读取）`);
       return { recordingId, status: "FAILED" };
@@ -138,6 +147,7 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
             parts: parts.length,
             usable: ok.length,
             skipped: bad.length + missing,
+            ...(leftOut.length ? { leftOut } : {}),
             durationS: out.durationS,
             ...(gaps.length ? { gaps } : {}),
           },
