@@ -94,6 +94,7 @@ const LOST_AFTER_SAMPLES = 3;
 const WORSEN_AFTER = 2;
 const IMPROVE_AFTER = 3;
 const rank: Record<LinkQuality, number> = { good: 0, poor: 1, lost: 2 };
+const worseOf = (a: LinkQuality, b: LinkQuality) => (rank[a] > rank[b] ? a : b);
 /** Loss is judged over the last few samples: 5 % of 50 audio packets a second is too few to read from one. */
 const LOSS_WINDOW_SAMPLES = 4;
 /**
@@ -303,10 +304,7 @@ export class QualityMonitor {
 
     const tracks: TrackStats[] = [];
     const samples = new Map<string, LinkQuality>();
-    const worse = (peerId: string, q: LinkQuality) => {
-      const cur = samples.get(peerId);
-      if (!cur || rank[q] > rank[cur]) samples.set(peerId, q);
-    };
+    const worse = (peerId: string, q: LinkQuality) => samples.set(peerId, worseOf(samples.get(peerId) ?? "good", q));
     /** Per sending peer, the worst windowed loss of its tracks. */
     const peerLoss = new Map<string, number>();
     for (const t of this.source.tracks()) {
@@ -416,7 +414,7 @@ export class QualityMonitor {
     for (const peerId of this.source.peerIds()) {
       // What arrives from a peer also crosses this client's own link inwards: the worse of the two.
       const own = samples.get(peerId) ?? "good";
-      const q = rank[receiving] > rank[own] ? receiving : own;
+      const q = worseOf(receiving, own);
       const loss = Math.max(0, ...tracks.filter((t) => t.peerId === peerId).map((t) => t.lossPct));
       this.push(peerId, q, loss, link.rttMs);
     }
@@ -435,7 +433,7 @@ export class QualityMonitor {
     const receivingChanged = sample.receiving !== undefined && this.receiving.push(sample.receiving, now);
     const sendingChanged = sample.sending !== undefined && this.sending.push(sample.sending, now);
     const [receiving, sending] = [this.receiving.state, this.sending.state];
-    const quality = rank[receiving] > rank[sending] ? receiving : sending;
+    const quality = worseOf(receiving, sending);
     const first = !this.qualities.has(peerId);
     this.qualities.set(peerId, { peerId, local: true, quality, receiving, sending, lossPct, rttMs });
     if (receivingChanged || sendingChanged || first) this.onChange(this.qualities.get(peerId)!);

@@ -71,8 +71,11 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
   const work = await mkdtemp(path.join(await scratchDir(), "rec-"));
   try {
     const inputs: PartInput[] = [];
-    /** Each input's part, to name the parts left out (audit detail). */
+    /** Each input's part, to name the parts left out. */
     const partOf = new Map<string, StoredRecordingPart>();
+    /** The parts left out and why ("segment/kind #part: reason"), for whoever looks into a gap (audit detail). */
+    const leftOut: string[] = [];
+    const named = (p: StoredRecordingPart, reason: string) => `${p.segment}/${p.kind} #${p.part}: ${reason}`;
     for (const p of parts) {
       // The chunks in order, up to the first one missing (a part's time only runs on while nothing is missing).
       const chunks: { file: string; durationS?: number }[] = [];
@@ -84,7 +87,10 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
         const ms = p.durationsMs?.[c];
         chunks.push({ file: local, ...(ms ? { durationS: ms / 1000 } : {}) });
       }
-      if (!chunks.length) continue; // counted as missing below
+      if (!chunks.length) {
+        leftOut.push(named(p, "no chunk in storage"));
+        continue;
+      }
       let file = chunks[0]!.file;
       if (chunks.length > 1) {
         file = path.join(work, `part-${p.part}.mkv`);
@@ -95,15 +101,9 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
       partOf.set(file, p);
     }
     const { ok, bad } = await probeParts(inputs);
-    const missing = parts.length - inputs.length;
-    // Which parts were left out and why ("segment/kind #part: reason"), for whoever looks into a gap.
-    const named = (p: StoredRecordingPart, reason: string) => `${p.segment}/${p.kind} #${p.part}: ${reason}`;
-    const leftOut = [
-      ...parts.filter((p) => ![...partOf.values()].includes(p)).map((p) => named(p, "no chunk in storage")),
-      ...bad.map((b) => named(partOf.get(b.file)!, b.reason.slice(0, 200))),
-    ];
+    for (const b of bad) leftOut.push(named(partOf.get(b.file)!, b.reason.slice(0, 200)));
     if (!ok.length) {
-      await fail(db, rec.id, `录像文件均无效（${bad.length + missing} 个分段无法读取）`);
+      await fail(db, rec.id, `录像文件均无效（${leftOut.length} 个分段无法读取）`);
       return { recordingId, status: "FAILED" };
     }
     const mp4 = path.join(work, "recording.mp4");
@@ -146,7 +146,7 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
           detail: {
             parts: parts.length,
             usable: ok.length,
-            skipped: bad.length + missing,
+            skipped: leftOut.length,
             ...(leftOut.length ? { leftOut } : {}),
             durationS: out.durationS,
             ...(gaps.length ? { gaps } : {}),
@@ -159,7 +159,7 @@ export async function execComposeRecording(ctx: RecordingContext, recordingId: s
     const raw: string[] = [];
     for await (const o of storage.list(`recordings/${rec.id}/parts/`)) raw.push(o.key);
     for (const key of raw) await storage.delete(key).catch(() => undefined);
-    return { recordingId, status: "READY", durationS: out.durationS, skippedParts: bad.length + missing, gaps };
+    return { recordingId, status: "READY", durationS: out.durationS, skippedParts: leftOut.length, gaps };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
